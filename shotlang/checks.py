@@ -1,0 +1,292 @@
+"""The rules of the Kling API and the seed's guidance, checked before anything is paid for.
+
+Each rule reports a diagnostic at the span a writer would edit. Errors mark the shot as not
+emittable; warnings (the seed's advice on magnitudes, ignored options) do not.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from . import kling
+from .diagnostics import Diagnostic
+from .images import ImageInfo, ImageStore, NotAnImage, inspect_image
+from .lower import Resolved, ResolvedShot, Value
+from .source import Span
+from .syntax import Text
+
+SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+WINDOWS_RESERVED = frozenset(
+    ["con", "prn", "aux", "nul"] + [f"com{i}" for i in range(1, 10)] + [f"lpt{i}" for i in range(1, 10)]
+)
+EXTERNAL_ID = re.compile(r"[A-Za-z0-9_.-]{1,%d}" % kling.EXTERNAL_ID_MAX_CHARS)
+URL = re.compile(r"https?://[^\s/?#]+[^\s]*", re.IGNORECASE)
+SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:(?!\\)")  # `ftp:`, `data:`, but not `C:\`
+
+
+def image_shot(shot: ResolvedShot) -> bool:
+    """A shot with a start or end image goes to image2video."""
+    return "image" in shot.settings or "tail" in shot.settings
+
+
+def model_of(shot: ResolvedShot) -> kling.Model | None:
+    value = shot.settings.get("model")
+    return kling.MODELS.get(value.value if value else kling.DEFAULT_MODEL)
+
+
+def check(resolved: Resolved, base_dir: Path, images: ImageStore, report: list[Diagnostic]) -> None:
+    seen: dict[str, ResolvedShot] = {}
+    for shot in resolved.shots:
+        before = len(report)
+        _check_name(shot, seen, report)
+        _check_texts(shot, report)
+        _check_model(shot, report)
+        _check_groups(shot, report)
+        _check_options(shot, report)
+        _check_images(shot, base_dir, images, report)
+        _check_strength(shot, resolved.reading, report)
+        if any(d.severity == "error" for d in report[before:]):
+            shot.ok = False
+
+
+def _where(value: Value) -> str:
+    return f" (set on line {value.span.line})" if value.inherited else ""
+
+
+def _check_name(shot: ResolvedShot, seen: dict[str, ResolvedShot], report: list[Diagnostic]) -> None:
+    name = shot.syntax.name
+    key = name.text.lower()
+    if not SAFE_NAME.fullmatch(name.text):
+        bad = next((c for c in name.text if not (c.isascii() and (c.isalnum() or c in "-_"))), None)
+        why = (f"`{bad}` is not allowed" if bad else
+               "it must start with a letter or digit" if name.text[0] in "-_" else
+               "it is longer than 64 characters")
+        safe = re.sub(r"[^A-Za-z0-9_-]+", "-", name.text).strip("-_")[:64] or "shot"
+        report.append(Diagnostic("E308", f"shot name `{name.text}` is not safe as a file name: {why}",
+                                 name.span, f"use letters a-z, digits, `-` and `_`, e.g. `{safe}`"))
+    elif key in WINDOWS_RESERVED:
+        report.append(Diagnostic("E308", f"`{name.text}` is a file name Windows reserves",
+                                 name.span, f"use another name, e.g. `{name.text}-shot`"))
+    if key in seen:
+        first = seen[key].syntax.name
+        report.append(Diagnostic("E307", f"a shot named `{first.text}` is already on line {first.span.line}",
+                                 name.span, "give each shot its own name (case is ignored)"))
+    else:
+        seen[key] = shot
+
+
+def _check_texts(shot: ResolvedShot, report: list[Diagnostic]) -> None:
+    prompt = shot.prompt
+    if not prompt.value.strip() and not image_shot(shot):
+        report.append(Diagnostic("E305", "the prompt is empty", prompt.span,
+                                 "say what the shot shows; only image shots may leave it empty"))
+    for label, text in (("prompt", prompt), ("negative prompt", _text(shot, "negative"))):
+        if text is not None and len(text.value) > kling.TEXT_MAX_CHARS:
+            report.append(Diagnostic(
+                "E306", f"the {label} is {len(text.value):,} characters long", text.span,
+                f"the API takes at most {kling.TEXT_MAX_CHARS:,}; cut {len(text.value) - kling.TEXT_MAX_CHARS:,}"))
+
+
+def _text(shot: ResolvedShot, setting: str) -> Text | None:
+    value = shot.settings.get(setting)
+    return value.value if value is not None else None
+
+
+def _check_model(shot: ResolvedShot, report: list[Diagnostic]) -> None:
+    model = model_of(shot)
+    if model is None:
+        return  # an unknown model was reported where it was named
+    given = shot.settings.get("model")
+    span = given.span if given and not given.inherited else shot.syntax.name.span
+    where = _where(given) if given else " (shotlang's default)"
+    if image_shot(shot) and not model.image2video:
+        report.append(Diagnostic("E402", f"{model.name}{where} does not do image-to-video", span,
+                                 "pick another model with `model ...`"))
+    if not image_shot(shot) and not model.text2video:
+        report.append(Diagnostic(
+            "E402", f"{model.name}{where} is image-to-video only, and this shot has no image", span,
+            'give the shot a start image (`image "start.jpg"`), or pick a text-to-video model '
+            "such as `model kling-v2-6`"))
+    camera = shot.camera
+    if camera is not None and not camera.move.is_static and not model.camera_control:
+        report.append(Diagnostic(
+            "E401", f"{model.name}{where} has no camera control; `{camera.move.name}` needs v1.6+",
+            camera.span, "use `model kling-v2-6` (or another v1.6+ model), or drop the move"))
+    cfg = shot.settings.get("cfg")
+    if cfg is not None and not model.uses_cfg:
+        report.append(Diagnostic("W104", f"{model.name} ignores cfg", cfg.span,
+                                 "remove `cfg`, or use a v1 model if you need it"))
+    sound = shot.settings.get("sound")
+    if sound is not None:
+        mode = shot.settings.get("mode")
+        if not model.sound:
+            report.append(Diagnostic("E406", f"{model.name} makes no sound", sound.span,
+                                     "sound is offered by kling-v2-6 in pro mode; remove `sound`"))
+        elif sound.value == "on" and (mode is None or mode.value != "pro"):
+            report.append(Diagnostic("E406", "sound needs pro mode", sound.span,
+                                     "add `pro` to the shot"))
+
+
+def _check_groups(shot: ResolvedShot, report: list[Diagnostic]) -> None:
+    """camera_control, image_tail and masks exclude each other (the seed and the API docs)."""
+    groups: list[tuple[str, Span]] = []
+    if shot.camera is not None and not shot.camera.move.is_static:
+        groups.append((f"camera move `{shot.camera.move.name}`", shot.camera.span))
+    if "tail" in shot.settings:
+        groups.append(("end image (tail)", shot.settings["tail"].span))
+    masks = [shot.settings["mask"].span] if "mask" in shot.settings else []
+    masks += [m.span for m in shot.motions]
+    if masks:
+        groups.append(("masks", min(masks, key=lambda s: s.start)))
+    if len(groups) > 1:
+        groups.sort(key=lambda g: g[1].start)
+        (first, _), (second, span) = groups[0], groups[1]
+        report.append(Diagnostic(
+            "E400", f"a {second} cannot be combined with a {first}", span,
+            "the API takes one of: a camera move, an end image, or masks; split the shot"))
+    if masks and "image" not in shot.settings:
+        report.append(Diagnostic(
+            "E403", "masks need a start image in the same shot", masks[0],
+            'add `image "start.jpg"`; a mask marks parts of that image'))
+    aspect = shot.settings.get("aspect")
+    if aspect is not None and not aspect.inherited and image_shot(shot):
+        report.append(Diagnostic(
+            "E404", "an image shot takes its aspect ratio from the image", aspect.span,
+            f"remove `{aspect.value}`"))
+
+
+def _check_options(shot: ResolvedShot, report: list[Diagnostic]) -> None:
+    callback = _text(shot, "callback")
+    if callback is not None and not URL.fullmatch(callback.value):
+        report.append(Diagnostic("E310", f"callback `{callback.value}` is not an http(s) URL",
+                                 callback.span, "write the full address: `https://example.com/hook`"))
+    task_id = _text(shot, "id")
+    if task_id is not None and not EXTERNAL_ID.fullmatch(task_id.value):
+        report.append(Diagnostic("E314", f"id `{task_id.value}` is not a valid task id", task_id.span,
+                                 "use 1 to 64 letters, digits, `-`, `_` and `.`"))
+    if len(shot.motions) > kling.DYNAMIC_MASKS_MAX:
+        report.append(Diagnostic(
+            "E405", f"{len(shot.motions)} motions in one shot", shot.motions[kling.DYNAMIC_MASKS_MAX].span,
+            f"the API takes at most {kling.DYNAMIC_MASKS_MAX}"))
+    for motion in shot.motions:
+        points = motion.points
+        if not kling.TRAJECTORY_MIN_POINTS <= len(points) <= kling.TRAJECTORY_MAX_POINTS:
+            report.append(Diagnostic(
+                "E405", f"a trajectory of {len(points)} point{'s' * (len(points) != 1)}", motion.span,
+                f"give {kling.TRAJECTORY_MIN_POINTS} to {kling.TRAJECTORY_MAX_POINTS} points"))
+        for point in points:
+            if not (point.x.isdigit() and point.y.isdigit()):
+                report.append(Diagnostic(
+                    "E405", f"point ({point.x}, {point.y}) is not in whole, non-negative pixels",
+                    point.span, "coordinates count pixels from the image's bottom-left corner"))
+    tail = shot.settings.get("tail")
+    mode = shot.settings.get("mode")
+    if tail is not None and (mode is None or mode.value != "pro"):
+        report.append(Diagnostic("W105", "an end frame in std mode", tail.span,
+                                 "add `pro`; most models offer end frames in pro mode only"))
+
+
+def _check_images(shot: ResolvedShot, base_dir: Path, images: ImageStore, report: list[Diagnostic]) -> None:
+    refs: list[tuple[str, Text]] = [(k, shot.settings[k].value) for k in ("image", "tail", "mask")
+                                    if k in shot.settings]
+    refs += [("motion mask", m.value) for m in shot.motions if isinstance(m.value, Text)]
+    sizes: dict[str, ImageInfo] = {}
+    for role, ref in refs:
+        info = _check_image(role, ref, base_dir, images, report)
+        if info is not None:
+            sizes.setdefault(role, info)
+            if role in ("mask", "motion mask") and "image" in sizes:
+                image = sizes["image"]
+                if (info.width, info.height) != (image.width, image.height):
+                    report.append(Diagnostic(
+                        "E505", f"the {role} is {info.width}x{info.height}, the image "
+                        f"{image.width}x{image.height}", ref.span,
+                        "export the mask at the image's exact pixel size"))
+
+
+def resolve_image(ref: str, base_dir: Path) -> Path | None:
+    """The local file an image reference names, or None for an http(s) URL."""
+    if URL.match(ref):
+        return None
+    return (base_dir / Path(ref).expanduser()).resolve()
+
+
+def _check_image(role: str, ref: Text, base_dir: Path, images: ImageStore,
+                 report: list[Diagnostic]) -> ImageInfo | None:
+    value = ref.value
+    if not value.strip():
+        report.append(Diagnostic("E500", f"the {role} is an empty string", ref.span,
+                                 "give a file path or an https:// URL"))
+        return None
+    if URL.match(value):
+        if not URL.fullmatch(value):
+            report.append(Diagnostic("E310", f"`{value}` is not a valid URL", ref.span,
+                                     "URLs have no spaces; encode them as %20"))
+        return None
+    if SCHEME.match(value) and not re.match(r"[A-Za-z]:[\\/]", value):
+        report.append(Diagnostic("E310", f"the {role} `{value}` is neither a file path nor an http(s) URL",
+                                 ref.span, "use an https:// address or a path to a local file"))
+        return None
+    path = resolve_image(value, base_dir)
+    assert path is not None
+    try:
+        if not path.is_file():
+            report.append(Diagnostic("E500", f"{role} file `{value}` not found", ref.span,
+                                     f"looked for {path}"))
+            return None
+        if path.suffix.lower() not in kling.IMAGE_SUFFIXES:
+            report.append(Diagnostic("E501", f"{role} `{value}` is not a .jpg, .jpeg or .png file",
+                                     ref.span, "convert it to JPEG or PNG"))
+            return None
+        size = images.stat_size(path)
+        if size > kling.IMAGE_MAX_BYTES:
+            report.append(Diagnostic(
+                "E502", f"{role} `{value}` is {size / 1024 / 1024:.1f} MB", ref.span,
+                f"the API takes at most {kling.IMAGE_MAX_BYTES // 1024 // 1024} MB; re-encode it smaller"))
+            return None
+        info = inspect_image(images.read(path))
+    except OSError as e:
+        report.append(Diagnostic("E506", f"{role} `{value}` cannot be read: {e.strerror or e}",
+                                 ref.span, "check the file's permissions"))
+        return None
+    except NotAnImage as e:
+        report.append(Diagnostic("E506" if e.damaged else "E501", f"{role} `{value}`: {e}", ref.span,
+                                 "save it again as JPEG or PNG"))
+        return None
+    if min(info.width, info.height) < kling.IMAGE_MIN_SIDE:
+        report.append(Diagnostic(
+            "E503", f"{role} `{value}` is {info.width}x{info.height} pixels", ref.span,
+            f"the API needs at least {kling.IMAGE_MIN_SIDE} pixels a side"))
+    elif not kling.IMAGE_MIN_ASPECT <= info.width / info.height <= kling.IMAGE_MAX_ASPECT:
+        report.append(Diagnostic(
+            "E504", f"{role} `{value}` is {info.width}x{info.height}, too narrow or too wide",
+            ref.span, "crop it to between 1:2.5 and 2.5:1"))
+    return info
+
+
+def _check_strength(shot: ResolvedShot, reading: str, report: list[Diagnostic]) -> None:
+    """The seed's Intensity Guidelines and Shot Type Quick Reference, as warnings."""
+    camera = shot.camera
+    if camera is None or camera.magnitude is None:
+        return
+    span = camera.strength_span or camera.span
+    magnitude, move = camera.magnitude, camera.move
+    if magnitude <= 2:
+        report.append(Diagnostic("W100", f"magnitude {magnitude} gives no visible movement", span,
+                                 "use 3 or more (`subtle` is 3)"))
+    elif magnitude >= 9:
+        report.append(Diagnostic("W101", f"magnitude {magnitude} may feel unnatural or jerky", span,
+                                 "4-6 is the natural range; 7-8 is strong"))
+    elif move.recommended and not move.recommended[0] <= magnitude <= move.recommended[1]:
+        low, high = move.recommended
+        report.append(Diagnostic(
+            "W102", f"{magnitude} is outside the {low}-{high} recommended for `{move.name}`", span,
+            f"try a magnitude from {low} to {high}"))
+    if reading == "official" and move.approximate_in_official:
+        axis = move.axis("official")
+        assert axis is not None
+        report.append(Diagnostic(
+            "W103", f"`{move.name}` has no field in the official reading; sent as a zoom", camera.span,
+            f"the official fields have no forward travel; this is sent as {axis.field} "
+            f"{axis.sign * magnitude:+d}"))

@@ -1,0 +1,287 @@
+"""Diagnostics: the stable codes, the Diagnostic record, and how both are shown.
+
+Every code a user can meet is in CODES, the one table of them: `shotlang explain`, the docs and
+the tests all read it. A code never changes meaning once released; retired codes stay listed.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import Enum
+
+from .source import Source, Span
+
+
+class Severity(str, Enum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True, slots=True)
+class Code:
+    severity: Severity
+    title: str
+    explanation: str
+
+
+E, W = Severity.ERROR, Severity.WARNING
+
+CODES: dict[str, Code] = {
+    # --- E0xx: the file as a whole -------------------------------------------------------
+    "E001": Code(E, "file is not UTF-8", """
+A .shot file is read as UTF-8 (a leading byte-order mark is allowed). The byte at the
+reported position is not valid UTF-8, often because the file was saved as Latin-1 or
+Windows-1252. Re-save it as UTF-8 in your editor."""),
+    # --- E1xx: syntax ----------------------------------------------------------------------
+    "E100": Code(E, "syntax error", """
+The line does not follow the shape of any statement. Statements are:
+
+    TITLE "<title>"
+    MODEL <model>
+    AXES seed | official
+    DEFAULTS <options...>
+    SCENE "<heading>"
+    SHOT <name>: [intensity] [move] [magnitude] [joiner] "<prompt>" [options...]
+
+The caret shows the first token that does not fit; the message says what was expected."""),
+    "E101": Code(E, "unterminated string", """
+A quoted string must end with a `"` on the same line. To continue a long prompt, close the
+string at the end of the line and open a new one at the start of the next line:
+
+    SHOT forest: push in through "Walking through a dark forest,"
+        "trees on both sides, moonlight filtering through" 5s
+
+Adjacent strings are joined with one space. Write \\" for a quote inside a string."""),
+    "E102": Code(E, "missing prompt", """
+Every shot needs a prompt in double quotes, after the move and before the options:
+
+    SHOT castle: slow pan right over "A medieval castle on a cliff" 5s pro"""),
+    "E103": Code(E, "missing `:` after the shot name", """
+A shot's name ends with a colon: `SHOT castle: slow pan right over "..."`."""),
+    "E104": Code(E, "unexpected character", """
+This character cannot start any word of the language. Prompts and paths go in double
+quotes; names use letters, digits, `-` and `_`."""),
+    "E105": Code(E, "unknown statement", """
+A statement starts with one of SHOT, SCENE, TITLE, MODEL, DEFAULTS or AXES (in any case).
+A line that starts with a quoted string continues the statement above it; it must follow
+that statement directly (comment lines may come between, blank lines may not)."""),
+    "E106": Code(E, "option before the prompt", """
+Options (duration, mode, aspect, model, ...) come after the prompt:
+
+    SHOT castle: pan right over "A castle" 5s pro"""),
+    # --- E2xx: camera moves ----------------------------------------------------------------
+    "E200": Code(E, "unknown word", """
+The words between the shot's colon and its prompt are an optional intensity (slow,
+dramatic, ...), a camera move (pan right, zoom in, push in, ...), an optional magnitude
+from 1 to 10 and an optional joiner (over, on, through, ...). This word is none of them.
+`shotlang moves` lists the whole vocabulary."""),
+    "E201": Code(E, "more than one camera movement in one shot", """
+The Kling API's simple camera control moves along exactly one of its six axes: a config
+with more than one non-zero field is rejected with `400 invalid camera config`. Split the
+shot into one shot per movement, or use one of the preset compound moves (crane down and
+back, push in and up, turn right forward, turn left forward)."""),
+    "E202": Code(E, "magnitude outside 1-10", """
+A magnitude is a whole number from 1 to 10; the direction word (left/right, up/down,
+in/out) gives the sign. For no movement at all leave the move out or write `static`."""),
+    "E203": Code(E, "magnitude is not a whole number", """
+The API takes whole numbers from -10 to 10 for each camera field. Round the magnitude."""),
+    "E204": Code(E, "strength given twice", """
+A move takes either an intensity word before it (`slow pan right`) or a magnitude after it
+(`pan right 5`), not both, and at most one of each."""),
+    "E205": Code(E, "this move takes no strength", """
+`static` and the preset compound moves (crane down and back, push in and up, turn
+right/left forward) have no magnitude in the API: leave out the intensity word and number."""),
+    "E206": Code(E, "intensity or joiner without a move", """
+An intensity word (slow, dramatic, ...) or a magnitude describes a camera move, so it
+needs one: `slow pan right over "..."`. A shot with no camera move is written with just
+its prompt, or with `static`."""),
+    # --- E3xx: options and values ----------------------------------------------------------
+    "E300": Code(E, "unknown model", """
+The model is not in shotlang's table of Kling models (shotlang/kling.py, listed in
+docs/kling-mapping.md). Check the spelling; model names look like `kling-v2-6`."""),
+    "E301": Code(E, "unknown option", """
+After the prompt come options: a duration (5s, 10s), a mode (std, pro, standard,
+professional), an aspect ratio (16:9, 9:16, 1:1), and keyword options: model, negative
+(or avoid), cfg, image, tail, mask, motion, id, callback, sound."""),
+    "E302": Code(E, "unsupported aspect ratio", """
+Text-to-video takes the aspect ratios 16:9, 9:16 and 1:1."""),
+    "E303": Code(E, "unsupported duration", """
+Kling renders clips of 5 or 10 seconds: write `5s` or `10s`."""),
+    "E304": Code(E, "cfg scale outside 0-1", """
+`cfg` (how closely the video follows the prompt) is a number from 0 to 1, default 0.5."""),
+    "E305": Code(E, "empty prompt", """
+Text-to-video needs a prompt that says what to show. An image-to-video shot may leave the
+prompt empty (`""`) only if it has an image."""),
+    "E306": Code(E, "text too long", """
+The API takes at most 2,500 characters for a prompt and for a negative prompt."""),
+    "E307": Code(E, "duplicate shot name", """
+Shot names are unique within a file, ignoring case, because each names its output file
+(`castle.mp4`) and file systems on macOS and Windows ignore case."""),
+    "E308": Code(E, "shot name not safe as a file name", """
+A shot name becomes a file name, so it may use only ASCII letters, digits, `-` and `_`,
+start with a letter or digit, be at most 64 characters long, and not be a name Windows
+reserves (con, prn, aux, nul, com1-9, lpt1-9)."""),
+    "E309": Code(E, "option given twice", """
+Each option may appear once in a shot (or in one DEFAULTS line). Remove one of them."""),
+    "E310": Code(E, "not a valid URL", """
+A callback must be an http:// or https:// URL; so must an image given by address rather
+than by a local path."""),
+    "E311": Code(E, "unknown value", """
+The value is not one this setting takes: `sound` is `on` or `off`, `AXES` is `seed` or
+`official`."""),
+    "E312": Code(E, "file setting misplaced or repeated", """
+TITLE and AXES apply to the whole file: each may appear once, and AXES must come before
+the first SHOT."""),
+    "E313": Code(E, "option not allowed in DEFAULTS", """
+DEFAULTS takes options that make sense for many shots: duration, mode, aspect, model,
+negative, cfg, callback and sound. Images, masks and ids belong to one shot."""),
+    "E314": Code(E, "id not valid", """
+An external task id is your own id for the task, unique per account: 1 to 64 characters
+of letters, digits, `-`, `_` and `.`."""),
+    # --- E4xx: rules of the Kling API ------------------------------------------------------
+    "E400": Code(E, "options that exclude each other", """
+For image-to-video, the API takes at most one of three groups: a camera move
+(camera_control), an end frame (image_tail), or masks (static_mask / dynamic_masks).
+Keep one group per shot and split the rest into other shots."""),
+    "E401": Code(E, "camera moves need a v1.6+ model", """
+Camera control is available on Kling models v1.6 and later. Pick a newer model with
+`model kling-v2-6` (or MODEL / DEFAULTS), or drop the move."""),
+    "E402": Code(E, "model does not offer this kind of shot", """
+Each model offers text-to-video, image-to-video or both (shotlang/kling.py keeps the table).
+kling-v1-5 and kling-v2-1 are image-to-video only: give the shot an `image`, or pick a
+text-to-video model."""),
+    "E403": Code(E, "image-to-video option on a text shot", """
+`mask` and `motion` animate parts of a start image, so they need `image "..."` in the same
+shot (or use `tail` for an end frame)."""),
+    "E404": Code(E, "text-to-video option on an image shot", """
+An image-to-video shot takes its frame from the image: `aspect` applies to text-to-video
+only. Remove it (an aspect from DEFAULTS is simply not applied to image shots)."""),
+    "E405": Code(E, "motion path not valid", """
+A dynamic mask (`motion "mask.png" (x, y) (x, y) ...`) has a trajectory of 2 to 77
+points in whole, non-negative pixels, origin at the image's bottom-left; a shot takes at
+most 6 of them."""),
+    "E406": Code(E, "sound needs kling-v2-6 in pro mode", """
+Generated audio (`sound on`) is offered by kling-v2-6 in pro mode only."""),
+    # --- E5xx: images ----------------------------------------------------------------------
+    "E500": Code(E, "image file not found", """
+A local image path is read relative to the .shot file's folder (or the working folder
+when the shot list comes from standard input)."""),
+    "E501": Code(E, "image type not supported", """
+The API takes JPEG and PNG images (.jpg, .jpeg, .png). shotlang checks both the file name
+and the file's first bytes."""),
+    "E502": Code(E, "image file too large", """
+The API takes images of at most 10 MB. Re-encode the image smaller (JPEG at quality 85
+usually suffices)."""),
+    "E503": Code(E, "image too small", """
+The API takes images at least 300 pixels wide and high."""),
+    "E504": Code(E, "image aspect ratio out of range", """
+The API takes images whose width-to-height ratio is between 1:2.5 and 2.5:1."""),
+    "E505": Code(E, "mask size differs from the image", """
+A static or dynamic mask must have exactly the pixel size of the shot's start image."""),
+    "E506": Code(E, "image cannot be read", """
+The file's header could not be read as a JPEG or PNG image; it may be damaged."""),
+    # --- W: warnings, from the seed's guidance ---------------------------------------------
+    "W100": Code(W, "movement too weak to see", """
+Magnitudes 1-2 give no visible movement. Use 3 or more (`subtle` is 3)."""),
+    "W101": Code(W, "movement may look jerky", """
+Magnitudes 9-10 may feel unnatural or jerky. 4-6 is the natural range; go higher only for
+dramatic reveals or action."""),
+    "W102": Code(W, "outside the recommended range for this shot type", """
+The seed's Shot Type Quick Reference recommends a range per move (pan 5-8, tilt 5-8,
+zoom 5-10, dutch tilt 3-5, push in / pull back 3-5). `shotlang moves` lists them."""),
+    "W103": Code(W, "move approximated in the official reading", """
+In the official reading of the camera fields (AXES official) the camera has no forward or
+backward travel; push in / pull back are lowered to the nearest move, a zoom."""),
+    "W104": Code(W, "cfg scale ignored by this model", """
+Kling's v2 models ignore cfg_scale; the option is sent but has no effect."""),
+    "W105": Code(W, "end frame usually needs pro mode", """
+Start-and-end-frame shots (`tail`) are offered in pro mode on most models; std may be
+rejected."""),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    code: str
+    message: str
+    span: Span
+    hint: str = ""
+
+    @property
+    def severity(self) -> Severity:
+        return CODES[self.code].severity
+
+
+def closest(word: str, choices: Iterable[str]) -> str | None:
+    """The choice nearest to `word` in spelling, if any is near."""
+    match = difflib.get_close_matches(word.lower(), list(choices), n=1, cutoff=0.6)
+    return match[0] if match else None
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """A hint naming the closest choice, or "" when nothing is close."""
+    match = closest(word, choices)
+    return f"did you mean `{match}`?" if match else ""
+
+
+def sort_key(d: Diagnostic) -> tuple[int, int, str]:
+    return (d.span.start, d.span.end, d.code)
+
+
+# --- rendering -------------------------------------------------------------------------------
+
+_STYLE = {"error": "\x1b[1;31m", "warning": "\x1b[1;33m", "blue": "\x1b[1;34m", "bold": "\x1b[1m"}
+_RESET = "\x1b[0m"
+
+
+def _width(text: str) -> int:
+    """Columns a terminal gives `text` (wide East Asian characters take two)."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def render_text(d: Diagnostic, source: Source, color: bool = False) -> str:
+    """rustc-style: what, where, the source line with a caret under the span, and help."""
+
+    def paint(style: str, s: str) -> str:
+        return f"{_STYLE[style]}{s}{_RESET}" if color else s
+
+    sev = d.severity.value
+    line = source.line_text(d.span.line).expandtabs(1)
+    gutter = " " * len(str(d.span.line))
+    start = d.span.column - 1
+    end = d.span.end_column - 1 if d.span.end_line == d.span.line else len(line)
+    pad = _width(line[:start])
+    carets = "^" * max(1, _width(line[start:end]))
+    out = [
+        paint(sev, f"{sev}[{d.code}]") + paint("bold", f": {d.message}"),
+        f"{gutter}{paint('blue', '-->')} {source.name}:{d.span.line}:{d.span.column}",
+        f"{gutter} {paint('blue', '|')}",
+        f"{paint('blue', str(d.span.line))} {paint('blue', '|')} {line}",
+        f"{gutter} {paint('blue', '|')} {' ' * pad}{paint(sev, carets)}",
+    ]
+    if d.hint:
+        out.append(f"{gutter} {paint('blue', '=')} {paint('bold', 'help')}: {d.hint}")
+    return "\n".join(out)
+
+
+def to_json(d: Diagnostic, source: Source) -> dict[str, object]:
+    """The record editors and CI read: stable keys, 1-based lines and columns."""
+    return {
+        "file": source.name,
+        "line": d.span.line,
+        "column": d.span.column,
+        "end_line": d.span.end_line,
+        "end_column": d.span.end_column,
+        "severity": d.severity.value,
+        "code": d.code,
+        "message": d.message,
+        "hint": d.hint,
+    }
+
+
+def dumps(records: list[dict[str, object]]) -> str:
+    return json.dumps(records, indent=2, ensure_ascii=False)

@@ -1,0 +1,123 @@
+"""Tables made from the vocabulary and the code table, for `shotlang moves` and docs/.
+
+docs/*.md hold these tables between `<!-- generated: NAME -->` and `<!-- end: NAME -->`
+markers. `python -m shotlang.docs` rewrites them; a test fails when they are out of date.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+from . import kling
+from .diagnostics import CODES
+from .vocabulary import DEFAULT_MAGNITUDE, INTENSITIES, JOINERS, MODE_WORDS, MOVES, READINGS, Move
+
+
+def _target(move: Move, reading: str) -> tuple[str, str]:
+    if move.preset:
+        return f"type {move.preset}", ""
+    axis = move.axis(reading)
+    if axis is None:
+        return "(none)", ""
+    return axis.field, "+" if axis.sign > 0 else "-"
+
+
+def _range(move: Move) -> str:
+    return f"{move.recommended[0]}-{move.recommended[1]}" if move.recommended else ""
+
+
+def move_rows(reading: str) -> list[dict[str, object]]:
+    rows = []
+    for move in MOVES:
+        field, sign = _target(move, reading)
+        rows.append({
+            "move": move.name, "synonyms": list(move.synonyms), "field": field, "sign": sign,
+            "recommended": _range(move), "description": move.description,
+        })  # fmt: skip
+    return rows
+
+
+def move_table(reading: str) -> str:
+    """The cheat sheet `shotlang moves` prints."""
+    head = ("MOVE", "FIELD", "SIGN", "RANGE", "ALSO")
+    rows = [(r["move"], r["field"], r["sign"], r["recommended"], ", ".join(r["synonyms"]))  # type: ignore[arg-type]
+            for r in move_rows(reading)]
+    widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
+    lines = [f"Moves ({reading} reading of the camera fields)", ""]
+    for row in (head, *rows):
+        lines.append("  ".join(str(x).ljust(w) for x, w in zip(row, widths)).rstrip())
+    words = ", ".join(f"{w} {v}" for w, v in INTENSITIES.items())
+    lines += ["", f"Intensity (before the move; default {DEFAULT_MAGNITUDE}): {words}",
+              "Magnitude (after the move): a whole number from 1 to 10, e.g. `pan right 6`",
+              f"Joiners (before the prompt): {', '.join(sorted(JOINERS))}"]
+    return "\n".join(lines)
+
+
+# --- markdown for docs/ ------------------------------------------------------------------------
+
+
+def _md(head: list[str], rows: list[list[str]]) -> str:
+    out = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
+    out += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(out)
+
+
+def md_moves() -> str:
+    rows = []
+    for move in MOVES:
+        seed, official = (" ".join(_target(move, r)).strip() for r in READINGS)
+        rows.append([f"`{move.name}`", ", ".join(f"`{s}`" for s in move.synonyms), seed,
+                     official + (" (approximate)" if move.approximate_in_official else ""),
+                     _range(move), move.description])
+    return _md(["move", "also written", "seed reading", "official reading", "recommended",
+                "what it does"], rows)
+
+
+def md_intensities() -> str:
+    return _md(["word", "magnitude"], [[f"`{w}`", str(v)] for w, v in INTENSITIES.items()])
+
+
+def md_modes() -> str:
+    return _md(["word", "sent as"], [[f"`{w}`", f'`"{v}"`'] for w, v in MODE_WORDS.items()])
+
+
+def md_joiners() -> str:
+    return ", ".join(f"`{j}`" for j in sorted(JOINERS))
+
+
+def md_models() -> str:
+    rows = [[f"`{m.name}`", "yes" if m.text2video else "no", "yes" if m.image2video else "no",
+             "yes" if m.camera_control else "no", "yes" if m.uses_cfg else "ignored",
+             "yes" if m.sound else "no"] for m in kling.MODELS.values()]
+    return _md(["model", "text2video", "image2video", "camera control", "cfg", "sound"], rows)
+
+
+def md_codes() -> str:
+    return _md(["code", "severity", "meaning"],
+               [[f"`{c}`", v.severity.value, v.title] for c, v in CODES.items()])
+
+
+SECTIONS = {"moves": md_moves, "intensities": md_intensities, "modes": md_modes,
+            "joiners": md_joiners, "models": md_models, "codes": md_codes}
+_SECTION = re.compile(r"(<!-- generated: (\w+) -->\n)(.*?)(<!-- end: \2 -->)", re.DOTALL)
+
+
+def refresh(text: str) -> str:
+    """The text with every generated section made anew from the tables."""
+    return _SECTION.sub(lambda m: m[1] + SECTIONS[m[2]]() + "\n" + m[4], text)
+
+
+def main(paths: list[str]) -> int:
+    for path in map(Path, paths):
+        old = path.read_text(encoding="utf-8")
+        new = refresh(old)
+        if new != old:
+            path.write_text(new, encoding="utf-8")
+            print(f"updated {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:] or [str(p) for p in Path("docs").glob("*.md")]))

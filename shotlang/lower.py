@@ -1,0 +1,370 @@
+"""Syntax tree to resolved shots: file settings applied, words given their meaning.
+
+Here MODEL, DEFAULTS, SCENE, TITLE and AXES take effect, option words become API values
+(`professional` -> `pro`, `10s` -> "10") and a move's words become one camera move with a
+magnitude. Anything that cannot be given a meaning is reported; the rules of the API that
+relate several settings are checked later, in checks.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import kling
+from . import syntax as ast
+from .diagnostics import Diagnostic, closest, did_you_mean
+from .source import Span
+from .vocabulary import (
+    ALL_WORDS,
+    CONNECTORS,
+    DEFAULT_MAGNITUDE,
+    INTENSITIES,
+    JOINERS,
+    LONGEST_PHRASE,
+    MODE_WORDS,
+    MOVE_WORDS,
+    MOVES,
+    PHRASES,
+    READINGS,
+    SOUND_WORDS,
+    Move,
+)
+
+# Option kinds in the grammar, and the setting each one gives.
+SETTING_OF = {
+    "duration": "duration", "aspect": "aspect", "flag": "mode", "model_option": "model",
+    "negative": "negative", "cfg": "cfg", "image": "image", "tail": "tail", "mask": "mask",
+    "motion": "motion", "external_id": "id", "callback": "callback", "sound": "sound",
+}  # fmt: skip
+OPTION_KEYWORDS = ("model", "negative", "avoid", "cfg", "image", "tail", "mask", "motion", "id",
+                   "callback", "sound")
+# Settings that belong to one shot and make no sense as a default for many.
+PER_SHOT_ONLY = frozenset({"image", "tail", "mask", "motion", "id"})
+
+
+@dataclass(frozen=True, slots=True)
+class Value:
+    """A setting's value and where it was written; `inherited` if from MODEL or DEFAULTS."""
+
+    value: Any
+    span: Span
+    inherited: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Camera:
+    move: Move
+    magnitude: int | None  # None for static and the presets
+    span: Span  # the move's words
+    strength_span: Span | None  # the intensity word or number, if written
+
+
+@dataclass
+class ResolvedShot:
+    syntax: ast.Shot
+    scene: str | None
+    settings: dict[str, Value]
+    motions: list[ast.Option]
+    camera: Camera | None
+    ok: bool = True  # False once an error was reported for this shot
+
+    @property
+    def name(self) -> str:
+        return self.syntax.name.text
+
+    @property
+    def prompt(self) -> ast.Text:
+        return self.syntax.prompt
+
+
+@dataclass
+class Resolved:
+    title: str | None = None
+    reading: str = "seed"
+    shots: list[ResolvedShot] = field(default_factory=list)
+
+
+def resolve(tree: ast.ShotList, report: list[Diagnostic], reading: str | None = None) -> Resolved:
+    """Walk the statements in order, carrying the file's settings down to each shot.
+
+    `reading` (from the command line) overrides the file's AXES statement.
+    """
+    out = Resolved()
+    defaults: dict[str, Value] = {}
+    scene: str | None = None
+    title_seen = axes_seen = False
+    for stmt in tree.statements:
+        if isinstance(stmt, ast.Shot):
+            out.shots.append(_resolve_shot(stmt, scene, defaults, report))
+        elif isinstance(stmt, ast.Scene):
+            scene = stmt.heading.value
+        elif isinstance(stmt, ast.ModelStatement):
+            model = _model(stmt.name, report)
+            if model is not None:
+                defaults["model"] = Value(model.value, model.span, inherited=True)
+        elif isinstance(stmt, ast.Defaults):
+            for key, value in _settings(stmt.options, report, in_defaults=True).items():
+                defaults[key] = Value(value.value, value.span, inherited=True)
+        elif isinstance(stmt, ast.Title):
+            if title_seen:
+                report.append(Diagnostic("E312", "TITLE is given twice", stmt.span,
+                                         "keep one TITLE per file"))
+            title_seen = True
+            out.title = stmt.title.value
+        elif isinstance(stmt, ast.Axes):
+            word = stmt.reading.text.lower()
+            if axes_seen:
+                report.append(Diagnostic("E312", "AXES is given twice", stmt.span,
+                                         "keep one AXES line, before the first SHOT"))
+            elif out.shots:
+                report.append(Diagnostic("E312", "AXES comes after a SHOT", stmt.span,
+                                         "move AXES above the first SHOT; it applies to the whole file"))
+            elif word not in READINGS:
+                report.append(Diagnostic("E311", f"unknown AXES reading `{stmt.reading.text}`",
+                                         stmt.span, did_you_mean(word, READINGS)
+                                         or "write `AXES seed` or `AXES official`"))
+            else:
+                out.reading = word
+            axes_seen = True
+    if reading is not None:
+        out.reading = reading
+    return out
+
+
+def _resolve_shot(
+    shot: ast.Shot, scene: str | None, defaults: dict[str, Value], report: list[Diagnostic]
+) -> ResolvedShot:
+    before = len(report)
+    own = _settings(shot.options, report, in_defaults=False)
+    settings = {**defaults, **own}
+    motions = [o for o in shot.options if o.kind == "motion"]
+    camera = lower_move(shot.move, report)
+    ok = not any(d.severity == "error" for d in report[before:])
+    return ResolvedShot(shot, scene, settings, motions, camera, ok)
+
+
+def _settings(
+    options: tuple[ast.Option, ...], report: list[Diagnostic], *, in_defaults: bool
+) -> dict[str, Value]:
+    """The settings a list of options gives, each once."""
+    found: dict[str, Value] = {}
+    for option in options:
+        setting = SETTING_OF[option.kind]
+        value = _interpret(option, report)
+        if value is None:
+            continue
+        if option.kind == "flag":
+            setting = value.value[0]
+            value = Value(value.value[1], value.span)
+        if in_defaults and setting in PER_SHOT_ONLY:
+            report.append(Diagnostic(
+                "E313", f"`{setting}` cannot be a default", option.span,
+                f"give `{setting}` to each shot that needs it"))
+            continue
+        if setting == "motion":
+            continue  # a shot may have several; checks.py counts them
+        if setting in found:
+            report.append(Diagnostic(
+                "E309", f"{setting} is given twice", option.span,
+                f"keep one {setting}; the first is on line {found[setting].span.line}"))
+            continue
+        found[setting] = value
+    return found
+
+
+def _interpret(option: ast.Option, report: list[Diagnostic]) -> Value | None:
+    """An option's value in API terms, or None after reporting why it has none."""
+    kind, span = option.kind, option.value.span
+    if isinstance(option.value, ast.Text):
+        return Value(option.value, span)
+    text = option.value.text
+    word = text.lower()
+    if kind == "duration":
+        seconds = word[:-1]
+        if seconds not in kling.DURATIONS:
+            report.append(Diagnostic(
+                "E303", f"Kling has no {text} clips", span,
+                " or ".join(f"`{d}s`" for d in kling.DURATIONS) + " are the durations offered"))
+            return None
+        return Value(seconds, span)
+    if kind == "aspect":
+        if text not in kling.ASPECT_RATIOS:
+            report.append(Diagnostic(
+                "E302", f"aspect ratio {text} is not offered", span,
+                "use " + ", ".join(kling.ASPECT_RATIOS)))
+            return None
+        return Value(text, span)
+    if kind == "flag":
+        if word in MODE_WORDS:
+            return Value(("mode", MODE_WORDS[word]), span)
+        hint = did_you_mean(word, [*MODE_WORDS, *OPTION_KEYWORDS])
+        if word in MOVE_WORDS or word in INTENSITIES:
+            hint = "camera moves go before the prompt: `SHOT a: pan right over \"...\"`"
+        report.append(Diagnostic(
+            "E301", f"unknown option `{text}`", span,
+            hint or "options are a duration, a mode, an aspect ratio or a keyword option"))
+        return None
+    if kind == "model_option":
+        return _model(option.value, report)
+    if kind == "cfg":
+        scale = float(text)
+        if not kling.CFG_MIN <= scale <= kling.CFG_MAX:
+            report.append(Diagnostic(
+                "E304", f"cfg {text} is outside {kling.CFG_MIN:g} to {kling.CFG_MAX:g}", span,
+                "0 lets the model roam, 1 follows the prompt closely; 0.5 is the default"))
+            return None
+        return Value(scale, span)
+    if kind == "sound":
+        if word not in SOUND_WORDS:
+            report.append(Diagnostic("E311", f"sound is `on` or `off`, not `{text}`", span,
+                                     did_you_mean(word, SOUND_WORDS)))
+            return None
+        return Value(SOUND_WORDS[word], span)
+    raise AssertionError(f"option kind {kind} has no interpretation")
+
+
+def _model(name: ast.Word, report: list[Diagnostic]) -> Value | None:
+    if name.text.lower() in kling.MODELS:
+        return Value(name.text.lower(), name.span)
+    report.append(Diagnostic(
+        "E300", f"unknown model `{name.text}`", name.span,
+        did_you_mean(name.text, kling.MODELS) or "known models: " + ", ".join(kling.MODELS)))
+    return None
+
+
+# --- moves -----------------------------------------------------------------------------------
+
+
+def lower_move(words: tuple[ast.Word, ...], report: list[Diagnostic]) -> Camera | None:
+    """`slow pan right over` -> pan right at 5. Reports what cannot be read as one move."""
+    if not words:
+        return None
+    rest = list(words)
+    if not rest[-1].is_number and rest[-1].text.lower() in JOINERS:
+        rest.pop()  # the joiner: "over", "on", ... carries no meaning
+    intensities: list[ast.Word] = []
+    while rest and not rest[0].is_number and rest[0].text.lower() in INTENSITIES:
+        intensities.append(rest.pop(0))
+
+    moves: list[tuple[Move, Span]] = []
+    numbers: list[ast.Word] = []
+    failed = False
+    i = 0
+    while i < len(rest):
+        word = rest[i]
+        low = word.text.lower()
+        if word.is_number:
+            numbers.append(word)
+            i += 1
+            continue
+        if low in CONNECTORS:
+            i += 1
+            continue
+        for n in range(min(LONGEST_PHRASE, len(rest) - i), 0, -1):
+            move = PHRASES.get(tuple(w.text.lower() for w in rest[i : i + n]))
+            if move is not None:
+                moves.append((move, word.span.to(rest[i + n - 1].span)))
+                i += n
+                break
+        else:
+            diagnostic, skip = _unknown_word(rest, i)
+            report.append(diagnostic)
+            failed = True
+            i += skip
+    if failed:
+        return None
+    if len(moves) > 1:
+        names = " and ".join(f"`{m.name}`" for m, _ in moves)
+        report.append(Diagnostic(
+            "E201", f"{len(moves)} camera movements in one shot: {names}",
+            moves[0][1].to(moves[-1][1]),
+            "Kling moves the camera along one axis per shot (400 invalid camera config); "
+            "split this into one shot per movement"))
+        return None
+    if not moves:
+        what = (intensities or numbers or list(words))[0]
+        report.append(Diagnostic(
+            "E206", f"`{what.text}` but no camera move", what.span,
+            'add a move (`slow pan right over "..."`), or leave the words out for a still shot'))
+        return None
+    move, span = moves[0]
+    return _strength(move, span, intensities, numbers, report)
+
+
+def _strength(
+    move: Move, span: Span, intensities: list[ast.Word], numbers: list[ast.Word],
+    report: list[Diagnostic],
+) -> Camera | None:
+    given = intensities + numbers
+    if given and (move.preset or move.is_static):
+        report.append(Diagnostic(
+            "E205", f"`{move.name}` takes no strength, but `{given[0].text}` is given",
+            given[0].span, f"remove `{given[0].text}`"))
+        return None
+    if move.preset or move.is_static:
+        return Camera(move, None, span, None)
+    if len(given) > 1:
+        report.append(Diagnostic(
+            "E204", f"the strength is given twice: `{given[0].text}` and `{given[1].text}`",
+            given[1].span, "keep either the intensity word or the magnitude"))
+        return None
+    if numbers:
+        number = numbers[0]
+        if "." in number.text:
+            report.append(Diagnostic(
+                "E203", f"magnitude {number.text} is not a whole number", number.span,
+                f"use {round(float(number.text))}, or another whole number from 1 to 10"))
+            return None
+        magnitude = int(number.text)
+        if not 1 <= magnitude <= kling.MAGNITUDE_MAX or number.text[0] in "+-":
+            hint = "a magnitude is from 1 to 10"
+            if number.text[0] == "-":
+                hint = "the direction word gives the sign: write the opposite direction instead"
+            elif magnitude == 0:
+                hint = "for no movement leave the move out, or write `static`"
+            report.append(Diagnostic(
+                "E202", f"magnitude {number.text} is outside 1-10", number.span, hint))
+            return None
+        return Camera(move, magnitude, span, number.span)
+    if intensities:
+        word = intensities[0]
+        return Camera(move, INTENSITIES[word.text.lower()], span, word.span)
+    return Camera(move, DEFAULT_MAGNITUDE, span, None)
+
+
+def _unknown_word(words: list[ast.Word], i: int) -> tuple[Diagnostic, int]:
+    """The diagnostic for words[i], and how many words it covers.
+
+    A misspelt move word takes the rest of its phrase with it (`pann right` is one error,
+    not two), so one typo gives one diagnostic.
+    """
+    word = words[i]
+    low = word.text.lower()
+    if low in INTENSITIES:
+        hint = "an intensity word goes first, before the move: `slow pan right`"
+    elif low in JOINERS:
+        hint = "a joiner comes last, right before the prompt: `pan right over \"...\"`"
+    elif low in MOVE_HEADS:
+        shown = " or ".join(f"`{c}`" for c in MOVE_HEADS[low][:4])
+        return Diagnostic("E200", f"`{word.text}` needs a direction", word.span, f"write {shown}"), 1
+    elif low in MOVE_WORDS:
+        hint = "a direction follows its move word: `pan left`, `tilt up`, `zoom in`"
+    else:
+        guess = closest(low, ALL_WORDS)
+        if guess is None:
+            hint = "`shotlang moves` lists every move word"
+        else:
+            hint = f"did you mean `{guess}`?"
+            following = tuple(w.text.lower() for w in words[i + 1 : i + LONGEST_PHRASE])
+            for n in range(len(following), 0, -1):
+                if (guess, *following[:n]) in PHRASES:
+                    return Diagnostic("E200", f"unknown word `{word.text}`", word.span, hint), n + 1
+    return Diagnostic("E200", f"unknown word `{word.text}`", word.span, hint), 1
+
+
+# The first word of each move's name, and the moves it starts: `pan` -> pan right, pan left.
+MOVE_HEADS: dict[str, list[str]] = {}
+for _move in MOVES:
+    if " " in _move.name:
+        MOVE_HEADS.setdefault(_move.name.split()[0], []).append(_move.name)

@@ -1,0 +1,284 @@
+"""Text to syntax tree.
+
+The file is cut into statements (a line, plus the lines starting with a quote that continue
+it), and each statement is parsed on its own by the Lark LALR grammar in grammar/shot.lark.
+So every bad line gets its own diagnostic and the good ones still parse. Lark's parse errors
+are turned here into diagnostics a writer can act on.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from pathlib import Path
+
+from lark import Lark, Token, Transformer, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+
+from . import syntax as ast
+from .diagnostics import Diagnostic, closest
+from .source import Source, Span
+
+_HERE = Path(__file__).resolve().parent
+# Installed wheels carry the grammar inside the package; a source checkout keeps it at the top.
+_GRAMMAR_PLACES = (_HERE / "grammar" / "shot.lark", _HERE.parent / "grammar" / "shot.lark")
+
+STATEMENT_KEYWORDS = ("shot", "scene", "title", "model", "defaults", "axes")
+_ESCAPE = re.compile(r"\\([\"\\])")
+
+
+def grammar_path() -> Path:
+    for place in _GRAMMAR_PLACES:
+        if place.is_file():
+            return place
+    raise FileNotFoundError("shotlang's grammar file shot.lark is missing from the installation")
+
+
+@v_args(inline=True)
+class _Builder(Transformer[Token, object]):
+    """Builds syntax nodes while the LALR parser runs (no intermediate tree).
+
+    Lark counts lines and offsets from the start of the statement it was given; `line` and
+    `offset` say where that statement starts in the file.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.line = 0
+        self.offset = 0
+
+    def span(self, tok: Token) -> Span:
+        line, offset = self.line, self.offset
+        return Span(
+            tok.line + line,  # type: ignore[operator]
+            tok.column,  # type: ignore[arg-type]
+            tok.end_line + line,  # type: ignore[operator]
+            tok.end_column,  # type: ignore[arg-type]
+            tok.start_pos + offset,  # type: ignore[operator]
+            tok.end_pos + offset,  # type: ignore[operator]
+        )
+
+    def word(self, tok: Token) -> ast.Word:
+        return ast.Word(str(tok), self.span(tok), tok.type == "NUMBER")
+
+    # --- statements --------------------------------------------------------------------
+
+    def shot(self, name: Token, *rest: object) -> ast.Shot:
+        name_word = self.word(name)
+        move: tuple[ast.Word, ...] = ()
+        if isinstance(rest[0], tuple):
+            move, rest = rest[0], rest[1:]
+        prompt = rest[0]
+        assert isinstance(prompt, ast.Text)
+        options = tuple(o for o in rest[1:] if isinstance(o, ast.Option))
+        last = options[-1].span if options else prompt.span
+        return ast.Shot(name_word, move, prompt, options, name_word.span.to(last))
+
+    def move(self, *toks: Token) -> tuple[ast.Word, ...]:
+        return tuple(self.word(t) for t in toks)
+
+    def scene(self, heading: ast.Text) -> ast.Scene:
+        return ast.Scene(heading, heading.span)
+
+    def title(self, title: ast.Text) -> ast.Title:
+        return ast.Title(title, title.span)
+
+    def model(self, name: Token) -> ast.ModelStatement:
+        word = self.word(name)
+        return ast.ModelStatement(word, word.span)
+
+    def defaults(self, *options: ast.Option) -> ast.Defaults:
+        return ast.Defaults(options, options[0].span.to(options[-1].span))
+
+    def axes(self, reading: Token) -> ast.Axes:
+        word = self.word(reading)
+        return ast.Axes(word, word.span)
+
+    def text(self, *strings: Token) -> ast.Text:
+        # Adjacent strings (a prompt continued over lines) join with one space.
+        value = " ".join(_ESCAPE.sub(r"\1", s[1:-1]) for s in strings)
+        return ast.Text(value, self.span(strings[0]).to(self.span(strings[-1])))
+
+    # --- options -----------------------------------------------------------------------
+
+    def _word_option(kind: str):  # type: ignore[no-untyped-def]  # noqa: N805 - a method factory
+        def make(self: _Builder, tok: Token) -> ast.Option:
+            word = self.word(tok)
+            return ast.Option(kind, word, word.span)
+
+        return make
+
+    def _text_option(kind: str):  # type: ignore[no-untyped-def]  # noqa: N805
+        def make(self: _Builder, text: ast.Text) -> ast.Option:
+            return ast.Option(kind, text, text.span)
+
+        return make
+
+    duration = _word_option("duration")
+    aspect = _word_option("aspect")
+    flag = _word_option("flag")
+    model_option = _word_option("model_option")
+    cfg = _word_option("cfg")
+    sound = _word_option("sound")
+    negative = _text_option("negative")
+    image = _text_option("image")
+    tail = _text_option("tail")
+    mask = _text_option("mask")
+    external_id = _text_option("external_id")
+    callback = _text_option("callback")
+
+    def motion(self, mask: ast.Text, *points: ast.Point) -> ast.Option:
+        return ast.Option("motion", mask, mask.span.to(points[-1].span), tuple(points))
+
+    def point(self, x: Token, y: Token) -> ast.Point:
+        return ast.Point(str(x), str(y), self.span(x).to(self.span(y)))
+
+
+@cache
+def _parser() -> tuple[Lark, _Builder]:
+    """The LALR parser, its tables cached on disk by Lark so a start does not rebuild them."""
+    builder = _Builder()
+    parser = Lark(
+        grammar_path().read_text(encoding="utf-8"),
+        parser="lalr",
+        lexer="contextual",
+        start="statement",
+        transformer=builder,
+        cache=True,
+        maybe_placeholders=False,
+    )
+    return parser, builder
+
+
+def statement_chunks(text: str) -> list[tuple[int, int, int]]:
+    """Where each statement is: (first line, start offset, end offset).
+
+    A statement starts on a line of its own; following lines that start with a quote
+    continue it (comment lines may come between). Blank lines end it.
+    """
+    chunks: list[tuple[int, int, int]] = []
+    current: list[int] | None = None  # [line, start, end]
+    pos = 0
+    for number, line in enumerate(text.split("\n"), start=1):
+        stripped = line.lstrip(" \t\f\r")
+        end = pos + len(line)
+        if not stripped:
+            current = None
+        elif stripped[0] == "#":
+            pass
+        elif stripped[0] == '"' and current is not None:
+            current[2] = end
+        else:
+            current = [number, pos, end]
+            chunks.append(current)  # type: ignore[arg-type]
+        pos = end + 1
+    return [tuple(c) for c in chunks]  # type: ignore[misc]
+
+
+def parse(source: Source) -> tuple[ast.ShotList, list[Diagnostic]]:
+    parser, builder = _parser()
+    text = source.text
+    tree = ast.ShotList()
+    diagnostics: list[Diagnostic] = []
+    for line, start, end in statement_chunks(text):
+        builder.line, builder.offset = line - 1, start
+        try:
+            tree.statements.append(parser.parse(text[start:end]))  # type: ignore[arg-type]
+        except UnexpectedInput as error:
+            diagnostics.append(_explain(error, source, start, end))
+    return tree, diagnostics
+
+
+# --- parse errors in a writer's words --------------------------------------------------------
+
+_NAMES = {
+    "NAME": "a name",
+    "WORD": "a word",
+    "NUMBER": "a number",
+    "STRING": "a quoted string",
+    "DURATION": "a duration such as 5s",
+    "ASPECT": "an aspect ratio such as 16:9",
+    "COLON": "`:`",
+    "LPAR": "`(`",
+    "RPAR": "`)`",
+    "COMMA": "`,`",
+    "$END": "the end of the line",
+}
+_OPTION_TERMINALS = {"DURATION", "ASPECT", "_CFG", "_IMAGE", "_NEGATIVE"}
+_SMART_QUOTES = "\u201c\u201d\u201e\u2033\u00ab\u00bb"
+
+
+def _describe(terminal: str) -> str:
+    if terminal in _NAMES:
+        return _NAMES[terminal]
+    return f"`{terminal.lstrip('_').lower()}`"
+
+
+def _explain(error: UnexpectedInput, source: Source, start: int, end: int) -> Diagnostic:
+    """One diagnostic for a statement Lark could not parse."""
+    text = source.text
+    if isinstance(error, UnexpectedCharacters):
+        at = start + error.pos_in_stream
+        char = text[at]
+        if char == '"':
+            line_end = text.find("\n", at)
+            line_end = len(text) if line_end == -1 else line_end
+            return Diagnostic(
+                "E101",
+                "this string has no closing quote",
+                source.span(at, len(text[:line_end].rstrip("\r"))),
+                'close it with `"` on the same line; to continue a prompt on the next line, '
+                'close it here and start the next line with a new `"`',
+            )
+        hint = "prompts and paths go in double quotes"
+        if char in _SMART_QUOTES:
+            hint = 'use straight double quotes "..." (your editor may have curled them)'
+        return Diagnostic("E104", f"unexpected character `{char}`", source.span(at, at + 1), hint)
+
+    assert isinstance(error, UnexpectedToken)
+    token = error.token
+    expected = {e for e in error.expected if not e.startswith("__")}
+    if token.type == "$END":
+        at = start + len(text[start:end].rstrip(" \t\r\n"))
+        span = source.span(max(start, at - 1), at) if at > start else source.span(start, start)
+        seen = "the end of the line"
+    else:
+        span = source.span(start + token.start_pos, start + token.end_pos)  # type: ignore[operator]
+        seen = f"`{token}`"
+
+    if expected <= {"_SHOT", "_SCENE", "_TITLE", "_MODEL", "_DEFAULTS", "_AXES"}:
+        if token.type == "STRING":
+            return Diagnostic(
+                "E105",
+                "a quoted line with no statement above it to continue",
+                span,
+                "a line that starts with a quote continues the line right above it; "
+                "remove the blank line between them, or start the line with SHOT",
+            )
+        match = closest(str(token), STATEMENT_KEYWORDS)
+        hint = (f"did you mean `{match.upper()}`?" if match
+                else "statements start with SHOT, SCENE, TITLE, MODEL, DEFAULTS or AXES")
+        return Diagnostic("E105", f"unknown statement {seen}", span, hint)
+    if "COLON" in expected:
+        return Diagnostic("E103", f"expected `:` after the shot name, found {seen}", span,
+                          "write the name, then a colon: `SHOT castle: ...`")
+    if "STRING" in expected and not expected & _OPTION_TERMINALS:
+        if token.type in ("DURATION", "ASPECT"):
+            return Diagnostic("E106", f"option {seen} before the prompt", span,
+                              'put options after the prompt: `SHOT a: pan right "..." 5s`')
+        if token.type == "$END" and "WORD" in expected:
+            return Diagnostic("E102", "this shot has no prompt", span,
+                              'add the prompt in double quotes: `SHOT a: pan right over "..."`')
+    if "LPAR" in expected and "WORD" not in expected:
+        return Diagnostic("E405", "a motion needs a trajectory of points", span,
+                          'write the points after the mask: motion "mask.png" (100, 200) (300, 200)')
+    if expected & _OPTION_TERMINALS and token.type == "NUMBER":
+        return Diagnostic("E301", f"unknown option {seen}", span,
+                          f"a duration is written with an s: `{token}s`")
+    if expected & _OPTION_TERMINALS and token.type == "STRING":
+        return Diagnostic("E100", f"unexpected string {seen} after the options", span,
+                          'a negative prompt is written `negative "..."`; to continue the prompt, '
+                          "put the string right after it or at the start of the next line")
+    names = sorted({_describe(e) for e in expected})
+    wanted = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+    return Diagnostic("E100", f"unexpected {seen}", span, f"expected {wanted}")
