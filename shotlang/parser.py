@@ -25,6 +25,7 @@ _GRAMMAR_PLACES = (_HERE / "grammar" / "shot.lark", _HERE.parent / "grammar" / "
 
 STATEMENT_KEYWORDS = ("shot", "scene", "title", "model", "defaults", "axes")
 _ESCAPE = re.compile(r"\\([\"\\])")
+_WRAP = re.compile(r"[ \t]*\r?\n[ \t]*")
 
 
 def grammar_path() -> Path:
@@ -96,7 +97,8 @@ class _Builder(Transformer[Token, object]):
 
     def text(self, *strings: Token) -> ast.Text:
         # Adjacent strings (a prompt continued over lines) join with one space.
-        value = " ".join(_ESCAPE.sub(r"\1", s[1:-1]) for s in strings)
+        # A string wrapped over lines reads as one line: the break and its indent become a space.
+        value = " ".join(_ESCAPE.sub(r"\1", _WRAP.sub(" ", s[1:-1])) for s in strings)
         return ast.Text(value, self.span(strings[0]).to(self.span(strings[-1])))
 
     # --- options -----------------------------------------------------------------------
@@ -150,29 +152,77 @@ def _parser() -> tuple[Lark, _Builder]:
     return parser, builder
 
 
+# Statements whose options may wrap onto indented lines, and words that always start a statement.
+_WRAPPING = ("shot", "defaults")
+_NEVER_CONTINUE = ("shot", "scene", "title", "defaults", "axes")
+
+
+def _first_word(line: str) -> str:
+    words = line.split(None, 1)
+    return words[0].rstrip(":").lower() if words else ""
+
+
+# Scans a line for where strings and comments start and end; a string may run off the line.
+_QUOTE_OR_COMMENT = re.compile(r'"(?:[^"\\]|\\.)*("|\\?$)|#')
+_STRING_REST = re.compile(r'(?:[^"\\]|\\.)*"')
+
+
+def _ends_in_string(line: str, in_string: bool) -> bool:
+    """Whether a quoted string is still open at the end of `line`."""
+    if not in_string and '"' not in line:
+        return False
+    pos = 0
+    if in_string:
+        closing = _STRING_REST.match(line)
+        if closing is None:
+            return True
+        pos = closing.end()
+    for m in _QUOTE_OR_COMMENT.finditer(line, pos):
+        if m[0] == "#":
+            return False
+        if not m[1] or m[1] != '"':
+            return True
+    return False
+
+
 def statement_chunks(text: str) -> list[tuple[int, int, int]]:
     """Where each statement is: (first line, start offset, end offset).
 
-    A statement starts on a line of its own; following lines that start with a quote
-    continue it (comment lines may come between). Blank lines end it.
+    A statement starts on a line of its own and goes on over the lines that continue it:
+    - a line indented deeper than the statement's first, while a quoted string is open;
+    - a line starting with a quote (adjacent strings join);
+    - a line indented deeper than a SHOT or DEFAULTS line, unless it starts a statement of its
+      own (SHOT, SCENE, TITLE, DEFAULTS, AXES).
+    Comment lines may come between; a blank line ends a statement.
     """
-    chunks: list[tuple[int, int, int]] = []
+    chunks: list[list[int]] = []
     current: list[int] | None = None  # [line, start, end]
+    indent = 0
+    wraps = in_string = False
     pos = 0
     for number, line in enumerate(text.split("\n"), start=1):
         stripped = line.lstrip(" \t\f\r")
         end = pos + len(line)
-        if not stripped:
+        depth = len(line) - len(stripped)
+        if current is not None and in_string and depth > indent and stripped:
+            current[2] = end
+        elif not stripped:
             current = None
         elif stripped[0] == "#":
             pass
-        elif stripped[0] == '"' and current is not None:
+        elif current is not None and (
+            stripped[0] == '"'
+            or (wraps and depth > indent and _first_word(stripped) not in _NEVER_CONTINUE)
+        ):
             current[2] = end
         else:
             current = [number, pos, end]
-            chunks.append(current)  # type: ignore[arg-type]
+            chunks.append(current)
+            indent, wraps, in_string = depth, _first_word(stripped) in _WRAPPING, False
+        if current is not None:
+            in_string = _ends_in_string(line, in_string)
         pos = end + 1
-    return [tuple(c) for c in chunks]  # type: ignore[misc]
+    return [(c[0], c[1], c[2]) for c in chunks]
 
 
 def parse(source: Source) -> tuple[ast.ShotList, list[Diagnostic]]:
