@@ -132,9 +132,9 @@ def _check_groups(shot: ResolvedShot, report: list[Diagnostic]) -> None:
     """camera_control, image_tail and masks exclude each other (the seed and the API docs)."""
     groups: list[tuple[str, Span]] = []
     if shot.camera is not None and not shot.camera.move.is_static:
-        groups.append((f"camera move `{shot.camera.move.name}`", shot.camera.span))
+        groups.append((f"a camera move `{shot.camera.move.name}`", shot.camera.span))
     if "tail" in shot.settings:
-        groups.append(("end image (tail)", shot.settings["tail"].span))
+        groups.append(("an end image (tail)", shot.settings["tail"].span))
     masks = [shot.settings["mask"].span] if "mask" in shot.settings else []
     masks += [m.span for m in shot.motions]
     if masks:
@@ -143,7 +143,7 @@ def _check_groups(shot: ResolvedShot, report: list[Diagnostic]) -> None:
         groups.sort(key=lambda g: g[1].start)
         (first, _), (second, span) = groups[0], groups[1]
         report.append(Diagnostic(
-            "E400", f"a {second} cannot be combined with a {first}", span,
+            "E400", f"{second} cannot be combined with {first}", span,
             "the API takes one of: a camera move, an end image, or masks; split the shot"))
     if masks and "image" not in shot.settings:
         report.append(Diagnostic(

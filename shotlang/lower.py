@@ -218,7 +218,7 @@ def _interpret(option: ast.Option, report: list[Diagnostic]) -> Value | None:
     if kind == "sound":
         if word not in SOUND_WORDS:
             report.append(Diagnostic("E311", f"sound is `on` or `off`, not `{text}`", span,
-                                     did_you_mean(word, SOUND_WORDS)))
+                                     did_you_mean(word, SOUND_WORDS) or "write `sound on` or `sound off`"))
             return None
         return Value(SOUND_WORDS[word], span)
     raise AssertionError(f"option kind {kind} has no interpretation")

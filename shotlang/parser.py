@@ -258,6 +258,14 @@ _OPTION_TERMINALS = {"DURATION", "ASPECT", "_CFG", "_IMAGE", "_NEGATIVE"}
 _SMART_QUOTES = "\u201c\u201d\u201e\u2033\u00ab\u00bb"
 
 
+def _unexpected_character(source: Source, at: int) -> Diagnostic:
+    char = source.text[at]
+    hint = "prompts and paths go in double quotes; names use letters, digits, `-` and `_`"
+    if char in _SMART_QUOTES:
+        hint = 'use straight double quotes "..." (your editor may have curled them)'
+    return Diagnostic("E104", f"unexpected character `{char}`", source.span(at, at + 1), hint)
+
+
 def _describe(terminal: str) -> str:
     if terminal in _NAMES:
         return _NAMES[terminal]
@@ -280,10 +288,7 @@ def _explain(error: UnexpectedInput, source: Source, start: int, end: int) -> Di
                 'close it with `"` on the same line; to continue a prompt on the next line, '
                 'close it here and start the next line with a new `"`',
             )
-        hint = "prompts and paths go in double quotes"
-        if char in _SMART_QUOTES:
-            hint = 'use straight double quotes "..." (your editor may have curled them)'
-        return Diagnostic("E104", f"unexpected character `{char}`", source.span(at, at + 1), hint)
+        return _unexpected_character(source, at)
 
     assert isinstance(error, UnexpectedToken)
     token = error.token
@@ -291,7 +296,7 @@ def _explain(error: UnexpectedInput, source: Source, start: int, end: int) -> Di
     if token.type == "$END":
         at = start + len(text[start:end].rstrip(" \t\r\n"))
         span = source.span(max(start, at - 1), at) if at > start else source.span(start, start)
-        seen = "the end of the line"
+        seen = "end of the line"
     else:
         span = source.span(start + token.start_pos, start + token.end_pos)  # type: ignore[operator]
         seen = f"`{token}`"
@@ -329,6 +334,12 @@ def _explain(error: UnexpectedInput, source: Source, start: int, end: int) -> Di
         return Diagnostic("E100", f"unexpected string {seen} after the options", span,
                           'a negative prompt is written `negative "..."`; to continue the prompt, '
                           "put the string right after it or at the start of the next line")
+    if token.type == "NAME":
+        # Only the fallback lexer yields a NAME where none is expected: the text holds a
+        # character no word may contain. Point at that character.
+        bad = next((i for i, c in enumerate(token) if not (c.isalnum() or c in "'-_")), 0)
+        at = start + token.start_pos + bad  # type: ignore[operator]
+        return _unexpected_character(source, at)
     names = sorted({_describe(e) for e in expected})
     wanted = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
     return Diagnostic("E100", f"unexpected {seen}", span, f"expected {wanted}")

@@ -1,0 +1,185 @@
+"""Every diagnostic code: a snippet that triggers it, checked for code, position and message."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import NamedTuple
+
+import pytest
+
+import shotlang
+from shotlang.diagnostics import CODES, Severity
+from tests.helpers import codes, compile_in, jpeg, png
+
+URL_A = "https://example.com/a.jpg"
+URL_B = "https://example.com/b.jpg"
+
+
+class Case(NamedTuple):
+    code: str
+    text: str
+    at: str  # the span starts where this first occurs in text; "" for the last character
+    message: str  # a fragment of the message
+    files: dict[str, bytes] = {}
+    hint: str = ""  # a fragment of the hint
+
+
+CASES = [
+    Case("E100", 'SHOT a: "x" 5s "y"', '"y"', "unexpected string"),
+    Case("E100", 'SHOT a: "x" motion "m.png" (1, 2', "", "unexpected end of the line", hint="`)`"),
+    Case("E101", 'SHOT a: "open', '"open', "no closing quote"),
+    Case("E101", 'SHOT a: "open\nSHOT b: "fine"', '"open', "no closing quote"),
+    Case("E102", "SHOT a: pan right", "", "no prompt"),
+    Case("E103", 'SHOT a "x"', '"x"', "expected `:`"),
+    Case("E104", "SHOT a: \u201cx\u201d", "\u201c", "unexpected character", hint="straight double quotes"),
+    Case("E104", 'SHOT a: pan! "x"', "!", "unexpected character `!`"),
+    Case("E105", 'SHTO a: "x"', "SHTO", "unknown statement `SHTO`", hint="`SHOT`"),
+    Case("E105", 'SHOT a: "x"\n\n"orphan"', '"orphan', "no statement above"),
+    Case("E106", 'SHOT a: pan right 5s "x"', "5s", "option `5s` before the prompt"),
+    Case("E200", 'SHOT a: pann right over "x"', "pann", "unknown word `pann`", hint="`pan`"),
+    Case("E200", 'SHOT a: pan over "x"', "pan", "`pan` needs a direction", hint="`pan right`"),
+    Case("E200", 'SHOT a: pan right slow over "x"', "slow", "unknown word `slow`", hint="goes first"),
+    Case("E201", 'SHOT a: pan right and tilt up over "x"', "pan", "2 camera movements"),
+    Case("E202", 'SHOT a: pan right 11 over "x"', "11", "outside 1-10"),
+    Case("E202", 'SHOT a: pan right -5 over "x"', "-5", "outside 1-10", hint="direction"),
+    Case("E202", 'SHOT a: pan right 0 over "x"', "0", "outside 1-10", hint="static"),
+    Case("E203", 'SHOT a: pan right 5.5 "x"', "5.5", "not a whole number"),
+    Case("E204", 'SHOT a: slow pan right 6 "x"', "6", "given twice"),
+    Case("E204", 'SHOT a: slow fast pan right "x"', "fast", "given twice"),
+    Case("E205", 'SHOT a: slow static "x"', "slow", "takes no strength"),
+    Case("E205", 'SHOT a: push in and up 5 "x"', "5", "takes no strength"),
+    Case("E206", 'SHOT a: slow over "x"', "slow", "no camera move"),
+    Case("E300", 'SHOT a: "x" model kling-v3', "kling", "unknown model", hint="did you mean"),
+    Case("E300", 'MODEL klingv26\nSHOT a: "x"', "kling", "unknown model", hint="`kling-v2-6`"),
+    Case("E301", 'SHOT a: "x" prof', "prof", "unknown option `prof`", hint="`pro`"),
+    Case("E301", 'SHOT a: "x" 5', "5", "unknown option `5`", hint="`5s`"),
+    Case("E301", 'SHOT a: "x" pan', "pan", "unknown option `pan`", hint="before the prompt"),
+    Case("E302", 'SHOT a: "x" 4:3', "4:3", "4:3"),
+    Case("E303", 'SHOT a: "x" 7s', "7s", "no 7s clips"),
+    Case("E304", 'SHOT a: "x" cfg 1.5 model kling-v1-6', "1.5", "outside 0 to 1"),
+    Case("E305", 'SHOT a: ""', '""', "prompt is empty"),
+    Case("E305", 'SHOT a: "   "', '"', "prompt is empty"),
+    Case("E306", 'SHOT a: "' + "x" * 2501 + '"', '"', "2,501 characters"),
+    Case("E306", 'SHOT a: "x" negative "' + "y" * 2501 + '"', '"y', "negative prompt is 2,501"),
+    Case("E307", 'SHOT a: "x"\nSHOT A: "y"', "A:", "already on line 1"),
+    Case("E308", 'SHOT a/b: "x"', "a/b", "not safe as a file name", hint="`a-b`"),
+    Case("E308", 'SHOT -a: "x"', "-a", "start with a letter or digit"),
+    Case("E308", 'SHOT con: "x"', "con", "Windows reserves"),
+    Case("E309", 'SHOT a: "x" 5s 10s', "10s", "duration is given twice"),
+    Case("E309", 'SHOT a: "x" pro standard', "standard", "mode is given twice"),
+    Case("E310", 'SHOT a: "x" callback "ftp://host/x"', '"ftp', "not an http(s) URL"),
+    Case("E310", 'SHOT a: "x" image "ftp://host/a.jpg"', '"ftp', "neither a file path nor"),
+    Case("E311", 'SHOT a: "x" sound loud', "loud", "`on` or `off`"),
+    Case("E311", 'AXES diagonal\nSHOT a: "x"', "diagonal", "unknown AXES reading"),
+    Case("E312", 'SHOT a: "x"\nAXES official', "official", "AXES comes after a SHOT"),
+    Case("E312", 'TITLE "a"\nTITLE "b"', '"b"', "TITLE is given twice"),
+    Case("E313", 'DEFAULTS image "a.png"', '"a.png"', "`image` cannot be a default"),
+    Case("E314", 'SHOT a: "x" id "has space"', '"has', "not a valid task id"),
+    Case("E400", f'SHOT a: pan right "x" image "{URL_A}" tail "{URL_B}" pro', f'"{URL_B}',
+         "an end image (tail) cannot be combined with a camera move `pan right`"),
+    Case("E400", f'SHOT a: "x" image "{URL_A}" tail "{URL_B}" mask "{URL_A}" pro', f'"{URL_A}" pro',
+         "masks cannot be combined with an end image"),
+    Case("E401", 'SHOT a: pan right "x" model kling-v1', "pan", "kling-v1 has no camera control"),
+    Case("E401", 'MODEL kling-v1\nSHOT a: pan right "x"', "pan", "set on line 1"),
+    Case("E402", 'SHOT a: "x" model kling-v2-1', "kling", "image-to-video only"),
+    Case("E402", 'SHOT a: "x" model kling-v1-5', "kling", "image-to-video only"),
+    Case("E403", f'SHOT a: "x" mask "{URL_A}"', f'"{URL_A}', "need a start image"),
+    Case("E404", f'SHOT a: "x" image "{URL_A}" 16:9', "16:9", "aspect ratio from the image"),
+    Case("E405", f'SHOT a: "x" image "{URL_A}" motion "{URL_B}" (1, 2)', f'"{URL_B}', "1 point"),
+    Case("E405", f'SHOT a: "x" image "{URL_A}" motion "{URL_B}" (1, 2) (-3, 4)', "-3", "non-negative"),
+    Case("E405", f'SHOT a: "x" image "{URL_A}" motion "{URL_B}"', "", "needs a trajectory"),
+    Case("E405", f'SHOT a: "x" image "{URL_A}"' + f' motion "{URL_B}" (1,2) (3,4)' * 6 + ' motion "7.png" (1,2) (3,4)',
+         '"7.png', "7 motions"),
+    Case("E406", 'SHOT a: "x" sound on', "on", "needs pro mode"),
+    Case("E406", 'SHOT a: "x" sound on pro model kling-v1-6', "on", "makes no sound"),
+    Case("E500", 'SHOT a: "x" image "missing.png"', '"missing', "not found"),
+    Case("E501", 'SHOT a: "x" image "a.gif"', '"a.gif', "not a .jpg", files={"a.gif": b"GIF89a"}),
+    Case("E501", 'SHOT a: "x" image "a.png"', '"a.png', "neither a PNG nor a JPEG", files={"a.png": b"hello"}),
+    Case("E502", 'SHOT a: "x" image "big.jpg"', '"big', "MB",
+         files={"big.jpg": jpeg(800, 600) + b"\0" * (10 * 1024 * 1024)}),
+    Case("E503", 'SHOT a: "x" image "s.png"', '"s.png', "200x200 pixels", files={"s.png": png(200, 200)}),
+    Case("E504", 'SHOT a: "x" image "w.png"', '"w.png', "too narrow or too wide", files={"w.png": png(1000, 300)}),
+    Case("E505", 'SHOT a: "x" image "i.png" mask "m.png"', '"m.png', "mask is 640x360",
+         files={"i.png": png(700, 400), "m.png": png(640, 360)}),
+    Case("E506", 'SHOT a: "x" image "d.png"', '"d.png', "cut short or damaged",
+         files={"d.png": b"\x89PNG\r\n\x1a\n\0\0"}),
+    Case("W100", 'SHOT a: pan right 2 over "x"', "2", "no visible movement"),
+    Case("W101", 'SHOT a: zoom in 9 on "x"', "9", "unnatural or jerky"),
+    Case("W101", 'SHOT a: maximum zoom in on "x"', "maximum", "magnitude 10"),
+    Case("W102", 'SHOT a: dutch tilt 7 "x"', "7", "outside the 3-5 recommended"),
+    Case("W102", 'SHOT a: subtle pan right "x"', "subtle", "outside the 5-8"),
+    Case("W103", 'AXES official\nSHOT a: push in "x"', "push", "no field in the official reading"),
+    Case("W104", 'SHOT a: "x" cfg 0.5', "0.5", "ignores cfg"),
+    Case("W105", f'SHOT a: "x" image "{URL_A}" tail "{URL_B}"', f'"{URL_B}', "end frame in std mode"),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[f"{c.code}-{i}" for i, c in enumerate(CASES)])
+def test_diagnostic(case: Case, tmp_path: Path) -> None:
+    result = compile_in(tmp_path, case.text, **case.files)
+    found = [d for d in result.diagnostics if d.code == case.code]
+    assert found, f"expected {case.code}, got {[(d.code, d.message) for d in result.diagnostics]}"
+    d = found[0]
+    offset = case.text.index(case.at) if case.at else len(case.text) - 1
+    line = case.text.count("\n", 0, offset) + 1
+    column = offset - (case.text.rfind("\n", 0, offset) + 1) + 1
+    assert (d.span.line, d.span.column) == (line, column), d
+    assert case.message in d.message
+    assert case.hint in d.hint
+    assert d.hint, "every diagnostic carries a hint"
+    if CODES[case.code].severity is Severity.ERROR:
+        assert result.output is None, "an error must stop the output"
+    else:
+        assert result.output is not None, "a warning must not stop the output"
+
+
+def test_every_code_has_a_case() -> None:
+    tested = {c.code for c in CASES} | {"E001"}
+    assert set(CODES) == tested
+
+
+def test_not_utf8_is_a_diagnostic_at_the_bad_byte() -> None:
+    result = shotlang.compile_bytes(b'SHOT a: "caf\xe9"\n', "latin1.shot")
+    assert codes(result) == ["E001"]
+    assert (result.diagnostics[0].span.line, result.diagnostics[0].span.column) == (1, 13)
+    assert "latin1.shot:1:13" in result.render()
+
+
+def test_all_diagnostics_of_a_file_are_reported_in_order(tmp_path: Path) -> None:
+    text = 'SHTO a: "x"\nSHOT b: pann right "x"\nSHOT c: "x" 7s\nSHOT d: pan right 2 "x"\n'
+    result = compile_in(tmp_path, text)
+    assert codes(result) == ["E105", "E200", "E303", "W100"]
+    assert [d.span.line for d in result.diagnostics] == [1, 2, 3, 4]
+
+
+def test_rendered_diagnostic_points_at_the_span(tmp_path: Path) -> None:
+    result = compile_in(tmp_path, 'SHOT a: pan right and tilt up over "x"\n')
+    text = result.render()
+    assert text.splitlines() == [
+        "error[E201]: 2 camera movements in one shot: `pan right` and `tilt up`",
+        f" --> {tmp_path / 'test.shot'}:1:9",
+        "  |",
+        '1 | SHOT a: pan right and tilt up over "x"',
+        "  |         ^^^^^^^^^^^^^^^^^^^^^",
+        "  = help: Kling moves the camera along one axis per shot (400 invalid camera config); "
+        "split this into one shot per movement",
+    ]
+
+
+def test_caret_lines_up_under_wide_characters() -> None:
+    result = shotlang.compile_text('SHOT a: "東京の夜" 7s')
+    caret_line = result.render().splitlines()[4]
+    source_line = result.render().splitlines()[3]
+    assert caret_line.index("^") - source_line.index("7s") == 4  # four wide characters before
+
+
+def test_inherited_value_warns_once_at_its_line() -> None:
+    result = shotlang.compile_text('DEFAULTS cfg 0.5\nSHOT a: "x"\nSHOT b: "y"\n')
+    assert codes(result) == ["W104"]
+    assert result.diagnostics[0].span.line == 1
+
+
+def test_jpeg_size_is_read_past_a_large_exif_block(tmp_path: Path) -> None:
+    result = compile_in(tmp_path, 'SHOT a: "x" image "p.jpg"', **{"p.jpg": jpeg(200, 200, exif=60000)})
+    assert codes(result) == ["E503"]
+    assert "200x200" in result.diagnostics[0].message
