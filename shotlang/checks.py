@@ -228,9 +228,9 @@ def _check_image(role: str, ref: Text, base_dir: Path, images: ImageStore,
         report.append(Diagnostic("E310", f"the {role} `{value}` is neither a file path nor an http(s) URL",
                                  ref.span, "use an https:// address or a path to a local file"))
         return None
-    path = resolve_image(value, base_dir)
-    assert path is not None
     try:
+        path = resolve_image(value, base_dir)
+        assert path is not None
         if not path.is_file():
             report.append(Diagnostic("E500", f"{role} file `{value}` not found", ref.span,
                                      f"looked for {path}"))
@@ -246,9 +246,10 @@ def _check_image(role: str, ref: Text, base_dir: Path, images: ImageStore,
                 f"the API takes at most {kling.IMAGE_MAX_BYTES // 1024 // 1024} MB; re-encode it smaller"))
             return None
         info = inspect_image(images.read(path))
-    except OSError as e:
-        report.append(Diagnostic("E506", f"{role} `{value}` cannot be read: {e.strerror or e}",
-                                 ref.span, "check the file's permissions"))
+    except (OSError, ValueError) as e:  # ValueError: a NUL character in the path
+        reason = getattr(e, "strerror", None) or str(e)
+        report.append(Diagnostic("E506", f"{role} `{value}` cannot be read: {reason}",
+                                 ref.span, "check the path and the file's permissions"))
         return None
     except NotAnImage as e:
         report.append(Diagnostic("E506" if e.damaged else "E501", f"{role} `{value}`: {e}", ref.span,
