@@ -246,14 +246,14 @@ def _check_image(role: str, ref: Text, base_dir: Path, images: ImageStore,
                 f"the API takes at most {kling.IMAGE_MAX_BYTES // 1024 // 1024} MB; re-encode it smaller"))
             return None
         info = inspect_image(images.read(path))
+    except NotAnImage as e:
+        report.append(Diagnostic("E506" if e.damaged else "E501", f"{role} `{value}`: {e}", ref.span,
+                                 "save it again as JPEG or PNG"))
+        return None
     except (OSError, ValueError) as e:  # ValueError: a NUL character in the path
         reason = getattr(e, "strerror", None) or str(e)
         report.append(Diagnostic("E506", f"{role} `{value}` cannot be read: {reason}",
                                  ref.span, "check the path and the file's permissions"))
-        return None
-    except NotAnImage as e:
-        report.append(Diagnostic("E506" if e.damaged else "E501", f"{role} `{value}`: {e}", ref.span,
-                                 "save it again as JPEG or PNG"))
         return None
     if min(info.width, info.height) < kling.IMAGE_MIN_SIDE:
         report.append(Diagnostic(

@@ -1,6 +1,13 @@
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import pytest
+
+# The tests import `shotlang` as installed (pytest runs with --import-mode=importlib, so the
+# source tree is not put on sys.path) and their shared helpers from this folder.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -9,7 +9,7 @@ import pytest
 
 import shotlang
 from shotlang.diagnostics import CODES, Severity
-from tests.helpers import codes, compile_in, jpeg, png
+from helpers import codes, compile_in, jpeg, png
 
 URL_A = "https://example.com/a.jpg"
 URL_B = "https://example.com/b.jpg"
