@@ -99,9 +99,18 @@ def md_codes() -> str:
                [[f"`{c}`", v.severity.value, v.title] for c, v in CODES.items()])
 
 
+def md_code_details() -> str:
+    parts = []
+    for code, entry in CODES.items():
+        body = entry.explanation.strip("\n")
+        parts.append(f"### {code}: {entry.title}\n\n*{entry.severity.value}*\n\n{body}\n")
+    return "\n".join(parts)
+
+
 SECTIONS = {"moves": md_moves, "intensities": md_intensities, "modes": md_modes,
-            "joiners": md_joiners, "models": md_models, "codes": md_codes}
-_SECTION = re.compile(r"(<!-- generated: (\w+) -->\n)(.*?)(<!-- end: \2 -->)", re.DOTALL)
+            "joiners": md_joiners, "models": md_models, "codes": md_codes,
+            "code-details": md_code_details}
+_SECTION = re.compile(r"(<!-- generated: ([\w-]+) -->\n)(.*?)(<!-- end: \2 -->)", re.DOTALL)
 
 
 def refresh(text: str) -> str:
