@@ -20,7 +20,7 @@ SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 WINDOWS_RESERVED = frozenset(
     ["con", "prn", "aux", "nul"] + [f"com{i}" for i in range(1, 10)] + [f"lpt{i}" for i in range(1, 10)]
 )
-EXTERNAL_ID = re.compile(r"[A-Za-z0-9_.-]{1,%d}" % kling.EXTERNAL_ID_MAX_CHARS)
+EXTERNAL_ID = re.compile(rf"[A-Za-z0-9_.-]{{1,{kling.EXTERNAL_ID_MAX_CHARS}}}")
 URL = re.compile(r"https?://[^\s/?#]+[^\s]*", re.IGNORECASE)
 SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:(?!\\)")  # `ftp:`, `data:`, but not `C:\`
 

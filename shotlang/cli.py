@@ -18,6 +18,7 @@ from . import __version__
 
 if TYPE_CHECKING:
     from .compiler import CompileResult
+    from .payload import CompiledFile
 
 EXIT_OK, EXIT_INPUT, EXIT_USAGE = 0, 1, 2
 READINGS = click.Choice(["seed", "official"], case_sensitive=False)
@@ -117,7 +118,10 @@ def compile(files: tuple[str, ...], out: Path | None, fmt: str, axes: str | None
         click.echo(_summary(results) + "; nothing written", err=True)
         sys.exit(EXIT_INPUT)
     outputs = [r.output for r in results if r.output is not None]
-    render = (lambda o: o.to_jsonl()) if fmt == "jsonl" else (lambda o: o.to_json())
+
+    def render(output: CompiledFile) -> str:
+        return output.to_jsonl() if fmt == "jsonl" else output.to_json()
+
     if out is None:
         if fmt == "json" and len(outputs) > 1:
             docs = [json.loads(o.to_json()) for o in outputs]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import sys
 from pathlib import Path
+from typing import Any
 
 from . import kling
 from .diagnostics import CODES
@@ -28,8 +29,8 @@ def _range(move: Move) -> str:
     return f"{move.recommended[0]}-{move.recommended[1]}" if move.recommended else ""
 
 
-def move_rows(reading: str) -> list[dict[str, object]]:
-    rows = []
+def move_rows(reading: str) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
     for move in MOVES:
         field, sign = _target(move, reading)
         rows.append({
@@ -42,12 +43,12 @@ def move_rows(reading: str) -> list[dict[str, object]]:
 def move_table(reading: str) -> str:
     """The cheat sheet `shotlang moves` prints."""
     head = ("MOVE", "FIELD", "SIGN", "RANGE", "ALSO")
-    rows = [(r["move"], r["field"], r["sign"], r["recommended"], ", ".join(r["synonyms"]))  # type: ignore[arg-type]
+    rows = [(r["move"], r["field"], r["sign"], r["recommended"], ", ".join(r["synonyms"]))
             for r in move_rows(reading)]
-    widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
+    widths = [max(len(str(x)) for x in col) for col in zip(head, *rows, strict=True)]
     lines = [f"Moves ({reading} reading of the camera fields)", ""]
     for row in (head, *rows):
-        lines.append("  ".join(str(x).ljust(w) for x, w in zip(row, widths)).rstrip())
+        lines.append("  ".join(str(x).ljust(w) for x, w in zip(row, widths, strict=True)).rstrip())
     words = ", ".join(f"{w} {v}" for w, v in INTENSITIES.items())
     lines += ["", f"Intensity (before the move; default {DEFAULT_MAGNITUDE}): {words}",
               "Magnitude (after the move): a whole number from 1 to 10, e.g. `pan right 6`",

@@ -67,7 +67,7 @@ MODELS: dict[str, Model] = {
 }
 # The seed's main model, and one that takes camera control. (The API's own default is kling-v1.)
 DEFAULT_MODEL = "kling-v2-6"
-DEFAULT_DURATION = "5"
+DEFAULT_DURATION: Literal["5", "10"] = "5"
 
 
 # --- request bodies --------------------------------------------------------------------------

@@ -48,7 +48,7 @@ class _Builder(Transformer[Token, object]):
         self.line = 0
         self.offset = 0
 
-    def span(self, tok: Token) -> Span:
+    def _span(self, tok: Token) -> Span:
         line, offset = self.line, self.offset
         return Span(
             tok.line + line,  # type: ignore[operator]
@@ -59,13 +59,13 @@ class _Builder(Transformer[Token, object]):
             tok.end_pos + offset,  # type: ignore[operator]
         )
 
-    def word(self, tok: Token) -> ast.Word:
-        return ast.Word(str(tok), self.span(tok), tok.type == "NUMBER")
+    def _word(self, tok: Token) -> ast.Word:
+        return ast.Word(str(tok), self._span(tok), tok.type == "NUMBER")
 
     # --- statements --------------------------------------------------------------------
 
     def shot(self, name: Token, *rest: object) -> ast.Shot:
-        name_word = self.word(name)
+        name_word = self._word(name)
         move: tuple[ast.Word, ...] = ()
         if isinstance(rest[0], tuple):
             move, rest = rest[0], rest[1:]
@@ -76,7 +76,7 @@ class _Builder(Transformer[Token, object]):
         return ast.Shot(name_word, move, prompt, options, name_word.span.to(last))
 
     def move(self, *toks: Token) -> tuple[ast.Word, ...]:
-        return tuple(self.word(t) for t in toks)
+        return tuple(self._word(t) for t in toks)
 
     def scene(self, heading: ast.Text) -> ast.Scene:
         return ast.Scene(heading, heading.span)
@@ -85,55 +85,69 @@ class _Builder(Transformer[Token, object]):
         return ast.Title(title, title.span)
 
     def model(self, name: Token) -> ast.ModelStatement:
-        word = self.word(name)
+        word = self._word(name)
         return ast.ModelStatement(word, word.span)
 
     def defaults(self, *options: ast.Option) -> ast.Defaults:
         return ast.Defaults(options, options[0].span.to(options[-1].span))
 
     def axes(self, reading: Token) -> ast.Axes:
-        word = self.word(reading)
+        word = self._word(reading)
         return ast.Axes(word, word.span)
 
     def text(self, *strings: Token) -> ast.Text:
         # Adjacent strings (a prompt continued over lines) join with one space.
         # A string wrapped over lines reads as one line: the break and its indent become a space.
         value = " ".join(_ESCAPE.sub(r"\1", _WRAP.sub(" ", s[1:-1])) for s in strings)
-        return ast.Text(value, self.span(strings[0]).to(self.span(strings[-1])))
+        return ast.Text(value, self._span(strings[0]).to(self._span(strings[-1])))
 
-    # --- options -----------------------------------------------------------------------
+    # --- options: each alias in the grammar's `option` rule -----------------------------
 
-    def _word_option(kind: str):  # type: ignore[no-untyped-def]  # noqa: N805 - a method factory
-        def make(self: _Builder, tok: Token) -> ast.Option:
-            word = self.word(tok)
-            return ast.Option(kind, word, word.span)
+    def _option(self, kind: str, value: Token | ast.Text) -> ast.Option:
+        node = self._word(value) if isinstance(value, Token) else value
+        return ast.Option(kind, node, node.span)
 
-        return make
+    def duration(self, value: Token) -> ast.Option:
+        return self._option("duration", value)
 
-    def _text_option(kind: str):  # type: ignore[no-untyped-def]  # noqa: N805
-        def make(self: _Builder, text: ast.Text) -> ast.Option:
-            return ast.Option(kind, text, text.span)
+    def aspect(self, value: Token) -> ast.Option:
+        return self._option("aspect", value)
 
-        return make
+    def flag(self, value: Token) -> ast.Option:
+        return self._option("flag", value)
 
-    duration = _word_option("duration")
-    aspect = _word_option("aspect")
-    flag = _word_option("flag")
-    model_option = _word_option("model_option")
-    cfg = _word_option("cfg")
-    sound = _word_option("sound")
-    negative = _text_option("negative")
-    image = _text_option("image")
-    tail = _text_option("tail")
-    mask = _text_option("mask")
-    external_id = _text_option("external_id")
-    callback = _text_option("callback")
+    def model_option(self, value: Token) -> ast.Option:
+        return self._option("model_option", value)
+
+    def cfg(self, value: Token) -> ast.Option:
+        return self._option("cfg", value)
+
+    def sound(self, value: Token) -> ast.Option:
+        return self._option("sound", value)
+
+    def negative(self, value: ast.Text) -> ast.Option:
+        return self._option("negative", value)
+
+    def image(self, value: ast.Text) -> ast.Option:
+        return self._option("image", value)
+
+    def tail(self, value: ast.Text) -> ast.Option:
+        return self._option("tail", value)
+
+    def mask(self, value: ast.Text) -> ast.Option:
+        return self._option("mask", value)
+
+    def external_id(self, value: ast.Text) -> ast.Option:
+        return self._option("external_id", value)
+
+    def callback(self, value: ast.Text) -> ast.Option:
+        return self._option("callback", value)
 
     def motion(self, mask: ast.Text, *points: ast.Point) -> ast.Option:
         return ast.Option("motion", mask, mask.span.to(points[-1].span), tuple(points))
 
     def point(self, x: Token, y: Token) -> ast.Point:
-        return ast.Point(str(x), str(y), self.span(x).to(self.span(y)))
+        return ast.Point(str(x), str(y), self._span(x).to(self._span(y)))
 
 
 @cache
@@ -276,7 +290,7 @@ def _explain(error: UnexpectedInput, source: Source, start: int, end: int) -> Di
     """One diagnostic for a statement Lark could not parse."""
     text = source.text
     if isinstance(error, UnexpectedCharacters):
-        at = start + error.pos_in_stream
+        at = start + (error.pos_in_stream or 0)
         char = text[at]
         if char == '"':
             line_end = text.find("\n", at)
@@ -298,7 +312,8 @@ def _explain(error: UnexpectedInput, source: Source, start: int, end: int) -> Di
         span = source.span(max(start, at - 1), at) if at > start else source.span(start, start)
         seen = "end of the line"
     else:
-        span = source.span(start + token.start_pos, start + token.end_pos)  # type: ignore[operator]
+        token_start, token_end = start + (token.start_pos or 0), start + (token.end_pos or 0)
+        span = source.span(token_start, token_end)
         seen = f"`{token}`"
 
     if expected <= {"_SHOT", "_SCENE", "_TITLE", "_MODEL", "_DEFAULTS", "_AXES"}:
@@ -338,7 +353,7 @@ def _explain(error: UnexpectedInput, source: Source, start: int, end: int) -> Di
         # Only the fallback lexer yields a NAME where none is expected: the text holds a
         # character no word may contain. Point at that character.
         bad = next((i for i, c in enumerate(token) if not (c.isalnum() or c in "'-_")), 0)
-        at = start + token.start_pos + bad  # type: ignore[operator]
+        at = token_start + bad
         return _unexpected_character(source, at)
     names = sorted({_describe(e) for e in expected})
     wanted = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]

@@ -115,8 +115,7 @@ DEFAULT_MAGNITUDE = 5
 
 # Words that join the move to the prompt: "pan right over ...". They carry no meaning.
 JOINERS = frozenset(
-    "over on of through across into onto toward towards at to around along past above below "
-    "under beneath beside behind from with revealing showing following".split()
+    ["over", "on", "of", "through", "across", "into", "onto", "toward", "towards", "at", "to", "around", "along", "past", "above", "below", "under", "beneath", "beside", "behind", "from", "with", "revealing", "showing", "following"]
 )
 # Words between two moves; two moves in one shot are an error the checks explain.
 CONNECTORS = frozenset({"and", "then", "while", "&", "+"})

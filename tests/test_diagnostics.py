@@ -6,10 +6,10 @@ from pathlib import Path
 from typing import NamedTuple
 
 import pytest
+from helpers import codes, compile_in, jpeg, png
 
 import shotlang
 from shotlang.diagnostics import CODES, Severity
-from helpers import codes, compile_in, jpeg, png
 
 URL_A = "https://example.com/a.jpg"
 URL_B = "https://example.com/b.jpg"
