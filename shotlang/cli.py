@@ -129,13 +129,15 @@ def compile(files: tuple[str, ...], out: Path | None, fmt: str, axes: str | None
         else:
             click.echo("".join(render(o) for o in outputs), nl=False)
         return
-    many = len(outputs) > 1 or out.is_dir()
+    targets = [out] * len(outputs)
+    if len(outputs) > 1 or out.is_dir():
+        stems = ["stdin" if r.name == "<stdin>" else Path(r.name).stem for r in results]
+        targets = [out / f"{stem}.{fmt}" for stem in stems]
+        clash = next((t for i, t in enumerate(targets) if t in targets[:i]), None)
+        if clash is not None:
+            raise IOFailure(f"two inputs would both be written to {clash}; compile them separately")
     try:
-        for result, output in zip(results, outputs, strict=True):
-            target = out
-            if many:
-                stem = "stdin" if result.name == "<stdin>" else Path(result.name).stem
-                target = out / f"{stem}.{fmt}"
+        for target, output in zip(targets, outputs, strict=True):
             write_atomic(target, render(output))
     except OSError as e:
         raise IOFailure(f"cannot write {e.filename or out}: {e.strerror or e}") from None
@@ -190,6 +192,9 @@ def run() -> None:
     """The console script: click, with a closed pipe (`| head`) ending quietly."""
     try:
         main()
+    except KeyboardInterrupt:
+        click.echo("shotlang: interrupted", err=True)
+        sys.exit(130)
     except BrokenPipeError:
         # Python flushes stdout again at exit; point it at devnull so that does not fail too.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

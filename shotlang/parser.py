@@ -295,10 +295,12 @@ def _explain(error: UnexpectedInput, source: Source, start: int, end: int) -> Di
         if char == '"':
             line_end = text.find("\n", at)
             line_end = len(text) if line_end == -1 else line_end
+            if text[line_end - 1] == "\r":
+                line_end -= 1
             return Diagnostic(
                 "E101",
                 "this string has no closing quote",
-                source.span(at, len(text[:line_end].rstrip("\r"))),
+                source.span(at, line_end),
                 'close it with `"` on the same line; to continue a prompt on the next line, '
                 'close it here and start the next line with a new `"`',
             )

@@ -178,3 +178,13 @@ def test_grammar_ships_with_the_package() -> None:
     assert path.is_file()
     if ROOT not in package.parents:  # an installed (non-editable) copy must carry its own grammar
         assert package in path.parents
+
+
+def test_two_inputs_with_one_name_are_refused_before_writing(tmp_path: Path) -> None:
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "same.shot").write_text('SHOT x: "y"\n')
+    done = shotlang("compile", str(tmp_path / "a" / "same.shot"), str(tmp_path / "b" / "same.shot"),
+                    "-o", str(tmp_path / "out"))
+    assert done.returncode == 2 and "both be written" in done.stderr
+    assert not (tmp_path / "out").exists()
