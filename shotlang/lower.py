@@ -23,8 +23,8 @@ from .vocabulary import (
     JOINERS,
     LONGEST_PHRASE,
     MODE_WORDS,
+    MOVE_HEADS,
     MOVE_WORDS,
-    MOVES,
     PHRASES,
     READINGS,
     SOUND_WORDS,
@@ -154,9 +154,6 @@ def _settings(
         value = _interpret(option, report)
         if value is None:
             continue
-        if option.kind == "flag":
-            setting = value.value[0]
-            value = Value(value.value[1], value.span)
         if in_defaults and setting in PER_SHOT_ONLY:
             report.append(Diagnostic(
                 "E313", f"`{setting}` cannot be a default", option.span,
@@ -197,7 +194,7 @@ def _interpret(option: ast.Option, report: list[Diagnostic]) -> Value | None:
         return Value(text, span)
     if kind == "flag":
         if word in MODE_WORDS:
-            return Value(("mode", MODE_WORDS[word]), span)
+            return Value(MODE_WORDS[word], span)  # the only bare words after a prompt are modes
         hint = did_you_mean(word, [*MODE_WORDS, *OPTION_KEYWORDS])
         if word in MOVE_WORDS or word in INTENSITIES:
             hint = "camera moves go before the prompt: `SHOT a: pan right over \"...\"`"
@@ -361,10 +358,3 @@ def _unknown_word(words: list[ast.Word], i: int) -> tuple[Diagnostic, int]:
                 if (guess, *following[:n]) in PHRASES:
                     return Diagnostic("E200", f"unknown word `{word.text}`", word.span, hint), n + 1
     return Diagnostic("E200", f"unknown word `{word.text}`", word.span, hint), 1
-
-
-# The first word of each move's name, and the moves it starts: `pan` -> pan right, pan left.
-MOVE_HEADS: dict[str, list[str]] = {}
-for _move in MOVES:
-    if " " in _move.name:
-        MOVE_HEADS.setdefault(_move.name.split()[0], []).append(_move.name)

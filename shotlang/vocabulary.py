@@ -139,6 +139,11 @@ PHRASES: dict[tuple[str, ...], Move] = _phrase_index()
 LONGEST_PHRASE = max(len(k) for k in PHRASES)
 MOVE_WORDS = frozenset(w for k in PHRASES for w in k)
 ALL_WORDS = MOVE_WORDS | INTENSITIES.keys() | JOINERS
+# The first word of each multi-word move name and the moves it starts: `pan` -> pan right, pan left.
+MOVE_HEADS: dict[str, list[str]] = {}
+for _move in MOVES:
+    if " " in _move.name:
+        MOVE_HEADS.setdefault(_move.name.split()[0], []).append(_move.name)
 
 assert not (INTENSITIES.keys() & MOVE_WORDS), "an intensity word is also a move word"
 assert not (JOINERS & MOVE_WORDS), "a joiner is also a move word"
