@@ -314,8 +314,7 @@ def _explain(error: UnexpectedInput, source: Source, start: int, end: int) -> Di
         span = source.span(max(start, at - 1), at) if at > start else source.span(start, start)
         seen = "end of the line"
     else:
-        token_start, token_end = start + (token.start_pos or 0), start + (token.end_pos or 0)
-        span = source.span(token_start, token_end)
+        span = source.span(start + (token.start_pos or 0), start + (token.end_pos or 0))
         seen = f"`{token}`"
 
     if expected <= {"_SHOT", "_SCENE", "_TITLE", "_MODEL", "_DEFAULTS", "_AXES"}:
@@ -328,8 +327,12 @@ def _explain(error: UnexpectedInput, source: Source, start: int, end: int) -> Di
                 "remove the blank line between them, or start the line with SHOT",
             )
         match = closest(str(token), STATEMENT_KEYWORDS)
-        hint = (f"did you mean `{match.upper()}`?" if match
-                else "statements start with SHOT, SCENE, TITLE, MODEL, DEFAULTS or AXES")
+        if match:
+            hint = f"did you mean `{match.upper()}`?"
+        elif text[span.end : end].lstrip(" \t").startswith(":"):
+            hint = f"a shot starts with SHOT: `SHOT {str(token).rstrip(':')}: ...`"
+        else:
+            hint = "statements start with SHOT, SCENE, TITLE, MODEL, DEFAULTS or AXES"
         return Diagnostic("E105", f"unknown statement {seen}", span, hint)
     if "COLON" in expected:
         return Diagnostic("E103", f"expected `:` after the shot name, found {seen}", span,
@@ -355,7 +358,7 @@ def _explain(error: UnexpectedInput, source: Source, start: int, end: int) -> Di
         # Only the fallback lexer yields a NAME where none is expected: the text holds a
         # character no word may contain. Point at that character.
         bad = next((i for i, c in enumerate(token) if not (c.isalnum() or c in "'-_")), 0)
-        at = token_start + bad
+        at = span.start + bad
         return _unexpected_character(source, at)
     names = sorted({_describe(e) for e in expected})
     wanted = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]

@@ -35,6 +35,7 @@ CASES = [
     Case("E104", 'SHOT a: pan! "x"', "!", "unexpected character `!`"),
     Case("E105", 'SHTO a: "x"', "SHTO", "unknown statement `SHTO`", hint="`SHOT`"),
     Case("E105", 'SHOT a: "x"\n\n"orphan"', '"orphan', "no statement above"),
+    Case("E105", 'castle: pan right "x"', "castle", "unknown statement", hint="`SHOT castle: ...`"),
     Case("E106", 'SHOT a: pan right 5s "x"', "5s", "option `5s` before the prompt"),
     Case("E200", 'SHOT a: pann right over "x"', "pann", "unknown word `pann`", hint="`pan`"),
     Case("E200", 'SHOT a: pan over "x"', "pan", "`pan` needs a direction", hint="`pan right`"),
