@@ -8,19 +8,20 @@ from __future__ import annotations
 import json
 import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
 from . import __version__
+from .files import write_atomic
 
 if TYPE_CHECKING:
     from .compiler import CompileResult
     from .payload import CompiledFile
 
 EXIT_OK, EXIT_INPUT, EXIT_USAGE = 0, 1, 2
+EXIT_AUTH, EXIT_SHOTS_FAILED, EXIT_STOPPED, EXIT_INTERRUPTED = 3, 4, 5, 130
 READINGS = click.Choice(["seed", "official"], case_sensitive=False)
 AXES_HELP = "How moves map to camera fields; overrides the file's AXES line."
 
@@ -76,21 +77,6 @@ def _summary(results: list[CompileResult]) -> str:
     if errors:
         return f"{n(errors, 'error')}, {n(warnings, 'warning')} in {files}"
     return f"{n(shots, 'shot')} ok, {n(warnings, 'warning')} in {files}"
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write, flush to disk, then rename over the target: readers see the old or the new file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -186,6 +172,224 @@ def explain(code: str) -> None:
         hint = f" (did you mean {guess}?)" if guess else "; codes look like E201 or W100"
         raise IOFailure(f"no diagnostic code {code}{hint}")
     click.echo(f"{code.upper()} ({found.severity.value}): {found.title}\n{found.explanation}")
+
+
+# --- running against the API ------------------------------------------------------------------
+# The network modules (httpx, jwt) are imported inside these commands only, so `check` and
+# `compile` start without them.
+
+
+def _only(names: tuple[str, ...], shots: list[str], option: str) -> None:
+    from .diagnostics import did_you_mean
+
+    for name in names:
+        if name not in shots:
+            hint = did_you_mean(name, shots)
+            raise IOFailure(f"{option} {name}: no shot of that name" + (f" ({hint})" if hint else ""))
+
+
+def _prepare(file: str, axes: str | None, out: Path | None, only: tuple[str, ...], force: tuple[str, ...]):  # type: ignore[no-untyped-def]
+    """Compile one shot list for running: the config, the state store, the shots and plans."""
+    from .config import ConfigError
+    from .config import load as load_config
+    from .runner import plan_shots
+    from .state import StateError, Store, state_path
+
+    if file == "-":
+        raise IOFailure("run, plan and status need a .shot file (its state is kept beside it)")
+    [result] = _compile_all((file,), axes)
+    if not result.ok:
+        _report([result], err=True)
+        click.echo(_summary([result]) + "; nothing sent", err=True)
+        sys.exit(EXIT_INPUT)
+    if result.warnings:
+        _report([result], err=True)
+    assert result.output is not None
+    shots = result.output.shots
+    names = [s.name for s in shots]
+    _only(only, names, "--only")
+    _only(force, names, "--force")
+    if only:
+        shots = [s for s in shots if s.name in only or s.name in force]
+    try:
+        config = load_config()
+        store = Store(state_path(Path(file)), Path(file).name)
+    except (ConfigError, StateError) as e:
+        raise IOFailure(str(e)) from None
+    out_dir = out if out is not None else Path(file).parent
+    plans = plan_shots(shots, store, out_dir, config, frozenset(force))
+    return config, store, out_dir, plans
+
+
+def _parse_cost(text: str) -> tuple[float, str]:
+    """`--max-cost 50` is 50 credits; `--max-cost $7` or `7usd` is US dollars."""
+    raw = text.strip().lower()
+    unit = "credits"
+    if raw.startswith("$") or raw.endswith("usd"):
+        raw, unit = raw.removeprefix("$").removesuffix("usd").strip(), "usd"
+    try:
+        value = float(raw)
+    except ValueError:
+        raise click.BadParameter("write a number of credits (50) or dollars ($7)") from None
+    return value, unit
+
+
+RUN_FILE = click.argument("file", metavar="FILE.shot")
+OUT = click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+                   help="Folder for the videos (default: beside the .shot file).")
+ONLY = click.option("--only", multiple=True, metavar="NAME", help="Only this shot (repeatable).")
+FORCE = click.option("--force", multiple=True, metavar="NAME",
+                     help="Generate this shot again even if done (repeatable; pays again).")
+
+
+@main.command()
+@RUN_FILE
+@ONLY
+@FORCE
+@OUT
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable plan.")
+@click.option("--axes", type=READINGS, help=AXES_HELP)
+def plan(file: str, only: tuple[str, ...], force: tuple[str, ...], out: Path | None, as_json: bool,
+         axes: str | None) -> None:
+    """What `run` would do for each shot, and what it would cost. Sends nothing."""
+    from .pricing import estimate, plan_json, plan_table
+
+    config, _store, _out, plans = _prepare(file, axes, out, only, force)
+    if as_json:
+        click.echo(plan_json(plans, estimate(plans, config)))
+    else:
+        click.echo(plan_table(plans, estimate(plans, config)))
+
+
+@main.command("run")
+@RUN_FILE
+@ONLY
+@FORCE
+@OUT
+@click.option("--concurrency", type=click.IntRange(1, 64), default=4, show_default=True,
+              help="Shots generating at once.")
+@click.option("--max-cost", "max_cost", metavar="N|$N",
+              help="Refuse to start if the estimate of what would be submitted exceeds this.")
+@click.option("--json", "as_json", is_flag=True, help="Events as JSON lines on standard output.")
+@click.option("--axes", type=READINGS, help=AXES_HELP)
+@click.option("--api-base", help="The API's base URL (default: $KLING_API_BASE, else the global host).")
+@click.option("--poll-interval", type=click.FloatRange(0.01), default=5.0, show_default=True,
+              help="Seconds before the first status query; the wait grows to 30 s.")
+@click.option("--timeout", "task_timeout", type=click.FloatRange(0.1), default=1800.0, show_default=True,
+              help="Seconds to wait for one task before leaving it for the next run.")
+@click.option("--retry-base", type=click.FloatRange(0.0), default=1.0, show_default=True, hidden=True)
+def run_command(file: str, only: tuple[str, ...], force: tuple[str, ...], out: Path | None, concurrency: int,
+        max_cost: str | None, as_json: bool, axes: str | None, api_base: str | None, poll_interval: float,
+        task_timeout: float, retry_base: float) -> None:
+    """Generate the videos of a shot list: submit, poll, download. Safe to run again."""
+    import threading
+
+    from .auth import TokenSource
+    from .client import AccountError, AuthError, Backoff, KlingClient
+    from .pricing import estimate
+    from .progress import JsonReporter, LineReporter, LiveReporter, summary_table
+    from .runner import Runner, RunSettings
+
+    config, store, out_dir, plans = _prepare(file, axes, out, only, force)
+    if max_cost is not None:
+        limit, unit = _parse_cost(max_cost)
+        est = estimate(plans, config)
+        value = est.credits if unit == "credits" else est.usd
+        if est.unpriced:
+            raise IOFailure(f"--max-cost: no price known for {', '.join(est.unpriced)}; add one to the config file")
+        if value > limit:
+            click.echo(f"shotlang: the estimate is {est.credits:g} credits (${est.usd:.2f}), over --max-cost "
+                       f"{max_cost}; nothing sent", err=True)
+            sys.exit(EXIT_USAGE)
+    if config.credentials is None:
+        click.echo("shotlang: no Kling credentials: set KLING_ACCESS_KEY and KLING_SECRET_KEY "
+                   "(or the config file, see docs/running.md)", err=True)
+        sys.exit(EXIT_AUTH)
+    stop = threading.Event()
+    names = [p.name for p in plans]
+    reporter: LineReporter | JsonReporter | LiveReporter
+    if as_json:
+        reporter = JsonReporter()
+    elif sys.stderr.isatty():
+        reporter = LiveReporter(names)
+    else:
+        reporter = LineReporter()
+    client = KlingClient(api_base or config.api_base, TokenSource(config.credentials),
+                         backoff=Backoff(base=retry_base, cap=max(retry_base * 30, 0.01)), stop=stop)
+    settings = RunSettings(concurrency=concurrency, poll_interval=poll_interval, task_timeout=task_timeout)
+    runner = Runner(client, store, out_dir, reporter, settings, stop)
+    try:
+        outcomes = runner.run(plans)
+    except KeyboardInterrupt:
+        reporter.close()
+        click.echo("shotlang: interrupted; the state is saved, run again to continue", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    finally:
+        client.close()
+    reporter.close()
+    if isinstance(reporter, JsonReporter):
+        reporter.summary(outcomes)
+    else:
+        click.echo(summary_table(outcomes))
+    if runner.stop_kind is AuthError:
+        click.echo(f"shotlang: {runner.stop_reason}; check KLING_ACCESS_KEY and KLING_SECRET_KEY", err=True)
+        sys.exit(EXIT_AUTH)
+    if runner.stop_kind is AccountError:
+        click.echo(f"shotlang: the run stopped: {runner.stop_reason}", err=True)
+        sys.exit(EXIT_STOPPED)
+    if any(o.status not in ("done", "unchanged") for o in outcomes):
+        sys.exit(EXIT_SHOTS_FAILED)
+
+
+@main.command()
+@RUN_FILE
+@OUT
+@click.option("--offline", is_flag=True, help="Show the recorded state only; ask the API nothing.")
+@click.option("--json", "as_json", is_flag=True, help="The state as JSON.")
+@click.option("--api-base", help="The API's base URL (default: $KLING_API_BASE, else the global host).")
+def status(file: str, out: Path | None, offline: bool, as_json: bool, api_base: str | None) -> None:
+    """The recorded state of each shot; with credentials, refreshed from the API first."""
+    from .runner import video_path
+
+    config, store, out_dir, plans = _prepare(file, None, out, (), ())
+    if not offline and config.credentials is not None:
+        _refresh(store, plans, config, api_base)
+    rows = []
+    for plan in plans:
+        state = store.get(plan.name)
+        on_disk = video_path(out_dir, plan.name).is_file()
+        rows.append({"shot": plan.name, "plan": plan.action, "status": state.status if state else "never run",
+                     "task_id": state.task_id if state else None, "file": state.file if state and on_disk else None,
+                     "message": state.status_msg if state else None})
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    head = ("SHOT", "STATUS", "NEXT RUN", "TASK", "FILE OR MESSAGE")
+    table = [head] + [(r["shot"], r["status"], r["plan"], r["task_id"] or "-", r["file"] or r["message"] or "")
+                      for r in rows]
+    widths = [max(len(str(row[i])) for row in table) for i in range(4)]
+    for row in table:
+        click.echo("  ".join(str(c).ljust(w) for c, w in zip(row[:4], widths, strict=True)) + "  " + str(row[4]))
+
+
+def _refresh(store, plans, config, api_base: str | None) -> None:  # type: ignore[no-untyped-def]
+    """Ask the API about every shot still in flight and record the answers."""
+    from .auth import TokenSource
+    from .client import Backoff, KlingClient, KlingError
+
+    with KlingClient(api_base or config.api_base, TokenSource(config.credentials),
+                     backoff=Backoff(attempts=3)) as client:
+        for plan in plans:
+            state = store.get(plan.name)
+            if state is None or state.status not in ("submitting", "submitted", "processing"):
+                continue
+            try:
+                task = client.query(state.endpoint, state.task_id or state.external_task_id)
+            except KlingError as e:
+                raise IOFailure(f"cannot refresh from the API: {e.message}") from None
+            if task is not None:
+                store.update(plan.name, task_id=task.task_id, status=task.task_status,
+                             status_msg=task.task_status_msg)
 
 
 def run() -> None:

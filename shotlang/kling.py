@@ -8,7 +8,8 @@ and the seed document on camera control.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from enum import StrEnum
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -120,3 +121,139 @@ class VideoRequest(_Body):
     dynamic_masks: list[DynamicMask] | None = None
     callback_url: str | None = None
     external_task_id: str | None = None
+
+
+# --- hosts, auth, responses ------------------------------------------------------------------
+
+DEFAULT_API_BASE = "https://api-singapore.klingai.com"
+TOKEN_LIFETIME = 1800  # seconds: the JWT's exp is now + this
+TOKEN_NOT_BEFORE_SKEW = 5  # seconds: nbf is now - this
+TASK_STATUSES = ("submitted", "processing", "succeed", "failed")
+
+
+class ErrorAction(StrEnum):
+    """What a client does about an API error (the table in ../shared/kling-api.md)."""
+
+    REFRESH_TOKEN = "refresh_token"  # 401: make a new token once, else stop the run
+    STOP_RUN = "stop_run"  # the account cannot pay or is blocked: no retry helps
+    FAIL_SHOT = "fail_shot"  # this request is wrong or refused: report it, go on with others
+    RETRY = "retry"  # rate limit or server trouble: back off and try again
+    WAIT_AND_RETRY = "wait_and_retry"  # over the concurrency limit: wait for a task to end
+
+
+@dataclass(frozen=True, slots=True)
+class ApiError:
+    http: int
+    meaning: str
+    action: ErrorAction
+
+
+ERRORS: dict[int, ApiError] = {
+    **{c: ApiError(401, "authentication failed", ErrorAction.REFRESH_TOKEN) for c in range(1000, 1005)},
+    1100: ApiError(429, "account abnormal", ErrorAction.STOP_RUN),
+    1101: ApiError(429, "account in arrears", ErrorAction.STOP_RUN),
+    1102: ApiError(429, "resource pack used up or expired", ErrorAction.STOP_RUN),
+    1103: ApiError(403, "no permission for this resource or model", ErrorAction.FAIL_SHOT),
+    1200: ApiError(400, "invalid request parameters", ErrorAction.FAIL_SHOT),
+    1201: ApiError(400, "invalid request parameters", ErrorAction.FAIL_SHOT),
+    1202: ApiError(404, "wrong request method", ErrorAction.FAIL_SHOT),
+    1203: ApiError(404, "the resource does not exist", ErrorAction.FAIL_SHOT),
+    1300: ApiError(400, "platform policy triggered", ErrorAction.FAIL_SHOT),
+    1301: ApiError(400, "content safety triggered", ErrorAction.FAIL_SHOT),
+    1302: ApiError(429, "request rate too high", ErrorAction.RETRY),
+    1303: ApiError(429, "concurrency or QPS over the account's limit", ErrorAction.WAIT_AND_RETRY),
+    1304: ApiError(429, "IP allow-list policy", ErrorAction.STOP_RUN),
+    5000: ApiError(500, "server error", ErrorAction.RETRY),
+    5001: ApiError(503, "server unavailable", ErrorAction.RETRY),
+    5002: ApiError(504, "server timeout", ErrorAction.RETRY),
+}
+# The code a create answers when its external_task_id was used before (the task exists).
+DUPLICATE_EXTERNAL_ID_CODE = 1201
+NOT_FOUND_CODES = (1203,)
+
+
+def error_action(http: int, code: int | None) -> ErrorAction:
+    """What to do about an error response, by its code, else by its HTTP status."""
+    if code is not None and code in ERRORS:
+        return ERRORS[code].action
+    if http == 401:
+        return ErrorAction.REFRESH_TOKEN
+    if http == 429 or http >= 500:
+        return ErrorAction.RETRY
+    return ErrorAction.FAIL_SHOT
+
+
+class VideoResult(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    id: str = ""
+    url: str
+    duration: str | float | None = None
+
+
+class TaskResult(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    videos: list[VideoResult] = []
+
+
+class TaskInfo(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    external_task_id: str | None = None
+
+
+class Task(BaseModel):
+    """`data` of a create or query response."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    task_id: str
+    task_status: Literal["submitted", "processing", "succeed", "failed"]
+    task_status_msg: str | None = None
+    task_info: TaskInfo = TaskInfo()
+    task_result: TaskResult | None = None
+    created_at: int | None = None
+    updated_at: int | None = None
+    final_unit_deduction: str | float | None = None
+
+
+class Envelope(BaseModel):
+    """Every response: code 0 and data, or a code and a message."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    code: int
+    message: str = ""
+    request_id: str = ""
+    data: Any = None
+
+
+# --- prices (for estimates) ------------------------------------------------------------------
+# Credits per generation by (model, mode, seconds). Published prices from ../shared/kling-api.md;
+# they change, so docs/running.md shows how to override them in the config file.
+USD_PER_CREDIT = 0.14
+
+
+@dataclass(frozen=True, slots=True)
+class Price:
+    credits: dict[tuple[str, str], float]  # (mode, duration) -> credits
+    published: bool = True  # False: no published price; assumed, say so in estimates
+
+
+def _v1_like(std5: float) -> Price:
+    # Published: 10 s costs double; pro costs 3.5x std.
+    return Price({("std", "5"): std5, ("std", "10"): 2 * std5,
+                  ("pro", "5"): 3.5 * std5, ("pro", "10"): 7 * std5})  # fmt: skip
+
+
+_V2_MASTER = Price({("std", "5"): 10, ("std", "10"): 20, ("pro", "5"): 10, ("pro", "10"): 20})
+PRICES: dict[str, Price] = {
+    "kling-v1": _v1_like(1),
+    "kling-v1-5": _v1_like(2),
+    "kling-v1-6": _v1_like(2),
+    "kling-v2-master": _V2_MASTER,
+    # No published price in our sources: assumed as kling-v2-master, the dearest published.
+    **{m: Price(_V2_MASTER.credits, published=False)
+       for m in ("kling-v2-1", "kling-v2-1-master", "kling-v2-5-turbo", "kling-v2-6")},
+}

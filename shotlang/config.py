@@ -1,0 +1,90 @@
+"""The user's configuration: credentials, API host and price overrides.
+
+Read from $SHOTLANG_CONFIG, else $XDG_CONFIG_HOME/shotlang/config.toml (by default
+~/.config/shotlang/config.toml). Environment variables win over the file. The format is in
+docs/running.md.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import kling
+
+
+class ConfigError(Exception):
+    """The config file cannot be read or says something shotlang cannot use."""
+
+
+@dataclass(frozen=True)
+class Credentials:
+    access_key: str = field(repr=False)
+    secret_key: str = field(repr=False)
+
+    def __repr__(self) -> str:  # never show a key, even in a debugger or a traceback
+        return "Credentials(<hidden>)"
+
+
+@dataclass
+class Config:
+    credentials: Credentials | None = None
+    api_base: str = kling.DEFAULT_API_BASE
+    prices: dict[str, kling.Price] = field(default_factory=lambda: dict(kling.PRICES))
+    usd_per_credit: float = kling.USD_PER_CREDIT
+    path: Path | None = None
+
+
+def config_path(env: Mapping[str, str]) -> Path:
+    if env.get("SHOTLANG_CONFIG"):
+        return Path(env["SHOTLANG_CONFIG"])
+    base = Path(env["XDG_CONFIG_HOME"]) if env.get("XDG_CONFIG_HOME") else Path.home() / ".config"
+    return base / "shotlang" / "config.toml"
+
+
+def load(env: Mapping[str, str] | None = None) -> Config:
+    """The configuration from the file (if any) and the environment."""
+    env = os.environ if env is None else env
+    path = config_path(env)
+    data: dict[str, Any] = {}
+    if path.is_file():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
+            raise ConfigError(f"cannot read {path}: {e}") from None
+    config = Config(path=path if data else None)
+    section = data.get("kling", {})
+    access = env.get("KLING_ACCESS_KEY") or section.get("access_key")
+    secret = env.get("KLING_SECRET_KEY") or section.get("secret_key")
+    if access and secret:
+        config.credentials = Credentials(str(access), str(secret))
+    config.api_base = env.get("KLING_API_BASE") or section.get("api_base") or kling.DEFAULT_API_BASE
+    _read_prices(data.get("prices", {}), config, path)
+    return config
+
+
+def _read_prices(prices: dict[str, Any], config: Config, path: Path) -> None:
+    """[prices] usd_per_credit = 0.14, and a table per model: [prices.kling-v2-6] pro-5s = 12"""
+    for key, value in prices.items():
+        if key == "usd_per_credit":
+            config.usd_per_credit = _number(value, path, "prices.usd_per_credit")
+            continue
+        if not isinstance(value, dict):
+            raise ConfigError(f"{path}: prices.{key} should be a table such as {{ std-5s = 1 }}")
+        credits = dict(config.prices[key].credits) if key in config.prices else {}
+        for slot, amount in value.items():
+            mode, _, seconds = slot.partition("-")
+            if mode not in kling.MODES or seconds.removesuffix("s") not in kling.DURATIONS:
+                raise ConfigError(f"{path}: prices.{key}.{slot}: write std-5s, std-10s, pro-5s or pro-10s")
+            credits[(mode, seconds.removesuffix("s"))] = _number(amount, path, f"prices.{key}.{slot}")
+        config.prices[key] = kling.Price(credits, published=True)
+
+
+def _number(value: Any, path: Path, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise ConfigError(f"{path}: {where} should be a number of credits, not {value!r}")
+    return float(value)

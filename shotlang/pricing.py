@@ -1,0 +1,80 @@
+"""Estimates: what a run would submit and what it would cost, from the price table."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+
+from .config import Config
+from .runner import PlannedShot
+
+
+@dataclass
+class Estimate:
+    generations: int = 0
+    credits: float = 0.0
+    usd: float = 0.0
+    seconds: Counter[tuple[str, str]] = field(default_factory=Counter)  # (model, mode) -> seconds
+    unpriced: list[str] = field(default_factory=list)  # models with no price at all
+    assumed: list[str] = field(default_factory=list)  # models priced by assumption
+
+
+def estimate(plans: list[PlannedShot], config: Config) -> Estimate:
+    est = Estimate()
+    for plan in plans:
+        if not plan.submits:
+            continue
+        model = plan.body["model_name"]
+        est.generations += 1
+        est.seconds[(model, plan.mode)] += int(plan.body["duration"])
+        if plan.credits is None:
+            if model not in est.unpriced:
+                est.unpriced.append(model)
+            continue
+        est.credits += plan.credits
+        if not plan.price_published and model not in est.assumed:
+            est.assumed.append(model)
+    est.usd = est.credits * config.usd_per_credit
+    return est
+
+
+def _credits(plan: PlannedShot) -> str:
+    if not plan.submits:
+        return "-"
+    if plan.credits is None:
+        return "?"
+    return f"{plan.credits:g}" + ("*" if not plan.price_published else "")
+
+
+def plan_table(plans: list[PlannedShot], est: Estimate) -> str:
+    rows = [("SHOT", "ACTION", "MODEL", "MODE", "LENGTH", "CREDITS")]
+    rows += [(p.name, p.action, p.body["model_name"], p.mode, f"{p.body['duration']}s", _credits(p)) for p in plans]
+    widths = [max(len(r[i]) for r in rows) for i in range(6)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    lines.append("")
+    lines.append(f"{est.generations} generation{'s' * (est.generations != 1)} to submit, "
+                 f"{len(plans) - est.generations} already submitted")
+    for (model, mode), seconds in sorted(est.seconds.items()):
+        lines.append(f"  {model} {mode}: {seconds} s of video")
+    lines.append(f"estimated cost: {est.credits:g} credits (about ${est.usd:.2f})")
+    if est.assumed:
+        lines.append(f"* no published price for {', '.join(est.assumed)}: priced as kling-v2-master; "
+                     "set real prices in the config file (docs/running.md)")
+    if est.unpriced:
+        lines.append(f"? no price for {', '.join(est.unpriced)}: not in the total")
+    return "\n".join(lines)
+
+
+def plan_json(plans: list[PlannedShot], est: Estimate) -> str:
+    return json.dumps({
+        "shots": [{"shot": p.name, "action": p.action, "model": p.body["model_name"], "mode": p.mode,
+                   "duration": p.body["duration"], "credits": p.credits if p.submits else 0,
+                   "price_published": p.price_published} for p in plans],
+        "generations": est.generations,
+        "seconds": [{"model": m, "mode": mode, "seconds": s} for (m, mode), s in sorted(est.seconds.items())],
+        "credits": est.credits,
+        "usd": round(est.usd, 2),
+        "assumed_prices": est.assumed,
+        "unpriced": est.unpriced,
+    }, indent=2)
