@@ -349,11 +349,12 @@ def run_command(file: str, only: tuple[str, ...], force: tuple[str, ...], out: P
 @click.option("--api-base", help="The API's base URL (default: $KLING_API_BASE, else the global host).")
 def status(file: str, out: Path | None, offline: bool, as_json: bool, api_base: str | None) -> None:
     """The recorded state of each shot; with credentials, refreshed from the API first."""
-    from .runner import video_path
+    from .runner import plan_shots, video_path
 
     config, store, out_dir, plans = _prepare(file, None, out, (), ())
     if not offline and config.credentials is not None:
         _refresh(store, plans, config, api_base)
+        plans = plan_shots([p.shot for p in plans], store, out_dir, config)
     rows = []
     for plan in plans:
         state = store.get(plan.name)

@@ -47,12 +47,13 @@ class Fault:
     """Something to go wrong, `times` times (None: every time) on matching requests.
 
     kind: "error" answers HTTP `http` with API `code`; "drop" closes the connection without an
-    answer; "slow" waits `seconds` before answering; "cut" sends half a video then closes;
+    answer; "lose" carries out a create and then drops its answer; "slow" waits `seconds`
+    before answering; "cut" sends half a video then closes;
     "fail_task" makes the task end `failed` with `message`; "expire_token" answers 401/1004.
     `match` limits a fault to requests whose body contains that text (e.g. a word of a prompt).
     """
 
-    kind: Literal["error", "drop", "slow", "cut", "fail_task", "expire_token"]
+    kind: Literal["error", "drop", "lose", "slow", "cut", "fail_task", "expire_token"]
     on: Where = "any"
     times: int | None = 1
     http: int = 500
@@ -347,6 +348,10 @@ def _handler_for(fake: FakeKling) -> type[BaseHTTPRequestHandler]:
                 self._send(400, _error(1200, "the body is not a JSON object"))
                 return
             http, payload = fake._create(path, body, raw)
+            if http == 200 and fake._take_fault("create", raw, ("lose",)) is not None:
+                self.close_connection = True
+                self.connection.shutdown(2)
+                return
             self._send(http, payload)
 
         def do_GET(self) -> None:  # noqa: N802

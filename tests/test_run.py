@@ -1,0 +1,358 @@
+"""`shotlang run`, `plan` and `status` end to end: the real CLI, as a process, against the fake
+Kling server on 127.0.0.1 (shotlang.testing), with faults, kills and resumes."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from shotlang.state import state_path
+from shotlang.testing import VIDEO, FakeKling, Fault
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+FAST = ["--poll-interval", "0.05", "--retry-base", "0.01"]
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeKling]:
+    with FakeKling(task_seconds=0.3) as server:
+        yield server
+
+
+@pytest.fixture
+def film(tmp_path: Path) -> Path:
+    """A copy of an example shot list in a fresh folder (its state and videos go beside it)."""
+    shutil.copy(EXAMPLES / "lighthouse.shot", tmp_path / "film.shot")
+    return tmp_path / "film.shot"
+
+
+def shotlang(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None,
+             timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("KLING_")}
+    full_env.update({"NO_COLOR": "1", "SHOTLANG_CONFIG": "/nonexistent/config.toml", **(env or {})})
+    return subprocess.run([sys.executable, "-m", "shotlang", *args], capture_output=True, text=True,
+                          env=full_env, cwd=cwd, timeout=timeout)
+
+
+def run(fake: FakeKling, shot_file: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return shotlang("run", str(shot_file), *FAST, *args, env=fake.env())
+
+
+def shots_in(shot_file: Path) -> list[str]:
+    return [line.split(":")[0].split()[1] for line in shot_file.read_text().splitlines()
+            if line.startswith("SHOT ")]
+
+
+def assert_all_downloaded(shot_file: Path) -> None:
+    for name in shots_in(shot_file):
+        video = shot_file.parent / f"{name}.mp4"
+        assert video.read_bytes() == VIDEO, name
+    assert not list(shot_file.parent.glob(".*.part")), "no partial download left behind"
+
+
+# --- the ordinary path ------------------------------------------------------------------------
+
+
+def test_clean_run_downloads_every_shot_and_rerun_submits_nothing(fake: FakeKling, film: Path) -> None:
+    done = run(fake, film)
+    assert done.returncode == 0, done.stdout + done.stderr
+    names = shots_in(film)
+    assert fake.stats.creates == len(names) == 8
+    assert_all_downloaded(film)
+    assert [line.split()[:2] for line in done.stdout.splitlines()[1:]] == [[n, "done"] for n in names]
+
+    again = run(fake, film)
+    assert again.returncode == 0
+    assert fake.stats.creates == 8, "a re-run of unchanged shots submits nothing"
+    assert all(line.split()[1] == "unchanged" for line in again.stdout.splitlines()[1:])
+
+
+def test_state_file_records_each_shot(fake: FakeKling, film: Path) -> None:
+    assert run(fake, film).returncode == 0
+    state = json.loads(state_path(film).read_text())
+    assert state["shotlang_state"] == 1 and state["source"] == "film.shot"
+    lamp = state["shots"]["lamp"]
+    assert lamp["status"] == "succeed" and lamp["file"] == "lamp.mp4" and lamp["task_id"]
+    assert len(lamp["body_sha256"]) == 64 and lamp["external_task_id"].startswith("lamp-")
+
+
+def test_changed_shot_is_resubmitted_alone(fake: FakeKling, film: Path) -> None:
+    assert run(fake, film).returncode == 0
+    film.write_text(film.read_text().replace("subtle dutch tilt", "dutch tilt 4"))
+    plan = json.loads(shotlang("plan", str(film), "--json").stdout)
+    assert [s["shot"] for s in plan["shots"] if s["action"] != "unchanged"] == ["lamp"]
+    assert run(fake, film).returncode == 0
+    assert fake.stats.creates == 9
+
+
+def test_missing_video_is_downloaded_again_without_a_new_generation(fake: FakeKling, film: Path) -> None:
+    assert run(fake, film).returncode == 0
+    (film.parent / "storm.mp4").unlink()
+    done = run(fake, film)
+    assert done.returncode == 0
+    assert fake.stats.creates == 8
+    assert (film.parent / "storm.mp4").read_bytes() == VIDEO
+
+
+def test_only_and_force(fake: FakeKling, film: Path) -> None:
+    done = run(fake, film, "--only", "lamp", "--only", "calm")
+    assert done.returncode == 0 and fake.stats.creates == 2
+    assert sorted(p.stem for p in film.parent.glob("*.mp4")) == ["calm", "lamp"]
+    done = run(fake, film, "--force", "lamp", "--only", "lamp")
+    assert done.returncode == 0 and fake.stats.creates == 3, "--force pays for a new generation"
+    assert json.loads(state_path(film).read_text())["shots"]["lamp"]["generation"] == 2
+    bad = run(fake, film, "--only", "lamps")
+    assert bad.returncode == 2 and "did you mean `lamp`" in bad.stderr
+
+
+def test_image_shots_run_with_inlined_images(fake: FakeKling, tmp_path: Path) -> None:
+    shutil.copytree(EXAMPLES / "images", tmp_path / "images")
+    shutil.copy(EXAMPLES / "harbour.shot", tmp_path / "harbour.shot")
+    done = run(fake, tmp_path / "harbour.shot")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert_all_downloaded(tmp_path / "harbour.shot")
+    bodies = [t for t in fake.tasks()]
+    assert len(bodies) == 5
+
+
+def test_out_folder(fake: FakeKling, film: Path, tmp_path: Path) -> None:
+    assert run(fake, film, "--only", "lamp", "--out", str(tmp_path / "videos")).returncode == 0
+    assert (tmp_path / "videos" / "lamp.mp4").read_bytes() == VIDEO
+
+
+def test_json_events(fake: FakeKling, film: Path) -> None:
+    done = run(fake, film, "--only", "lamp", "--json")
+    events = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [e["event"] for e in events] == ["queued", "submitting", "submitted", "processing",
+                                            "downloading", "done", "summary"]
+    assert events[-1]["status"] == "done" and events[-1]["file"] == "lamp.mp4"
+
+
+# --- failures ---------------------------------------------------------------------------------
+
+
+def test_injected_faults_are_survived(fake: FakeKling, film: Path) -> None:
+    fake.inject(
+        Fault("error", on="create", http=429, code=1302, times=3, retry_after=0.05),
+        Fault("error", on="create", http=429, code=1303, times=2),
+        Fault("error", on="query", http=500, code=5000, times=3),
+        Fault("error", on="query", http=503, code=5001, times=1),
+        Fault("drop", on="create", times=2),
+        Fault("drop", on="query", times=2),
+        Fault("slow", on="query", seconds=0.5, times=2),
+        Fault("cut", on="download", times=2),
+        Fault("error", on="download", http=502, times=1),
+    )
+    done = run(fake, film)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert_all_downloaded(film)
+    assert all(n == 1 for n in fake.stats.by_external_id.values()), "no shot paid twice"
+    assert fake.stats.creates == 8
+
+
+def test_a_create_whose_answer_was_lost_is_found_not_paid_again(fake: FakeKling, film: Path) -> None:
+    # The create reaches the server and the task is made, but the answer is lost: the client
+    # retries, the API says the external id exists, and the client takes that task.
+    fake.inject(Fault("lose", on="create", times=1))
+    done = run(fake, film, "--only", "lamp")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert fake.stats.create_requests == 2 and fake.stats.creates == 1
+
+
+def test_crash_between_create_and_state_write_is_recovered(fake: FakeKling, film: Path) -> None:
+    assert run(fake, film, "--only", "lamp").returncode == 0
+    # Make it look as if the run died right after sending the create: the state says
+    # "submitting" with no task id, the server has the task, the video is not on disk.
+    state = json.loads(state_path(film).read_text())
+    state["shots"]["lamp"].update(status="submitting", task_id=None, file=None, result_url=None)
+    state_path(film).write_text(json.dumps(state))
+    (film.parent / "lamp.mp4").unlink()
+    done = run(fake, film, "--only", "lamp")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert fake.stats.creates == 1, "found by external_task_id, not created again"
+    assert (film.parent / "lamp.mp4").read_bytes() == VIDEO
+
+
+def test_content_policy_fails_one_shot_and_not_the_others(fake: FakeKling, film: Path) -> None:
+    fake.inject(Fault("error", on="create", http=400, code=1301, times=None, match="lightning",
+                      message="content safety check failed"))
+    done = run(fake, film)
+    assert done.returncode == 4
+    rows = {line.split()[0]: line for line in done.stdout.splitlines()[1:]}
+    assert "failed" in rows["storm"] and "content safety check failed" in rows["storm"]
+    assert sum("done" in r for r in rows.values()) == 7
+
+
+def test_a_task_that_fails_reports_its_status_message(fake: FakeKling, film: Path) -> None:
+    fake.inject(Fault("fail_task", match="brass lens", message="generation failed: try another prompt"))
+    done = run(fake, film)
+    assert done.returncode == 4
+    assert "generation failed: try another prompt" in done.stdout
+    assert json.loads(state_path(film).read_text())["shots"]["lamp"]["status"] == "failed"
+    # A failed task costs nothing: the next run tries it again, under a new external id.
+    again = run(fake, film)
+    assert again.returncode == 0
+    assert fake.stats.creates == 9
+
+
+def test_arrears_stops_the_run(fake: FakeKling, film: Path) -> None:
+    fake.inject(Fault("error", on="create", http=429, code=1101, times=None, message="account in arrears"))
+    done = run(fake, film, "--concurrency", "1")
+    assert done.returncode == 5
+    assert "account in arrears" in done.stderr
+    assert fake.stats.create_requests == 0
+    assert "stopped" in done.stdout
+
+
+def test_expired_token_is_refreshed(fake: FakeKling, film: Path) -> None:
+    fake.inject(Fault("expire_token", on="query", times=1), Fault("expire_token", on="create", times=1))
+    done = run(fake, film, "--only", "lamp", "--only", "calm", "--concurrency", "1")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert fake.stats.refused_tokens == 2
+
+
+def test_rejected_credentials_stop_with_exit_3(fake: FakeKling, film: Path) -> None:
+    env = {**fake.env(), "KLING_SECRET_KEY": "wrong-secret"}
+    done = shotlang("run", str(film), *FAST, env=env)
+    assert done.returncode == 3
+    assert "refused the credentials" in done.stderr and "Traceback" not in done.stderr
+    assert fake.stats.creates == 0
+
+
+def test_missing_credentials_exit_3_before_anything_is_sent(film: Path) -> None:
+    done = shotlang("run", str(film))
+    assert done.returncode == 3
+    assert "KLING_ACCESS_KEY" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_compile_errors_stop_before_anything_is_sent(fake: FakeKling, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.shot"
+    bad.write_text('SHOT a: pann right "x"\n')
+    done = run(fake, bad)
+    assert done.returncode == 1 and "error[E200]" in done.stderr
+    assert fake.stats.create_requests == 0 and not state_path(bad).exists()
+
+
+def test_local_timeout_leaves_the_task_for_the_next_run(film: Path) -> None:
+    with FakeKling(task_seconds=3) as slow:
+        done = run(slow, film, "--only", "lamp", "--timeout", "0.5")
+        assert done.returncode == 4 and "run again to keep waiting" in done.stdout
+        assert json.loads(state_path(film).read_text())["shots"]["lamp"]["status"] in ("submitted", "processing")
+        time.sleep(3)
+        again = run(slow, film, "--only", "lamp")
+        assert again.returncode == 0 and slow.stats.creates == 1
+
+
+def test_killed_run_resumes_without_paying_twice(film: Path) -> None:
+    with FakeKling(task_seconds=1.5) as server:
+        full_env = {k: v for k, v in os.environ.items() if not k.startswith("KLING_")}
+        full_env.update({"NO_COLOR": "1", "SHOTLANG_CONFIG": "/nonexistent", **server.env()})
+        process = subprocess.Popen([sys.executable, "-m", "shotlang", "run", str(film), *FAST,
+                                    "--concurrency", "3"], env=full_env, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 30
+        while server.stats.creates < 3 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+        assert 3 <= server.stats.creates < 8, "killed while shots were in flight"
+        done = run(server, film)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert_all_downloaded(film)
+        assert server.stats.creates == 8
+        assert all(n == 1 for n in server.stats.by_external_id.values())
+
+
+def test_ctrl_c_leaves_a_state_the_next_run_continues(film: Path) -> None:
+    with FakeKling(task_seconds=1.5) as server:
+        full_env = {k: v for k, v in os.environ.items() if not k.startswith("KLING_")}
+        full_env.update({"NO_COLOR": "1", "SHOTLANG_CONFIG": "/nonexistent", **server.env()})
+        process = subprocess.Popen([sys.executable, "-m", "shotlang", "run", str(film), *FAST],
+                                   env=full_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 30
+        while server.stats.creates < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        process.send_signal(signal.SIGINT)
+        _out, err = process.communicate(timeout=30)
+        assert process.returncode == 130
+        assert "run again to continue" in err and "Traceback" not in err
+        json.loads(state_path(film).read_text())  # a complete, readable state
+        done = run(server, film)
+        assert done.returncode == 0
+        assert server.stats.creates == 8
+        assert_all_downloaded(film)
+
+
+def test_no_secret_appears_in_any_output_or_file(fake: FakeKling, film: Path) -> None:
+    fake.inject(Fault("expire_token", on="query", times=1), Fault("error", on="create", http=500, times=1),
+                Fault("error", on="create", http=400, code=1301, match="gull", times=None))
+    outputs = [run(fake, film), run(fake, film, "--json"), shotlang("status", str(film), env=fake.env()),
+               shotlang("plan", str(film), env=fake.env()),
+               shotlang("run", str(film), *FAST, env={**fake.env(), "KLING_SECRET_KEY": "wrong-secret-0001"})]
+    secrets = [fake.access_key, fake.secret_key, "wrong-secret-0001", *fake.stats.tokens_seen]
+    assert len(secrets) > 3
+    texts = [o.stdout + o.stderr for o in outputs]
+    texts += [p.read_bytes().decode("latin-1") for p in film.parent.rglob("*") if p.is_file()]
+    for secret in secrets:
+        for text in texts:
+            assert secret not in text
+
+
+# --- plan, status, cost ------------------------------------------------------------------------
+
+
+def test_plan_needs_no_credentials_and_sends_nothing(film: Path) -> None:
+    done = shotlang("plan", str(film))
+    assert done.returncode == 0, done.stderr
+    assert "8 generations to submit" in done.stdout
+    plan = json.loads(shotlang("plan", str(film), "--json").stdout)
+    assert plan["generations"] == 8
+    # lighthouse.shot: 6 shots of kling-v2-6 and 1 of kling-v2-master, 10 s by default, 2 at 5 s
+    assert plan["credits"] == sum(s["credits"] for s in plan["shots"])
+    assert {"model": "kling-v2-master", "mode": "std", "seconds": 10} in plan["seconds"]
+    assert plan["assumed_prices"] == ["kling-v2-6"]
+
+
+def test_prices_can_be_overridden_in_the_config_file(film: Path, tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('[prices]\nusd_per_credit = 0.1\n[prices.kling-v2-6]\nstd-5s = 1\nstd-10s = 2\n'
+                      'pro-5s = 3\npro-10s = 6\n')
+    plan = json.loads(shotlang("plan", str(film), "--json", env={"SHOTLANG_CONFIG": str(config)}).stdout)
+    # DEFAULTS 10s pro; approach is 5s; logbook and spiral come after DEFAULTS std.
+    assert [s["credits"] for s in plan["shots"] if s["model"] == "kling-v2-6"] == [6, 3, 6, 2, 2, 6, 6]
+    assert plan["assumed_prices"] == []
+    assert plan["usd"] == round(plan["credits"] * 0.1, 2)
+
+
+def test_max_cost_refuses_to_start(fake: FakeKling, film: Path) -> None:
+    done = run(fake, film, "--max-cost", "5")
+    assert done.returncode == 2 and "over --max-cost" in done.stderr
+    assert fake.stats.create_requests == 0
+    done = run(fake, film, "--max-cost", "$0.50")
+    assert done.returncode == 2
+    assert run(fake, film, "--only", "lamp", "--max-cost", "1000").returncode == 0
+
+
+def test_status_shows_and_refreshes_the_state(film: Path) -> None:
+    with FakeKling(task_seconds=1.0) as server:
+        done = run(server, film, "--only", "lamp", "--timeout", "0.2")
+        assert done.returncode == 4
+        offline = shotlang("status", str(film), "--offline", "--json")
+        lamp = next(r for r in json.loads(offline.stdout) if r["shot"] == "lamp")
+        assert lamp["status"] in ("submitted", "processing") and lamp["plan"] == "in flight"
+        time.sleep(1.2)
+        refreshed = shotlang("status", str(film), "--json", env=server.env())
+        lamp = next(r for r in json.loads(refreshed.stdout) if r["shot"] == "lamp")
+        assert lamp["status"] == "succeed" and lamp["plan"] == "download"
+        never = next(r for r in json.loads(refreshed.stdout) if r["shot"] == "storm")
+        assert never["status"] == "never run" and never["plan"] == "new"
