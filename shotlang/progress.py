@@ -11,47 +11,50 @@ from typing import TextIO
 from .runner import Outcome, ShotEvent
 
 
-class LineReporter:
-    """One plain line per event: for logs, CI and pipes."""
+class _Lines:
+    """Writes whole lines to a stream from many threads, and knows how long the run has taken."""
 
-    def __init__(self, stream: TextIO = sys.stderr) -> None:
+    def __init__(self, stream: TextIO) -> None:
         self._stream = stream
         self._lock = threading.Lock()
         self._start = time.monotonic()
 
-    def event(self, name: str, event: ShotEvent, detail: str = "") -> None:
+    def elapsed(self) -> float:
+        return time.monotonic() - self._start
+
+    def write(self, line: str) -> None:
         with self._lock:
-            elapsed = time.monotonic() - self._start
-            line = f"[{elapsed:6.1f}s] {name}: {event}" + (f" ({detail})" if detail else "")
             print(line, file=self._stream, flush=True)
 
     def close(self) -> None:
         pass
 
 
-class JsonReporter:
+class LineReporter(_Lines):
+    """One plain line per event: for logs, CI and pipes."""
+
+    def __init__(self, stream: TextIO = sys.stderr) -> None:
+        super().__init__(stream)
+
+    def event(self, name: str, event: ShotEvent, detail: str = "") -> None:
+        self.write(f"[{self.elapsed():6.1f}s] {name}: {event}" + (f" ({detail})" if detail else ""))
+
+
+class JsonReporter(_Lines):
     """One JSON object per event on standard output: {"shot", "event", "detail", "elapsed"}."""
 
     def __init__(self, stream: TextIO = sys.stdout) -> None:
-        self._stream = stream
-        self._lock = threading.Lock()
-        self._start = time.monotonic()
+        super().__init__(stream)
 
     def event(self, name: str, event: ShotEvent, detail: str = "") -> None:
-        record = {"shot": name, "event": event, "detail": detail,
-                  "elapsed": round(time.monotonic() - self._start, 3)}
-        with self._lock:
-            print(json.dumps(record, ensure_ascii=False), file=self._stream, flush=True)
+        record = {"shot": name, "event": event, "detail": detail, "elapsed": round(self.elapsed(), 3)}
+        self.write(json.dumps(record, ensure_ascii=False))
 
     def summary(self, outcomes: list[Outcome]) -> None:
-        with self._lock:
-            for o in outcomes:
-                record = {"shot": o.name, "event": "summary", "status": o.status, "seconds": round(o.seconds, 3),
-                          "file": o.file, "reason": o.reason, "task_id": o.task_id}
-                print(json.dumps(record, ensure_ascii=False), file=self._stream, flush=True)
-
-    def close(self) -> None:
-        pass
+        for o in outcomes:
+            record = {"shot": o.name, "event": "summary", "status": o.status, "seconds": round(o.seconds, 3),
+                      "file": o.file, "reason": o.reason, "task_id": o.task_id}
+            self.write(json.dumps(record, ensure_ascii=False))
 
 
 class LiveReporter:

@@ -36,12 +36,17 @@ def film(tmp_path: Path) -> Path:
     return tmp_path / "film.shot"
 
 
+def cli_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """This environment without any real Kling settings or config file, plus `extra`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KLING_")}
+    env.update({"NO_COLOR": "1", "SHOTLANG_CONFIG": "/nonexistent/config.toml", **(extra or {})})
+    return env
+
+
 def shotlang(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None,
              timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("KLING_")}
-    full_env.update({"NO_COLOR": "1", "SHOTLANG_CONFIG": "/nonexistent/config.toml", **(env or {})})
     return subprocess.run([sys.executable, "-m", "shotlang", *args], capture_output=True, text=True,
-                          env=full_env, cwd=cwd, timeout=timeout)
+                          env=cli_env(env), cwd=cwd, timeout=timeout)
 
 
 def run(fake: FakeKling, shot_file: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -255,10 +260,8 @@ def test_local_timeout_leaves_the_task_for_the_next_run(film: Path) -> None:
 
 def test_killed_run_resumes_without_paying_twice(film: Path) -> None:
     with FakeKling(task_seconds=1.5) as server:
-        full_env = {k: v for k, v in os.environ.items() if not k.startswith("KLING_")}
-        full_env.update({"NO_COLOR": "1", "SHOTLANG_CONFIG": "/nonexistent", **server.env()})
         process = subprocess.Popen([sys.executable, "-m", "shotlang", "run", str(film), *FAST,
-                                    "--concurrency", "3"], env=full_env, stdout=subprocess.DEVNULL,
+                                    "--concurrency", "3"], env=cli_env(server.env()), stdout=subprocess.DEVNULL,
                                    stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 30
         while server.stats.creates < 3 and time.monotonic() < deadline:
@@ -275,10 +278,8 @@ def test_killed_run_resumes_without_paying_twice(film: Path) -> None:
 
 def test_ctrl_c_leaves_a_state_the_next_run_continues(film: Path) -> None:
     with FakeKling(task_seconds=1.5) as server:
-        full_env = {k: v for k, v in os.environ.items() if not k.startswith("KLING_")}
-        full_env.update({"NO_COLOR": "1", "SHOTLANG_CONFIG": "/nonexistent", **server.env()})
         process = subprocess.Popen([sys.executable, "-m", "shotlang", "run", str(film), *FAST],
-                                   env=full_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                   env=cli_env(server.env()), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + 30
         while server.stats.creates < 2 and time.monotonic() < deadline:
             time.sleep(0.01)
