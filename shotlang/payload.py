@@ -6,10 +6,10 @@ meaning or goes away; new keys may be added within a version.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, Literal
 
+import orjson
 from pydantic import BaseModel, ConfigDict, field_serializer
 
 from . import kling
@@ -49,14 +49,16 @@ class CompiledFile(BaseModel):
     shots: list[CompiledShot]
 
     def to_json(self) -> str:
-        return json.dumps(self.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n"
+        """The envelope, indented by two spaces, UTF-8 unescaped: as json.dumps(indent=2,
+        ensure_ascii=False) would write it, from orjson, which does it many times faster."""
+        return orjson.dumps(self.model_dump(mode="json"), option=orjson.OPT_INDENT_2).decode() + "\n"
 
     def to_jsonl(self) -> str:
         """One line per shot, each carrying its source so lines from many files can mix."""
         lines = []
         for shot in self.model_dump(mode="json")["shots"]:
             record = {"shotlang_format": self.shotlang_format, "source": self.source, **shot}
-            lines.append(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
+            lines.append(orjson.dumps(record).decode() + "\n")
         return "".join(lines)
 
 

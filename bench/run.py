@@ -1,0 +1,283 @@
+"""shotlang's benchmark: compile throughput, start-up time and memory, side by side in one run.
+
+    python bench/run.py                    # 1k, 10k and 100k shots, 5 repeats, table + JSON
+    python bench/run.py --sizes 1000 --repeat 3 --json bench/results.json
+
+Measures, on the same generated shot lists (docs/performance.md explains each):
+  A  shotlang: compile the .shot text to the JSON envelope, in process (parse, lower, check, emit)
+  B  the alternative: the same shots as YAML, PyYAML's C loader, equivalent pydantic models, the
+     same JSON
+  C  Lark's lexer alone over the .shot text: the floor of a Lark-based design
+and, as whole processes, `shotlang check` on a 20-shot file against
+`python -c "import lark, pydantic, click"`, and the peak memory of compiling the largest file.
+Reports medians and the ratios the targets are stated in.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, Field, field_validator
+
+import shotlang
+from shotlang import kling
+from shotlang.parser import _parser
+from shotlang.vocabulary import INTENSITIES, MOVES
+
+HERE = Path(__file__).resolve().parent
+
+# --- realistic shot lists ----------------------------------------------------------------------
+
+SUBJECTS = ["a medieval castle on a cliff", "a tiger in tall grass", "a neon-lit street in the rain",
+            "an old fisherman mending nets", "a glass skyscraper at dawn", "a forest path in fog",
+            "a lighthouse in a storm", "children flying kites on a beach", "a desert caravan at dusk"]
+DETAILS = ["golden hour light", "mist rolling through the valley", "reflections on wet cobblestones",
+           "birds wheeling overhead", "dust motes in shafts of light", "waves breaking on the rocks",
+           "soft bokeh in the background", "film grain, anamorphic lens", "long shadows across the ground"]
+SIMPLE = [m for m in MOVES if m.seed is not None]
+
+
+def generate(count: int, seed: int = 7) -> list[dict[str, Any]]:
+    """Shots as plain data: what both the .shot and the YAML versions are written from."""
+    rng = random.Random(seed)
+    shots = []
+    for i in range(count):
+        prompt = f"{rng.choice(SUBJECTS).capitalize()}, " + ", ".join(rng.sample(DETAILS, rng.randint(2, 5)))
+        shot: dict[str, Any] = {"name": f"shot-{i:06d}", "scene": f"Scene {i // 25 + 1}", "prompt": prompt,
+                                "duration": rng.choice(["5", "10"]), "mode": rng.choice(["std", "pro"])}
+        roll = rng.random()
+        if roll < 0.75:
+            move = rng.choice(SIMPLE)
+            shot["move"] = move.name
+            if rng.random() < 0.5:
+                shot["intensity"] = rng.choice(["subtle", "gentle", "slow", "moderate", "strong", "dramatic"])
+            else:
+                low, high = move.recommended or (4, 6)
+                shot["magnitude"] = rng.randint(low, high)
+        if rng.random() < 0.3:
+            shot["negative"] = "blur, text, watermark"
+        if rng.random() < 0.2:
+            shot["model"] = rng.choice(["kling-v2-master", "kling-v2-1-master", "kling-v1-6"])
+        if rng.random() < 0.15:
+            shot["image"] = f"https://example.com/stills/{i}.jpg"
+            shot["model"] = "kling-v2-1"
+        elif rng.random() < 0.5:
+            shot["aspect"] = rng.choice(["16:9", "9:16", "1:1"])
+        shots.append(shot)
+    return shots
+
+
+def to_shot_text(shots: list[dict[str, Any]]) -> str:
+    lines = ['TITLE "Benchmark"', "MODEL kling-v2-6", ""]
+    scene = None
+    for s in shots:
+        if s["scene"] != scene:
+            scene = s["scene"]
+            lines += ["", f'SCENE "{scene}"', f"# {scene}: shots generated for the benchmark"]
+        move = ""
+        if "move" in s:
+            move = f"{s.get('intensity', '')} {s['move']} {s.get('magnitude', '')} over ".replace("  ", " ").strip()
+            move += " "
+        opts = [f"{s['duration']}s", s["mode"]]
+        for key, word in (("negative", "negative"), ("image", "image")):
+            if key in s:
+                opts.append(f'{word} "{s[key]}"')
+        if "model" in s:
+            opts.append(f"model {s['model']}")
+        if "aspect" in s:
+            opts.append(s["aspect"])
+        lines.append(f'SHOT {s["name"]}: {move}"{s["prompt"]}"\n    {" ".join(opts)}')
+    return "\n".join(lines) + "\n"
+
+
+def to_yaml_text(shots: list[dict[str, Any]]) -> str:
+    doc = {"title": "Benchmark", "model": "kling-v2-6", "shots": shots}
+    return yaml.dump(doc, Dumper=yaml.CSafeDumper, sort_keys=False, allow_unicode=True)
+
+
+# --- B: the YAML + pydantic alternative ------------------------------------------------------------
+
+MOVE_TABLE = {m.name: m for m in MOVES}
+
+
+class YamlShot(BaseModel):
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+    scene: str | None = None
+    prompt: str = Field(max_length=kling.TEXT_MAX_CHARS)
+    duration: Literal["5", "10"] = "5"
+    mode: Literal["std", "pro"] | None = None
+    model: str | None = None
+    move: str | None = None
+    intensity: str | None = None
+    magnitude: int | None = Field(None, ge=1, le=10)
+    negative: str | None = Field(None, max_length=kling.TEXT_MAX_CHARS)
+    image: str | None = None
+    aspect: Literal["16:9", "9:16", "1:1"] | None = None
+
+    @field_validator("move")
+    @classmethod
+    def _known_move(cls, v: str | None) -> str | None:
+        if v is not None and v not in MOVE_TABLE:
+            raise ValueError(f"unknown move {v}")
+        return v
+
+    @field_validator("intensity")
+    @classmethod
+    def _known_intensity(cls, v: str | None) -> str | None:
+        if v is not None and v not in INTENSITIES:
+            raise ValueError(f"unknown intensity {v}")
+        return v
+
+    @field_validator("model")
+    @classmethod
+    def _known_model(cls, v: str | None) -> str | None:
+        if v is not None and v not in kling.MODELS:
+            raise ValueError(f"unknown model {v}")
+        return v
+
+
+class YamlShotList(BaseModel):
+    title: str | None = None
+    model: str = kling.DEFAULT_MODEL
+    shots: list[YamlShot]
+
+
+def yaml_compile(text: str) -> str:
+    doc = YamlShotList.model_validate(yaml.load(text, Loader=yaml.CSafeLoader))
+    out = []
+    for s in doc.shots:
+        body: dict[str, Any] = {"model_name": s.model or doc.model}
+        if s.image:
+            body["image"] = s.image
+        body["prompt"] = s.prompt
+        if s.negative:
+            body["negative_prompt"] = s.negative
+        if s.mode:
+            body["mode"] = s.mode
+        if s.aspect and not s.image:
+            body["aspect_ratio"] = s.aspect
+        body["duration"] = s.duration
+        if s.move:
+            move = MOVE_TABLE[s.move]
+            axis = move.seed
+            if axis is not None:
+                magnitude = s.magnitude or INTENSITIES.get(s.intensity or "", 5)
+                config = dict.fromkeys(kling.CAMERA_FIELDS, 0)
+                config[axis.field] = axis.sign * magnitude
+                body["camera_control"] = {"type": "simple", "config": config}
+        endpoint = kling.IMAGE2VIDEO if s.image else kling.TEXT2VIDEO
+        out.append({"name": s.name, "scene": s.scene, "line": 0, "method": "POST", "endpoint": endpoint,
+                    "body": body})
+    envelope = {"shotlang_format": 1, "source": "bench.yaml", "title": doc.title, "axes": "seed", "shots": out}
+    return json.dumps(envelope, indent=2, ensure_ascii=False) + "\n"
+
+
+# --- A and C ----------------------------------------------------------------------------------------
+
+
+def shotlang_compile(text: str) -> str:
+    result = shotlang.compile_text(text, "bench.shot")
+    assert result.output is not None, result.render()[:2000]
+    return result.output.to_json()
+
+
+def lark_lex(text: str) -> int:
+    parser, _ = _parser()
+    return sum(1 for _ in parser.lex(text))
+
+
+# --- measuring -----------------------------------------------------------------------------------
+
+
+def median_time(fn: Callable[[], object], repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def median_process(cmd: list[str], repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def peak_memory_mb(path: Path) -> float:
+    code = ("import resource, sys, shotlang\n"
+            "r = shotlang.compile_file(sys.argv[1]); r.output.to_json()\n"
+            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+    out = subprocess.run([sys.executable, "-c", code, str(path)], check=True, capture_output=True, text=True)
+    return int(out.stdout.strip()) / 1024  # ru_maxrss is in KiB on Linux
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
+    ap.add_argument("--repeat", type=int, default=5, help="runs per measurement; the median is reported")
+    ap.add_argument("--json", type=Path, default=HERE / "results.json", help="where to write the figures")
+    args = ap.parse_args()
+
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for size in args.sizes:
+            shots = generate(size)
+            shot_text, yaml_text = to_shot_text(shots), to_yaml_text(shots)
+            assert json.loads(shotlang_compile(shot_text))["shots"][0]["body"] == \
+                json.loads(yaml_compile(yaml_text))["shots"][0]["body"], "A and B must produce the same request"
+            repeat = args.repeat if size <= 10000 else max(1, args.repeat // 2)
+            a = median_time(lambda t=shot_text: shotlang_compile(t), repeat)
+            b = median_time(lambda t=yaml_text: yaml_compile(t), repeat)
+            c = median_time(lambda t=shot_text: lark_lex(t), repeat)
+            rows.append({"shots": size, "bytes": len(shot_text.encode()), "A_shotlang_s": a, "B_yaml_pydantic_s": b,
+                         "C_lark_lexer_s": c, "A_us_per_shot": a / size * 1e6, "B_over_A": b / a, "A_over_C": a / c})
+            print(f"{size:>7} shots: A {a:7.3f}s  B {b:7.3f}s  C {c:7.3f}s  "
+                  f"B/A {b / a:4.2f}  A/C {a / c:4.2f}  A {a / size * 1e6:6.1f} us/shot", flush=True)
+
+        small = Path(tmp) / "small.shot"
+        small.write_text(to_shot_text(generate(20)))
+        largest = Path(tmp) / "largest.shot"
+        largest.write_text(to_shot_text(generate(max(args.sizes))))
+        runs = max(args.repeat, 5) * 2
+        check = median_process([sys.executable, "-m", "shotlang", "check", str(small)], runs)
+        floor = median_process([sys.executable, "-c", "import lark, pydantic, click"], runs)
+        memory = peak_memory_mb(largest)
+
+    first, last = rows[0], rows[-1]
+    result = {
+        "machine": {"python": platform.python_version(), "platform": platform.platform(),
+                    "processor": platform.processor() or platform.machine()},
+        "sizes": rows,
+        "startup": {"check_20_shots_s": check, "import_floor_s": floor, "ratio": check / floor},
+        "peak_memory_mb": {"shots": max(args.sizes), "mb": memory},
+        "scaling": {"us_per_shot_first": first["A_us_per_shot"], "us_per_shot_last": last["A_us_per_shot"],
+                    "ratio": last["A_us_per_shot"] / first["A_us_per_shot"]},
+    }
+    print()
+    print(f"start-up: shotlang check (20 shots) {check * 1000:.0f} ms, import floor {floor * 1000:.0f} ms, "
+          f"ratio {check / floor:.2f}")
+    print(f"peak memory compiling {max(args.sizes)} shots: {memory:.0f} MB")
+    print(f"scaling: {first['A_us_per_shot']:.1f} us/shot at {first['shots']}, "
+          f"{last['A_us_per_shot']:.1f} at {last['shots']} (ratio {result['scaling']['ratio']:.2f})")
+    args.json.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"figures written to {args.json}")
+
+
+if __name__ == "__main__":
+    main()
