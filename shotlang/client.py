@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 from pydantic import ValidationError
 
-from . import kling
+from . import bodies, kling
 from .auth import TokenSource
 from .files import atomic_file
 
@@ -115,7 +115,7 @@ class KlingClient:
 
     # --- tasks -----------------------------------------------------------------------------
 
-    def create(self, endpoint: str, body: dict[str, Any]) -> kling.Task:
+    def create(self, endpoint: str, body: dict[str, Any]) -> bodies.Task:
         """Create a task. A create whose external_task_id was used before (a retry after a lost
         answer, or a run resumed after a crash) returns the task that id already names."""
         external = body.get("external_task_id")
@@ -128,7 +128,7 @@ class KlingClient:
                     return existing
             raise
 
-    def query(self, endpoint: str, task_or_external_id: str) -> kling.Task | None:
+    def query(self, endpoint: str, task_or_external_id: str) -> bodies.Task | None:
         """One task by its task_id or external_task_id; None if the API has no such task."""
         try:
             return self._task(self._call("GET", f"{endpoint}/{task_or_external_id}"))
@@ -137,14 +137,14 @@ class KlingClient:
                 return None
             raise
 
-    def list(self, endpoint: str, page: int = 1, size: int = 30) -> list[kling.Task]:
+    def list(self, endpoint: str, page: int = 1, size: int = 30) -> list[bodies.Task]:
         data = self._call("GET", endpoint, params={"pageNum": page, "pageSize": size})
         return [self._task(item) for item in (data or [])]
 
     @staticmethod
-    def _task(data: Any) -> kling.Task:
+    def _task(data: Any) -> bodies.Task:
         try:
-            return kling.Task.model_validate(data)
+            return bodies.Task.model_validate(data)
         except ValidationError:
             raise GaveUp("the API answered with a task shotlang cannot read") from None
 
@@ -191,9 +191,9 @@ class KlingClient:
         return attempt + 1
 
     @staticmethod
-    def _envelope(response: httpx.Response) -> kling.Envelope | None:
+    def _envelope(response: httpx.Response) -> bodies.Envelope | None:
         try:
-            return kling.Envelope.model_validate_json(response.content)
+            return bodies.Envelope.model_validate_json(response.content)
         except ValidationError:
             return None
 

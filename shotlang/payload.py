@@ -12,7 +12,7 @@ from typing import Any, Literal
 import orjson
 from pydantic import BaseModel, ConfigDict, field_serializer
 
-from . import kling
+from . import bodies, kling
 from .checks import image_shot, resolve_image
 from .images import ImageStore
 from .lower import ResolvedShot
@@ -29,10 +29,10 @@ class CompiledShot(BaseModel):
     line: int
     method: Literal["POST"] = "POST"
     endpoint: str
-    body: kling.VideoRequest
+    body: bodies.VideoRequest
 
     @field_serializer("body")
-    def _body(self, body: kling.VideoRequest) -> dict[str, Any]:
+    def _body(self, body: bodies.VideoRequest) -> dict[str, Any]:
         # Only the fields a shot sets are sent; the API applies its own defaults to the rest.
         return body.model_dump(mode="json", exclude_none=True)
 
@@ -62,16 +62,16 @@ class CompiledFile(BaseModel):
         return "".join(lines)
 
 
-def camera_control(shot: ResolvedShot, reading: str) -> kling.CameraControl | None:
+def camera_control(shot: ResolvedShot, reading: str) -> bodies.CameraControl | None:
     camera = shot.camera
     if camera is None or camera.move.is_static:
         return None
     if camera.move.preset:
-        return kling.CameraControl(type=camera.move.preset)  # type: ignore[arg-type]
+        return bodies.CameraControl(type=camera.move.preset)  # type: ignore[arg-type]
     axis = camera.move.axis(reading)
     assert axis is not None and camera.magnitude is not None
-    config = kling.CameraConfig(**{axis.field: axis.sign * camera.magnitude})
-    return kling.CameraControl(type="simple", config=config)
+    config = bodies.CameraConfig(**{axis.field: axis.sign * camera.magnitude})
+    return bodies.CameraControl(type="simple", config=config)
 
 
 def build(shot: ResolvedShot, reading: str, base_dir: Path, images: ImageStore) -> CompiledShot:
@@ -87,7 +87,7 @@ def build(shot: ResolvedShot, reading: str, base_dir: Path, images: ImageStore) 
         return None if ref is None else _inline(ref, base_dir, images)
 
     to_image = image_shot(shot)
-    body = kling.VideoRequest(
+    body = bodies.VideoRequest(
         model_name=value("model") or kling.DEFAULT_MODEL,
         image=image("image"),
         image_tail=image("tail"),
@@ -101,9 +101,9 @@ def build(shot: ResolvedShot, reading: str, base_dir: Path, images: ImageStore) 
         camera_control=camera_control(shot, reading),
         static_mask=image("mask"),
         dynamic_masks=[
-            kling.DynamicMask(
+            bodies.DynamicMask(
                 mask=_inline(m.value, base_dir, images),  # type: ignore[arg-type]
-                trajectories=[kling.TrajectoryPoint(x=int(p.x), y=int(p.y)) for p in m.points],
+                trajectories=[bodies.TrajectoryPoint(x=int(p.x), y=int(p.y)) for p in m.points],
             )
             for m in shot.motions
         ] or None,

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from . import kling
+from . import bodies
 from .client import AccountError, AuthError, GaveUp, KlingClient, KlingError, ShotError, Stopped
 from .config import Config
 from .payload import CompiledShot
@@ -188,7 +188,7 @@ class Runner:
                 self.store.update(plan.name, status="failed", status_msg=e.message)
             return self._failed(plan, start, e.message if isinstance(e, KlingError) else str(e))
 
-    def _task(self, plan: PlannedShot) -> kling.Task:
+    def _task(self, plan: PlannedShot) -> bodies.Task:
         """The shot's task: created, or found again from the state."""
         endpoint = plan.shot.endpoint
         if plan.action == "download" and plan.state is not None and plan.state.task_id:
@@ -218,19 +218,19 @@ class Runner:
     def _body(plan: PlannedShot, ext: str) -> dict[str, Any]:
         return plan.body if plan.body.get("external_task_id") else {**plan.body, "external_task_id": ext}
 
-    def _create(self, plan: PlannedShot, body: dict[str, Any]) -> kling.Task:
+    def _create(self, plan: PlannedShot, body: dict[str, Any]) -> bodies.Task:
         self.reporter.event(plan.name, "submitting")
         task = self.client.create(plan.shot.endpoint, body)
         self._record(plan.name, task)
         return task
 
-    def _record(self, name: str, task: kling.Task) -> None:
+    def _record(self, name: str, task: bodies.Task) -> None:
         self.store.update(name, task_id=task.task_id, status=task.task_status,
                           status_msg=task.task_status_msg)
         if task.task_status in ("submitted", "processing"):
             self.reporter.event(name, task.task_status, task.task_id)
 
-    def _poll(self, plan: PlannedShot, task: kling.Task, start: float) -> kling.Task:
+    def _poll(self, plan: PlannedShot, task: bodies.Task, start: float) -> bodies.Task:
         interval = self.settings.poll_interval
         while task.task_status not in ("succeed", "failed"):
             if self.clock() - start > self.settings.task_timeout:
@@ -246,7 +246,7 @@ class Runner:
             task = latest
         return task
 
-    def _download(self, plan: PlannedShot, task: kling.Task, start: float) -> Outcome:
+    def _download(self, plan: PlannedShot, task: bodies.Task, start: float) -> Outcome:
         videos = task.task_result.videos if task.task_result else []
         if not videos:
             raise ShotError("the task succeeded but the API gave no video")

@@ -1,0 +1,115 @@
+"""The bodies of the Kling API's requests and responses, as pydantic models.
+
+Field order is the order of the emitted JSON, kept stable so compiled output diffs well.
+The limits they check come from kling.py.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .kling import MAGNITUDE_MAX
+
+# --- requests --------------------------------------------------------------------------------
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CameraConfig(_Body):
+    horizontal: int = Field(0, ge=-MAGNITUDE_MAX, le=MAGNITUDE_MAX)
+    vertical: int = Field(0, ge=-MAGNITUDE_MAX, le=MAGNITUDE_MAX)
+    zoom: int = Field(0, ge=-MAGNITUDE_MAX, le=MAGNITUDE_MAX)
+    roll: int = Field(0, ge=-MAGNITUDE_MAX, le=MAGNITUDE_MAX)
+    pan: int = Field(0, ge=-MAGNITUDE_MAX, le=MAGNITUDE_MAX)
+    tilt: int = Field(0, ge=-MAGNITUDE_MAX, le=MAGNITUDE_MAX)
+
+
+class CameraControl(_Body):
+    type: Literal["simple", "down_back", "forward_up", "right_turn_forward", "left_turn_forward"]
+    config: CameraConfig | None = None  # only with type "simple"; presets omit it
+
+
+class TrajectoryPoint(_Body):
+    x: int
+    y: int
+
+
+class DynamicMask(_Body):
+    mask: str
+    trajectories: list[TrajectoryPoint]
+
+
+class VideoRequest(_Body):
+    """The body of POST /v1/videos/text2video or /v1/videos/image2video."""
+
+    model_name: str
+    image: str | None = None
+    image_tail: str | None = None
+    prompt: str | None = None
+    negative_prompt: str | None = None
+    cfg_scale: float | None = None
+    mode: Literal["std", "pro"] | None = None
+    aspect_ratio: Literal["16:9", "9:16", "1:1"] | None = None
+    duration: Literal["5", "10"]
+    sound: Literal["on", "off"] | None = None
+    camera_control: CameraControl | None = None
+    static_mask: str | None = None
+    dynamic_masks: list[DynamicMask] | None = None
+    callback_url: str | None = None
+    external_task_id: str | None = None
+
+
+
+# --- responses -----------------------------------------------------------------------------
+
+
+class VideoResult(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    id: str = ""
+    url: str
+    duration: str | float | None = None
+
+
+class TaskResult(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    videos: list[VideoResult] = []
+
+
+class TaskInfo(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    external_task_id: str | None = None
+
+
+class Task(BaseModel):
+    """`data` of a create or query response."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    task_id: str
+    task_status: Literal["submitted", "processing", "succeed", "failed"]
+    task_status_msg: str | None = None
+    task_info: TaskInfo = TaskInfo()
+    task_result: TaskResult | None = None
+    created_at: int | None = None
+    updated_at: int | None = None
+    final_unit_deduction: str | float | None = None
+
+
+class Envelope(BaseModel):
+    """Every response: code 0 and data, or a code and a message."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    code: int
+    message: str = ""
+    request_id: str = ""
+    data: Any = None
+
+
