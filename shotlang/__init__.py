@@ -6,7 +6,26 @@
     5
 """
 
-from .compiler import CompileResult, compile_bytes, compile_file, compile_text
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 __all__ = ["CompileResult", "compile_bytes", "compile_file", "compile_text", "__version__"]
 __version__ = "0.1.0"
+
+if TYPE_CHECKING:
+    from .compiler import compile_bytes, compile_file, compile_text
+    from .result import CompileResult
+
+
+def __getattr__(name: str) -> Any:
+    # Imported on first use, so `import shotlang.cli` (and `shotlang check`) stays light.
+    if name in ("compile_bytes", "compile_file", "compile_text"):
+        from . import compiler
+
+        return getattr(compiler, name)
+    if name == "CompileResult":
+        from .result import CompileResult
+
+        return CompileResult
+    raise AttributeError(f"module 'shotlang' has no attribute {name!r}")

@@ -8,17 +8,18 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
 from . import __version__
-from .files import write_atomic
 
 if TYPE_CHECKING:
-    from .compiler import CompileResult
+    from .compiler import Analysis, Reports
     from .payload import CompiledFile
+    from .result import CompileResult
 
 EXIT_OK, EXIT_INPUT, EXIT_USAGE = 0, 1, 2
 EXIT_AUTH, EXIT_SHOTS_FAILED, EXIT_STOPPED, EXIT_INTERRUPTED = 3, 4, 5, 130
@@ -41,34 +42,39 @@ def _color(stream: object) -> bool:
     return bool(getattr(stream, "isatty", lambda: False)())
 
 
+def _read(name: str) -> tuple[bytes, str, Path]:
+    """A file's bytes, the name to report it under, and the folder its images are read from."""
+    if name == "-":
+        return sys.stdin.buffer.read(), "<stdin>", Path.cwd()
+    try:
+        return Path(name).read_bytes(), name, Path(name).parent
+    except OSError as e:
+        raise IOFailure(f"cannot read {name}: {e.strerror or e}") from None
+
+
+def _analyse_all(files: tuple[str, ...], axes: str | None) -> list[Analysis]:
+    from .compiler import analyse_bytes
+
+    return [analyse_bytes(data, name, base, axes=axes) for data, name, base in map(_read, files)]
+
+
 def _compile_all(files: tuple[str, ...], axes: str | None) -> list[CompileResult]:
     from .compiler import compile_bytes
 
-    results = []
-    for name in files:
-        if name == "-":
-            results.append(compile_bytes(sys.stdin.buffer.read(), "<stdin>", axes=axes,
-                                         base_dir=Path.cwd()))
-            continue
-        try:
-            data = Path(name).read_bytes()
-        except OSError as e:
-            raise IOFailure(f"cannot read {name}: {e.strerror or e}") from None
-        results.append(compile_bytes(data, name, axes=axes))
-    return results
+    return [compile_bytes(data, name, axes=axes, base_dir=base) for data, name, base in map(_read, files)]
 
 
-def _report(results: list[CompileResult], err: bool) -> None:
+def _report(results: Sequence[Reports], err: bool) -> None:
     color = _color(sys.stderr if err else sys.stdout)
     for result in results:
         if result.diagnostics:
             click.echo(result.render(color) + "\n", err=err)
 
 
-def _summary(results: list[CompileResult]) -> str:
+def _summary(results: Sequence[Reports]) -> str:
     errors = sum(len(r.errors) for r in results)
     warnings = sum(len(r.warnings) for r in results)
-    shots = sum(len(r.output.shots) for r in results if r.output)
+    shots = sum(r.shot_count for r in results)
 
     def n(k: int, word: str) -> str:
         return f"{k} {word}{'s' * (k != 1)}"
@@ -122,6 +128,8 @@ def compile(files: tuple[str, ...], out: Path | None, fmt: str, axes: str | None
         clash = next((t for i, t in enumerate(targets) if t in targets[:i]), None)
         if clash is not None:
             raise IOFailure(f"two inputs would both be written to {clash}; compile them separately")
+    from .files import write_atomic  # tempfile is slow to import; only `compile -o` needs it
+
     try:
         for target, output in zip(targets, outputs, strict=True):
             write_atomic(target, render(output))
@@ -136,7 +144,7 @@ def compile(files: tuple[str, ...], out: Path | None, fmt: str, axes: str | None
 @click.option("--axes", type=READINGS, help=AXES_HELP)
 def check(files: tuple[str, ...], fmt: str, axes: str | None) -> None:
     """Report every error and warning in shot lists; write no requests."""
-    results = _compile_all(files, axes)
+    results = _analyse_all(files, axes)
     if fmt == "json":
         records = [rec for r in results for rec in r.diagnostics_json()]
         click.echo(json.dumps(records, indent=2, ensure_ascii=False))

@@ -7,7 +7,7 @@ import zlib
 from pathlib import Path
 
 import shotlang
-from shotlang.compiler import CompileResult
+from shotlang.result import CompileResult
 
 
 def png(width: int, height: int) -> bytes:

@@ -1,0 +1,39 @@
+"""The Python API's result: a pydantic model holding the diagnostics and the compiled output."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from . import payload
+from .compiler import Analysis, Reports
+from .diagnostics import Diagnostic, Severity
+from .source import Source
+
+
+class CompileResult(Reports, BaseModel):
+    """One file's outcome: its diagnostics, and its output if no error remains."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True, frozen=True)
+
+    source: Source = Field(repr=False)
+    diagnostics: list[Diagnostic]
+    output: payload.CompiledFile | None
+
+    @property
+    def shot_count(self) -> int:
+        return len(self.output.shots) if self.output is not None else 0
+
+
+def finish(analysis: Analysis) -> CompileResult:
+    """Build the requests of an analysed file that has no error."""
+    output = None
+    if not any(d.severity is Severity.ERROR for d in analysis.diagnostics):
+        resolved = analysis.resolved
+        output = payload.CompiledFile(
+            source=analysis.source.name,
+            title=resolved.title,
+            axes=resolved.reading,  # type: ignore[arg-type]
+            shots=[payload.build(s, resolved.reading, analysis.base_dir, analysis.images)
+                   for s in resolved.shots],
+        )
+    return CompileResult(source=analysis.source, diagnostics=analysis.diagnostics, output=output)
