@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import base64
 import struct
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 JPEG_SIGNATURE = b"\xff\xd8\xff"
@@ -17,8 +17,7 @@ JPEG_SIGNATURE = b"\xff\xd8\xff"
 _JPEG_SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
 
 
-@dataclass(frozen=True, slots=True)
-class ImageInfo:
+class ImageInfo(NamedTuple):
     kind: str  # "png" or "jpeg"
     width: int
     height: int

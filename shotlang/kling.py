@@ -8,9 +8,8 @@ document on camera control. Plain data only, so `shotlang check` loads it in no 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
-from typing import Literal
+from typing import Literal, NamedTuple
 
 TEXT2VIDEO = "/v1/videos/text2video"
 IMAGE2VIDEO = "/v1/videos/image2video"
@@ -35,8 +34,7 @@ TRAJECTORY_MIN_POINTS, TRAJECTORY_MAX_POINTS = 2, 77
 EXTERNAL_ID_MAX_CHARS = 64  # the API sets no documented limit; shotlang keeps ids short and safe
 
 
-@dataclass(frozen=True, slots=True)
-class Model:
+class Model(NamedTuple):
     """What one model offers. Capabilities change as Kling ships models: edit this table."""
 
     name: str
@@ -88,8 +86,7 @@ class ErrorAction(StrEnum):
     WAIT_AND_RETRY = "wait_and_retry"  # over the concurrency limit: wait for a task to end
 
 
-@dataclass(frozen=True, slots=True)
-class ApiError:
+class ApiError(NamedTuple):
     http: int
     meaning: str
     action: ErrorAction
@@ -136,8 +133,7 @@ def error_action(http: int, code: int | None) -> ErrorAction:
 USD_PER_CREDIT = 0.14
 
 
-@dataclass(frozen=True, slots=True)
-class Price:
+class Price(NamedTuple):
     credits: dict[tuple[str, str], float]  # (mode, duration) -> credits
     published: bool = True  # False: no published price; assumed, say so in estimates
 

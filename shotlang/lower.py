@@ -9,7 +9,7 @@ relate several settings are checked later, in checks.py.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from . import kling
 from . import syntax as ast
@@ -43,8 +43,7 @@ OPTION_KEYWORDS = ("model", "negative", "avoid", "cfg", "image", "tail", "mask",
 PER_SHOT_ONLY = frozenset({"image", "tail", "mask", "motion", "id"})
 
 
-@dataclass(frozen=True, slots=True)
-class Value:
+class Value(NamedTuple):
     """A setting's value and where it was written; `inherited` if from MODEL or DEFAULTS."""
 
     value: Any
@@ -52,8 +51,7 @@ class Value:
     inherited: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class Camera:
+class Camera(NamedTuple):
     move: Move
     magnitude: int | None  # None for static and the presets
     span: Span  # the move's words

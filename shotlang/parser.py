@@ -67,8 +67,8 @@ class _Builder(Transformer[Token, object]):
     def shot(self, name: Token, *rest: object) -> ast.Shot:
         name_word = self._word(name)
         move: tuple[ast.Word, ...] = ()
-        if isinstance(rest[0], tuple):
-            move, rest = rest[0], rest[1:]
+        if not isinstance(rest[0], ast.Text):  # the move's words come first, if any
+            move, rest = rest[0], rest[1:]  # type: ignore[assignment]
         prompt = rest[0]
         assert isinstance(prompt, ast.Text)
         options = tuple(o for o in rest[1:] if isinstance(o, ast.Option))

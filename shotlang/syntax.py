@@ -7,20 +7,19 @@ lower.py gives them meaning.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from .source import Span
 
 
-@dataclass(frozen=True, slots=True)
-class Text:
+class Text(NamedTuple):
     """A quoted string (or several joined), escapes resolved."""
 
     value: str
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
-class Word:
+class Word(NamedTuple):
     """One token of a move or a bare option: a word or a number, as written."""
 
     text: str
@@ -28,15 +27,13 @@ class Word:
     is_number: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class Point:
+class Point(NamedTuple):
     x: str
     y: str
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
-class Option:
+class Option(NamedTuple):
     """An option after a prompt or in DEFAULTS.
 
     kind is the option's name in the grammar (duration, aspect, flag, model_option, negative,
@@ -50,8 +47,7 @@ class Option:
     points: tuple[Point, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Shot:
+class Shot(NamedTuple):
     name: Word
     move: tuple[Word, ...]
     prompt: Text
@@ -59,32 +55,27 @@ class Shot:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
-class Scene:
+class Scene(NamedTuple):
     heading: Text
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
-class Title:
+class Title(NamedTuple):
     title: Text
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
-class ModelStatement:
+class ModelStatement(NamedTuple):
     name: Word
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
-class Defaults:
+class Defaults(NamedTuple):
     options: tuple[Option, ...]
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
-class Axes:
+class Axes(NamedTuple):
     reading: Word
     span: Span
 

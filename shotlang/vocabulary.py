@@ -8,21 +8,19 @@ default, and `official`, the reading of Kling's own field descriptions. The docs
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 READINGS = ("seed", "official")
 
 
-@dataclass(frozen=True, slots=True)
-class Axis:
+class Axis(NamedTuple):
     """One camera field and the sign a direction gives it."""
 
     field: str
     sign: int
 
 
-@dataclass(frozen=True, slots=True)
-class Move:
+class Move(NamedTuple):
     name: str  # the canonical phrase, shown in docs and messages
     synonyms: tuple[str, ...]
     description: str
