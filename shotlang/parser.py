@@ -17,6 +17,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedTok
 
 from . import syntax as ast
 from .diagnostics import Diagnostic, closest
+from .quickparse import parse_shot, unquote
 from .source import Source, Span
 
 _HERE = Path(__file__).resolve().parent
@@ -24,8 +25,6 @@ _HERE = Path(__file__).resolve().parent
 _GRAMMAR_PLACES = (_HERE / "grammar" / "shot.lark", _HERE.parent / "grammar" / "shot.lark")
 
 STATEMENT_KEYWORDS = ("shot", "scene", "title", "model", "defaults", "axes")
-_ESCAPE = re.compile(r"\\([\"\\])")
-_WRAP = re.compile(r"[ \t]*\r?\n[ \t]*")
 
 
 def grammar_path() -> Path:
@@ -96,10 +95,7 @@ class _Builder(Transformer[Token, object]):
         return ast.Axes(word, word.span)
 
     def text(self, *strings: Token) -> ast.Text:
-        # Adjacent strings (a prompt continued over lines) join with one space.
-        # A string wrapped over lines reads as one line: the break and its indent become a space.
-        value = " ".join(_ESCAPE.sub(r"\1", _WRAP.sub(" ", s[1:-1])) for s in strings)
-        return ast.Text(value, self._span(strings[0]).to(self._span(strings[-1])))
+        return ast.Text(unquote(list(strings)), self._span(strings[0]).to(self._span(strings[-1])))
 
     # --- options: each alias in the grammar's `option` rule -----------------------------
 
@@ -240,17 +236,27 @@ def statement_chunks(text: str) -> list[tuple[int, int, int]]:
 
 
 def parse(source: Source) -> tuple[ast.ShotList, list[Diagnostic]]:
-    parser, builder = _parser()
     text = source.text
     tree = ast.ShotList()
     diagnostics: list[Diagnostic] = []
     for line, start, end in statement_chunks(text):
-        builder.line, builder.offset = line - 1, start
+        shot = parse_shot(text, start, end, line)  # the fast path for plain SHOT lines
+        if shot is not None:
+            tree.statements.append(shot)
+            continue
         try:
-            tree.statements.append(parser.parse(text[start:end]))  # type: ignore[arg-type]
+            tree.statements.append(parse_with_grammar(text, start, end, line))
         except UnexpectedInput as error:
             diagnostics.append(_explain(error, source, start, end))
     return tree, diagnostics
+
+
+def parse_with_grammar(text: str, start: int, end: int, line: int) -> ast.Statement:
+    """The statement in text[start:end] (beginning on `line`), by the Lark grammar alone.
+    Raises Lark's UnexpectedInput where the grammar rejects it."""
+    parser, builder = _parser()
+    builder.line, builder.offset = line - 1, start
+    return parser.parse(text[start:end])  # type: ignore[return-value]
 
 
 # --- parse errors in a writer's words --------------------------------------------------------

@@ -1,0 +1,156 @@
+"""A fast path for the common SHOT statement; Lark's grammar stays the definition.
+
+What it buys: Lark's LALR parser costs about 250 µs a shot in pure Python (a Token object and
+a table step for every token). Valid SHOT lines are nearly all the text of a large shot list,
+and their shape is simple, so this module reads them with compiled regular expressions and a
+few lines of code, in a fraction of that time. It only ever says "here is the same tree Lark
+would build" or "I don't know" (None): anything unusual — other statements, odd spacing,
+anything Lark would reject — goes to the grammar in parser.py, which also gives every
+diagnostic. tests/test_quickparse.py checks on generated and mutated input that whenever this
+returns a tree, Lark builds the same one.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+
+from . import syntax as ast
+from .source import Span
+
+# `SHOT name:` at the start of the statement (its first line has no leading blank here).
+_HEAD = re.compile(r'[ \t\f]*(?i:shot)[ \t]+([^\s:"#()]+)[ \t]*:')
+# One token of what follows the colon, named by kind; the patterns are the grammar's terminals.
+_TOKEN = re.compile(
+    r"""(?P<ws>[ \t\f\r\n]+)
+      | (?P<comment>\#[^\n]*)
+      | (?P<string>"(?:[^"\\]|\\.)*")
+      | (?P<duration>\d+(?:\.\d+)?[sS](?!\w))
+      | (?P<aspect>\d+:\d+)
+      | (?P<number>[+-]?\d+(?:\.\d+)?(?![\w.:]))
+      | (?P<word>[^\W\d][\w'-]*)
+      | (?P<point>\([ \t]*([+-]?\d+(?:\.\d+)?)[ \t]*,[ \t]*([+-]?\d+(?:\.\d+)?)[ \t]*\))
+    """,
+    re.VERBOSE,
+)
+_TEXT_KEYWORDS = {"negative": "negative", "avoid": "negative", "image": "image", "tail": "tail",
+                  "mask": "mask", "id": "external_id", "callback": "callback"}
+_VALUE_KEYWORDS = {"model": ("model_option", "word"), "cfg": ("cfg", "number"), "sound": ("sound", "word")}
+_ESCAPE = re.compile(r"\\([\"\\])")
+_WRAP = re.compile(r"[ \t]*\r?\n[ \t]*")
+
+
+def unquote(strings: list[str]) -> str:
+    """The value of adjacent string tokens: escapes resolved, wrapped lines read as one line,
+    the strings joined with one space (the grammar's `text` rule)."""
+    return " ".join(_ESCAPE.sub(r"\1", _WRAP.sub(" ", s[1:-1])) for s in strings)
+
+
+def parse_shot(text: str, start: int, end: int, line: int) -> ast.Shot | None:
+    """The SHOT statement in text[start:end] (which begins on `line`), or None to ask Lark."""
+    head = _HEAD.match(text, start, end)
+    if head is None:
+        return None  # another statement, or a SHOT Lark must look at
+    # Where each line of the statement starts, for line/column of multi-line statements.
+    breaks = [start]
+    nl = text.find("\n", start, end)
+    while nl != -1:
+        breaks.append(nl + 1)
+        nl = text.find("\n", nl + 1, end)
+
+    def span(a: int, b: int) -> Span:
+        if len(breaks) == 1:
+            return Span(line, a - start + 1, line, b - start + 1, a, b)
+        i = bisect.bisect_right(breaks, a) - 1
+        j = bisect.bisect_right(breaks, max(a, b - 1)) - 1
+        return Span(line + i, a - breaks[i] + 1, line + j, b - breaks[j] + 1, a, b)
+
+    tokens: list[tuple[str, int, int]] = []  # (kind, start, end), blanks and comments left out
+    pos = head.end()
+    match = _TOKEN.match
+    while pos < end:
+        m = match(text, pos, end)
+        if m is None:
+            return None
+        kind = m.lastgroup  # a point's own groups are inside it, so this still names it
+        if kind != "ws" and kind != "comment":
+            tokens.append((kind, pos, m.end()))  # type: ignore[arg-type]
+        pos = m.end()
+
+    n = len(tokens)
+    i = 0
+    move: list[ast.Word] = []
+    while i < n and tokens[i][0] in ("word", "number"):
+        kind, a, b = tokens[i]
+        move.append(ast.Word(text[a:b], span(a, b), kind == "number"))
+        i += 1
+    prompt, i = _text(text, tokens, i, span)
+    if prompt is None:
+        return None
+    options: list[ast.Option] = []
+    while i < n:
+        kind, a, b = tokens[i]
+        if kind in ("duration", "aspect"):
+            word = ast.Word(text[a:b], span(a, b))
+            options.append(ast.Option(kind, word, word.span))
+            i += 1
+        elif kind == "word":
+            key = text[a:b].lower()
+            if key in _TEXT_KEYWORDS:
+                value, i = _text(text, tokens, i + 1, span)
+                if value is None:
+                    return None
+                options.append(ast.Option(_TEXT_KEYWORDS[key], value, value.span))
+            elif key in _VALUE_KEYWORDS:
+                option_kind, wanted = _VALUE_KEYWORDS[key]
+                if i + 1 >= n or tokens[i + 1][0] != wanted:
+                    return None
+                _, c, d = tokens[i + 1]
+                word = ast.Word(text[c:d], span(c, d), wanted == "number")
+                options.append(ast.Option(option_kind, word, word.span))
+                i += 2
+            elif key == "motion":
+                mask, i = _text(text, tokens, i + 1, span)
+                points: list[ast.Point] = []
+                while i < n and tokens[i][0] == "point":
+                    _, c, d = tokens[i]
+                    x, y = _point_numbers(text, c, d)
+                    if x is None or y is None:
+                        return None
+                    points.append(ast.Point(text[x[0] : x[1]], text[y[0] : y[1]], span(x[0], y[1])))
+                    i += 1
+                if mask is None or not points:
+                    return None
+                options.append(ast.Option("motion", mask, mask.span.to(points[-1].span), tuple(points)))
+            else:
+                word = ast.Word(text[a:b], span(a, b))
+                options.append(ast.Option("flag", word, word.span))
+                i += 1
+        else:
+            return None  # a number, string or point where no option takes one: Lark explains
+    name_start, name_end = head.span(1)
+    name = ast.Word(text[name_start:name_end], span(name_start, name_end))
+    last = options[-1].span if options else prompt.span
+    return ast.Shot(name, tuple(move), prompt, tuple(options), name.span.to(last))
+
+
+_NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?")
+
+
+def _point_numbers(text: str, a: int, b: int) -> tuple[tuple[int, int] | None, tuple[int, int] | None]:
+    found = [m.span() for m in _NUMBER.finditer(text, a, b)]
+    if len(found) != 2:
+        return None, None
+    return found[0], found[1]
+
+
+def _text(text: str, tokens: list[tuple[str, int, int]], i: int, span):  # type: ignore[no-untyped-def]
+    """One or more adjacent strings from tokens[i] on: (Text, next index), or (None, i)."""
+    strings = []
+    while i < len(tokens) and tokens[i][0] == "string":
+        strings.append(tokens[i])
+        i += 1
+    if not strings:
+        return None, i
+    value = unquote([text[a:b] for _, a, b in strings])
+    return ast.Text(value, span(strings[0][1], strings[0][2]).to(span(strings[-1][1], strings[-1][2]))), i

@@ -1,0 +1,68 @@
+"""The fast path for SHOT lines agrees with the grammar: whenever it gives a tree, Lark gives
+the same one, positions included; and it gives one for the plain shots that fill shot lists."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from lark.exceptions import UnexpectedInput
+from test_properties import PIECES, fragments, mutated_example
+
+from shotlang.parser import parse_with_grammar, statement_chunks
+from shotlang.quickparse import parse_shot
+
+EXAMPLES = sorted((Path(__file__).resolve().parent.parent / "examples").glob("*.shot"))
+AGREE = settings(max_examples=2000, deadline=None, suppress_health_check=list(HealthCheck))
+
+
+def agree(text: str) -> int:
+    """Check every statement of `text`; return how many the fast path took."""
+    taken = 0
+    for line, start, end in statement_chunks(text):
+        quick = parse_shot(text, start, end, line)
+        if quick is None:
+            continue
+        taken += 1
+        try:
+            grammar = parse_with_grammar(text, start, end, line)
+        except UnexpectedInput:
+            raise AssertionError(f"fast path took what the grammar rejects: {text[start:end]!r}") from None
+        assert quick == grammar, text[start:end]
+    return taken
+
+
+def test_examples_take_the_fast_path_and_agree() -> None:
+    for example in EXAMPLES:
+        text = example.read_text(encoding="utf-8")
+        shots = sum(1 for line in text.splitlines() if line.lstrip().upper().startswith("SHOT "))
+        assert agree(text) == shots, example.name
+
+
+def test_every_option_form_agrees() -> None:
+    text = ('SHOT a: Slow PAN right 6 over "x \\" y"\n    "more" 10S Pro 16:9 model kling-v2-6 cfg 0.5 '
+            'negative "n" avoid "m" image "i.png" tail "t.png" mask "k.png" id "x-1" callback "https://e"\n'
+            '    sound on motion "m.png" (1, 2) ( 3 ,4) # comment\n'
+            '  SHOT b : "wrapped\n      prompt" 5s\n'
+            "SHOT c: dolly forward 5 through \"z\"\n")
+    assert agree(text) == 3
+
+
+@AGREE
+@given(text=mutated_example())
+def test_mutated_examples_agree(text: str) -> None:
+    agree(text)
+
+
+@AGREE
+@given(body=fragments, head=st.sampled_from(["SHOT a:", "shot b :", "SHOT c: pan right", "  SHOT d:"]))
+def test_random_shot_statements_agree(head: str, body: str) -> None:
+    agree(f"{head} {body}")
+
+
+@AGREE
+@given(parts=st.lists(st.sampled_from(PIECES + ['"p"', "5s", "pro", "model", "kling-v2-6", "(1,2)", "motion"]),
+                      max_size=25))
+def test_token_soups_agree(parts: list[str]) -> None:
+    agree('SHOT a: "x" ' + " ".join(parts))
