@@ -12,6 +12,9 @@ the ImageStore passed in.
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -74,14 +77,33 @@ class Analysis(Reports):
         return len(self.resolved.shots)
 
 
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause Python's cycle collector while a file compiles.
+
+    What it buys: the compiler makes a few objects per token, none in reference cycles, so
+    reference counting frees them all; but the cycle collector, triggered by the count of
+    live objects, rescans everything alive again and again as a large file's trees grow,
+    which made time per shot double from 1k to 10k shots. Paused, it stays linear.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def analyse(text: str, name: str, base_dir: Path, *, axes: str | None = None,
             images: ImageStore | None = None) -> Analysis:
     """Parse, resolve and check `text`; every diagnostic, sorted by position."""
     source = Source(text.removeprefix(BOM), name)
     images = images or ImageStore()
-    tree, report = parser.parse(source)
-    resolved = lower.resolve(tree, report, reading=axes)
-    checks.check(resolved, base_dir, images, report)
+    with gc_paused():
+        tree, report = parser.parse(source)
+        resolved = lower.resolve(tree, report, reading=axes)
+        checks.check(resolved, base_dir, images, report)
     # A value inherited from DEFAULTS may draw the same warning for every shot: say it once.
     diagnostics = sorted(dict.fromkeys(report), key=sort_key)
     return Analysis(source, diagnostics, resolved, base_dir, images)

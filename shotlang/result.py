@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from . import payload
-from .compiler import Analysis, Reports
+from .compiler import Analysis, Reports, gc_paused
 from .diagnostics import Diagnostic, Severity
 from .source import Source
 
@@ -28,12 +28,16 @@ def finish(analysis: Analysis) -> CompileResult:
     """Build the requests of an analysed file that has no error."""
     output = None
     if not any(d.severity is Severity.ERROR for d in analysis.diagnostics):
-        resolved = analysis.resolved
-        output = payload.CompiledFile(
-            source=analysis.source.name,
-            title=resolved.title,
-            axes=resolved.reading,  # type: ignore[arg-type]
-            shots=[payload.build(s, resolved.reading, analysis.base_dir, analysis.images)
-                   for s in resolved.shots],
-        )
+        with gc_paused():
+            output = _output(analysis)
     return CompileResult(source=analysis.source, diagnostics=analysis.diagnostics, output=output)
+
+
+def _output(analysis: Analysis) -> payload.CompiledFile:
+    resolved = analysis.resolved
+    return payload.CompiledFile(
+        source=analysis.source.name,
+        title=resolved.title,
+        axes=resolved.reading,  # type: ignore[arg-type]
+        shots=[payload.build(s, resolved.reading, analysis.base_dir, analysis.images) for s in resolved.shots],
+    )

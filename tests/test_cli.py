@@ -162,7 +162,7 @@ def test_parse_tables_come_from_the_cache_on_a_second_start() -> None:
     code = (
         "import logging, lark\n"
         "lark.logger.setLevel(logging.DEBUG)\n"
-        "import shotlang; shotlang.compile_text('SHOT a: \"x\"')\n"
+        "import shotlang; shotlang.compile_text('TITLE \"grammar needed\"')\n"
     )
     subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
     second = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
