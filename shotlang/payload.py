@@ -6,11 +6,12 @@ meaning or goes away; new keys may be added within a version.
 
 from __future__ import annotations
 
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
 import orjson
-from pydantic import BaseModel, ConfigDict, field_serializer
+from pydantic import BaseModel, ConfigDict, Field, SkipValidation, computed_field, field_serializer
 
 from . import bodies, kling
 from .checks import image_shot, resolve_image
@@ -38,7 +39,14 @@ class CompiledShot(BaseModel):
 
 
 class CompiledFile(BaseModel):
-    """What `shotlang compile` writes for one .shot file."""
+    """What `shotlang compile` writes for one .shot file.
+
+    The shots are kept as the plain JSON records the compiler made (`records`), which is what
+    `to_json` writes; `shots` turns them into validated pydantic models on first use. What it
+    buys: a 100k-shot file is written without building 400k model objects (several hundred MB
+    and most of the time); anyone who reads `shots` still gets every body checked against the
+    API's schema in bodies.py.
+    """
 
     model_config = ConfigDict(frozen=True)
 
@@ -46,77 +54,81 @@ class CompiledFile(BaseModel):
     source: str
     title: str | None
     axes: Literal["seed", "official"]
-    shots: list[CompiledShot]
+    records: SkipValidation[list[dict[str, Any]]] = Field(repr=False, exclude=True)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @cached_property
+    def shots(self) -> list[CompiledShot]:
+        return [CompiledShot.model_validate(record) for record in self.records]
+
+    def _envelope(self) -> dict[str, Any]:
+        return {"shotlang_format": self.shotlang_format, "source": self.source, "title": self.title,
+                "axes": self.axes, "shots": self.records}
 
     def to_json(self) -> str:
         """The envelope, indented by two spaces, UTF-8 unescaped: as json.dumps(indent=2,
         ensure_ascii=False) would write it, from orjson, which does it many times faster."""
-        return orjson.dumps(self.model_dump(mode="json"), option=orjson.OPT_INDENT_2).decode() + "\n"
+        return orjson.dumps(self._envelope(), option=orjson.OPT_INDENT_2).decode() + "\n"
 
     def to_jsonl(self) -> str:
         """One line per shot, each carrying its source so lines from many files can mix."""
-        lines = []
-        for shot in self.model_dump(mode="json")["shots"]:
-            record = {"shotlang_format": self.shotlang_format, "source": self.source, **shot}
-            lines.append(orjson.dumps(record).decode() + "\n")
-        return "".join(lines)
+        head = {"shotlang_format": self.shotlang_format, "source": self.source}
+        return "".join(orjson.dumps({**head, **record}).decode() + "\n" for record in self.records)
 
 
-def camera_control(shot: ResolvedShot, reading: str) -> bodies.CameraControl | None:
+def camera_control(shot: ResolvedShot, reading: str) -> dict[str, Any] | None:
     camera = shot.camera
     if camera is None or camera.move.is_static:
         return None
     if camera.move.preset:
-        return bodies.CameraControl(type=camera.move.preset)  # type: ignore[arg-type]
+        return {"type": camera.move.preset}
     axis = camera.move.axis(reading)
     assert axis is not None and camera.magnitude is not None
-    config = bodies.CameraConfig(**{axis.field: axis.sign * camera.magnitude})
-    return bodies.CameraControl(type="simple", config=config)
+    config = dict.fromkeys(kling.CAMERA_FIELDS, 0)
+    config[axis.field] = axis.sign * camera.magnitude
+    return {"type": "simple", "config": config}
 
 
-def build(shot: ResolvedShot, reading: str, base_dir: Path, images: ImageStore) -> CompiledShot:
-    """The request for one shot that passed every check."""
+def build(shot: ResolvedShot, reading: str, base_dir: Path, images: ImageStore) -> dict[str, Any]:
+    """The JSON record of one shot that passed every check: where to send it, and the body.
+
+    Body keys follow the field order of bodies.VideoRequest; a field the shot does not set is
+    left out, so the API applies its own default.
+    """
     settings = shot.settings
-
-    def value(key: str) -> Any:
-        found = settings.get(key)
-        return found.value if found is not None else None
-
-    def image(key: str) -> str | None:
-        ref: Text | None = value(key)
-        return None if ref is None else _inline(ref, base_dir, images)
-
     to_image = image_shot(shot)
-    body = bodies.VideoRequest(
-        model_name=value("model") or kling.DEFAULT_MODEL,
-        image=image("image"),
-        image_tail=image("tail"),
-        prompt=shot.prompt.value if shot.prompt.value or not to_image else None,
-        negative_prompt=value("negative").value if "negative" in settings else None,
-        cfg_scale=value("cfg"),
-        mode=value("mode"),
-        aspect_ratio=None if to_image else value("aspect"),
-        duration=value("duration") or kling.DEFAULT_DURATION,
-        sound=value("sound"),
-        camera_control=camera_control(shot, reading),
-        static_mask=image("mask"),
-        dynamic_masks=[
-            bodies.DynamicMask(
-                mask=_inline(m.value, base_dir, images),  # type: ignore[arg-type]
-                trajectories=[bodies.TrajectoryPoint(x=int(p.x), y=int(p.y)) for p in m.points],
-            )
+    body: dict[str, Any] = {"model_name": settings["model"].value if "model" in settings else kling.DEFAULT_MODEL}
+    for key, field in (("image", "image"), ("tail", "image_tail")):
+        if key in settings:
+            body[field] = _inline(settings[key].value, base_dir, images)
+    if shot.prompt.value or not to_image:
+        body["prompt"] = shot.prompt.value
+    if "negative" in settings:
+        body["negative_prompt"] = settings["negative"].value.value
+    for key, field in (("cfg", "cfg_scale"), ("mode", "mode")):
+        if key in settings:
+            body[field] = settings[key].value
+    if "aspect" in settings and not to_image:
+        body["aspect_ratio"] = settings["aspect"].value
+    body["duration"] = settings["duration"].value if "duration" in settings else kling.DEFAULT_DURATION
+    if "sound" in settings:
+        body["sound"] = settings["sound"].value
+    camera = camera_control(shot, reading)
+    if camera is not None:
+        body["camera_control"] = camera
+    if "mask" in settings:
+        body["static_mask"] = _inline(settings["mask"].value, base_dir, images)
+    if shot.motions:
+        body["dynamic_masks"] = [
+            {"mask": _inline(m.value, base_dir, images),  # type: ignore[arg-type]
+             "trajectories": [{"x": int(p.x), "y": int(p.y)} for p in m.points]}
             for m in shot.motions
-        ] or None,
-        callback_url=value("callback").value if "callback" in settings else None,
-        external_task_id=value("id").value if "id" in settings else None,
-    )
-    return CompiledShot(
-        name=shot.name,
-        scene=shot.scene,
-        line=shot.syntax.span.line,
-        endpoint=kling.IMAGE2VIDEO if to_image else kling.TEXT2VIDEO,
-        body=body,
-    )
+        ]
+    for key, field in (("callback", "callback_url"), ("id", "external_task_id")):
+        if key in settings:
+            body[field] = settings[key].value.value
+    return {"name": shot.name, "scene": shot.scene, "line": shot.syntax.span.line, "method": "POST",
+            "endpoint": kling.IMAGE2VIDEO if to_image else kling.TEXT2VIDEO, "body": body}
 
 
 def _inline(ref: Text, base_dir: Path, images: ImageStore) -> str:

@@ -39,5 +39,5 @@ def _output(analysis: Analysis) -> payload.CompiledFile:
         source=analysis.source.name,
         title=resolved.title,
         axes=resolved.reading,  # type: ignore[arg-type]
-        shots=[payload.build(s, resolved.reading, analysis.base_dir, analysis.images) for s in resolved.shots],
+        records=[payload.build(s, resolved.reading, analysis.base_dir, analysis.images) for s in resolved.shots],
     )

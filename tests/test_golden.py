@@ -30,6 +30,7 @@ def test_example_output_matches_golden(example: Path, update_golden: bool) -> No
     result = shotlang.compile_bytes(example.read_bytes(), name, base_dir=example.parent)
     assert result.diagnostics == [], result.render()
     assert result.output is not None
+    assert [s.model_dump(mode="json") for s in result.output.shots] == result.output.records
     _compare(GOLDEN / f"{example.stem}.json", result.output.to_json(), update_golden)
 
 

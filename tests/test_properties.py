@@ -40,6 +40,8 @@ def assert_sound(result: shotlang.CompileResult) -> None:
     else:
         assert result.output is not None
         json.loads(result.output.to_json())
+        # Every body the compiler writes passes the API schema, and reads back the same.
+        assert [s.model_dump(mode="json") for s in result.output.shots] == result.output.records
 
 
 @FUZZ
