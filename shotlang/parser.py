@@ -38,25 +38,17 @@ def grammar_path() -> Path:
 class _Builder(Transformer[Token, object]):
     """Builds syntax nodes while the LALR parser runs (no intermediate tree).
 
-    Lark counts lines and offsets from the start of the statement it was given; `line` and
-    `offset` say where that statement starts in the file.
+    Lark counts offsets from the start of the statement it was given; `offset` says where that
+    statement starts in `source`.
     """
 
     def __init__(self) -> None:
         super().__init__()
-        self.line = 0
+        self.source = Source("")
         self.offset = 0
 
     def _span(self, tok: Token) -> Span:
-        line, offset = self.line, self.offset
-        return Span(
-            tok.line + line,  # type: ignore[operator]
-            tok.column,  # type: ignore[arg-type]
-            tok.end_line + line,  # type: ignore[operator]
-            tok.end_column,  # type: ignore[arg-type]
-            tok.start_pos + offset,  # type: ignore[operator]
-            tok.end_pos + offset,  # type: ignore[operator]
-        )
+        return Span(tok.start_pos + self.offset, tok.end_pos + self.offset, self.source)  # type: ignore[operator]
 
     def _word(self, tok: Token) -> ast.Word:
         return ast.Word(str(tok), self._span(tok), tok.type == "NUMBER")
@@ -195,8 +187,8 @@ def _ends_in_string(line: str, in_string: bool) -> bool:
     return False
 
 
-def statement_chunks(text: str) -> list[tuple[int, int, int]]:
-    """Where each statement is: (first line, start offset, end offset).
+def statement_chunks(text: str) -> list[tuple[int, int]]:
+    """Where each statement is: (start offset, end offset).
 
     A statement starts on a line of its own and goes on over the lines that continue it:
     - a line indented deeper than the statement's first, while a quoted string is open;
@@ -206,16 +198,16 @@ def statement_chunks(text: str) -> list[tuple[int, int, int]]:
     Comment lines may come between; a blank line ends a statement.
     """
     chunks: list[list[int]] = []
-    current: list[int] | None = None  # [line, start, end]
+    current: list[int] | None = None  # [start, end]
     indent = 0
     wraps = in_string = False
     pos = 0
-    for number, line in enumerate(text.split("\n"), start=1):
+    for line in text.split("\n"):
         stripped = line.lstrip(" \t\f\r")
         end = pos + len(line)
         depth = len(line) - len(stripped)
         if current is not None and in_string and depth > indent and stripped:
-            current[2] = end
+            current[1] = end
         elif not stripped:
             current = None
         elif stripped[0] == "#":
@@ -224,39 +216,39 @@ def statement_chunks(text: str) -> list[tuple[int, int, int]]:
             stripped[0] == '"'
             or (wraps and depth > indent and _first_word(stripped) not in _NEVER_CONTINUE)
         ):
-            current[2] = end
+            current[1] = end
         else:
-            current = [number, pos, end]
+            current = [pos, end]
             chunks.append(current)
             indent, wraps, in_string = depth, _first_word(stripped) in _WRAPPING, False
         if current is not None:
             in_string = _ends_in_string(line, in_string)
         pos = end + 1
-    return [(c[0], c[1], c[2]) for c in chunks]
+    return [(c[0], c[1]) for c in chunks]
 
 
 def parse(source: Source) -> tuple[ast.ShotList, list[Diagnostic]]:
     text = source.text
     tree = ast.ShotList()
     diagnostics: list[Diagnostic] = []
-    for line, start, end in statement_chunks(text):
-        shot = parse_shot(text, start, end, line)  # the fast path for plain SHOT lines
+    for start, end in statement_chunks(text):
+        shot = parse_shot(source, start, end)  # the fast path for plain SHOT lines
         if shot is not None:
             tree.statements.append(shot)
             continue
         try:
-            tree.statements.append(parse_with_grammar(text, start, end, line))
+            tree.statements.append(parse_with_grammar(source, start, end))
         except UnexpectedInput as error:
             diagnostics.append(_explain(error, source, start, end))
     return tree, diagnostics
 
 
-def parse_with_grammar(text: str, start: int, end: int, line: int) -> ast.Statement:
-    """The statement in text[start:end] (beginning on `line`), by the Lark grammar alone.
+def parse_with_grammar(source: Source, start: int, end: int) -> ast.Statement:
+    """The statement in the source's text[start:end], by the Lark grammar alone.
     Raises Lark's UnexpectedInput where the grammar rejects it."""
     parser, builder = _parser()
-    builder.line, builder.offset = line - 1, start
-    return parser.parse(text[start:end])  # type: ignore[return-value]
+    builder.source, builder.offset = source, start
+    return parser.parse(source.text[start:end])  # type: ignore[return-value]
 
 
 # --- parse errors in a writer's words --------------------------------------------------------

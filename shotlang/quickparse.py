@@ -12,11 +12,10 @@ returns a tree, Lark builds the same one.
 
 from __future__ import annotations
 
-import bisect
 import re
 
 from . import syntax as ast
-from .source import Span
+from .source import Source, Span
 
 # `SHOT name:` at the start of the statement (its first line has no leading blank here).
 _HEAD = re.compile(r'[ \t\f]*(?i:shot)[ \t]+([^\s:"#()]+)[ \t]*:')
@@ -46,24 +45,15 @@ def unquote(strings: list[str]) -> str:
     return " ".join(_ESCAPE.sub(r"\1", _WRAP.sub(" ", s[1:-1])) for s in strings)
 
 
-def parse_shot(text: str, start: int, end: int, line: int) -> ast.Shot | None:
-    """The SHOT statement in text[start:end] (which begins on `line`), or None to ask Lark."""
+def parse_shot(source: Source, start: int, end: int) -> ast.Shot | None:
+    """The SHOT statement in the source's text[start:end], or None to ask Lark."""
+    text = source.text
     head = _HEAD.match(text, start, end)
     if head is None:
         return None  # another statement, or a SHOT Lark must look at
-    # Where each line of the statement starts, for line/column of multi-line statements.
-    breaks = [start]
-    nl = text.find("\n", start, end)
-    while nl != -1:
-        breaks.append(nl + 1)
-        nl = text.find("\n", nl + 1, end)
 
     def span(a: int, b: int) -> Span:
-        if len(breaks) == 1:
-            return Span(line, a - start + 1, line, b - start + 1, a, b)
-        i = bisect.bisect_right(breaks, a) - 1
-        j = bisect.bisect_right(breaks, max(a, b - 1)) - 1
-        return Span(line + i, a - breaks[i] + 1, line + j, b - breaks[j] + 1, a, b)
+        return Span(a, b, source)
 
     tokens: list[tuple[str, int, int]] = []  # (kind, start, end), blanks and comments left out
     pos = head.end()

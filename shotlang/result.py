@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SkipValidation
 
 from . import payload
 from .compiler import Analysis, Reports, gc_paused
@@ -15,8 +15,10 @@ class CompileResult(Reports, BaseModel):
 
     model_config = ConfigDict(arbitrary_types_allowed=True, frozen=True)
 
-    source: Source = Field(repr=False)
-    diagnostics: list[Diagnostic]
+    # Made by the compiler itself: nothing to validate, and a span must keep pointing at its
+    # source object (a copy of the source per diagnostic would be wasted work).
+    source: SkipValidation[Source] = Field(repr=False)
+    diagnostics: SkipValidation[list[Diagnostic]]
     output: payload.CompiledFile | None
 
     @property

@@ -12,6 +12,7 @@ from test_properties import PIECES, fragments, mutated_example
 
 from shotlang.parser import parse_with_grammar, statement_chunks
 from shotlang.quickparse import parse_shot
+from shotlang.source import Source
 
 EXAMPLES = sorted((Path(__file__).resolve().parent.parent / "examples").glob("*.shot"))
 AGREE = settings(max_examples=2000, deadline=None, suppress_health_check=list(HealthCheck))
@@ -20,13 +21,14 @@ AGREE = settings(max_examples=2000, deadline=None, suppress_health_check=list(He
 def agree(text: str) -> int:
     """Check every statement of `text`; return how many the fast path took."""
     taken = 0
-    for line, start, end in statement_chunks(text):
-        quick = parse_shot(text, start, end, line)
+    source = Source(text)
+    for start, end in statement_chunks(text):
+        quick = parse_shot(source, start, end)
         if quick is None:
             continue
         taken += 1
         try:
-            grammar = parse_with_grammar(text, start, end, line)
+            grammar = parse_with_grammar(source, start, end)
         except UnexpectedInput:
             raise AssertionError(f"fast path took what the grammar rejects: {text[start:end]!r}") from None
         assert quick == grammar, text[start:end]
