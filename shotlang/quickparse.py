@@ -42,7 +42,14 @@ _WRAP = re.compile(r"[ \t]*\r?\n[ \t]*")
 def unquote(strings: list[str]) -> str:
     """The value of adjacent string tokens: escapes resolved, wrapped lines read as one line,
     the strings joined with one space (the grammar's `text` rule)."""
-    return " ".join(_ESCAPE.sub(r"\1", _WRAP.sub(" ", s[1:-1])) for s in strings)
+    return " ".join(_unquote_one(s) for s in strings)
+
+
+def _unquote_one(string: str) -> str:
+    inner = string[1:-1]
+    if "\\" in inner or "\n" in inner:  # most prompts have neither: skip the substitutions
+        inner = _ESCAPE.sub(r"\1", _WRAP.sub(" ", inner))
+    return inner
 
 
 def parse_shot(source: Source, start: int, end: int) -> ast.Shot | None:
