@@ -1,0 +1,24 @@
+"""The benchmark command runs from a clean clone and measures what it says (tiny sizes here;
+the real figures come from running it by hand, see docs/performance.md)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_benchmark_runs_and_writes_its_figures(tmp_path: Path) -> None:
+    out = tmp_path / "figures.json"
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "run.py"), "--sizes", "40", "200", "--repeat", "1",
+                           "--json", str(out)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    figures = json.loads(out.read_text())
+    assert [row["shots"] for row in figures["sizes"]] == [40, 200]
+    for row in figures["sizes"]:
+        assert row["A_shotlang_s"] > 0 and row["B_yaml_pydantic_s"] > 0 and row["C_lark_lexer_s"] > 0
+    assert figures["startup"]["ratio"] > 0 and figures["peak_memory_mb"]["mb"] > 0
+    assert "B/A" in done.stdout and "start-up" in done.stdout
