@@ -18,8 +18,11 @@ from . import __version__
 
 if TYPE_CHECKING:
     from .compiler import Analysis, Reports
+    from .config import Config
     from .payload import CompiledFile
     from .result import CompileResult
+    from .runner import PlannedShot
+    from .state import Store
 
 EXIT_OK, EXIT_INPUT, EXIT_USAGE = 0, 1, 2
 EXIT_AUTH, EXIT_SHOTS_FAILED, EXIT_STOPPED, EXIT_INTERRUPTED = 3, 4, 5, 130
@@ -196,7 +199,8 @@ def _only(names: tuple[str, ...], shots: list[str], option: str) -> None:
             raise IOFailure(f"{option} {name}: no shot of that name" + (f" ({hint})" if hint else ""))
 
 
-def _prepare(file: str, axes: str | None, out: Path | None, only: tuple[str, ...], force: tuple[str, ...]):  # type: ignore[no-untyped-def]
+def _prepare(file: str, axes: str | None, out: Path | None, only: tuple[str, ...],
+             force: tuple[str, ...]) -> tuple[Config, Store, Path, list[PlannedShot]]:
     """Compile one shot list for running: the config, the state store, the shots and plans."""
     from .config import ConfigError
     from .config import load as load_config
@@ -381,11 +385,12 @@ def status(file: str, out: Path | None, offline: bool, as_json: bool, api_base: 
         click.echo("  ".join(str(c).ljust(w) for c, w in zip(row[:4], widths, strict=True)) + "  " + str(row[4]))
 
 
-def _refresh(store, plans, config, api_base: str | None) -> None:  # type: ignore[no-untyped-def]
+def _refresh(store: Store, plans: list[PlannedShot], config: Config, api_base: str | None) -> None:
     """Ask the API about every shot still in flight and record the answers."""
     from .auth import TokenSource
     from .client import Backoff, KlingClient, KlingError
 
+    assert config.credentials is not None
     with KlingClient(api_base or config.api_base, TokenSource(config.credentials),
                      backoff=Backoff(attempts=3)) as client:
         for plan in plans:

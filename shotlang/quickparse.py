@@ -13,6 +13,7 @@ returns a tree, Lark builds the same one.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from . import syntax as ast
 from .source import Source, Span
@@ -141,7 +142,8 @@ def _point_numbers(text: str, a: int, b: int) -> tuple[tuple[int, int] | None, t
     return found[0], found[1]
 
 
-def _text(text: str, tokens: list[tuple[str, int, int]], i: int, span):  # type: ignore[no-untyped-def]
+def _text(text: str, tokens: list[tuple[str, int, int]], i: int,
+          span: Callable[[int, int], Span]) -> tuple[ast.Text | None, int]:
     """One or more adjacent strings from tokens[i] on: (Text, next index), or (None, i)."""
     strings = []
     while i < len(tokens) and tokens[i][0] == "string":
