@@ -140,7 +140,8 @@ def compile_text(text: str, path: str | Path | None = None, *, axes: str | None 
     from .result import finish
 
     name, base_dir = _place(path, None)
-    return finish(analyse(text, name, base_dir, axes=axes, images=images))
+    with gc_paused():  # across both stages, so the collector does not wake up in between
+        return finish(analyse(text, name, base_dir, axes=axes, images=images))
 
 
 def compile_bytes(data: bytes, path: str | Path | None = None, *, axes: str | None = None,
@@ -149,7 +150,8 @@ def compile_bytes(data: bytes, path: str | Path | None = None, *, axes: str | No
     from .result import finish
 
     name, base_dir = _place(path, base_dir)
-    return finish(analyse_bytes(data, name, base_dir, axes=axes, images=images))
+    with gc_paused():
+        return finish(analyse_bytes(data, name, base_dir, axes=axes, images=images))
 
 
 def compile_file(path: str | Path, *, axes: str | None = None) -> CompileResult:
