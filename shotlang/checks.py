@@ -10,9 +10,10 @@ import re
 from pathlib import Path
 
 from . import kling
+from . import syntax as ast
 from .diagnostics import Diagnostic
 from .images import ImageInfo, ImageStore, NotAnImage, inspect_image
-from .lower import Resolved, ResolvedShot, Value
+from .lower import ResolvedShot, Value
 from .source import Span
 from .syntax import Text
 
@@ -35,17 +36,25 @@ def model_of(shot: ResolvedShot) -> kling.Model | None:
     return kling.MODELS.get(value.value if value else kling.DEFAULT_MODEL)
 
 
-def check(resolved: Resolved, base_dir: Path, images: ImageStore, report: list[Diagnostic]) -> None:
-    seen: dict[str, ResolvedShot] = {}
-    for shot in resolved.shots:
+class Checker:
+    """Checks shots one at a time; remembers only their names (for duplicates)."""
+
+    def __init__(self, base_dir: Path, images: ImageStore, report: list[Diagnostic]) -> None:
+        self.base_dir = base_dir
+        self.images = images
+        self.report = report
+        self.seen: dict[str, ast.Word] = {}
+
+    def check(self, shot: ResolvedShot, reading: str) -> None:
+        report = self.report
         before = len(report)
-        _check_name(shot, seen, report)
+        _check_name(shot, self.seen, report)
         _check_texts(shot, report)
         _check_model(shot, report)
         _check_groups(shot, report)
         _check_options(shot, report)
-        _check_images(shot, base_dir, images, report)
-        _check_strength(shot, resolved.reading, report)
+        _check_images(shot, self.base_dir, self.images, report)
+        _check_strength(shot, reading, report)
         if any(d.severity == "error" for d in report[before:]):
             shot.ok = False
 
@@ -54,7 +63,7 @@ def _where(value: Value) -> str:
     return f" (set on line {value.span.line})" if value.inherited else ""
 
 
-def _check_name(shot: ResolvedShot, seen: dict[str, ResolvedShot], report: list[Diagnostic]) -> None:
+def _check_name(shot: ResolvedShot, seen: dict[str, ast.Word], report: list[Diagnostic]) -> None:
     name = shot.syntax.name
     key = name.text.lower()
     if not SAFE_NAME.fullmatch(name.text):
@@ -69,11 +78,11 @@ def _check_name(shot: ResolvedShot, seen: dict[str, ResolvedShot], report: list[
         report.append(Diagnostic("E308", f"`{name.text}` is a file name Windows reserves",
                                  name.span, f"use another name, e.g. `{name.text}-shot`"))
     if key in seen:
-        first = seen[key].syntax.name
+        first = seen[key]
         report.append(Diagnostic("E307", f"a shot named `{first.text}` is already on line {first.span.line}",
                                  name.span, "give each shot its own name (case is ignored)"))
     else:
-        seen[key] = shot
+        seen[key] = name
 
 
 def _check_texts(shot: ResolvedShot, report: list[Diagnostic]) -> None:

@@ -1,10 +1,12 @@
 """The compiler's driver and Python API: text in, checked requests and diagnostics out.
 
-    parse (parser.py) -> resolve (lower.py) -> check (checks.py) -> build (payload.py)
+    parse (parser.py) -> resolve (lower.py) -> check (checks.py) -> records (records.py)
+    -> envelope (payload.py, result.py)
 
-`analyse` runs the first three stages, all `shotlang check` needs; `compile_*` adds the last,
-which builds the pydantic request models. payload.py (and with it pydantic's model machinery)
-is imported only then, which keeps `check` quick to start.
+The stages run statement by statement: each shot is parsed, resolved, checked and turned
+into its JSON record before the next is read, so a 100k-shot file never holds all its syntax
+trees at once. `check` stops before the records; the pydantic envelope and models (payload.py,
+result.py) are imported only by `compile_*`, which keeps `check` quick to start.
 
 Only reading the .shot file and its images touches the disk, and both happen here or through
 the ImageStore passed in.
@@ -17,11 +19,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import checks, lower, parser
 from .diagnostics import Diagnostic, Severity, render_text, sort_key, to_json
 from .images import ImageStore
+from .records import record
 from .source import BOM, DecodeFailure, Source, decode
 
 if TYPE_CHECKING:
@@ -64,17 +67,18 @@ class Reports:
 
 @dataclass
 class Analysis(Reports):
-    """A file parsed, resolved and checked: its diagnostics and its shots, before payloads."""
+    """A file parsed, resolved and checked: its diagnostics and, if asked for, its records."""
 
     source: Source
     diagnostics: list[Diagnostic]
-    resolved: lower.Resolved
-    base_dir: Path
-    images: ImageStore
+    title: str | None = None
+    reading: str = "seed"
+    shots: int = 0
+    records: list[dict[str, Any]] | None = None  # the shots' JSON records, when asked for
 
     @property
     def shot_count(self) -> int:
-        return len(self.resolved.shots)
+        return self.shots
 
 
 @contextmanager
@@ -96,21 +100,30 @@ def gc_paused() -> Iterator[None]:
 
 
 def analyse(text: str, name: str, base_dir: Path, *, axes: str | None = None,
-            images: ImageStore | None = None) -> Analysis:
-    """Parse, resolve and check `text`; every diagnostic, sorted by position."""
+            images: ImageStore | None = None, records: bool = False) -> Analysis:
+    """Parse, resolve and check `text`: every diagnostic, sorted by position; and with
+    `records`, the JSON record of each shot (meaningful only if there is no error)."""
     source = Source(text.removeprefix(BOM), name)
     images = images or ImageStore()
+    report: list[Diagnostic] = []
+    resolver = lower.Resolver(report, reading=axes)
+    checker = checks.Checker(base_dir, images, report)
+    made: list[dict[str, Any]] | None = [] if records else None
     with gc_paused():
-        tree, report = parser.parse(source)
-        resolved = lower.resolve(tree, report, reading=axes)
-        checks.check(resolved, base_dir, images, report)
+        for statement in parser.statements(source, report):
+            shot = resolver.feed(statement)
+            if shot is None:
+                continue
+            checker.check(shot, resolver.reading)
+            if made is not None and shot.ok:
+                made.append(record(shot, resolver.reading, base_dir, images))
     # A value inherited from DEFAULTS may draw the same warning for every shot: say it once.
     diagnostics = sorted(dict.fromkeys(report), key=sort_key)
-    return Analysis(source, diagnostics, resolved, base_dir, images)
+    return Analysis(source, diagnostics, resolver.title, resolver.reading, resolver.shots, made)
 
 
 def analyse_bytes(data: bytes, name: str, base_dir: Path, *, axes: str | None = None,
-                  images: ImageStore | None = None) -> Analysis:
+                  images: ImageStore | None = None, records: bool = False) -> Analysis:
     """As analyse, from raw bytes: UTF-8, a byte-order mark allowed."""
     try:
         text = decode(data)
@@ -118,8 +131,8 @@ def analyse_bytes(data: bytes, name: str, base_dir: Path, *, axes: str | None = 
         source = Source(bad.text, name)
         diagnostic = Diagnostic("E001", f"this byte is not UTF-8 ({bad.reason})",
                                 source.span(bad.offset, bad.offset + 1), "save the file as UTF-8")
-        return Analysis(source, [diagnostic], lower.Resolved(), base_dir, images or ImageStore())
-    return analyse(text, name, base_dir, axes=axes, images=images)
+        return Analysis(source, [diagnostic])
+    return analyse(text, name, base_dir, axes=axes, images=images, records=records)
 
 
 def _place(path: str | Path | None, base_dir: Path | None) -> tuple[str, Path]:
@@ -141,7 +154,7 @@ def compile_text(text: str, path: str | Path | None = None, *, axes: str | None 
 
     name, base_dir = _place(path, None)
     with gc_paused():  # across both stages, so the collector does not wake up in between
-        return finish(analyse(text, name, base_dir, axes=axes, images=images))
+        return finish(analyse(text, name, base_dir, axes=axes, images=images, records=True))
 
 
 def compile_bytes(data: bytes, path: str | Path | None = None, *, axes: str | None = None,
@@ -151,7 +164,7 @@ def compile_bytes(data: bytes, path: str | Path | None = None, *, axes: str | No
 
     name, base_dir = _place(path, base_dir)
     with gc_paused():
-        return finish(analyse_bytes(data, name, base_dir, axes=axes, images=images))
+        return finish(analyse_bytes(data, name, base_dir, axes=axes, images=images, records=True))
 
 
 def compile_file(path: str | Path, *, axes: str | None = None) -> CompileResult:

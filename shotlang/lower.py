@@ -8,7 +8,7 @@ relate several settings are checked later, in checks.py.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from . import kling
@@ -76,58 +76,62 @@ class ResolvedShot:
         return self.syntax.prompt
 
 
-@dataclass
-class Resolved:
-    title: str | None = None
-    reading: str = "seed"
-    shots: list[ResolvedShot] = field(default_factory=list)
+class Resolver:
+    """Walks a file's statements in order, carrying its settings down to each shot.
 
-
-def resolve(tree: ast.ShotList, report: list[Diagnostic], reading: str | None = None) -> Resolved:
-    """Walk the statements in order, carrying the file's settings down to each shot.
-
-    `reading` (from the command line) overrides the file's AXES statement.
+    Statements are fed one at a time, so a large file's shots can be checked and turned into
+    requests as they come, without holding every syntax tree at once. `reading` (from the
+    command line) overrides the file's AXES statement.
     """
-    out = Resolved()
-    defaults: dict[str, Value] = {}
-    scene: str | None = None
-    title_seen = axes_seen = False
-    for stmt in tree.statements:
+
+    def __init__(self, report: list[Diagnostic], reading: str | None = None) -> None:
+        self.report = report
+        self.title: str | None = None
+        self.reading = reading or "seed"
+        self.shots = 0
+        self._override = reading is not None
+        self._defaults: dict[str, Value] = {}
+        self._scene: str | None = None
+        self._title_seen = self._axes_seen = False
+
+    def feed(self, stmt: ast.Statement) -> ResolvedShot | None:
+        """Take in one statement; a SHOT comes back resolved, the others change the settings."""
+        report = self.report
         if isinstance(stmt, ast.Shot):
-            out.shots.append(_resolve_shot(stmt, scene, defaults, report))
-        elif isinstance(stmt, ast.Scene):
-            scene = stmt.heading.value
+            self.shots += 1
+            return _resolve_shot(stmt, self._scene, self._defaults, report)
+        if isinstance(stmt, ast.Scene):
+            self._scene = stmt.heading.value
         elif isinstance(stmt, ast.ModelStatement):
             model = _model(stmt.name, report)
             if model is not None:
-                defaults["model"] = Value(model.value, model.span, inherited=True)
+                self._defaults["model"] = Value(model.value, model.span, inherited=True)
         elif isinstance(stmt, ast.Defaults):
             for key, value in _settings(stmt.options, report, in_defaults=True).items():
-                defaults[key] = Value(value.value, value.span, inherited=True)
+                self._defaults[key] = Value(value.value, value.span, inherited=True)
         elif isinstance(stmt, ast.Title):
-            if title_seen:
-                report.append(Diagnostic("E312", "TITLE is given twice", stmt.span,
-                                         "keep one TITLE per file"))
-            title_seen = True
-            out.title = stmt.title.value
+            if self._title_seen:
+                report.append(Diagnostic("E312", "TITLE is given twice", stmt.span, "keep one TITLE per file"))
+            self._title_seen = True
+            self.title = stmt.title.value
         elif isinstance(stmt, ast.Axes):
-            word = stmt.reading.text.lower()
-            if axes_seen:
-                report.append(Diagnostic("E312", "AXES is given twice", stmt.span,
-                                         "keep one AXES line, before the first SHOT"))
-            elif out.shots:
-                report.append(Diagnostic("E312", "AXES comes after a SHOT", stmt.span,
-                                         "move AXES above the first SHOT; it applies to the whole file"))
-            elif word not in READINGS:
-                report.append(Diagnostic("E311", f"unknown AXES reading `{stmt.reading.text}`",
-                                         stmt.span, did_you_mean(word, READINGS)
-                                         or "write `AXES seed` or `AXES official`"))
-            else:
-                out.reading = word
-            axes_seen = True
-    if reading is not None:
-        out.reading = reading
-    return out
+            self._axes(stmt)
+        return None
+
+    def _axes(self, stmt: ast.Axes) -> None:
+        word = stmt.reading.text.lower()
+        if self._axes_seen:
+            self.report.append(Diagnostic("E312", "AXES is given twice", stmt.span,
+                                          "keep one AXES line, before the first SHOT"))
+        elif self.shots:
+            self.report.append(Diagnostic("E312", "AXES comes after a SHOT", stmt.span,
+                                          "move AXES above the first SHOT; it applies to the whole file"))
+        elif word not in READINGS:
+            self.report.append(Diagnostic("E311", f"unknown AXES reading `{stmt.reading.text}`", stmt.span,
+                                          did_you_mean(word, READINGS) or "write `AXES seed` or `AXES official`"))
+        elif not self._override:
+            self.reading = word
+        self._axes_seen = True
 
 
 def _resolve_shot(

@@ -9,6 +9,7 @@ are turned here into diagnostics a writer can act on.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 
@@ -227,19 +228,25 @@ def statement_chunks(text: str) -> list[tuple[int, int]]:
     return [(c[0], c[1]) for c in chunks]
 
 
-def parse(source: Source) -> tuple[ast.ShotList, list[Diagnostic]]:
+def statements(source: Source, report: list[Diagnostic]) -> Iterator[ast.Statement]:
+    """The statements of a file one by one; a statement that does not parse is reported
+    (in `report`) and skipped, so the rest still are."""
     text = source.text
-    tree = ast.ShotList()
-    diagnostics: list[Diagnostic] = []
     for start, end in statement_chunks(text):
         shot = parse_shot(source, start, end)  # the fast path for plain SHOT lines
         if shot is not None:
-            tree.statements.append(shot)
+            yield shot
             continue
         try:
-            tree.statements.append(parse_with_grammar(source, start, end))
+            yield parse_with_grammar(source, start, end)
         except UnexpectedInput as error:
-            diagnostics.append(_explain(error, source, start, end))
+            report.append(_explain(error, source, start, end))
+
+
+def parse(source: Source) -> tuple[ast.ShotList, list[Diagnostic]]:
+    """The whole file at once: its statements, and the diagnostics of those that failed."""
+    diagnostics: list[Diagnostic] = []
+    tree = ast.ShotList(list(statements(source, diagnostics)))
     return tree, diagnostics
 
 

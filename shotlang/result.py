@@ -36,10 +36,10 @@ def finish(analysis: Analysis) -> CompileResult:
 
 
 def _output(analysis: Analysis) -> payload.CompiledFile:
-    resolved = analysis.resolved
+    assert analysis.records is not None, "analyse(records=True) makes the records"
     return payload.CompiledFile(
         source=analysis.source.name,
-        title=resolved.title,
-        axes=resolved.reading,  # type: ignore[arg-type]
-        records=[payload.build(s, resolved.reading, analysis.base_dir, analysis.images) for s in resolved.shots],
+        title=analysis.title,
+        axes=analysis.reading,  # type: ignore[arg-type]
+        records=analysis.records,
     )
