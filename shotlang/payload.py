@@ -1,4 +1,6 @@
-"""Checked shots to API requests, and the versioned JSON envelope that carries them.
+"""The versioned JSON envelope of a compiled file, and its shots as typed models.
+
+records.py makes each shot's record; this wraps them.
 
 The envelope is documented in docs/cli.md. FORMAT_VERSION changes only when a key changes
 meaning or goes away; new keys may be added within a version.
