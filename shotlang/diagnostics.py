@@ -6,7 +6,6 @@ the tests all read it. A code never changes meaning once released; retired codes
 
 from __future__ import annotations
 
-import difflib
 import json
 import unicodedata
 from collections.abc import Iterable
@@ -216,6 +215,8 @@ class Diagnostic(NamedTuple):
 
 def closest(word: str, choices: Iterable[str]) -> str | None:
     """The choice nearest to `word` in spelling, if any is near."""
+    import difflib  # only when there is a mistake to explain: it is slow to import
+
     match = difflib.get_close_matches(word.lower(), list(choices), n=1, cutoff=0.6)
     return match[0] if match else None
 

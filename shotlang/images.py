@@ -6,7 +6,6 @@ would, without its import time or a dependency.
 
 from __future__ import annotations
 
-import base64
 import struct
 from pathlib import Path
 from typing import NamedTuple
@@ -91,4 +90,6 @@ class ImageStore:
 
     def base64(self, path: Path) -> str:
         """The file as the API wants it inline: Base64 with no `data:` prefix."""
+        import base64  # only shots with local images need it
+
         return base64.b64encode(self.read(path)).decode("ascii")
