@@ -1,9 +1,10 @@
-"""Text to syntax tree.
+"""Text to syntax tree, one statement at a time.
 
-The file is cut into statements (a line, plus the lines starting with a quote that continue
-it), and each statement is parsed on its own by the Lark LALR grammar in grammar/shot.lark.
-So every bad line gets its own diagnostic and the good ones still parse. Lark's parse errors
-are turned here into diagnostics a writer can act on.
+The file is cut into statements (a line, plus the lines that continue it: see
+statement_chunks), and each statement is parsed on its own: plain SHOT lines by the fast path
+in quickparse.py, everything else by the Lark LALR grammar in grammar/shot.lark. So every bad
+line gets its own diagnostic and the good ones still parse. Lark's parse errors are turned
+here into diagnostics a writer can act on.
 """
 
 from __future__ import annotations
@@ -241,13 +242,6 @@ def statements(source: Source, report: list[Diagnostic]) -> Iterator[ast.Stateme
             yield parse_with_grammar(source, start, end)
         except UnexpectedInput as error:
             report.append(_explain(error, source, start, end))
-
-
-def parse(source: Source) -> tuple[ast.ShotList, list[Diagnostic]]:
-    """The whole file at once: its statements, and the diagnostics of those that failed."""
-    diagnostics: list[Diagnostic] = []
-    tree = ast.ShotList(list(statements(source, diagnostics)))
-    return tree, diagnostics
 
 
 def parse_with_grammar(source: Source, start: int, end: int) -> ast.Statement:

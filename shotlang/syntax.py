@@ -6,7 +6,6 @@ lower.py gives them meaning.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from .source import Span
@@ -81,11 +80,3 @@ class Axes(NamedTuple):
 
 
 Statement = Shot | Scene | Title | ModelStatement | Defaults | Axes
-
-
-@dataclass
-class ShotList:
-    """A parsed file: its statements in order. Lines that failed to parse are left out
-    (their diagnostics are reported beside this)."""
-
-    statements: list[Statement] = field(default_factory=list)
