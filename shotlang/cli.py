@@ -389,13 +389,14 @@ def _refresh(store: Store, plans: list[PlannedShot], config: Config, api_base: s
     """Ask the API about every shot still in flight and record the answers."""
     from .auth import TokenSource
     from .client import Backoff, KlingClient, KlingError
+    from .state import IN_FLIGHT
 
     assert config.credentials is not None
     with KlingClient(api_base or config.api_base, TokenSource(config.credentials),
                      backoff=Backoff(attempts=3)) as client:
         for plan in plans:
             state = store.get(plan.name)
-            if state is None or state.status not in ("submitting", "submitted", "processing"):
+            if state is None or state.status not in IN_FLIGHT:
                 continue
             try:
                 task = client.query(state.endpoint, state.task_id or state.external_task_id)

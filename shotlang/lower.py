@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 from . import kling
 from . import syntax as ast
 from .diagnostics import Diagnostic, closest, did_you_mean
+from .quickparse import TEXT_KEYWORDS, VALUE_KEYWORDS
 from .source import Span
 from .vocabulary import (
     ALL_WORDS,
@@ -37,8 +38,7 @@ SETTING_OF = {
     "negative": "negative", "cfg": "cfg", "image": "image", "tail": "tail", "mask": "mask",
     "motion": "motion", "external_id": "id", "callback": "callback", "sound": "sound",
 }  # fmt: skip
-OPTION_KEYWORDS = ("model", "negative", "avoid", "cfg", "image", "tail", "mask", "motion", "id",
-                   "callback", "sound")
+OPTION_KEYWORDS = (*TEXT_KEYWORDS, *VALUE_KEYWORDS, "motion")
 # Settings that belong to one shot and make no sense as a default for many.
 PER_SHOT_ONLY = frozenset({"image", "tail", "mask", "motion", "id"})
 

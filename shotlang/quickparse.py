@@ -33,9 +33,11 @@ _TOKEN = re.compile(
     """,
     re.VERBOSE,
 )
-_TEXT_KEYWORDS = {"negative": "negative", "avoid": "negative", "image": "image", "tail": "tail",
+# The grammar's keyword options (its `option` rule), by what follows them; tests check these
+# agree with the grammar, and lower.py draws its "did you mean" list from them.
+TEXT_KEYWORDS = {"negative": "negative", "avoid": "negative", "image": "image", "tail": "tail",
                   "mask": "mask", "id": "external_id", "callback": "callback"}
-_VALUE_KEYWORDS = {"model": ("model_option", "word"), "cfg": ("cfg", "number"), "sound": ("sound", "word")}
+VALUE_KEYWORDS = {"model": ("model_option", "word"), "cfg": ("cfg", "number"), "sound": ("sound", "word")}
 _ESCAPE = re.compile(r"\\([\"\\])")
 _WRAP = re.compile(r"[ \t]*\r?\n[ \t]*")
 
@@ -94,13 +96,13 @@ def parse_shot(source: Source, start: int, end: int) -> ast.Shot | None:
             i += 1
         elif kind == "word":
             key = text[a:b].lower()
-            if key in _TEXT_KEYWORDS:
+            if key in TEXT_KEYWORDS:
                 value, i = _text(text, tokens, i + 1, span)
                 if value is None:
                     return None
-                options.append(ast.Option(_TEXT_KEYWORDS[key], value, value.span))
-            elif key in _VALUE_KEYWORDS:
-                option_kind, wanted = _VALUE_KEYWORDS[key]
+                options.append(ast.Option(TEXT_KEYWORDS[key], value, value.span))
+            elif key in VALUE_KEYWORDS:
+                option_kind, wanted = VALUE_KEYWORDS[key]
                 if i + 1 >= n or tokens[i + 1][0] != wanted:
                     return None
                 _, c, d = tokens[i + 1]

@@ -204,11 +204,11 @@ class Runner:
                 return task
             # Never reached the API (the run stopped between writing the state and sending).
             return self._create(plan, self._body(plan, state.external_task_id))
+        # new and changed shots have an id of their own (the hash differs); a deliberate
+        # re-run of the same body needs the next generation, since the API refuses an old id.
         generation = 1
         if plan.state is not None and plan.action in ("forced", "retry"):
             generation = plan.state.generation + 1
-        elif plan.state is not None and plan.state.body_sha256 == plan.hash:
-            generation = plan.state.generation
         ext = plan.body.get("external_task_id") or external_id(plan.name, plan.hash, generation)
         self.store.put(plan.name, ShotState(body_sha256=plan.hash, endpoint=endpoint, external_task_id=ext,
                                             generation=generation, status="submitting"))
