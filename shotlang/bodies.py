@@ -93,7 +93,8 @@ class Task(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     task_id: str
-    task_status: Literal["submitted", "processing", "succeed", "failed"]
+    # Any text: a status outside kling.TASK_STATUSES (say "canceled") is reported, not refused.
+    task_status: str
     task_status_msg: str | None = None
     task_info: TaskInfo = TaskInfo()
     task_result: TaskResult | None = None

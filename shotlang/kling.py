@@ -13,6 +13,10 @@ from typing import Literal, NamedTuple
 
 TEXT2VIDEO = "/v1/videos/text2video"
 IMAGE2VIDEO = "/v1/videos/image2video"
+# The only paths shotlang ever sends a request (and so a token) to: these, and one task under them.
+ENDPOINTS = (TEXT2VIDEO, IMAGE2VIDEO)
+# Task ids and external ids as they may appear in a path segment (checked before any request).
+ID_PATTERN = r"(?!\.+$)[A-Za-z0-9._=-]{1,128}"
 
 # The six fields of a simple camera_control config, in the seed's order.
 CAMERA_FIELDS = ("horizontal", "vertical", "zoom", "roll", "pan", "tilt")
@@ -74,6 +78,12 @@ DEFAULT_API_BASE = "https://api-singapore.klingai.com"
 TOKEN_LIFETIME = 1800  # seconds: the JWT's exp is now + this
 TOKEN_NOT_BEFORE_SKEW = 5  # seconds: nbf is now - this
 TASK_STATUSES = ("submitted", "processing", "succeed", "failed")
+TASK_RUNNING = ("submitted", "processing")
+TASK_FINAL = ("succeed", "failed")
+# The list endpoint's largest page (pageSize 1 to 500; reported, not confirmed).
+LIST_PAGE_MAX = 500
+# No answer of the API is this large; a bigger one is not read (a hostile or broken server).
+RESPONSE_MAX_BYTES = 8 * 1024 * 1024
 
 
 class ErrorAction(StrEnum):
@@ -111,8 +121,13 @@ ERRORS: dict[int, ApiError] = {
     5001: ApiError(503, "server unavailable", ErrorAction.RETRY),
     5002: ApiError(504, "server timeout", ErrorAction.RETRY),
 }
-# The code a create answers when its external_task_id was used before (the task exists).
+# The code a create answers when its external_task_id was used before (the task exists). The
+# same code also means "invalid parameters": the message tells them apart ("external_task_id
+# already exists"), so a 1201 whose message names the id is read as "the task exists".
 DUPLICATE_EXTERNAL_ID_CODE = 1201
+DUPLICATE_MESSAGE_WORDS = ("external", "exist")
+# Over the account's concurrency: the create was refused (not created); wait for a task to end.
+OVER_CONCURRENCY_CODE = 1303
 NOT_FOUND_CODES = (1203,)
 
 
