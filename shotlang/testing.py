@@ -2,7 +2,7 @@
 
     from shotlang.testing import FakeKling, Fault
 
-    with FakeKling(task_seconds=0.5) as kling:          # starts on a free port
+    with FakeKling(task_seconds=0.5, max_running=4) as kling:   # starts on a free port
         env = kling.env()                              # KLING_API_BASE and test keys
         kling.inject(Fault("error", on="create", http=429, code=1302, times=2))
         ...                                            # run your client against kling.url
@@ -10,9 +10,14 @@
 
 It checks the JWT (HS256 with the test secret, iss, exp, nbf), validates bodies by the API's
 rules (a simple camera config with more than one non-zero field is rejected with 1201, as by
-the real API), moves each task from submitted to processing to succeed over `task_seconds`,
-serves a small MP4 for each, and injects faults on demand. `python -m shotlang.testing`
-runs it on its own; see docs/running.md.
+the real API), refuses a reused external_task_id, moves each task from submitted to processing
+(at a third of `task_seconds`) to succeed (at `task_seconds`), with `created_at` and
+`updated_at` the epoch milliseconds of its creation and latest status change, answers queries
+by task id or external id and lists newest first, serves a small MP4 for each, and injects
+faults on demand. With `max_running`, a create while that many tasks run is refused 429/1303,
+as an account over its concurrency. `stats` counts what it saw and `timeline()` gives each
+task's (created, finished) times. `python -m shotlang.testing` runs it on its own; see
+docs/running.md.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+import socket
 import sys
 import threading
 import time
@@ -40,6 +46,8 @@ TEST_SECRET_KEY = "test-secret-key-SK0123456789abcdef"
 VIDEO = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + bytes(range(256)) * 8
 
 Where = Literal["create", "query", "list", "download", "any"]
+FaultKind = Literal["error", "drop", "lose", "slow", "cut", "fail_task", "expire_token",
+                    "garble", "lag", "drip", "echo", "status", "redirect", "split"]
 
 
 @dataclass
@@ -50,10 +58,20 @@ class Fault:
     answer; "lose" carries out a create and then drops its answer; "slow" waits `seconds`
     before answering; "cut" sends half a video then closes;
     "fail_task" makes the task end `failed` with `message`; "expire_token" answers 401/1004.
-    `match` limits a fault to requests whose body contains that text (e.g. a word of a prompt).
+    "garble" carries out the request (a create really creates the task) and then answers HTTP
+    `http` with the raw bytes `body` as text/html: not a Kling reply. On a create it waits for
+    one that creates a task. "lag" answers a query by external id 404/1203 although the task
+    exists (a lookup behind the create). "drip" sends the headers, then the body one byte every
+    `seconds`. "echo" answers HTTP `http`, code `code` with the message
+    f"{message}: {the request's Authorization header}" (an API that echoes secrets). "status"
+    makes the created task end with task_status `status` (e.g. "canceled"). "redirect" answers
+    a video 302 to its own URL (a loop with times=None). "split" serves a video as `body` (the
+    normal video if empty), its first 4 bytes alone, the rest after `seconds` (0.05 if 0).
+    `match` limits a fault to requests whose body contains that text (e.g. a word of a prompt);
+    only creates have a body, so a fault with `match` never fires on a query or download.
     """
 
-    kind: Literal["error", "drop", "lose", "slow", "cut", "fail_task", "expire_token"]
+    kind: FaultKind
     on: Where = "any"
     times: int | None = 1
     http: int = 500
@@ -62,11 +80,20 @@ class Fault:
     seconds: float = 0.0
     match: str | None = None
     retry_after: float | None = None
+    body: bytes = b""
+    status: str = ""
 
 
 @dataclass
 class Stats:
-    """What the server saw. `creates` counts accepted tasks: what an account pays for."""
+    """What the server saw. `creates` counts accepted tasks: what an account pays for.
+
+    `requests` counts every request received (any method, any path) and `authorizations` holds
+    every Authorization header received, so a test can show a host was sent nothing. `lists`
+    counts list calls (queries by id are `queries`); `refused_concurrency` counts creates
+    refused 429/1303 because `max_running` tasks were running; `peak_running` is the most
+    tasks running at once.
+    """
 
     creates: int = 0
     create_requests: int = 0
@@ -75,6 +102,11 @@ class Stats:
     refused_tokens: int = 0
     by_external_id: Counter[str] = field(default_factory=Counter)
     tokens_seen: set[str] = field(default_factory=set)
+    lists: int = 0
+    requests: int = 0
+    authorizations: list[str] = field(default_factory=list)
+    refused_concurrency: int = 0
+    peak_running: int = 0
 
 
 @dataclass
@@ -82,8 +114,10 @@ class _Task:
     task_id: str
     endpoint: str
     body: dict[str, Any]
-    created: float
+    created: float  # time.monotonic(): for ages and the timeline
+    created_epoch: float  # time.time(): for created_at and updated_at
     fail_message: str | None = None
+    final_status: str = "succeed"
 
     def external_id(self) -> str | None:
         value = self.body.get("external_task_id")
@@ -92,14 +126,16 @@ class _Task:
 
 class FakeKling:
     def __init__(self, *, task_seconds: float = 0.5, access_key: str = TEST_ACCESS_KEY,
-                 secret_key: str = TEST_SECRET_KEY, port: int = 0) -> None:
+                 secret_key: str = TEST_SECRET_KEY, port: int = 0, max_running: int | None = None) -> None:
         self.task_seconds = task_seconds
         self.access_key = access_key
         self.secret_key = secret_key
+        self.max_running = max_running
         self.stats = Stats()
         self._tasks: dict[str, _Task] = {}
         self._faults: list[Fault] = []
         self._lock = threading.Lock()
+        self._stopping = threading.Event()
         self._server = _QuietServer(("127.0.0.1", port), _handler_for(self))
         self._server.daemon_threads = True
         self._thread: threading.Thread | None = None
@@ -111,11 +147,14 @@ class FakeKling:
         return f"http://127.0.0.1:{self._server.server_address[1]}"
 
     def start(self) -> FakeKling:
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-kling", daemon=True)
+        # A short poll interval: stop() waits for it, and tests start and stop many servers.
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.02,), name="fake-kling",
+                                        daemon=True)
         self._thread.start()
         return self
 
     def stop(self) -> None:
+        self._stopping.set()  # ends drips still under way
         self._server.shutdown()
         self._server.server_close()
 
@@ -144,18 +183,27 @@ class FakeKling:
         with self._lock:
             return [self._task_data(t) for t in self._tasks.values()]
 
+    def timeline(self) -> list[tuple[float, float]]:
+        """(created, finished) in time.monotonic() seconds for every task, in creation order:
+        a benchmark's span is the last finish minus the first creation."""
+        with self._lock:
+            return [(t.created, t.created + self.task_seconds) for t in self._tasks.values()]
+
     def _take_fault(self, where: Where, body: bytes, kinds: tuple[str, ...]) -> Fault | None:
         with self._lock:
-            for fault in self._faults:
-                if fault.kind not in kinds or fault.on not in (where, "any"):
-                    continue
-                if fault.match is not None and fault.match.encode() not in body:
-                    continue
-                if fault.times is not None:
-                    fault.times -= 1
-                    if fault.times <= 0:
-                        self._faults.remove(fault)
-                return fault
+            return self._take_fault_locked(where, body, kinds)
+
+    def _take_fault_locked(self, where: Where, body: bytes, kinds: tuple[str, ...]) -> Fault | None:
+        for fault in self._faults:
+            if fault.kind not in kinds or fault.on not in (where, "any"):
+                continue
+            if fault.match is not None and fault.match.encode() not in body:
+                continue
+            if fault.times is not None:
+                fault.times -= 1
+                if fault.times <= 0:
+                    self._faults.remove(fault)
+            return fault
         return None
 
     # --- the API -------------------------------------------------------------------------------
@@ -182,47 +230,72 @@ class FakeKling:
             self.stats.tokens_seen.add(token)
         return None
 
-    def _create(self, endpoint: str, body: dict[str, Any], raw: bytes) -> tuple[int, dict[str, Any]]:
+    def _running_locked(self, now: float) -> int:
+        return sum(1 for t in self._tasks.values() if now - t.created < self.task_seconds)
+
+    def _create(self, endpoint: str, body: dict[str, Any], raw: bytes) -> tuple[int, dict[str, Any], bool]:
+        """Carry out a create: (http, payload, whether a task was created)."""
         problem = _validate(endpoint, body)
         if problem is not None:
-            return 400, _error(1201, problem)
+            return 400, _error(1201, problem), False
         with self._lock:
             self.stats.create_requests += 1
             external = body.get("external_task_id")
             if external and any(t.external_id() == external for t in self._tasks.values()):
-                return 400, _error(kling.DUPLICATE_EXTERNAL_ID_CODE, "external_task_id already exists")
-            task = _Task(uuid.uuid4().hex[:20], endpoint, body, time.monotonic())
+                return 400, _error(kling.DUPLICATE_EXTERNAL_ID_CODE, "external_task_id already exists"), False
+            now = time.monotonic()
+            if self.max_running is not None and self._running_locked(now) >= self.max_running:
+                self.stats.refused_concurrency += 1
+                return 429, _error(kling.OVER_CONCURRENCY_CODE, "concurrency over the account's limit"), False
+            task = _Task(uuid.uuid4().hex[:20], endpoint, body, now, time.time())
+            # Faults that shape the task are taken with it, so no query sees it without them.
+            failing = self._take_fault_locked("create", raw, ("fail_task",))
+            if failing is not None:
+                task.fail_message, task.final_status = failing.message, "failed"
+            ending = self._take_fault_locked("create", raw, ("status",))
+            if ending is not None:
+                task.final_status = ending.status
             self._tasks[task.task_id] = task
             self.stats.creates += 1
+            self.stats.peak_running = max(self.stats.peak_running, self._running_locked(now))
             if external:
                 self.stats.by_external_id[str(external)] += 1
-        fault = self._take_fault("create", raw, ("fail_task",))
-        if fault is not None:
-            task.fail_message = fault.message
-        return 200, _ok(self._task_data(task))
+        return 200, _ok(self._task_data(task)), True
 
-    def _find(self, endpoint: str, key: str) -> _Task | None:
+    def _find(self, endpoint: str, key: str) -> tuple[_Task | None, bool]:
+        """The task with this task id or external id, and whether it was found by external id."""
         with self._lock:
             task = self._tasks.get(key)
+            by_external = task is None
             if task is None:
                 task = next((t for t in self._tasks.values() if t.external_id() == key), None)
-            return task if task is not None and task.endpoint == endpoint else None
+            return (task, by_external) if task is not None and task.endpoint == endpoint else (None, False)
+
+    def _list(self, endpoint: str, page: int, size: int) -> list[dict[str, Any]]:
+        with self._lock:
+            self.stats.lists += 1
+            newest_first = [t for t in reversed(self._tasks.values()) if t.endpoint == endpoint]
+            chosen = newest_first[(page - 1) * size : page * size]
+            return [self._task_data(t) for t in chosen]
 
     def _task_data(self, task: _Task) -> dict[str, Any]:
+        # Each status holds from a fixed point of the task's life, so updated_at is that point,
+        # not the time of the query: a client can learn the render time from it.
         age = time.monotonic() - task.created
         if age < self.task_seconds / 3:
-            status = "submitted"
+            status, changed = "submitted", 0.0
         elif age < self.task_seconds:
-            status = "processing"
+            status, changed = "processing", self.task_seconds / 3
         else:
-            status = "failed" if task.fail_message else "succeed"
+            status, changed = task.final_status, self.task_seconds
         data: dict[str, Any] = {
             "task_id": task.task_id, "task_status": status,
             "task_info": {"external_task_id": task.external_id()},
-            "created_at": int(task.created * 1000), "updated_at": int(time.monotonic() * 1000),
+            "created_at": int(task.created_epoch * 1000),
+            "updated_at": int((task.created_epoch + changed) * 1000),
         }
         if status == "failed":
-            data["task_status_msg"] = task.fail_message
+            data["task_status_msg"] = task.fail_message or "task failed"
         if status == "succeed":
             duration = str(task.body.get("duration", "5"))
             data["task_result"] = {"videos": [{"id": task.task_id, "url": f"{self.url}/videos/{task.task_id}.mp4",
@@ -295,31 +368,78 @@ def _handler_for(fake: FakeKling) -> type[BaseHTTPRequestHandler]:
         def log_message(self, format: str, *args: Any) -> None:  # quiet in tests
             pass
 
-        def _send(self, http: int, payload: dict[str, Any], retry_after: float | None = None) -> None:
-            data = json.dumps(payload).encode()
+        def setup(self) -> None:
+            super().setup()
+            # Small writes (a drip, a split video) go out at once, not held back by Nagle.
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+        def parse_request(self) -> bool:
+            """Every request received, any method and path, is counted with its Authorization."""
+            parsed = super().parse_request()
+            with fake._lock:
+                fake.stats.requests += 1
+                auth = self.headers.get("Authorization") if parsed else None
+                if auth is not None:
+                    fake.stats.authorizations.append(auth)
+            return parsed
+
+        def _respond(self, http: int, data: bytes, content_type: str | None = "application/json",
+                     headers: tuple[tuple[str, str], ...] = (), drip: Fault | None = None) -> None:
             self.send_response(http)
-            self.send_header("Content-Type", "application/json")
+            if content_type is not None:
+                self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(data)))
-            if retry_after is not None:
-                self.send_header("Retry-After", f"{retry_after:g}")
+            for name, value in headers:
+                self.send_header(name, value)
             self.end_headers()
-            self.wfile.write(data)
+            if drip is None:
+                self.wfile.write(data)
+                return
+            self.wfile.flush()
+            for i in range(len(data)):
+                if fake._stopping.wait(drip.seconds):
+                    self.close_connection = True
+                    return
+                self.wfile.write(data[i : i + 1])
+                self.wfile.flush()
+
+        def _send(self, http: int, payload: dict[str, Any], retry_after: float | None = None,
+                  drip: Fault | None = None) -> None:
+            headers = (("Retry-After", f"{retry_after:g}"),) if retry_after is not None else ()
+            self._respond(http, json.dumps(payload).encode(), headers=headers, drip=drip)
+
+        def _answer(self, where: Where, raw: bytes, http: int, payload: dict[str, Any],
+                    carried_out: bool = True) -> None:
+            """Send an API answer, unless a garble fault replaces it (only once the request was
+            carried out) or a drip fault slows it."""
+            garble = fake._take_fault(where, raw, ("garble",)) if carried_out else None
+            drip = fake._take_fault(where, raw, ("drip",))
+            if garble is not None:
+                self._respond(garble.http, garble.body, "text/html", drip=drip)
+            else:
+                self._send(http, payload, drip=drip)
+
+        def _drop(self) -> None:
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
 
         def _faults_first(self, where: Where, raw: bytes) -> bool:
             """Apply injected faults; True if one answered (or dropped) the request."""
             slow = fake._take_fault(where, raw, ("slow",))
             if slow is not None:
                 time.sleep(slow.seconds)
-            fault = fake._take_fault(where, raw, ("error", "drop", "expire_token"))
+            fault = fake._take_fault(where, raw, ("error", "drop", "expire_token", "echo"))
             if fault is None:
                 return False
             if fault.kind == "drop":
-                self.close_connection = True
-                self.connection.shutdown(2)
+                self._drop()
             elif fault.kind == "expire_token":
                 with fake._lock:
                     fake.stats.refused_tokens += 1
                 self._send(401, _error(1004, "token expired"))
+            elif fault.kind == "echo":
+                auth = self.headers.get("Authorization", "")
+                self._send(fault.http, _error(fault.code, f"{fault.message}: {auth}"))
             else:
                 self._send(fault.http, _error(fault.code, fault.message), fault.retry_after)
             return True
@@ -347,12 +467,11 @@ def _handler_for(fake: FakeKling) -> type[BaseHTTPRequestHandler]:
             except (ValueError, AssertionError):
                 self._send(400, _error(1200, "the body is not a JSON object"))
                 return
-            http, payload = fake._create(path, body, raw)
-            if http == 200 and fake._take_fault("create", raw, ("lose",)) is not None:
-                self.close_connection = True
-                self.connection.shutdown(2)
+            http, payload, created = fake._create(path, body, raw)
+            if created and fake._take_fault("create", raw, ("lose",)) is not None:
+                self._drop()
                 return
-            self._send(http, payload)
+            self._answer("create", raw, http, payload, carried_out=created)
 
         def do_GET(self) -> None:  # noqa: N802
             url = urlparse(self.path)
@@ -367,57 +486,92 @@ def _handler_for(fake: FakeKling) -> type[BaseHTTPRequestHandler]:
             if self._faults_first(where, b"") or not self._authorized():
                 return
             if match[2] is None:
-                query = parse_qs(url.query)
-                page, size = int(query.get("pageNum", ["1"])[0]), int(query.get("pageSize", ["30"])[0])
-                with fake._lock:
-                    tasks = [t for t in fake._tasks.values() if t.endpoint == match[1]]
-                chosen = tasks[(page - 1) * size : page * size]
-                self._send(200, _ok([fake._task_data(t) for t in chosen]))
+                self._list(match[1], parse_qs(url.query))
                 return
             with fake._lock:
                 fake.stats.queries += 1
-            task = fake._find(match[1], match[2])
+            task, by_external = fake._find(match[1], match[2])
+            if task is not None and by_external and fake._take_fault("query", b"", ("lag",)) is not None:
+                task = None
             if task is None:
-                self._send(404, _error(1203, "task not found"))
+                self._answer("query", b"", 404, _error(1203, "task not found"))
             else:
-                self._send(200, _ok(fake._task_data(task)))
+                self._answer("query", b"", 200, _ok(fake._task_data(task)))
+
+        def _list(self, endpoint: str, query: dict[str, list[str]]) -> None:
+            try:
+                page, size = int(query.get("pageNum", ["1"])[0]), int(query.get("pageSize", ["30"])[0])
+            except ValueError:
+                page = size = 0
+            if not (page >= 1 and 1 <= size <= kling.LIST_PAGE_MAX):
+                with fake._lock:
+                    fake.stats.lists += 1
+                self._answer("list", b"", 400, _error(1200, f"pageNum must be >= 1 and pageSize 1 to "
+                                                            f"{kling.LIST_PAGE_MAX}"))
+                return
+            self._answer("list", b"", 200, _ok(fake._list(endpoint, page, size)))
 
         def _video(self, task_id: str) -> None:
             if self._faults_first("download", b""):
+                return
+            if fake._take_fault("download", b"", ("redirect",)) is not None:
+                self._respond(302, b"", None, headers=(("Location", f"{fake.url}{self.path}"),))
                 return
             with fake._lock:
                 known = task_id in fake._tasks
                 fake.stats.downloads += 1
             if not known:
-                self.send_response(404)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
+                self._respond(404, b"", None)
                 return
-            cut = fake._take_fault("download", b"", ("cut",))
-            self.send_response(200)
-            self.send_header("Content-Type", "video/mp4")
-            self.send_header("Content-Length", str(len(VIDEO)))
-            self.end_headers()
-            if cut is not None:
+            # One way to serve it, in this order (a fault not used stays for the next download).
+            garble = fake._take_fault("download", b"", ("garble",))
+            if garble is not None:
+                drip = fake._take_fault("download", b"", ("drip",))
+                self._respond(garble.http, garble.body, "text/html", drip=drip)
+                return
+            split = fake._take_fault("download", b"", ("split",))
+            if split is not None:
+                self._respond_split(split.body or VIDEO, split.seconds or 0.05)
+                return
+            if fake._take_fault("download", b"", ("cut",)) is not None:
+                self.send_response(200)
+                self.send_header("Content-Type", "video/mp4")
+                self.send_header("Content-Length", str(len(VIDEO)))
+                self.end_headers()
                 self.wfile.write(VIDEO[: len(VIDEO) // 2])
                 self.wfile.flush()
-                self.close_connection = True
-                self.connection.shutdown(2)
+                self._drop()
                 return
-            self.wfile.write(VIDEO)
+            self._respond(200, VIDEO, "video/mp4", drip=fake._take_fault("download", b"", ("drip",)))
+
+        def _respond_split(self, data: bytes, pause: float) -> None:
+            """200 with `data`, its first 4 bytes sent alone: a signature check must not stop there."""
+            self.send_response(200)
+            self.send_header("Content-Type", "video/mp4")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data[:4])
+            self.wfile.flush()
+            if fake._stopping.wait(pause):
+                self.close_connection = True
+                return
+            self.wfile.write(data[4:])
 
     return Handler
 
 
 def main() -> None:
-    """Run the fake API until Ctrl-C: `python -m shotlang.testing [--port N] [--task-seconds S]`."""
+    """Run the fake API until Ctrl-C:
+    `python -m shotlang.testing [--port N] [--task-seconds S] [--max-running N]`."""
     import argparse
 
     parser = argparse.ArgumentParser(prog="python -m shotlang.testing", description=main.__doc__)
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--task-seconds", type=float, default=5.0)
+    parser.add_argument("--max-running", type=int, default=None,
+                        help="tasks the account runs at once; more creates are refused 429/1303")
     args = parser.parse_args()
-    server = FakeKling(task_seconds=args.task_seconds, port=args.port)
+    server = FakeKling(task_seconds=args.task_seconds, port=args.port, max_running=args.max_running)
     print(f"fake Kling API on {server.url}")
     print(f"  export KLING_API_BASE={server.url}")
     print(f"  export KLING_ACCESS_KEY={server.access_key}")
