@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
+import unicodedata
 from collections.abc import Callable
 
 import jwt
@@ -13,6 +15,13 @@ from .config import Credentials
 
 # Make a new token this long before the old one expires, so no request carries a stale one.
 REFRESH_MARGIN = 300
+# Server text shown to a user or stored (messages, reasons, task status texts) is cut to this.
+REDACTED_MAX_CHARS = 300
+REDACTED = "<redacted>"
+# Shapes of secrets a server may echo back: an Authorization value, and any JWT (base64url of
+# '{"...' is 'eyJ...'), ours or not.
+_SECRET_SHAPES = re.compile(r"\bBearer\s+\S+|eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*",
+                            re.IGNORECASE)
 
 
 def make_token(credentials: Credentials, now: float) -> tuple[str, float]:
@@ -34,6 +43,8 @@ class TokenSource:
         self._lock = threading.Lock()
         self._token: str | None = None
         self._expires = 0.0
+        # Every token handed out, so an echo of any of them can be redacted.
+        self._issued: set[str] = set()
 
     def __repr__(self) -> str:
         return "TokenSource(<hidden>)"
@@ -43,6 +54,7 @@ class TokenSource:
             now = self._clock()
             if self._token is None or now >= self._expires - REFRESH_MARGIN:
                 self._token, self._expires = make_token(self._credentials, now)
+                self._issued.add(self._token)
             return self._token
 
     def refresh(self, stale: str) -> None:
@@ -50,3 +62,23 @@ class TokenSource:
         with self._lock:
             if self._token == stale:
                 self._token = None
+
+    def redact(self, text: str) -> str:
+        """`text` from a server made safe to show or store: every token this source issued, the
+        keys, anything like a bearer token or a JWT replaced by <redacted>; control characters
+        (terminal escapes) dropped; at most REDACTED_MAX_CHARS characters."""
+        # Controls go first, so that one spliced into an echoed secret cannot hide it.
+        text = "".join(" " if c in "\t\r\n" else c for c in text if c in "\t\r\n" or not _is_control(c))
+        with self._lock:
+            secrets = {*self._issued, self._credentials.access_key, self._credentials.secret_key}
+        for secret in sorted((s for s in secrets if s), key=len, reverse=True):
+            text = text.replace(secret, REDACTED)
+        text = _SECRET_SHAPES.sub(REDACTED, text)
+        if len(text) > REDACTED_MAX_CHARS:
+            text = text[: REDACTED_MAX_CHARS - 1] + "\u2026"
+        return text
+
+
+def _is_control(c: str) -> bool:
+    """C0/C1 controls (escape sequences) and format characters (bidi overrides, zero widths)."""
+    return unicodedata.category(c) in ("Cc", "Cf")

@@ -1,19 +1,36 @@
 """A client for the Kling video API on httpx: create, query and list tasks, download videos.
 
-Every response is read by the error table in kling.py: rate limits and server trouble are
-retried with exponential backoff and jitter (honouring Retry-After), an expired token is
-renewed once, account problems stop the run, and anything else fails the one shot. No key
-or token ever appears in an exception, a log line or a message.
+Only a Kling reply can say what happened: a body that parses as the API's envelope with an int
+`code`, either 0 (on HTTP 200, with data that validates) or a code of kling.ERRORS. Anything
+else (an HTML page, truncated JSON, an unknown code, a dropped connection, a deadline passing
+mid-answer) is *unknown*, never a refusal. Queries and lists retry unknowns with exponential
+backoff and jitter (honouring a sane Retry-After). A create never pays twice: an unknown outcome
+is resolved by looking the task up by its external_task_id, and a create is only sent again,
+with the same id, when the lookup says there is no such task; if that does not settle it,
+CreateUnknown says so and the caller looks again later.
+
+No key or token ever appears in an exception, a log line or a message: every text from a
+server goes through TokenSource.redact. Requests carrying the token only ever go to the API's
+endpoints (kling.ENDPOINTS) or one task under them; downloads carry no token at all.
 """
 
 from __future__ import annotations
 
+import builtins
+import email.utils
+import hashlib
+import json
+import math
 import random
+import re
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 from pydantic import ValidationError
@@ -24,10 +41,13 @@ from .files import atomic_file
 
 USER_AGENT = "shotlang"
 MP4_BOX = b"ftyp"  # bytes 4-8 of every MP4 file
+MP4_HEAD = 8  # bytes needed to tell an MP4 from anything else
+# A lookup by external id may lag the create it follows: it is asked this many times.
+LOOKUP_TRIES = 3
 
 
 class KlingError(Exception):
-    """An error from the API or on the way to it; `message` is safe to show."""
+    """An error from the API or on the way to it; `message` is safe to show (redacted)."""
 
     def __init__(self, message: str, *, http: int | None = None, code: int | None = None) -> None:
         super().__init__(message)
@@ -37,19 +57,41 @@ class KlingError(Exception):
 
 
 class AuthError(KlingError):
-    """The credentials were refused: the run stops."""
+    """The credentials were refused (a Kling reply said so): nothing was created; the run stops."""
 
 
 class AccountError(KlingError):
-    """The account cannot go on (arrears, no resource pack, blocked IP): the run stops."""
+    """The account cannot go on (arrears, no resource pack, blocked IP; a Kling reply said so):
+    nothing was created; the run stops."""
 
 
 class ShotError(KlingError):
-    """This request was refused (parameters, permission, content policy): the shot fails."""
+    """This request was refused (a Kling reply said so: parameters, permission, content policy),
+    or shotlang would not send it: the shot fails, nothing was created."""
 
 
 class GaveUp(KlingError):
-    """Retries ran out for rate limits, server errors or network trouble."""
+    """Retries ran out for rate limits, server errors, unreadable answers or network trouble."""
+
+
+class CreateUnknown(KlingError):
+    """A create may have reached the API and its outcome could not be learnt. Leave the shot
+    `submitting` and look it up by external id later; never create it under a new id.
+    `exists` is True when the API said the external id is taken (the task surely exists)."""
+
+    def __init__(self, message: str, *, http: int | None = None, code: int | None = None,
+                 exists: bool = False) -> None:
+        super().__init__(message, http=http, code=code)
+        self.exists = exists
+
+
+class OverConcurrency(KlingError):
+    """A create was refused with 1303 (over the account's concurrency): nothing was created;
+    run fewer tasks at once and try again later."""
+
+
+class TimedOut(KlingError):
+    """The call's deadline passed (a query, a list or a download)."""
 
 
 class Stopped(Exception):
@@ -65,17 +107,79 @@ class Backoff:
     attempts: int = 8
 
     def delay(self, attempt: int, retry_after: float | None = None) -> float:
-        if retry_after is not None:
+        if retry_after is not None and math.isfinite(retry_after):
             return min(max(retry_after, 0.0), self.cap)
         return random.uniform(0, min(self.cap, self.base * 2**attempt))
 
+    def lag(self, attempt: int) -> float:
+        """A wait for a lookup that may lag a create: never near zero, unlike `delay`."""
+        return min(self.cap, self.base * 2.0**attempt) * random.uniform(0.5, 1.0)
 
-def _retry_after(response: httpx.Response) -> float | None:
+
+def retry_after(response: httpx.Response) -> float | None:
+    """Retry-After in seconds if it is usable: a finite number >= 0, or an HTTP date in the
+    future. Anything else (nan, inf, negative, garbage, the past) is ignored."""
     value = response.headers.get("retry-after")
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
+    if value is None:
         return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - datetime.now(UTC)).total_seconds()
+        return seconds if seconds > 0 else None
+    return seconds if math.isfinite(seconds) and seconds >= 0 else None
+
+
+@dataclass(frozen=True)
+class _Reply:
+    """A Kling reply: code 0 with `data` validated, or a code of kling.ERRORS."""
+
+    http: int
+    code: int
+    message: str  # redacted
+    data: Any = None
+    retry_after: float | None = None
+    token: str = field(default="", repr=False)  # the token the request carried
+
+    def describe(self) -> str:
+        return f"{self.message} (HTTP {self.http}, code {self.code})"
+
+
+@dataclass(frozen=True)
+class _Unknown:
+    """An answer that is not a Kling reply, or none at all: what happened is not known."""
+
+    why: str  # safe to show
+    sent: bool = True  # False only when the request surely never left (connect failed)
+    timed_out: bool = False
+    retry_after: float | None = None
+
+
+class _Late(Exception):
+    """The deadline passed while an answer was being read."""
+
+
+class _ShortDownload(Exception):
+    """A download that ended early or hit a server error: worth another try."""
+
+    def __init__(self, why: str, retry_after: float | None = None) -> None:
+        super().__init__(why)
+        self.retry_after = retry_after
+
+
+def _passed(deadline: float | None) -> bool:
+    return deadline is not None and time.monotonic() >= deadline
+
+
+def _says_duplicate(message: str) -> bool:
+    lowered = message.lower()
+    return all(word in lowered for word in kling.DUPLICATE_MESSAGE_WORDS)
 
 
 class KlingClient:
@@ -91,9 +195,11 @@ class KlingClient:
     ) -> None:
         self._tokens = tokens
         self._backoff = backoff
+        self._timeout = timeout
         self._stop = stop or threading.Event()
         self._http = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout, transport=transport,
                                   headers={"User-Agent": USER_AGENT}, follow_redirects=False)
+        self._host = self._http.base_url.host or base_url
         # Result videos live on another host: they get no Authorization header.
         self._downloads = httpx.Client(timeout=timeout, transport=transport, follow_redirects=True,
                                        headers={"User-Agent": USER_AGENT})
@@ -115,110 +221,327 @@ class KlingClient:
 
     # --- tasks -----------------------------------------------------------------------------
 
-    def create(self, endpoint: str, body: dict[str, Any]) -> bodies.Task:
-        """Create a task. A create whose external_task_id was used before (a retry after a lost
-        answer, or a run resumed after a crash) returns the task that id already names."""
-        external = body.get("external_task_id")
-        try:
-            return self._task(self._call("POST", endpoint, body))
-        except ShotError as refused:
-            if external and refused.code == kling.DUPLICATE_EXTERNAL_ID_CODE:
-                existing = self.query(endpoint, external)
-                if existing is not None:
-                    return existing
-            raise
+    def create(self, endpoint: str, body: dict[str, Any], *, maybe_sent: bool = False,
+               deadline: float | None = None) -> bodies.Task:
+        """Create a task, or return the one its external_task_id already names.
 
-    def query(self, endpoint: str, task_or_external_id: str) -> bodies.Task | None:
-        """One task by its task_id or external_task_id; None if the API has no such task."""
+        Raises AuthError, AccountError, ShotError or OverConcurrency only when a Kling reply
+        refused the create (nothing was created), GaveUp or TimedOut only when no request can
+        have reached the API, and CreateUnknown when one may have and its outcome could not be
+        learnt. `maybe_sent`: an earlier process may have sent this create; it is looked up
+        first and only sent if the API has no such task.
+        """
+        self._check_endpoint(endpoint)
+        external = body.get("external_task_id")
+        if external is not None and not self._is_id(external):
+            raise ShotError("the external_task_id is not an id shotlang sends to the API")
+        uncertain = maybe_sent  # may a request of this create have created the task?
+        if maybe_sent:
+            if not isinstance(external, str):
+                raise CreateUnknown("an earlier create may have been sent, and with no "
+                                    "external_task_id it cannot be looked up")
+            found = self._look_up(endpoint, external, deadline, "resuming a create that may have been sent")
+            if found is not None:
+                return found
+        refreshed = False
+        rounds = 0
+        while True:
+            answer = self._exchange("POST", endpoint, self._task, body=body, deadline=deadline)
+            if isinstance(answer, _Reply):
+                if answer.code == 0:
+                    task: bodies.Task = answer.data
+                    return task
+                action = kling.error_action(answer.http, answer.code)
+                if action is kling.ErrorAction.REFRESH_TOKEN and not refreshed:
+                    self._tokens.refresh(answer.token)
+                    refreshed = True
+                    continue
+                if action is kling.ErrorAction.REFRESH_TOKEN:
+                    raise AuthError(f"the API refused the credentials: {answer.describe()}",
+                                    http=answer.http, code=answer.code)
+                if action is kling.ErrorAction.STOP_RUN:
+                    raise AccountError(answer.describe(), http=answer.http, code=answer.code)
+                if action is kling.ErrorAction.WAIT_AND_RETRY:
+                    raise OverConcurrency(answer.describe(), http=answer.http, code=answer.code)
+                if answer.code == kling.DUPLICATE_EXTERNAL_ID_CODE and isinstance(external, str) \
+                        and _says_duplicate(answer.message):
+                    # The id is taken, so the task exists: find it, never make another.
+                    why = f"the API says external_task_id {external} exists ({answer.describe()})"
+                    found = self._look_up(endpoint, external, deadline, why, exists=True)
+                    if found is not None:
+                        return found
+                    raise CreateUnknown(f"{why}, but looking it up did not find it",
+                                        http=answer.http, code=answer.code, exists=True)
+                refused = action is kling.ErrorAction.FAIL_SHOT
+                if refused and not (answer.code == kling.DUPLICATE_EXTERNAL_ID_CODE and uncertain):
+                    raise ShotError(answer.describe(), http=answer.http, code=answer.code)
+                # 1302, 5000-5002, or a 1201 after an attempt that may have created the task.
+                why, wait_hint = answer.describe(), answer.retry_after
+            elif not answer.sent:
+                # Nothing reached the API this time: simply try again (or say nothing was made).
+                rounds += 1
+                failure: type[KlingError] = CreateUnknown if uncertain else (
+                    TimedOut if answer.timed_out else GaveUp)
+                if answer.timed_out or rounds >= self._backoff.attempts:
+                    raise failure(f"gave up after {rounds} tries: {answer.why}")
+                self._pause_or(self._backoff.delay(rounds - 1, answer.retry_after), deadline,
+                               answer.why, failure)
+                continue
+            else:
+                why, wait_hint = answer.why, answer.retry_after
+            # The create may have reached the API: look it up; send it again (same id) only if
+            # the API has no such task. A reused id is refused with 1201, so this never pays twice.
+            uncertain = True
+            if not isinstance(external, str):
+                raise CreateUnknown(f"the create's outcome is unknown ({why}) and with no "
+                                    "external_task_id it cannot be looked up")
+            found = self._look_up(endpoint, external, deadline, why)
+            if found is not None:
+                return found
+            rounds += 1
+            if rounds >= self._backoff.attempts:
+                raise CreateUnknown(f"gave up after {rounds} tries: {why}")
+            self._pause_or(self._backoff.delay(rounds - 1, wait_hint), deadline, why, CreateUnknown)
+
+    def query(self, endpoint: str, task_or_external_id: str, *,
+              deadline: float | None = None) -> bodies.Task | None:
+        """One task by its task_id or external_task_id; None if the API says it has no such task."""
+        self._check_endpoint(endpoint)
+        if not self._is_id(task_or_external_id):
+            raise ShotError("refusing to query an id that is not a Kling task id")
+        path = f"{endpoint}/{quote(task_or_external_id, safe='=')}"
         try:
-            return self._task(self._call("GET", f"{endpoint}/{task_or_external_id}"))
+            task: bodies.Task = self._get(path, self._task, deadline=deadline,
+                                          what=f"looking up task {task_or_external_id}")
         except ShotError as e:
-            if e.http == 404 or e.code in kling.NOT_FOUND_CODES:
+            if e.code in kling.NOT_FOUND_CODES:  # only a Kling reply raises ShotError here
                 return None
             raise
+        return task
 
-    def list(self, endpoint: str, page: int = 1, size: int = 30) -> list[bodies.Task]:
-        data = self._call("GET", endpoint, params={"pageNum": page, "pageSize": size})
-        return [self._task(item) for item in (data or [])]
+    def list(self, endpoint: str, page: int = 1, size: int = 30, *,
+             deadline: float | None = None) -> list[bodies.Task]:
+        self._check_endpoint(endpoint)
+        tasks: builtins.list[bodies.Task] = self._get(endpoint, self._tasks, params={"pageNum": page, "pageSize": size},
+                                             deadline=deadline, what="listing tasks")
+        return tasks
+
+    # --- the pieces of a call --------------------------------------------------------------
 
     @staticmethod
-    def _task(data: Any) -> bodies.Task:
-        try:
-            return bodies.Task.model_validate(data)
-        except ValidationError:
-            raise GaveUp("the API answered with a task shotlang cannot read") from None
+    def _check_endpoint(endpoint: str) -> None:
+        # The token only ever goes to the API's own paths, whatever a state file says.
+        if endpoint not in kling.ENDPOINTS:
+            raise ShotError("refusing to send a request to an address that is not a Kling endpoint")
 
-    def _call(self, method: str, path: str, body: dict[str, Any] | None = None,
-              params: dict[str, Any] | None = None) -> Any:
-        """One API call with the error table applied; returns the response's `data`."""
+    @staticmethod
+    def _is_id(value: object) -> bool:
+        return isinstance(value, str) and re.fullmatch(kling.ID_PATTERN, value) is not None
+
+    def _task(self, data: Any) -> bodies.Task:
+        """`data` as a task, its server texts redacted; ValueError if it is not one."""
+        task = bodies.Task.model_validate(data)
+        if not self._is_id(task.task_id):
+            raise ValueError("a task id shotlang cannot use")
+        update: dict[str, Any] = {}
+        if task.task_status_msg is not None:
+            update["task_status_msg"] = self._tokens.redact(task.task_status_msg)
+        if task.task_status not in kling.TASK_STATUSES:
+            update["task_status"] = self._tokens.redact(task.task_status)
+        return task.model_copy(update=update) if update else task
+
+    def _tasks(self, data: Any) -> builtins.list[bodies.Task]:
+        if data is None:
+            return []
+        if not isinstance(data, list):
+            raise ValueError("not a list of tasks")
+        return [self._task(item) for item in data]
+
+    def _get(self, path: str, parse: Callable[[Any], Any], *, params: dict[str, Any] | None = None,
+             deadline: float | None, what: str) -> Any:
+        """A GET with the error table applied: unknown answers and 'retry' replies are retried."""
         refreshed = False
         attempt = 0
         while True:
+            answer = self._exchange("GET", path, parse, params=params, deadline=deadline)
+            if isinstance(answer, _Unknown):
+                if answer.timed_out:
+                    raise TimedOut(f"{what}: the deadline passed ({answer.why})")
+                attempt = self._retry(attempt, answer.why, answer.retry_after, deadline, what)
+                continue
+            if answer.code == 0:
+                return answer.data
+            action = kling.error_action(answer.http, answer.code)
+            if action is kling.ErrorAction.REFRESH_TOKEN and not refreshed:
+                self._tokens.refresh(answer.token)
+                refreshed = True
+            elif action is kling.ErrorAction.REFRESH_TOKEN:
+                raise AuthError(f"the API refused the credentials: {answer.describe()}",
+                                http=answer.http, code=answer.code)
+            elif action is kling.ErrorAction.STOP_RUN:
+                raise AccountError(answer.describe(), http=answer.http, code=answer.code)
+            elif action in (kling.ErrorAction.RETRY, kling.ErrorAction.WAIT_AND_RETRY):
+                attempt = self._retry(attempt, answer.describe(), answer.retry_after, deadline, what)
+            else:
+                raise ShotError(answer.describe(), http=answer.http, code=answer.code)
+
+    def _exchange(self, method: str, path: str, parse: Callable[[Any], Any], *,
+                  body: dict[str, Any] | None = None, params: dict[str, Any] | None = None,
+                  deadline: float | None) -> _Reply | _Unknown:
+        """One request and its answer, classified. The answer is streamed so that the deadline,
+        the stop event and the size cap are checked as it arrives (a slow drip cannot hang)."""
+        if self._stop.is_set():
+            raise Stopped
+        timeout = self._timeout_until(deadline)
+        if timeout is None:
+            return _Unknown(f"the deadline passed before a request to {self._host}", sent=False, timed_out=True)
+        token = self._tokens.token()
+        headers = {"Authorization": f"Bearer {token}"}
+        try:
+            with self._http.stream(method, path, json=body, params=params, headers=headers,
+                                   timeout=timeout) as response:
+                content = bytearray()
+                for chunk in self._chunks(response, deadline):
+                    content += chunk
+                    if len(content) > kling.RESPONSE_MAX_BYTES:
+                        return _Unknown(f"the answer from {self._host} is over "
+                                        f"{kling.RESPONSE_MAX_BYTES:,} bytes")
+                return self._classify(response, bytes(content), parse, token)
+        except _Late:
+            return _Unknown(f"the answer from {self._host} was still arriving", timed_out=True)
+        except httpx.ConnectError as e:
+            return _Unknown(f"cannot reach {self._host}: {type(e).__name__}", sent=False)
+        except httpx.TransportError as e:
+            return _Unknown(f"network error with {self._host}: {type(e).__name__}", timed_out=_passed(deadline))
+
+    def _classify(self, response: httpx.Response, content: bytes, parse: Callable[[Any], Any],
+                  token: str) -> _Reply | _Unknown:
+        status = response.status_code
+        wait_hint = retry_after(response)
+
+        def unknown(detail: str) -> _Unknown:
+            reason = self._tokens.redact(response.reason_phrase)
+            return _Unknown(f"HTTP {status}{' ' + reason if reason else ''} from {self._host} is not "
+                            f"a Kling reply ({detail})", retry_after=wait_hint)
+
+        if not content.strip():
+            return unknown("an empty body")
+        try:
+            raw = json.loads(content)
+        except (ValueError, RecursionError):
+            return unknown("not JSON, or cut short")
+        if not isinstance(raw, dict) or type(raw.get("code")) is not int:
+            return unknown("no int code")
+        try:
+            envelope = bodies.Envelope.model_validate(raw)
+        except ValidationError:
+            return unknown("not the API's envelope")
+        if envelope.code == 0:
+            if status != 200:
+                return unknown("code 0 on an error status")
+            try:
+                data = parse(envelope.data)
+            except (ValidationError, ValueError):
+                return unknown("data shotlang cannot read")
+            return _Reply(status, 0, "", data, token=token)
+        if envelope.code not in kling.ERRORS:
+            return unknown(f"unknown code {envelope.code}")
+        message = self._tokens.redact(envelope.message or response.reason_phrase)
+        return _Reply(status, envelope.code, message, retry_after=wait_hint, token=token)
+
+    def _chunks(self, response: httpx.Response, deadline: float | None) -> Iterator[bytes]:
+        """The answer's bytes, checking the stop event and the deadline after each chunk."""
+        for chunk in response.iter_bytes():
             if self._stop.is_set():
                 raise Stopped
-            token = self._tokens.token()
-            try:
-                response = self._http.request(method, path, json=body, params=params,
-                                              headers={"Authorization": f"Bearer {token}"})
-            except httpx.TransportError as e:  # connection refused or dropped, timeouts
-                attempt = self._retry(attempt, f"network error ({type(e).__name__})")
-                continue
-            envelope = self._envelope(response)
-            if response.status_code == 200 and envelope is not None and envelope.code == 0:
-                return envelope.data
-            code = envelope.code if envelope is not None else None
-            message = (envelope.message if envelope is not None else "") or response.reason_phrase
-            action = kling.error_action(response.status_code, code)
-            where = f"HTTP {response.status_code}" + (f", code {code}" if code is not None else "")
-            text = f"{message} ({where})"
-            if action is kling.ErrorAction.REFRESH_TOKEN:
-                if refreshed:
-                    raise AuthError(f"the API refused the credentials: {text}",
-                                    http=response.status_code, code=code)
-                self._tokens.refresh(token)
-                refreshed = True
-            elif action in (kling.ErrorAction.RETRY, kling.ErrorAction.WAIT_AND_RETRY):
-                attempt = self._retry(attempt, text, _retry_after(response))
-            elif action is kling.ErrorAction.STOP_RUN:
-                raise AccountError(text, http=response.status_code, code=code)
-            else:
-                raise ShotError(text, http=response.status_code, code=code)
+            if _passed(deadline):
+                raise _Late
+            yield chunk
 
-    def _retry(self, attempt: int, why: str, retry_after: float | None = None) -> int:
+    def _timeout_until(self, deadline: float | None) -> httpx.Timeout | None:
+        """httpx's timeout for one request: at most the time left (None: none left)."""
+        if deadline is None:
+            return httpx.Timeout(self._timeout)
+        left = deadline - time.monotonic()
+        return httpx.Timeout(min(self._timeout, left)) if left > 0 else None
+
+    def _retry(self, attempt: int, why: str, wait_hint: float | None, deadline: float | None,
+               what: str) -> int:
         if attempt + 1 >= self._backoff.attempts:
-            raise GaveUp(f"gave up after {attempt + 1} tries: {why}")
-        self.wait(self._backoff.delay(attempt, retry_after))
+            raise GaveUp(f"{what}: gave up after {attempt + 1} tries: {why}")
+        self._pause_or(self._backoff.delay(attempt, wait_hint), deadline, f"{what}: {why}", TimedOut)
         return attempt + 1
 
-    @staticmethod
-    def _envelope(response: httpx.Response) -> bodies.Envelope | None:
-        try:
-            return bodies.Envelope.model_validate_json(response.content)
-        except ValidationError:
-            return None
+    def _pause_or(self, seconds: float, deadline: float | None, why: str, failure: type[KlingError]) -> None:
+        """Wait before another try, or raise `failure` now if the deadline would pass meanwhile."""
+        if deadline is not None and time.monotonic() + seconds >= deadline:
+            raise failure(f"the deadline passed: {why}")
+        self.wait(seconds)
+
+    def _look_up(self, endpoint: str, external: str, deadline: float | None, why: str, *,
+                 exists: bool = False) -> bodies.Task | None:
+        """The task of an uncertain create, or None if the API says (LOOKUP_TRIES times, since a
+        lookup can lag the create) it has none. Any other outcome raises CreateUnknown."""
+        for attempt in range(LOOKUP_TRIES):
+            try:
+                task = self.query(endpoint, external, deadline=deadline)
+            except KlingError as e:
+                raise CreateUnknown(f"{why}; looking the task up failed: {e.message}",
+                                    http=e.http, code=e.code, exists=exists) from None
+            if task is not None:
+                return task
+            if attempt + 1 < LOOKUP_TRIES:
+                self._pause_or(self._backoff.lag(attempt), deadline, why, CreateUnknown)
+        return None
 
     # --- downloads -------------------------------------------------------------------------
 
-    def download(self, url: str, target: Path, *, max_bytes: int,
-                 progress: Callable[[int], None] | None = None) -> int:
-        """Stream a result video to `target` atomically; returns its size in bytes.
+    def download(self, url: str, target: Path, *, max_bytes: int, deadline: float | None = None,
+                 progress: Callable[[int], None] | None = None) -> tuple[int, str]:
+        """Stream a result video to `target` atomically; returns its size and sha256 (hex).
 
         The download is kept only if the server said 200, sent as many bytes as it declared,
         stayed under `max_bytes`, and the file starts like an MP4. A download cut short is
-        retried from the start; a bad one never replaces a good file.
+        retried from the start; a bad one never replaces a good file. Errors writing the file
+        (OSError) are raised as they are.
         """
+        try:
+            parsed = httpx.URL(url)
+        except httpx.InvalidURL:
+            raise ShotError("the video's address is not a valid URL") from None
+        if parsed.scheme not in ("http", "https") or not parsed.host:
+            raise ShotError("the video's address is not an http(s) URL")
+        host = parsed.host
         attempt = 0
         while True:
+            wait_hint = None
             try:
-                return self._download_once(url, target, max_bytes, progress)
-            except (httpx.TransportError, _ShortDownload) as e:
-                attempt = self._retry(attempt, f"download failed: {e}")
+                return self._download_once(url, target, max_bytes, deadline, progress)
+            except httpx.TooManyRedirects:
+                raise ShotError(f"the video's address at {host} redirects in a loop") from None
+            except (httpx.UnsupportedProtocol, httpx.InvalidURL):
+                raise ShotError(f"the video's address at {host} redirects to an address that "
+                                "cannot be fetched") from None
+            except _Late:
+                raise TimedOut(f"downloading the video from {host}: the deadline passed") from None
+            except httpx.ConnectError as e:
+                why = f"cannot reach {host}: {type(e).__name__}"
+            except httpx.TransportError as e:
+                if _passed(deadline):
+                    raise TimedOut(f"downloading the video from {host}: the deadline passed") from None
+                why = f"network error with {host}: {type(e).__name__}"
+            except _ShortDownload as e:
+                why, wait_hint = f"download from {host} failed: {e}", e.retry_after
+            attempt = self._retry(attempt, why, wait_hint, deadline, "downloading the video")
 
-    def _download_once(self, url: str, target: Path, max_bytes: int,
-                       progress: Callable[[int], None] | None) -> int:
-        with self._downloads.stream("GET", url) as response:
-            if response.status_code >= 500:
-                raise _ShortDownload(f"HTTP {response.status_code}")
+    def _download_once(self, url: str, target: Path, max_bytes: int, deadline: float | None,
+                       progress: Callable[[int], None] | None) -> tuple[int, str]:
+        timeout = self._timeout_until(deadline)
+        if timeout is None:
+            raise _Late
+        with self._downloads.stream("GET", url, timeout=timeout) as response:
+            if response.status_code >= 500 or response.status_code == 429:
+                raise _ShortDownload(f"HTTP {response.status_code}", retry_after(response))
             if response.status_code != 200:
                 raise ShotError(f"the video could not be downloaded (HTTP {response.status_code})",
                                 http=response.status_code)
@@ -227,22 +550,23 @@ class KlingClient:
             if expected is not None and expected > max_bytes:
                 raise ShotError(f"the video is {expected:,} bytes, over the {max_bytes:,} byte cap")
             size = 0
+            head = b""  # the first MP4_HEAD bytes, however they arrive
+            digest = hashlib.sha256()
             with atomic_file(target) as f:
-                for chunk in response.iter_bytes():
-                    if size == 0 and chunk[4:8] != MP4_BOX and len(chunk) >= 8:
-                        raise ShotError("the downloaded file is not an MP4 video")
+                for chunk in self._chunks(response, deadline):
+                    if len(head) < MP4_HEAD:
+                        head += chunk[: MP4_HEAD - len(head)]
+                        if len(head) == MP4_HEAD and head[4:8] != MP4_BOX:
+                            raise ShotError("the downloaded file is not an MP4 video")
                     size += len(chunk)
                     if size > max_bytes:
                         raise ShotError(f"the video is over the {max_bytes:,} byte cap")
                     f.write(chunk)
+                    digest.update(chunk)
                     if progress is not None:
                         progress(size)
                 if expected is not None and size != expected:
                     raise _ShortDownload(f"got {size:,} of {expected:,} bytes")
-                if size < 8:
+                if len(head) < MP4_HEAD:
                     raise ShotError("the downloaded file is not an MP4 video")
-            return size
-
-
-class _ShortDownload(Exception):
-    """A download that ended early or hit a server error: worth another try."""
+            return size, digest.hexdigest()

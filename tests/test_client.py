@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import httpx
@@ -10,7 +11,7 @@ import pytest
 
 from shotlang import kling
 from shotlang.auth import REFRESH_MARGIN, TokenSource, make_token
-from shotlang.client import AccountError, Backoff, GaveUp, KlingClient, ShotError
+from shotlang.client import AccountError, Backoff, CreateUnknown, GaveUp, KlingClient, ShotError
 from shotlang.config import ConfigError, Credentials, load
 from shotlang.testing import TEST_ACCESS_KEY, TEST_SECRET_KEY, VIDEO, FakeKling, Fault
 
@@ -75,9 +76,18 @@ BODY = {"model_name": "kling-v2-6", "prompt": "x", "duration": "5"}
 
 
 def test_retries_run_out(server: FakeKling) -> None:
-    server.inject(Fault("error", on="create", http=500, code=5000, times=None))
+    server.inject(Fault("error", on="query", http=500, code=5000, times=None))
     with client(server) as c, pytest.raises(GaveUp, match="gave up after 4 tries"):
-        c.create(kling.TEXT2VIDEO, BODY)
+        c.query(kling.TEXT2VIDEO, "mine-1")
+
+
+def test_create_retries_run_out_as_unknown_never_as_not_created(server: FakeKling) -> None:
+    server.inject(Fault("error", on="create", http=500, code=5000, times=None))
+    with client(server) as c:
+        with pytest.raises(CreateUnknown, match="gave up after 4 tries"):
+            c.create(kling.TEXT2VIDEO, {**BODY, "external_task_id": "mine-1"})
+        with pytest.raises(CreateUnknown, match="cannot be looked up"):
+            c.create(kling.TEXT2VIDEO, BODY)
 
 
 def test_account_error_and_shot_error(server: FakeKling) -> None:
@@ -128,7 +138,8 @@ def test_download_sends_no_authorization_header(tmp_path: Path) -> None:
         return httpx.Response(200, content=VIDEO)
 
     c = KlingClient("http://127.0.0.1:9", TokenSource(CREDS), transport=httpx.MockTransport(handler))
-    assert c.download("http://cdn.example/v.mp4", tmp_path / "v.mp4", max_bytes=10**6) == len(VIDEO)
+    assert c.download("http://cdn.example/v.mp4", tmp_path / "v.mp4", max_bytes=10**6) == (
+        len(VIDEO), hashlib.sha256(VIDEO).hexdigest())
     assert "authorization" not in seen[0].headers
 
 
