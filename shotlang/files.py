@@ -3,28 +3,50 @@
 from __future__ import annotations
 
 import os
-import tempfile
+import stat
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import BinaryIO
+
+# What a plain open(path, "w") asks for; the kernel takes the umask (and any default ACL) off it.
+NEW_FILE_MODE = 0o666
 
 
 @contextmanager
 def atomic_file(path: Path) -> Iterator[BinaryIO]:
     """A binary file that replaces `path` only once complete: written beside it, flushed to
-    disk (fsync), then renamed over it. On any exception the target is left as it was."""
+    disk (fsync), then renamed over it. On any exception the target is left as it was.
+
+    The result has the permissions open(path, "w") would give: an existing file keeps its
+    mode; a new one gets 0o666 less the umask. The temporary file is created with mode 0o666 so
+    the kernel applies the umask itself (mkstemp's 0600 made every video private, and reading
+    the umask means setting it, which races other threads)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    fd, tmp = _create_beside(path)
     try:
         with os.fdopen(fd, "wb") as f:
+            with suppress(FileNotFoundError):
+                os.fchmod(f.fileno(), stat.S_IMODE(os.stat(path).st_mode))
             yield f
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
+
+
+def _create_beside(path: Path) -> tuple[int, Path]:
+    """A new, empty `.NAME.RANDOM.part` in path's folder, opened for writing."""
+    for _ in range(100):
+        tmp = path.with_name(f".{path.name}.{os.urandom(6).hex()}.part")
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, NEW_FILE_MODE)
+        except FileExistsError:
+            continue
+        return fd, tmp
+    raise FileExistsError(f"no free temporary name beside {path}")
 
 
 def write_atomic(path: Path, text: str) -> None:
