@@ -411,7 +411,7 @@ class KlingClient:
             return _Unknown(f"the answer from {self._host} was still arriving", timed_out=True)
         except httpx.ConnectError as e:
             return _Unknown(f"cannot reach {self._host}: {type(e).__name__}", sent=False)
-        except httpx.TransportError as e:
+        except httpx.RequestError as e:  # dropped, reset, timed out, undecodable: after sending
             return _Unknown(f"network error with {self._host}: {type(e).__name__}", timed_out=_passed(deadline))
 
     def _classify(self, response: httpx.Response, content: bytes, parse: Callable[[Any], Any],
@@ -526,7 +526,7 @@ class KlingClient:
                 raise TimedOut(f"downloading the video from {host}: the deadline passed") from None
             except httpx.ConnectError as e:
                 why = f"cannot reach {host}: {type(e).__name__}"
-            except httpx.TransportError as e:
+            except (httpx.TransportError, httpx.DecodingError) as e:
                 if _passed(deadline):
                     raise TimedOut(f"downloading the video from {host}: the deadline passed") from None
                 why = f"network error with {host}: {type(e).__name__}"
@@ -536,6 +536,8 @@ class KlingClient:
 
     def _download_once(self, url: str, target: Path, max_bytes: int, deadline: float | None,
                        progress: Callable[[int], None] | None) -> tuple[int, str]:
+        if self._stop.is_set():
+            raise Stopped
         timeout = self._timeout_until(deadline)
         if timeout is None:
             raise _Late

@@ -621,3 +621,9 @@ def test_stop_ends_a_slow_drip_promptly() -> None:
         with pytest.raises(Stopped):
             c.query(ENDPOINT, "t1")
         assert time.monotonic() - started < 1.5
+
+
+def test_an_undecodable_answer_is_unknown_not_a_crash() -> None:
+    garbled = httpx.Response(200, stream=httpx.ByteStream(b"not gzip"), headers={"content-encoding": "gzip"})
+    api = Api(script=[("create", True, garbled)])
+    assert mock_client(api).create(ENDPOINT, EXTERNAL).task_id == "t1" and api.creates == 1
