@@ -43,7 +43,7 @@ import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal
+from typing import Any, Literal, cast, get_args
 
 from pydantic import BaseModel, ValidationError, field_validator
 
@@ -140,6 +140,14 @@ def body_hash(endpoint: str, body: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+def as_endpoint(value: str) -> Endpoint:
+    """`value` as one of the two endpoints, for code that holds it as a plain str."""
+    for endpoint in get_args(Endpoint):
+        if value == endpoint:
+            return cast(Endpoint, endpoint)
+    raise ValueError(f"{value!r} is not a Kling endpoint")
+
+
 def file_sha256(path: Path) -> str:
     """SHA-256 of a file, read in 1 MiB chunks (videos may be large)."""
     digest = hashlib.sha256()
@@ -183,18 +191,23 @@ def _show(value: object) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def _refusal(where: str, name: str, error: ValidationError, loc_prefix: int) -> str | None:
-    """The message for a shot whose endpoint or ids would steer a request, if that is the fault."""
+def _refusal(where: str, error: ValidationError, shot: str | None = None) -> str | None:
+    """The message for a shot whose endpoint or ids would steer a request, if that is the fault.
+    Errors are located as ("shots", NAME, FIELD) in a state file, as (FIELD,) for `shot`."""
     for e in error.errors():
-        loc = e["loc"][loc_prefix:]
-        if len(loc) != 1:
+        loc = e["loc"]
+        if shot is None and len(loc) == 3 and loc[0] == "shots":
+            name, field = str(loc[1]), loc[2]
+        elif shot is not None and len(loc) == 1:
+            name, field = shot, loc[0]
+        else:
             continue
-        if loc[0] == "endpoint":
+        if field == "endpoint":
             return (f'{where}: shot "{name}" has endpoint {_show(e["input"])}, which is not one of '
                     f'{", ".join(kling.ENDPOINTS)}; shotlang will not send a token anywhere else. '
                     f"Fix the state file or move it aside")
-        if loc[0] in ("external_task_id", "task_id"):
-            return (f'{where}: shot "{name}" has {loc[0]} {_show(e["input"])}, which is not a Kling task id; '
+        if field in ("external_task_id", "task_id"):
+            return (f'{where}: shot "{name}" has {field} {_show(e["input"])}, which is not a Kling task id; '
                     f"shotlang will not send a token anywhere else. Fix the state file or move it aside")
     return None
 
@@ -238,7 +251,7 @@ def _load_state(shown: Path, real: Path, source: str) -> StateFile:
         header = _header(text)
         if header is not None:
             _check_header(shown, header.shotlang_state, header.source, source)
-        raise StateError(_refusal(str(shown), _shot_name(e), e, 2)
+        raise StateError(_refusal(str(shown), e)
                          or f"{shown} is not a shotlang state file ({_reason(e)}); "
                             f"move it aside to start afresh") from None
     _check_header(shown, state.shotlang_state, state.source, source)
@@ -250,13 +263,6 @@ def _header(text: str) -> _Header | None:
         return _Header.model_validate_json(text)
     except ValidationError:
         return None
-
-
-def _shot_name(error: ValidationError) -> str:
-    for e in error.errors():
-        if len(e["loc"]) >= 2 and e["loc"][0] == "shots":
-            return str(e["loc"][1])
-    return ""
 
 
 def _check_header(shown: Path, version: int, found: str, source: str) -> None:
@@ -290,7 +296,7 @@ def _replay(state: StateFile, data: bytes, journal: Path) -> None:
             try:
                 state.shots[record.shot] = ShotState.model_validate(record.state)
             except ValidationError as e:
-                raise StateError(_refusal(f"{journal} line {number}", record.shot, e, 0)
+                raise StateError(_refusal(f"{journal} line {number}", e, record.shot)
                                  or f"{journal} line {number} is not a shotlang journal record "
                                     f"({_reason(e)}); move the journal aside to go back to the state "
                                     f"file alone") from None

@@ -28,6 +28,7 @@ from shotlang.state import (
     StateBusy,
     StateError,
     Store,
+    as_endpoint,
     file_sha256,
     journal_path,
     state_path,
@@ -82,6 +83,9 @@ def test_journal_sits_beside_the_state_file(tmp_path: Path) -> None:
 def test_endpoint_type_is_the_api_contract() -> None:
     assert get_args(Endpoint) == kling.ENDPOINTS
     assert STATE_VERSION == 1
+    assert [as_endpoint(e) for e in kling.ENDPOINTS] == list(kling.ENDPOINTS)
+    with pytest.raises(ValueError):
+        as_endpoint("http://attacker/v1/videos/text2video")
 
 
 # --- the journal: O(1) per event ---------------------------------------------------------------
@@ -283,27 +287,29 @@ def test_two_stores_in_one_process_exclude_each_other(path: Path) -> None:
 
 
 def test_runs_one_after_another_never_lose_entries(path: Path) -> None:
-    """Two runs with disjoint --only sets lost 4 of 8 entries; now the second waits its turn."""
+    """Two runs with disjoint --only sets lost 4 of 8 entries. Now each waits its turn; many short
+    runs also race close() deleting the journal against open() locking it."""
     script = textwrap.dedent("""
-        import sys, time
+        import sys
         from pathlib import Path
         from shotlang.state import Store, ShotState, StateBusy
-        while True:
-            try:
-                store = Store.open(Path(sys.argv[1]), "castle.shot")
-                break
-            except StateBusy:
-                time.sleep(0.01)
-        with store:
-            for i in range(4):
-                name = sys.argv[2] + str(i)
+        for run in range(25):
+            while True:  # no pause: the tighter the race, the likelier a wrong lock shows
+                try:
+                    store = Store.open(Path(sys.argv[1]), "castle.shot")
+                    break
+                except StateBusy:
+                    pass
+            with store:
+                name = f"{sys.argv[2]}{run}"
                 store.put(name, ShotState(body_sha256="cd", endpoint="/v1/videos/text2video",
                                           external_task_id=name + "-g1"))
-                time.sleep(0.01)
     """)
-    runs = [subprocess.Popen([sys.executable, "-c", script, str(path), side]) for side in ("a", "b")]
-    assert [run.wait(60) for run in runs] == [0, 0]
-    assert sorted(json.loads(path.read_text())["shots"]) == [f"{s}{i}" for s in "ab" for i in range(4)]
+    sides = "abcdefgh"
+    runs = [subprocess.Popen([sys.executable, "-c", script, str(path), side]) for side in sides]
+    assert [run.wait(60) for run in runs] == [0] * len(sides)
+    assert sorted(json.loads(path.read_text())["shots"]) == sorted(f"{s}{i}" for s in sides for i in range(25))
+    assert not journal_path(path).exists()
 
 
 # --- local errors propagate, the store stays consistent ----------------------------------------
@@ -374,7 +380,7 @@ def test_another_format_version_is_refused(path: Path) -> None:
 
 @pytest.mark.parametrize("endpoint", ["http://attacker/collect", "/v1/videos/text2video/../../x", "", None])
 def test_a_foreign_endpoint_is_refused(path: Path, endpoint: str | None) -> None:
-    write_state(path, {"lamp": {**shot().model_dump(), "endpoint": endpoint}})
+    write_state(path, {"calm": shot(2).model_dump(), "lamp": {**shot().model_dump(), "endpoint": endpoint}})
     message = refusal(path)
     assert '"lamp"' in message and json.dumps(endpoint) in message and "token" in message
     assert "pydantic" not in message and "\n" not in message
