@@ -54,6 +54,9 @@ class KlingError(Exception):
         self.message = message
         self.http = http
         self.code = code
+        # Set on a refusal of a create that was re-sent after an attempt whose outcome was
+        # unknown: this answer refused the re-send, but the earlier attempt may have made the task.
+        self.maybe_created = False
 
 
 class AuthError(KlingError):
@@ -245,63 +248,70 @@ class KlingClient:
                 return found
         refreshed = False
         rounds = 0
-        while True:
-            answer = self._exchange("POST", endpoint, self._task, body=body, deadline=deadline)
-            if isinstance(answer, _Reply):
-                if answer.code == 0:
-                    task: bodies.Task = answer.data
-                    return task
-                action = kling.error_action(answer.http, answer.code)
-                if action is kling.ErrorAction.REFRESH_TOKEN and not refreshed:
-                    self._tokens.refresh(answer.token)
-                    refreshed = True
+        try:
+            while True:
+                answer = self._exchange("POST", endpoint, self._task, body=body, deadline=deadline)
+                if isinstance(answer, _Reply):
+                    if answer.code == 0:
+                        task: bodies.Task = answer.data
+                        return task
+                    action = kling.error_action(answer.http, answer.code)
+                    if action is kling.ErrorAction.REFRESH_TOKEN and not refreshed:
+                        self._tokens.refresh(answer.token)
+                        refreshed = True
+                        continue
+                    if action is kling.ErrorAction.REFRESH_TOKEN:
+                        raise AuthError(f"the API refused the credentials: {answer.describe()}",
+                                        http=answer.http, code=answer.code)
+                    if action is kling.ErrorAction.STOP_RUN:
+                        raise AccountError(answer.describe(), http=answer.http, code=answer.code)
+                    if action is kling.ErrorAction.WAIT_AND_RETRY:
+                        raise OverConcurrency(answer.describe(), http=answer.http, code=answer.code)
+                    if answer.code == kling.DUPLICATE_EXTERNAL_ID_CODE and isinstance(external, str) \
+                            and _says_duplicate(answer.message):
+                        # The id is taken, so the task exists: find it, never make another.
+                        why = f"the API says external_task_id {external} exists ({answer.describe()})"
+                        found = self._look_up(endpoint, external, deadline, why, exists=True)
+                        if found is not None:
+                            return found
+                        raise CreateUnknown(f"{why}, but looking it up did not find it",
+                                            http=answer.http, code=answer.code, exists=True)
+                    refused = action is kling.ErrorAction.FAIL_SHOT
+                    if refused and not (answer.code == kling.DUPLICATE_EXTERNAL_ID_CODE and uncertain):
+                        raise ShotError(answer.describe(), http=answer.http, code=answer.code)
+                    # 1302, 5000-5002, or a 1201 after an attempt that may have created the task.
+                    why, wait_hint = answer.describe(), answer.retry_after
+                elif not answer.sent:
+                    # Nothing reached the API this time: simply try again (or say nothing was made).
+                    rounds += 1
+                    failure: type[KlingError] = CreateUnknown if uncertain else (
+                        TimedOut if answer.timed_out else GaveUp)
+                    if answer.timed_out or rounds >= self._backoff.attempts:
+                        raise failure(f"gave up after {rounds} tries: {answer.why}")
+                    self._pause_or(self._backoff.delay(rounds - 1, answer.retry_after), deadline,
+                                   answer.why, failure)
                     continue
-                if action is kling.ErrorAction.REFRESH_TOKEN:
-                    raise AuthError(f"the API refused the credentials: {answer.describe()}",
-                                    http=answer.http, code=answer.code)
-                if action is kling.ErrorAction.STOP_RUN:
-                    raise AccountError(answer.describe(), http=answer.http, code=answer.code)
-                if action is kling.ErrorAction.WAIT_AND_RETRY:
-                    raise OverConcurrency(answer.describe(), http=answer.http, code=answer.code)
-                if answer.code == kling.DUPLICATE_EXTERNAL_ID_CODE and isinstance(external, str) \
-                        and _says_duplicate(answer.message):
-                    # The id is taken, so the task exists: find it, never make another.
-                    why = f"the API says external_task_id {external} exists ({answer.describe()})"
-                    found = self._look_up(endpoint, external, deadline, why, exists=True)
-                    if found is not None:
-                        return found
-                    raise CreateUnknown(f"{why}, but looking it up did not find it",
-                                        http=answer.http, code=answer.code, exists=True)
-                refused = action is kling.ErrorAction.FAIL_SHOT
-                if refused and not (answer.code == kling.DUPLICATE_EXTERNAL_ID_CODE and uncertain):
-                    raise ShotError(answer.describe(), http=answer.http, code=answer.code)
-                # 1302, 5000-5002, or a 1201 after an attempt that may have created the task.
-                why, wait_hint = answer.describe(), answer.retry_after
-            elif not answer.sent:
-                # Nothing reached the API this time: simply try again (or say nothing was made).
+                else:
+                    why, wait_hint = answer.why, answer.retry_after
+                # The create may have reached the API: look it up; send it again (same id) only if
+                # the API has no such task. A reused id is refused with 1201, so this never pays twice.
+                uncertain = True
+                if not isinstance(external, str):
+                    raise CreateUnknown(f"the create's outcome is unknown ({why}) and with no "
+                                        "external_task_id it cannot be looked up")
+                found = self._look_up(endpoint, external, deadline, why)
+                if found is not None:
+                    return found
                 rounds += 1
-                failure: type[KlingError] = CreateUnknown if uncertain else (
-                    TimedOut if answer.timed_out else GaveUp)
-                if answer.timed_out or rounds >= self._backoff.attempts:
-                    raise failure(f"gave up after {rounds} tries: {answer.why}")
-                self._pause_or(self._backoff.delay(rounds - 1, answer.retry_after), deadline,
-                               answer.why, failure)
-                continue
-            else:
-                why, wait_hint = answer.why, answer.retry_after
-            # The create may have reached the API: look it up; send it again (same id) only if
-            # the API has no such task. A reused id is refused with 1201, so this never pays twice.
-            uncertain = True
-            if not isinstance(external, str):
-                raise CreateUnknown(f"the create's outcome is unknown ({why}) and with no "
-                                    "external_task_id it cannot be looked up")
-            found = self._look_up(endpoint, external, deadline, why)
-            if found is not None:
-                return found
-            rounds += 1
-            if rounds >= self._backoff.attempts:
-                raise CreateUnknown(f"gave up after {rounds} tries: {why}")
-            self._pause_or(self._backoff.delay(rounds - 1, wait_hint), deadline, why, CreateUnknown)
+                if rounds >= self._backoff.attempts:
+                    raise CreateUnknown(f"gave up after {rounds} tries: {why}")
+                self._pause_or(self._backoff.delay(rounds - 1, wait_hint), deadline, why, CreateUnknown)
+        except (AuthError, AccountError, ShotError, OverConcurrency) as refusal:
+            # This answer refused the create; an earlier attempt whose outcome was unknown may
+            # still have made the task, and the caller must not take "refused" for "not made".
+            refusal.maybe_created = uncertain
+            raise
+
 
     def query(self, endpoint: str, task_or_external_id: str, *,
               deadline: float | None = None) -> bodies.Task | None:
