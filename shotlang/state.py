@@ -202,6 +202,8 @@ def _refusal(where: str, error: ValidationError, shot: str | None = None) -> str
             name, field = shot, loc[0]
         else:
             continue
+        if e["type"] == "missing":
+            continue
         if field == "endpoint":
             return (f'{where}: shot "{name}" has endpoint {_show(e["input"])}, which is not one of '
                     f'{", ".join(kling.ENDPOINTS)}; shotlang will not send a token anywhere else. '
@@ -467,22 +469,18 @@ class Store:
     def compact(self) -> None:
         """Write the state file atomically (fsynced), then empty the journal but for its holder line."""
         with self._lock:
-            fd = self._writer()
-            write_atomic(self._real, self._state.model_dump_json(indent=2) + "\n")
-            os.ftruncate(fd, 0)
-            self._journal_size = 0
-            self._append(self._holder_line, durable=False)
+            self._compact()
 
     def close(self) -> None:
         """Compact, delete the journal and release the lock (deleted first, still locked, so no
         other run can lock a journal that is about to vanish). Idempotent."""
-        if self._fd is None:
-            return
-        try:
-            self.compact()
-            self._journal.unlink()
-        finally:
-            with self._lock:
+        with self._lock:
+            if self._fd is None:
+                return
+            try:
+                self._compact()
+                self._journal.unlink()
+            finally:
                 os.close(self._fd)
                 self._fd = None
 
@@ -499,6 +497,15 @@ class Store:
         if self._fd is None:
             raise RuntimeError(f"{self.path} is closed")
         return self._fd
+
+    def _compact(self) -> None:
+        fd = self._writer()
+        # A list that never recorded anything gets no state file (plan, status, a run that sent nothing).
+        if self._state.shots or self._state.pending_force or self._real.exists():
+            write_atomic(self._real, self._state.model_dump_json(indent=2) + "\n")
+        os.ftruncate(fd, 0)
+        self._journal_size = 0
+        self._append(self._holder_line, durable=False)
 
     def _append(self, line: bytes, durable: bool) -> None:
         """One line on the journal, or nothing: a failed write is cut off again, so the journal

@@ -91,6 +91,7 @@ def test_endpoint_type_is_the_api_contract() -> None:
 # --- the journal: O(1) per event ---------------------------------------------------------------
 
 def test_update_appends_one_line_and_leaves_the_state_file_alone(path: Path) -> None:
+    write_state(path, {})
     with Store.open(path, SOURCE) as store:
         store.put("lamp", shot())
         before = os.stat(path)
@@ -114,6 +115,7 @@ def test_an_event_costs_the_same_with_many_shots(path: Path) -> None:
     """The cost of one update, in bytes written, does not grow with the number of shots
     (rewriting the whole file grew with it: 1.9 ms per write at the start, 15.7 ms at 2,000)."""
     journal = journal_path(path)
+    write_state(path, {})
     with Store.open(path, SOURCE) as store:
         store.put("s0", shot(0))
         size = journal.stat().st_size
@@ -210,6 +212,13 @@ def test_read_sees_a_running_store_without_locking(path: Path) -> None:
         store.put("lamp", shot(status="submitted"))
         seen = Store.read(path, SOURCE).get("lamp")
         assert seen is not None and seen.status == "submitted"
+
+
+def test_a_run_that_recorded_nothing_leaves_no_files(path: Path) -> None:
+    with Store.open(path, SOURCE) as store:
+        assert journal_path(path).exists()
+        assert store.all() == {}
+    assert os.listdir(path.parent) == []
 
 
 def test_close_is_idempotent_and_a_closed_store_refuses_writes(path: Path) -> None:
@@ -400,6 +409,8 @@ def test_a_broken_file_gets_one_short_reason(path: Path) -> None:
     message = refusal(path)
     assert "not a shotlang state file" in message and "shots.lamp.generation" in message
     assert "\n" not in message
+    write_state(path, {"lamp": {"body_sha256": "ab"}})
+    assert "shots.lamp.endpoint: Field required" in refusal(path)
     path.write_text("{not json")
     assert "not a shotlang state file" in refusal(path)
 
