@@ -48,7 +48,7 @@ from typing import Any, Literal, cast, get_args
 from pydantic import BaseModel, ValidationError, field_validator
 
 from . import kling
-from .files import NEW_FILE_MODE, write_atomic
+from .files import NEW_FILE_MODE, fsync_dir, write_atomic
 
 STATE_VERSION = 1
 SUFFIX = ".state.json"
@@ -389,6 +389,7 @@ class Store:
             _replay(state, _read_all(fd), journal)
             store = cls(path, real, state, fd)
             store.compact()
+            fsync_dir(journal.parent)  # the journal's name, so durable lines are found after a power cut
         except BaseException:
             # Leave a stale journal for the next run, but no empty one of ours.
             if os.fstat(fd).st_size == 0:
