@@ -1,3 +1,20 @@
-from .cli import run
+"""`python -m shotlang`, and the `shotlang` console script.
 
-run()
+Ctrl-C at any moment, even while the command's modules are still being imported, ends with
+one line and exit 130, never a traceback.
+"""
+
+import sys
+
+
+def main() -> None:
+    try:
+        from .cli import run
+    except KeyboardInterrupt:
+        sys.stderr.write("shotlang: interrupted\n")
+        sys.exit(130)
+    run()
+
+
+if __name__ == "__main__":
+    main()

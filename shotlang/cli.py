@@ -10,7 +10,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import click
 
@@ -25,7 +25,8 @@ if TYPE_CHECKING:
     from .state import Store
 
 EXIT_OK, EXIT_INPUT, EXIT_USAGE = 0, 1, 2
-EXIT_AUTH, EXIT_SHOTS_FAILED, EXIT_STOPPED, EXIT_INTERRUPTED = 3, 4, 5, 130
+EXIT_AUTH, EXIT_SHOTS_FAILED, EXIT_STOPPED, EXIT_LOCAL, EXIT_BUSY = 3, 4, 5, 6, 7
+EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
 READINGS = click.Choice(["seed", "official"], case_sensitive=False)
 AXES_HELP = "How moves map to camera fields; overrides the file's AXES line."
 
@@ -199,13 +200,33 @@ def _only(names: tuple[str, ...], shots: list[str], option: str) -> None:
             raise IOFailure(f"{option} {name}: no shot of that name" + (f" ({hint})" if hint else ""))
 
 
+class LocalFailure(IOFailure):
+    """This machine cannot keep what a run makes (the state or video folder cannot be written,
+    a full disk): exit 6."""
+
+    exit_code = 6
+
+
+class Busy(IOFailure):
+    """Another process is running the same shot list: exit 7."""
+
+    exit_code = 7
+
+
+StoreMode = Literal["run", "read", "status"]
+
+
 def _prepare(file: str, axes: str | None, out: Path | None, only: tuple[str, ...],
-             force: tuple[str, ...]) -> tuple[Config, Store, Path, list[PlannedShot]]:
-    """Compile one shot list for running: the config, the state store, the shots and plans."""
+             force: tuple[str, ...], mode: StoreMode) -> tuple[Config, Store, Path, list[PlannedShot]]:
+    """Compile one shot list for running: the config, the state store, the shots and plans.
+
+    `run` holds the state's lock from here to its end, so no two processes ever decide about
+    the same shot; `plan` reads without it; `status` takes it to record what it learns, or
+    reads if a run holds it (and then asks the API nothing)."""
     from .config import ConfigError
     from .config import load as load_config
     from .runner import plan_shots
-    from .state import StateError, Store, state_path
+    from .state import StateBusy, StateError, Store, state_path
 
     if file == "-":
         raise IOFailure("run, plan and status need a .shot file (its state is kept beside it)")
@@ -223,14 +244,46 @@ def _prepare(file: str, axes: str | None, out: Path | None, only: tuple[str, ...
     _only(force, names, "--force")
     if only:
         shots = [s for s in shots if s.name in only or s.name in force]
+    path, source = state_path(Path(file)), Path(file).name
     try:
         config = load_config()
-        store = Store(state_path(Path(file)), Path(file).name)
+        if mode == "read":
+            store = Store.read(path, source)
+        else:
+            try:
+                store = Store.open(path, source)
+            except StateBusy as e:
+                if mode == "run":
+                    raise Busy(f"{path} is in use by another shotlang run ({e.holder}); wait for it to "
+                               "finish, or stop it") from None
+                click.echo(f"shotlang: a run is in progress ({e.holder}); showing the recorded state", err=True)
+                store = Store.read(path, source)
     except (ConfigError, StateError) as e:
         raise IOFailure(str(e)) from None
+    except OSError as e:
+        raise LocalFailure(f"cannot keep the run's state beside {file}: {e.strerror or e}; nothing sent") from None
     out_dir = out if out is not None else Path(file).parent
     plans = plan_shots(shots, store, out_dir, config, frozenset(force))
     return config, store, out_dir, plans
+
+
+def _preflight(out_dir: Path, plans: list[PlannedShot]) -> None:
+    """Before paying for anything: can the videos be written where they should go?"""
+    import tempfile
+
+    from .runner import video_path
+
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out_dir):
+            pass
+    except OSError as e:
+        raise LocalFailure(f"cannot write videos to {out_dir}: {e.strerror or e}; nothing sent") from None
+    blocked = [str(video_path(out_dir, p.name)) for p in plans
+               if p.action != "unchanged" and video_path(out_dir, p.name).is_dir()]
+    if blocked:
+        raise LocalFailure(f"a folder stands where a video should go: {', '.join(blocked)}; "
+                           "move it aside; nothing sent")
 
 
 def _parse_cost(text: str) -> tuple[float, str]:
@@ -266,7 +319,7 @@ def plan(file: str, only: tuple[str, ...], force: tuple[str, ...], out: Path | N
     """What `run` would do for each shot, and what it would cost. Sends nothing."""
     from .pricing import estimate, plan_json, plan_table
 
-    config, _store, _out, plans = _prepare(file, axes, out, only, force)
+    config, _store, _out, plans = _prepare(file, axes, out, only, force, "read")
     if as_json:
         click.echo(plan_json(plans, estimate(plans, config)))
     else:
@@ -294,15 +347,37 @@ def run_command(file: str, only: tuple[str, ...], force: tuple[str, ...], out: P
         max_cost: str | None, as_json: bool, axes: str | None, api_base: str | None, poll_interval: float,
         task_timeout: float, retry_base: float) -> None:
     """Generate the videos of a shot list: submit, poll, download. Safe to run again."""
+    import signal
+
+    signal.signal(signal.SIGTERM, _terminated)
+    config, store, out_dir, plans = _prepare(file, axes, out, only, force, "run")
+    try:
+        _run(config, store, out_dir, plans, max_cost=max_cost, as_json=as_json, api_base=api_base,
+             concurrency=concurrency, poll_interval=poll_interval, task_timeout=task_timeout,
+             retry_base=retry_base)
+    finally:
+        store.close()
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM: stopped like Ctrl-C, with exit 143."""
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise Terminated
+
+
+def _run(config: Config, store: Store, out_dir: Path, plans: list[PlannedShot], *, max_cost: str | None,
+         as_json: bool, api_base: str | None, concurrency: int, poll_interval: float, task_timeout: float,
+         retry_base: float) -> None:
     import threading
 
     from .auth import TokenSource
-    from .client import AccountError, AuthError, Backoff, KlingClient
+    from .client import Backoff, KlingClient
     from .pricing import estimate
     from .progress import JsonReporter, LineReporter, LiveReporter, summary_table
     from .runner import Runner, RunSettings
 
-    config, store, out_dir, plans = _prepare(file, axes, out, only, force)
     if max_cost is not None:
         limit, unit = _parse_cost(max_cost)
         est = estimate(plans, config)
@@ -317,6 +392,7 @@ def run_command(file: str, only: tuple[str, ...], force: tuple[str, ...], out: P
         click.echo("shotlang: no Kling credentials: set KLING_ACCESS_KEY and KLING_SECRET_KEY "
                    "(or the config file, see docs/running.md)", err=True)
         sys.exit(EXIT_AUTH)
+    _preflight(out_dir, plans)
     stop = threading.Event()
     names = [p.name for p in plans]
     reporter: LineReporter | JsonReporter | LiveReporter
@@ -332,23 +408,33 @@ def run_command(file: str, only: tuple[str, ...], force: tuple[str, ...], out: P
     runner = Runner(client, store, out_dir, reporter, settings, stop)
     try:
         outcomes = runner.run(plans)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as e:
         reporter.close()
+        store.close()
         click.echo("shotlang: interrupted; the state is saved, run again to continue", err=True)
-        sys.exit(EXIT_INTERRUPTED)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        # Workers still inside a slow request are daemon threads: leave without waiting for them.
+        os._exit(EXIT_TERMINATED if isinstance(e, Terminated) else EXIT_INTERRUPTED)
     finally:
         client.close()
     reporter.close()
+    if runner.finished:
+        store.clear_pending_force()  # every --force of this command has been carried out
     if isinstance(reporter, JsonReporter):
         reporter.summary(outcomes)
     else:
         click.echo(summary_table(outcomes))
-    if runner.stop_kind is AuthError:
+    if runner.stop_kind == "auth":
         click.echo(f"shotlang: {runner.stop_reason}; check KLING_ACCESS_KEY and KLING_SECRET_KEY", err=True)
         sys.exit(EXIT_AUTH)
-    if runner.stop_kind is AccountError:
+    if runner.stop_kind == "account":
         click.echo(f"shotlang: the run stopped: {runner.stop_reason}", err=True)
         sys.exit(EXIT_STOPPED)
+    if runner.stop_kind == "local":
+        click.echo(f"shotlang: the run stopped: {runner.stop_reason}; nothing more was submitted; "
+                   "fix it and run again to continue", err=True)
+        sys.exit(EXIT_LOCAL)
     if any(o.status not in ("done", "unchanged") for o in outcomes):
         sys.exit(EXIT_SHOTS_FAILED)
 
@@ -363,10 +449,13 @@ def status(file: str, out: Path | None, offline: bool, as_json: bool, api_base: 
     """The recorded state of each shot; with credentials, refreshed from the API first."""
     from .runner import plan_shots, video_path
 
-    config, store, out_dir, plans = _prepare(file, None, out, (), ())
-    if not offline and config.credentials is not None:
-        _refresh(store, plans, config, api_base)
-        plans = plan_shots([p.shot for p in plans], store, out_dir, config)
+    config, store, out_dir, plans = _prepare(file, None, out, (), (), "read" if offline else "status")
+    try:
+        if not offline and config.credentials is not None and store.writable:
+            _refresh(store, plans, config, api_base)
+            plans = plan_shots([p.shot for p in plans], store, out_dir, config)
+    finally:
+        store.close()
     rows = []
     for plan in plans:
         state = store.get(plan.name)
@@ -387,6 +476,7 @@ def status(file: str, out: Path | None, offline: bool, as_json: bool, api_base: 
 
 def _refresh(store: Store, plans: list[PlannedShot], config: Config, api_base: str | None) -> None:
     """Ask the API about every shot still in flight and record the answers."""
+    from . import kling
     from .auth import TokenSource
     from .client import Backoff, KlingClient, KlingError
     from .state import IN_FLIGHT
@@ -402,18 +492,23 @@ def _refresh(store: Store, plans: list[PlannedShot], config: Config, api_base: s
                 task = client.query(state.endpoint, state.task_id or state.external_task_id)
             except KlingError as e:
                 raise IOFailure(f"cannot refresh from the API: {e.message}") from None
-            if task is not None:
+            if task is None:
+                continue
+            if task.task_status in kling.TASK_STATUSES:
                 store.update(plan.name, task_id=task.task_id, status=task.task_status,
                              status_msg=task.task_status_msg)
+            else:
+                store.update(plan.name, task_id=task.task_id,
+                             status_msg=f"the API reports `{task.task_status}`, which shotlang does not know")
 
 
 def run() -> None:
     """The console script: click, with a closed pipe (`| head`) ending quietly."""
     try:
         main()
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as e:
         click.echo("shotlang: interrupted", err=True)
-        sys.exit(130)
+        sys.exit(EXIT_TERMINATED if isinstance(e, Terminated) else EXIT_INTERRUPTED)
     except BrokenPipeError:
         # Python flushes stdout again at exit; point it at devnull so that does not fail too.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -77,7 +77,7 @@ class LiveReporter:
             if event == "queued":
                 self._since[name] = time.monotonic()
             self._state[name] = event
-            self._detail[name] = detail if event in ("failed", "done", "stopped") else ""
+            self._detail[name] = detail if event in ("failed", "done", "pending", "stopped") else ""
             self._draw()
 
     def _tick(self, interval: float) -> None:
@@ -91,7 +91,7 @@ class LiveReporter:
         lines = []
         for name in self._names:
             state = self._state[name]
-            running = state not in ("done", "failed", "stopped", "unchanged")
+            running = state not in ("done", "failed", "pending", "stopped", "unchanged")
             elapsed = f"{now - self._since[name]:6.0f}s" if running else "       "
             lines.append(f"  {name:<{width}}  {state:<12} {elapsed}  {self._detail[name]}"[:200])
         out = ("\x1b[F" * self._drawn) + "".join(f"\x1b[2K{line}\n" for line in lines)

@@ -2,28 +2,46 @@
 
     plan_shots (what each shot needs, from the state)  ->  Runner.run (do it, in threads)
 
-The state file is written before every step that costs or changes something, so a run that
-is killed anywhere continues where it stopped, and a shot is never paid for twice: each create
-carries an external_task_id made from the shot and its body, and a resumed run finds the task
-by it instead of creating another.
+Money first. The state is journaled before every step that costs or changes something, so a
+run killed anywhere continues where it stopped, and a shot is never paid for twice: each create
+carries an external_task_id made from the shot and its body; an answer shotlang cannot read
+leaves the shot `submitting`, and that is resolved by looking the task up by its id (in the
+client, and again by the next run), never by creating another.
+
+Speed second. A run cannot finish sooner than the account's concurrency allows, so it keeps
+exactly that many tasks generating (`Slots`, which learns the limit from 1303 answers), and
+one `Poller` watches every task in flight with one list query per endpoint, timed by the
+render time it learns from finished tasks, instead of each shot polling on its own.
 """
 
 from __future__ import annotations
 
 import os
+import statistics
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from . import bodies
-from .client import AccountError, AuthError, GaveUp, KlingClient, KlingError, ShotError, Stopped
+from . import bodies, kling
+from .client import (
+    AccountError,
+    AuthError,
+    CreateUnknown,
+    GaveUp,
+    KlingClient,
+    KlingError,
+    OverConcurrency,
+    ShotError,
+    Stopped,
+    TimedOut,
+)
 from .config import Config
 from .payload import CompiledShot
-from .state import IN_FLIGHT, ShotState, Store, body_hash
+from .state import IN_FLIGHT, ShotState, Store, as_endpoint, body_hash, video_matches
 
 Action = Literal["new", "changed", "forced", "retry", "in flight", "download", "unchanged"]
 SUBMITS: tuple[Action, ...] = ("new", "changed", "forced", "retry")
@@ -60,26 +78,20 @@ def video_path(out_dir: Path, name: str) -> Path:
 def plan_shots(shots: list[CompiledShot], store: Store, out_dir: Path, config: Config,
                force: frozenset[str] = frozenset()) -> list[PlannedShot]:
     """What `run` would do for each shot, and what submitting it would cost."""
+    pending_force = store.pending_force
     plans = []
     for shot in shots:
         body = shot.model_dump(mode="json")["body"]
         digest = body_hash(shot.endpoint, body)
         state = store.get(shot.name)
-        action: Action
-        if shot.name in force:
-            action = "forced"
-        elif state is None:
-            action = "new"
-        elif state.body_sha256 != digest:
-            action = "changed"
-        elif state.status in IN_FLIGHT:
-            action = "in flight"
-        elif state.status == "failed":
-            action = "retry"  # a failed task is not charged, so trying again is cheap
-        elif video_path(out_dir, shot.name).is_file():
-            action = "unchanged"
-        else:
-            action = "download"
+        action = _action(state, digest, video_path(out_dir, shot.name))
+        if shot.name in force and action not in ("new", "changed", "in flight"):
+            # --force asks for one more generation. One still generating is resumed, not bumped,
+            # and so is one this --force already made in a run that did not finish: running the
+            # same command again continues it instead of paying again.
+            already = state is not None and pending_force.get(shot.name) == state.generation
+            if not already:
+                action = "forced"
         price = config.prices.get(body["model_name"])
         credits = price.credits.get((str(body.get("mode") or "std"), body["duration"])) if price else None
         plans.append(PlannedShot(shot, body, action, digest, state, credits,
@@ -87,15 +99,40 @@ def plan_shots(shots: list[CompiledShot], store: Store, out_dir: Path, config: C
     return plans
 
 
+def _action(state: ShotState | None, digest: str, video: Path) -> Action:
+    if state is None:
+        return "new"
+    if state.body_sha256 != digest:
+        return "changed"
+    if state.status in IN_FLIGHT:
+        return "in flight"
+    if state.status == "failed":
+        return "retry"  # a failed task is not charged, so trying again is cheap
+    if state.file is not None and video_matches(video, state):
+        return "unchanged"
+    return "download"  # missing, replaced, or a symlink now: fetched again, no new generation
+
+
 def external_id(name: str, digest: str, generation: int) -> str:
     """Unique per shot, body and deliberate re-run; short and safe for the API."""
     return f"{name[:40]}-{digest[:12]}-g{generation}"
 
 
+def partial_files(out_dir: Path, names: list[str]) -> list[Path]:
+    """Downloads a killed or interrupted run left half-written (files.atomic_file's temp names)."""
+    found: list[Path] = []
+    for name in names:
+        found.extend(out_dir.glob(f".{video_path(out_dir, name).name}.*.part"))
+    return found
+
+
 # --- reporting -------------------------------------------------------------------------------
 
 ShotEvent = Literal["queued", "submitting", "submitted", "processing", "downloading", "done", "failed",
-                    "stopped", "unchanged"]
+                    "pending", "stopped", "unchanged"]
+OutcomeStatus = Literal["done", "unchanged", "failed", "pending", "stopped"]
+# Why a run stopped early: the credentials, the account, this machine (disk, permissions), or the user.
+StopKind = Literal["auth", "account", "local", "interrupted"]
 
 
 class Reporter(Protocol):
@@ -104,8 +141,12 @@ class Reporter(Protocol):
 
 @dataclass
 class Outcome:
+    """How one shot ended this run. `pending`: not finished and not failed (still generating
+    past --timeout, an answer that could not be read, a status shotlang does not know): the
+    next run picks it up where it is, without paying again."""
+
     name: str
-    status: Literal["done", "unchanged", "failed", "stopped"]
+    status: OutcomeStatus
     seconds: float
     file: str | None = None
     reason: str = ""
@@ -114,11 +155,240 @@ class Outcome:
 
 @dataclass
 class RunSettings:
-    concurrency: int = 4
-    poll_interval: float = 5.0  # the first wait between queries; it grows to poll_max
+    concurrency: int = 4  # tasks generating at once, at most; lowered when the account says 1303
+    poll_interval: float = 5.0  # the first wait for a task, until render times are learnt
     poll_max: float = 30.0
     task_timeout: float = 30 * 60.0  # give up waiting for one task after this long (it stays resumable)
     max_video_bytes: int = MAX_VIDEO_BYTES
+    request_timeout: float = 30.0  # one list query of the poller, at most
+
+
+class _TaskTimeout(Exception):
+    """A task did not finish within --timeout."""
+
+
+# --- the account's concurrency ---------------------------------------------------------------
+
+
+class Slots:
+    """How many tasks generate at once. Starts at --concurrency; a 1303 answer (the account is
+    over its limit) lowers it to what is generating now, so the next create waits for a task to
+    finish instead of hammering; after twice that many creates go through, it tries one more."""
+
+    def __init__(self, limit: int, stop: threading.Event) -> None:
+        self.ceiling = self.limit = max(1, limit)
+        self.running = 0
+        self.refusals = 0
+        self._accepted = 0
+        self._stop = stop
+        self._cond = threading.Condition()
+
+    def acquire(self) -> None:
+        with self._cond:
+            while self.running >= self.limit:
+                if self._stop.is_set():
+                    raise Stopped
+                self._cond.wait(0.2)
+            self.running += 1
+
+    def adopt(self) -> None:
+        """A resumed task that is already generating takes a slot without waiting."""
+        with self._cond:
+            self.running += 1
+
+    def release(self) -> None:
+        with self._cond:
+            self.running -= 1
+            self._cond.notify()
+
+    def accepted(self) -> None:
+        with self._cond:
+            self._accepted += 1
+            if self._accepted >= 2 * self.limit and self.limit < self.ceiling:
+                self.limit += 1
+                self._accepted = 0
+                self._cond.notify()
+
+    def refused(self) -> bool:
+        """The account refused a create (1303): give its slot back and lower the limit.
+        True if nothing of ours is generating (another client holds the account): wait first."""
+        with self._cond:
+            self.refusals += 1
+            self.running -= 1
+            self.limit = max(1, self.running)
+            self._accepted = 0
+            self._cond.notify()
+            return self.running == 0
+
+
+# --- watching tasks in flight ----------------------------------------------------------------
+
+
+@dataclass(eq=False)
+class _Watch:
+    endpoint: str
+    task: bodies.Task
+    since: float  # when it was known to be generating (local clock)
+    due: float  # when to look next
+    step: float  # the wait after a look that finds it still running; grows to poll_max
+    on_change: Callable[[bodies.Task], None]
+    done: threading.Event = field(default_factory=threading.Event)
+    error: Exception | None = None
+
+
+class Poller:
+    """Watches every task in flight. When one is due, one list query per endpoint reads them
+    all; a due task missing from the list is queried alone. A task is due when the render time
+    learnt from finished tasks says it should be done (at first: --poll-interval after it
+    started); a task still running then is looked at again after a short wait that grows."""
+
+    def __init__(self, client: KlingClient, settings: RunSettings, stop: threading.Event,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._client = client
+        self._settings = settings
+        self._stop = stop
+        self._clock = clock
+        self._cond = threading.Condition()
+        self._watches: dict[str, _Watch] = {}
+        self._renders: deque[float] = deque(maxlen=32)
+        self._thread = threading.Thread(target=self._loop, name="shotlang-poller", daemon=True)
+        self.lists = 0
+        self.queries = 0
+
+    def start(self) -> Poller:
+        self._thread.start()
+        return self
+
+    def render_estimate(self) -> float | None:
+        with self._cond:
+            return statistics.median(self._renders) if self._renders else None
+
+    def watch(self, endpoint: str, task: bodies.Task, on_change: Callable[[bodies.Task], None]) -> _Watch:
+        estimate = self.render_estimate()
+        now = self._clock()
+        first = estimate if estimate is not None else self._settings.poll_interval
+        step = max(0.01, 0.05 * estimate if estimate is not None else 0.25 * self._settings.poll_interval)
+        w = _Watch(endpoint, task, now, now + first, step, on_change)
+        with self._cond:
+            self._watches[task.task_id] = w
+            self._cond.notify()
+        return w
+
+    def forget(self, w: _Watch) -> None:
+        with self._cond:
+            if self._watches.get(w.task.task_id) is w:
+                del self._watches[w.task.task_id]
+
+    def wait(self, w: _Watch, deadline: float) -> bodies.Task:
+        """The task once it is no longer running; raises what the poller met, Stopped, or
+        _TaskTimeout at the deadline (the task is left as it is, for the next run)."""
+        while not w.done.wait(0.2):
+            if self._stop.is_set():
+                self.forget(w)
+                raise Stopped
+            if self._clock() >= deadline:
+                self.forget(w)
+                raise _TaskTimeout(f"still {w.task.task_status} after {self._settings.task_timeout:g}s; "
+                                   "run again to keep waiting (nothing is submitted twice)")
+        if w.error is not None:
+            raise w.error
+        return w.task
+
+    # --- the poller's thread ---
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            with self._cond:
+                now = self._clock()
+                due = [w for w in self._watches.values() if w.due <= now]
+                if not due:
+                    nxt = min((w.due for w in self._watches.values()), default=now + 0.5)
+                    self._cond.wait(min(max(nxt - now, 0.001), 0.5))
+                    continue
+                endpoints = sorted({w.endpoint for w in due})
+            for endpoint in endpoints:
+                try:
+                    self._look(endpoint, [w for w in due if w.endpoint == endpoint])
+                except Stopped:
+                    return
+                except Exception as e:  # credentials or account refused, a full disk: every watcher hears it
+                    with self._cond:
+                        for w in list(self._watches.values()):
+                            self._finish(w, error=e)
+
+    def _look(self, endpoint: str, due: list[_Watch]) -> None:
+        with self._cond:
+            watching = [w for w in self._watches.values() if w.endpoint == endpoint]
+        size = min(kling.LIST_PAGE_MAX, max(30, 2 * len(watching)))
+        seen: dict[str, bodies.Task] = {}
+        if len(due) > 1 or len(watching) > 1:  # one task alone is cheaper to query than to list
+            try:
+                self.lists += 1
+                deadline = self._clock() + self._settings.request_timeout
+                seen = {t.task_id: t for t in self._client.list(endpoint, 1, size, deadline=deadline)}
+            except (GaveUp, TimedOut, ShotError):
+                seen = {}  # the list is a shortcut: each due task is asked about alone below
+        for w in watching:
+            task = seen.get(w.task.task_id)
+            if task is None and w in due:
+                task = self._query(w)
+            if task is not None:
+                self._update(w, task)
+
+    def _query(self, w: _Watch) -> bodies.Task | None:
+        self.queries += 1
+        try:
+            task = self._client.query(w.endpoint, w.task.task_id,
+                                      deadline=self._clock() + self._settings.request_timeout)
+        except (GaveUp, TimedOut):
+            self._later(w)  # the API is having trouble: look again later, the task is not lost
+            return None
+        except ShotError as e:
+            with self._cond:
+                self._finish(w, error=e)
+            return None
+        if task is None:
+            with self._cond:
+                self._finish(w, error=ShotError(f"the API no longer knows task {w.task.task_id}; "
+                                                "use --force to make it again"))
+        return task
+
+    def _update(self, w: _Watch, task: bodies.Task) -> None:
+        changed = task.task_status != w.task.task_status
+        w.task = task
+        if changed:
+            w.on_change(task)
+        if task.task_status in kling.TASK_RUNNING:
+            if w.due <= self._clock():
+                self._later(w)
+            return
+        if task.task_status in kling.TASK_FINAL:
+            self._learn(w, task)
+        with self._cond:
+            self._finish(w)
+
+    def _later(self, w: _Watch) -> None:
+        w.due = self._clock() + w.step
+        w.step = min(w.step * 1.5, self._settings.poll_max)
+
+    def _learn(self, w: _Watch, task: bodies.Task) -> None:
+        """The render time of a finished task: from the API's timestamps when they make sense,
+        else from what this run saw."""
+        render = self._clock() - w.since
+        if task.created_at and task.updated_at and task.updated_at > task.created_at:
+            render = min(render, (task.updated_at - task.created_at) / 1000)
+        with self._cond:
+            self._renders.append(max(render, 0.0))
+
+    def _finish(self, w: _Watch, error: Exception | None = None) -> None:
+        """Called with the condition held."""
+        if self._watches.get(w.task.task_id) is w:
+            del self._watches[w.task.task_id]
+        w.error = error
+        w.done.set()
+
+
+# --- the run ---------------------------------------------------------------------------------
 
 
 @dataclass
@@ -131,122 +401,221 @@ class Runner:
     stop: threading.Event = field(default_factory=threading.Event)
     clock: Callable[[], float] = time.monotonic
     stop_reason: str = ""
-    stop_kind: type[KlingError] | None = None
+    stop_kind: StopKind | None = None
+    grace: float = 2.0  # on Ctrl-C, how long to let requests under way finish and be recorded
+    poller: Poller | None = None
+    slots: Slots | None = None
 
     def run(self, plans: list[PlannedShot]) -> list[Outcome]:
-        """Run every planned shot, at most `concurrency` at a time; returns them in order.
-        On Ctrl-C, asks the workers to stop, waits for them, and raises KeyboardInterrupt."""
+        """Run every planned shot; returns their outcomes in order. On Ctrl-C (KeyboardInterrupt
+        in the calling thread), asks the workers to stop, gives them `grace` seconds, and
+        re-raises: their threads are daemons, so the process never waits on a slow server."""
         for plan in plans:
             self.reporter.event(plan.name, "unchanged" if plan.action == "unchanged" else "queued")
+        for partial in partial_files(self.out_dir, [p.name for p in plans]):
+            partial.unlink(missing_ok=True)  # left by a killed run; nobody else writes here (the lock)
+        # Tasks already generating first: they hold the account's slots until they finish.
+        order = {"in flight": 0, "download": 1}
+        todo = sorted((p for p in plans if p.action != "unchanged"), key=lambda p: order.get(p.action, 2))
         outcomes: dict[str, Outcome] = {}
-        todo = [p for p in plans if p.action != "unchanged"]
-        with ThreadPoolExecutor(max_workers=max(1, self.settings.concurrency)) as pool:
-            futures: dict[Future[Outcome], PlannedShot] = {pool.submit(self._one, p): p for p in todo}
-            pending: set[Future[Outcome]] = set(futures)
-            try:
-                while pending:
-                    done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
-                    for future in done:
-                        outcome = future.result()
-                        outcomes[outcome.name] = outcome
-            except KeyboardInterrupt:
-                self.stop.set()
-                self.stop_reason = "interrupted"
-                for future in pending:
-                    future.cancel()
-                raise
+        queue = deque(todo)
+        lock = threading.Lock()
+        self.slots = Slots(self.settings.concurrency, self.stop)
+        self.poller = Poller(self.client, self.settings, self.stop, self.clock).start()
+
+        def work() -> None:
+            while True:
+                with lock:
+                    if not queue:
+                        return
+                    plan = queue.popleft()
+                outcome = self._one(plan)
+                with lock:
+                    outcomes[plan.name] = outcome
+
+        workers = [threading.Thread(target=work, name=f"shotlang-{i}", daemon=True)
+                   for i in range(min(len(todo), 2 * self.settings.concurrency + 2))]
+        for thread in workers:
+            thread.start()
+        try:
+            for thread in workers:
+                while thread.is_alive():
+                    thread.join(0.2)
+        except KeyboardInterrupt:
+            self._halt("interrupted", "interrupted")
+            end = time.monotonic() + self.grace
+            for thread in workers:
+                thread.join(max(0.0, end - time.monotonic()))
+            for partial in partial_files(self.out_dir, [p.name for p in todo]):
+                partial.unlink(missing_ok=True)
+            raise
+        finally:
+            self.stop.set()  # ends the poller
         for plan in plans:
             if plan.action == "unchanged":
-                file = plan.state.file if plan.state else None
-                outcomes[plan.name] = Outcome(plan.name, "unchanged", 0.0, file,
-                                              task_id=plan.state.task_id if plan.state else None)
+                state = plan.state
+                outcomes[plan.name] = Outcome(plan.name, "unchanged", 0.0, state.file if state else None,
+                                              task_id=state.task_id if state else None)
         return [outcomes[p.name] for p in plans if p.name in outcomes]
+
+    @property
+    def finished(self) -> bool:
+        """The run went through every shot: not interrupted, nothing stopped it."""
+        return self.stop_kind is None
+
+    def _halt(self, kind: StopKind, reason: str) -> None:
+        if self.stop_kind is None:
+            self.stop_kind, self.stop_reason = kind, reason
+        self.stop.set()
 
     # --- one shot --------------------------------------------------------------------------
 
     def _one(self, plan: PlannedShot) -> Outcome:
         start = self.clock()
-        if self.stop.is_set():
-            return self._stopped(plan, start)
+        held = False
         try:
-            task = self._task(plan)
-            task = self._poll(plan, task, start)
+            if self.stop.is_set():
+                raise Stopped
+            task, held = self._task(plan)
+            deadline = self.clock() + self.settings.task_timeout
+            if task.task_status in kling.TASK_RUNNING:
+                assert self.poller is not None
+                task = self.poller.wait(self.poller.watch(plan.shot.endpoint, task,
+                                                          lambda t: self._record(plan.name, t)), deadline)
+            if held:
+                self._release()
+                held = False
             if task.task_status == "failed":
                 reason = task.task_status_msg or "the task failed"
                 self.store.update(plan.name, status="failed", status_msg=reason)
-                return self._failed(plan, start, reason, task.task_id)
-            return self._download(plan, task, start)
+                return self._end(plan, start, "failed", reason, task.task_id)
+            if task.task_status != "succeed":
+                # Not one of the four documented states (say `canceled`): say so, change nothing,
+                # so the next run asks again; --force makes it again if the user wants that.
+                reason = (f"the API reports task {task.task_id} as `{task.task_status}`, which shotlang does "
+                          f"not know; run again to ask again, or --force {plan.name} to make it again")
+                self.store.update(plan.name, status_msg=reason)
+                return self._end(plan, start, "pending", reason, task.task_id)
+            if self.stop.is_set():
+                raise Stopped
+            return self._download(plan, task, deadline, start)
         except Stopped:
-            return self._stopped(plan, start)
-        except (AuthError, AccountError) as e:
-            if not self.stop.is_set():
-                self.stop_reason, self.stop_kind = e.message, type(e)
-                self.stop.set()
-            return self._failed(plan, start, e.message)
-        except (ShotError, GaveUp, _TaskTimeout) as e:
-            if isinstance(e, ShotError) and (state := self.store.get(plan.name)) and state.status == "submitting":
-                self.store.update(plan.name, status="failed", status_msg=e.message)
-            return self._failed(plan, start, e.message if isinstance(e, KlingError) else str(e))
+            return self._end(plan, start, "stopped", f"run stopped: {self.stop_reason}" if self.stop_reason
+                             else "run stopped")
+        except AuthError as e:
+            self._halt("auth", e.message)
+            return self._end(plan, start, "failed", e.message)
+        except AccountError as e:
+            self._halt("account", e.message)
+            return self._end(plan, start, "failed", e.message)
+        except CreateUnknown as e:
+            reason = f"{e.message}; the next run looks it up again (it is not paid for twice)"
+            self._note(plan.name, reason)
+            return self._end(plan, start, "pending", reason)
+        except (GaveUp, TimedOut, _TaskTimeout) as e:
+            return self._end(plan, start, "pending", e.message if isinstance(e, KlingError) else str(e))
+        except ShotError as e:
+            return self._end(plan, start, "failed", e.message)
+        except OSError as e:
+            where = f" {e.filename}" if e.filename else ""
+            reason = f"cannot write{where}: {e.strerror or e}"
+            self._halt("local", reason)
+            return self._end(plan, start, "failed", reason)
+        except Exception as e:  # a bug of ours must not cost money: stop submitting, keep the state
+            reason = f"internal error ({type(e).__name__}: {e}); please report it"
+            self._halt("local", reason)
+            return self._end(plan, start, "failed", reason)
+        finally:
+            if held:
+                self._release()
 
-    def _task(self, plan: PlannedShot) -> bodies.Task:
-        """The shot's task: created, or found again from the state."""
+    def _release(self) -> None:
+        assert self.slots is not None
+        self.slots.release()
+
+    def _task(self, plan: PlannedShot) -> tuple[bodies.Task, bool]:
+        """The shot's task, created or found again, and whether it holds an account slot."""
         endpoint = plan.shot.endpoint
-        if plan.action == "download" and plan.state is not None and plan.state.task_id:
-            task = self.client.query(endpoint, plan.state.task_id)
+        state = plan.state
+        if plan.action == "download" and state is not None and state.task_id:
+            task = self.client.query(endpoint, state.task_id)
             if task is None:
                 raise ShotError("the finished task is no longer known to the API; use --force to make it again")
-            return task
-        if plan.action == "in flight" and plan.state is not None:
-            state = plan.state
-            task = self.client.query(endpoint, state.task_id or state.external_task_id)
-            if task is not None:
-                self._record(plan.name, task)
-                return task
-            # Never reached the API (the run stopped between writing the state and sending).
-            return self._create(plan, self._body(plan, state.external_task_id))
+            return task, False
+        if plan.action == "in flight" and state is not None:
+            if state.task_id and state.status != "submitting":
+                task = self.client.query(endpoint, state.task_id)
+                if task is not None:
+                    self._record(plan.name, task)
+                    return task, self._adopt(task)
+            # Maybe sent, maybe not (the run stopped between writing the state and learning the
+            # answer): the client looks the task up by its id first and creates it only if absent.
+            return self._create(plan, state.external_task_id, maybe_sent=True), True
         # new and changed shots have an id of their own (the hash differs); a deliberate
         # re-run of the same body needs the next generation, since the API refuses an old id.
         generation = 1
-        if plan.state is not None and plan.action in ("forced", "retry"):
-            generation = plan.state.generation + 1
+        if state is not None and plan.action in ("forced", "retry"):
+            generation = state.generation + 1
         ext = plan.body.get("external_task_id") or external_id(plan.name, plan.hash, generation)
-        self.store.put(plan.name, ShotState(body_sha256=plan.hash, endpoint=endpoint, external_task_id=ext,
-                                            generation=generation, status="submitting"))
-        return self._create(plan, self._body(plan, ext))
+        return self._create(plan, ext, maybe_sent=False, generation=generation), True
 
-    @staticmethod
-    def _body(plan: PlannedShot, ext: str) -> dict[str, Any]:
-        return plan.body if plan.body.get("external_task_id") else {**plan.body, "external_task_id": ext}
+    def _adopt(self, task: bodies.Task) -> bool:
+        if task.task_status not in kling.TASK_RUNNING:
+            return False
+        assert self.slots is not None
+        self.slots.adopt()
+        return True
 
-    def _create(self, plan: PlannedShot, body: dict[str, Any]) -> bodies.Task:
-        self.reporter.event(plan.name, "submitting")
-        task = self.client.create(plan.shot.endpoint, body)
-        self._record(plan.name, task)
-        return task
+    def _create(self, plan: PlannedShot, ext: str, *, maybe_sent: bool, generation: int | None = None) -> bodies.Task:
+        """Create the task under `ext`, waiting for a free slot; the slot is held on return."""
+        assert self.slots is not None
+        body = plan.body if plan.body.get("external_task_id") else {**plan.body, "external_task_id": ext}
+        recorded = maybe_sent
+        while True:
+            self.slots.acquire()
+            if not recorded and generation is not None:
+                # Durable before the create is sent: whatever happens next, the id is on disk.
+                self.store.put(plan.name, ShotState(body_sha256=plan.hash, endpoint=as_endpoint(plan.shot.endpoint),
+                                                    external_task_id=ext, generation=generation,
+                                                    status="submitting"), durable=True)
+                if plan.action == "forced":
+                    self.store.set_pending_force(plan.name, generation)
+                recorded = True
+            self.reporter.event(plan.name, "submitting")
+            try:
+                task = self.client.create(plan.shot.endpoint, body, maybe_sent=maybe_sent,
+                                          deadline=self.clock() + self.settings.task_timeout)
+            except OverConcurrency as e:
+                maybe_sent = maybe_sent or e.maybe_created
+                if self.slots.refused():
+                    self.client.wait(self.settings.poll_interval)
+                continue
+            except (ShotError, AccountError, AuthError) as e:
+                self.slots.release()
+                if not e.maybe_created:  # a stated refusal: no task under this id, nothing charged
+                    self.store.update(plan.name, status="failed", status_msg=f"not submitted: {e.message}")
+                raise
+            except BaseException:
+                self.slots.release()
+                raise
+            self.slots.accepted()
+            self._record(plan.name, task)
+            return task
 
     def _record(self, name: str, task: bodies.Task) -> None:
-        self.store.update(name, task_id=task.task_id, status=task.task_status,
-                          status_msg=task.task_status_msg)
-        if task.task_status in ("submitted", "processing"):
-            self.reporter.event(name, task.task_status, task.task_id)
+        if task.task_status in kling.TASK_STATUSES:
+            self.store.update(name, task_id=task.task_id, status=task.task_status, status_msg=task.task_status_msg)
+        else:
+            self.store.update(name, task_id=task.task_id)
+        if task.task_status in kling.TASK_RUNNING:
+            event: ShotEvent = "submitted" if task.task_status == "submitted" else "processing"
+            self.reporter.event(name, event, task.task_id)
 
-    def _poll(self, plan: PlannedShot, task: bodies.Task, start: float) -> bodies.Task:
-        interval = self.settings.poll_interval
-        while task.task_status not in ("succeed", "failed"):
-            if self.clock() - start > self.settings.task_timeout:
-                raise _TaskTimeout(f"still {task.task_status} after {self.settings.task_timeout:.0f}s; "
-                                   "run again to keep waiting (nothing is submitted twice)")
-            self.client.wait(interval)
-            interval = min(interval * 1.5, self.settings.poll_max)
-            latest = self.client.query(plan.shot.endpoint, task.task_id)
-            if latest is None:
-                raise ShotError(f"the API no longer knows task {task.task_id}")
-            if latest.task_status != task.task_status:
-                self._record(plan.name, latest)
-            task = latest
-        return task
+    def _note(self, name: str, message: str) -> None:
+        if self.store.get(name) is not None:
+            self.store.update(name, status_msg=message)
 
-    def _download(self, plan: PlannedShot, task: bodies.Task, start: float) -> Outcome:
+    def _download(self, plan: PlannedShot, task: bodies.Task, deadline: float, start: float) -> Outcome:
         videos = task.task_result.videos if task.task_result else []
         if not videos:
             raise ShotError("the task succeeded but the API gave no video")
@@ -255,21 +624,15 @@ class Runner:
                           credits=None if task.final_unit_deduction is None else str(task.final_unit_deduction))
         target = video_path(self.out_dir, plan.name)
         self.reporter.event(plan.name, "downloading")
-        size = self.client.download(url, target, max_bytes=self.settings.max_video_bytes)
+        size, sha256 = self.client.download(url, target, max_bytes=self.settings.max_video_bytes,
+                                            deadline=deadline)
         shown = os.path.relpath(target, self.store.path.parent)
-        self.store.update(plan.name, file=shown, bytes=size)
+        self.store.update(plan.name, file=shown, bytes=size, sha256=sha256, mtime_ns=target.stat().st_mtime_ns)
         self.reporter.event(plan.name, "done", shown)
         return Outcome(plan.name, "done", self.clock() - start, shown, task_id=task.task_id)
 
-    def _failed(self, plan: PlannedShot, start: float, reason: str, task_id: str | None = None) -> Outcome:
-        self.reporter.event(plan.name, "failed", reason)
-        return Outcome(plan.name, "failed", self.clock() - start, reason=reason, task_id=task_id)
-
-    def _stopped(self, plan: PlannedShot, start: float) -> Outcome:
-        reason = f"run stopped: {self.stop_reason}" if self.stop_reason else "run stopped"
-        self.reporter.event(plan.name, "stopped", reason)
-        return Outcome(plan.name, "stopped", self.clock() - start, reason=reason)
-
-
-class _TaskTimeout(Exception):
-    """A task did not finish within the local timeout."""
+    def _end(self, plan: PlannedShot, start: float, status: OutcomeStatus, reason: str,
+             task_id: str | None = None) -> Outcome:
+        event: ShotEvent = "pending" if status == "pending" else "stopped" if status == "stopped" else "failed"
+        self.reporter.event(plan.name, event, reason)
+        return Outcome(plan.name, status, self.clock() - start, reason=reason, task_id=task_id)

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import shutil
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -8,6 +10,10 @@ import pytest
 # The tests import `shotlang` as installed (pytest runs with --import-mode=importlib, so the
 # source tree is not put on sys.path) and their shared helpers from this folder.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from runs import EXAMPLES  # noqa: E402
+
+from shotlang.testing import FakeKling  # noqa: E402
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -18,3 +24,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 @pytest.fixture
 def update_golden(request: pytest.FixtureRequest) -> bool:
     return bool(request.config.getoption("--update-golden"))
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeKling]:
+    """A local Kling server whose tasks take 0.3 s."""
+    with FakeKling(task_seconds=0.3) as server:
+        yield server
+
+
+@pytest.fixture
+def film(tmp_path: Path) -> Path:
+    """A copy of an example shot list in a fresh folder (its state and videos go beside it)."""
+    shutil.copy(EXAMPLES / "lighthouse.shot", tmp_path / "film.shot")
+    return tmp_path / "film.shot"

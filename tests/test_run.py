@@ -10,60 +10,12 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
+from runs import EXAMPLES, FAST, assert_all_downloaded, cli_env, run, shotlang, shots_in
 
 from shotlang.state import state_path
 from shotlang.testing import VIDEO, FakeKling, Fault
-
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = ROOT / "examples"
-FAST = ["--poll-interval", "0.05", "--retry-base", "0.01"]
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeKling]:
-    with FakeKling(task_seconds=0.3) as server:
-        yield server
-
-
-@pytest.fixture
-def film(tmp_path: Path) -> Path:
-    """A copy of an example shot list in a fresh folder (its state and videos go beside it)."""
-    shutil.copy(EXAMPLES / "lighthouse.shot", tmp_path / "film.shot")
-    return tmp_path / "film.shot"
-
-
-def cli_env(extra: dict[str, str] | None = None) -> dict[str, str]:
-    """This environment without any real Kling settings or config file, plus `extra`."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KLING_")}
-    env.update({"NO_COLOR": "1", "SHOTLANG_CONFIG": "/nonexistent/config.toml", **(extra or {})})
-    return env
-
-
-def shotlang(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None,
-             timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "shotlang", *args], capture_output=True, text=True,
-                          env=cli_env(env), cwd=cwd, timeout=timeout)
-
-
-def run(fake: FakeKling, shot_file: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return shotlang("run", str(shot_file), *FAST, *args, env=fake.env())
-
-
-def shots_in(shot_file: Path) -> list[str]:
-    return [line.split(":")[0].split()[1] for line in shot_file.read_text().splitlines()
-            if line.startswith("SHOT ")]
-
-
-def assert_all_downloaded(shot_file: Path) -> None:
-    for name in shots_in(shot_file):
-        video = shot_file.parent / f"{name}.mp4"
-        assert video.read_bytes() == VIDEO, name
-    assert not list(shot_file.parent.glob(".*.part")), "no partial download left behind"
-
 
 # --- the ordinary path ------------------------------------------------------------------------
 
@@ -167,11 +119,11 @@ def test_injected_faults_are_survived(fake: FakeKling, film: Path) -> None:
 
 def test_a_create_whose_answer_was_lost_is_found_not_paid_again(fake: FakeKling, film: Path) -> None:
     # The create reaches the server and the task is made, but the answer is lost: the client
-    # retries, the API says the external id exists, and the client takes that task.
+    # looks the task up by its external id and takes it, without sending the create again.
     fake.inject(Fault("lose", on="create", times=1))
     done = run(fake, film, "--only", "lamp")
     assert done.returncode == 0, done.stdout + done.stderr
-    assert fake.stats.create_requests == 2 and fake.stats.creates == 1
+    assert fake.stats.create_requests == 1 and fake.stats.creates == 1
 
 
 def test_crash_between_create_and_state_write_is_recovered(fake: FakeKling, film: Path) -> None:
