@@ -503,13 +503,21 @@ def _refresh(store: Store, plans: list[PlannedShot], config: Config, api_base: s
 
 
 def run() -> None:
-    """The console script: click, with a closed pipe (`| head`) ending quietly."""
+    """The console script: click, with Ctrl-C (130), SIGTERM (143) and a closed pipe (`| head`)
+    ending quietly with one line at most."""
     try:
-        main()
+        code = main.main(standalone_mode=False)
+    except click.exceptions.Abort as e:  # click's name for a KeyboardInterrupt it caught
+        click.echo("shotlang: interrupted", err=True)
+        sys.exit(EXIT_TERMINATED if isinstance(e.__cause__, Terminated) else EXIT_INTERRUPTED)
     except KeyboardInterrupt as e:
         click.echo("shotlang: interrupted", err=True)
         sys.exit(EXIT_TERMINATED if isinstance(e, Terminated) else EXIT_INTERRUPTED)
+    except click.ClickException as e:
+        e.show()
+        sys.exit(e.exit_code)
     except BrokenPipeError:
         # Python flushes stdout again at exit; point it at devnull so that does not fail too.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(EXIT_OK)
+    sys.exit(code if isinstance(code, int) else EXIT_OK)
