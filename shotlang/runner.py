@@ -251,6 +251,7 @@ class Poller:
         self._cond = threading.Condition()
         self._watches: dict[str, _Watch] = {}
         self._renders: deque[float] = deque(maxlen=32)
+        self._expected_from: float | None = None  # the estimate the watches were last scheduled by
         self._thread = threading.Thread(target=self._loop, name="shotlang-poller", daemon=True)
         self.lists = 0
         self.queries = 0
@@ -267,7 +268,7 @@ class Poller:
         estimate = self.render_estimate()
         now = self._clock()
         first = estimate if estimate is not None else self._settings.poll_interval
-        step = max(0.01, 0.05 * estimate if estimate is not None else 0.25 * self._settings.poll_interval)
+        step = max(0.01, 0.02 * estimate if estimate is not None else 0.1 * self._settings.poll_interval)
         w = _Watch(endpoint, task, now, now + first, step, on_change)
         with self._cond:
             self._watches[task.task_id] = w
@@ -328,6 +329,9 @@ class Poller:
                 seen = {t.task_id: t for t in self._client.list(endpoint, 1, size, deadline=deadline)}
             except (GaveUp, TimedOut, ShotError):
                 seen = {}  # the list is a shortcut: each due task is asked about alone below
+        # Finished tasks first: what they teach about render times schedules the others.
+        watching.sort(key=lambda w: (seen[w.task.task_id].task_status in kling.TASK_RUNNING)
+                      if w.task.task_id in seen else True)
         for w in watching:
             task = seen.get(w.task.task_id)
             if task is None and w in due:
@@ -371,6 +375,17 @@ class Poller:
         w.due = self._clock() + w.step
         w.step = min(w.step * 1.5, self._settings.poll_max)
 
+    def _expect(self, estimate: float) -> None:
+        """A new render time was learnt: each task is looked at when it should be done (soon, if
+        that is past), rather than on the schedule it started with. Called with the condition held."""
+        now = self._clock()
+        soon = now + 0.01 * estimate
+        for w in self._watches.values():
+            expected = max(w.since + estimate, soon)
+            if expected < w.due or w.due <= now:
+                w.due = expected
+                w.step = max(0.01, 0.02 * estimate)
+
     def _learn(self, w: _Watch, task: bodies.Task) -> None:
         """The render time of a finished task: from the API's timestamps when they make sense,
         else from what this run saw."""
@@ -379,6 +394,11 @@ class Poller:
             render = min(render, (task.updated_at - task.created_at) / 1000)
         with self._cond:
             self._renders.append(max(render, 0.0))
+            estimate = statistics.median(self._renders)
+            # Only when the estimate is new or moved by a tenth: a reschedule costs a query.
+            if self._expected_from is None or abs(estimate - self._expected_from) > 0.1 * self._expected_from:
+                self._expected_from = estimate
+                self._expect(estimate)
 
     def _finish(self, w: _Watch, error: Exception | None = None) -> None:
         """Called with the condition held."""
@@ -517,8 +537,7 @@ class Runner:
         except ShotError as e:
             return self._end(plan, start, "failed", e.message)
         except OSError as e:
-            where = f" {e.filename}" if e.filename else ""
-            reason = f"cannot write{where}: {e.strerror or e}"
+            reason = f"cannot write {e.filename or 'a file'}: {e.strerror or e}"
             self._halt("local", reason)
             return self._end(plan, start, "failed", reason)
         except Exception as e:  # a bug of ours must not cost money: stop submitting, keep the state
@@ -570,17 +589,19 @@ class Runner:
         """Create the task under `ext`, waiting for a free slot; the slot is held on return."""
         assert self.slots is not None
         body = plan.body if plan.body.get("external_task_id") else {**plan.body, "external_task_id": ext}
-        recorded = maybe_sent
+        if generation is not None:
+            # On disk (fsynced) before anything can be sent: whatever happens next, the id is
+            # known. Written before waiting for a slot, so a freed slot is used at once.
+            self.store.put(plan.name, ShotState(body_sha256=plan.hash, endpoint=as_endpoint(plan.shot.endpoint),
+                                                external_task_id=ext, generation=generation,
+                                                status="submitting"), durable=True)
+            if plan.action == "forced":
+                self.store.set_pending_force(plan.name, generation)
         while True:
             self.slots.acquire()
-            if not recorded and generation is not None:
-                # Durable before the create is sent: whatever happens next, the id is on disk.
-                self.store.put(plan.name, ShotState(body_sha256=plan.hash, endpoint=as_endpoint(plan.shot.endpoint),
-                                                    external_task_id=ext, generation=generation,
-                                                    status="submitting"), durable=True)
-                if plan.action == "forced":
-                    self.store.set_pending_force(plan.name, generation)
-                recorded = True
+            if self.stop.is_set():
+                self.slots.release()
+                raise Stopped
             self.reporter.event(plan.name, "submitting")
             try:
                 task = self.client.create(plan.shot.endpoint, body, maybe_sent=maybe_sent,
@@ -624,8 +645,11 @@ class Runner:
                           credits=None if task.final_unit_deduction is None else str(task.final_unit_deduction))
         target = video_path(self.out_dir, plan.name)
         self.reporter.event(plan.name, "downloading")
-        size, sha256 = self.client.download(url, target, max_bytes=self.settings.max_video_bytes,
-                                            deadline=deadline)
+        try:
+            size, sha256 = self.client.download(url, target, max_bytes=self.settings.max_video_bytes,
+                                                deadline=deadline)
+        except OSError as e:
+            raise OSError(e.errno, e.strerror, e.filename or str(target)) from None
         shown = os.path.relpath(target, self.store.path.parent)
         self.store.update(plan.name, file=shown, bytes=size, sha256=sha256, mtime_ns=target.stat().st_mtime_ns)
         self.reporter.event(plan.name, "done", shown)

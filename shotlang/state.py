@@ -479,7 +479,10 @@ class Store:
             if self._fd is None:
                 return
             try:
-                self._compact()
+                try:
+                    self._compact()
+                except OSError as e:  # the journal stays, and the next run replays it
+                    raise OSError(e.errno, e.strerror, e.filename or str(self.path)) from None
                 self._journal.unlink()
             finally:
                 os.close(self._fd)
@@ -518,9 +521,11 @@ class Store:
                 written += os.write(fd, line[written:])
             if durable:
                 os.fsync(fd)
-        except BaseException:
+        except BaseException as e:
             with contextlib.suppress(OSError):
                 os.ftruncate(fd, self._journal_size)
+            if isinstance(e, OSError) and not e.filename:
+                raise OSError(e.errno, e.strerror, str(self._journal)) from None
             raise
         self._journal_size += len(line)
 
