@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Literal
 import click
 
 from . import __version__
+from .kling import DEFAULT_API_BASE
 
 if TYPE_CHECKING:
     from .compiler import Analysis, Reports
@@ -332,16 +333,16 @@ def plan(file: str, only: tuple[str, ...], force: tuple[str, ...], out: Path | N
 @FORCE
 @OUT
 @click.option("--concurrency", type=click.IntRange(1, 64), default=4, show_default=True,
-              help="Shots generating at once.")
+              help="Tasks generating at once, at most; lowered when the account says it is over its limit.")
 @click.option("--max-cost", "max_cost", metavar="N|$N",
               help="Refuse to start if the estimate of what would be submitted exceeds this.")
 @click.option("--json", "as_json", is_flag=True, help="Events as JSON lines on standard output.")
 @click.option("--axes", type=READINGS, help=AXES_HELP)
-@click.option("--api-base", help="The API's base URL (default: $KLING_API_BASE, else the global host).")
+@click.option("--api-base", help=f"The API's base URL (default: $KLING_API_BASE, else {DEFAULT_API_BASE}).")
 @click.option("--poll-interval", type=click.FloatRange(0.01), default=5.0, show_default=True,
-              help="Seconds before the first status query; the wait grows to 30 s.")
+              help="Seconds before the first status query, until render times are learnt from finished tasks.")
 @click.option("--timeout", "task_timeout", type=click.FloatRange(0.1), default=1800.0, show_default=True,
-              help="Seconds to wait for one task before leaving it for the next run.")
+              help="Seconds one task may take, create to video on disk, before it is left for the next run.")
 @click.option("--retry-base", type=click.FloatRange(0.0), default=1.0, show_default=True, hidden=True)
 def run_command(file: str, only: tuple[str, ...], force: tuple[str, ...], out: Path | None, concurrency: int,
         max_cost: str | None, as_json: bool, axes: str | None, api_base: str | None, poll_interval: float,
@@ -461,7 +462,7 @@ def _run(config: Config, store: Store, out_dir: Path, plans: list[PlannedShot], 
 @OUT
 @click.option("--offline", is_flag=True, help="Show the recorded state only; ask the API nothing.")
 @click.option("--json", "as_json", is_flag=True, help="The state as JSON.")
-@click.option("--api-base", help="The API's base URL (default: $KLING_API_BASE, else the global host).")
+@click.option("--api-base", help=f"The API's base URL (default: $KLING_API_BASE, else {DEFAULT_API_BASE}).")
 def status(file: str, out: Path | None, offline: bool, as_json: bool, api_base: str | None) -> None:
     """The recorded state of each shot; with credentials, refreshed from the API first."""
     from .runner import plan_shots, video_path
