@@ -268,18 +268,22 @@ def test_timeout_bounds_a_slow_drip(film: Path, where: str) -> None:
         assert no_partials(film.parent) and server.stats.creates == 1
 
 
-def test_the_first_ctrl_c_stops_promptly_during_a_slow_download(film: Path) -> None:
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_the_first_signal_stops_promptly_during_a_slow_download(film: Path, sig: signal.Signals,
+                                                                code: int) -> None:
     with FakeKling(task_seconds=0.1) as server:
         server.inject(Fault("drip", on="download", seconds=1.0, times=None))
         process = popen(server, film, "--only", "lamp")
         wait_for(lambda: server.stats.downloads >= 1)
         time.sleep(0.3)
+        assert list(film.parent.glob(".lamp.mp4.*.part")), "caught mid-download"
         start = time.monotonic()
-        process.send_signal(signal.SIGINT)
+        process.send_signal(sig)
         _out, err = process.communicate(timeout=30)
         assert time.monotonic() - start < 4
-        assert process.returncode == 130 and "Traceback" not in err
-        assert no_partials(film.parent)
+        assert process.returncode == code and "Traceback" not in err
+        assert no_partials(film.parent), "no partial download is left behind"
+        assert json.loads(state_path(film).read_text())["shots"]["lamp"]["status"] == "succeed"
 
 
 def test_the_mp4_signature_is_checked_however_the_bytes_arrive(fake: FakeKling, film: Path) -> None:
