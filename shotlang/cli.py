@@ -437,8 +437,8 @@ def _run(config: Config, store: Store, out_dir: Path, plans: list[PlannedShot], 
     finally:
         client.close()
     reporter.close()
-    if runner.finished:
-        store.clear_pending_force()  # every --force of this command has been carried out
+    if runner.finished:  # every shot of this run went through: its --force is carried out
+        store.clear_pending_force(p.name for p in plans)
     if isinstance(reporter, JsonReporter):
         reporter.summary(outcomes)
     else:

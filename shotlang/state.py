@@ -40,6 +40,7 @@ import re
 import socket
 import stat
 import threading
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -462,10 +463,15 @@ class Store:
             self._append(_force_line(forced), durable=True)
             self._state.pending_force = forced
 
-    def clear_pending_force(self) -> None:
+    def clear_pending_force(self, names: Iterable[str] | None = None) -> None:
+        """Forget the --force generations of these shots (all if None): a run that went through
+        them has carried them out."""
         with self._lock:
-            self._append(_force_line({}), durable=False)
-            self._state.pending_force = {}
+            gone = set(self._state.pending_force) if names is None else set(names)
+            forced = {k: v for k, v in self._state.pending_force.items() if k not in gone}
+            if forced != self._state.pending_force:
+                self._append(_force_line(forced), durable=False)
+                self._state.pending_force = forced
 
     def compact(self) -> None:
         """Write the state file atomically (fsynced), then empty the journal but for its holder line."""

@@ -108,13 +108,16 @@ def test_force_interrupted_and_run_again_pays_once(film: Path, sig: signal.Signa
         _out, err = process.communicate(timeout=30)
         assert process.returncode == (130 if sig == signal.SIGINT else 143), err
         assert "Traceback" not in err and no_partials(film.parent)
+        # A run of another shot in between does not forget what the interrupted --force made.
+        assert run(server, film, "--only", "farewell").returncode == 0
+        assert server.stats.creates == 5
         done = run(server, film, "--force", "lamp", "--force", "calm", "--only", "lamp", "--only", "calm")
         assert done.returncode == 0, done.stdout + done.stderr
-        assert server.stats.creates == 4, "the forced generations were resumed, not bought again"
+        assert server.stats.creates == 5, "the forced generations were resumed, not bought again"
         assert all(n == 1 for n in server.stats.by_external_id.values())
         # Once that run has finished, --force asks for a new generation again.
         assert run(server, film, "--force", "lamp", "--only", "lamp").returncode == 0
-        assert server.stats.creates == 5
+        assert server.stats.creates == 6
 
 
 def test_two_forced_runs_started_together_pay_once(film: Path) -> None:
