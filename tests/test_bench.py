@@ -22,3 +22,18 @@ def test_benchmark_runs_and_writes_its_figures(tmp_path: Path) -> None:
         assert row["A_shotlang_s"] > 0 and row["B_yaml_pydantic_s"] > 0 and row["C_lark_lexer_s"] > 0
     assert figures["startup"]["ratio"] > 0 and figures["peak_memory_mb"]["mb"] > 0
     assert "B/A" in done.stdout and "start-up" in done.stdout
+
+
+def test_engine_benchmark_runs_and_writes_its_figures(tmp_path: Path) -> None:
+    out = tmp_path / "engine.json"
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "engine.py"), "--sizes", "20", "60",
+                           "--limit-shots", "8", "--concurrency", "4", "8", "--json", str(out)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    figures = json.loads(out.read_text())
+    assert [row["shots"] for row in figures["state_cost"]] == [20, 60]
+    assert all(row["creates"] == row["shots"] and row["per_shot_ms"] > 0 for row in figures["state_cost"])
+    for row in figures["at_limit"]:
+        assert row["creates"] == 8 and row["ratio"] >= 1.0, "no run beats the account's limit"
+        assert row["queries_per_shot"] <= 2
+    assert "ratio" in done.stdout and "a shot" in done.stdout
