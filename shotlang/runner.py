@@ -556,14 +556,15 @@ class Runner:
         """The shot's task, created or found again, and whether it holds an account slot."""
         endpoint = plan.shot.endpoint
         state = plan.state
+        deadline = self.clock() + self.settings.task_timeout
         if plan.action == "download" and state is not None and state.task_id:
-            task = self.client.query(endpoint, state.task_id)
+            task = self.client.query(endpoint, state.task_id, deadline=deadline)
             if task is None:
                 raise ShotError("the finished task is no longer known to the API; use --force to make it again")
             return task, False
         if plan.action == "in flight" and state is not None:
             if state.task_id and state.status != "submitting":
-                task = self.client.query(endpoint, state.task_id)
+                task = self.client.query(endpoint, state.task_id, deadline=deadline)
                 if task is not None:
                     self._record(plan.name, task)
                     return task, self._adopt(task)
