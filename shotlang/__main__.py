@@ -4,6 +4,7 @@ Ctrl-C at any moment, even while the command's modules are still being imported,
 one line and exit 130, never a traceback.
 """
 
+import os
 import sys
 
 
@@ -12,7 +13,8 @@ def main() -> None:
         from .cli import run
     except KeyboardInterrupt:
         sys.stderr.write("shotlang: interrupted\n")
-        sys.exit(130)
+        sys.stderr.flush()
+        os._exit(130)
     run()
 
 

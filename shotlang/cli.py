@@ -5,12 +5,13 @@ Exit codes (docs/cli.md): 0 clean (warnings allowed), 1 errors in the input, 2 u
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, NoReturn
 
 import click
 
@@ -520,17 +521,25 @@ def _refresh(store: Store, plans: list[PlannedShot], config: Config, api_base: s
                              status_msg=f"the API reports `{task.task_status}`, which shotlang does not know")
 
 
+def interrupted(signal: BaseException | None) -> NoReturn:
+    """Ctrl-C (130) or SIGTERM (143): one line, then out at once. os._exit, since an interrupt
+    that lands while the interpreter unwinds can otherwise turn the exit status into a signal."""
+    sys.stderr.write("shotlang: interrupted\n")
+    sys.stderr.flush()
+    with contextlib.suppress(OSError, ValueError):
+        sys.stdout.flush()
+    os._exit(EXIT_TERMINATED if isinstance(signal, Terminated) else EXIT_INTERRUPTED)
+
+
 def run() -> None:
     """The console script: click, with Ctrl-C (130), SIGTERM (143) and a closed pipe (`| head`)
     ending quietly with one line at most."""
     try:
         code = main.main(standalone_mode=False)
     except click.exceptions.Abort as e:  # click's name for a KeyboardInterrupt it caught
-        click.echo("shotlang: interrupted", err=True)
-        sys.exit(EXIT_TERMINATED if isinstance(e.__cause__, Terminated) else EXIT_INTERRUPTED)
+        interrupted(e.__cause__)
     except KeyboardInterrupt as e:
-        click.echo("shotlang: interrupted", err=True)
-        sys.exit(EXIT_TERMINATED if isinstance(e, Terminated) else EXIT_INTERRUPTED)
+        interrupted(e)
     except click.ClickException as e:
         e.show()
         sys.exit(e.exit_code)

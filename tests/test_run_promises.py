@@ -357,11 +357,14 @@ def test_an_api_message_that_echoes_the_authorization_header_is_redacted(fake: F
     assert "<redacted>" in done.stdout
 
 
-@pytest.mark.parametrize("value", [float("nan"), -5.0])
-def test_a_senseless_retry_after_is_ignored(fake: FakeKling, film: Path, value: float) -> None:
-    fake.inject(Fault("error", on="create", http=429, code=1302, times=2, retry_after=value))
+def test_a_senseless_retry_after_is_ignored(fake: FakeKling, film: Path) -> None:
+    # Obeyed, `Retry-After: inf` would wait the backoff's cap (30 s with --retry-base 1) twice.
+    # (nan and negative values, which an old client turned into no wait at all, are checked on
+    # the client itself in test_client.py: they cannot be told apart from jitter end to end.)
+    fake.inject(Fault("error", on="create", http=429, code=1302, times=2, retry_after=float("inf")))
     start = time.monotonic()
-    done = run(fake, film, "--only", "lamp")
+    done = shotlang("run", str(film), "--poll-interval", "0.05", "--retry-base", "1", "--only", "lamp",
+                    env=fake.env())
     assert done.returncode == 0 and time.monotonic() - start < 20
     assert fake.stats.creates == 1
 
@@ -378,14 +381,44 @@ def test_an_unknown_task_status_is_reported_and_left_resumable(fake: FakeKling, 
     assert again.returncode == 4 and fake.stats.creates == 1, "asked again, not paid again"
 
 
-@pytest.mark.parametrize("delay", [0.05, 0.15, 0.3, 0.5])
+START_UP_ENV = {"KLING_API_BASE": "http://127.0.0.1:9", "KLING_ACCESS_KEY": "a", "KLING_SECRET_KEY": "b"}
+
+
+@pytest.mark.parametrize("delay", [0.2, 0.3, 0.5])
 def test_ctrl_c_during_start_up_exits_130_without_a_traceback(film: Path, delay: float) -> None:
+    # From 0.2 s on, Python's own start-up (runpy, site) is over even on a busy machine: what
+    # is left is shotlang's imports, reading and compiling the list, and opening the state.
     process = subprocess.Popen([sys.executable, "-m", "shotlang", "run", str(film), *FAST],
-                               env=cli_env({"KLING_API_BASE": "http://127.0.0.1:9", "KLING_ACCESS_KEY": "a",
-                                            "KLING_SECRET_KEY": "b"}),
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               env=cli_env(START_UP_ENV), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)
     time.sleep(delay)
     process.send_signal(signal.SIGINT)
     _out, err = process.communicate(timeout=30)
     assert process.returncode == 130, err
     assert "Traceback" not in err
+
+
+def test_ctrl_c_while_reading_the_shot_list_exits_130(tmp_path: Path) -> None:
+    # A named pipe holds the command at a known point of its start-up: reading its input.
+    fifo = tmp_path / "film.shot"
+    os.mkfifo(fifo)
+    process = subprocess.Popen([sys.executable, "-m", "shotlang", "run", str(fifo), *FAST],
+                               env=cli_env(START_UP_ENV), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)
+    writer = -1
+
+    def reader_is_waiting() -> bool:  # opening the write end succeeds once shotlang opened the read end
+        nonlocal writer
+        try:
+            writer = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+        except OSError:
+            return False
+        return True
+
+    wait_for(reader_is_waiting, 30)
+    time.sleep(0.1)  # shotlang now waits in read() for the text that never comes
+    process.send_signal(signal.SIGINT)
+    _out, err = process.communicate(timeout=30)
+    os.close(writer)
+    assert process.returncode == 130, err
+    assert err.strip() == "shotlang: interrupted"
