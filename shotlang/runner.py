@@ -598,6 +598,7 @@ class Runner:
                                                 status="submitting"), durable=True)
             if plan.action == "forced":
                 self.store.set_pending_force(plan.name, generation)
+        shut_out: float | None = None  # since when the account refuses us with none of ours generating
         while True:
             self.slots.acquire()
             if self.stop.is_set():
@@ -609,8 +610,16 @@ class Runner:
                                           deadline=self.clock() + self.settings.task_timeout)
             except OverConcurrency as e:
                 maybe_sent = maybe_sent or e.maybe_created
-                if self.slots.refused():
-                    self.client.wait(self.settings.poll_interval)
+                if not self.slots.refused():
+                    shut_out = None  # a task of ours will end and free the account: wait for it
+                    continue
+                # Another client holds the account: waiting on it is bounded by --timeout too.
+                shut_out = self.clock() if shut_out is None else shut_out
+                if self.clock() - shut_out + self.settings.poll_interval >= self.settings.task_timeout:
+                    raise TimedOut(f"the account stayed over its concurrency ({e.message}) for "
+                                   f"{self.settings.task_timeout:g}s with none of this run's tasks "
+                                   "generating; run again later (nothing is submitted twice)") from None
+                self.client.wait(self.settings.poll_interval)
                 continue
             except (ShotError, AccountError, AuthError) as e:
                 self.slots.release()
