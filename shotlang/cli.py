@@ -493,8 +493,13 @@ def status(file: str, out: Path | None, offline: bool, as_json: bool, api_base: 
         click.echo("  ".join(str(c).ljust(w) for c, w in zip(row[:4], widths, strict=True)) + "  " + str(row[4]))
 
 
+REFRESH_QUERY_SECONDS = 30.0  # `status` asks about one task for this long at most
+
+
 def _refresh(store: Store, plans: list[PlannedShot], config: Config, api_base: str | None) -> None:
     """Ask the API about every shot still in flight and record the answers."""
+    import time
+
     from . import kling
     from .auth import TokenSource
     from .client import Backoff, KlingClient, KlingError
@@ -507,8 +512,9 @@ def _refresh(store: Store, plans: list[PlannedShot], config: Config, api_base: s
             state = store.get(plan.name)
             if state is None or state.status not in IN_FLIGHT:
                 continue
-            try:
-                task = client.query(state.endpoint, state.task_id or state.external_task_id)
+            try:  # a deadline, as a server that drips its answer would hold the state's lock for ever
+                task = client.query(state.endpoint, state.task_id or state.external_task_id,
+                                    deadline=time.monotonic() + REFRESH_QUERY_SECONDS)
             except KlingError as e:
                 raise IOFailure(f"cannot refresh from the API: {e.message}") from None
             if task is None:
