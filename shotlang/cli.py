@@ -439,7 +439,10 @@ def _run(config: Config, store: Store, out_dir: Path, plans: list[PlannedShot], 
         client.close()
     reporter.close()
     if runner.finished:  # every shot of this run went through: its --force is carried out
-        store.clear_pending_force(p.name for p in plans)
+        # but for a shot left pending (say a download past --timeout): its generation is paid
+        # for, and the same command again must finish it, not buy another.
+        pending = {o.name for o in outcomes if o.status == "pending"}
+        store.clear_pending_force(p.name for p in plans if p.name not in pending)
     if isinstance(reporter, JsonReporter):
         reporter.summary(outcomes)
     else:
