@@ -143,14 +143,21 @@ class _Builder(Transformer[Token, object]):
 @cache
 def _parser() -> tuple[Lark, _Builder]:
     """The LALR parser, its tables cached on disk by Lark so a start does not rebuild them."""
+    import tempfile  # Lark imports it anyway
+
     builder = _Builder()
+    try:
+        tempfile.gettempdir()  # where Lark keeps the tables: none usable on a full disk
+        on_disk = True
+    except OSError:
+        on_disk = False  # build them, which works with no room at all
     parser = Lark(
         grammar_path().read_text(encoding="utf-8"),
         parser="lalr",
         lexer="contextual",
         start="statement",
         transformer=builder,
-        cache=True,
+        cache=on_disk,
         maybe_placeholders=False,
     )
     return parser, builder
