@@ -80,6 +80,9 @@ class ShotState(BaseModel):
     mtime_ns: int | None = None  # the video's st_mtime_ns when recorded
     credits: str | None = None  # final_unit_deduction, as the API reports it
     updated: str = ""
+    # A task status outside the documented four (say "canceled"), as the API last reported it:
+    # the shot is left as it was, and --force may make it again.
+    api_status: str | None = None
 
     @field_validator("external_task_id", "task_id")
     @classmethod
@@ -327,13 +330,20 @@ def _read_all(fd: int) -> bytes:
     return b"".join(chunks)
 
 
+def _holder_line() -> bytes:
+    return (json.dumps({"holder": {"pid": os.getpid(), "host": socket.gethostname(), "since": _now()}})
+            + "\n").encode()
+
+
 def _holder(fd: int) -> str:
-    """Who holds the lock, from the journal's first line; best effort."""
+    """Who holds the lock: the journal's last holder line (each run writes one as soon as it
+    has the lock, so a journal left by a killed run does not name the dead one); best effort."""
     try:
-        first = os.pread(fd, 4096, 0).split(b"\n", 1)[0]
-        who = json.loads(first)["holder"]
+        lines = _read_all(fd).splitlines()
+        last = next(line for line in reversed(lines) if line.startswith(b'{"holder"'))
+        who = json.loads(last)["holder"]
         return f"pid {int(who['pid'])} on host {who['host']}, since {who['since']}"
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, StopIteration):
         return "another process"
 
 
@@ -353,6 +363,7 @@ def _take_lock(journal: Path, shown: Path) -> int:
             raise
         mine, there = os.fstat(fd), _identity(journal)
         if there is not None and there[:2] == (mine.st_dev, mine.st_ino):
+            os.write(fd, _holder_line())  # at once, so a second run can say who holds it
             return fd
         os.close(fd)
     raise StateBusy(shown, "another process")
@@ -372,8 +383,7 @@ class Store:
         self._fd = fd
         self._writable = fd is not None
         self._lock = threading.Lock()
-        self._holder_line = (json.dumps({"holder": {"pid": os.getpid(), "host": socket.gethostname(),
-                                                    "since": _now()}}) + "\n").encode()
+        self._holder_line = _holder_line()
         self._journal_size = 0
 
     @classmethod
@@ -392,8 +402,8 @@ class Store:
             store.compact()
             fsync_dir(journal.parent)  # the journal's name, so durable lines are found after a power cut
         except BaseException:
-            # Leave a stale journal for the next run, but no empty one of ours.
-            if os.fstat(fd).st_size == 0:
+            # Leave a stale journal for the next run, but none that holds only our holder line.
+            if all(line.startswith(b'{"holder"') for line in _read_all(fd).splitlines()):
                 journal.unlink(missing_ok=True)
             os.close(fd)
             raise
