@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import glob
 import os
 import stat
 from collections.abc import Iterator
@@ -52,10 +53,22 @@ def fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+def partial_files(path: Path) -> list[tuple[Path, int]]:
+    """The temporary files left beside `path` by writes that never finished, each with the id
+    of the process that made it (a process that is gone cannot finish it)."""
+    found = []
+    for tmp in path.parent.glob(f".{glob.escape(path.name)}.*-*.part"):
+        pid = tmp.name[len(path.name) + 2:].split("-", 1)[0]
+        if pid.isdigit():
+            found.append((tmp, int(pid)))
+    return found
+
+
 def _create_beside(path: Path) -> tuple[int, Path]:
-    """A new, empty `.NAME.RANDOM.part` in path's folder, opened for writing."""
+    """A new, empty `.NAME.PID-RANDOM.part` in path's folder, opened for writing (the process
+    id says whose it is, so a run cleans up only what is its own or a dead process's)."""
     for _ in range(100):
-        tmp = path.with_name(f".{path.name}.{os.urandom(6).hex()}.part")
+        tmp = path.with_name(f".{path.name}.{os.getpid()}-{os.urandom(6).hex()}.part")
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, NEW_FILE_MODE)
         except FileExistsError:

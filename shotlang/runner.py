@@ -40,6 +40,7 @@ from .client import (
     TimedOut,
 )
 from .config import Config
+from .files import partial_files
 from .payload import CompiledShot
 from .state import IN_FLIGHT, ShotState, Store, as_endpoint, body_hash, video_matches
 
@@ -85,7 +86,9 @@ def plan_shots(shots: list[CompiledShot], store: Store, out_dir: Path, config: C
         digest = body_hash(shot.endpoint, body)
         state = store.get(shot.name)
         action = _action(state, digest, video_path(out_dir, shot.name))
-        if shot.name in force and action not in ("new", "changed", "in flight"):
+        if shot.name in force and action == "in flight" and state is not None and state.api_status:
+            action = "forced"  # a status shotlang does not know (say `canceled`) is not "generating"
+        elif shot.name in force and action not in ("new", "changed", "in flight"):
             # --force asks for one more generation. One still generating is resumed, not bumped,
             # and so is one this --force already made in a run that did not finish: running the
             # same command again continues it instead of paying again.
@@ -118,12 +121,24 @@ def external_id(name: str, digest: str, generation: int) -> str:
     return f"{name[:40]}-{digest[:12]}-g{generation}"
 
 
-def partial_files(out_dir: Path, names: list[str]) -> list[Path]:
-    """Downloads a killed or interrupted run left half-written (files.atomic_file's temp names)."""
-    found: list[Path] = []
+def remove_partials(out_dir: Path, names: list[str], *, mine: bool) -> None:
+    """Remove the half-written downloads of these shots: this process's own (mine=True, after
+    an interrupt), or those of processes that are gone (a run killed earlier). Another run that
+    shares the folder keeps its own."""
     for name in names:
-        found.extend(out_dir.glob(f".{video_path(out_dir, name).name}.*.part"))
-    return found
+        for tmp, pid in partial_files(video_path(out_dir, name)):
+            if (pid == os.getpid()) if mine else not _alive(pid):
+                tmp.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process: alive
+        return True
+    return True
 
 
 # --- reporting -------------------------------------------------------------------------------
@@ -432,8 +447,7 @@ class Runner:
         re-raises: their threads are daemons, so the process never waits on a slow server."""
         for plan in plans:
             self.reporter.event(plan.name, "unchanged" if plan.action == "unchanged" else "queued")
-        for partial in partial_files(self.out_dir, [p.name for p in plans]):
-            partial.unlink(missing_ok=True)  # left by a killed run; nobody else writes here (the lock)
+        remove_partials(self.out_dir, [p.name for p in plans], mine=False)  # left by a killed run
         # Tasks already generating first: they hold the account's slots until they finish.
         order = {"in flight": 0, "download": 1}
         todo = sorted((p for p in plans if p.action != "unchanged"), key=lambda p: order.get(p.action, 2))
@@ -466,8 +480,7 @@ class Runner:
             end = time.monotonic() + self.grace
             for thread in workers:
                 thread.join(max(0.0, end - time.monotonic()))
-            for partial in partial_files(self.out_dir, [p.name for p in todo]):
-                partial.unlink(missing_ok=True)
+            remove_partials(self.out_dir, [p.name for p in todo], mine=True)
             raise
         finally:
             self.stop.set()  # ends the poller
@@ -514,7 +527,7 @@ class Runner:
                 # so the next run asks again; --force makes it again if the user wants that.
                 reason = (f"the API reports task {task.task_id} as `{task.task_status}`, which shotlang does "
                           f"not know; run again to ask again, or --force {plan.name} to make it again")
-                self.store.update(plan.name, status_msg=reason)
+                self.store.update(plan.name, status_msg=reason, api_status=task.task_status)
                 return self._end(plan, start, "pending", reason, task.task_id)
             if self.stop.is_set():
                 raise Stopped
@@ -635,7 +648,8 @@ class Runner:
 
     def _record(self, name: str, task: bodies.Task) -> None:
         if task.task_status in kling.TASK_STATUSES:
-            self.store.update(name, task_id=task.task_id, status=task.task_status, status_msg=task.task_status_msg)
+            self.store.update(name, task_id=task.task_id, status=task.task_status, status_msg=task.task_status_msg,
+                              api_status=None)
         else:
             self.store.update(name, task_id=task.task_id)
         if task.task_status in kling.TASK_RUNNING:

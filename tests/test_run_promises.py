@@ -379,6 +379,9 @@ def test_an_unknown_task_status_is_reported_and_left_resumable(fake: FakeKling, 
     assert state_of(film)["lamp"]["status"] in ("submitted", "processing")
     again = run(fake, film, "--only", "lamp")
     assert again.returncode == 4 and fake.stats.creates == 1, "asked again, not paid again"
+    fake.clear_faults()
+    forced = run(fake, film, "--only", "lamp", "--force", "lamp")
+    assert forced.returncode == 0 and fake.stats.creates == 2, "--force makes it again, as the message says"
 
 
 START_UP_ENV = {"KLING_API_BASE": "http://127.0.0.1:9", "KLING_ACCESS_KEY": "a", "KLING_SECRET_KEY": "b"}
@@ -422,3 +425,18 @@ def test_ctrl_c_while_reading_the_shot_list_exits_130(tmp_path: Path) -> None:
     os.close(writer)
     assert process.returncode == 130, err
     assert err.strip() == "shotlang: interrupted"
+
+
+def test_a_run_sharing_the_video_folder_leaves_the_other_runs_download_alone(film: Path) -> None:
+    other = film.with_name("other.shot")
+    other.write_text(film.read_text())
+    videos = film.parent / "videos"
+    with FakeKling(task_seconds=0.1) as server:
+        server.inject(Fault("drip", on="download", seconds=0.002, times=1))  # about 4 s for 2 KB
+        first = popen(server, film, "--only", "lamp", "--out", str(videos))
+        wait_for(lambda: list(videos.glob(".lamp.mp4.*.part")))
+        second = run(server, other, "--only", "lamp", "--out", str(videos))
+        assert second.returncode == 0, second.stdout + second.stderr
+        out, err = first.communicate(timeout=60)
+        assert first.returncode == 0, out + err
+        assert (videos / "lamp.mp4").read_bytes() == VIDEO and no_partials(videos)
