@@ -488,9 +488,11 @@ def status(file: str, out: Path | None, offline: bool, as_json: bool, api_base: 
     if as_json:
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
+    from .progress import printable
+
     head = ("SHOT", "STATUS", "NEXT RUN", "TASK", "FILE OR MESSAGE")
-    table = [head] + [(r["shot"], r["status"], r["plan"], r["task_id"] or "-", r["file"] or r["message"] or "")
-                      for r in rows]
+    table = [head] + [(r["shot"], r["status"], r["plan"], r["task_id"] or "-",
+                       printable(r["file"] or r["message"] or "")) for r in rows]
     widths = [max(len(str(row[i])) for row in table) for i in range(4)]
     for row in table:
         click.echo("  ".join(str(c).ljust(w) for c, w in zip(row[:4], widths, strict=True)) + "  " + str(row[4]))

@@ -277,6 +277,13 @@ class KlingClient:
                         raise CreateUnknown(f"{why}, but looking it up did not find it",
                                             http=answer.http, code=answer.code, exists=True)
                     refused = action is kling.ErrorAction.FAIL_SHOT
+                    if refused and answer.code == kling.DUPLICATE_EXTERNAL_ID_CODE and not uncertain \
+                            and isinstance(external, str):
+                        # 1201 is also the duplicate-id code, whatever its wording: if the id is
+                        # taken the task exists, so look before calling this a refusal.
+                        found = self._look_up(endpoint, external, deadline, answer.describe())
+                        if found is not None:
+                            return found
                     if refused and not (answer.code == kling.DUPLICATE_EXTERNAL_ID_CODE and uncertain):
                         raise ShotError(answer.describe(), http=answer.http, code=answer.code)
                     # 1302, 5000-5002, or a 1201 after an attempt that may have created the task.

@@ -6,6 +6,7 @@ import json
 import sys
 import threading
 import time
+import unicodedata
 from typing import TextIO
 
 from .runner import Outcome, ShotEvent
@@ -106,9 +107,15 @@ class LiveReporter:
             self._draw()
 
 
+def printable(text: str) -> str:
+    """Text from a server or a state file, safe on a terminal: no control or format characters
+    (escape sequences, bidi overrides), whitespace as plain spaces."""
+    return "".join(" " if c.isspace() else c for c in text if c.isspace() or unicodedata.category(c) not in ("Cc", "Cf"))
+
+
 def summary_table(outcomes: list[Outcome]) -> str:
     rows = [("SHOT", "STATUS", "SECONDS", "FILE OR REASON")]
-    rows += [(o.name, o.status, f"{o.seconds:.1f}", o.file or o.reason) for o in outcomes]
+    rows += [(o.name, o.status, f"{o.seconds:.1f}", printable(o.file or o.reason)) for o in outcomes]
     widths = [max(len(r[i]) for r in rows) for i in range(3)]
     return "\n".join(f"{r[0]:<{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]:>{widths[2]}}  {r[3]}".rstrip()
                      for r in rows)

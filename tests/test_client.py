@@ -322,7 +322,16 @@ def test_1201_that_is_not_a_duplicate_refuses_a_fresh_create() -> None:
     api = Api(script=[("create", False, refusal)])
     with pytest.raises(ShotError, match="prompt is invalid") as caught:
         mock_client(api).create(ENDPOINT, EXTERNAL)
-    assert caught.value.code == 1201 and api.count("create") == 1 and api.count("query") == 0
+    # 1201 is also the duplicate-id code whatever its wording: the id is looked up before the
+    # create is called refused (the API has no such task here).
+    assert caught.value.code == 1201 and api.count("create") == 1 and api.count("query") >= 1
+    assert not caught.value.maybe_created
+
+
+def test_1201_worded_otherwise_for_an_id_that_is_taken_finds_the_task() -> None:
+    api = Api(script=[("create", True, httpx.Response(400, json=_envelope(1201, "duplicate request")))])
+    task = mock_client(api).create(ENDPOINT, EXTERNAL)
+    assert task.task_id and api.creates == 1
 
 
 def test_1201_after_an_unknown_outcome_is_unknown() -> None:

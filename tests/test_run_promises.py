@@ -440,3 +440,14 @@ def test_a_run_sharing_the_video_folder_leaves_the_other_runs_download_alone(fil
         out, err = first.communicate(timeout=60)
         assert first.returncode == 0, out + err
         assert (videos / "lamp.mp4").read_bytes() == VIDEO and no_partials(videos)
+
+
+def test_status_shows_no_terminal_escapes_from_a_state_file(fake: FakeKling, film: Path) -> None:
+    fake.inject(Fault("fail_task", match="brass lens", message="generation failed"))
+    assert run(fake, film, "--only", "lamp").returncode == 4
+    state = json.loads(state_path(film).read_text())
+    state["shots"]["lamp"]["status_msg"] = "\x1b]0;owned\x07\x1b[2J\u202eredaeh\x9b31m failed"
+    state_path(film).write_text(json.dumps(state))
+    done = shotlang("status", str(film), "--offline")
+    assert done.returncode == 0
+    assert not any(c in done.stdout for c in "\x1b\x07\x9b\u202e") and "failed" in done.stdout
