@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import errno
-import glob
 import os
+import re
 import stat
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -53,14 +53,22 @@ def fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def partial_files(path: Path) -> list[tuple[Path, int]]:
-    """The temporary files left beside `path` by writes that never finished, each with the id
-    of the process that made it (a process that is gone cannot finish it)."""
+_PARTIAL = re.compile(r"\.(?P<target>.+)\.(?P<pid>\d+)-[0-9a-f]+\.part")
+
+
+def partial_files(folder: Path) -> list[tuple[Path, str, int]]:
+    """The temporary files in `folder` left by writes that never finished: each with the name
+    of the file it was to become and the id of the process that made it (a process that is
+    gone cannot finish it). One listing of the folder, however many files it holds."""
     found = []
-    for tmp in path.parent.glob(f".{glob.escape(path.name)}.*-*.part"):
-        pid = tmp.name[len(path.name) + 2:].split("-", 1)[0]
-        if pid.isdigit():
-            found.append((tmp, int(pid)))
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return []
+    for name in names:
+        match = _PARTIAL.fullmatch(name)
+        if match is not None:
+            found.append((folder / name, match["target"], int(match["pid"])))
     return found
 
 

@@ -125,10 +125,10 @@ def remove_partials(out_dir: Path, names: list[str], *, mine: bool) -> None:
     """Remove the half-written downloads of these shots: this process's own (mine=True, after
     an interrupt), or those of processes that are gone (a run killed earlier). Another run that
     shares the folder keeps its own."""
-    for name in names:
-        for tmp, pid in partial_files(video_path(out_dir, name)):
-            if (pid == os.getpid()) if mine else not _alive(pid):
-                tmp.unlink(missing_ok=True)
+    videos = {video_path(out_dir, name).name for name in names}
+    for tmp, target, pid in partial_files(out_dir):
+        if target in videos and ((pid == os.getpid()) if mine else not _alive(pid)):
+            tmp.unlink(missing_ok=True)
 
 
 def _alive(pid: int) -> bool:

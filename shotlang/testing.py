@@ -23,6 +23,7 @@ docs/running.md.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import re
 import socket
@@ -30,7 +31,7 @@ import sys
 import threading
 import time
 import uuid
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
@@ -133,6 +134,9 @@ class FakeKling:
         self.max_running = max_running
         self.stats = Stats()
         self._tasks: dict[str, _Task] = {}
+        # Indexes, so a long run costs the server the same per request at its end as at its start.
+        self._by_external: dict[str, _Task] = {}
+        self._running: deque[_Task] = deque()  # tasks not yet final, oldest first
         self._faults: list[Fault] = []
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -231,7 +235,10 @@ class FakeKling:
         return None
 
     def _running_locked(self, now: float) -> int:
-        return sum(1 for t in self._tasks.values() if now - t.created < self.task_seconds)
+        # Every task takes task_seconds, so the running ones are the newest: drop the finished.
+        while self._running and now - self._running[0].created >= self.task_seconds:
+            self._running.popleft()
+        return len(self._running)
 
     def _create(self, endpoint: str, body: dict[str, Any], raw: bytes) -> tuple[int, dict[str, Any], bool]:
         """Carry out a create: (http, payload, whether a task was created)."""
@@ -241,7 +248,7 @@ class FakeKling:
         with self._lock:
             self.stats.create_requests += 1
             external = body.get("external_task_id")
-            if external and any(t.external_id() == external for t in self._tasks.values()):
+            if external and str(external) in self._by_external:
                 return 400, _error(kling.DUPLICATE_EXTERNAL_ID_CODE, "external_task_id already exists"), False
             now = time.monotonic()
             if self.max_running is not None and self._running_locked(now) >= self.max_running:
@@ -256,6 +263,9 @@ class FakeKling:
             if ending is not None:
                 task.final_status = ending.status
             self._tasks[task.task_id] = task
+            self._running.append(task)
+            if external:
+                self._by_external[str(external)] = task
             self.stats.creates += 1
             self.stats.peak_running = max(self.stats.peak_running, self._running_locked(now))
             if external:
@@ -268,14 +278,14 @@ class FakeKling:
             task = self._tasks.get(key)
             by_external = task is None
             if task is None:
-                task = next((t for t in self._tasks.values() if t.external_id() == key), None)
+                task = self._by_external.get(key)
             return (task, by_external) if task is not None and task.endpoint == endpoint else (None, False)
 
     def _list(self, endpoint: str, page: int, size: int) -> list[dict[str, Any]]:
         with self._lock:
             self.stats.lists += 1
-            newest_first = [t for t in reversed(self._tasks.values()) if t.endpoint == endpoint]
-            chosen = newest_first[(page - 1) * size : page * size]
+            newest_first = (t for t in reversed(self._tasks.values()) if t.endpoint == endpoint)
+            chosen = list(itertools.islice(newest_first, (page - 1) * size, page * size))
             return [self._task_data(t) for t in chosen]
 
     def _task_data(self, task: _Task) -> dict[str, Any]:
