@@ -4,6 +4,7 @@ server (shotlang.testing.FakeKling) on 127.0.0.1.
 
     python bench/engine.py                      # both parts, the sizes docs/performance.md quotes
     python bench/engine.py --sizes 500 2000 --limit-shots 16 --json /tmp/engine.json
+    git worktree add /tmp/before 226d755 && python bench/engine.py --compare-with /tmp/before
 
 1. State cost: N shots whose tasks finish at once (the server renders instantly), concurrency
    16. Everything a run pays per shot besides the network (the state journal, planning, the
@@ -13,6 +14,9 @@ server (shotlang.testing.FakeKling) on 127.0.0.1.
    scaled 1:20 (0.3 s renders, --poll-interval 0.25) at several --concurrency values, and once at
    1:1 (6 s renders, --poll-interval 5). Reports the span (first create to last video saved, from
    the run's own --json events) over that limit, and the status queries (single and list) per shot.
+
+--compare-with DIR runs every measurement a second time, side by side, with the shotlang
+package of another source tree (say an older commit checked out in DIR), on the same server.
 """
 
 from __future__ import annotations
@@ -42,32 +46,37 @@ def shot_list(count: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def run_cli(server: FakeKling, folder: Path, count: int, *args: str) -> tuple[float, list[dict[str, Any]]]:
-    """Runs `shotlang run --json`; returns the wall time and the events."""
+SOURCE = Path(__file__).resolve().parent.parent  # the shotlang measured, unless --compare-with
+
+
+def run_cli(server: FakeKling, folder: Path, count: int, *args: str,
+            source: Path = SOURCE) -> tuple[float, list[dict[str, Any]], int]:
+    """Runs `shotlang run --json` from `source`; returns the wall time, the events, the exit code."""
     film = folder / "film.shot"
     film.write_text(shot_list(count))
     env = {k: v for k, v in os.environ.items() if not k.startswith("KLING_")}
-    env.update(server.env(), SHOTLANG_CONFIG="/nonexistent/config.toml")
+    env.update(server.env(), SHOTLANG_CONFIG="/nonexistent/config.toml", PYTHONPATH=str(source))
     start = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "shotlang", "run", str(film), "--json", "--retry-base", "0.01",
-                           *args], capture_output=True, text=True, env=env, timeout=3600)
+                           *args], capture_output=True, text=True, env=env, timeout=3600, cwd=folder)
     wall = time.perf_counter() - start
-    if done.returncode != 0:
+    if done.returncode not in (0, 4):
         raise SystemExit(f"shotlang run failed ({done.returncode}):\n{done.stderr[-2000:]}")
-    events = [json.loads(line) for line in done.stdout.splitlines()]
-    return wall, events
+    events = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    return wall, events, done.returncode
 
 
-def state_cost(sizes: list[int]) -> list[dict[str, Any]]:
+def state_cost(sizes: list[int], source: Path = SOURCE, label: str = "") -> list[dict[str, Any]]:
     rows = []
     for count in sizes:
         with tempfile.TemporaryDirectory() as tmp, FakeKling(task_seconds=0) as server:
-            wall, events = run_cli(server, Path(tmp), count, "--concurrency", "16", "--poll-interval", "0.05")
+            wall, events, _code = run_cli(server, Path(tmp), count, "--concurrency", "16", "--poll-interval", "0.05",
+                                          source=source)
             engine = _span(events)
             assert server.stats.creates == count, (server.stats.creates, count)
             rows.append({"shots": count, "wall_s": round(wall, 2), "engine_s": round(engine, 2),
                          "per_shot_ms": round(1000 * engine / count, 3), "creates": server.stats.creates})
-            print(f"  {count:>6} shots  wall {wall:7.2f} s  engine {engine:7.2f} s  "
+            print(f"  {label}{count:>6} shots  wall {wall:7.2f} s  engine {engine:7.2f} s  "
                   f"{1000 * engine / count:6.2f} ms a shot  creates {server.stats.creates}", flush=True)
     return rows
 
@@ -79,23 +88,26 @@ def _span(events: list[dict[str, Any]]) -> float:
     return max(finished) - min(submitted)
 
 
-def at_limit(shots: int, render: float, poll: float, concurrency: int, account: int) -> dict[str, Any]:
+def at_limit(shots: int, render: float, poll: float, concurrency: int, account: int, source: Path = SOURCE,
+             label: str = "") -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp, FakeKling(task_seconds=render, max_running=account) as server:
-        _wall, events = run_cli(server, Path(tmp), shots, "--concurrency", str(concurrency),
-                                "--poll-interval", str(poll))
+        _wall, events, code = run_cli(server, Path(tmp), shots, "--concurrency", str(concurrency),
+                                      "--poll-interval", str(poll), source=source)
         span = _span(events)
         limit = math.ceil(shots / account) * render
         stats = server.stats
-        assert stats.creates == shots, (stats.creates, shots)
+        if source == SOURCE:
+            assert code == 0 and stats.creates == shots, (code, stats.creates, shots)
         row = {"shots": shots, "render_s": render, "account_limit": account, "concurrency": concurrency,
+               "exit": code,
                "span_s": round(span, 3), "limit_s": round(limit, 3), "ratio": round(span / limit, 3),
                "queries": stats.queries, "lists": stats.lists,
                "queries_per_shot": round((stats.queries + stats.lists) / shots, 2),
                "refused_1303": stats.refused_concurrency, "creates": stats.creates}
-    print(f"  render {render:g} s, account {account}, --concurrency {concurrency:>2}: span {span:6.3f} s, "
+    print(f"  {label}render {render:g} s, account {account}, --concurrency {concurrency:>2}: span {span:6.3f} s, "
           f"limit {limit:6.3f} s, ratio {span / limit:5.3f}; {row['queries_per_shot']:.2f} queries a shot "
-          f"({stats.queries} single, {stats.lists} list); {stats.refused_concurrency} creates refused 1303",
-          flush=True)
+          f"({stats.queries} single, {stats.lists} list); {stats.refused_concurrency} creates refused 1303; "
+          f"{stats.creates} of {shots} created, exit {code}", flush=True)
     return row
 
 
@@ -106,12 +118,23 @@ def main() -> None:
     ap.add_argument("--concurrency", type=int, nargs="+", default=[4, 8, 16])
     ap.add_argument("--real-time", action="store_true", help="also run at 1:1 (6 s renders; about 30 s)")
     ap.add_argument("--json", type=Path, default=HERE / "engine-results.json", help="where to write the figures")
+    ap.add_argument("--compare-with", type=Path, metavar="DIR",
+                    help="also measure the shotlang of this source tree, side by side")
     args = ap.parse_args()
+    other: Path | None = args.compare_with.resolve() if args.compare_with else None
 
     print("state cost (instant renders, --concurrency 16):")
-    sizes = state_cost(args.sizes)
+    sizes, before_sizes = [], []
+    for count in args.sizes:
+        if other is not None:
+            before_sizes += state_cost([count], other, "before ")
+        sizes += state_cost([count], label="now    " if other else "")
     print("at the account's limit (6 s renders, 4 at once), time scaled 1:20:")
-    limits = [at_limit(args.limit_shots, 0.3, 0.25, c, 4) for c in args.concurrency]
+    limits, before_limits = [], []
+    for c in args.concurrency:
+        if other is not None:
+            before_limits.append(at_limit(args.limit_shots, 0.3, 0.25, c, 4, other, "before "))
+        limits.append(at_limit(args.limit_shots, 0.3, 0.25, c, 4, label="now    " if other else ""))
     if args.real_time:
         print("at 1:1:")
         limits.append(at_limit(args.limit_shots, 6.0, 5.0, 4, 4))
@@ -121,6 +144,8 @@ def main() -> None:
                            "platform": platform.platform()},
                "date": time.strftime("%Y-%m-%d"), "state_cost": sizes, "per_shot_ratio": round(flat, 3),
                "at_limit": limits}
+    if other is not None:
+        figures["before"] = {"source": str(other), "state_cost": before_sizes, "at_limit": before_limits}
     args.json.write_text(json.dumps(figures, indent=2) + "\n")
     print(f"figures written to {args.json}")
 
