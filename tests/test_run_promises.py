@@ -451,3 +451,18 @@ def test_status_shows_no_terminal_escapes_from_a_state_file(fake: FakeKling, fil
     done = shotlang("status", str(film), "--offline")
     assert done.returncode == 0
     assert not any(c in done.stdout for c in "\x1b\x07\x9b\u202e") and "failed" in done.stdout
+
+
+def test_status_during_a_run_shows_the_journal_and_asks_the_api_nothing(film: Path) -> None:
+    with FakeKling(task_seconds=2) as server:
+        process = popen(server, film, "--only", "lamp", "--poll-interval", "4")  # the run asks at 4 s
+        wait_for(lambda: server.stats.creates == 1)
+        time.sleep(0.2)
+        queries = server.stats.queries + server.stats.lists
+        done = shotlang("status", str(film), "--json", env=server.env())
+        assert done.returncode == 0 and f"a run is in progress (pid {process.pid}" in done.stderr
+        lamp = next(r for r in json.loads(done.stdout) if r["shot"] == "lamp")
+        assert lamp["status"] in ("submitted", "processing"), "read from the running run's journal"
+        assert server.stats.queries + server.stats.lists == queries == 0, "status asked the API nothing"
+        process.communicate(timeout=60)
+        assert process.returncode == 0 and server.stats.creates == 1
