@@ -79,29 +79,43 @@ class Source:
 
 
 class DecodeFailure(Exception):
-    """The bytes are not UTF-8; `offset` is the first bad byte."""
+    """The bytes are not UTF-8 (or, after its byte-order mark, UTF-16); `offset` is the first
+    bad character."""
 
-    def __init__(self, text: str, offset: int, reason: str) -> None:
+    def __init__(self, text: str, offset: int, reason: str, encoding: str = "UTF-8") -> None:
         super().__init__(reason)
         self.text = text
         self.offset = offset
         self.reason = reason
+        self.encoding = encoding
+
+
+# Notepad's "Unicode" and "Unicode big endian": UTF-16 is read only when its byte-order mark
+# says so (UTF-8 has no NUL bytes to confuse it with, and a guess without the mark can be wrong).
+UTF16_BOMS = ((b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"))
 
 
 def decode(data: bytes) -> str:
-    """UTF-8 text with a leading byte-order mark dropped.
+    """UTF-8 text with a leading byte-order mark dropped; UTF-16 if it starts with its mark.
 
     On bad bytes, raises DecodeFailure carrying the text decoded so far (with the bad bytes
     replaced) so the error can still be pointed at a line and column.
     """
+    for bom, codec in UTF16_BOMS:
+        if data.startswith(bom):
+            return _decode(data[len(bom) :], codec)
+    return _decode(data, "utf-8")
+
+
+def _decode(data: bytes, codec: str) -> str:
     try:
-        text = data.decode("utf-8")
+        text = data.decode(codec)
     except UnicodeDecodeError as e:
-        good = data[: e.start].decode("utf-8")
-        rest = data[e.start :].decode("utf-8", errors="replace")
+        good = data[: e.start].decode(codec)
+        rest = data[e.start :].decode(codec, errors="replace")
         text = good + rest
         offset = len(good)
         if text.startswith(BOM):
             text, offset = text[1:], offset - 1
-        raise DecodeFailure(text, offset, e.reason) from None
+        raise DecodeFailure(text, offset, e.reason, "UTF-8" if codec == "utf-8" else "UTF-16") from None
     return text[1:] if text.startswith(BOM) else text
