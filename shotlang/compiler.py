@@ -15,6 +15,7 @@ the ImageStore passed in.
 from __future__ import annotations
 
 import gc
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -25,7 +26,8 @@ from . import checks, lower, parser
 from .diagnostics import Diagnostic, Severity, render_text, sort_key, to_json
 from .images import ImageStore
 from .records import record
-from .source import BOM, DecodeFailure, Source, decode
+from .source import BOM, DecodeFailure, Source, Span, decode
+from .vocabulary import READINGS
 
 if TYPE_CHECKING:
     from .result import CompileResult
@@ -81,6 +83,20 @@ class Analysis(Reports):
         return self.shots
 
 
+# Characters a terminal acts on rather than shows (ESC starts colour and cursor codes, BEL
+# rings, NUL ends a C string), sent to the API inside a prompt or printed back in a diagnostic.
+# A shot list needs only tab, newline and carriage return.
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+CONTROL_NAMES = {"\x00": "NUL", "\x07": "BEL", "\x08": "BS", "\x0b": "VT", "\x0c": "FF",
+                 "\x1b": "ESC", "\x7f": "DEL"}
+
+
+def control_name(char: str) -> str:
+    """`\\x1b` (ESC): how a message names a control character without printing it."""
+    code = f"\\x{ord(char):02x}"
+    return f"`{code}` ({CONTROL_NAMES[char]})" if char in CONTROL_NAMES else f"`{code}`"
+
+
 @contextmanager
 def gc_paused() -> Iterator[None]:
     """Pause Python's cycle collector while a file compiles.
@@ -103,6 +119,7 @@ def analyse(text: str, name: str, base_dir: Path, *, axes: str | None = None,
             images: ImageStore | None = None, records: bool = False) -> Analysis:
     """Parse, resolve and check `text`: every diagnostic, sorted by position; and with
     `records`, the JSON record of each shot (meaningful only if there is no error)."""
+    axes = _reading(axes)
     source = Source(text.removeprefix(BOM), name)
     images = images or ImageStore()
     report: list[Diagnostic] = []
@@ -117,22 +134,72 @@ def analyse(text: str, name: str, base_dir: Path, *, axes: str | None = None,
             checker.check(shot, resolver.reading)
             if made is not None and shot.ok:
                 made.append(record(shot, resolver.reading, base_dir, images))
-    # A value inherited from DEFAULTS may draw the same warning for every shot: say it once.
-    diagnostics = sorted(dict.fromkeys(report), key=sort_key)
+    # Outside strings the parser has already called a control character unexpected (E104).
+    unexpected = {d.span.start for d in report if d.code == "E104"}
+    report += (d for d in _control_characters(source) if d.span.start not in unexpected)
+    if not resolver.shots and not report:
+        report.append(Diagnostic("W106", "this file has no shots", source.span(0, 1),
+                                 'write one, e.g. `SHOT castle: pan right over "A castle at dawn" 5s`'))
+    diagnostics = _once_per_place(report)
     return Analysis(source, diagnostics, resolver.title, resolver.reading, resolver.shots, made)
+
+
+def _control_characters(source: Source) -> Iterator[Diagnostic]:
+    for found in CONTROL.finditer(source.text):
+        yield Diagnostic("E002", f"control character {control_name(found[0])} in the file",
+                         source.span(found.start(), found.end()),
+                         "remove the control character (the API would receive it in the text)")
+
+
+def _once_per_place(report: list[Diagnostic]) -> list[Diagnostic]:
+    """Every diagnostic sorted by position, and each said once at its place.
+
+    A value inherited from DEFAULTS is checked in every shot that inherits it, so its warning
+    would repeat at the DEFAULTS line, once per shot (and once per model the shots use: two
+    models ignoring one `cfg` are one warning, naming both)."""
+    said: dict[tuple[str, Span, str], list[Diagnostic]] = {}
+    for d in report:
+        same = said.setdefault((d.code, d.span, d.hint), [])
+        if all(d.message != s.message for s in same):
+            same.append(d)
+    merged = [same[0]._replace(message="; ".join(s.message for s in same)) if len(same) > 1 else same[0]
+              for same in said.values()]
+    return sorted(merged, key=sort_key)
 
 
 def analyse_bytes(data: bytes, name: str, base_dir: Path, *, axes: str | None = None,
                   images: ImageStore | None = None, records: bool = False) -> Analysis:
-    """As analyse, from raw bytes: UTF-8, a byte-order mark allowed."""
+    """As analyse, from raw bytes: UTF-8, a byte-order mark allowed, or UTF-16 with its mark."""
+    axes = _reading(axes)
     try:
         text = decode(data)
     except DecodeFailure as bad:
-        source = Source(bad.text, name)
-        diagnostic = Diagnostic("E001", f"this byte is not UTF-8 ({bad.reason})",
-                                source.span(bad.offset, bad.offset + 1), "save the file as UTF-8")
-        return Analysis(source, [diagnostic])
+        return _not_text(bad.text, name, bad.offset, f"this is not {bad.encoding} ({bad.reason})")
+    nul = text.find("\0")
+    if nul != -1:
+        # A binary file, or UTF-16 saved without its mark: one error, not one per NUL byte.
+        return _not_text(text, name, nul, "a NUL byte: this is not a text file")
     return analyse(text, name, base_dir, axes=axes, images=images, records=records)
+
+
+def _not_text(text: str, name: str, offset: int, message: str) -> Analysis:
+    """E001 for bytes that are not a shot list's text. The line shown has its control
+    characters replaced (one character each, so the caret stays put): printed raw, a binary
+    file's bytes would ring, clear or recolour the terminal."""
+    source = Source(CONTROL.sub("\ufffd", text), name)
+    hint = "save the file as UTF-8 (UTF-16 is read only with its byte-order mark)"
+    return Analysis(source, [Diagnostic("E001", message, source.span(offset, offset + 1), hint)])
+
+
+def _reading(axes: str | None) -> str | None:
+    """`axes` checked at the API's edge, so a misspelling is a plain ValueError."""
+    if axes is None or axes.lower() in READINGS:
+        return axes and axes.lower()
+    from .diagnostics import closest
+
+    guess = closest(axes, READINGS)
+    raise ValueError(f"axes must be {' or '.join(map(repr, READINGS))} (or None for the file's AXES line), "
+                     f"not {axes!r}" + (f"; did you mean {guess!r}?" if guess else ""))
 
 
 def _place(path: str | Path | None, base_dir: Path | None) -> tuple[str, Path]:
@@ -143,14 +210,19 @@ def _place(path: str | Path | None, base_dir: Path | None) -> tuple[str, Path]:
     return name, base_dir
 
 
-def compile_text(text: str, path: str | Path | None = None, *, axes: str | None = None,
+def compile_text(text: str | bytes, path: str | Path | None = None, *, axes: str | None = None,
                  images: ImageStore | None = None) -> CompileResult:
-    """Compile the text of a shot list.
+    """Compile the text of a shot list (bytes are read as by compile_bytes).
 
     `path` names the file in diagnostics and is the folder local images are read from (the
     working folder if None). `axes` ("seed" or "official") overrides the file's AXES line.
     """
     from .result import finish
+
+    if isinstance(text, bytes | bytearray | memoryview):
+        return compile_bytes(bytes(text), path, axes=axes, images=images)
+    if not isinstance(text, str):
+        raise TypeError(f"compile_text takes the shot list as str (or bytes), not {type(text).__name__}")
 
     name, base_dir = _place(path, None)
     with gc_paused():  # across both stages, so the collector does not wake up in between

@@ -31,9 +31,16 @@ E, W = Severity.ERROR, Severity.WARNING
 CODES: dict[str, Code] = {
     # --- E0xx: the file as a whole -------------------------------------------------------
     "E001": Code(E, "file is not UTF-8", """
-A .shot file is read as UTF-8 (a leading byte-order mark is allowed). The byte at the
-reported position is not valid UTF-8, often because the file was saved as Latin-1 or
-Windows-1252. Re-save it as UTF-8 in your editor."""),
+A .shot file is read as UTF-8 (a leading byte-order mark is allowed), or as UTF-16 when it
+starts with UTF-16's byte-order mark (Notepad's "Unicode"). The byte at the reported position
+is not valid in that encoding, often because the file was saved as Latin-1 or Windows-1252;
+or the file holds NUL bytes, so it is not text at all (a binary file, or UTF-16 saved
+without its mark). Re-save it as UTF-8 in your editor."""),
+    "E002": Code(E, "control character in the file", """
+Control characters (ESC, BEL, NUL and the rest of U+0000-U+001F, U+007F-U+009F, except tab,
+newline and carriage return) make a terminal change colour, ring or move its cursor, and
+the API would receive them inside a prompt. They usually come from copying text out of a
+terminal or another program. Remove them; shotlang shows them escaped, as `\\x1b`."""),
     # --- E1xx: syntax ----------------------------------------------------------------------
     "E100": Code(E, "syntax error", """
 The line does not follow the shape of any statement. Statements are:
@@ -199,6 +206,9 @@ Kling's v2 models ignore cfg_scale; the option is sent but has no effect."""),
     "W105": Code(W, "end frame usually needs pro mode", """
 Start-and-end-frame shots (`tail`) are offered in pro mode on most models; std may be
 rejected."""),
+    "W106": Code(W, "no shots in the file", """
+The file is empty, or holds only comments and file settings, so it compiles to nothing.
+Write a shot: `SHOT castle: pan right over "A castle at dawn" 5s`."""),
 }
 
 

@@ -25,6 +25,8 @@ class Case(NamedTuple):
 
 
 CASES = [
+    Case("E002", 'SHOT a: "red \x1b[31m"', "\x1b", "control character `\\x1b` (ESC)", hint="remove"),
+    Case("E002", 'SHOT a: "ding\x07"', "\x07", "(BEL)"),
     Case("E100", 'SHOT a: "x" 5s "y"', '"y"', "unexpected string"),
     Case("E100", 'SHOT a: "x" motion "m.png" (1, 2', "", "unexpected end of the line", hint="`)`"),
     Case("E101", 'SHOT a: "open', '"open', "no closing quote"),
@@ -112,6 +114,7 @@ CASES = [
     Case("W103", 'AXES official\nSHOT a: push in "x"', "push", "no field in the official reading"),
     Case("W104", 'SHOT a: "x" cfg 0.5', "0.5", "ignores cfg"),
     Case("W105", f'SHOT a: "x" image "{URL_A}" tail "{URL_B}"', f'"{URL_B}', "end frame in std mode"),
+    Case("W106", "# nothing but a comment\n", "#", "no shots", hint="SHOT"),
 ]
 
 
