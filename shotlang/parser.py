@@ -174,8 +174,9 @@ def _first_word(line: str) -> str:
 
 
 # Scans a line for where strings and comments start and end; a string may run off the line.
-_QUOTE_OR_COMMENT = re.compile(r'"(?:[^"\\]|\\.)*("|\\?$)|#')
-_STRING_REST = re.compile(r'(?:[^"\\]|\\.)*"')
+# Possessive `*+`, as in the grammar's STRING, so scanning a long string costs no memory.
+_QUOTE_OR_COMMENT = re.compile(r'"(?:[^"\\]|\\.)*+("|\\?$)|#')
+_STRING_REST = re.compile(r'(?:[^"\\]|\\.)*+"')
 
 
 def _ends_in_string(line: str, in_string: bool) -> bool:

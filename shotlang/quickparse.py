@@ -24,7 +24,7 @@ _HEAD = re.compile(r'[ \t\f]*(?i:shot)[ \t]+([^\s:"#()]+)[ \t]*:')
 _TOKEN = re.compile(
     r"""(?P<ws>[ \t\f\r\n]+)
       | (?P<comment>\#[^\n]*)
-      | (?P<string>"(?:[^"\\]|\\.)*")
+      | (?P<string>"(?:[^"\\]|\\.)*+")  # possessive, as in the grammar: no memory per character
       | (?P<duration>\d+(?:\.\d+)?[sS](?!\w))
       | (?P<aspect>\d+:\d+)
       | (?P<number>[+-]?\d+(?:\.\d+)?(?![\w.:]))
