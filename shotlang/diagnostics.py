@@ -245,6 +245,10 @@ def sort_key(d: Diagnostic) -> tuple[int, int, str]:
 
 _STYLE = {"error": "\x1b[1;31m", "warning": "\x1b[1;33m", "blue": "\x1b[1;34m", "bold": "\x1b[1m"}
 _RESET = "\x1b[0m"
+# Control characters shown as pictures (ESC as U+241B), one column each so carets stay put:
+# printed raw, a file's ESC or BEL would recolour the terminal or ring it.
+_VISIBLE = ({c: 0x2400 + c for c in range(0x20) if chr(c) not in "\t\n"} | {0x7F: 0x2421}
+            | dict.fromkeys(range(0x80, 0xA0), 0xFFFD))
 
 
 def _width(text: str) -> int:
@@ -259,21 +263,21 @@ def render_text(d: Diagnostic, source: Source, color: bool = False) -> str:
         return f"{_STYLE[style]}{s}{_RESET}" if color else s
 
     sev = d.severity.value
-    line = source.line_text(d.span.line).expandtabs(1)
+    line = source.line_text(d.span.line).expandtabs(1).translate(_VISIBLE)
     gutter = " " * len(str(d.span.line))
     start = d.span.column - 1
     end = d.span.end_column - 1 if d.span.end_line == d.span.line else len(line)
     pad = _width(line[:start])
     carets = "^" * max(1, _width(line[start:end]))
     out = [
-        paint(sev, f"{sev}[{d.code}]") + paint("bold", f": {d.message}"),
+        paint(sev, f"{sev}[{d.code}]") + paint("bold", f": {d.message.translate(_VISIBLE)}"),
         f"{gutter}{paint('blue', '-->')} {source.name}:{d.span.line}:{d.span.column}",
         f"{gutter} {paint('blue', '|')}",
         f"{paint('blue', str(d.span.line))} {paint('blue', '|')} {line}",
         f"{gutter} {paint('blue', '|')} {' ' * pad}{paint(sev, carets)}",
     ]
     if d.hint:
-        out.append(f"{gutter} {paint('blue', '=')} {paint('bold', 'help')}: {d.hint}")
+        out.append(f"{gutter} {paint('blue', '=')} {paint('bold', 'help')}: {d.hint.translate(_VISIBLE)}")
     return "\n".join(out)
 
 
