@@ -29,3 +29,8 @@ def __getattr__(name: str) -> Any:
 
         return CompileResult
     raise AttributeError(f"module 'shotlang' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    # The public API, including what __getattr__ imports lazily; not this module's own imports.
+    return sorted(__all__)

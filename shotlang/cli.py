@@ -58,16 +58,44 @@ def _read(name: str) -> tuple[bytes, str, Path]:
         raise IOFailure(f"cannot read {name}: {e.strerror or e}") from None
 
 
-def _analyse_all(files: tuple[str, ...], axes: str | None) -> list[Analysis]:
+def _read_all(files: tuple[str, ...]) -> tuple[list[tuple[bytes, str, Path]], list[IOFailure]]:
+    """Every file that can be read, and what went wrong with the others."""
+    read, failures = [], []
+    for name in files:
+        try:
+            read.append(_read(name))
+        except IOFailure as e:
+            failures.append(e)
+    return read, failures
+
+
+def _analyse_all(files: tuple[str, ...], axes: str | None) -> tuple[list[Analysis], list[IOFailure]]:
     from .compiler import analyse_bytes
 
-    return [analyse_bytes(data, name, base, axes=axes) for data, name, base in map(_read, files)]
+    read, failures = _read_all(files)
+    return [analyse_bytes(data, name, base, axes=axes) for data, name, base in read], failures
 
 
 def _compile_all(files: tuple[str, ...], axes: str | None) -> list[CompileResult]:
+    """Every file compiled; the first that cannot be read raises IOFailure."""
+    results, failures = _compile_readable(files, axes)
+    if failures:
+        raise failures[0]
+    return results
+
+
+def _compile_readable(files: tuple[str, ...], axes: str | None) -> tuple[list[CompileResult], list[IOFailure]]:
     from .compiler import compile_bytes
 
-    return [compile_bytes(data, name, axes=axes, base_dir=base) for data, name, base in map(_read, files)]
+    read, failures = _read_all(files)
+    return [compile_bytes(data, name, axes=axes, base_dir=base) for data, name, base in read], failures
+
+
+def _give_up(failures: Sequence[IOFailure]) -> NoReturn:
+    """After the readable files' diagnostics: each file that could not be read, then exit 2."""
+    for failure in failures:
+        failure.show()
+    sys.exit(EXIT_USAGE)
 
 
 def _report(results: Sequence[Reports], err: bool) -> None:
@@ -77,7 +105,7 @@ def _report(results: Sequence[Reports], err: bool) -> None:
             click.echo(result.render(color) + "\n", err=err)
 
 
-def _summary(results: Sequence[Reports]) -> str:
+def _summary(results: Sequence[Reports], unread: int = 0) -> str:
     errors = sum(len(r.errors) for r in results)
     warnings = sum(len(r.warnings) for r in results)
     shots = sum(r.shot_count for r in results)
@@ -85,7 +113,7 @@ def _summary(results: Sequence[Reports]) -> str:
     def n(k: int, word: str) -> str:
         return f"{k} {word}{'s' * (k != 1)}"
 
-    files = n(len(results), "file")
+    files = n(len(results), "file") + (f"; {n(unread, 'file')} could not be read" if unread else "")
     if errors:
         return f"{n(errors, 'error')}, {n(warnings, 'warning')} in {files}"
     return f"{n(shots, 'shot')} ok, {n(warnings, 'warning')} in {files}"
@@ -108,10 +136,13 @@ def compile(files: tuple[str, ...], out: Path | None, fmt: str, axes: str | None
     """Compile shot lists to Kling API request bodies.
 
     FILE may be `-` for standard input. If any file has an error, nothing is written and the
-    exit code is 1; warnings go to standard error.
+    exit code is 1; warnings go to standard error. Folders missing from the -o path are made.
     """
-    results = _compile_all(files, axes)
+    results, failures = _compile_readable(files, axes)
     _report(results, err=True)
+    if failures:
+        click.echo(_summary(results, len(failures)) + "; nothing written", err=True)
+        _give_up(failures)
     if not all(r.ok for r in results):
         click.echo(_summary(results) + "; nothing written", err=True)
         sys.exit(EXIT_INPUT)
@@ -136,11 +167,12 @@ def compile(files: tuple[str, ...], out: Path | None, fmt: str, axes: str | None
             raise IOFailure(f"two inputs would both be written to {clash}; compile them separately")
     from .files import write_atomic  # tempfile is slow to import; only `compile -o` needs it
 
-    try:
-        for target, output in zip(targets, outputs, strict=True):
+    for target, output in zip(targets, outputs, strict=True):
+        try:
             write_atomic(target, render(output))
-    except OSError as e:
-        raise IOFailure(f"cannot write {e.filename or out}: {e.strerror or e}") from None
+        except OSError as e:
+            # Name the file asked for: e.filename may be the hidden temporary file beside it.
+            raise IOFailure(f"cannot write {target}: {e.strerror or e}") from None
 
 
 @main.command()
@@ -150,20 +182,23 @@ def compile(files: tuple[str, ...], out: Path | None, fmt: str, axes: str | None
 @click.option("--axes", type=READINGS, help=AXES_HELP)
 def check(files: tuple[str, ...], fmt: str, axes: str | None) -> None:
     """Report every error and warning in shot lists; write no requests."""
-    results = _analyse_all(files, axes)
+    results, failures = _analyse_all(files, axes)
     if fmt == "json":
         records = [rec for r in results for rec in r.diagnostics_json()]
         click.echo(json.dumps(records, indent=2, ensure_ascii=False))
     else:
         _report(results, err=False)
-        click.echo(_summary(results))
+        click.echo(_summary(results, len(failures)))
+    if failures:
+        _give_up(failures)
     sys.exit(EXIT_OK if all(r.ok for r in results) else EXIT_INPUT)
 
 
 @main.command()
-@click.option("--axes", type=READINGS, default="seed", show_default=True, help=AXES_HELP)
+@click.option("--axes", type=READINGS, default="seed", show_default=True,
+              help="Which reading of the camera fields to show the moves in.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True)
+              show_default=True, help="A table to read, or a JSON list of the moves for tools.")
 def moves(axes: str, fmt: str) -> None:
     """The move vocabulary: words, camera field, sign and recommended range."""
     from .docs import move_rows, move_table

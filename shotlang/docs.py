@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import sys
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -40,20 +41,43 @@ def move_rows(reading: str) -> list[dict[str, Any]]:
     return rows
 
 
+TABLE_WIDTH = 80  # `shotlang moves` fits a standard terminal
+
+
 def move_table(reading: str) -> str:
-    """The cheat sheet `shotlang moves` prints."""
-    head = ("MOVE", "FIELD", "SIGN", "RANGE", "ALSO")
-    rows = [(r["move"], r["field"], r["sign"], r["recommended"], ", ".join(r["synonyms"]))
+    """The cheat sheet `shotlang moves` prints, at most TABLE_WIDTH columns wide: the other
+    words for a move are wrapped, whole, in the space the other columns leave."""
+    head = ("MOVE", "FIELD", "RANGE")
+    rows = [(r["move"], f"{r['field']} {r['sign']}".rstrip(), r["recommended"], r["synonyms"])
             for r in move_rows(reading)]
-    widths = [max(len(str(x)) for x in col) for col in zip(head, *rows, strict=True)]
+    widths = [max(len(row[i]) for row in (head, *rows)) for i in range(len(head))]
+    indent = sum(widths) + 2 * len(widths)
     lines = [f"Moves ({reading} reading of the camera fields)", ""]
-    for row in (head, *rows):
-        lines.append("  ".join(str(x).ljust(w) for x, w in zip(row, widths, strict=True)).rstrip())
+    for *cells, also in ((*head, ["ALSO"]), *rows):
+        wrapped = _pack(also, TABLE_WIDTH - indent) or [""]
+        lines.append(("".join(c.ljust(w + 2) for c, w in zip(cells, widths, strict=True)) + wrapped[0]).rstrip())
+        lines += [" " * indent + more for more in wrapped[1:]]
     words = ", ".join(f"{w} {v}" for w, v in INTENSITIES.items())
-    lines += ["", f"Intensity (before the move; default {DEFAULT_MAGNITUDE}): {words}",
-              "Magnitude (after the move): a whole number from 1 to 10, e.g. `pan right 6`",
-              f"Joiners (before the prompt): {', '.join(sorted(JOINERS))}"]
+    lines.append("")
+    for paragraph in (f"Intensity (before the move; default {DEFAULT_MAGNITUDE}): {words}",
+                      "Magnitude (after the move): a whole number from 1 to 10, e.g. `pan right 6`",
+                      f"Joiners (before the prompt): {', '.join(sorted(JOINERS))}"):
+        lines += textwrap.wrap(paragraph, TABLE_WIDTH, subsequent_indent="  ", break_on_hyphens=False)
     return "\n".join(lines)
+
+
+def _pack(phrases: list[str], width: int) -> list[str]:
+    """Phrases joined by commas into lines of at most `width`, never cutting a phrase."""
+    lines: list[str] = []
+    for i, phrase in enumerate(phrases):
+        comma = i < len(phrases) - 1  # room for the comma that follows it, if one does
+        if lines and len(lines[-1]) + len(", ") + len(phrase) + comma <= width:
+            lines[-1] += f", {phrase}"
+        else:
+            if lines:
+                lines[-1] += ","
+            lines.append(phrase)
+    return lines
 
 
 # --- markdown for docs/ ------------------------------------------------------------------------
