@@ -100,6 +100,32 @@ def md_moves() -> str:
                 "what it does"], rows)
 
 
+def md_shared_fields(reading: str = "seed") -> str:
+    """The camera fields more than one move lowers to: those moves send the same request."""
+    by_axis: dict[str, list[Move]] = {}
+    for move in MOVES:
+        axis = move.axis(reading)
+        if axis is not None and not move.preset:
+            by_axis.setdefault(f"{axis.field} {'+' if axis.sign > 0 else '-'}", []).append(move)
+    rows = [[f"`{axis}`", "; ".join(", ".join(f"`{p}`" for p in m.phrases) for m in moves)]
+            for axis, moves in by_axis.items() if len(moves) > 1]
+    return _md([f"{reading} reading", "sent alike by"], rows)
+
+
+def md_range_warnings() -> str:
+    """Which intensity words always fall outside a move's recommended range (W102). Magnitudes
+    1-2 and 9-10 draw W100 and W101 instead, so only 3-8 can draw W102."""
+    ranges: dict[tuple[int, int], list[Move]] = {}
+    for move in MOVES:
+        if move.recommended:
+            ranges.setdefault(move.recommended, []).append(move)
+    rows = []
+    for (low, high), moves in ranges.items():
+        outside = [f"`{w}` ({v})" for w, v in INTENSITIES.items() if 3 <= v <= 8 and not low <= v <= high]
+        rows.append([", ".join(f"`{m.name}`" for m in moves), f"{low}-{high}", ", ".join(outside) or "none"])
+    return _md(["moves", "recommended", "intensity words that always draw W102"], rows)
+
+
 def md_intensities() -> str:
     return _md(["word", "magnitude"], [[f"`{w}`", str(v)] for w, v in INTENSITIES.items()])
 
@@ -132,7 +158,8 @@ def md_code_details() -> str:
     return "\n".join(parts)
 
 
-SECTIONS = {"moves": md_moves, "intensities": md_intensities, "modes": md_modes,
+SECTIONS = {"moves": md_moves, "shared-fields": md_shared_fields, "range-warnings": md_range_warnings,
+            "intensities": md_intensities, "modes": md_modes,
             "joiners": md_joiners, "models": md_models, "codes": md_codes,
             "code-details": md_code_details}
 _SECTION = re.compile(r"(<!-- generated: ([\w-]+) -->\n)(.*?)(<!-- end: \2 -->)", re.DOTALL)

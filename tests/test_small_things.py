@@ -91,7 +91,7 @@ def test_a_control_character_in_a_prompt_is_refused(char: str, name: str | None)
 
 
 def test_a_control_character_in_a_prompt_is_shown_escaped_with_a_caret(tmp_path: Path) -> None:
-    (tmp_path / "ctl.shot").write_bytes('SHOT a: "red \x1b[31m castle\x07" 5s\n'.encode())
+    (tmp_path / "ctl.shot").write_bytes(b'SHOT a: "red \x1b[31m castle\x07" 5s\n')
     done = shotlang_cmd("check", "ctl.shot", cwd=tmp_path)
     assert done.returncode == 1
     out = done.stdout.decode()
@@ -247,3 +247,32 @@ def test_a_defaults_cfg_ignored_by_two_models_warns_once() -> None:
     assert d.code == "W104" and (d.span.line, d.span.column) == (1, 14)
     assert d.message == "kling-v2-6 ignores cfg; kling-v2-1-master ignores cfg"
     assert result.render().count("warning[W104]") == 1
+
+
+# --- the moves notes in docs/language.md ------------------------------------------------------
+
+
+def test_push_in_dolly_forward_and_crane_up_send_the_same_request_in_the_seed_reading() -> None:
+    text = 'SHOT a: push in over "x"\nSHOT b: dolly forward over "x"\nSHOT c: crane up over "x"\n'
+    seed = shotlang.compile_text(text).output
+    assert seed is not None
+    configs = [s.body.camera_control.config for s in seed.shots]  # type: ignore[union-attr]
+    assert configs[0] == configs[1] == configs[2] and configs[0].tilt == 5  # type: ignore[union-attr]
+    official = shotlang.compile_text(text, axes="official").output
+    assert official is not None
+    assert official.shots[0].body.camera_control != official.shots[2].body.camera_control
+    docs = (ROOT / "docs" / "language.md").read_text()
+    assert "`push in`,\n`dolly forward` and `crane up` all lower to `tilt +`" in docs
+    assert "| `tilt +` | `dolly up`, `crane up`" in docs
+
+
+@pytest.mark.parametrize("move, warns", [("pan right", True), ("tilt up", True), ("zoom in", True),
+                                         ("push in", False), ("dutch tilt", False), ("crane up", False)])
+@pytest.mark.parametrize("word", ["gentle", "subtle"])
+def test_gentle_and_subtle_warn_where_the_language_doc_says(move: str, warns: bool, word: str) -> None:
+    result = shotlang.compile_text(f'SHOT a: {word} {move} over "x"\n')
+    assert ("W102" in [d.code for d in result.diagnostics]) == warns
+    docs = (ROOT / "docs" / "language.md").read_text()
+    table = docs[docs.index("<!-- generated: range-warnings -->"):docs.index("<!-- end: range-warnings -->")]
+    row = next((line for line in table.splitlines() if f"`{move}`" in line), "")
+    assert (f"`{word}`" in row) == warns
