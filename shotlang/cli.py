@@ -1,6 +1,8 @@
 """The `shotlang` command: thin click commands over the Python API.
 
-Exit codes (docs/cli.md): 0 clean (warnings allowed), 1 errors in the input, 2 usage or I/O.
+Exit codes (docs/cli.md, stable): 0 clean (warnings allowed), 1 errors in the input, 2 usage or
+I/O; `run` adds 3 credentials, 4 shots failed or pending, 5 account, 6 local, 7 busy, 130
+interrupted, 143 terminated.
 """
 
 from __future__ import annotations
@@ -241,13 +243,13 @@ class LocalFailure(IOFailure):
     """This machine cannot keep what a run makes (the state or video folder cannot be written,
     a full disk): exit 6."""
 
-    exit_code = 6
+    exit_code = EXIT_LOCAL
 
 
 class Busy(IOFailure):
     """Another process is running the same shot list: exit 7."""
 
-    exit_code = 7
+    exit_code = EXIT_BUSY
 
 
 StoreMode = Literal["run", "read", "status"]
@@ -284,6 +286,8 @@ def _prepare(file: str, axes: str | None, out: Path | None, only: tuple[str, ...
     path, source = state_path(Path(file)), Path(file).name
     try:
         config = load_config()
+        if mode == "status" and config.credentials is None:
+            mode = "read"  # nothing will be asked, so nothing to record: no lock, no write
         if mode == "read":
             store = Store.read(path, source)
         else:
@@ -384,12 +388,6 @@ def run_command(file: str, only: tuple[str, ...], force: tuple[str, ...], out: P
         max_cost: str | None, as_json: bool, axes: str | None, api_base: str | None, poll_interval: float,
         task_timeout: float, retry_base: float) -> None:
     """Generate the videos of a shot list: submit, poll, download. Safe to run again."""
-    import signal
-
-    signal.signal(signal.SIGTERM, _terminated)
-    # Many threads mostly waiting on the network: hand the interpreter over sooner than every
-    # 5 ms, so a finished task's slot is reused without a queue of handoffs (the process is ours).
-    sys.setswitchinterval(0.001)
     config, store, out_dir, plans = _prepare(file, axes, out, only, force, "run")
     try:
         _run(config, store, out_dir, plans, max_cost=max_cost, as_json=as_json, api_base=api_base,
@@ -424,7 +422,7 @@ def _run(config: Config, store: Store, out_dir: Path, plans: list[PlannedShot], 
     import threading
 
     from .auth import TokenSource
-    from .client import Backoff, KlingClient
+    from .client import Backoff, KlingClient, Retry
     from .pricing import estimate
     from .progress import JsonReporter, LineReporter, LiveReporter, summary_table
     from .runner import Runner, RunSettings
@@ -453,14 +451,23 @@ def _run(config: Config, store: Store, out_dir: Path, plans: list[PlannedShot], 
         reporter = LiveReporter(names)
     else:
         reporter = LineReporter()
+    runner: Runner | None = None
+
+    def retrying(retry: Retry) -> None:
+        reporter.retrying(runner.current_shot() if runner is not None else None, retry)
+
     client = KlingClient(api_base or config.api_base, TokenSource(config.credentials),
-                         backoff=Backoff(base=retry_base, cap=max(retry_base * 30, 0.01)), stop=stop)
+                         backoff=Backoff(base=retry_base, cap=max(retry_base * 30, 0.01)), stop=stop,
+                         on_retry=retrying)
     settings = RunSettings(concurrency=concurrency, poll_interval=poll_interval, task_timeout=task_timeout)
     runner = Runner(client, store, out_dir, reporter, settings, stop)
     try:
         outcomes = runner.run(plans)
     except KeyboardInterrupt as e:
-        reporter.close()
+        if isinstance(reporter, LiveReporter):
+            reporter.close(keep=True)  # no summary follows: leave the last picture
+        else:
+            reporter.close()
         try:
             _close(store)
         except LocalFailure as failure:
@@ -540,9 +547,9 @@ def _refresh(store: Store, plans: list[PlannedShot], config: Config, api_base: s
     """Ask the API about every shot still in flight and record the answers."""
     import time
 
-    from . import kling
     from .auth import TokenSource
     from .client import Backoff, KlingClient, KlingError
+    from .runner import record_task
     from .state import IN_FLIGHT
 
     assert config.credentials is not None
@@ -557,14 +564,8 @@ def _refresh(store: Store, plans: list[PlannedShot], config: Config, api_base: s
                                     deadline=time.monotonic() + REFRESH_QUERY_SECONDS)
             except KlingError as e:
                 raise IOFailure(f"cannot refresh from the API: {e.message}") from None
-            if task is None:
-                continue
-            if task.task_status in kling.TASK_STATUSES:
-                store.update(plan.name, task_id=task.task_id, status=task.task_status,
-                             status_msg=task.task_status_msg)
-            else:
-                store.update(plan.name, task_id=task.task_id,
-                             status_msg=f"the API reports `{task.task_status}`, which shotlang does not know")
+            if task is not None:
+                record_task(store, plan.name, task)
 
 
 def interrupted(signal: BaseException | None) -> NoReturn:
@@ -580,6 +581,13 @@ def interrupted(signal: BaseException | None) -> NoReturn:
 def run() -> None:
     """The console script: click, with Ctrl-C (130), SIGTERM (143) and a closed pipe (`| head`)
     ending quietly with one line at most."""
+    import signal
+
+    # Process-wide settings belong to the program, not to the library or a click command.
+    signal.signal(signal.SIGTERM, _terminated)
+    # `run`'s threads mostly wait on the network: hand the interpreter over sooner than every
+    # 5 ms, so a finished task's slot is reused without a queue of hand-overs.
+    sys.setswitchinterval(0.001)
     try:
         code = main.main(standalone_mode=False)
     except click.exceptions.Abort as e:  # click's name for a KeyboardInterrupt it caught

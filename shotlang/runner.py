@@ -35,6 +35,7 @@ from .client import (
     KlingClient,
     KlingError,
     OverConcurrency,
+    Retry,
     ShotError,
     Stopped,
     TimedOut,
@@ -116,6 +117,17 @@ def _action(state: ShotState | None, digest: str, video: Path) -> Action:
     return "download"  # missing, replaced, or a symlink now: fetched again, no new generation
 
 
+def record_task(store: Store, name: str, task: bodies.Task) -> None:
+    """What the API said about a shot's task, in its state. A status outside the documented
+    four is kept apart (api_status): the shot stays as it was, for the next run to ask again."""
+    if task.task_status in kling.TASK_STATUSES:
+        store.update(name, task_id=task.task_id, status=task.task_status, status_msg=task.task_status_msg,
+                     api_status=None)
+    else:
+        store.update(name, task_id=task.task_id, api_status=task.task_status,
+                     status_msg=f"the API reports `{task.task_status}`, which shotlang does not know")
+
+
 def external_id(name: str, digest: str, generation: int) -> str:
     """Unique per shot, body and deliberate re-run; short and safe for the API."""
     return f"{name[:40]}-{digest[:12]}-g{generation}"
@@ -152,6 +164,10 @@ StopKind = Literal["auth", "account", "local", "interrupted"]
 
 class Reporter(Protocol):
     def event(self, name: str, event: ShotEvent, detail: str = "") -> None: ...
+
+    def retrying(self, name: str | None, retry: Retry) -> None:
+        """A request is tried again (network trouble, a busy server): for shot `name`, or for
+        the run (the poller's list queries)."""
 
 
 @dataclass
@@ -440,6 +456,11 @@ class Runner:
     grace: float = 2.0  # on Ctrl-C, how long to let requests under way finish and be recorded
     poller: Poller | None = None
     slots: Slots | None = None
+    _local: threading.local = field(default_factory=threading.local)
+
+    def current_shot(self) -> str | None:
+        """The shot the calling thread works on (None in the poller): who a retry is for."""
+        return getattr(self._local, "shot", None)
 
     def run(self, plans: list[PlannedShot]) -> list[Outcome]:
         """Run every planned shot; returns their outcomes in order. On Ctrl-C (KeyboardInterrupt
@@ -506,11 +527,11 @@ class Runner:
     def _one(self, plan: PlannedShot) -> Outcome:
         start = self.clock()
         held = False
+        self._local.shot = plan.name
         try:
             if self.stop.is_set():
                 raise Stopped
-            task, held = self._task(plan)
-            deadline = self.clock() + self.settings.task_timeout
+            task, held, deadline = self._task(plan)
             if task.task_status in kling.TASK_RUNNING:
                 assert self.poller is not None
                 task = self.poller.wait(self.poller.watch(plan.shot.endpoint, task,
@@ -565,8 +586,9 @@ class Runner:
         assert self.slots is not None
         self.slots.release()
 
-    def _task(self, plan: PlannedShot) -> tuple[bodies.Task, bool]:
-        """The shot's task, created or found again, and whether it holds an account slot."""
+    def _task(self, plan: PlannedShot) -> tuple[bodies.Task, bool, float]:
+        """The shot's task, created or found again; whether it holds an account slot; and its
+        deadline (--timeout from when it got its slot, or was found again)."""
         endpoint = plan.shot.endpoint
         state = plan.state
         deadline = self.clock() + self.settings.task_timeout
@@ -574,23 +596,23 @@ class Runner:
             task = self.client.query(endpoint, state.task_id, deadline=deadline)
             if task is None:
                 raise ShotError("the finished task is no longer known to the API; use --force to make it again")
-            return task, False
+            return task, False, deadline
         if plan.action == "in flight" and state is not None:
             if state.task_id and state.status != "submitting":
                 task = self.client.query(endpoint, state.task_id, deadline=deadline)
                 if task is not None:
                     self._record(plan.name, task)
-                    return task, self._adopt(task)
+                    return task, self._adopt(task), deadline
             # Maybe sent, maybe not (the run stopped between writing the state and learning the
             # answer): the client looks the task up by its id first and creates it only if absent.
-            return self._create(plan, state.external_task_id, maybe_sent=True), True
+            return self._create(plan, state.external_task_id, maybe_sent=True)
         # new and changed shots have an id of their own (the hash differs); a deliberate
         # re-run of the same body needs the next generation, since the API refuses an old id.
         generation = 1
         if state is not None and plan.action in ("forced", "retry"):
             generation = state.generation + 1
         ext = plan.body.get("external_task_id") or external_id(plan.name, plan.hash, generation)
-        return self._create(plan, ext, maybe_sent=False, generation=generation), True
+        return self._create(plan, ext, maybe_sent=False, generation=generation)
 
     def _adopt(self, task: bodies.Task) -> bool:
         if task.task_status not in kling.TASK_RUNNING:
@@ -599,28 +621,30 @@ class Runner:
         self.slots.adopt()
         return True
 
-    def _create(self, plan: PlannedShot, ext: str, *, maybe_sent: bool, generation: int | None = None) -> bodies.Task:
-        """Create the task under `ext`, waiting for a free slot; the slot is held on return."""
+    def _create(self, plan: PlannedShot, ext: str, *, maybe_sent: bool,
+                generation: int | None = None) -> tuple[bodies.Task, bool, float]:
+        """Create the task under `ext`, waiting for a free slot; returns it with the slot held,
+        and its deadline (--timeout from when it first got a slot)."""
         assert self.slots is not None
         body = plan.body if plan.body.get("external_task_id") else {**plan.body, "external_task_id": ext}
-        if generation is not None:
-            # On disk (fsynced) before anything can be sent: whatever happens next, the id is
-            # known. Written before waiting for a slot, so a freed slot is used at once.
-            self.store.put(plan.name, ShotState(body_sha256=plan.hash, endpoint=as_endpoint(plan.shot.endpoint),
-                                                external_task_id=ext, generation=generation,
-                                                status="submitting"), durable=True)
-            if plan.action == "forced":
-                self.store.set_pending_force(plan.name, generation)
         shut_out: float | None = None  # since when the account refuses us with none of ours generating
+        deadline: float | None = None
         while True:
             self.slots.acquire()
             if self.stop.is_set():
                 self.slots.release()
                 raise Stopped
+            if deadline is None:
+                deadline = self.clock() + self.settings.task_timeout
+                if generation is not None:
+                    try:  # on disk (fsynced) before anything is sent: whatever happens next, the id is known
+                        self._submitting(plan, ext, generation)
+                    except BaseException:
+                        self.slots.release()
+                        raise
             self.reporter.event(plan.name, "submitting")
             try:
-                task = self.client.create(plan.shot.endpoint, body, maybe_sent=maybe_sent,
-                                          deadline=self.clock() + self.settings.task_timeout)
+                task = self.client.create(plan.shot.endpoint, body, maybe_sent=maybe_sent, deadline=deadline)
             except OverConcurrency as e:
                 maybe_sent = maybe_sent or e.maybe_created
                 if not self.slots.refused():
@@ -642,16 +666,23 @@ class Runner:
             except BaseException:
                 self.slots.release()
                 raise
+            try:
+                self._record(plan.name, task)
+            except BaseException:
+                self.slots.release()
+                raise
             self.slots.accepted()
-            self._record(plan.name, task)
-            return task
+            return task, True, deadline
+
+    def _submitting(self, plan: PlannedShot, ext: str, generation: int) -> None:
+        self.store.put(plan.name, ShotState(body_sha256=plan.hash, endpoint=as_endpoint(plan.shot.endpoint),
+                                            external_task_id=ext, generation=generation, status="submitting"),
+                       durable=True)
+        if plan.action == "forced":
+            self.store.set_pending_force(plan.name, generation)
 
     def _record(self, name: str, task: bodies.Task) -> None:
-        if task.task_status in kling.TASK_STATUSES:
-            self.store.update(name, task_id=task.task_id, status=task.task_status, status_msg=task.task_status_msg,
-                              api_status=None)
-        else:
-            self.store.update(name, task_id=task.task_id)
+        record_task(self.store, name, task)
         if task.task_status in kling.TASK_RUNNING:
             event: ShotEvent = "submitted" if task.task_status == "submitted" else "processing"
             self.reporter.event(name, event, task.task_id)

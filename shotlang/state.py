@@ -279,9 +279,11 @@ def _check_header(shown: Path, version: int, found: str, source: str) -> None:
                          f'change "source" in the state file, else move it aside')
 
 
-def _replay(state: StateFile, data: bytes, journal: Path) -> None:
-    """Apply the journal's lines to `state`, in order. A last line that cannot be parsed is the
-    torn write of a crash and is ignored; anything else that is not a record is refused."""
+def _replay(state: StateFile, data: bytes, journal: Path) -> int:
+    """Apply the journal's lines to `state`, in order; returns how many records it applied. A
+    last line that cannot be parsed is the torn write of a crash and is ignored; anything else
+    that is not a record is refused."""
+    applied = 0
     lines = data.split(b"\n")
     if lines and lines[-1] == b"":
         lines.pop()
@@ -293,11 +295,12 @@ def _replay(state: StateFile, data: bytes, journal: Path) -> None:
             record = _Record.model_validate_json(line)
         except ValidationError as e:
             if last and any(err["type"] == "json_invalid" for err in e.errors()):
-                return
+                return applied
             raise StateError(f"{journal} line {number} is not a shotlang journal record ({_reason(e)}); "
                              f"move the journal aside to go back to the state file alone") from None
         if record.holder is not None:
             continue
+        applied += 1
         if record.shot is not None and record.state is not None:
             try:
                 state.shots[record.shot] = ShotState.model_validate(record.state)
@@ -311,6 +314,7 @@ def _replay(state: StateFile, data: bytes, journal: Path) -> None:
         else:
             raise StateError(f"{journal} line {number} is not a shotlang journal record; "
                              f"move the journal aside to go back to the state file alone")
+    return applied
 
 
 def _identity(path: Path) -> tuple[int, int, int, int] | None:
@@ -385,6 +389,7 @@ class Store:
         self._lock = threading.Lock()
         self._holder_line = _holder_line()
         self._journal_size = 0
+        self._changes = 0  # records appended since the journal was last folded in
 
     @classmethod
     def open(cls, path: Path, source: str) -> Store:
@@ -397,9 +402,12 @@ class Store:
         fd = _take_lock(journal, path)
         try:
             state = _load_state(path, real, source)
-            _replay(state, _read_all(fd), journal)
+            left = _replay(state, _read_all(fd), journal)
             store = cls(path, real, state, fd)
-            store.compact()
+            if left:  # a killed run's journal: fold it in now
+                store.compact()
+            else:  # nothing to fold in: leave the state file untouched, start the journal afresh
+                store._restart_journal()
             fsync_dir(journal.parent)  # the journal's name, so durable lines are found after a power cut
         except BaseException:
             # Leave a stale journal for the next run, but none that holds only our holder line.
@@ -496,7 +504,8 @@ class Store:
                 return
             try:
                 try:
-                    self._compact()
+                    if self._changes:  # a store only read (say by status) leaves the file as it was
+                        self._compact()
                 except OSError as e:  # the journal stays, and the next run replays it
                     raise OSError(e.errno, e.strerror, e.filename or str(self.path)) from None
                 self._journal.unlink()
@@ -519,13 +528,17 @@ class Store:
         return self._fd
 
     def _compact(self) -> None:
-        fd = self._writer()
         # A list that never recorded anything gets no state file (plan, status, a run that sent nothing).
         if self._state.shots or self._state.pending_force or self._real.exists():
             write_atomic(self._real, self._state.model_dump_json(indent=2) + "\n")
-        os.ftruncate(fd, 0)
+        self._restart_journal()
+
+    def _restart_journal(self) -> None:
+        """An empty journal but for our holder line (a torn line left by a crash goes too)."""
+        os.ftruncate(self._writer(), 0)
         self._journal_size = 0
         self._append(self._holder_line, durable=False)
+        self._changes = 0
 
     def _append(self, line: bytes, durable: bool) -> None:
         """One line on the journal, or nothing: a failed write is cut off again, so the journal
@@ -544,6 +557,7 @@ class Store:
                 raise OSError(e.errno, e.strerror, str(self._journal)) from None
             raise
         self._journal_size += len(line)
+        self._changes += 1
 
 
 def _shot_line(name: str, shot: ShotState) -> bytes:
