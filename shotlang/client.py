@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import quote
 
 import httpx
@@ -185,6 +185,17 @@ def _says_duplicate(message: str) -> bool:
     return all(word in lowered for word in kling.DUPLICATE_MESSAGE_WORDS)
 
 
+class Retry(NamedTuple):
+    """A wait before another try, as it happens: for a progress display (network trouble is
+    never silent). `why` is safe to show."""
+
+    host: str
+    why: str
+    attempt: int  # the try about to be made: 2 for the first retry
+    attempts: int  # at most
+    wait: float  # seconds
+
+
 class KlingClient:
     def __init__(
         self,
@@ -195,7 +206,9 @@ class KlingClient:
         timeout: float = 30.0,
         transport: httpx.BaseTransport | None = None,
         stop: threading.Event | None = None,
+        on_retry: Callable[[Retry], None] | None = None,
     ) -> None:
+        self._on_retry = on_retry
         self._tokens = tokens
         self._backoff = backoff
         self._timeout = timeout
@@ -295,7 +308,7 @@ class KlingClient:
                         TimedOut if answer.timed_out else GaveUp)
                     if answer.timed_out or rounds >= self._backoff.attempts:
                         raise failure(f"gave up after {rounds} tries: {answer.why}")
-                    self._pause_or(self._backoff.delay(rounds - 1, answer.retry_after), deadline,
+                    self._pause_or(self._backoff.delay(rounds - 1, answer.retry_after), deadline, rounds + 1,
                                    answer.why, failure)
                     continue
                 else:
@@ -312,7 +325,8 @@ class KlingClient:
                 rounds += 1
                 if rounds >= self._backoff.attempts:
                     raise CreateUnknown(f"gave up after {rounds} tries: {why}")
-                self._pause_or(self._backoff.delay(rounds - 1, wait_hint), deadline, why, CreateUnknown)
+                self._pause_or(self._backoff.delay(rounds - 1, wait_hint), deadline, rounds + 1, why,
+                               CreateUnknown)
         except (AuthError, AccountError, ShotError, OverConcurrency) as refusal:
             # This answer refused the create; an earlier attempt whose outcome was unknown may
             # still have made the task, and the caller must not take "refused" for "not made".
@@ -483,16 +497,21 @@ class KlingClient:
         return httpx.Timeout(min(self._timeout, left)) if left > 0 else None
 
     def _retry(self, attempt: int, why: str, wait_hint: float | None, deadline: float | None,
-               what: str) -> int:
+               what: str, host: str | None = None) -> int:
         if attempt + 1 >= self._backoff.attempts:
             raise GaveUp(f"{what}: gave up after {attempt + 1} tries: {why}")
-        self._pause_or(self._backoff.delay(attempt, wait_hint), deadline, f"{what}: {why}", TimedOut)
+        self._pause_or(self._backoff.delay(attempt, wait_hint), deadline, attempt + 2, f"{what}: {why}", TimedOut,
+                       host=host)
         return attempt + 1
 
-    def _pause_or(self, seconds: float, deadline: float | None, why: str, failure: type[KlingError]) -> None:
-        """Wait before another try, or raise `failure` now if the deadline would pass meanwhile."""
+    def _pause_or(self, seconds: float, deadline: float | None, attempt: int, why: str,
+                  failure: type[KlingError], attempts: int | None = None, host: str | None = None) -> None:
+        """Wait before try number `attempt`, or raise `failure` now if the deadline would pass
+        meanwhile; says so to on_retry first."""
         if deadline is not None and time.monotonic() + seconds >= deadline:
             raise failure(f"the deadline passed: {why}")
+        if self._on_retry is not None:
+            self._on_retry(Retry(host or self._host, why, attempt, attempts or self._backoff.attempts, seconds))
         self.wait(seconds)
 
     def _look_up(self, endpoint: str, external: str, deadline: float | None, why: str, *,
@@ -508,7 +527,8 @@ class KlingClient:
             if task is not None:
                 return task
             if attempt + 1 < LOOKUP_TRIES:
-                self._pause_or(self._backoff.lag(attempt), deadline, why, CreateUnknown)
+                self._pause_or(self._backoff.lag(attempt), deadline, attempt + 2, f"looking the task up: {why}",
+                               CreateUnknown, LOOKUP_TRIES)
         return None
 
     # --- downloads -------------------------------------------------------------------------
@@ -549,7 +569,7 @@ class KlingClient:
                 why = f"network error with {host}: {type(e).__name__}"
             except _ShortDownload as e:
                 why, wait_hint = f"download from {host} failed: {e}", e.retry_after
-            attempt = self._retry(attempt, why, wait_hint, deadline, "downloading the video")
+            attempt = self._retry(attempt, why, wait_hint, deadline, "downloading the video", host)
 
     def _download_once(self, url: str, target: Path, max_bytes: int, deadline: float | None,
                        progress: Callable[[int], None] | None) -> tuple[int, str]:
