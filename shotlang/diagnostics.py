@@ -64,7 +64,10 @@ Adjacent strings are joined with one space. Write \\" for a quote inside a strin
     "E102": Code(E, "missing prompt", """
 Every shot needs a prompt in double quotes, after the move and before the options:
 
-    SHOT castle: slow pan right over "A medieval castle on a cliff" 5s pro"""),
+    SHOT castle: slow pan right over "A medieval castle on a cliff" 5s pro
+
+When words after the move read as a description (`... over A castle at dawn 5s`), the prompt
+is there but has no quotes: the help shows the line with them."""),
     "E103": Code(E, "missing `:` after the shot name", """
 A shot's name ends with a colon: `SHOT castle: slow pan right over "..."`."""),
     "E104": Code(E, "unexpected character", """
@@ -73,7 +76,12 @@ quotes; names use letters, digits, `-` and `_`."""),
     "E105": Code(E, "unknown statement", """
 A statement starts with one of SHOT, SCENE, TITLE, MODEL, DEFAULTS or AXES (in any case).
 A line that starts with a quoted string continues the statement above it; it must follow
-that statement directly (comment lines may come between, blank lines may not)."""),
+that statement directly (comment lines may come between, blank lines may not).
+
+A line of options continues a SHOT or DEFAULTS line only when it is indented deeper than
+that line's first line. Each tab counts as one column, like a space, so a line indented
+with one tab under a SHOT indented with four spaces is not deeper: it is read as a statement
+of its own, and `10s` or `pro` is no statement. Indent with spaces."""),
     "E106": Code(E, "option before the prompt", """
 Options (duration, mode, aspect, model, ...) come after the prompt:
 
@@ -83,7 +91,9 @@ Options (duration, mode, aspect, model, ...) come after the prompt:
 The words between the shot's colon and its prompt are an optional intensity (slow,
 dramatic, ...), a camera move (pan right, zoom in, push in, ...), an optional magnitude
 from 1 to 10 and an optional joiner (over, on, through, ...). This word is none of them.
-`shotlang moves` lists the whole vocabulary."""),
+`shotlang moves` lists the whole vocabulary. A suggestion is offered only when a known move
+is within a few typing slips of what was written (see "Did you mean" in docs/language.md),
+and always as a whole move (`zoomin` -> `zoom in`)."""),
     "E201": Code(E, "more than one camera movement in one shot", """
 The Kling API's simple camera control moves along exactly one of its six axes: a config
 with more than one non-zero field is rejected with `400 invalid camera config`. Split the
@@ -91,7 +101,9 @@ shot into one shot per movement, or use one of the preset compound moves (crane 
 back, push in and up, turn right forward, turn left forward)."""),
     "E202": Code(E, "magnitude outside 1-10", """
 A magnitude is a whole number from 1 to 10; the direction word (left/right, up/down,
-in/out) gives the sign. For no movement at all leave the move out or write `static`."""),
+in/out) gives the sign, so a magnitude has none: `pan left 6` already sends -6 (horizontal
+in the seed reading), and `pan right 6` sends +6. For no movement at all leave the move out
+or write `static`."""),
     "E203": Code(E, "magnitude is not a whole number", """
 The API takes whole numbers from -10 to 10 for each camera field. Round the magnitude."""),
     "E204": Code(E, "strength given twice", """
@@ -107,7 +119,9 @@ its prompt, or with `static`."""),
     # --- E3xx: options and values ----------------------------------------------------------
     "E300": Code(E, "unknown model", """
 The model is not in shotlang's table of Kling models (shotlang/kling.py, listed in
-docs/kling-mapping.md). Check the spelling; model names look like `kling-v2-6`."""),
+docs/kling-mapping.md). Check the spelling; model names look like `kling-v2-6`. A near
+spelling of a known model is suggested only when its version numbers are the same: a new
+version (`kling-v3`) is never taken for an old one; the help lists the models instead."""),
     "E301": Code(E, "unknown option", """
 After the prompt come options: a duration (5s, 10s), a mode (std, pro, standard,
 professional), an aspect ratio (16:9, 9:16, 1:1), and keyword options: model, negative
@@ -127,9 +141,10 @@ The API takes at most 2,500 characters for a prompt and for a negative prompt.""
 Shot names are unique within a file, ignoring case, because each names its output file
 (`castle.mp4`) and file systems on macOS and Windows ignore case."""),
     "E308": Code(E, "shot name not safe as a file name", """
-A shot name becomes a file name, so it may use only ASCII letters, digits, `-` and `_`,
-start with a letter or digit, be at most 64 characters long, and not be a name Windows
-reserves (con, prn, aux, nul, com1-9, lpt1-9)."""),
+A shot name becomes a file name, so it is one word: it may use only ASCII letters, digits,
+`-` and `_` (no spaces: `castle-at-dawn`, not `castle at dawn`), start with a letter or
+digit, be at most 64 characters long, and not be a name Windows reserves (con, prn, aux,
+nul, com1-9, lpt1-9)."""),
     "E309": Code(E, "option given twice", """
 Each option may appear once in a shot (or in one DEFAULTS line). Remove one of them."""),
     "E310": Code(E, "not a valid URL", """
@@ -223,12 +238,42 @@ class Diagnostic(NamedTuple):
         return CODES[self.code].severity
 
 
-def closest(word: str, choices: Iterable[str]) -> str | None:
-    """The choice nearest to `word` in spelling, if any is near."""
-    import difflib  # only when there is a mistake to explain: it is slow to import
+def edit_distance(a: str, b: str) -> int:
+    """Optimal-string-alignment (restricted Damerau-Levenshtein) distance: the fewest single
+    insertions, deletions, substitutions and swaps of two neighbours that turn `a` into `b`."""
+    before: list[int] = []
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        prev, row = row, [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            row[j] = min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                row[j] = min(row[j], before[j - 2] + 1)
+        before = prev
+    return row[-1]
 
-    match = difflib.get_close_matches(word.lower(), list(choices), n=1, cutoff=0.6)
-    return match[0] if match else None
+
+def max_edits(word: str) -> int:
+    """How far a suggestion may be from what was typed (docs/language.md, "Did you mean"):
+    none for 1-2 characters, 1 edit up to 4, 2 up to 8, 3 beyond."""
+    n = len(word)
+    return 0 if n <= 2 else 1 if n <= 4 else 2 if n <= 8 else 3
+
+
+def closest(word: str, choices: Iterable[str]) -> str | None:
+    """The choice nearest to `word` in spelling (ignoring case), if one is within max_edits;
+    of equally near choices, the first in alphabetical order, so the answer never depends on
+    the order of a set."""
+    typed = word.lower()
+    limit = max_edits(typed)
+    best: tuple[int, str] | None = None
+    for choice in choices:
+        if abs(len(choice) - len(typed)) > limit:
+            continue  # the distance is at least the difference in length (and a long word is cheap)
+        distance = edit_distance(typed, choice.lower())
+        if distance <= limit and (best is None or (distance, choice) < best):
+            best = (distance, choice)
+    return best[1] if best else None
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:

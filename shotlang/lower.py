@@ -13,11 +13,11 @@ from typing import Any, NamedTuple
 
 from . import kling
 from . import syntax as ast
-from .diagnostics import Diagnostic, closest, did_you_mean
+from .diagnostics import Diagnostic, did_you_mean
+from .hints import guess_move, model_hint, offer, option_hint, phrases_ending, phrases_starting, word_hint
 from .quickparse import TEXT_KEYWORDS, VALUE_KEYWORDS
 from .source import Span
 from .vocabulary import (
-    ALL_WORDS,
     CONNECTORS,
     DEFAULT_MAGNITUDE,
     INTENSITIES,
@@ -26,6 +26,7 @@ from .vocabulary import (
     MODE_WORDS,
     MOVE_HEADS,
     MOVE_WORDS,
+    MOVES,
     PHRASES,
     READINGS,
     SOUND_WORDS,
@@ -99,7 +100,7 @@ class Resolver:
         report = self.report
         if isinstance(stmt, ast.Shot):
             self.shots += 1
-            return _resolve_shot(stmt, self._scene, self._defaults, report)
+            return _resolve_shot(stmt, self._scene, self._defaults, report, self.reading)
         if isinstance(stmt, ast.Scene):
             self._scene = stmt.heading.value
         elif isinstance(stmt, ast.ModelStatement):
@@ -135,13 +136,14 @@ class Resolver:
 
 
 def _resolve_shot(
-    shot: ast.Shot, scene: str | None, defaults: dict[str, Value], report: list[Diagnostic]
+    shot: ast.Shot, scene: str | None, defaults: dict[str, Value], report: list[Diagnostic],
+    reading: str = "seed",
 ) -> ResolvedShot:
     before = len(report)
     own = _settings(shot.options, report, in_defaults=False)
     settings = {**defaults, **own}
     motions = [o for o in shot.options if o.kind == "motion"]
-    camera = lower_move(shot.move, report)
+    camera = lower_move(shot.move, report, reading)
     ok = not any(d.severity == "error" for d in report[before:])
     return ResolvedShot(shot, scene, settings, motions, camera, ok)
 
@@ -197,12 +199,7 @@ def _interpret(option: ast.Option, report: list[Diagnostic]) -> Value | None:
     if kind == "flag":
         if word in MODE_WORDS:
             return Value(MODE_WORDS[word], span)  # the only bare words after a prompt are modes
-        hint = did_you_mean(word, [*MODE_WORDS, *OPTION_KEYWORDS])
-        if word in MOVE_WORDS or word in INTENSITIES:
-            hint = "camera moves go before the prompt: `SHOT a: pan right over \"...\"`"
-        report.append(Diagnostic(
-            "E301", f"unknown option `{text}`", span,
-            hint or "options are a duration, a mode, an aspect ratio or a keyword option"))
+        report.append(Diagnostic("E301", f"unknown option `{text}`", span, option_hint(text)))
         return None
     if kind == "model_option":
         return _model(option.value, report)
@@ -228,15 +225,18 @@ def _model(name: ast.Word, report: list[Diagnostic]) -> Value | None:
         return Value(name.text.lower(), name.span)
     report.append(Diagnostic(
         "E300", f"unknown model `{name.text}`", name.span,
-        did_you_mean(name.text, kling.MODELS) or "known models: " + ", ".join(kling.MODELS)))
+        model_hint(name.text)))
     return None
 
 
 # --- moves -----------------------------------------------------------------------------------
 
 
-def lower_move(words: tuple[ast.Word, ...], report: list[Diagnostic]) -> Camera | None:
-    """`slow pan right over` -> pan right at 5. Reports what cannot be read as one move."""
+def lower_move(
+    words: tuple[ast.Word, ...], report: list[Diagnostic], reading: str = "seed"
+) -> Camera | None:
+    """`slow pan right over` -> pan right at 5. Reports what cannot be read as one move;
+    `reading` only says, in a hint, which camera field a move sends."""
     if not words:
         return None
     rest = list(words)
@@ -288,12 +288,12 @@ def lower_move(words: tuple[ast.Word, ...], report: list[Diagnostic]) -> Camera 
             'add a move (`slow pan right over "..."`), or leave the words out for a still shot'))
         return None
     move, span = moves[0]
-    return _strength(move, span, intensities, numbers, report)
+    return _strength(move, span, intensities, numbers, report, reading)
 
 
 def _strength(
     move: Move, span: Span, intensities: list[ast.Word], numbers: list[ast.Word],
-    report: list[Diagnostic],
+    report: list[Diagnostic], reading: str,
 ) -> Camera | None:
     given = intensities + numbers
     if given and (move.preset or move.is_static):
@@ -318,8 +318,8 @@ def _strength(
         magnitude = int(number.text)
         if not 1 <= magnitude <= kling.MAGNITUDE_MAX or number.text[0] in "+-":
             hint = "a magnitude is from 1 to 10"
-            if number.text[0] == "-":
-                hint = "the direction word gives the sign: write the opposite direction instead"
+            if number.text[0] in "+-" and 1 <= abs(magnitude) <= kling.MAGNITUDE_MAX:
+                hint = _sign_hint(move, abs(magnitude), span, reading)
             elif magnitude == 0:
                 hint = "for no movement leave the move out, or write `static`"
             report.append(Diagnostic(
@@ -332,31 +332,75 @@ def _strength(
     return Camera(move, DEFAULT_MAGNITUDE, span, None)
 
 
+def _opposite(move: Move) -> Move | None:
+    """The move that sends the same field with the other sign, in both readings."""
+    for other in MOVES:
+        if (move.seed and move.official and other.seed and other.official
+                and other.seed == move.seed._replace(sign=-move.seed.sign)
+                and other.official == move.official._replace(sign=-move.official.sign)):
+            return other
+    return None
+
+
+def _sign_hint(move: Move, magnitude: int, span: Span, reading: str) -> str:
+    """`pan left -6`: say what the direction word already sends, so the fix is right."""
+    written = " ".join(span.source.text[span.start : span.end].split()).lower()
+    axis = move.axis(reading)
+    assert axis is not None  # only moves along an axis take a magnitude
+    hint = (f"the direction word sets the sign, so a magnitude has none: `{written} {magnitude}` "
+            f"sends {axis.field}: {axis.sign * magnitude}")
+    opposite = _opposite(move)
+    if opposite is not None:
+        hint += f"; for the other way write `{opposite.name} {magnitude}`"
+    return hint
+
+
 def _unknown_word(words: list[ast.Word], i: int) -> tuple[Diagnostic, int]:
     """The diagnostic for words[i], and how many words it covers.
 
-    A misspelt move word takes the rest of its phrase with it (`pann right` is one error,
-    not two), so one typo gives one diagnostic.
+    A misspelt move is offered as a whole phrase and takes the rest of its phrase with it
+    (`pann right` is one error, not two; `zoomin` -> `zoom in`), so one typo gives one
+    diagnostic whose fix works.
     """
     word = words[i]
     low = word.text.lower()
     if low in INTENSITIES:
-        hint = "an intensity word goes first, before the move: `slow pan right`"
-    elif low in JOINERS:
-        hint = "a joiner comes last, right before the prompt: `pan right over \"...\"`"
-    elif low in MOVE_HEADS:
-        shown = " or ".join(f"`{c}`" for c in MOVE_HEADS[low][:4])
-        return Diagnostic("E200", f"`{word.text}` needs a direction", word.span, f"write {shown}"), 1
-    elif low in MOVE_WORDS:
-        hint = "a direction follows its move word: `pan left`, `tilt up`, `zoom in`"
-    else:
-        guess = closest(low, ALL_WORDS)
-        if guess is None:
-            hint = "`shotlang moves` lists every move word"
-        else:
-            hint = f"did you mean `{guess}`?"
-            following = tuple(w.text.lower() for w in words[i + 1 : i + LONGEST_PHRASE])
-            for n in range(len(following), 0, -1):
-                if (guess, *following[:n]) in PHRASES:
-                    return Diagnostic("E200", f"unknown word `{word.text}`", word.span, hint), n + 1
-    return Diagnostic("E200", f"unknown word `{word.text}`", word.span, hint), 1
+        return _unknown(word, "an intensity word goes first, before the move: `slow pan right`"), 1
+    if low in JOINERS:
+        return _unknown(word, "a joiner comes last, right before the prompt: `pan right over \"...\"`"), 1
+    plain = []  # the words from i up to a number or connector, which no phrase contains
+    for w in words[i:]:
+        if w.is_number or w.text.lower() in CONNECTORS:
+            break
+        plain.append(w.text.lower())
+    guess = guess_move(plain, 0)
+    if guess is not None:
+        first, last = words[i + guess.wrong[0]], words[i + guess.wrong[-1]]
+        span = first.span.to(last.span)
+        what = "word" if first is last else "words"
+        return Diagnostic("E200", f"unknown {what} `{_text_of(span)}`", span,
+                          f"did you mean `{guess.phrase}`?"), guess.covers
+    if low in MOVE_HEADS or (phrases_starting(low) and not phrases_ending((low,))):
+        heads = MOVE_HEADS.get(low) or phrases_starting(low)
+        return Diagnostic("E200", f"`{word.text}` needs a direction", word.span, f"write {offer(heads)}"), 1
+    if low in MOVE_WORDS:
+        return _unknown(word, f"a direction follows its move word: {offer(phrases_ending((low,)))}"), 1
+    # A word no move starts with, before a direction (`orbit left`): no guess, but the moves
+    # that go that way.
+    for n in range(min(LONGEST_PHRASE - 1, len(plain) - 1), 0, -1):
+        ending = phrases_ending(plain[1 : 1 + n])
+        if ending:
+            span = word.span.to(words[i + n].span)
+            return Diagnostic(
+                "E200", f"unknown move `{_text_of(span)}`", span,
+                f"shotlang has no such move; moves that go {' '.join(plain[1 : 1 + n])}: "
+                f"{offer(ending)} (`shotlang moves` lists them all)"), n + 1
+    return _unknown(word, word_hint(low)), 1
+
+
+def _unknown(word: ast.Word, hint: str) -> Diagnostic:
+    return Diagnostic("E200", f"unknown word `{word.text}`", word.span, hint)
+
+
+def _text_of(span: Span) -> str:
+    return " ".join(span.source.text[span.start : span.end].split())

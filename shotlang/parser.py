@@ -19,8 +19,10 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedTok
 
 from . import syntax as ast
 from .diagnostics import Diagnostic, closest
-from .quickparse import parse_shot, unquote
+from .hints import looks_like_prose, move_prefix, number_option_hint, option_hint
+from .quickparse import LONGEST_WORD, parse_shot, unquote
 from .source import Source, Span
+from .vocabulary import JOINERS, MODE_WORDS
 
 _HERE = Path(__file__).resolve().parent
 # Installed wheels carry the grammar inside the package; a source checkout keeps it at the top.
@@ -53,7 +55,9 @@ class _Builder(Transformer[Token, object]):
         return Span(tok.start_pos + self.offset, tok.end_pos + self.offset, self.source)  # type: ignore[operator]
 
     def _word(self, tok: Token) -> ast.Word:
-        return ast.Word(str(tok), self._span(tok), tok.type == "NUMBER")
+        # Names and words are kept up to quickparse.LONGEST_WORD characters; values exactly.
+        text = str(tok[:LONGEST_WORD]) if tok.type in ("NAME", "WORD") else str(tok)
+        return ast.Word(text, self._span(tok), tok.type == "NUMBER")
 
     # --- statements --------------------------------------------------------------------
 
@@ -169,7 +173,7 @@ _NEVER_CONTINUE = ("shot", "scene", "title", "defaults", "axes")
 
 
 def _first_word(line: str) -> str:
-    words = line.split(None, 1)
+    words = line[:64].split(None, 1)  # a keyword is short: copy no more of a long line
     return words[0].rstrip(":").lower() if words else ""
 
 
@@ -241,15 +245,18 @@ def statements(source: Source, report: list[Diagnostic]) -> Iterator[ast.Stateme
     """The statements of a file one by one; a statement that does not parse is reported
     (in `report`) and skipped, so the rest still are."""
     text = source.text
+    previous: tuple[int, int] | None = None
     for start, end in statement_chunks(text):
-        shot = parse_shot(source, start, end)  # the fast path for plain SHOT lines
-        if shot is not None:
-            yield shot
-            continue
-        try:
-            yield parse_with_grammar(source, start, end)
-        except UnexpectedInput as error:
-            report.append(_explain(error, source, start, end))
+        statement: ast.Statement | None = parse_shot(source, start, end)  # the fast path
+        if statement is None:
+            try:
+                statement = parse_with_grammar(source, start, end)
+            except UnexpectedInput as error:
+                report.append(_explain(error, source, start, end, previous))
+        if statement is not None:
+            yield statement
+        if statement is not None or _first_word(text[start:end]) in STATEMENT_KEYWORDS:
+            previous = (start, end)  # a stray line is skipped: the next may continue the same
 
 
 def parse_with_grammar(source: Source, start: int, end: int) -> ast.Statement:
@@ -293,12 +300,18 @@ def _describe(terminal: str) -> str:
     return f"`{terminal.lstrip('_').lower()}`"
 
 
-def _explain(error: UnexpectedInput, source: Source, start: int, end: int) -> Diagnostic:
-    """One diagnostic for a statement Lark could not parse."""
+def _explain(error: UnexpectedInput, source: Source, start: int, end: int,
+             previous: tuple[int, int] | None = None) -> Diagnostic:
+    """One diagnostic for a statement Lark could not parse; `previous` is where the
+    statement before it is, for a line that was meant to continue it."""
     text = source.text
     if isinstance(error, UnexpectedCharacters):
         at = start + (error.pos_in_stream or 0)
         char = text[at]
+        if char not in _SMART_QUOTES and char != '"':
+            unquoted = _unquoted_prompt(source, start, _line_end(text, at))
+            if unquoted is not None:
+                return unquoted
         if char == '"':
             line_end = text.find("\n", at)
             line_end = len(text) if line_end == -1 else line_end
@@ -315,6 +328,8 @@ def _explain(error: UnexpectedInput, source: Source, start: int, end: int) -> Di
 
     assert isinstance(error, UnexpectedToken)
     token = error.token
+    if len(token) > LONGEST_WORD:  # quoted only in part: no copies of a 50 MB token below
+        token = Token.new_borrow_pos(token.type, token[:LONGEST_WORD], token)
     expected = {e for e in error.expected if not e.startswith("__")}
     if token.type == "$END":
         at = start + len(text[start:end].rstrip(" \t\r\n"))
@@ -335,32 +350,53 @@ def _explain(error: UnexpectedInput, source: Source, start: int, end: int) -> Di
             )
         match = closest(str(token), STATEMENT_KEYWORDS)
         if match:
-            hint = f"did you mean `{match.upper()}`?"
-        elif text[span.end : end].lstrip(" \t").startswith(":"):
-            hint = f"a shot starts with SHOT: `SHOT {str(token).rstrip(':')}: ...`"
-        else:
-            hint = "statements start with SHOT, SCENE, TITLE, MODEL, DEFAULTS or AXES"
-        return Diagnostic("E105", f"unknown statement {seen}", span, hint)
+            return Diagnostic("E105", f"unknown statement {seen}", span, f"did you mean `{match.upper()}`?")
+        if text[span.end : end].lstrip(" \t").startswith(":"):
+            return Diagnostic("E105", f"unknown statement {seen}", span,
+                              f"a shot starts with SHOT: `SHOT {str(token).rstrip(':')}: ...`")
+        if previous is not None:
+            astray = _not_a_continuation(source, previous, start, seen, span)
+            if astray is not None:
+                return astray
+        return Diagnostic("E105", f"unknown statement {seen}", span,
+                          "statements start with SHOT, SCENE, TITLE, MODEL, DEFAULTS or AXES")
     if "COLON" in expected:
+        spaced = _name_with_spaces(source, start, end)
+        if spaced is not None:
+            return spaced
         return Diagnostic("E103", f"expected `:` after the shot name, found {seen}", span,
                           "write the name, then a colon: `SHOT castle: ...`")
     if "STRING" in expected and not expected & _OPTION_TERMINALS:
         if token.type in ("DURATION", "ASPECT"):
+            unquoted = _unquoted_prompt(source, start, span.start, stops_at_option=True)
+            if unquoted is not None:
+                return unquoted
             return Diagnostic("E106", f"option {seen} before the prompt", span,
                               'put options after the prompt: `SHOT a: pan right "..." 5s`')
         if token.type == "$END" and "WORD" in expected:
+            unquoted = _unquoted_prompt(source, start, _line_end(text, start))
+            if unquoted is not None:
+                return unquoted
             return Diagnostic("E102", "this shot has no prompt", span,
                               'add the prompt in double quotes: `SHOT a: pan right over "..."`')
     if "LPAR" in expected and "WORD" not in expected:
         return Diagnostic("E405", "a motion needs a trajectory of points", span,
                           'write the points after the mask: motion "mask.png" (100, 200) (300, 200)')
     if expected & _OPTION_TERMINALS and token.type == "NUMBER":
-        return Diagnostic("E301", f"unknown option {seen}", span,
-                          f"a duration is written with an s: `{token}s`")
+        # `speed 2`: the word before the number was meant as an option's keyword.
+        before = _WORD_BEFORE.search(text, start, span.start)
+        if before is not None and before[1].lower() not in MODE_WORDS:
+            both = source.span(before.start(1), span.end)
+            return Diagnostic("E301", f"unknown option `{before[1]} {token}`", both,
+                              option_hint(before[1], str(token)))
+        return Diagnostic("E301", f"unknown option {seen}", span, number_option_hint(str(token)))
     if expected & _OPTION_TERMINALS and token.type == "STRING":
         return Diagnostic("E100", f"unexpected string {seen} after the options", span,
                           'a negative prompt is written `negative "..."`; to continue the prompt, '
                           "put the string right after it or at the start of the next line")
+    unquoted = _unquoted_prompt(source, start, _line_end(text, start))
+    if unquoted is not None:
+        return unquoted
     if token.type == "NAME":
         # Only the fallback lexer yields a NAME where none is expected: the text holds a
         # character no word may contain. Point at that character.
@@ -370,3 +406,110 @@ def _explain(error: UnexpectedInput, source: Source, start: int, end: int) -> Di
     names = sorted({_describe(e) for e in expected})
     wanted = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
     return Diagnostic("E100", f"unexpected {seen}", span, f"expected {wanted}")
+
+
+# --- slips with a likely meaning -------------------------------------------------------------
+
+_WORD_BEFORE = re.compile(r"(?<![\w\"'-])([^\W\d][\w'-]*)[ \t]+$")
+_SHOT_HEAD = re.compile(r'[ \t\f]*(?i:shot)[ \t]+([^:"#\n]*?)[ \t]*:')
+_PROSE_WORD = re.compile(r"[^\s#]+")
+_OPTION_WORD = re.compile(r"\d+(\.\d+)?s|\d+:\d+", re.IGNORECASE)
+_LONGEST_FIX = 100  # a fix longer than this shows the quoted words, not the whole line
+_MOST_WORDS = 200  # words of an unquoted prompt looked at (a long line stays cheap)
+
+
+def _line_end(text: str, at: int) -> int:
+    end = text.find("\n", at)
+    end = len(text) if end == -1 else end
+    return end - 1 if end > at and text[end - 1] == "\r" else end
+
+
+def _unquoted_prompt(source: Source, start: int, stop: int,
+                     stops_at_option: bool = False) -> Diagnostic | None:
+    """E102 for `SHOT c: slow pan right over A castle at dawn 5s`: the words after the move
+    read as a description, so the prompt lacks its quotes. The fix is shown quoted.
+
+    The prompt ends at `stop` (an option the grammar met first, or the end of the line); when
+    it ends at the line's end, options written after it (`5s`, `pro`, `16:9`) are left out."""
+    text = source.text
+    head = _SHOT_HEAD.match(text, start, stop)
+    if head is None or '"' in text[head.end() : stop] or any(q in text[head.end() : stop] for q in _SMART_QUOTES):
+        return None
+    found = []
+    for m in _PROSE_WORD.finditer(text, head.end(), stop):
+        found.append(m)
+        if len(found) > _MOST_WORDS:
+            return None
+    words = [m[0].lower() for m in found]
+    if not stops_at_option:
+        while words and (words[-1] in MODE_WORDS or _OPTION_WORD.fullmatch(words[-1])):
+            words.pop()
+    skip = move_prefix(words)
+    prose = found[skip : len(words)]
+    if not looks_like_prose(words[skip:], after_joiner=skip > 0 and words[skip - 1] in JOINERS):
+        return None
+    a, b = prose[0].start(), prose[-1].end()
+    quoted = '"' + text[a:b].replace('"', '\\"') + '"'
+    line_start = text.rfind("\n", 0, a) + 1
+    line_end = _line_end(text, b)
+    fix = text[line_start:a].lstrip() + quoted + text[b:line_end]
+    if len(fix) > _LONGEST_FIX or text.find("\n", start, b) != -1:
+        fix = quoted if len(quoted) <= _LONGEST_FIX else '"..."'
+    return Diagnostic("E102", "the prompt is not in double quotes", source.span(a, b),
+                      f"put the prompt in quotes: `{fix}`")
+
+
+def _name_with_spaces(source: Source, start: int, end: int) -> Diagnostic | None:
+    """E308 for `SHOT castle at dawn: ...`: a name is one word."""
+    head = _SHOT_HEAD.match(source.text, start, end)
+    if head is None or len(head[1].split()) < 2:
+        return None
+    name = head[1]
+    joined = re.sub(r"[^A-Za-z0-9_-]+", "-", name).strip("-_")[:64] or "shot"
+    return Diagnostic("E308", f"shot name `{' '.join(name.split())}` has spaces: a name is one word",
+                      source.span(head.start(1), head.end(1)),
+                      f"join the words: `SHOT {joined}: ...` (the name becomes the file {joined}.mp4)")
+
+
+def _indent(line: str) -> str:
+    return line[: len(line) - len(line.lstrip(" \t\f"))]
+
+
+def _not_a_continuation(source: Source, previous: tuple[int, int], start: int, seen: str,
+                        span: Span) -> Diagnostic | None:
+    """E105 for an option line meant to continue the SHOT or DEFAULTS above it, which does
+    not because of its indent (or a blank line between)."""
+    text = source.text
+    prev_start = previous[0]
+    first_line = text[prev_start : _line_end(text, prev_start)]
+    keyword = _first_word(first_line)
+    if keyword not in _WRAPPING:
+        return None
+    between = text[previous[1] : start].split("\n")[1:-1]  # whole lines between the two
+    what, line = keyword.upper(), source.line_of(prev_start)
+    if any(not b.strip() for b in between):
+        return Diagnostic("E105", f"unknown statement {seen}: a blank line ended the {what} above", span,
+                          f"remove the blank line so this line continues the {what} on line {line}, "
+                          "or start it with a statement keyword")
+    mine, theirs = _indent(text[start : _line_end(text, start)]), _indent(first_line)
+    message = f"unknown statement {seen}: not indented deeper than the {what} on line {line}, so it does not continue it"
+    if "\t" in mine + theirs:
+        return Diagnostic("E105", message, span,
+                          f"a line continues a {what} when its indent is longer than the {what}'s; "
+                          f"a tab counts as one column, like a space, so this indent ({_describe_indent(mine)}) is not longer "
+                          f"than the {what}'s ({_describe_indent(theirs)}): indent with spaces only, "
+                          f"deeper than the {what}")
+    return Diagnostic("E105", message, span,
+                      f"indent this line deeper than the {what} on line {line} (e.g. "
+                      f"`{theirs}    {text[span.start : span.end]}`) to continue it")
+
+
+def _describe_indent(indent: str) -> str:
+    if not indent:
+        return "none"
+    parts = []
+    for char, name in (("\t", "tab"), (" ", "space")):
+        count = indent.count(char)
+        if count:
+            parts.append(f"{count} {name}{'s' if count > 1 else ''}")
+    return " and ".join(parts)
