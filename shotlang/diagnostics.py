@@ -7,6 +7,7 @@ the tests all read it. A code never changes meaning once released; retired codes
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
 from collections.abc import Iterable
 from enum import StrEnum
@@ -290,44 +291,154 @@ def sort_key(d: Diagnostic) -> tuple[int, int, str]:
 
 _STYLE = {"error": "\x1b[1;31m", "warning": "\x1b[1;33m", "blue": "\x1b[1;34m", "bold": "\x1b[1m"}
 _RESET = "\x1b[0m"
-# Control characters shown as pictures (ESC as U+241B), one column each so carets stay put:
-# printed raw, a file's ESC or BEL would recolour the terminal or ring it.
-_VISIBLE = ({c: 0x2400 + c for c in range(0x20) if chr(c) not in "\t\n"} | {0x7F: 0x2421}
-            | dict.fromkeys(range(0x80, 0xA0), 0xFFFD))
+
+# The source line under a diagnostic shows at most this many columns (docs/diagnostics.md,
+# "Long lines"): a longer line is cut to a window around the span, with … on the cut sides.
+WINDOW = 120
+# Columns of the line kept before the span when the line has to be cut on the left.
+_CONTEXT = 30
+_CUT = "…"
+# A word quoted in a message (`…`) is shown up to this many characters.
+QUOTED = 60
+_MESSAGE = 1000
+
+# Characters a terminal would obey rather than show: C0 and C1 controls (ESC, BEL, NUL, ...),
+# DEL, the line and paragraph separators, and the bidirectional controls (a U+202E can make
+# a line read backwards). They are shown escaped, as Python writes them.
+_BIDI = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u2028\u2029"
+_ESCAPES = {
+    c: f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}"
+    for c in [*range(0x20), *range(0x7F, 0xA0), *map(ord, _BIDI)]
+}
+_TEXT_ESCAPES = {c: e for c, e in _ESCAPES.items() if c != ord("\n")}
 
 
-def _width(text: str) -> int:
-    """Columns a terminal gives `text` (wide East Asian characters take two)."""
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+def _shown(c: str) -> str:
+    """How one character of a source line is shown: a tab as one space (columns count it as
+    one), a control character escaped, anything else as itself."""
+    return " " if c == "\t" else _ESCAPES.get(ord(c), c)
+
+
+def _cells(c: str) -> int:
+    """Columns a terminal gives character `c` as shown (wide East Asian characters take two)."""
+    shown = _shown(c)
+    if len(shown) > 1:
+        return len(shown)
+    return 2 if unicodedata.east_asian_width(c) in "WF" else 1
+
+
+def _columns(text: str, start: int, end: int, limit: int) -> int:
+    """Columns of text[start:end] as shown, counting no further than just past `limit`."""
+    used = 0
+    for i in range(start, end):
+        used += _cells(text[i])
+        if used > limit:
+            break
+    return used
+
+
+class Window(NamedTuple):
+    """The part of a source line shown under a diagnostic, and where its caret goes."""
+
+    shown: str  # the visible text, escaped, with … where it is cut
+    pad: int  # columns before the first caret
+    carets: int  # columns of carets
+    cut: bool  # the span goes on past the right edge (the caret line ends in …)
+
+
+def source_window(text: str, line_start: int, line_end: int, start: int, end: int,
+                  width: int = WINDOW) -> Window:
+    """The window of text[line_start:line_end] shown for the span [start, end).
+
+    The shown text takes at most `width` columns. A line that fits is shown whole; a longer
+    one keeps some context before the span and as much of the span as fits, and each cut side
+    gets a …. Only the window is ever copied or measured, so a line of 50 MB costs no more
+    than a short one.
+    """
+    start = min(max(start, line_start), line_end)
+    end = min(max(end, start), line_end)
+    if _columns(text, line_start, line_end, width) <= width:
+        left, right = line_start, line_end
+    else:
+        before = _columns(text, line_start, start, width)
+        span = _columns(text, start, end, width)
+        left = start
+        if before + span <= width - 1:  # the span fits with a … after it: no cut on the left
+            left = line_start
+        else:
+            context, used = max(_CONTEXT, width - 2 - span), 0
+            while left > line_start and used + _cells(text[left - 1]) <= context:
+                left -= 1
+                used += _cells(text[left])
+        budget = width - (left > line_start)
+        right, used = left, 0
+        while right < line_end and used + _cells(text[right]) <= budget:
+            used += _cells(text[right])
+            right += 1
+        while right < line_end and used > budget - 1 and right > start:  # room for the …
+            right -= 1
+            used -= _cells(text[right])
+    head = _CUT if left > line_start else ""
+    tail = _CUT if right < line_end else ""
+    shown = head + "".join(_shown(c) for c in text[left:right]) + tail
+    pad = len(head) + _columns(text, left, start, 2 * width)
+    carets = _columns(text, start, min(end, right), 2 * width)
+    return Window(shown, pad, max(1, carets), end > right)
+
+
+_QUOTE = re.compile(r"`([^`]*)`")
+
+
+def clip(message: str) -> str:
+    """A message or hint with each long `quoted` word shortened to its start and …, and no
+    more than a screenful in all: a 50 MB word is quoted as its first 60 characters."""
+    if len(message) <= QUOTED:
+        return message
+
+    def shorten(m: re.Match[str]) -> str:
+        start, end = m.span(1)
+        if end - start <= QUOTED:
+            return m[0]
+        return f"`{message[start : start + QUOTED]}{_CUT}`"  # slices only what is kept
+
+    message = _QUOTE.sub(shorten, message)
+    return message if len(message) <= _MESSAGE else message[:_MESSAGE] + _CUT
 
 
 def render_text(d: Diagnostic, source: Source, color: bool = False) -> str:
-    """rustc-style: what, where, the source line with a caret under the span, and help."""
+    """rustc-style: what, where, the source line with a caret under the span, and help.
+
+    The source line is shown through a window (source_window) and, like the message, with
+    control characters escaped: a diagnostic can neither flood nor steer the terminal.
+    """
 
     def paint(style: str, s: str) -> str:
         return f"{_STYLE[style]}{s}{_RESET}" if color else s
 
+    def safe(text: str) -> str:
+        return clip(text).translate(_TEXT_ESCAPES)
+
     sev = d.severity.value
-    line = source.line_text(d.span.line).expandtabs(1).translate(_VISIBLE)
+    line_start, line_end = source.line_bounds(d.span.line)
+    end = d.span.end if d.span.end_line == d.span.line else line_end
+    window = source_window(source.text, line_start, line_end, d.span.start, end)
     gutter = " " * len(str(d.span.line))
-    start = d.span.column - 1
-    end = d.span.end_column - 1 if d.span.end_line == d.span.line else len(line)
-    pad = _width(line[:start])
-    carets = "^" * max(1, _width(line[start:end]))
+    carets = "^" * window.carets + (_CUT if window.cut else "")
     out = [
-        paint(sev, f"{sev}[{d.code}]") + paint("bold", f": {d.message.translate(_VISIBLE)}"),
-        f"{gutter}{paint('blue', '-->')} {source.name}:{d.span.line}:{d.span.column}",
+        paint(sev, f"{sev}[{d.code}]") + paint("bold", f": {safe(d.message)}"),
+        f"{gutter}{paint('blue', '-->')} {safe(source.name)}:{d.span.line}:{d.span.column}",
         f"{gutter} {paint('blue', '|')}",
-        f"{paint('blue', str(d.span.line))} {paint('blue', '|')} {line}",
-        f"{gutter} {paint('blue', '|')} {' ' * pad}{paint(sev, carets)}",
+        f"{paint('blue', str(d.span.line))} {paint('blue', '|')} {window.shown}",
+        f"{gutter} {paint('blue', '|')} {' ' * window.pad}{paint(sev, carets)}",
     ]
     if d.hint:
-        out.append(f"{gutter} {paint('blue', '=')} {paint('bold', 'help')}: {d.hint.translate(_VISIBLE)}")
+        out.append(f"{gutter} {paint('blue', '=')} {paint('bold', 'help')}: {safe(d.hint)}")
     return "\n".join(out)
 
 
 def to_json(d: Diagnostic, source: Source) -> dict[str, object]:
-    """The record editors and CI read: stable keys, 1-based lines and columns."""
+    """The record editors and CI read: stable keys, 1-based lines and columns (exact, however
+    long the line; only a long word quoted in the message is shortened, as in the text)."""
     return {
         "file": source.name,
         "line": d.span.line,
@@ -336,8 +447,8 @@ def to_json(d: Diagnostic, source: Source) -> dict[str, object]:
         "end_column": d.span.end_column,
         "severity": d.severity.value,
         "code": d.code,
-        "message": d.message,
-        "hint": d.hint,
+        "message": clip(d.message),
+        "hint": clip(d.hint),
     }
 
 

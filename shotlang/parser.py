@@ -178,9 +178,9 @@ def _first_word(line: str) -> str:
 
 
 # Scans a line for where strings and comments start and end; a string may run off the line.
-# Possessive `*+`, as in the grammar's STRING, so scanning a long string costs no memory.
-_QUOTE_OR_COMMENT = re.compile(r'"(?:[^"\\]|\\.)*+("|\\?$)|#')
-_STRING_REST = re.compile(r'(?:[^"\\]|\\.)*+"')
+# Written as the grammar's STRING is (see there), so scanning a long string costs no memory.
+_QUOTE_OR_COMMENT = re.compile(r'"[^"\\]*+(?:\\.[^"\\]*+)*+("|\\?$)|#')
+_STRING_REST = re.compile(r'[^"\\]*+(?:\\.[^"\\]*+)*+"')
 
 
 def _ends_in_string(line: str, in_string: bool) -> bool:
@@ -194,7 +194,7 @@ def _ends_in_string(line: str, in_string: bool) -> bool:
             return True
         pos = closing.end()
     for m in _QUOTE_OR_COMMENT.finditer(line, pos):
-        if m[0] == "#":
+        if line[m.start()] == "#":  # not m[0]: that would copy a whole long string
             return False
         if not m[1] or m[1] != '"':
             return True

@@ -24,7 +24,7 @@ _HEAD = re.compile(r'[ \t\f]*(?i:shot)[ \t]+([^\s:"#()]+)[ \t]*:')
 _TOKEN = re.compile(
     r"""(?P<ws>[ \t\f\r\n]+)
       | (?P<comment>\#[^\n]*)
-      | (?P<string>"(?:[^"\\]|\\.)*+")  # possessive, as in the grammar: no memory per character
+      | (?P<string>"[^"\\]*+(?:\\.[^"\\]*+)*+")  # as the grammar's STRING: see there
       | (?P<duration>\d+(?:\.\d+)?[sS](?!\w))
       | (?P<aspect>\d+:\d+)
       | (?P<number>[+-]?\d+(?:\.\d+)?(?![\w.:]))
@@ -38,6 +38,11 @@ _TOKEN = re.compile(
 TEXT_KEYWORDS = {"negative": "negative", "avoid": "negative", "image": "image", "tail": "tail",
                   "mask": "mask", "id": "external_id", "callback": "callback"}
 VALUE_KEYWORDS = {"model": ("model_option", "word"), "cfg": ("cfg", "number"), "sound": ("sound", "word")}
+# A word's or name's text is kept up to this many characters (its span still covers all of
+# it). Every word the language knows and every valid name is far shorter, so a longer one is
+# wrong whatever its end holds, and its diagnostic quotes only its start; what it buys is that
+# a 50 MB "word" is not copied again by every stage that lowercases, compares or quotes it.
+LONGEST_WORD = 1000
 _ESCAPE = re.compile(r"\\([\"\\])")
 _WRAP = re.compile(r"[ \t]*\r?\n[ \t]*")
 
@@ -49,10 +54,19 @@ def unquote(strings: list[str]) -> str:
 
 
 def _unquote_one(string: str) -> str:
-    inner = string[1:-1]
+    return _unquote_inner(string[1:-1])
+
+
+def _unquote_inner(inner: str) -> str:
+    """The value of a string token's text between its quotes."""
     if "\\" in inner or "\n" in inner:  # most prompts have neither: skip the substitutions
         inner = _ESCAPE.sub(r"\1", _WRAP.sub(" ", inner))
     return inner
+
+
+def word_text(text: str, start: int, end: int) -> str:
+    """The text of the word at text[start:end], as the syntax tree keeps it (LONGEST_WORD)."""
+    return text[start : min(end, start + LONGEST_WORD)]
 
 
 def parse_shot(source: Source, start: int, end: int) -> ast.Shot | None:
@@ -82,7 +96,8 @@ def parse_shot(source: Source, start: int, end: int) -> ast.Shot | None:
     move: list[ast.Word] = []
     while i < n and tokens[i][0] in ("word", "number"):
         kind, a, b = tokens[i]
-        move.append(ast.Word(text[a:b], span(a, b), kind == "number"))
+        move.append(ast.Word(text[a:b] if kind == "number" else word_text(text, a, b), span(a, b),
+                             kind == "number"))
         i += 1
     prompt, i = _text(text, tokens, i, span)
     if prompt is None:
@@ -106,7 +121,8 @@ def parse_shot(source: Source, start: int, end: int) -> ast.Shot | None:
                 if i + 1 >= n or tokens[i + 1][0] != wanted:
                     return None
                 _, c, d = tokens[i + 1]
-                word = ast.Word(text[c:d], span(c, d), wanted == "number")
+                word = ast.Word(text[c:d] if wanted == "number" else word_text(text, c, d), span(c, d),
+                                wanted == "number")
                 options.append(ast.Option(option_kind, word, word.span))
                 i += 2
             elif key == "motion":
@@ -123,13 +139,13 @@ def parse_shot(source: Source, start: int, end: int) -> ast.Shot | None:
                     return None
                 options.append(ast.Option("motion", mask, mask.span.to(points[-1].span), tuple(points)))
             else:
-                word = ast.Word(text[a:b], span(a, b))
+                word = ast.Word(word_text(text, a, b), span(a, b))
                 options.append(ast.Option("flag", word, word.span))
                 i += 1
         else:
             return None  # a number, string or point where no option takes one: Lark explains
     name_start, name_end = head.span(1)
-    name = ast.Word(text[name_start:name_end], span(name_start, name_end))
+    name = ast.Word(word_text(text, name_start, name_end), span(name_start, name_end))
     last = options[-1].span if options else prompt.span
     return ast.Shot(name, tuple(move), prompt, tuple(options), name.span.to(last))
 
@@ -153,5 +169,6 @@ def _text(text: str, tokens: list[tuple[str, int, int]], i: int,
         i += 1
     if not strings:
         return None, i
-    value = unquote([text[a:b] for _, a, b in strings])
+    # Each string's inside sliced once (not the token, then its inside): a prompt may be long.
+    value = " ".join(_unquote_inner(text[a + 1 : b - 1]) for _, a, b in strings)
     return ast.Text(value, span(strings[0][1], strings[0][2]).to(span(strings[-1][1], strings[-1][2]))), i

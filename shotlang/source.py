@@ -53,11 +53,23 @@ class Source:
 
     def line_text(self, line: int) -> str:
         """Line `line` (1-based) without its line ending."""
+        start, end = self.line_bounds(line)
+        return self.text[start:end]
+
+    def line_bounds(self, line: int) -> tuple[int, int]:
+        """Where line `line` (1-based) is in the text, without its line ending: (start, end).
+
+        Offsets rather than the line itself, so that showing a diagnostic on a line of 50 MB
+        copies only the part shown.
+        """
         starts = self.line_starts()
         if not 1 <= line <= len(starts):
-            return ""
+            return len(self.text), len(self.text)
+        start = starts[line - 1]
         end = starts[line] - 1 if line < len(starts) else len(self.text)
-        return self.text[starts[line - 1] : end].rstrip("\r\n")
+        while end > start and self.text[end - 1] in "\r\n":
+            end -= 1
+        return start, end
 
     def line_starts(self) -> list[int]:
         if not self._line_starts:
