@@ -20,7 +20,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedTok
 from . import syntax as ast
 from .diagnostics import Diagnostic, closest
 from .hints import looks_like_prose, move_prefix, number_option_hint, option_hint
-from .quickparse import LONGEST_WORD, parse_shot, unquote
+from .quickparse import parse_shot, unquote
 from .source import Source, Span
 from .vocabulary import JOINERS, MODE_WORDS
 
@@ -55,9 +55,7 @@ class _Builder(Transformer[Token, object]):
         return Span(tok.start_pos + self.offset, tok.end_pos + self.offset, self.source)  # type: ignore[operator]
 
     def _word(self, tok: Token) -> ast.Word:
-        # Names and words are kept up to quickparse.LONGEST_WORD characters; values exactly.
-        text = str(tok[:LONGEST_WORD]) if tok.type in ("NAME", "WORD") else str(tok)
-        return ast.Word(text, self._span(tok), tok.type == "NUMBER")
+        return ast.Word(str(tok), self._span(tok), tok.type == "NUMBER")
 
     # --- statements --------------------------------------------------------------------
 
@@ -173,14 +171,14 @@ _NEVER_CONTINUE = ("shot", "scene", "title", "defaults", "axes")
 
 
 def _first_word(line: str) -> str:
-    words = line[:64].split(None, 1)  # a keyword is short: copy no more of a long line
+    words = line.split(None, 1)
     return words[0].rstrip(":").lower() if words else ""
 
 
 # Scans a line for where strings and comments start and end; a string may run off the line.
-# Written as the grammar's STRING is (see there), so scanning a long string costs no memory.
-_QUOTE_OR_COMMENT = re.compile(r'"[^"\\]*+(?:\\.[^"\\]*+)*+("|\\?$)|#')
-_STRING_REST = re.compile(r'[^"\\]*+(?:\\.[^"\\]*+)*+"')
+# Possessive `*+`, as in the grammar's STRING, so scanning a long string costs no memory.
+_QUOTE_OR_COMMENT = re.compile(r'"(?:[^"\\]|\\.)*+("|\\?$)|#')
+_STRING_REST = re.compile(r'(?:[^"\\]|\\.)*+"')
 
 
 def _ends_in_string(line: str, in_string: bool) -> bool:
@@ -194,7 +192,7 @@ def _ends_in_string(line: str, in_string: bool) -> bool:
             return True
         pos = closing.end()
     for m in _QUOTE_OR_COMMENT.finditer(line, pos):
-        if line[m.start()] == "#":  # not m[0]: that would copy a whole long string
+        if m[0] == "#":
             return False
         if not m[1] or m[1] != '"':
             return True
@@ -255,7 +253,7 @@ def statements(source: Source, report: list[Diagnostic]) -> Iterator[ast.Stateme
                 report.append(_explain(error, source, start, end, previous))
         if statement is not None:
             yield statement
-        if statement is not None or _first_word(text[start:end]) in STATEMENT_KEYWORDS:
+        if statement is not None or _first_word(text[start : min(end, start + 64)]) in STATEMENT_KEYWORDS:
             previous = (start, end)  # a stray line is skipped: the next may continue the same
 
 
@@ -328,8 +326,6 @@ def _explain(error: UnexpectedInput, source: Source, start: int, end: int,
 
     assert isinstance(error, UnexpectedToken)
     token = error.token
-    if len(token) > LONGEST_WORD:  # quoted only in part: no copies of a 50 MB token below
-        token = Token.new_borrow_pos(token.type, token[:LONGEST_WORD], token)
     expected = {e for e in error.expected if not e.startswith("__")}
     if token.type == "$END":
         at = start + len(text[start:end].rstrip(" \t\r\n"))
@@ -415,7 +411,11 @@ _SHOT_HEAD = re.compile(r'[ \t\f]*(?i:shot)[ \t]+([^:"#\n]*?)[ \t]*:')
 _PROSE_WORD = re.compile(r"[^\s#]+")
 _OPTION_WORD = re.compile(r"\d+(\.\d+)?s|\d+:\d+", re.IGNORECASE)
 _LONGEST_FIX = 100  # a fix longer than this shows the quoted words, not the whole line
-_MOST_WORDS = 200  # words of an unquoted prompt looked at (a long line stays cheap)
+_MOST_WORDS = 500  # words of an unquoted prompt looked at (a long line stays cheap)
+_LONGEST_NAME = 200  # characters of a name with spaces looked at
+_QUOTES = re.compile('["' + _SMART_QUOTES + ']')
+_BLANK_LINE = re.compile(r"\n[ \t\f\r]*\n")
+_INDENT = re.compile(r"[ \t\f]*")
 
 
 def _line_end(text: str, at: int) -> int:
@@ -433,7 +433,7 @@ def _unquoted_prompt(source: Source, start: int, stop: int,
     it ends at the line's end, options written after it (`5s`, `pro`, `16:9`) are left out."""
     text = source.text
     head = _SHOT_HEAD.match(text, start, stop)
-    if head is None or '"' in text[head.end() : stop] or any(q in text[head.end() : stop] for q in _SMART_QUOTES):
+    if head is None or _QUOTES.search(text, head.end(), stop):
         return None
     found = []
     for m in _PROSE_WORD.finditer(text, head.end(), stop):
@@ -449,19 +449,19 @@ def _unquoted_prompt(source: Source, start: int, stop: int,
     if not looks_like_prose(words[skip:], after_joiner=skip > 0 and words[skip - 1] in JOINERS):
         return None
     a, b = prose[0].start(), prose[-1].end()
-    quoted = '"' + text[a:b].replace('"', '\\"') + '"'
     line_start = text.rfind("\n", 0, a) + 1
     line_end = _line_end(text, b)
-    fix = text[line_start:a].lstrip() + quoted + text[b:line_end]
-    if len(fix) > _LONGEST_FIX or text.find("\n", start, b) != -1:
-        fix = quoted if len(quoted) <= _LONGEST_FIX else '"..."'
+    if line_end - line_start <= _LONGEST_FIX and text.find("\n", start, b) == -1:
+        fix = text[line_start:a].lstrip() + '"' + text[a:b] + '"' + text[b:line_end]
+    else:  # a long line or one wrapped over several: the quoted words alone
+        fix = '"' + text[a:b] + '"' if b - a <= _LONGEST_FIX else '"..."'
     return Diagnostic("E102", "the prompt is not in double quotes", source.span(a, b),
                       f"put the prompt in quotes: `{fix}`")
 
 
 def _name_with_spaces(source: Source, start: int, end: int) -> Diagnostic | None:
     """E308 for `SHOT castle at dawn: ...`: a name is one word."""
-    head = _SHOT_HEAD.match(source.text, start, end)
+    head = _SHOT_HEAD.match(source.text, start, min(end, start + _LONGEST_NAME))
     if head is None or len(head[1].split()) < 2:
         return None
     name = head[1]
@@ -471,8 +471,8 @@ def _name_with_spaces(source: Source, start: int, end: int) -> Diagnostic | None
                       f"join the words: `SHOT {joined}: ...` (the name becomes the file {joined}.mp4)")
 
 
-def _indent(line: str) -> str:
-    return line[: len(line) - len(line.lstrip(" \t\f"))]
+def _indent(text: str, at: int) -> str:
+    return _INDENT.match(text, at)[0]  # type: ignore[index]  # it matches the empty string
 
 
 def _not_a_continuation(source: Source, previous: tuple[int, int], start: int, seen: str,
@@ -481,17 +481,15 @@ def _not_a_continuation(source: Source, previous: tuple[int, int], start: int, s
     not because of its indent (or a blank line between)."""
     text = source.text
     prev_start = previous[0]
-    first_line = text[prev_start : _line_end(text, prev_start)]
-    keyword = _first_word(first_line)
+    keyword = _first_word(text[prev_start : min(_line_end(text, prev_start), prev_start + 100)])
     if keyword not in _WRAPPING:
         return None
-    between = text[previous[1] : start].split("\n")[1:-1]  # whole lines between the two
     what, line = keyword.upper(), source.line_of(prev_start)
-    if any(not b.strip() for b in between):
+    if _BLANK_LINE.search(text, previous[1], start):
         return Diagnostic("E105", f"unknown statement {seen}: a blank line ended the {what} above", span,
                           f"remove the blank line so this line continues the {what} on line {line}, "
                           "or start it with a statement keyword")
-    mine, theirs = _indent(text[start : _line_end(text, start)]), _indent(first_line)
+    mine, theirs = _indent(text, start), _indent(text, prev_start)
     message = f"unknown statement {seen}: not indented deeper than the {what} on line {line}, so it does not continue it"
     if "\t" in mine + theirs:
         return Diagnostic("E105", message, span,
@@ -499,9 +497,10 @@ def _not_a_continuation(source: Source, previous: tuple[int, int], start: int, s
                           f"a tab counts as one column, like a space, so this indent ({_describe_indent(mine)}) is not longer "
                           f"than the {what}'s ({_describe_indent(theirs)}): indent with spaces only, "
                           f"deeper than the {what}")
+    word = text[span.start : span.end] if span.end - span.start <= 40 else "..."
     return Diagnostic("E105", message, span,
                       f"indent this line deeper than the {what} on line {line} (e.g. "
-                      f"`{theirs}    {text[span.start : span.end]}`) to continue it")
+                      f"`{theirs}    {word}`) to continue it")
 
 
 def _describe_indent(indent: str) -> str:
