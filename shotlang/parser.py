@@ -20,7 +20,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedTok
 from . import syntax as ast
 from .diagnostics import Diagnostic, closest
 from .hints import looks_like_prose, move_prefix, number_option_hint, option_hint
-from .quickparse import parse_shot, unquote
+from .quickparse import LONGEST_WORD, parse_shot, unquote
 from .source import Source, Span
 from .vocabulary import JOINERS, MODE_WORDS
 
@@ -55,7 +55,9 @@ class _Builder(Transformer[Token, object]):
         return Span(tok.start_pos + self.offset, tok.end_pos + self.offset, self.source)  # type: ignore[operator]
 
     def _word(self, tok: Token) -> ast.Word:
-        return ast.Word(str(tok), self._span(tok), tok.type == "NUMBER")
+        # Names and words are kept up to quickparse.LONGEST_WORD characters; values exactly.
+        text = str(tok[:LONGEST_WORD]) if tok.type in ("NAME", "WORD") else str(tok)
+        return ast.Word(text, self._span(tok), tok.type == "NUMBER")
 
     # --- statements --------------------------------------------------------------------
 
@@ -171,14 +173,14 @@ _NEVER_CONTINUE = ("shot", "scene", "title", "defaults", "axes")
 
 
 def _first_word(line: str) -> str:
-    words = line.split(None, 1)
+    words = line[:64].split(None, 1)  # a keyword is short: copy no more of a long line
     return words[0].rstrip(":").lower() if words else ""
 
 
 # Scans a line for where strings and comments start and end; a string may run off the line.
-# Possessive `*+`, as in the grammar's STRING, so scanning a long string costs no memory.
-_QUOTE_OR_COMMENT = re.compile(r'"(?:[^"\\]|\\.)*+("|\\?$)|#')
-_STRING_REST = re.compile(r'(?:[^"\\]|\\.)*+"')
+# Written as the grammar's STRING is (see there), so scanning a long string costs no memory.
+_QUOTE_OR_COMMENT = re.compile(r'"[^"\\]*+(?:\\.[^"\\]*+)*+("|\\?$)|#')
+_STRING_REST = re.compile(r'[^"\\]*+(?:\\.[^"\\]*+)*+"')
 
 
 def _ends_in_string(line: str, in_string: bool) -> bool:
@@ -192,7 +194,7 @@ def _ends_in_string(line: str, in_string: bool) -> bool:
             return True
         pos = closing.end()
     for m in _QUOTE_OR_COMMENT.finditer(line, pos):
-        if m[0] == "#":
+        if line[m.start()] == "#":  # not m[0]: that would copy a whole long string
             return False
         if not m[1] or m[1] != '"':
             return True
@@ -326,6 +328,8 @@ def _explain(error: UnexpectedInput, source: Source, start: int, end: int,
 
     assert isinstance(error, UnexpectedToken)
     token = error.token
+    if len(token) > LONGEST_WORD:  # quoted only in part: no copies of a 50 MB token below
+        token = Token.new_borrow_pos(token.type, token[:LONGEST_WORD], token)
     expected = {e for e in error.expected if not e.startswith("__")}
     if token.type == "$END":
         at = start + len(text[start:end].rstrip(" \t\r\n"))
