@@ -366,7 +366,10 @@ def source_window(text: str, line_start: int, line_end: int, start: int, end: in
         if before + span <= width - 1:  # the span fits with a … after it: no cut on the left
             left = line_start
         else:
-            context, used = max(_CONTEXT, width - 2 - span), 0
+            # Some context before the span, half of what the span leaves, but not so much
+            # that the span's first character and a … on each side no longer fit.
+            first = _cells(text[start]) if start < line_end else 1
+            context, used = min(max(_CONTEXT, (width - 2 - span) // 2), width - 2 - first), 0
             while left > line_start and used + _cells(text[left - 1]) <= context:
                 left -= 1
                 used += _cells(text[left])
