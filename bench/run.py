@@ -9,7 +9,8 @@ Measures, on the same generated shot lists (docs/performance.md explains each):
      same JSON
   C  Lark's lexer alone over the .shot text: the floor of a Lark-based design
 and, as whole processes, `shotlang check` on a 20-shot file against
-`python -c "import lark, pydantic, click"`, and the peak memory of compiling the largest file.
+`python -c "import lark, pydantic, click"`, the peak memory of compiling the largest file, and
+`shotlang check` on one line of 50 MB (a prompt that long): its time, peak memory and output.
 Reports medians and the ratios the targets are stated in.
 """
 
@@ -233,11 +234,38 @@ def peak_memory_mb(path: Path) -> float:
     return int(out.stdout.strip()) / 1024  # kB
 
 
+def long_line_check(folder: Path, mb: int) -> dict[str, float]:
+    """`shotlang check` on a file of one line, a prompt of `mb` MB: seconds, peak resident
+    memory (VmHWM, read by the process itself as it exits) and bytes printed.
+
+    A hostile or broken file, not a shot list anyone writes; what it shows is that a line's
+    length costs no more than its bytes: before the fix this took 10 GB and printed 100 MB.
+    """
+    path = folder / "long-line.shot"
+    with open(path, "w", encoding="utf-8") as f:
+        f.write('SHOT a: "' + "x" * (mb * 2**20) + '"\n')
+    code = ("import sys\n"
+            "from shotlang.cli import run\n"
+            "sys.argv = ['shotlang', 'check', sys.argv[1]]\n"
+            "try:\n    run()\n"
+            "except SystemExit:\n    pass\n"
+            "sys.stdout.flush()\n"
+            "status = open('/proc/self/status').read()\n"
+            "print(next(l.split()[1] for l in status.splitlines() if l.startswith('VmHWM')), file=sys.stderr)")
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True)
+    seconds = time.perf_counter() - start
+    path.unlink()
+    return {"mb": mb, "seconds": seconds, "peak_mb": int(done.stderr.split()[-1]) / 1024,
+            "output_bytes": len(done.stdout)}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
     ap.add_argument("--repeat", type=int, default=5, help="runs per measurement; the median is reported")
     ap.add_argument("--json", type=Path, default=HERE / "results.json", help="where to write the figures")
+    ap.add_argument("--long-line-mb", type=int, default=50, help="length of the one-line file checked")
     args = ap.parse_args()
 
     rows = []
@@ -264,6 +292,7 @@ def main() -> None:
         check = median_process([sys.executable, "-m", "shotlang", "check", str(small)], runs)
         floor = median_process([sys.executable, "-c", "import lark, pydantic, click"], runs)
         memory = peak_memory_mb(largest)
+        long_line = long_line_check(Path(tmp), args.long_line_mb)
 
     first, last = rows[0], rows[-1]
     result = {
@@ -272,6 +301,7 @@ def main() -> None:
         "sizes": rows,
         "startup": {"check_20_shots_s": check, "import_floor_s": floor, "ratio": check / floor},
         "peak_memory_mb": {"shots": max(args.sizes), "mb": memory},
+        "long_line": long_line,
         "scaling": {"us_per_shot_first": first["A_us_per_shot"], "us_per_shot_last": last["A_us_per_shot"],
                     "ratio": last["A_us_per_shot"] / first["A_us_per_shot"]},
     }
@@ -279,6 +309,8 @@ def main() -> None:
     print(f"start-up: shotlang check (20 shots) {check * 1000:.0f} ms, import floor {floor * 1000:.0f} ms, "
           f"ratio {check / floor:.2f}")
     print(f"peak memory compiling {max(args.sizes)} shots: {memory:.0f} MB")
+    print(f"one line of {long_line['mb']} MB: shotlang check {long_line['seconds']:.1f}s, "
+          f"peak {long_line['peak_mb']:.0f} MB, {long_line['output_bytes']:.0f} bytes printed")
     print(f"scaling: {first['A_us_per_shot']:.1f} us/shot at {first['shots']}, "
           f"{last['A_us_per_shot']:.1f} at {last['shots']} (ratio {result['scaling']['ratio']:.2f})")
     args.json.write_text(json.dumps(result, indent=2) + "\n")

@@ -176,3 +176,10 @@ def test_the_window_never_exceeds_its_width_and_escapes_every_control(line: str,
     assert "\u202e" not in w.shown
     if columns(line.replace("\t", " ")) <= width and line.isprintable():
         assert w.shown == line  # a short line is shown as it is
+
+
+def test_the_docs_state_the_window_and_the_quote_length() -> None:
+    from shotlang.diagnostics import QUOTED
+
+    docs = (Path(__file__).resolve().parent.parent / "docs" / "diagnostics.md").read_text(encoding="utf-8")
+    assert f"at most {WINDOW} columns" in docs and f"up to\n{QUOTED} characters" in docs
