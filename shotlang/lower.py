@@ -311,11 +311,15 @@ def _strength(
     if numbers:
         number = numbers[0]
         if "." in number.text:
+            nearest = float(number.text)  # inf for thousands of digits: no rounding to offer then
+            offer = f"use {round(nearest)}, or another" if nearest < 1e6 else "use a"
             report.append(Diagnostic(
                 "E203", f"magnitude {number.text} is not a whole number", number.span,
-                f"use {round(float(number.text))}, or another whole number from 1 to 10"))
+                f"{offer} whole number from 1 to 10"))
             return None
-        magnitude = int(number.text)
+        # int() refuses over 4,300 digits; anything past a few digits is out of range anyway.
+        digits = number.text.lstrip("+-")
+        magnitude = int(number.text) if len(digits) <= 6 else (-1 if number.text[0] == "-" else 1) * 10**6
         if not 1 <= magnitude <= kling.MAGNITUDE_MAX or number.text[0] in "+-":
             hint = "a magnitude is from 1 to 10"
             if number.text[0] in "+-" and 1 <= abs(magnitude) <= kling.MAGNITUDE_MAX:

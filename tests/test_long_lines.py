@@ -19,6 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import shotlang
 from shotlang.diagnostics import WINDOW, Diagnostic, render_text, source_window
 from shotlang.source import Source
 
@@ -183,3 +184,11 @@ def test_the_docs_state_the_window_and_the_quote_length() -> None:
 
     docs = (Path(__file__).resolve().parent.parent / "docs" / "diagnostics.md").read_text(encoding="utf-8")
     assert f"at most {WINDOW} columns" in docs and f"up to\n{QUOTED} characters" in docs
+
+
+@pytest.mark.parametrize(("number", "code"), [("5" * 5000, "E202"), ("-" + "5" * 5000, "E202"),
+                                              ("9" * 400 + ".5", "E203")])
+def test_a_magnitude_of_thousands_of_digits_is_a_diagnostic(number: str, code: str) -> None:
+    # int() refuses over 4,300 digits, and a float of 400 digits is inf: both were tracebacks.
+    result = shotlang.compile_text(f'SHOT a: pan right {number} "x"')
+    assert [d.code for d in result.diagnostics] == [code]
