@@ -209,7 +209,6 @@ class Slots:
     def __init__(self, limit: int, stop: threading.Event) -> None:
         self.ceiling = self.limit = max(1, limit)
         self.running = 0
-        self.refusals = 0
         self._accepted = 0
         self._stop = stop
         self._cond = threading.Condition()
@@ -244,7 +243,6 @@ class Slots:
         """The account refused a create (1303): give its slot back and lower the limit.
         True if nothing of ours is generating (another client holds the account): wait first."""
         with self._cond:
-            self.refusals += 1
             self.running -= 1
             self.limit = max(1, self.running)
             self._accepted = 0
@@ -284,8 +282,6 @@ class Poller:
         self._renders: deque[float] = deque(maxlen=32)
         self._expected_from: float | None = None  # the estimate the watches were last scheduled by
         self._thread = threading.Thread(target=self._loop, name="shotlang-poller", daemon=True)
-        self.lists = 0
-        self.queries = 0
 
     def start(self) -> Poller:
         self._thread.start()
@@ -355,7 +351,6 @@ class Poller:
         seen: dict[str, bodies.Task] = {}
         if len(due) > 1 or len(watching) > 1:  # one task alone is cheaper to query than to list
             try:
-                self.lists += 1
                 deadline = self._clock() + self._settings.request_timeout
                 seen = {t.task_id: t for t in self._client.list(endpoint, 1, size, deadline=deadline)}
             except (GaveUp, TimedOut, ShotError):
@@ -371,7 +366,6 @@ class Poller:
                 self._update(w, task)
 
     def _query(self, w: _Watch) -> bodies.Task | None:
-        self.queries += 1
         try:
             task = self._client.query(w.endpoint, w.task.task_id,
                                       deadline=self._clock() + self._settings.request_timeout)
