@@ -10,6 +10,7 @@ here into diagnostics a writer can act on.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
@@ -42,17 +43,22 @@ def grammar_path() -> Path:
 class _Builder(Transformer[Token, object]):
     """Builds syntax nodes while the LALR parser runs (no intermediate tree).
 
-    Lark counts offsets from the start of the statement it was given; `offset` says where that
-    statement starts in `source`.
+    Lark counts offsets from the start of the statement it was given; `where(source, offset)`
+    says which source it is and where that statement starts in it. One builder serves every
+    parse (Lark calls it from the parsing thread), so that is kept per thread: several threads
+    may compile at once.
     """
 
     def __init__(self) -> None:
         super().__init__()
-        self.source = Source("")
-        self.offset = 0
+        self._local = threading.local()
+
+    def where(self, source: Source, offset: int) -> None:
+        self._local.source, self._local.offset = source, offset
 
     def _span(self, tok: Token) -> Span:
-        return Span(tok.start_pos + self.offset, tok.end_pos + self.offset, self.source)  # type: ignore[operator]
+        local = self._local
+        return Span(tok.start_pos + local.offset, tok.end_pos + local.offset, local.source)
 
     def _word(self, tok: Token) -> ast.Word:
         # Names and words are kept up to quickparse.LONGEST_WORD characters; values exactly.
@@ -263,7 +269,7 @@ def parse_with_grammar(source: Source, start: int, end: int) -> ast.Statement:
     """The statement in the source's text[start:end], by the Lark grammar alone.
     Raises Lark's UnexpectedInput where the grammar rejects it."""
     parser, builder = _parser()
-    builder.source, builder.offset = source, start
+    builder.where(source, start)
     return parser.parse(source.text[start:end])  # type: ignore[return-value]
 
 
