@@ -72,10 +72,11 @@ def _read_all(files: tuple[str, ...]) -> tuple[list[tuple[bytes, str, Path]], li
 
 
 def _analyse_all(files: tuple[str, ...], axes: str | None) -> tuple[list[Analysis], list[IOFailure]]:
-    from .compiler import analyse_bytes
+    from .compiler import analyse_bytes, gc_paused
 
     read, failures = _read_all(files)
-    return [analyse_bytes(data, name, base, axes=axes) for data, name, base in read], failures
+    with gc_paused():  # this process is ours: the collector waits while files compile
+        return [analyse_bytes(data, name, base, axes=axes) for data, name, base in read], failures
 
 
 def _compile_all(files: tuple[str, ...], axes: str | None) -> list[CompileResult]:
@@ -87,10 +88,11 @@ def _compile_all(files: tuple[str, ...], axes: str | None) -> list[CompileResult
 
 
 def _compile_readable(files: tuple[str, ...], axes: str | None) -> tuple[list[CompileResult], list[IOFailure]]:
-    from .compiler import compile_bytes
+    from .compiler import compile_bytes, gc_paused
 
     read, failures = _read_all(files)
-    return [compile_bytes(data, name, axes=axes, base_dir=base) for data, name, base in read], failures
+    with gc_paused():  # this process is ours: the collector waits while files compile
+        return [compile_bytes(data, name, axes=axes, base_dir=base) for data, name, base in read], failures
 
 
 def _give_up(failures: Sequence[IOFailure]) -> NoReturn:

@@ -99,7 +99,9 @@ def control_name(char: str) -> str:
 
 @contextmanager
 def gc_paused() -> Iterator[None]:
-    """Pause Python's cycle collector while a file compiles.
+    """Pause Python's cycle collector around a large compile: an opt-in for the program that
+    owns the process (the CLI uses it; the library never switches it by itself, since the
+    collector is the whole process's, and other threads may need it meanwhile).
 
     What it buys: the compiler makes a few objects per token, none in reference cycles, so
     reference counting frees them all; but the cycle collector, triggered by the count of
@@ -126,14 +128,13 @@ def analyse(text: str, name: str, base_dir: Path, *, axes: str | None = None,
     resolver = lower.Resolver(report, reading=axes)
     checker = checks.Checker(base_dir, images, report)
     made: list[dict[str, Any]] | None = [] if records else None
-    with gc_paused():
-        for statement in parser.statements(source, report):
-            shot = resolver.feed(statement)
-            if shot is None:
-                continue
-            checker.check(shot, resolver.reading)
-            if made is not None and shot.ok:
-                made.append(record(shot, resolver.reading, base_dir, images))
+    for statement in parser.statements(source, report):
+        shot = resolver.feed(statement)
+        if shot is None:
+            continue
+        checker.check(shot, resolver.reading)
+        if made is not None and shot.ok:
+            made.append(record(shot, resolver.reading, base_dir, images))
     # Outside strings the parser has already called a control character unexpected (E104).
     unexpected = {d.span.start for d in report if d.code == "E104"}
     report += (d for d in _control_characters(source) if d.span.start not in unexpected)
@@ -225,8 +226,7 @@ def compile_text(text: str | bytes, path: str | Path | None = None, *, axes: str
         raise TypeError(f"compile_text takes the shot list as str (or bytes), not {type(text).__name__}")
 
     name, base_dir = _place(path, None)
-    with gc_paused():  # across both stages, so the collector does not wake up in between
-        return finish(analyse(text, name, base_dir, axes=axes, images=images, records=True))
+    return finish(analyse(text, name, base_dir, axes=axes, images=images, records=True))
 
 
 def compile_bytes(data: bytes, path: str | Path | None = None, *, axes: str | None = None,
@@ -235,8 +235,7 @@ def compile_bytes(data: bytes, path: str | Path | None = None, *, axes: str | No
     from .result import finish
 
     name, base_dir = _place(path, base_dir)
-    with gc_paused():
-        return finish(analyse_bytes(data, name, base_dir, axes=axes, images=images, records=True))
+    return finish(analyse_bytes(data, name, base_dir, axes=axes, images=images, records=True))
 
 
 def compile_file(path: str | Path, *, axes: str | None = None) -> CompileResult:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field, SkipValidation
 
 from . import payload
-from .compiler import Analysis, Reports, gc_paused
+from .compiler import Analysis, Reports
 from .diagnostics import Diagnostic, Severity
 from .source import Source
 
@@ -30,8 +30,7 @@ def finish(analysis: Analysis) -> CompileResult:
     """Build the requests of an analysed file that has no error."""
     output = None
     if not any(d.severity is Severity.ERROR for d in analysis.diagnostics):
-        with gc_paused():
-            output = _output(analysis)
+        output = _output(analysis)
     return CompileResult(source=analysis.source, diagnostics=analysis.diagnostics, output=output)
 
 

@@ -81,3 +81,25 @@ def test_spans_point_into_their_own_source_when_threads_parse_at_once() -> None:
     finally:
         sys.setswitchinterval(interval)
     assert not strays, f"{len(strays)} spans point into another thread's source"
+
+
+def test_the_library_leaves_the_cycle_collector_alone() -> None:
+    # The collector is the whole process's: only the program that owns it (the CLI) pauses it.
+    import gc
+
+    seen: list[bool] = []
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.is_set():
+            seen.append(gc.isenabled())
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        for text in TEXTS:
+            _result(text)
+    finally:
+        done.set()
+        watcher.join()
+    assert seen and all(seen)
