@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 import threading
 import time
-import unicodedata
 from collections.abc import Callable
 
 import jwt
 
 from . import kling
 from .config import Credentials
+from .terminal import printable
 
 # Make a new token this long before the old one expires, so no request carries a stale one.
 REFRESH_MARGIN = 300
@@ -68,7 +68,7 @@ class TokenSource:
         keys, anything like a bearer token or a JWT replaced by <redacted>; control characters
         (terminal escapes) dropped; at most REDACTED_MAX_CHARS characters."""
         # Controls go first, so that one spliced into an echoed secret cannot hide it.
-        text = "".join(" " if c in "\t\r\n" else c for c in text if c in "\t\r\n" or not _is_control(c))
+        text = printable(text)
         with self._lock:
             secrets = {*self._issued, self._credentials.access_key, self._credentials.secret_key}
         for secret in sorted((s for s in secrets if s), key=len, reverse=True):
@@ -78,7 +78,3 @@ class TokenSource:
             text = text[: REDACTED_MAX_CHARS - 1] + "\u2026"
         return text
 
-
-def _is_control(c: str) -> bool:
-    """C0/C1 controls (escape sequences) and format characters (bidi overrides, zero widths)."""
-    return unicodedata.category(c) in ("Cc", "Cf")

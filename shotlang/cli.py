@@ -532,7 +532,7 @@ def status(file: str, out: Path | None, offline: bool, as_json: bool, api_base: 
     if as_json:
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
-    from .progress import printable
+    from .terminal import printable
 
     head = ("SHOT", "STATUS", "NEXT RUN", "TASK", "FILE OR MESSAGE")
     table = [head] + [(r["shot"], r["status"], r["plan"], r["task_id"] or "-",

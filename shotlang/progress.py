@@ -8,12 +8,12 @@ import shutil
 import sys
 import threading
 import time
-import unicodedata
 from collections.abc import Callable
 from typing import TextIO
 
 from .client import Retry
 from .runner import Outcome, ShotEvent
+from .terminal import printable
 
 
 class _Lines:
@@ -181,12 +181,6 @@ class LiveReporter:
                 self._stream.write(f"\x1b[{self._drawn}F\x1b[J")
                 self._stream.flush()
             self._drawn = 0
-
-
-def printable(text: str) -> str:
-    """Text from a server or a state file, safe on a terminal: no control or format characters
-    (escape sequences, bidi overrides), whitespace as plain spaces."""
-    return "".join(" " if c.isspace() else c for c in text if c.isspace() or unicodedata.category(c) not in ("Cc", "Cf"))
 
 
 def summary_table(outcomes: list[Outcome]) -> str:
