@@ -2,7 +2,7 @@
 the account's limit. Every figure comes from the real CLI, as a process, against the local Kling
 server (shotlang.testing.FakeKling) on 127.0.0.1.
 
-    python bench/engine.py                      # both parts, the sizes docs/performance.md quotes
+    python bench/engine.py --real-time          # what docs/performance.md quotes (the 1:1 run takes ~30 s)
     python bench/engine.py --sizes 500 2000 --limit-shots 16 --json /tmp/engine.json
     git worktree add /tmp/before 226d755 && python bench/engine.py --compare-with /tmp/before
 

@@ -474,11 +474,8 @@ def _run(config: Config, store: Store, out_dir: Path, plans: list[PlannedShot], 
             _close(store)
         except LocalFailure as failure:
             failure.show()
-        click.echo("shotlang: interrupted; the state is saved, run again to continue", err=True)
-        sys.stdout.flush()
-        sys.stderr.flush()
         # Workers still inside a slow request are daemon threads: leave without waiting for them.
-        os._exit(EXIT_TERMINATED if isinstance(e, Terminated) else EXIT_INTERRUPTED)
+        interrupted(e, "the state is saved, run again to continue")
     finally:
         client.close()
     reporter.close()
@@ -570,14 +567,14 @@ def _refresh(store: Store, plans: list[PlannedShot], config: Config, api_base: s
                 record_task(store, plan.name, task)
 
 
-def interrupted(signal: BaseException | None) -> NoReturn:
+def interrupted(cause: BaseException | None, more: str = "") -> NoReturn:
     """Ctrl-C (130) or SIGTERM (143): one line, then out at once. os._exit, since an interrupt
     that lands while the interpreter unwinds can otherwise turn the exit status into a signal."""
-    sys.stderr.write("shotlang: interrupted\n")
+    sys.stderr.write(f"shotlang: interrupted{'; ' + more if more else ''}\n")
     sys.stderr.flush()
     with contextlib.suppress(OSError, ValueError):
         sys.stdout.flush()
-    os._exit(EXIT_TERMINATED if isinstance(signal, Terminated) else EXIT_INTERRUPTED)
+    os._exit(EXIT_TERMINATED if isinstance(cause, Terminated) else EXIT_INTERRUPTED)
 
 
 def run() -> None:

@@ -533,8 +533,8 @@ class KlingClient:
 
     # --- downloads -------------------------------------------------------------------------
 
-    def download(self, url: str, target: Path, *, max_bytes: int, deadline: float | None = None,
-                 progress: Callable[[int], None] | None = None) -> tuple[int, str]:
+    def download(self, url: str, target: Path, *, max_bytes: int,
+                 deadline: float | None = None) -> tuple[int, str]:
         """Stream a result video to `target` atomically; returns its size and sha256 (hex).
 
         The download is kept only if the server said 200, sent as many bytes as it declared,
@@ -553,7 +553,7 @@ class KlingClient:
         while True:
             wait_hint = None
             try:
-                return self._download_once(url, target, max_bytes, deadline, progress)
+                return self._download_once(url, target, max_bytes, deadline)
             except httpx.TooManyRedirects:
                 raise ShotError(f"the video's address at {host} redirects in a loop") from None
             except (httpx.UnsupportedProtocol, httpx.InvalidURL):
@@ -571,8 +571,8 @@ class KlingClient:
                 why, wait_hint = f"download from {host} failed: {e}", e.retry_after
             attempt = self._retry(attempt, why, wait_hint, deadline, "downloading the video", host)
 
-    def _download_once(self, url: str, target: Path, max_bytes: int, deadline: float | None,
-                       progress: Callable[[int], None] | None) -> tuple[int, str]:
+    def _download_once(self, url: str, target: Path, max_bytes: int,
+                       deadline: float | None) -> tuple[int, str]:
         if self._stop.is_set():
             raise Stopped
         timeout = self._timeout_until(deadline)
@@ -602,8 +602,6 @@ class KlingClient:
                         raise ShotError(f"the video is over the {max_bytes:,} byte cap")
                     f.write(chunk)
                     digest.update(chunk)
-                    if progress is not None:
-                        progress(size)
                 if expected is not None and size != expected:
                     raise _ShortDownload(f"got {size:,} of {expected:,} bytes")
                 if len(head) < MP4_HEAD:

@@ -33,7 +33,6 @@ from .client import (
     CreateUnknown,
     GaveUp,
     KlingClient,
-    KlingError,
     OverConcurrency,
     Retry,
     ShotError,
@@ -194,10 +193,6 @@ class RunSettings:
     request_timeout: float = 30.0  # one list query of the poller, at most
 
 
-class _TaskTimeout(Exception):
-    """A task did not finish within --timeout."""
-
-
 # --- the account's concurrency ---------------------------------------------------------------
 
 
@@ -309,14 +304,14 @@ class Poller:
 
     def wait(self, w: _Watch, deadline: float) -> bodies.Task:
         """The task once it is no longer running; raises what the poller met, Stopped, or
-        _TaskTimeout at the deadline (the task is left as it is, for the next run)."""
+        TimedOut at the deadline (the task is left as it is, for the next run)."""
         while not w.done.wait(0.2):
             if self._stop.is_set():
                 self.forget(w)
                 raise Stopped
             if self._clock() >= deadline:
                 self.forget(w)
-                raise _TaskTimeout(f"still {w.task.task_status} after {self._settings.task_timeout:g}s; "
+                raise TimedOut(f"still {w.task.task_status} after {self._settings.task_timeout:g}s; "
                                    "run again to keep waiting (nothing is submitted twice)")
         if w.error is not None:
             raise w.error
@@ -560,8 +555,8 @@ class Runner:
             reason = f"{e.message}; the next run looks it up again (it is not paid for twice)"
             self._note(plan.name, reason)
             return self._end(plan, start, "pending", reason)
-        except (GaveUp, TimedOut, _TaskTimeout) as e:
-            return self._end(plan, start, "pending", e.message if isinstance(e, KlingError) else str(e))
+        except (GaveUp, TimedOut) as e:
+            return self._end(plan, start, "pending", e.message)
         except ShotError as e:
             return self._end(plan, start, "failed", e.message)
         except OSError as e:
