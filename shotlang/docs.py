@@ -14,7 +14,8 @@ from typing import Any
 
 from . import kling
 from .diagnostics import CODES
-from .vocabulary import DEFAULT_MAGNITUDE, INTENSITIES, JOINERS, MODE_WORDS, MOVES, READINGS, Move
+from .language import MODE_WORDS
+from .vocabulary import DEFAULT_MAGNITUDE, INTENSITIES, JOINERS, MOVES, READINGS, Move
 
 
 def _target(move: Move, reading: str) -> tuple[str, str]:

@@ -14,20 +14,17 @@ from typing import NamedTuple
 
 from . import kling
 from .diagnostics import closest, edit_distance, max_edits
-from .quickparse import TEXT_KEYWORDS, VALUE_KEYWORDS
+from .language import MODE_WORDS, OPTION_BY_KEYWORD, OPTION_KEYWORDS
 from .vocabulary import (
     ALL_WORDS,
     CONNECTORS,
     INTENSITIES,
     JOINERS,
     LONGEST_PHRASE,
-    MODE_WORDS,
     MOVE_WORDS,
     MOVES,
     PHRASES,
 )
-
-OPTION_KEYWORDS = (*TEXT_KEYWORDS, *VALUE_KEYWORDS, "motion")
 
 
 def _squeeze(text: str) -> str:
@@ -164,8 +161,8 @@ def option_hint(word: str, value: str | None = None) -> str:
         return "camera moves go before the prompt: `SHOT a: pan right over \"...\"`"
     guess = closest(low, [*MODE_WORDS, *OPTION_KEYWORDS])
     if guess is not None:
-        return f"did you mean `{guess} {value}`?" if value is not None and guess in VALUE_KEYWORDS \
-            else f"did you mean `{guess}`?"
+        takes_value = guess in OPTION_BY_KEYWORD and OPTION_BY_KEYWORD[guess].argument in ("name", "word", "number")
+        return f"did you mean `{guess} {value}`?" if value is not None and takes_value else f"did you mean `{guess}`?"
     return ("options are a duration (`5s`, `10s`), a mode (`std`, `pro`), an aspect ratio "
             "(`16:9`) or a keyword option such as `negative \"...\"`; `shotlang explain E301` "
             "lists them")

@@ -15,7 +15,7 @@ from . import kling
 from . import syntax as ast
 from .diagnostics import Diagnostic, did_you_mean
 from .hints import guess_move, model_hint, offer, option_hint, phrases_ending, phrases_starting, word_hint
-from .quickparse import TEXT_KEYWORDS, VALUE_KEYWORDS
+from .language import MODE_WORDS, OPTIONS, REPEATABLE, SOUND_WORDS
 from .source import Span
 from .vocabulary import (
     CONNECTORS,
@@ -23,25 +23,16 @@ from .vocabulary import (
     INTENSITIES,
     JOINERS,
     LONGEST_PHRASE,
-    MODE_WORDS,
     MOVE_HEADS,
     MOVE_WORDS,
     MOVES,
     PHRASES,
     READINGS,
-    SOUND_WORDS,
     Move,
 )
 
-# Option kinds in the grammar, and the setting each one gives.
-SETTING_OF = {
-    "duration": "duration", "aspect": "aspect", "flag": "mode", "model_option": "model",
-    "negative": "negative", "cfg": "cfg", "image": "image", "tail": "tail", "mask": "mask",
-    "motion": "motion", "external_id": "id", "callback": "callback", "sound": "sound",
-}  # fmt: skip
-OPTION_KEYWORDS = (*TEXT_KEYWORDS, *VALUE_KEYWORDS, "motion")
 # Settings that belong to one shot and make no sense as a default for many.
-PER_SHOT_ONLY = frozenset({"image", "tail", "mask", "motion", "id"})
+PER_SHOT_ONLY = frozenset(o.kind for o in OPTIONS if o.per_shot)
 
 
 class Value(NamedTuple):
@@ -154,7 +145,7 @@ def _settings(
     """The settings a list of options gives, each once."""
     found: dict[str, Value] = {}
     for option in options:
-        setting = SETTING_OF[option.kind]
+        setting = option.kind
         value = _interpret(option, report)
         if value is None:
             continue
@@ -163,7 +154,7 @@ def _settings(
                 "E313", f"`{setting}` cannot be a default", option.span,
                 f"give `{setting}` to each shot that needs it"))
             continue
-        if setting == "motion":
+        if setting in REPEATABLE:
             continue  # a shot may have several; checks.py counts them
         if setting in found:
             report.append(Diagnostic(
@@ -196,12 +187,12 @@ def _interpret(option: ast.Option, report: list[Diagnostic]) -> Value | None:
                 "use " + ", ".join(kling.ASPECT_RATIOS)))
             return None
         return Value(text, span)
-    if kind == "flag":
+    if kind == "mode":
         if word in MODE_WORDS:
             return Value(MODE_WORDS[word], span)  # the only bare words after a prompt are modes
         report.append(Diagnostic("E301", f"unknown option `{text}`", span, option_hint(text)))
         return None
-    if kind == "model_option":
+    if kind == "model":
         return _model(option.value, report)
     if kind == "cfg":
         scale = float(text)

@@ -21,16 +21,23 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedTok
 from . import syntax as ast
 from .diagnostics import Diagnostic, closest
 from .hints import looks_like_prose, move_prefix, number_option_hint, option_hint
+from .language import (
+    MODE_WORDS,
+    NEVER_CONTINUE,
+    OPTION_BY_TERMINAL,
+    OPTION_TERMINALS,
+    STATEMENT_KEYWORDS,
+    STATEMENT_TERMINALS,
+    WRAPPING,
+    statements_in_words,
+)
 from .quickparse import LONGEST_WORD, parse_shot, unquote
 from .source import Source, Span
-from .vocabulary import JOINERS, MODE_WORDS
+from .vocabulary import JOINERS
 
 _HERE = Path(__file__).resolve().parent
 # Installed wheels carry the grammar inside the package; a source checkout keeps it at the top.
 _GRAMMAR_PLACES = (_HERE / "grammar" / "shot.lark", _HERE.parent / "grammar" / "shot.lark")
-
-STATEMENT_KEYWORDS = ("shot", "scene", "title", "model", "defaults", "axes")
-
 
 def grammar_path() -> Path:
     for place in _GRAMMAR_PLACES:
@@ -65,9 +72,9 @@ class _Builder(Transformer[Token, object]):
         text = str(tok[:LONGEST_WORD]) if tok.type in ("NAME", "WORD") else str(tok)
         return ast.Word(text, self._span(tok), tok.type == "NUMBER")
 
-    # --- statements --------------------------------------------------------------------
+    # --- statements: the keyword token comes first, and is not part of the node ------------
 
-    def shot(self, name: Token, *rest: object) -> ast.Shot:
+    def shot(self, _keyword: Token, name: Token, *rest: object) -> ast.Shot:
         name_word = self._word(name)
         move: tuple[ast.Word, ...] = ()
         if not isinstance(rest[0], ast.Text):  # the move's words come first, if any
@@ -81,70 +88,37 @@ class _Builder(Transformer[Token, object]):
     def move(self, *toks: Token) -> tuple[ast.Word, ...]:
         return tuple(self._word(t) for t in toks)
 
-    def scene(self, heading: ast.Text) -> ast.Scene:
+    def scene(self, _keyword: Token, heading: ast.Text) -> ast.Scene:
         return ast.Scene(heading, heading.span)
 
-    def title(self, title: ast.Text) -> ast.Title:
+    def title(self, _keyword: Token, title: ast.Text) -> ast.Title:
         return ast.Title(title, title.span)
 
-    def model(self, name: Token) -> ast.ModelStatement:
+    def model(self, _keyword: Token, name: Token) -> ast.ModelStatement:
         word = self._word(name)
         return ast.ModelStatement(word, word.span)
 
-    def defaults(self, *options: ast.Option) -> ast.Defaults:
+    def defaults(self, _keyword: Token, *options: ast.Option) -> ast.Defaults:
         return ast.Defaults(options, options[0].span.to(options[-1].span))
 
-    def axes(self, reading: Token) -> ast.Axes:
-        word = self._word(reading)
+    def axes(self, _keyword: Token, value: Token) -> ast.Axes:
+        word = self._word(value)
         return ast.Axes(word, word.span)
 
     def text(self, *strings: Token) -> ast.Text:
         return ast.Text(unquote(list(strings)), self._span(strings[0]).to(self._span(strings[-1])))
 
-    # --- options: each alias in the grammar's `option` rule -----------------------------
-
-    def _option(self, kind: str, value: Token | ast.Text) -> ast.Option:
-        node = self._word(value) if isinstance(value, Token) else value
-        return ast.Option(kind, node, node.span)
-
-    def duration(self, value: Token) -> ast.Option:
-        return self._option("duration", value)
-
-    def aspect(self, value: Token) -> ast.Option:
-        return self._option("aspect", value)
-
-    def flag(self, value: Token) -> ast.Option:
-        return self._option("flag", value)
-
-    def model_option(self, value: Token) -> ast.Option:
-        return self._option("model_option", value)
-
-    def cfg(self, value: Token) -> ast.Option:
-        return self._option("cfg", value)
-
-    def sound(self, value: Token) -> ast.Option:
-        return self._option("sound", value)
-
-    def negative(self, value: ast.Text) -> ast.Option:
-        return self._option("negative", value)
-
-    def image(self, value: ast.Text) -> ast.Option:
-        return self._option("image", value)
-
-    def tail(self, value: ast.Text) -> ast.Option:
-        return self._option("tail", value)
-
-    def mask(self, value: ast.Text) -> ast.Option:
-        return self._option("mask", value)
-
-    def external_id(self, value: ast.Text) -> ast.Option:
-        return self._option("external_id", value)
-
-    def callback(self, value: ast.Text) -> ast.Option:
-        return self._option("callback", value)
-
-    def motion(self, mask: ast.Text, *points: ast.Point) -> ast.Option:
-        return ast.Option("motion", mask, mask.span.to(points[-1].span), tuple(points))
+    def option(self, head: Token, *rest: ast.Text | Token | ast.Point) -> ast.Option:
+        """Any alternative of the grammar's `option` rule: language.OPTIONS says which it is,
+        by its keyword, or by the terminal of a bare option."""
+        form = OPTION_BY_TERMINAL[head.type]
+        if not rest:
+            value: ast.Word | ast.Text = self._word(head)
+            return ast.Option(form.kind, value, value.span)
+        value = self._word(rest[0]) if isinstance(rest[0], Token) else rest[0]  # type: ignore[assignment]
+        points = tuple(p for p in rest[1:] if isinstance(p, ast.Point))
+        span = value.span.to(points[-1].span) if points else value.span
+        return ast.Option(form.kind, value, span, points)
 
     def point(self, x: Token, y: Token) -> ast.Point:
         return ast.Point(str(x), str(y), self._span(x).to(self._span(y)))
@@ -171,11 +145,6 @@ def _parser() -> tuple[Lark, _Builder]:
         maybe_placeholders=False,
     )
     return parser, builder
-
-
-# Statements whose options may wrap onto indented lines, and words that always start a statement.
-_WRAPPING = ("shot", "defaults")
-_NEVER_CONTINUE = ("shot", "scene", "title", "defaults", "axes")
 
 
 def _first_word(line: str) -> str:
@@ -234,13 +203,13 @@ def statement_chunks(text: str) -> list[tuple[int, int]]:
             pass
         elif current is not None and (
             stripped[0] == '"'
-            or (wraps and depth > indent and _first_word(stripped) not in _NEVER_CONTINUE)
+            or (wraps and depth > indent and _first_word(stripped) not in NEVER_CONTINUE)
         ):
             current[1] = end
         else:
             current = [pos, end]
             chunks.append(current)
-            indent, wraps, in_string = depth, _first_word(stripped) in _WRAPPING, False
+            indent, wraps, in_string = depth, _first_word(stripped) in WRAPPING, False
         if current is not None:
             in_string = _ends_in_string(line, in_string)
         pos = end + 1
@@ -288,7 +257,6 @@ _NAMES = {
     "COMMA": "`,`",
     "$END": "the end of the line",
 }
-_OPTION_TERMINALS = {"DURATION", "ASPECT", "_CFG", "_IMAGE", "_NEGATIVE"}
 _SMART_QUOTES = "\u201c\u201d\u201e\u2033\u00ab\u00bb"
 
 
@@ -303,7 +271,7 @@ def _unexpected_character(source: Source, at: int) -> Diagnostic:
 def _describe(terminal: str) -> str:
     if terminal in _NAMES:
         return _NAMES[terminal]
-    return f"`{terminal.lstrip('_').lower()}`"
+    return f"`{terminal.lower()}`"  # a keyword
 
 
 def _explain(error: UnexpectedInput, source: Source, start: int, end: int,
@@ -345,7 +313,7 @@ def _explain(error: UnexpectedInput, source: Source, start: int, end: int,
         span = source.span(start + (token.start_pos or 0), start + (token.end_pos or 0))
         seen = f"`{token}`"
 
-    if expected <= {"_SHOT", "_SCENE", "_TITLE", "_MODEL", "_DEFAULTS", "_AXES"}:
+    if expected <= STATEMENT_TERMINALS:
         if token.type == "STRING":
             return Diagnostic(
                 "E105",
@@ -365,14 +333,14 @@ def _explain(error: UnexpectedInput, source: Source, start: int, end: int,
             if astray is not None:
                 return astray
         return Diagnostic("E105", f"unknown statement {seen}", span,
-                          "statements start with SHOT, SCENE, TITLE, MODEL, DEFAULTS or AXES")
+                          f"statements start with {statements_in_words()}")
     if "COLON" in expected:
         spaced = _name_with_spaces(source, start, end)
         if spaced is not None:
             return spaced
         return Diagnostic("E103", f"expected `:` after the shot name, found {seen}", span,
                           "write the name, then a colon: `SHOT castle: ...`")
-    if "STRING" in expected and not expected & _OPTION_TERMINALS:
+    if "STRING" in expected and not expected & OPTION_TERMINALS:
         if token.type in ("DURATION", "ASPECT"):
             unquoted = _unquoted_prompt(source, start, span.start, stops_at_option=True)
             if unquoted is not None:
@@ -388,7 +356,7 @@ def _explain(error: UnexpectedInput, source: Source, start: int, end: int,
     if "LPAR" in expected and "WORD" not in expected:
         return Diagnostic("E405", "a motion needs a trajectory of points", span,
                           'write the points after the mask: motion "mask.png" (100, 200) (300, 200)')
-    if expected & _OPTION_TERMINALS and token.type == "NUMBER":
+    if expected & OPTION_TERMINALS and token.type == "NUMBER":
         # `speed 2`: the word before the number was meant as an option's keyword.
         before = _WORD_BEFORE.search(text, start, span.start)
         if before is not None and before[1].lower() not in MODE_WORDS:
@@ -396,7 +364,7 @@ def _explain(error: UnexpectedInput, source: Source, start: int, end: int,
             return Diagnostic("E301", f"unknown option `{before[1]} {token}`", both,
                               option_hint(before[1], str(token)))
         return Diagnostic("E301", f"unknown option {seen}", span, number_option_hint(str(token)))
-    if expected & _OPTION_TERMINALS and token.type == "STRING":
+    if expected & OPTION_TERMINALS and token.type == "STRING":
         return Diagnostic("E100", f"unexpected string {seen} after the options", span,
                           'a negative prompt is written `negative "..."`; to continue the prompt, '
                           "put the string right after it or at the start of the next line")
@@ -492,7 +460,7 @@ def _not_a_continuation(source: Source, previous: tuple[int, int], start: int, s
     text = source.text
     prev_start = previous[0]
     keyword = _first_word(text[prev_start : min(_line_end(text, prev_start), prev_start + 100)])
-    if keyword not in _WRAPPING:
+    if keyword not in WRAPPING:
         return None
     what, line = keyword.upper(), source.line_of(prev_start)
     if _BLANK_LINE.search(text, previous[1], start):

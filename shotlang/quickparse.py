@@ -16,28 +16,31 @@ import re
 from collections.abc import Callable
 
 from . import syntax as ast
+from .language import OPTION_BY_KEYWORD, OPTION_BY_TERMINAL, TOKENS
 from .source import Source, Span
 
+
+def _token(name: str) -> str:
+    """A grammar terminal's pattern from the language table, case-insensitive where it is."""
+    pattern, no_case = TOKENS[name]
+    return f"(?i:{pattern})" if no_case else pattern
+
+
 # `SHOT name:` at the start of the statement (its first line has no leading blank here).
-_HEAD = re.compile(r'[ \t\f]*(?i:shot)[ \t]+([^\s:"#()]+)[ \t]*:')
-# One token of what follows the colon, named by kind; the patterns are the grammar's terminals.
+_HEAD = re.compile(rf'[ \t\f]*(?i:shot)[ \t]+({_token("NAME")})[ \t]*:')
+# One token of what follows the colon, named by kind: the grammar's terminals, in the order
+# its contextual lexer prefers them where two could match.
 _TOKEN = re.compile(
-    r"""(?P<ws>[ \t\f\r\n]+)
-      | (?P<comment>\#[^\n]*)
-      | (?P<string>"[^"\\]*+(?:\\.[^"\\]*+)*+")  # as the grammar's STRING: see there
-      | (?P<duration>\d+(?:\.\d+)?[sS](?!\w))
-      | (?P<aspect>\d+:\d+)
-      | (?P<number>[+-]?\d+(?:\.\d+)?(?![\w.:]))
-      | (?P<word>[^\W\d][\w'-]*)
-      | (?P<point>\([ \t]*([+-]?\d+(?:\.\d+)?)[ \t]*,[ \t]*([+-]?\d+(?:\.\d+)?)[ \t]*\))
-    """,
-    re.VERBOSE,
+    r"(?P<ws>[ \t\f\r\n]+)"
+    r"|(?P<comment>\#[^\n]*)"
+    rf"|(?P<string>{_token('STRING')})"
+    rf"|(?P<duration>{_token('DURATION')})"
+    rf"|(?P<aspect>{_token('ASPECT')})"
+    rf"|(?P<number>{_token('NUMBER')})"
+    rf"|(?P<word>{_token('WORD')})"
+    # A point as the grammar's `point` rule; its two numbers are read again by _point_numbers.
+    r"|(?P<point>\([ \t]*[+-]?\d+(?:\.\d+)?[ \t]*,[ \t]*[+-]?\d+(?:\.\d+)?[ \t]*\))"
 )
-# The grammar's keyword options (its `option` rule), by what follows them; tests check these
-# agree with the grammar, and lower.py draws its "did you mean" list from them.
-TEXT_KEYWORDS = {"negative": "negative", "avoid": "negative", "image": "image", "tail": "tail",
-                  "mask": "mask", "id": "external_id", "callback": "callback"}
-VALUE_KEYWORDS = {"model": ("model_option", "word"), "cfg": ("cfg", "number"), "sound": ("sound", "word")}
 # A word's or name's text is kept up to this many characters (its span still covers all of
 # it). Every word the language knows and every valid name is far shorter, so a longer one is
 # wrong whatever its end holds, and its diagnostic quotes only its start; what it buys is that
@@ -123,25 +126,20 @@ def parse_shot(source: Source, start: int, end: int) -> ast.Shot | None:
         kind, a, b = tokens[i]
         if kind in ("duration", "aspect"):
             word = ast.Word(text[a:b], span(a, b))
-            options.append(ast.Option(kind, word, word.span))
+            options.append(ast.Option(OPTION_BY_TERMINAL[kind.upper()].kind, word, word.span))
             i += 1
         elif kind == "word":
-            key = text[a:b].lower()
-            if key in TEXT_KEYWORDS:
+            form = OPTION_BY_KEYWORD.get(text[a:b].lower())
+            if form is None:  # a bare word: the option a WORD is (a mode)
+                word = ast.Word(word_text(text, a, b), span(a, b))
+                options.append(ast.Option(OPTION_BY_TERMINAL["WORD"].kind, word, word.span))
+                i += 1
+            elif form.argument == "text":
                 value, i = _text(text, tokens, i + 1, span)
                 if value is None:
                     return None
-                options.append(ast.Option(TEXT_KEYWORDS[key], value, value.span))
-            elif key in VALUE_KEYWORDS:
-                option_kind, wanted = VALUE_KEYWORDS[key]
-                if i + 1 >= n or tokens[i + 1][0] != wanted:
-                    return None
-                _, c, d = tokens[i + 1]
-                word = ast.Word(text[c:d] if wanted == "number" else word_text(text, c, d), span(c, d),
-                                wanted == "number")
-                options.append(ast.Option(option_kind, word, word.span))
-                i += 2
-            elif key == "motion":
+                options.append(ast.Option(form.kind, value, value.span))
+            elif form.argument == "points":
                 mask, i = _text(text, tokens, i + 1, span)
                 points: list[ast.Point] = []
                 while i < n and tokens[i][0] == "point":
@@ -153,11 +151,16 @@ def parse_shot(source: Source, start: int, end: int) -> ast.Shot | None:
                     i += 1
                 if mask is None or not points:
                     return None
-                options.append(ast.Option("motion", mask, mask.span.to(points[-1].span), tuple(points)))
-            else:
-                word = ast.Word(word_text(text, a, b), span(a, b))
-                options.append(ast.Option("flag", word, word.span))
-                i += 1
+                options.append(ast.Option(form.kind, mask, mask.span.to(points[-1].span), tuple(points)))
+            else:  # a name, word or number: names that are WORDs here, the rest goes to Lark
+                wanted = "number" if form.argument == "number" else "word"
+                if i + 1 >= n or tokens[i + 1][0] != wanted:
+                    return None
+                _, c, d = tokens[i + 1]
+                word = ast.Word(text[c:d] if wanted == "number" else word_text(text, c, d), span(c, d),
+                                wanted == "number")
+                options.append(ast.Option(form.kind, word, word.span))
+                i += 2
         else:
             return None  # a number, string or point where no option takes one: Lark explains
     name_start, name_end = head.span(1)

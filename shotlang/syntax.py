@@ -35,9 +35,9 @@ class Point(NamedTuple):
 class Option(NamedTuple):
     """An option after a prompt or in DEFAULTS.
 
-    kind is the option's name in the grammar (duration, aspect, flag, model_option, negative,
-    cfg, image, tail, mask, motion, external_id, callback, sound); value is the Word or Text
-    that follows it; points are a motion's trajectory.
+    kind is the option's kind in language.OPTIONS (duration, mode, aspect, model, negative,
+    cfg, ...); value is the Word or Text that follows its keyword, or the bare token itself;
+    points are a motion's trajectory.
     """
 
     kind: str

@@ -118,9 +118,6 @@ JOINERS = frozenset(
 # Words between two moves; two moves in one shot are an error the checks explain.
 CONNECTORS = frozenset({"and", "then", "while", "&", "+"})
 
-# Input words for the API's mode values.
-MODE_WORDS: dict[str, str] = {"std": "std", "standard": "std", "pro": "pro", "professional": "pro"}
-SOUND_WORDS: dict[str, str] = {"on": "on", "off": "off"}
 
 
 def _phrase_index() -> dict[tuple[str, ...], Move]:

@@ -1,0 +1,164 @@
+"""The shot language as data: its statements, its options, its tokens and its option words.
+
+grammar/shot.lark is the readable spec of the language; this module is the same language as a
+table, for the code that must know it without parsing: the fast path (quickparse.py), the tree
+builder and the parse-error explanations (parser.py), the lowering (lower.py), the hints and the
+docs (docs.py). tests/test_language_table.py compares the table with the grammar's own terminals,
+so a keyword or a token pattern changed on one side only fails the suite.
+
+Film vocabulary (moves, intensities, joiners) is in vocabulary.py; facts about the API (which
+durations, modes and ratios exist, the limits) are in kling.py.
+
+Adding an option: docs/contributing.md.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, NamedTuple
+
+from . import kling
+
+# --- tokens ----------------------------------------------------------------------------------
+# The grammar's value terminals: name -> (regular expression, case-insensitive). The grammar
+# writes the same patterns (a test holds them equal); quickparse.py builds its scanner from these.
+TOKENS: dict[str, tuple[str, bool]] = {
+    "NAME": (r'[^\s:"#()]+', False),
+    "WORD": (r"[^\W\d][\w'-]*", False),
+    "NUMBER": (r"[+-]?\d+(\.\d+)?(?![\w.:])", False),
+    "DURATION": (r"\d+(\.\d+)?s(?!\w)", True),
+    "ASPECT": (r"\d+:\d+", False),
+    # Possessive runs of plain characters between escapes: see the grammar's STRING.
+    "STRING": (r'"[^"\\]*+(?:\\.[^"\\]*+)*+"', False),
+}
+
+# --- statements ------------------------------------------------------------------------------
+
+Shape = Literal["shot", "text", "name", "word", "options"]
+
+
+class Statement(NamedTuple):
+    keyword: str  # lower case; keywords are case-insensitive
+    shape: Shape  # what follows the keyword
+    wraps: bool  # its options may go on over lines indented deeper than it
+    example: str
+    meaning: str
+
+
+STATEMENTS: tuple[Statement, ...] = (
+    Statement("shot", "shot", True, 'SHOT castle: slow pan right over "A castle at dawn" 5s pro',
+              "one generation: a name, a camera move, the prompt, options"),
+    Statement("scene", "text", False, 'SCENE "EXT. CASTLE - DAWN"', "groups the shots below it"),
+    Statement("title", "text", False, 'TITLE "The Keep"', "names the shot list"),
+    Statement("model", "name", False, "MODEL kling-v2-master", "the model of the shots below it"),
+    Statement("defaults", "options", True, "DEFAULTS 10s pro 16:9",
+              "options for the shots below it; a shot's own options win"),
+    Statement("axes", "word", False, "AXES official",
+              "how film moves are read into the API's six camera fields"),
+)
+STATEMENT_KEYWORDS: tuple[str, ...] = tuple(s.keyword for s in STATEMENTS)
+
+# --- options ---------------------------------------------------------------------------------
+
+# What an option takes: a quoted text; a name or word or number; a mask and its trajectory
+# points; or nothing, the option being a bare token (`5s`, `16:9`, `pro`).
+Argument = Literal["text", "name", "word", "number", "points", "bare"]
+
+
+class Option(NamedTuple):
+    """One option a shot (or DEFAULTS) may carry.
+
+    `kind` names it everywhere: the syntax tree's Option.kind, the lowered setting, messages.
+    """
+
+    kind: str
+    keywords: tuple[str, ...]  # the words that introduce it, lower case; () for a bare token
+    argument: Argument
+    terminal: str | None  # the grammar's terminal of a bare option's token
+    field: str  # the API body field it fills
+    per_shot: bool  # belongs to one shot: not allowed in DEFAULTS
+    values: dict[str, str] | None  # the words it takes and the API value of each
+    written: str  # how the docs write it
+    example: str
+    note: str
+
+
+# Input words for the API's values.
+MODE_WORDS: dict[str, str] = {"std": "std", "standard": "std", "pro": "pro", "professional": "pro"}
+SOUND_WORDS: dict[str, str] = {"on": "on", "off": "off"}
+assert set(MODE_WORDS.values()) == set(kling.MODES) and set(SOUND_WORDS.values()) == set(kling.SOUNDS)
+
+
+def _durations() -> str:
+    return ", ".join(f"`{d}s`" for d in kling.DURATIONS)
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option("duration", (), "bare", "DURATION", "duration", False, None, "duration", _durations(),
+           f"default `{kling.DEFAULT_DURATION}s`"),
+    Option("mode", (), "bare", "WORD", "mode", False, MODE_WORDS, "mode",
+           "`std`, `pro`, `standard`, `professional`",
+           "sent as `std`/`pro`; left out if not given (the API's default is `std`)"),
+    Option("aspect", (), "bare", "ASPECT", "aspect_ratio", False, None, "aspect ratio",
+           ", ".join(f"`{a}`" for a in kling.ASPECT_RATIOS), "text-to-video only"),
+    Option("model", ("model",), "name", None, "model_name", False, None, "`model <name>`",
+           "`model kling-v2-master`", "see the models table"),
+    Option("negative", ("negative", "avoid"), "text", None, "negative_prompt", False, None,
+           '`negative "<text>"` (or `avoid`)', '`negative "blur, text"`',
+           f"at most {kling.TEXT_MAX_CHARS:,} characters"),
+    Option("cfg", ("cfg",), "number", None, "cfg_scale", False, None,
+           f"`cfg <{kling.CFG_MIN:g}–{kling.CFG_MAX:g}>`", "`cfg 0.3`", "v2 models ignore it (W104)"),
+    Option("image", ("image",), "text", None, "image", True, None, '`image "<path or URL>"`',
+           '`image "stills/dawn.png"`', "makes an image-to-video shot"),
+    Option("tail", ("tail",), "text", None, "image_tail", True, None, '`tail "<path or URL>"`',
+           '`tail "stills/dusk.png"`', "the end frame; makes an image-to-video shot"),
+    Option("mask", ("mask",), "text", None, "static_mask", True, None, '`mask "<path or URL>"`',
+           '`mask "sky-mask.png"`', "needs `image`"),
+    Option("motion", ("motion",), "points", None, "dynamic_masks", True, None,
+           '`motion "<mask>" (x, y) (x, y)…`', '`motion "boat.png" (10, 20) (90, 40)`',
+           f"needs `image`; {kling.TRAJECTORY_MIN_POINTS}–{kling.TRAJECTORY_MAX_POINTS} points, "
+           f"at most {kling.DYNAMIC_MASKS_MAX} motions"),
+    Option("id", ("id",), "text", None, "external_task_id", True, None, '`id "<id>"`',
+           '`id "ep1-castle"`', "your own task id"),
+    Option("callback", ("callback",), "text", None, "callback_url", False, None,
+           '`callback "<URL>"`', '`callback "https://example.com/hook"`', "http(s) only"),
+    Option("sound", ("sound",), "word", None, "sound", False, SOUND_WORDS,
+           "`sound on` / `sound off`", "`sound on`", "kling-v2-6 only; `on` needs `pro`"),
+)
+# Options a shot may give more than once (each is one more of a list).
+REPEATABLE = frozenset({"motion"})
+
+OPTION_BY_KIND: dict[str, Option] = {o.kind: o for o in OPTIONS}
+OPTION_BY_KEYWORD: dict[str, Option] = {k: o for o in OPTIONS for k in o.keywords}
+OPTION_KEYWORDS: tuple[str, ...] = tuple(OPTION_BY_KEYWORD)
+KEYWORDS: tuple[str, ...] = tuple(dict.fromkeys((*STATEMENT_KEYWORDS, *OPTION_KEYWORDS)))
+
+
+def terminal(keyword: str) -> str:
+    """The grammar's terminal for a keyword: `negative` -> NEGATIVE."""
+    return keyword.upper()
+
+
+# The option that a token of this terminal starts: a keyword's (NEGATIVE, AVOID, ...) or a bare
+# option's own (DURATION, ASPECT, WORD).
+OPTION_BY_TERMINAL: dict[str, Option] = {
+    **{o.terminal: o for o in OPTIONS if o.terminal},
+    **{terminal(k): o for o in OPTIONS for k in o.keywords},
+}
+
+
+STATEMENT_TERMINALS = frozenset(terminal(k) for k in STATEMENT_KEYWORDS)
+# The terminals that can start an option: in Lark's "expected" set, they say the parser was
+# reading options. (WORD is left out: a move's words are WORDs too.)
+OPTION_TERMINALS = frozenset({*(terminal(k) for k in OPTION_KEYWORDS),
+                              *(o.terminal for o in OPTIONS if o.terminal and o.terminal != "WORD")})
+
+# Statements whose options may go on over deeper-indented lines; and the keywords that always
+# start a statement of their own (a line starting with `model` may be an option of the SHOT above).
+WRAPPING: tuple[str, ...] = tuple(s.keyword for s in STATEMENTS if s.wraps)
+NEVER_CONTINUE: tuple[str, ...] = tuple(k for k in STATEMENT_KEYWORDS if k not in OPTION_BY_KEYWORD)
+
+
+def statements_in_words() -> str:
+    """`SHOT, SCENE, TITLE, MODEL, DEFAULTS or AXES`, for hints."""
+    names = [k.upper() for k in STATEMENT_KEYWORDS]
+    return ", ".join(names[:-1]) + " or " + names[-1]

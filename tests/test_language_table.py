@@ -1,0 +1,157 @@
+"""The language table (shotlang/language.py) says what the grammar says.
+
+The grammar is the readable spec; the table is the same language as data for the fast path, the
+tree builder, the lowering, the hints and the docs. These tests read the grammar through Lark's
+own terminals and rules and compare, so a keyword, option or token pattern changed on one side
+only fails here, whatever the other tests' inputs happen to contain.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pytest
+from lark import Lark
+from lark.lexer import PatternRE, PatternStr
+
+from shotlang import language, parser
+from shotlang.language import OPTIONS, STATEMENTS, TOKENS, terminal
+
+# What follows an option's keyword in the grammar, by the table's `argument`.
+_ARGUMENT_SYMBOLS = {"text": ["text"], "name": ["NAME"], "word": ["WORD"], "number": ["NUMBER"],
+                     "points": ["text", "point+"], "bare": []}
+_SHAPE_SYMBOLS = {"text": ["text"], "name": ["NAME"], "word": ["WORD"], "options": ["option+"],
+                  "shot": ["NAME", "COLON", "move?", "text", "option*"]}
+_NOT_TOKENS = {"COMMENT"}  # ignored by the grammar, never a token of a statement
+
+
+def _lark(grammar: str) -> Lark:
+    return Lark(grammar, parser="lalr", start="statement")
+
+
+def differences(lark: Lark, options: Iterable[language.Option] = OPTIONS,
+                statements: Iterable[language.Statement] = STATEMENTS,
+                tokens: dict[str, tuple[str, bool]] = TOKENS) -> list[str]:
+    """Every way the grammar and the table disagree, in words."""
+    options, statements = list(options), list(statements)
+    found: list[str] = []
+    keywords = {t.name: t.pattern.value for t in lark.terminals
+                if isinstance(t.pattern, PatternStr) and t.pattern.value.isalpha()}
+    table_keywords = {terminal(k): k for k in (*(s.keyword for s in statements),
+                                               *(k for o in options for k in o.keywords))}
+    for name in sorted(keywords.keys() - table_keywords.keys()):
+        found.append(f"the grammar's keyword {name} ({keywords[name]!r}) is not in the table")
+    for name in sorted(table_keywords.keys() - keywords.keys()):
+        found.append(f"the table's keyword {table_keywords[name]!r} is not a grammar terminal {name}")
+    for name, word in keywords.items():
+        term = next(t for t in lark.terminals if t.name == name)
+        if name in table_keywords and (word != table_keywords[name] or "i" not in term.pattern.flags):
+            found.append(f"keyword {name} is {word!r} (flags {sorted(term.pattern.flags)}) in the grammar, "
+                         f"{table_keywords[name]!r} case-insensitive in the table")
+
+    patterns = {t.name: t for t in lark.terminals
+                if isinstance(t.pattern, PatternRE) and not t.name.startswith("__") and t.name not in _NOT_TOKENS}
+    for name in sorted(patterns.keys() ^ tokens.keys()):
+        side = "grammar" if name in patterns else "table"
+        found.append(f"token {name} is only in the {side}")
+    for name in sorted(patterns.keys() & tokens.keys()):
+        term, (regex, no_case) = patterns[name], tokens[name]
+        if term.pattern.value != regex or ("i" in term.pattern.flags) != no_case:
+            found.append(f"token {name} is /{term.pattern.value}/{''.join(sorted(term.pattern.flags))} in the "
+                         f"grammar, /{regex}/{'i' if no_case else ''} in the table")
+
+    rules = _rules(lark)
+    grammar_options = {tuple(r) for r in rules.get("option", [])}
+    table_options = set()
+    for option in options:
+        heads = [terminal(k) for k in option.keywords] or [option.terminal or "?"]
+        table_options |= {(head, *_ARGUMENT_SYMBOLS[option.argument]) for head in heads}
+    for alternative in sorted(grammar_options - table_options):
+        found.append(f"the grammar's option `{' '.join(alternative)}` is not in the table")
+    for alternative in sorted(table_options - grammar_options):
+        found.append(f"the table's option `{' '.join(alternative)}` is not in the grammar")
+
+    grammar_statements = {r[0]: tuple(r) for alternatives in rules.values() for r in alternatives
+                          if r and r[0] in {terminal(s.keyword) for s in statements}
+                          and alternatives is not rules.get("option")}
+    for statement in statements:
+        want = (terminal(statement.keyword), *_SHAPE_SYMBOLS[statement.shape])
+        got = grammar_statements.get(terminal(statement.keyword))
+        if got != want:
+            found.append(f"statement {statement.keyword.upper()} is `{' '.join(got or ('(missing)',))}` in the "
+                         f"grammar, `{' '.join(want)}` in the table")
+    return found
+
+
+def _rules(lark: Lark) -> dict[str, list[list[str]]]:
+    """Each rule's alternatives as the grammar writes them: Lark's helper rules for `x+`, `x*`
+    and `x?` folded back in (an optional part doubles a rule's alternatives in Lark)."""
+    helpers: dict[str, str] = {}
+    for rule in lark.rules:
+        name = rule.origin.name
+        if name.startswith("__") and "_plus_" in name:
+            helpers[name] = [s.name for s in rule.expansion if s.name != name][0] + "+"
+        elif name.startswith("__") and "_star_" in name:
+            helpers[name] = [s.name for s in rule.expansion if s.name != name][0] + "*"
+    rules: dict[str, list[list[str]]] = {}
+    for rule in lark.rules:
+        name = rule.origin.name
+        if name.startswith("__"):
+            continue
+        rules.setdefault(name, []).append([helpers.get(s.name, s.name) for s in rule.expansion])
+    # `defaults: DEFAULTS option+` shares the star helper of `option*`: say it as written.
+    rules["defaults"] = [[s.replace("option*", "option+") for s in r] for r in rules.get("defaults", [])]
+    # `shot: SHOT NAME ":" move? text option*` is four alternatives in Lark; the longest is the rule.
+    if "shot" in rules:
+        longest = max(rules["shot"], key=len)
+        rules["shot"] = [[s if s != "move" else "move?" for s in longest]]
+    return rules
+
+
+@pytest.fixture(scope="module")
+def grammar() -> str:
+    return parser.grammar_path().read_text(encoding="utf-8")
+
+
+def test_the_table_and_the_grammar_agree(grammar: str) -> None:
+    assert differences(_lark(grammar)) == []
+
+
+def test_a_keyword_option_added_to_the_grammar_alone_is_caught(grammar: str) -> None:
+    loop = grammar.replace("      | SOUND WORD", "      | SOUND WORD\n      | LOOP WORD") + '\nLOOP: "loop"i\n'
+    found = differences(_lark(loop))
+    assert "the grammar's keyword LOOP ('loop') is not in the table" in found
+    assert "the grammar's option `LOOP WORD` is not in the table" in found
+
+
+def test_an_option_added_to_the_table_alone_is_caught(grammar: str) -> None:
+    loop = language.Option("loop", ("loop",), "word", None, "loop", False, None, "", "", "")
+    found = differences(_lark(grammar), options=(*OPTIONS, loop))
+    assert "the table's keyword 'loop' is not a grammar terminal LOOP" in found
+    assert "the table's option `LOOP WORD` is not in the grammar" in found
+
+
+def test_an_argument_changed_on_one_side_is_caught(grammar: str) -> None:
+    changed = grammar.replace("      | CFG NUMBER", "      | CFG WORD")
+    assert "the grammar's option `CFG WORD` is not in the table" in differences(_lark(changed))
+
+
+def test_a_statement_or_token_changed_on_one_side_is_caught(grammar: str) -> None:
+    changed = grammar.replace("axes: AXES WORD", "axes: AXES NAME").replace(r"ASPECT: /\d+:\d+/", r"ASPECT: /\d+[:x]\d+/")
+    found = differences(_lark(changed))
+    assert "statement AXES is `AXES NAME` in the grammar, `AXES WORD` in the table" in found
+    assert any(f.startswith("token ASPECT is") for f in found)
+    fewer = differences(_lark(grammar), statements=[s for s in STATEMENTS if s.keyword != "title"])
+    assert "the grammar's keyword TITLE ('title') is not in the table" in fewer
+
+
+def test_every_option_is_documented_and_derived_names_hold() -> None:
+    kinds = [o.kind for o in OPTIONS]
+    assert len(kinds) == len(set(kinds)), "an option kind is used twice"
+    keywords = [k for o in OPTIONS for k in o.keywords]
+    assert len(keywords) == len(set(keywords)), "an option keyword is used twice"
+    assert all(o.written and o.example and o.field for o in OPTIONS)
+    assert all((o.argument == "bare") == (o.terminal is not None) for o in OPTIONS)
+    # A line starting with a statement keyword that is also an option (`model`) may continue
+    # the SHOT above it; the others always start a statement.
+    assert "model" not in language.NEVER_CONTINUE and "scene" in language.NEVER_CONTINUE
