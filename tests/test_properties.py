@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 import shotlang
 from shotlang import kling
 from shotlang.diagnostics import CODES
-from shotlang.vocabulary import INTENSITIES, JOINERS, MODE_WORDS, MOVES
+from shotlang.language import MODE_WORDS
+from shotlang.vocabulary import INTENSITIES, JOINERS, MOVES
 
 EXAMPLES = sorted((Path(__file__).resolve().parent.parent / "examples").glob("*.shot"))
 EXAMPLE_TEXTS = [p.read_text(encoding="utf-8") for p in EXAMPLES]
