@@ -14,7 +14,7 @@ from typing import Any
 
 from . import kling
 from .diagnostics import CODES
-from .language import MODE_WORDS
+from .language import MODE_WORDS, OPTIONS, STATEMENTS
 from .vocabulary import DEFAULT_MAGNITUDE, INTENSITIES, JOINERS, MOVES, READINGS, Move
 
 
@@ -131,6 +131,16 @@ def md_intensities() -> str:
     return _md(["word", "magnitude"], [[f"`{w}`", str(v)] for w, v in INTENSITIES.items()])
 
 
+def md_options() -> str:
+    """The options table, from the language table: how each is written, the API field it fills."""
+    return _md(["option", "example", "API field", "notes"],
+               [[o.written, o.example, f"`{o.field}`", o.note] for o in OPTIONS])
+
+
+def md_statements() -> str:
+    return _md(["statement", "meaning"], [[s.written, s.meaning] for s in STATEMENTS])
+
+
 def md_modes() -> str:
     return _md(["word", "sent as"], [[f"`{w}`", f'`"{v}"`'] for w, v in MODE_WORDS.items()])
 
@@ -160,7 +170,8 @@ def md_code_details() -> str:
 
 
 SECTIONS = {"moves": md_moves, "shared-fields": md_shared_fields, "range-warnings": md_range_warnings,
-            "intensities": md_intensities, "modes": md_modes,
+            "intensities": md_intensities, "modes": md_modes, "options": md_options,
+            "statements": md_statements,
             "joiners": md_joiners, "models": md_models, "codes": md_codes,
             "code-details": md_code_details}
 _SECTION = re.compile(r"(<!-- generated: ([\w-]+) -->\n)(.*?)(<!-- end: \2 -->)", re.DOTALL)

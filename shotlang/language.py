@@ -40,20 +40,23 @@ class Statement(NamedTuple):
     keyword: str  # lower case; keywords are case-insensitive
     shape: Shape  # what follows the keyword
     wraps: bool  # its options may go on over lines indented deeper than it
-    example: str
+    written: str  # how the docs write it
     meaning: str
 
 
 STATEMENTS: tuple[Statement, ...] = (
-    Statement("shot", "shot", True, 'SHOT castle: slow pan right over "A castle at dawn" 5s pro',
-              "one generation: a name, a camera move, the prompt, options"),
-    Statement("scene", "text", False, 'SCENE "EXT. CASTLE - DAWN"', "groups the shots below it"),
-    Statement("title", "text", False, 'TITLE "The Keep"', "names the shot list"),
-    Statement("model", "name", False, "MODEL kling-v2-master", "the model of the shots below it"),
-    Statement("defaults", "options", True, "DEFAULTS 10s pro 16:9",
-              "options for the shots below it; a shot's own options win"),
-    Statement("axes", "word", False, "AXES official",
-              "how film moves are read into the API's six camera fields"),
+    Statement("shot", "shot", True, '`SHOT <name>: [move] "<prompt>" [options…]`', "one video to generate"),
+    Statement("scene", "text", False, '`SCENE "<heading>"`',
+              "the shots below it belong to this scene (carried into the output)"),
+    Statement("model", "name", False, "`MODEL <model>`",
+              "the model of the shots below it (a shot's own `model` wins)"),
+    Statement("defaults", "options", True, "`DEFAULTS <options…>`",
+              "options for the shots below it; a shot's own options win; a later `DEFAULTS` line adds "
+              "to or replaces the earlier ones option by option"),
+    Statement("title", "text", False, '`TITLE "<title>"`', "the shot list's title (once)"),
+    Statement("axes", "word", False, "`AXES seed` / `AXES official`",
+              "how moves map to the API's camera fields (once, before the first `SHOT`); see "
+              "[kling-mapping.md](kling-mapping.md)"),
 )
 STATEMENT_KEYWORDS: tuple[str, ...] = tuple(s.keyword for s in STATEMENTS)
 
