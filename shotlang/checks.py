@@ -8,58 +8,45 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 from . import kling
 from . import syntax as ast
 from .diagnostics import Diagnostic
-from .images import ImageInfo, ImageStore, NotAnImage, inspect_image
+from .images import URL, ImageInfo, ImageStore, NotAnImage, inspect_image, resolve_image
 from .lower import ResolvedShot, Value
 from .source import Span
-from .syntax import Text
 
 SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 WINDOWS_RESERVED = frozenset(
     ["con", "prn", "aux", "nul"] + [f"com{i}" for i in range(1, 10)] + [f"lpt{i}" for i in range(1, 10)]
 )
 EXTERNAL_ID = re.compile(rf"[A-Za-z0-9_.-]{{1,{kling.EXTERNAL_ID_MAX_CHARS}}}")
-URL = re.compile(r"https?://[^\s/?#]+[^\s]*", re.IGNORECASE)
 SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:(?!\\)")  # `ftp:`, `data:`, but not `C:\`
-
-
-def image_shot(shot: ResolvedShot) -> bool:
-    """A shot with a start or end image goes to image2video."""
-    return "image" in shot.settings or "tail" in shot.settings
-
-
-def model_of(shot: ResolvedShot) -> kling.Model | None:
-    value = shot.settings.get("model")
-    return kling.MODELS.get(value.value if value else kling.DEFAULT_MODEL)
 
 
 class Checker:
     """Checks shots one at a time; remembers only their names (for duplicates)."""
 
-    def __init__(self, base_dir: Path, images: ImageStore, report: list[Diagnostic]) -> None:
+    def __init__(self, base_dir: Path, images: ImageStore) -> None:
         self.base_dir = base_dir
         self.images = images
-        self.report = report
         self.seen: dict[str, ast.Word] = {}
 
-    def check(self, shot: ResolvedShot, reading: str) -> None:
-        report = self.report
-        before = len(report)
-        _check_name(shot, self.seen, report)
-        _check_texts(shot, report)
-        _check_model(shot, report)
-        _check_groups(shot, report)
-        _check_options(shot, report)
-        _check_images(shot, self.base_dir, self.images, report)
-        _check_strength(shot, reading, report)
-        if any(d.severity == "error" for d in report[before:]):
-            shot.ok = False
+    def check(self, shot: ResolvedShot, axes: str) -> list[Diagnostic]:
+        """What the rules say about one shot: its diagnostics, in the order they were found."""
+        found: list[Diagnostic] = []
+        _check_name(shot, self.seen, found)
+        _check_texts(shot, found)
+        _check_model(shot, found)
+        _check_groups(shot, found)
+        _check_options(shot, found)
+        _check_images(shot, self.base_dir, self.images, found)
+        _check_strength(shot, axes, found)
+        return found
 
 
-def _where(value: Value) -> str:
+def _where(value: Value[Any]) -> str:
     return f" (set on line {value.span.line})" if value.inherited else ""
 
 
@@ -87,32 +74,27 @@ def _check_name(shot: ResolvedShot, seen: dict[str, ast.Word], report: list[Diag
 
 def _check_texts(shot: ResolvedShot, report: list[Diagnostic]) -> None:
     prompt = shot.prompt
-    if not prompt.value.strip() and not image_shot(shot):
+    if not prompt.value.strip() and not shot.settings.to_image:
         report.append(Diagnostic("E305", "the prompt is empty", prompt.span,
                                  "say what the shot shows; only image shots may leave it empty"))
-    for label, text in (("prompt", prompt), ("negative prompt", _text(shot, "negative"))):
+    for label, text in (("prompt", prompt), ("negative prompt", shot.settings.negative)):
         if text is not None and len(text.value) > kling.TEXT_MAX_CHARS:
             report.append(Diagnostic(
                 "E306", f"the {label} is {len(text.value):,} characters long", text.span,
                 f"the API takes at most {kling.TEXT_MAX_CHARS:,}; cut {len(text.value) - kling.TEXT_MAX_CHARS:,}"))
 
 
-def _text(shot: ResolvedShot, setting: str) -> Text | None:
-    value = shot.settings.get(setting)
-    return value.value if value is not None else None
-
-
 def _check_model(shot: ResolvedShot, report: list[Diagnostic]) -> None:
-    model = model_of(shot)
+    model = kling.MODELS.get(shot.settings.model_name)
     if model is None:
         return  # an unknown model was reported where it was named
-    given = shot.settings.get("model")
+    given = shot.settings.model
     span = given.span if given and not given.inherited else shot.syntax.name.span
     where = _where(given) if given else " (shotlang's default)"
-    if image_shot(shot) and not model.image2video:
+    if shot.settings.to_image and not model.image2video:
         report.append(Diagnostic("E402", f"{model.name}{where} does not do image-to-video", span,
                                  "pick another model with `model ...`"))
-    if not image_shot(shot) and not model.text2video:
+    if not shot.settings.to_image and not model.text2video:
         report.append(Diagnostic(
             "E402", f"{model.name}{where} is image-to-video only, and this shot has no image", span,
             'give the shot a start image (`image "start.jpg"`), or pick a text-to-video model '
@@ -122,13 +104,13 @@ def _check_model(shot: ResolvedShot, report: list[Diagnostic]) -> None:
         report.append(Diagnostic(
             "E401", f"{model.name}{where} has no camera control; `{camera.move.name}` needs v1.6+",
             camera.span, "use `model kling-v2-6` (or another v1.6+ model), or drop the move"))
-    cfg = shot.settings.get("cfg")
+    cfg = shot.settings.cfg
     if cfg is not None and not model.uses_cfg:
         report.append(Diagnostic("W104", f"{model.name} ignores cfg", cfg.span,
                                  "remove `cfg`, or use a v1 model if you need it"))
-    sound = shot.settings.get("sound")
+    sound = shot.settings.sound
     if sound is not None:
-        mode = shot.settings.get("mode")
+        mode = shot.settings.mode
         if not model.sound:
             report.append(Diagnostic("E406", f"{model.name} makes no sound", sound.span,
                                      "sound is offered by kling-v2-6 in pro mode; remove `sound`"))
@@ -142,9 +124,10 @@ def _check_groups(shot: ResolvedShot, report: list[Diagnostic]) -> None:
     groups: list[tuple[str, Span]] = []
     if shot.camera is not None and not shot.camera.move.is_static:
         groups.append((f"a camera move `{shot.camera.move.name}`", shot.camera.span))
-    if "tail" in shot.settings:
-        groups.append(("an end image (tail)", shot.settings["tail"].span))
-    masks = [shot.settings["mask"].span] if "mask" in shot.settings else []
+    settings = shot.settings
+    if settings.tail is not None:
+        groups.append(("an end image (tail)", settings.tail.span))
+    masks = [settings.mask.span] if settings.mask is not None else []
     masks += [m.span for m in shot.motions]
     if masks:
         groups.append(("masks", min(masks, key=lambda s: s.start)))
@@ -154,26 +137,26 @@ def _check_groups(shot: ResolvedShot, report: list[Diagnostic]) -> None:
         report.append(Diagnostic(
             "E400", f"{second} cannot be combined with {first}", span,
             "the API takes one of: a camera move, an end image, or masks; split the shot"))
-    if masks and "image" not in shot.settings:
+    if masks and settings.image is None:
         report.append(Diagnostic(
             "E403", "masks need a start image in the same shot", masks[0],
             'add `image "start.jpg"`; a mask marks parts of that image'))
-    aspect = shot.settings.get("aspect")
-    if aspect is not None and not aspect.inherited and image_shot(shot):
+    aspect = settings.aspect
+    if aspect is not None and not aspect.inherited and shot.settings.to_image:
         report.append(Diagnostic(
             "E404", "an image shot takes its aspect ratio from the image", aspect.span,
             f"remove `{aspect.value}`"))
 
 
 def _check_options(shot: ResolvedShot, report: list[Diagnostic]) -> None:
-    callback = _text(shot, "callback")
+    callback = shot.settings.callback
     if callback is not None and not URL.fullmatch(callback.value):
         report.append(Diagnostic("E310", f"callback `{callback.value}` is not an http(s) URL",
                                  callback.span, "write the full address: `https://example.com/hook`"))
-    task_id = _text(shot, "id")
+    task_id = shot.settings.id
     if task_id is not None and not EXTERNAL_ID.fullmatch(task_id.value):
         report.append(Diagnostic("E314", f"id `{task_id.value}` is not a valid task id", task_id.span,
-                                 "use 1 to 64 letters, digits, `-`, `_` and `.`"))
+                                 f"use 1 to {kling.EXTERNAL_ID_MAX_CHARS} letters, digits, `-`, `_` and `.`"))
     if len(shot.motions) > kling.DYNAMIC_MASKS_MAX:
         report.append(Diagnostic(
             "E405", f"{len(shot.motions)} motions in one shot", shot.motions[kling.DYNAMIC_MASKS_MAX].span,
@@ -189,17 +172,18 @@ def _check_options(shot: ResolvedShot, report: list[Diagnostic]) -> None:
                 report.append(Diagnostic(
                     "E405", f"point ({point.x}, {point.y}) is not in whole, non-negative pixels",
                     point.span, "coordinates count pixels from the image's bottom-left corner"))
-    tail = shot.settings.get("tail")
-    mode = shot.settings.get("mode")
+    tail, mode = shot.settings.tail, shot.settings.mode
     if tail is not None and (mode is None or mode.value != "pro"):
         report.append(Diagnostic("W105", "an end frame in std mode", tail.span,
                                  "add `pro`; most models offer end frames in pro mode only"))
 
 
 def _check_images(shot: ResolvedShot, base_dir: Path, images: ImageStore, report: list[Diagnostic]) -> None:
-    refs: list[tuple[str, Text]] = [(k, shot.settings[k].value) for k in ("image", "tail", "mask")
-                                    if k in shot.settings]
-    refs += [("motion mask", m.value) for m in shot.motions if isinstance(m.value, Text)]
+    settings = shot.settings
+    refs: list[tuple[str, Value[str] | ast.Text]] = [
+        (role, ref) for role, ref in (("image", settings.image), ("tail", settings.tail), ("mask", settings.mask))
+        if ref is not None]
+    refs += [("motion mask", m.value) for m in shot.motions if isinstance(m.value, ast.Text)]
     sizes: dict[str, ImageInfo] = {}
     for role, ref in refs:
         info = _check_image(role, ref, base_dir, images, report)
@@ -214,14 +198,7 @@ def _check_images(shot: ResolvedShot, base_dir: Path, images: ImageStore, report
                         "export the mask at the image's exact pixel size"))
 
 
-def resolve_image(ref: str, base_dir: Path) -> Path | None:
-    """The local file an image reference names, or None for an http(s) URL."""
-    if URL.match(ref):
-        return None
-    return (base_dir / Path(ref).expanduser()).resolve()
-
-
-def _check_image(role: str, ref: Text, base_dir: Path, images: ImageStore,
+def _check_image(role: str, ref: Value[str] | ast.Text, base_dir: Path, images: ImageStore,
                  report: list[Diagnostic]) -> ImageInfo | None:
     value = ref.value
     if not value.strip():
@@ -245,7 +222,7 @@ def _check_image(role: str, ref: Text, base_dir: Path, images: ImageStore,
                                      f"looked for {path}"))
             return None
         if path.suffix.lower() not in kling.IMAGE_SUFFIXES:
-            report.append(Diagnostic("E501", f"{role} `{value}` is not a .jpg, .jpeg or .png file",
+            report.append(Diagnostic("E501", f"{role} `{value}` is not a {_suffixes()} file",
                                      ref.span, "convert it to JPEG or PNG"))
             return None
         size = images.stat_size(path)
@@ -268,14 +245,20 @@ def _check_image(role: str, ref: Text, base_dir: Path, images: ImageStore,
         report.append(Diagnostic(
             "E503", f"{role} `{value}` is {info.width}x{info.height} pixels", ref.span,
             f"the API needs at least {kling.IMAGE_MIN_SIDE} pixels a side"))
-    elif not kling.IMAGE_MIN_ASPECT <= info.width / info.height <= kling.IMAGE_MAX_ASPECT:
+    elif max(info.width, info.height) / min(info.width, info.height) > kling.IMAGE_MAX_RATIO:
         report.append(Diagnostic(
             "E504", f"{role} `{value}` is {info.width}x{info.height}, too narrow or too wide",
-            ref.span, "crop it to between 1:2.5 and 2.5:1"))
+            ref.span, f"crop it to between 1:{kling.IMAGE_MAX_RATIO:g} and {kling.IMAGE_MAX_RATIO:g}:1"))
     return info
 
 
-def _check_strength(shot: ResolvedShot, reading: str, report: list[Diagnostic]) -> None:
+def _suffixes() -> str:
+    """`.jpg, .jpeg or .png`"""
+    suffixes = kling.IMAGE_SUFFIXES
+    return ", ".join(suffixes[:-1]) + " or " + suffixes[-1]
+
+
+def _check_strength(shot: ResolvedShot, axes: str, report: list[Diagnostic]) -> None:
     """The seed's Intensity Guidelines and Shot Type Quick Reference, as warnings."""
     camera = shot.camera
     if camera is None or camera.magnitude is None:
@@ -293,10 +276,10 @@ def _check_strength(shot: ResolvedShot, reading: str, report: list[Diagnostic]) 
         report.append(Diagnostic(
             "W102", f"{magnitude} is outside the {low}-{high} recommended for `{move.name}`", span,
             f"try a magnitude from {low} to {high}"))
-    if reading == "official" and move.approximate_in_official:
+    if axes == "official" and move.approximate_in_official:
         axis = move.axis("official")
         assert axis is not None
         report.append(Diagnostic(
-            "W103", f"`{move.name}` has no field in the official reading; sent as a zoom", camera.span,
+            "W103", f"`{move.name}` has no field under AXES official; sent as a zoom", camera.span,
             f"the official fields have no forward travel; this is sent as {axis.field} "
             f"{axis.sign * magnitude:+d}"))

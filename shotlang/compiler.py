@@ -18,69 +18,22 @@ import gc
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import checks, lower, parser
-from .diagnostics import Diagnostic, Severity, render_text, sort_key, to_json
+from .analysis import Analysis, Reports
+from .diagnostics import Diagnostic, Severity, sort_key
 from .images import ImageStore
 from .records import record
 from .source import BOM, DecodeFailure, Source, Span, decode
-from .vocabulary import READINGS
+from .vocabulary import AXES
 
 if TYPE_CHECKING:
     from .result import CompileResult
 
-
-class Reports:
-    """What a result says about its diagnostics; shared by Analysis and CompileResult."""
-
-    source: Source
-    diagnostics: list[Diagnostic]
-
-    @property
-    def name(self) -> str:
-        return self.source.name
-
-    @property
-    def errors(self) -> list[Diagnostic]:
-        return [d for d in self.diagnostics if d.severity is Severity.ERROR]
-
-    @property
-    def warnings(self) -> list[Diagnostic]:
-        return [d for d in self.diagnostics if d.severity is Severity.WARNING]
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-    @property
-    def shot_count(self) -> int:
-        raise NotImplementedError
-
-    def render(self, color: bool = False) -> str:
-        """Every diagnostic, rustc-style, separated by blank lines."""
-        return "\n\n".join(render_text(d, self.source, color) for d in self.diagnostics)
-
-    def diagnostics_json(self) -> list[dict[str, object]]:
-        return [to_json(d, self.source) for d in self.diagnostics]
-
-
-@dataclass
-class Analysis(Reports):
-    """A file parsed, resolved and checked: its diagnostics and, if asked for, its records."""
-
-    source: Source
-    diagnostics: list[Diagnostic]
-    title: str | None = None
-    reading: str = "seed"
-    shots: int = 0
-    records: list[dict[str, Any]] | None = None  # the shots' JSON records, when asked for
-
-    @property
-    def shot_count(self) -> int:
-        return self.shots
+__all__ = ["Analysis", "Reports", "analyse", "analyse_bytes", "compile_bytes", "compile_file", "compile_text",
+           "gc_paused"]
 
 
 # Characters a terminal acts on rather than shows (ESC starts colour and cursor codes, BEL
@@ -121,20 +74,21 @@ def analyse(text: str, name: str, base_dir: Path, *, axes: str | None = None,
             images: ImageStore | None = None, records: bool = False) -> Analysis:
     """Parse, resolve and check `text`: every diagnostic, sorted by position; and with
     `records`, the JSON record of each shot (meaningful only if there is no error)."""
-    axes = _reading(axes)
+    axes = _axes_choice(axes)
     source = Source(text.removeprefix(BOM), name)
     images = images or ImageStore()
     report: list[Diagnostic] = []
-    resolver = lower.Resolver(report, reading=axes)
-    checker = checks.Checker(base_dir, images, report)
+    resolver = lower.Resolver(report, axes=axes)
+    checker = checks.Checker(base_dir, images)
     made: list[dict[str, Any]] | None = [] if records else None
     for statement in parser.statements(source, report):
         shot = resolver.feed(statement)
         if shot is None:
             continue
-        checker.check(shot, resolver.reading)
-        if made is not None and shot.ok:
-            made.append(record(shot, resolver.reading, base_dir, images))
+        found = checker.check(shot, resolver.axes)
+        report += found
+        if made is not None and shot.lowered and not any(d.severity is Severity.ERROR for d in found):
+            made.append(record(shot, resolver.axes, base_dir, images))
     # Outside strings the parser has already called a control character unexpected (E104).
     unexpected = {d.span.start for d in report if d.code == "E104"}
     report += (d for d in _control_characters(source) if d.span.start not in unexpected)
@@ -142,7 +96,7 @@ def analyse(text: str, name: str, base_dir: Path, *, axes: str | None = None,
         report.append(Diagnostic("W106", "this file has no shots", source.span(0, 1),
                                  'write one, e.g. `SHOT castle: pan right over "A castle at dawn" 5s`'))
     diagnostics = _once_per_place(report)
-    return Analysis(source, diagnostics, resolver.title, resolver.reading, resolver.shots, made)
+    return Analysis(source, diagnostics, resolver.title, resolver.axes, resolver.shots, made)
 
 
 def _control_characters(source: Source) -> Iterator[Diagnostic]:
@@ -171,7 +125,7 @@ def _once_per_place(report: list[Diagnostic]) -> list[Diagnostic]:
 def analyse_bytes(data: bytes, name: str, base_dir: Path, *, axes: str | None = None,
                   images: ImageStore | None = None, records: bool = False) -> Analysis:
     """As analyse, from raw bytes: UTF-8, a byte-order mark allowed, or UTF-16 with its mark."""
-    axes = _reading(axes)
+    axes = _axes_choice(axes)
     try:
         text = decode(data)
     except DecodeFailure as bad:
@@ -192,14 +146,14 @@ def _not_text(text: str, name: str, offset: int, message: str) -> Analysis:
     return Analysis(source, [Diagnostic("E001", message, source.span(offset, offset + 1), hint)])
 
 
-def _reading(axes: str | None) -> str | None:
+def _axes_choice(axes: str | None) -> str | None:
     """`axes` checked at the API's edge, so a misspelling is a plain ValueError."""
-    if axes is None or axes.lower() in READINGS:
+    if axes is None or axes.lower() in AXES:
         return axes and axes.lower()
     from .diagnostics import closest
 
-    guess = closest(axes, READINGS)
-    raise ValueError(f"axes must be {' or '.join(map(repr, READINGS))} (or None for the file's AXES line), "
+    guess = closest(axes, AXES)
+    raise ValueError(f"axes must be {' or '.join(map(repr, AXES))} (or None for the file's AXES line), "
                      f"not {axes!r}" + (f"; did you mean {guess!r}?" if guess else ""))
 
 

@@ -15,13 +15,13 @@ from typing import Any
 from . import kling
 from .diagnostics import CODES
 from .language import MODE_WORDS, OPTIONS, STATEMENTS
-from .vocabulary import DEFAULT_MAGNITUDE, INTENSITIES, JOINERS, MOVES, READINGS, Move
+from .vocabulary import AXES, DEFAULT_MAGNITUDE, INTENSITIES, JOINERS, MOVES, Move
 
 
-def _target(move: Move, reading: str) -> tuple[str, str]:
+def _target(move: Move, axes: str) -> tuple[str, str]:
     if move.preset:
         return f"type {move.preset}", ""
-    axis = move.axis(reading)
+    axis = move.axis(axes)
     if axis is None:
         return "(none)", ""
     return axis.field, "+" if axis.sign > 0 else "-"
@@ -31,10 +31,10 @@ def _range(move: Move) -> str:
     return f"{move.recommended[0]}-{move.recommended[1]}" if move.recommended else ""
 
 
-def move_rows(reading: str) -> list[dict[str, Any]]:
+def move_rows(axes: str) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for move in MOVES:
-        field, sign = _target(move, reading)
+        field, sign = _target(move, axes)
         rows.append({
             "move": move.name, "synonyms": list(move.synonyms), "field": field, "sign": sign,
             "recommended": _range(move), "description": move.description,
@@ -45,15 +45,15 @@ def move_rows(reading: str) -> list[dict[str, Any]]:
 TABLE_WIDTH = 80  # `shotlang moves` fits a standard terminal
 
 
-def move_table(reading: str) -> str:
+def move_table(axes: str) -> str:
     """The cheat sheet `shotlang moves` prints, at most TABLE_WIDTH columns wide: the other
     words for a move are wrapped, whole, in the space the other columns leave."""
     head = ("MOVE", "FIELD", "RANGE")
     rows = [(r["move"], f"{r['field']} {r['sign']}".rstrip(), r["recommended"], r["synonyms"])
-            for r in move_rows(reading)]
+            for r in move_rows(axes)]
     widths = [max(len(row[i]) for row in (head, *rows)) for i in range(len(head))]
     indent = sum(widths) + 2 * len(widths)
-    lines = [f"Moves ({reading} reading of the camera fields)", ""]
+    lines = [f"Moves under AXES {axes} (how each sends the camera fields)", ""]
     for *cells, also in ((*head, ["ALSO"]), *rows):
         wrapped = _pack(also, TABLE_WIDTH - indent) or [""]
         lines.append(("".join(c.ljust(w + 2) for c, w in zip(cells, widths, strict=True)) + wrapped[0]).rstrip())
@@ -93,24 +93,24 @@ def _md(head: list[str], rows: list[list[str]]) -> str:
 def md_moves() -> str:
     rows = []
     for move in MOVES:
-        seed, official = (" ".join(_target(move, r)).strip() for r in READINGS)
+        seed, official = (" ".join(_target(move, r)).strip() for r in AXES)
         rows.append([f"`{move.name}`", ", ".join(f"`{s}`" for s in move.synonyms), seed,
                      official + (" (approximate)" if move.approximate_in_official else ""),
                      _range(move), move.description])
-    return _md(["move", "also written", "seed reading", "official reading", "recommended",
+    return _md(["move", "also written", "AXES seed", "AXES official", "recommended",
                 "what it does"], rows)
 
 
-def md_shared_fields(reading: str = "seed") -> str:
+def md_shared_fields(axes: str = "seed") -> str:
     """The camera fields more than one move lowers to: those moves send the same request."""
     by_axis: dict[str, list[Move]] = {}
     for move in MOVES:
-        axis = move.axis(reading)
+        axis = move.axis(axes)
         if axis is not None and not move.preset:
             by_axis.setdefault(f"{axis.field} {'+' if axis.sign > 0 else '-'}", []).append(move)
     rows = [[f"`{axis}`", "; ".join(", ".join(f"`{p}`" for p in m.phrases) for m in moves)]
             for axis, moves in by_axis.items() if len(moves) > 1]
-    return _md([f"{reading} reading", "sent alike by"], rows)
+    return _md([f"AXES {axes}", "sent alike by"], rows)
 
 
 def md_range_warnings() -> str:

@@ -6,9 +6,22 @@ would, without its import time or a dependency.
 
 from __future__ import annotations
 
+import re
 import struct
 from pathlib import Path
 from typing import NamedTuple
+
+# An http(s) image reference, sent to the API as it is; anything else is a local path.
+URL = re.compile(r"https?://[^\s/?#]+[^\s]*", re.IGNORECASE)
+
+
+def resolve_image(ref: str, base_dir: Path) -> Path | None:
+    """The local file an image reference names (relative to the shot list's folder), or None
+    for an http(s) URL."""
+    if URL.match(ref):
+        return None
+    return (base_dir / Path(ref).expanduser()).resolve()
+
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 JPEG_SIGNATURE = b"\xff\xd8\xff"

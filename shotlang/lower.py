@@ -8,16 +8,18 @@ relate several settings are checked later, in checks.py.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, NamedTuple
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+from typing import Any, Generic, NamedTuple, TypeVar
 
 from . import kling
 from . import syntax as ast
 from .diagnostics import Diagnostic, did_you_mean
 from .hints import guess_move, model_hint, offer, option_hint, phrases_ending, phrases_starting, word_hint
-from .language import MODE_WORDS, OPTIONS, REPEATABLE, SOUND_WORDS
+from .language import OPTION_BY_KIND, REPEATABLE
 from .source import Span
 from .vocabulary import (
+    AXES,
     CONNECTORS,
     DEFAULT_MAGNITUDE,
     INTENSITIES,
@@ -27,20 +29,63 @@ from .vocabulary import (
     MOVE_WORDS,
     MOVES,
     PHRASES,
-    READINGS,
     Move,
 )
 
-# Settings that belong to one shot and make no sense as a default for many.
-PER_SHOT_ONLY = frozenset(o.kind for o in OPTIONS if o.per_shot)
+T = TypeVar("T")
 
 
-class Value(NamedTuple):
-    """A setting's value and where it was written; `inherited` if from MODEL or DEFAULTS."""
+class Value(NamedTuple, Generic[T]):
+    """A setting's value in API terms and where it was written; `inherited` if from MODEL or
+    DEFAULTS."""
 
-    value: Any
+    value: T
     span: Span
     inherited: bool = False
+
+
+@dataclass(slots=True)
+class Settings:
+    """What a shot's options (its own, or inherited) say: one field per option of the language
+    table that a shot gives once (language.OPTIONS; `motion` may repeat and is kept apart).
+    Values are the API's: "10" for `10s`, "pro" for `professional`, the text of a quoted string."""
+
+    duration: Value[kling.Duration] | None = None
+    mode: Value[kling.Mode] | None = None
+    aspect: Value[kling.AspectRatio] | None = None
+    model: Value[str] | None = None
+    negative: Value[str] | None = None
+    cfg: Value[float] | None = None
+    image: Value[str] | None = None
+    tail: Value[str] | None = None
+    mask: Value[str] | None = None
+    id: Value[str] | None = None
+    callback: Value[str] | None = None
+    sound: Value[kling.Sound] | None = None
+
+    def given(self) -> dict[str, Value[Any]]:
+        """The settings given, by option kind."""
+        return {f: v for f in SETTING_NAMES if (v := getattr(self, f)) is not None}
+
+    def over(self, defaults: Settings) -> Settings:
+        """These settings, with `defaults` filling in what they do not give."""
+        merged = Settings()
+        for name in SETTING_NAMES:
+            mine = getattr(self, name)
+            setattr(merged, name, mine if mine is not None else getattr(defaults, name))
+        return merged
+
+    @property
+    def model_name(self) -> str:
+        return self.model.value if self.model is not None else kling.DEFAULT_MODEL
+
+    @property
+    def to_image(self) -> bool:
+        """A shot with a start or end image goes to image2video."""
+        return self.image is not None or self.tail is not None
+
+
+SETTING_NAMES: tuple[str, ...] = tuple(f.name for f in fields(Settings))
 
 
 class Camera(NamedTuple):
@@ -50,14 +95,14 @@ class Camera(NamedTuple):
     strength_span: Span | None  # the intensity word or number, if written
 
 
-@dataclass
+@dataclass(slots=True)
 class ResolvedShot:
     syntax: ast.Shot
     scene: str | None
-    settings: dict[str, Value]
+    settings: Settings
     motions: list[ast.Option]
     camera: Camera | None
-    ok: bool = True  # False once an error was reported for this shot
+    lowered: bool  # False if the lowering reported an error for this shot
 
     @property
     def name(self) -> str:
@@ -72,17 +117,17 @@ class Resolver:
     """Walks a file's statements in order, carrying its settings down to each shot.
 
     Statements are fed one at a time, so a large file's shots can be checked and turned into
-    requests as they come, without holding every syntax tree at once. `reading` (from the
-    command line) overrides the file's AXES statement.
+    requests as they come, without holding every syntax tree at once. `axes` (from the command
+    line) overrides the file's AXES statement.
     """
 
-    def __init__(self, report: list[Diagnostic], reading: str | None = None) -> None:
+    def __init__(self, report: list[Diagnostic], axes: str | None = None) -> None:
         self.report = report
         self.title: str | None = None
-        self.reading = reading or "seed"
+        self.axes = axes or "seed"
         self.shots = 0
-        self._override = reading is not None
-        self._defaults: dict[str, Value] = {}
+        self._override = axes is not None
+        self._defaults = Settings()
         self._scene: str | None = None
         self._title_seen = self._axes_seen = False
 
@@ -91,16 +136,19 @@ class Resolver:
         report = self.report
         if isinstance(stmt, ast.Shot):
             self.shots += 1
-            return _resolve_shot(stmt, self._scene, self._defaults, report, self.reading)
+            found: list[Diagnostic] = []
+            shot = _resolve_shot(stmt, self._scene, self._defaults, found, self.axes)
+            report += found
+            return shot
         if isinstance(stmt, ast.Scene):
             self._scene = stmt.heading.value
         elif isinstance(stmt, ast.ModelStatement):
             model = _model(stmt.name, report)
             if model is not None:
-                self._defaults["model"] = Value(model.value, model.span, inherited=True)
+                self._defaults.model = model._replace(inherited=True)
         elif isinstance(stmt, ast.Defaults):
-            for key, value in _settings(stmt.options, report, in_defaults=True).items():
-                self._defaults[key] = Value(value.value, value.span, inherited=True)
+            for key, value in _settings(stmt.options, report, in_defaults=True).given().items():
+                setattr(self._defaults, key, value._replace(inherited=True))
         elif isinstance(stmt, ast.Title):
             if self._title_seen:
                 report.append(Diagnostic("E312", "TITLE is given twice", stmt.span, "keep one TITLE per file"))
@@ -111,123 +159,155 @@ class Resolver:
         return None
 
     def _axes(self, stmt: ast.Axes) -> None:
-        word = stmt.reading.text.lower()
+        word = stmt.value.text.lower()
         if self._axes_seen:
             self.report.append(Diagnostic("E312", "AXES is given twice", stmt.span,
                                           "keep one AXES line, before the first SHOT"))
         elif self.shots:
             self.report.append(Diagnostic("E312", "AXES comes after a SHOT", stmt.span,
                                           "move AXES above the first SHOT; it applies to the whole file"))
-        elif word not in READINGS:
-            self.report.append(Diagnostic("E311", f"unknown AXES reading `{stmt.reading.text}`", stmt.span,
-                                          did_you_mean(word, READINGS) or "write `AXES seed` or `AXES official`"))
+        elif word not in AXES:
+            self.report.append(Diagnostic("E311", f"unknown AXES `{stmt.value.text}`", stmt.span,
+                                          did_you_mean(word, AXES) or "write `AXES seed` or `AXES official`"))
         elif not self._override:
-            self.reading = word
+            self.axes = word
         self._axes_seen = True
 
 
-def _resolve_shot(
-    shot: ast.Shot, scene: str | None, defaults: dict[str, Value], report: list[Diagnostic],
-    reading: str = "seed",
-) -> ResolvedShot:
-    before = len(report)
-    own = _settings(shot.options, report, in_defaults=False)
-    settings = {**defaults, **own}
-    motions = [o for o in shot.options if o.kind == "motion"]
-    camera = lower_move(shot.move, report, reading)
-    ok = not any(d.severity == "error" for d in report[before:])
-    return ResolvedShot(shot, scene, settings, motions, camera, ok)
+def _resolve_shot(shot: ast.Shot, scene: str | None, defaults: Settings, found: list[Diagnostic],
+                  axes: str) -> ResolvedShot:
+    """One shot lowered; what cannot be given a meaning goes into `found`."""
+    settings = _settings(shot.options, found, in_defaults=False).over(defaults)
+    motions = [o for o in shot.options if o.kind in REPEATABLE]
+    camera = lower_move(shot.move, found, axes)
+    return ResolvedShot(shot, scene, settings, motions, camera,
+                        lowered=not any(d.severity == "error" for d in found))
 
 
-def _settings(
-    options: tuple[ast.Option, ...], report: list[Diagnostic], *, in_defaults: bool
-) -> dict[str, Value]:
+def _settings(options: tuple[ast.Option, ...], report: list[Diagnostic], *, in_defaults: bool) -> Settings:
     """The settings a list of options gives, each once."""
-    found: dict[str, Value] = {}
+    found = Settings()
     for option in options:
-        setting = option.kind
+        kind = option.kind
         value = _interpret(option, report)
         if value is None:
             continue
-        if in_defaults and setting in PER_SHOT_ONLY:
+        if in_defaults and OPTION_BY_KIND[kind].per_shot:
             report.append(Diagnostic(
-                "E313", f"`{setting}` cannot be a default", option.span,
-                f"give `{setting}` to each shot that needs it"))
+                "E313", f"`{kind}` cannot be a default", option.span,
+                f"give `{kind}` to each shot that needs it"))
             continue
-        if setting in REPEATABLE:
+        if kind in REPEATABLE:
             continue  # a shot may have several; checks.py counts them
-        if setting in found:
+        first = getattr(found, kind)
+        if first is not None:
             report.append(Diagnostic(
-                "E309", f"{setting} is given twice", option.span,
-                f"keep one {setting}; the first is on line {found[setting].span.line}"))
+                "E309", f"{kind} is given twice", option.span,
+                f"keep one {kind}; the first is on line {first.span.line}"))
             continue
-        found[setting] = value
+        setattr(found, kind, value)
     return found
 
 
-def _interpret(option: ast.Option, report: list[Diagnostic]) -> Value | None:
-    """An option's value in API terms, or None after reporting why it has none."""
-    kind, span = option.kind, option.value.span
-    if isinstance(option.value, ast.Text):
-        return Value(option.value, span)
-    text = option.value.text
-    word = text.lower()
-    if kind == "duration":
-        seconds = word[:-1]
-        if seconds not in kling.DURATIONS:
-            report.append(Diagnostic(
-                "E303", f"Kling has no {text} clips", span,
-                " or ".join(f"`{d}s`" for d in kling.DURATIONS) + " are the durations offered"))
-            return None
-        return Value(seconds, span)
-    if kind == "aspect":
-        if text not in kling.ASPECT_RATIOS:
-            report.append(Diagnostic(
-                "E302", f"aspect ratio {text} is not offered", span,
-                "use " + ", ".join(kling.ASPECT_RATIOS)))
-            return None
-        return Value(text, span)
-    if kind == "mode":
-        if word in MODE_WORDS:
-            return Value(MODE_WORDS[word], span)  # the only bare words after a prompt are modes
-        report.append(Diagnostic("E301", f"unknown option `{text}`", span, option_hint(text)))
+# --- each option's lowering rule: its written value to the API's, or None after a diagnostic ---
+
+Rule = Callable[[ast.Option, list[Diagnostic]], "Value[Any] | None"]
+
+
+def _interpret(option: ast.Option, report: list[Diagnostic]) -> Value[Any] | None:
+    """An option's value in API terms, or None after reporting why it has none: by the option's
+    own rule in RULES, else by its row in the language table (a quoted text is its value; a word
+    from the row's `values` gives that value)."""
+    rule = RULES.get(option.kind)
+    if rule is not None:
+        return rule(option, report)
+    value = option.value
+    if isinstance(value, ast.Text):
+        return Value(value.value, value.span)
+    words = OPTION_BY_KIND[option.kind].values
+    assert words is not None, f"option {option.kind} has neither a rule nor value words"
+    word = value.text.lower()
+    if word not in words:
+        choices = " or ".join(f"`{w}`" for w in words)
+        report.append(Diagnostic(
+            "E311", f"{option.kind} is {choices}, not `{value.text}`", value.span,
+            did_you_mean(word, words) or "write " + " or ".join(f"`{option.kind} {w}`" for w in words)))
         return None
-    if kind == "model":
-        return _model(option.value, report)
-    if kind == "cfg":
-        scale = float(text)
-        if not kling.CFG_MIN <= scale <= kling.CFG_MAX:
-            report.append(Diagnostic(
-                "E304", f"cfg {text} is outside {kling.CFG_MIN:g} to {kling.CFG_MAX:g}", span,
-                "0 lets the model roam, 1 follows the prompt closely; 0.5 is the default"))
-            return None
-        return Value(scale, span)
-    if kind == "sound":
-        if word not in SOUND_WORDS:
-            report.append(Diagnostic("E311", f"sound is `on` or `off`, not `{text}`", span,
-                                     did_you_mean(word, SOUND_WORDS) or "write `sound on` or `sound off`"))
-            return None
-        return Value(SOUND_WORDS[word], span)
-    raise AssertionError(f"option kind {kind} has no interpretation")
+    return Value(words[word], value.span)
 
 
-def _model(name: ast.Word, report: list[Diagnostic]) -> Value | None:
+def _duration(option: ast.Option, report: list[Diagnostic]) -> Value[Any] | None:
+    word = option.value
+    assert isinstance(word, ast.Word)
+    seconds = word.text[:-1]
+    if seconds not in kling.DURATIONS:
+        report.append(Diagnostic(
+            "E303", f"Kling has no {word.text} clips", word.span,
+            " or ".join(f"`{d}s`" for d in kling.DURATIONS) + " are the durations offered"))
+        return None
+    return Value(seconds, word.span)
+
+
+def _aspect(option: ast.Option, report: list[Diagnostic]) -> Value[Any] | None:
+    word = option.value
+    assert isinstance(word, ast.Word)
+    if word.text not in kling.ASPECT_RATIOS:
+        report.append(Diagnostic(
+            "E302", f"aspect ratio {word.text} is not offered", word.span,
+            "use " + ", ".join(kling.ASPECT_RATIOS)))
+        return None
+    return Value(word.text, word.span)
+
+
+def _mode(option: ast.Option, report: list[Diagnostic]) -> Value[Any] | None:
+    """A bare word after the prompt: the only ones are modes."""
+    word = option.value
+    assert isinstance(word, ast.Word)
+    words = OPTION_BY_KIND["mode"].values or {}
+    if word.text.lower() in words:
+        return Value(words[word.text.lower()], word.span)
+    report.append(Diagnostic("E301", f"unknown option `{word.text}`", word.span, option_hint(word.text)))
+    return None
+
+
+def _model_option(option: ast.Option, report: list[Diagnostic]) -> Value[Any] | None:
+    assert isinstance(option.value, ast.Word)
+    return _model(option.value, report)
+
+
+def _cfg(option: ast.Option, report: list[Diagnostic]) -> Value[Any] | None:
+    word = option.value
+    assert isinstance(word, ast.Word)
+    scale = float(word.text)
+    if not kling.CFG_MIN <= scale <= kling.CFG_MAX:
+        report.append(Diagnostic(
+            "E304", f"cfg {word.text} is outside {kling.CFG_MIN:g} to {kling.CFG_MAX:g}", word.span,
+            f"{kling.CFG_MIN:g} lets the model roam, {kling.CFG_MAX:g} follows the prompt closely; "
+            f"{kling.CFG_DEFAULT:g} is the default"))
+        return None
+    return Value(scale, word.span)
+
+
+def _model(name: ast.Word, report: list[Diagnostic]) -> Value[str] | None:
     if name.text.lower() in kling.MODELS:
         return Value(name.text.lower(), name.span)
-    report.append(Diagnostic(
-        "E300", f"unknown model `{name.text}`", name.span,
-        model_hint(name.text)))
+    report.append(Diagnostic("E300", f"unknown model `{name.text}`", name.span, model_hint(name.text)))
     return None
+
+
+# Options whose value needs more than the language table says (a check against the API's values).
+RULES: dict[str, Rule] = {"duration": _duration, "aspect": _aspect, "mode": _mode, "model": _model_option,
+                          "cfg": _cfg}
 
 
 # --- moves -----------------------------------------------------------------------------------
 
 
 def lower_move(
-    words: tuple[ast.Word, ...], report: list[Diagnostic], reading: str = "seed"
+    words: tuple[ast.Word, ...], report: list[Diagnostic], axes: str = "seed"
 ) -> Camera | None:
     """`slow pan right over` -> pan right at 5. Reports what cannot be read as one move;
-    `reading` only says, in a hint, which camera field a move sends."""
+    `axes` only says, in a hint, which camera field a move sends."""
     if not words:
         return None
     rest = list(words)
@@ -279,12 +359,12 @@ def lower_move(
             'add a move (`slow pan right over "..."`), or leave the words out for a still shot'))
         return None
     move, span = moves[0]
-    return _strength(move, span, intensities, numbers, report, reading)
+    return _strength(move, span, intensities, numbers, report, axes)
 
 
 def _strength(
     move: Move, span: Span, intensities: list[ast.Word], numbers: list[ast.Word],
-    report: list[Diagnostic], reading: str,
+    report: list[Diagnostic], axes: str,
 ) -> Camera | None:
     given = intensities + numbers
     if given and (move.preset or move.is_static):
@@ -306,19 +386,19 @@ def _strength(
             offer = f"use {round(nearest)}, or another" if nearest < 1e6 else "use a"
             report.append(Diagnostic(
                 "E203", f"magnitude {number.text} is not a whole number", number.span,
-                f"{offer} whole number from 1 to 10"))
+                f"{offer} whole number from 1 to {kling.MAGNITUDE_MAX}"))
             return None
         # int() refuses over 4,300 digits; anything past a few digits is out of range anyway.
         digits = number.text.lstrip("+-")
         magnitude = int(number.text) if len(digits) <= 6 else (-1 if number.text[0] == "-" else 1) * 10**6
         if not 1 <= magnitude <= kling.MAGNITUDE_MAX or number.text[0] in "+-":
-            hint = "a magnitude is from 1 to 10"
+            hint = f"a magnitude is from 1 to {kling.MAGNITUDE_MAX}"
             if number.text[0] in "+-" and 1 <= abs(magnitude) <= kling.MAGNITUDE_MAX:
-                hint = _sign_hint(move, abs(magnitude), span, reading)
+                hint = _sign_hint(move, abs(magnitude), span, axes)
             elif magnitude == 0:
                 hint = "for no movement leave the move out, or write `static`"
             report.append(Diagnostic(
-                "E202", f"magnitude {number.text} is outside 1-10", number.span, hint))
+                "E202", f"magnitude {number.text} is outside 1-{kling.MAGNITUDE_MAX}", number.span, hint))
             return None
         return Camera(move, magnitude, span, number.span)
     if intensities:
@@ -337,10 +417,10 @@ def _opposite(move: Move) -> Move | None:
     return None
 
 
-def _sign_hint(move: Move, magnitude: int, span: Span, reading: str) -> str:
+def _sign_hint(move: Move, magnitude: int, span: Span, axes: str) -> str:
     """`pan left -6`: say what the direction word already sends, so the fix is right."""
     written = " ".join(span.source.text[span.start : span.end].split()).lower()
-    axis = move.axis(reading)
+    axis = move.axis(axes)
     assert axis is not None  # only moves along an axis take a magnitude
     hint = (f"the direction word sets the sign, so a magnitude has none: `{written} {magnitude}` "
             f"sends {axis.field}: {axis.sign * magnitude}")

@@ -10,67 +10,69 @@ from pathlib import Path
 from typing import Any
 
 from . import kling
-from .checks import image_shot, resolve_image
-from .images import ImageStore
+from .images import ImageStore, resolve_image
+from .language import OPTION_BY_KIND
 from .lower import ResolvedShot
-from .syntax import Text
+
+# The body's keys in the order of bodies.VideoRequest's fields (a test holds them equal), so the
+# emitted JSON is stable and diffs well.
+BODY_ORDER = ("model_name", "image", "image_tail", "prompt", "negative_prompt", "cfg_scale", "mode",
+              "aspect_ratio", "duration", "sound", "camera_control", "static_mask", "dynamic_masks",
+              "callback_url", "external_task_id")
+# Options whose value is sent as it is, under the field their row of the language table names.
+# The others are made below: images inlined, the model and duration defaulted, aspect_ratio
+# left out of image shots.
+_AS_IS = ("negative", "cfg", "mode", "sound", "callback", "id")
 
 
-def camera_control(shot: ResolvedShot, reading: str) -> dict[str, Any] | None:
+def camera_control(shot: ResolvedShot, axes: str) -> dict[str, Any] | None:
     camera = shot.camera
     if camera is None or camera.move.is_static:
         return None
     if camera.move.preset:
         return {"type": camera.move.preset}
-    axis = camera.move.axis(reading)
+    axis = camera.move.axis(axes)
     assert axis is not None and camera.magnitude is not None
     config = dict.fromkeys(kling.CAMERA_FIELDS, 0)
     config[axis.field] = axis.sign * camera.magnitude
     return {"type": "simple", "config": config}
 
 
-def record(shot: ResolvedShot, reading: str, base_dir: Path, images: ImageStore) -> dict[str, Any]:
+def record(shot: ResolvedShot, axes: str, base_dir: Path, images: ImageStore) -> dict[str, Any]:
     """The JSON record of one shot that passed every check: where to send it, and the body.
 
-    Body keys follow the field order of bodies.VideoRequest; a field the shot does not set is
-    left out, so the API applies its own default.
+    A field the shot does not set is left out, so the API applies its own default.
     """
     settings = shot.settings
-    to_image = image_shot(shot)
-    body: dict[str, Any] = {"model_name": settings["model"].value if "model" in settings else kling.DEFAULT_MODEL}
-    for key, field in (("image", "image"), ("tail", "image_tail")):
-        if key in settings:
-            body[field] = _inline(settings[key].value, base_dir, images)
+    to_image = settings.to_image
+    found: dict[str, Any] = {"model_name": settings.model_name,
+                             "duration": settings.duration.value if settings.duration else kling.DEFAULT_DURATION}
+    for kind in _AS_IS:
+        value = getattr(settings, kind)
+        if value is not None:
+            found[OPTION_BY_KIND[kind].field] = value.value
+    for kind in ("image", "tail", "mask"):
+        ref = getattr(settings, kind)
+        if ref is not None:
+            found[OPTION_BY_KIND[kind].field] = _inline(ref.value, base_dir, images)
     if shot.prompt.value or not to_image:
-        body["prompt"] = shot.prompt.value
-    if "negative" in settings:
-        body["negative_prompt"] = settings["negative"].value.value
-    for key, field in (("cfg", "cfg_scale"), ("mode", "mode")):
-        if key in settings:
-            body[field] = settings[key].value
-    if "aspect" in settings and not to_image:
-        body["aspect_ratio"] = settings["aspect"].value
-    body["duration"] = settings["duration"].value if "duration" in settings else kling.DEFAULT_DURATION
-    if "sound" in settings:
-        body["sound"] = settings["sound"].value
-    camera = camera_control(shot, reading)
+        found["prompt"] = shot.prompt.value
+    if settings.aspect is not None and not to_image:
+        found["aspect_ratio"] = settings.aspect.value
+    camera = camera_control(shot, axes)
     if camera is not None:
-        body["camera_control"] = camera
-    if "mask" in settings:
-        body["static_mask"] = _inline(settings["mask"].value, base_dir, images)
+        found["camera_control"] = camera
     if shot.motions:
-        body["dynamic_masks"] = [
-            {"mask": _inline(m.value, base_dir, images),  # type: ignore[arg-type]
+        found["dynamic_masks"] = [
+            {"mask": _inline(m.value.value, base_dir, images),  # type: ignore[union-attr]
              "trajectories": [{"x": int(p.x), "y": int(p.y)} for p in m.points]}
             for m in shot.motions
         ]
-    for key, field in (("callback", "callback_url"), ("id", "external_task_id")):
-        if key in settings:
-            body[field] = settings[key].value.value
+    body = {key: found[key] for key in BODY_ORDER if key in found}
     return {"name": shot.name, "scene": shot.scene, "line": shot.syntax.span.line, "method": "POST",
             "endpoint": kling.IMAGE2VIDEO if to_image else kling.TEXT2VIDEO, "body": body}
 
 
-def _inline(ref: Text, base_dir: Path, images: ImageStore) -> str:
-    path = resolve_image(ref.value, base_dir)
-    return ref.value if path is None else images.base64(path)
+def _inline(ref: str, base_dir: Path, images: ImageStore) -> str:
+    path = resolve_image(ref, base_dir)
+    return ref if path is None else images.base64(path)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field, SkipValidation
 
 from . import payload
-from .compiler import Analysis, Reports
+from .analysis import Analysis, Reports
 from .diagnostics import Diagnostic, Severity
 from .source import Source
 
@@ -39,6 +39,6 @@ def _output(analysis: Analysis) -> payload.CompiledFile:
     return payload.CompiledFile(
         source=analysis.source.name,
         title=analysis.title,
-        axes=analysis.reading,  # type: ignore[arg-type]
+        axes=analysis.axes,  # type: ignore[arg-type]
         records=analysis.records,
     )

@@ -75,7 +75,7 @@ class Defaults(NamedTuple):
 
 
 class Axes(NamedTuple):
-    reading: Word
+    value: Word
     span: Span
 
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-READINGS = ("seed", "official")
+# The two readings of the six camera fields a file may choose with AXES (or --axes).
+AXES = ("seed", "official")
 
 
 class Axis(NamedTuple):
@@ -35,8 +36,9 @@ class Move(NamedTuple):
     def phrases(self) -> tuple[str, ...]:
         return (self.name, *self.synonyms)
 
-    def axis(self, reading: str) -> Axis | None:
-        return self.seed if reading == "seed" else self.official
+    def axis(self, axes: str) -> Axis | None:
+        """The field and sign this move sends under AXES seed or AXES official."""
+        return self.seed if axes == "seed" else self.official
 
     @property
     def is_static(self) -> bool:

@@ -155,3 +155,13 @@ def test_every_option_is_documented_and_derived_names_hold() -> None:
     # A line starting with a statement keyword that is also an option (`model`) may continue
     # the SHOT above it; the others always start a statement.
     assert "model" not in language.NEVER_CONTINUE and "scene" in language.NEVER_CONTINUE
+
+
+def test_each_option_the_table_names_is_a_typed_setting_and_an_api_field() -> None:
+    from shotlang.bodies import VideoRequest
+    from shotlang.lower import SETTING_NAMES
+    from shotlang.records import BODY_ORDER
+
+    assert set(SETTING_NAMES) == {o.kind for o in OPTIONS if o.kind not in language.REPEATABLE}
+    assert {o.field for o in OPTIONS} <= set(VideoRequest.model_fields)
+    assert BODY_ORDER == tuple(VideoRequest.model_fields), "records.BODY_ORDER is the body's field order"

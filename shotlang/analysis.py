@@ -1,0 +1,63 @@
+"""What the compiler found in a file: its diagnostics, and what they say about it.
+
+Shared by the compiler's Analysis (check) and the Python API's CompileResult (compile), which
+both import it from here; nothing here imports the compiler.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .diagnostics import Diagnostic, Severity, render_text, to_json
+from .source import Source
+
+
+class Reports:
+    """What a result says about its diagnostics; shared by Analysis and CompileResult."""
+
+    source: Source
+    diagnostics: list[Diagnostic]
+
+    @property
+    def name(self) -> str:
+        return self.source.name
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity is Severity.ERROR]
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity is Severity.WARNING]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    @property
+    def shot_count(self) -> int:
+        raise NotImplementedError
+
+    def render(self, color: bool = False) -> str:
+        """Every diagnostic, rustc-style, separated by blank lines."""
+        return "\n\n".join(render_text(d, self.source, color) for d in self.diagnostics)
+
+    def diagnostics_json(self) -> list[dict[str, object]]:
+        return [to_json(d, self.source) for d in self.diagnostics]
+
+
+@dataclass
+class Analysis(Reports):
+    """A file parsed, resolved and checked: its diagnostics and, if asked for, its records."""
+
+    source: Source
+    diagnostics: list[Diagnostic]
+    title: str | None = None
+    axes: str = "seed"
+    shots: int = 0
+    records: list[dict[str, Any]] | None = None  # the shots' JSON records, when asked for
+
+    @property
+    def shot_count(self) -> int:
+        return self.shots
