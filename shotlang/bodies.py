@@ -1,16 +1,16 @@
 """The bodies of the Kling API's requests and responses, as pydantic models.
 
 Field order is the order of the emitted JSON, kept stable so compiled output diffs well.
-The limits they check come from kling.py.
+The value sets and limits they check come from kling.py.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .kling import MAGNITUDE_MAX
+from .kling import MAGNITUDE_MAX, AspectRatio, CameraType, Duration, Mode, Sound
 
 # --- requests --------------------------------------------------------------------------------
 
@@ -29,7 +29,7 @@ class CameraConfig(_Body):
 
 
 class CameraControl(_Body):
-    type: Literal["simple", "down_back", "forward_up", "right_turn_forward", "left_turn_forward"]
+    type: CameraType
     config: CameraConfig | None = None  # only with type "simple"; presets omit it
 
 
@@ -52,16 +52,15 @@ class VideoRequest(_Body):
     prompt: str | None = None
     negative_prompt: str | None = None
     cfg_scale: float | None = None
-    mode: Literal["std", "pro"] | None = None
-    aspect_ratio: Literal["16:9", "9:16", "1:1"] | None = None
-    duration: Literal["5", "10"]
-    sound: Literal["on", "off"] | None = None
+    mode: Mode | None = None
+    aspect_ratio: AspectRatio | None = None
+    duration: Duration
+    sound: Sound | None = None
     camera_control: CameraControl | None = None
     static_mask: str | None = None
     dynamic_masks: list[DynamicMask] | None = None
     callback_url: str | None = None
     external_task_id: str | None = None
-
 
 
 # --- responses -----------------------------------------------------------------------------

@@ -266,7 +266,7 @@ def _prepare(file: str, axes: str | None, out: Path | None, only: tuple[str, ...
     reads if a run holds it (and then asks the API nothing)."""
     from .config import ConfigError
     from .config import load as load_config
-    from .runner import plan_shots
+    from .runner import plan_shots, shots_of
     from .state import StateBusy, StateError, Store, state_path
 
     if file == "-":
@@ -279,7 +279,7 @@ def _prepare(file: str, axes: str | None, out: Path | None, only: tuple[str, ...
     if result.warnings:
         _report([result], err=True)
     assert result.output is not None
-    shots = result.output.shots
+    shots = shots_of(result.output.records)  # the compiled records as they are, not rebuilt as models
     names = [s.name for s in shots]
     _only(only, names, "--only")
     _only(force, names, "--force")
@@ -297,8 +297,7 @@ def _prepare(file: str, axes: str | None, out: Path | None, only: tuple[str, ...
                 store = Store.open(path, source)
             except StateBusy as e:
                 if mode == "run":
-                    raise Busy(f"{path} is in use by another shotlang run ({e.holder}); wait for it to "
-                               "finish, or stop it") from None
+                    raise Busy(str(e)) from None
                 click.echo(f"shotlang: a run is in progress ({e.holder}); showing the recorded state", err=True)
                 store = Store.read(path, source)
     except (ConfigError, StateError) as e:

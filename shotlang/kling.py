@@ -9,33 +9,58 @@ document on camera control. Plain data only, so `shotlang check` loads it in no 
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Literal, NamedTuple
+from typing import Literal, NamedTuple, get_args
 
-TEXT2VIDEO = "/v1/videos/text2video"
-IMAGE2VIDEO = "/v1/videos/image2video"
+# Each set of values the API takes is written once, as a type; the tuples the code loops over
+# are read from it (get_args), so a type and its values cannot drift apart.
+
 # The only paths shotlang ever sends a request (and so a token) to: these, and one task under them.
-ENDPOINTS = (TEXT2VIDEO, IMAGE2VIDEO)
+Endpoint = Literal["/v1/videos/text2video", "/v1/videos/image2video"]
+ENDPOINTS: tuple[Endpoint, ...] = get_args(Endpoint)
+TEXT2VIDEO, IMAGE2VIDEO = ENDPOINTS
 # Task ids and external ids as they may appear in a path segment (checked before any request).
 ID_PATTERN = r"(?!\.+$)[A-Za-z0-9._=-]{1,128}"
 
 # The six fields of a simple camera_control config, in the seed's order.
 CAMERA_FIELDS = ("horizontal", "vertical", "zoom", "roll", "pan", "tilt")
-CAMERA_PRESETS = ("down_back", "forward_up", "right_turn_forward", "left_turn_forward")
-MAGNITUDE_MAX = 10
+# camera_control.type: "simple" (with a config), or a preset compound move (without one).
+CameraPreset = Literal["down_back", "forward_up", "right_turn_forward", "left_turn_forward"]
+CAMERA_PRESETS: tuple[CameraPreset, ...] = get_args(CameraPreset)
+CameraType = Literal["simple", CameraPreset]
+CAMERA_TYPES: tuple[CameraType, ...] = get_args(CameraType)
+MAGNITUDE_MAX = 10  # each camera field is a whole number from -this to this
 
 TEXT_MAX_CHARS = 2500  # prompt and negative_prompt
 CFG_MIN, CFG_MAX = 0.0, 1.0
-DURATIONS = ("5", "10")  # seconds, sent as strings
-MODES = ("std", "pro")
-ASPECT_RATIOS = ("16:9", "9:16", "1:1")
+CFG_DEFAULT = 0.5  # the API's, when a body has no cfg_scale
+Duration = Literal["5", "10"]  # seconds, sent as strings
+DURATIONS: tuple[Duration, ...] = get_args(Duration)
+Mode = Literal["std", "pro"]
+MODES: tuple[Mode, ...] = get_args(Mode)
+AspectRatio = Literal["16:9", "9:16", "1:1"]  # text-to-video only
+ASPECT_RATIOS: tuple[AspectRatio, ...] = get_args(AspectRatio)
+Sound = Literal["on", "off"]
+SOUNDS: tuple[Sound, ...] = get_args(Sound)
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
 IMAGE_MAX_BYTES = 10 * 1024 * 1024
 IMAGE_MIN_SIDE = 300
-IMAGE_MIN_ASPECT, IMAGE_MAX_ASPECT = 1 / 2.5, 2.5  # width / height
+IMAGE_MAX_RATIO = 2.5  # the longer side over the shorter one, at most
+IMAGE_MIN_ASPECT, IMAGE_MAX_ASPECT = 1 / IMAGE_MAX_RATIO, IMAGE_MAX_RATIO  # width / height
 DYNAMIC_MASKS_MAX = 6
 TRAJECTORY_MIN_POINTS, TRAJECTORY_MAX_POINTS = 2, 77
 EXTERNAL_ID_MAX_CHARS = 64  # the API sets no documented limit; shotlang keeps ids short and safe
+# The first model version that takes camera_control (the seed: "Available on v1.6+ models").
+CAMERA_CONTROL_SINCE = (1, 6)
+
+
+def as_endpoint(value: str) -> Endpoint:
+    """`value` as one of the endpoints, for text read from elsewhere (a record, a file);
+    ValueError for any other path."""
+    for endpoint in ENDPOINTS:
+        if value == endpoint:
+            return endpoint
+    raise ValueError(f"{value!r} is not a Kling endpoint")
 
 
 class Model(NamedTuple):
@@ -50,8 +75,7 @@ class Model(NamedTuple):
 
     @property
     def camera_control(self) -> bool:
-        # The seed: "Available on v1.6+ models."
-        return self.version >= (1, 6)
+        return self.version >= CAMERA_CONTROL_SINCE
 
 
 MODELS: dict[str, Model] = {
@@ -69,7 +93,7 @@ MODELS: dict[str, Model] = {
 }
 # The seed's main model, and one that takes camera control. (The API's own default is kling-v1.)
 DEFAULT_MODEL = "kling-v2-6"
-DEFAULT_DURATION: Literal["5", "10"] = "5"
+DEFAULT_DURATION: Duration = "5"
 
 
 # --- hosts, auth, responses ------------------------------------------------------------------
@@ -77,9 +101,14 @@ DEFAULT_DURATION: Literal["5", "10"] = "5"
 DEFAULT_API_BASE = "https://api-singapore.klingai.com"
 TOKEN_LIFETIME = 1800  # seconds: the JWT's exp is now + this
 TOKEN_NOT_BEFORE_SKEW = 5  # seconds: nbf is now - this
-TASK_STATUSES = ("submitted", "processing", "succeed", "failed")
-TASK_RUNNING = ("submitted", "processing")
-TASK_FINAL = ("succeed", "failed")
+# A task's task_status: generating, then finished one way or the other. Any other status (say
+# "canceled") is not refused but reported: the API may add one before shotlang knows it.
+RunningStatus = Literal["submitted", "processing"]
+FinalStatus = Literal["succeed", "failed"]
+TaskStatus = Literal[RunningStatus, FinalStatus]
+TASK_STATUSES: tuple[TaskStatus, ...] = get_args(TaskStatus)
+TASK_RUNNING: tuple[RunningStatus, ...] = get_args(RunningStatus)
+TASK_FINAL: tuple[FinalStatus, ...] = get_args(FinalStatus)
 # The list endpoint's largest page (pageSize 1 to 500; reported, not confirmed).
 LIST_PAGE_MAX = 500
 # No answer of the API is this large; a bigger one is not read (a hostile or broken server).
@@ -127,7 +156,7 @@ ERRORS: dict[int, ApiError] = {
 DUPLICATE_EXTERNAL_ID_CODE = 1201
 DUPLICATE_MESSAGE_WORDS = ("external", "exist")
 # Over the account's concurrency: the create was refused (not created); wait for a task to end.
-OVER_CONCURRENCY_CODE = 1303
+[OVER_CONCURRENCY_CODE] = [code for code, e in ERRORS.items() if e.action is ErrorAction.WAIT_AND_RETRY]
 NOT_FOUND_CODES = (1203,)
 
 

@@ -1,6 +1,9 @@
 """Running a compiled shot list: decide what to do per shot, then submit, poll and download.
 
-    plan_shots (what each shot needs, from the state)  ->  Runner.run (do it, in threads)
+    the compiler's records -> shots_of -> plan_shots (what each shot needs, from the state)
+        -> Runner.run (do it, in threads)
+
+A shot's body is sent as the compiler made it: the record `compile` writes is what is paid for.
 
 Money first. The state is journaled before every step that costs or changes something, so a
 run killed anywhere continues where it stopped, and a shot is never paid for twice: each create
@@ -21,10 +24,10 @@ import statistics
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, NamedTuple, Protocol
 
 from . import bodies, kling
 from .client import (
@@ -41,18 +44,31 @@ from .client import (
 )
 from .config import Config
 from .files import partial_files
-from .payload import CompiledShot
-from .state import IN_FLIGHT, ShotState, Store, as_endpoint, body_hash, video_matches
+from .state import IN_FLIGHT, ShotState, Store, body_hash, video_matches
 
 Action = Literal["new", "changed", "forced", "retry", "in flight", "download", "unchanged"]
 SUBMITS: tuple[Action, ...] = ("new", "changed", "forced", "retry")
 MAX_VIDEO_BYTES = 2 * 1024**3
 
 
+class Shot(NamedTuple):
+    """What `run` needs of one compiled shot: its name, where to send it, and its body."""
+
+    name: str
+    endpoint: kling.Endpoint
+    body: dict[str, Any]  # the request body, exactly as it is sent
+
+
+def shots_of(records: Iterable[Mapping[str, Any]]) -> list[Shot]:
+    """The compiler's JSON records (CompiledFile.records) as shots to run. The bodies are used
+    as they are, not rebuilt through the pydantic models: what `compile` writes is what is
+    sent (a test checks every record against bodies.VideoRequest)."""
+    return [Shot(r["name"], kling.as_endpoint(r["endpoint"]), r["body"]) for r in records]
+
+
 @dataclass
 class PlannedShot:
-    shot: CompiledShot
-    body: dict[str, Any]
+    shot: Shot
     action: Action
     hash: str
     state: ShotState | None
@@ -62,6 +78,14 @@ class PlannedShot:
     @property
     def name(self) -> str:
         return self.shot.name
+
+    @property
+    def endpoint(self) -> kling.Endpoint:
+        return self.shot.endpoint
+
+    @property
+    def body(self) -> dict[str, Any]:
+        return self.shot.body
 
     @property
     def submits(self) -> bool:
@@ -76,13 +100,13 @@ def video_path(out_dir: Path, name: str) -> Path:
     return out_dir / f"{name}.mp4"
 
 
-def plan_shots(shots: list[CompiledShot], store: Store, out_dir: Path, config: Config,
+def plan_shots(shots: list[Shot], store: Store, out_dir: Path, config: Config,
                force: frozenset[str] = frozenset()) -> list[PlannedShot]:
     """What `run` would do for each shot, and what submitting it would cost."""
     pending_force = store.pending_force
     plans = []
     for shot in shots:
-        body = shot.model_dump(mode="json")["body"]
+        body = shot.body
         digest = body_hash(shot.endpoint, body)
         state = store.get(shot.name)
         action = _action(state, digest, video_path(out_dir, shot.name))
@@ -97,8 +121,7 @@ def plan_shots(shots: list[CompiledShot], store: Store, out_dir: Path, config: C
                 action = "forced"
         price = config.prices.get(body["model_name"])
         credits = price.credits.get((str(body.get("mode") or "std"), body["duration"])) if price else None
-        plans.append(PlannedShot(shot, body, action, digest, state, credits,
-                                 price.published if price else False))
+        plans.append(PlannedShot(shot, action, digest, state, credits, price.published if price else False))
     return plans
 
 
@@ -250,7 +273,7 @@ class Slots:
 
 @dataclass(eq=False)
 class _Watch:
-    endpoint: str
+    endpoint: kling.Endpoint
     task: bodies.Task
     since: float  # when it was known to be generating (local clock)
     due: float  # when to look next
@@ -278,15 +301,14 @@ class Poller:
         self._expected_from: float | None = None  # the estimate the watches were last scheduled by
         self._thread = threading.Thread(target=self._loop, name="shotlang-poller", daemon=True)
 
-    def start(self) -> Poller:
+    def start(self) -> None:
         self._thread.start()
-        return self
 
     def render_estimate(self) -> float | None:
         with self._cond:
             return statistics.median(self._renders) if self._renders else None
 
-    def watch(self, endpoint: str, task: bodies.Task, on_change: Callable[[bodies.Task], None]) -> _Watch:
+    def watch(self, endpoint: kling.Endpoint, task: bodies.Task, on_change: Callable[[bodies.Task], None]) -> _Watch:
         estimate = self.render_estimate()
         now = self._clock()
         first = estimate if estimate is not None else self._settings.poll_interval
@@ -339,7 +361,7 @@ class Poller:
                         for w in list(self._watches.values()):
                             self._finish(w, error=e)
 
-    def _look(self, endpoint: str, due: list[_Watch]) -> None:
+    def _look(self, endpoint: kling.Endpoint, due: list[_Watch]) -> None:
         with self._cond:
             watching = [w for w in self._watches.values() if w.endpoint == endpoint]
         size = min(kling.LIST_PAGE_MAX, max(30, 2 * len(watching)))
@@ -443,9 +465,13 @@ class Runner:
     stop_reason: str = ""
     stop_kind: StopKind | None = None
     grace: float = 2.0  # on Ctrl-C, how long to let requests under way finish and be recorded
-    poller: Poller | None = None
-    slots: Slots | None = None
+    slots: Slots = field(init=False)
+    poller: Poller = field(init=False)
     _local: threading.local = field(default_factory=threading.local)
+
+    def __post_init__(self) -> None:
+        self.slots = Slots(self.settings.concurrency, self.stop)
+        self.poller = Poller(self.client, self.settings, self.stop, self.clock)
 
     def current_shot(self) -> str | None:
         """The shot the calling thread works on (None in the poller): who a retry is for."""
@@ -464,8 +490,7 @@ class Runner:
         outcomes: dict[str, Outcome] = {}
         queue = deque(todo)
         lock = threading.Lock()
-        self.slots = Slots(self.settings.concurrency, self.stop)
-        self.poller = Poller(self.client, self.settings, self.stop, self.clock).start()
+        self.poller.start()
 
         def work() -> None:
             while True:
@@ -522,11 +547,10 @@ class Runner:
                 raise Stopped
             task, held, deadline = self._task(plan)
             if task.task_status in kling.TASK_RUNNING:
-                assert self.poller is not None
-                task = self.poller.wait(self.poller.watch(plan.shot.endpoint, task,
+                task = self.poller.wait(self.poller.watch(plan.endpoint, task,
                                                           lambda t: self._record(plan.name, t)), deadline)
             if held:
-                self._release()
+                self.slots.release()
                 held = False
             if task.task_status == "failed":
                 reason = task.task_status_msg or "the task failed"
@@ -569,16 +593,12 @@ class Runner:
             return self._end(plan, start, "failed", reason)
         finally:
             if held:
-                self._release()
-
-    def _release(self) -> None:
-        assert self.slots is not None
-        self.slots.release()
+                self.slots.release()
 
     def _task(self, plan: PlannedShot) -> tuple[bodies.Task, bool, float]:
         """The shot's task, created or found again; whether it holds an account slot; and its
         deadline (--timeout from when it got its slot, or was found again)."""
-        endpoint = plan.shot.endpoint
+        endpoint = plan.endpoint
         state = plan.state
         deadline = self.clock() + self.settings.task_timeout
         if plan.action == "download" and state is not None and state.task_id:
@@ -606,7 +626,6 @@ class Runner:
     def _adopt(self, task: bodies.Task) -> bool:
         if task.task_status not in kling.TASK_RUNNING:
             return False
-        assert self.slots is not None
         self.slots.adopt()
         return True
 
@@ -614,7 +633,6 @@ class Runner:
                 generation: int | None = None) -> tuple[bodies.Task, bool, float]:
         """Create the task under `ext`, waiting for a free slot; returns it with the slot held,
         and its deadline (--timeout from when it first got a slot)."""
-        assert self.slots is not None
         body = plan.body if plan.body.get("external_task_id") else {**plan.body, "external_task_id": ext}
         shut_out: float | None = None  # since when the account refuses us with none of ours generating
         deadline: float | None = None
@@ -633,7 +651,7 @@ class Runner:
                         raise
             self.reporter.event(plan.name, "submitting")
             try:
-                task = self.client.create(plan.shot.endpoint, body, maybe_sent=maybe_sent, deadline=deadline)
+                task = self.client.create(plan.endpoint, body, maybe_sent=maybe_sent, deadline=deadline)
             except OverConcurrency as e:
                 maybe_sent = maybe_sent or e.maybe_created
                 if not self.slots.refused():
@@ -664,7 +682,7 @@ class Runner:
             return task, True, deadline
 
     def _submitting(self, plan: PlannedShot, ext: str, generation: int) -> None:
-        self.store.put(plan.name, ShotState(body_sha256=plan.hash, endpoint=as_endpoint(plan.shot.endpoint),
+        self.store.put(plan.name, ShotState(body_sha256=plan.hash, endpoint=plan.endpoint,
                                             external_task_id=ext, generation=generation, status="submitting"),
                        durable=True)
         if plan.action == "forced":

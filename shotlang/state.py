@@ -44,7 +44,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal, cast, get_args
+from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError, field_validator
 
@@ -54,11 +54,10 @@ from .files import NEW_FILE_MODE, fsync_dir, write_atomic
 STATE_VERSION = 1
 SUFFIX = ".state.json"
 # Where a shot is: "submitting" is written before the create request is sent, so a crash
-# between the request and its answer is found again by the shot's external_task_id.
-Status = Literal["submitting", "submitted", "processing", "succeed", "failed"]
-IN_FLIGHT = ("submitting", "submitted", "processing")
-# kling.ENDPOINTS as a type (a test checks they are the same two paths).
-Endpoint = Literal["/v1/videos/text2video", "/v1/videos/image2video"]
+# between the request and its answer is found again by the shot's external_task_id; then the
+# task's own status, as the API reports it.
+Status = Literal["submitting", kling.TaskStatus]
+IN_FLIGHT: tuple[Status, ...] = ("submitting", *kling.TASK_RUNNING)
 
 _ID = re.compile(kling.ID_PATTERN)
 _CHUNK = 1 << 20
@@ -67,7 +66,7 @@ _LOCK_TRIES = 20
 
 class ShotState(BaseModel):
     body_sha256: str
-    endpoint: Endpoint
+    endpoint: kling.Endpoint
     external_task_id: str
     generation: int = 1
     task_id: str | None = None
@@ -125,7 +124,8 @@ class StateBusy(StateError):
     """Another process holds the state (a run in progress)."""
 
     def __init__(self, path: Path, holder: str) -> None:
-        super().__init__(f"{path} is in use by {holder}; wait for that run to finish, or stop it")
+        super().__init__(f"{path} is in use by another shotlang run ({holder}); wait for it to finish, "
+                         "or stop it")
         self.holder = holder
 
 
@@ -142,14 +142,6 @@ def body_hash(endpoint: str, body: dict[str, Any]) -> str:
     """A hash of exactly what would be sent: the endpoint and the body, keys sorted."""
     canonical = json.dumps([endpoint, body], sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-
-
-def as_endpoint(value: str) -> Endpoint:
-    """`value` as one of the two endpoints, for code that holds it as a plain str."""
-    for endpoint in get_args(Endpoint):
-        if value == endpoint:
-            return cast(Endpoint, endpoint)
-    raise ValueError(f"{value!r} is not a Kling endpoint")
 
 
 def file_sha256(path: Path) -> str:
@@ -348,7 +340,7 @@ def _holder(fd: int) -> str:
         who = json.loads(last)["holder"]
         return f"pid {int(who['pid'])} on host {who['host']}, since {who['since']}"
     except (OSError, ValueError, KeyError, TypeError, StopIteration):
-        return "another process"
+        return "pid unknown"
 
 
 def _take_lock(journal: Path, shown: Path) -> int:
@@ -370,7 +362,7 @@ def _take_lock(journal: Path, shown: Path) -> int:
             os.write(fd, _holder_line())  # at once, so a second run can say who holds it
             return fd
         os.close(fd)
-    raise StateBusy(shown, "another process")
+    raise StateBusy(shown, "pid unknown")
 
 
 class Store:
@@ -385,7 +377,6 @@ class Store:
         self._journal = journal_path(real)
         self._state = state
         self._fd = fd
-        self._writable = fd is not None
         self._lock = threading.Lock()
         self._holder_line = _holder_line()
         self._journal_size = 0
@@ -448,10 +439,6 @@ class Store:
         with self._lock:
             shot = self._state.shots.get(name)
             return shot.model_copy() if shot is not None else None
-
-    def all(self) -> dict[str, ShotState]:
-        with self._lock:
-            return {k: v.model_copy() for k, v in self._state.shots.items()}
 
     def put(self, name: str, shot: ShotState, *, durable: bool = False) -> None:
         with self._lock:
@@ -521,10 +508,8 @@ class Store:
         self.close()
 
     def _writer(self) -> int:
-        if not self._writable:
-            raise RuntimeError(f"{self.path} was opened read-only")
         if self._fd is None:
-            raise RuntimeError(f"{self.path} is closed")
+            raise RuntimeError(f"{self.path} is not open for a run (read only, or closed)")
         return self._fd
 
     def _compact(self) -> None:

@@ -1,0 +1,98 @@
+"""shotlang/kling.py is the one place for the API's facts: the request schema and the run's
+types read them from there, and what `run` sends is what `compile` writes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+import shotlang
+from shotlang import bodies, kling
+from shotlang.payload import CompiledShot
+from shotlang.runner import shots_of
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = sorted((ROOT / "examples").glob("*.shot"))
+
+# Every option and kind of move at least once, beside the examples (local images from examples/).
+EVERY_OPTION = """
+DEFAULTS negative "blur" callback "https://example.com/hook"
+SHOT a: slow pan right over "A castle" 10s pro 9:16 model kling-v1-6 cfg 0.3 id "mine-1"
+SHOT b: crane down and back over "A tower" sound on pro
+SHOT c: static "A field" 1:1 std cfg 1
+SHOT d: "A boat" image "images/harbour-dawn.png" mask "images/boat-mask.png" model kling-v1-6
+SHOT e: dutch tilt 4 on "A lamp" sound off model kling-v2-6 cfg 0
+"""
+
+
+def _records() -> list[tuple[str, dict[str, Any]]]:
+    made = []
+    for path in EXAMPLES:
+        output = shotlang.compile_file(path).output
+        assert output is not None, path
+        made += [(f"{path.name}:{r['name']}", r) for r in output.records]
+    output = shotlang.compile_text(EVERY_OPTION, ROOT / "examples" / "every.shot").output
+    assert output is not None
+    made += [(f"every:{r['name']}", r) for r in output.records]
+    return made
+
+
+RECORDS = _records()
+
+
+@pytest.mark.parametrize(("where", "record"), RECORDS, ids=[w for w, _ in RECORDS])
+def test_every_compiled_record_is_a_valid_request_and_is_sent_as_written(where: str, record: dict[str, Any]) -> None:
+    """The schema in bodies.py stays a witness of what records.py makes, and `run`, which sends
+    the record's body as it is, sends the very bytes the typed model would have."""
+    shot = CompiledShot.model_validate(record)  # raises if the body breaks the API's schema
+    typed = shot.model_dump(mode="json")
+    [sent] = shots_of([record])
+    assert json.dumps(sent.body) == json.dumps(typed["body"])
+    assert (sent.name, sent.endpoint) == (typed["name"], typed["endpoint"])
+
+
+def test_the_records_cover_every_field_of_a_request() -> None:
+    used = {key for _, record in RECORDS for key in record["body"]}
+    assert used == set(bodies.VideoRequest.model_fields), "add a shot to EVERY_OPTION"
+
+
+def test_a_record_with_another_endpoint_is_not_run() -> None:
+    record = dict(RECORDS[0][1], endpoint="https://elsewhere.example/v1/videos/text2video")
+    with pytest.raises(ValueError, match="not a Kling endpoint"):
+        shots_of([record])
+
+
+@pytest.mark.parametrize(("field", "values"), [
+    ("duration", kling.DURATIONS), ("mode", kling.MODES), ("aspect_ratio", kling.ASPECT_RATIOS),
+    ("sound", kling.SOUNDS),
+])
+def test_the_request_schema_takes_exactly_the_values_of_kling(field: str, values: tuple[str, ...]) -> None:
+    for value in values:
+        assert getattr(bodies.VideoRequest(**{"model_name": "m", "duration": "5", field: value}), field) == value
+    for wrong in ("", "7", "PRO", "4:3", "maybe", values[0] + " "):
+        if wrong not in values:
+            with pytest.raises(ValidationError):
+                bodies.VideoRequest(**{"model_name": "m", "duration": "5", field: wrong})
+
+
+def test_camera_types_and_fields_are_the_apis() -> None:
+    assert ("simple", *kling.CAMERA_PRESETS) == kling.CAMERA_TYPES
+    for kind in kling.CAMERA_TYPES:
+        assert bodies.CameraControl(type=kind).type == kind
+    with pytest.raises(ValidationError):
+        bodies.CameraControl(type="orbit")  # type: ignore[arg-type]
+    assert tuple(bodies.CameraConfig.model_fields) == kling.CAMERA_FIELDS
+
+
+def test_task_statuses_are_the_running_then_the_final_ones() -> None:
+    assert (*kling.TASK_RUNNING, *kling.TASK_FINAL) == kling.TASK_STATUSES
+    assert not set(kling.TASK_RUNNING) & set(kling.TASK_FINAL)
+
+
+def test_the_over_concurrency_code_is_the_tables_wait_and_retry_entry() -> None:
+    assert kling.ERRORS[kling.OVER_CONCURRENCY_CODE].action is kling.ErrorAction.WAIT_AND_RETRY
+    assert kling.error_action(429, kling.OVER_CONCURRENCY_CODE) is kling.ErrorAction.WAIT_AND_RETRY
