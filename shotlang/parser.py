@@ -124,8 +124,18 @@ class _Builder(Transformer[Token, object]):
         return ast.Point(str(x), str(y), self._span(x).to(self._span(y)))
 
 
-@cache
+_BUILDING = threading.Lock()
+
+
 def _parser() -> tuple[Lark, _Builder]:
+    """The one LALR parser and its builder, built by the first thread that needs them (the
+    others wait for it rather than build their own)."""
+    with _BUILDING:
+        return _build_parser()
+
+
+@cache
+def _build_parser() -> tuple[Lark, _Builder]:
     """The LALR parser, its tables cached on disk by Lark so a start does not rebuild them."""
     import tempfile  # Lark imports it anyway
 

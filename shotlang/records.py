@@ -11,7 +11,7 @@ from typing import Any
 
 from . import kling
 from .images import ImageStore, resolve_image
-from .language import OPTION_BY_KIND
+from .language import OPTION_BY_KIND, OPTIONS
 from .lower import ResolvedShot
 
 # The body's keys in the order of bodies.VideoRequest's fields (a test holds them equal), so the
@@ -19,10 +19,11 @@ from .lower import ResolvedShot
 BODY_ORDER = ("model_name", "image", "image_tail", "prompt", "negative_prompt", "cfg_scale", "mode",
               "aspect_ratio", "duration", "sound", "camera_control", "static_mask", "dynamic_masks",
               "callback_url", "external_task_id")
-# Options whose value is sent as it is, under the field their row of the language table names.
-# The others are made below: images inlined, the model and duration defaulted, aspect_ratio
-# left out of image shots.
-_AS_IS = ("negative", "cfg", "mode", "sound", "callback", "id")
+# Options made into fields below: images inlined, the model and duration defaulted, aspect_ratio
+# left out of image shots, motions gathered into one list. Every other option's lowered value is
+# sent as it is, under the API field its row of the language table names.
+_MADE_HERE = frozenset({"model", "duration", "image", "tail", "mask", "motion", "aspect"})
+_AS_IS = tuple(o.kind for o in OPTIONS if o.kind not in _MADE_HERE)
 
 
 def camera_control(shot: ResolvedShot, axes: str) -> dict[str, Any] | None:

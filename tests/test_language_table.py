@@ -164,4 +164,24 @@ def test_each_option_the_table_names_is_a_typed_setting_and_an_api_field() -> No
 
     assert set(SETTING_NAMES) == {o.kind for o in OPTIONS if o.kind not in language.REPEATABLE}
     assert {o.field for o in OPTIONS} <= set(VideoRequest.model_fields)
-    assert BODY_ORDER == tuple(VideoRequest.model_fields), "records.BODY_ORDER is the body's field order"
+    assert tuple(VideoRequest.model_fields) == BODY_ORDER, "records.BODY_ORDER is the body's field order"
+
+
+def _first_example(option: language.Option) -> str:
+    return option.example.split("`")[1]  # "`5s`, `10s`" -> 5s
+
+
+@pytest.mark.parametrize("option", OPTIONS, ids=[o.kind for o in OPTIONS])
+def test_each_option_is_read_alike_by_the_fast_path_and_the_grammar(option: language.Option) -> None:
+    """Every row's example, after a prompt: the fast path reads it (no trip to Lark for a plain
+    option), Lark builds the same tree, and both call it the row's kind."""
+    from shotlang.parser import parse_with_grammar
+    from shotlang.quickparse import parse_shot
+    from shotlang.source import Source
+
+    text = f'SHOT a: "x" {_first_example(option)}'
+    source = Source(text)
+    quick = parse_shot(source, 0, len(text))
+    assert quick is not None, f"the fast path does not read {text!r}"
+    assert quick == parse_with_grammar(source, 0, len(text))
+    assert [o.kind for o in quick.options] == [option.kind]
