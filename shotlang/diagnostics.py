@@ -6,13 +6,13 @@ the tests all read it. A code never changes meaning once released; retired codes
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 from collections.abc import Iterable
 from enum import StrEnum
 from typing import NamedTuple
 
+from . import kling
 from .source import Source, Span
 
 
@@ -28,6 +28,26 @@ class Code(NamedTuple):
 
 
 E, W = Severity.ERROR, Severity.WARNING
+
+
+def _or(words: Iterable[str]) -> str:
+    """`a`, `b` or `c`: the API's values in an explanation, read from kling.py."""
+    listed = list(words)
+    return ", ".join(listed[:-1]) + " or " + listed[-1] if len(listed) > 1 else "".join(listed)
+
+
+def _and(words: Iterable[str]) -> str:
+    return _or(words).replace(" or ", " and ")
+
+
+# The API's limits as the explanations write them (kling.py holds the numbers).
+_MAX = kling.MAGNITUDE_MAX
+_SECONDS = [f"{d}s" for d in kling.DURATIONS]
+_CFG = f"from {kling.CFG_MIN:g} to {kling.CFG_MAX:g}"
+_V = ".".join(map(str, kling.CAMERA_CONTROL_SINCE))
+_IMAGE_ONLY = [m.name for m in kling.MODELS.values() if not m.text2video]
+_SOUND = [m.name for m in kling.MODELS.values() if m.sound]
+_RATIO = f"{kling.IMAGE_MAX_RATIO:g}"
 
 CODES: dict[str, Code] = {
     # --- E0xx: the file as a whole -------------------------------------------------------
@@ -88,10 +108,10 @@ Options (duration, mode, aspect, model, ...) come after the prompt:
 
     SHOT castle: pan right over "A castle" 5s pro"""),
     # --- E2xx: camera moves ----------------------------------------------------------------
-    "E200": Code(E, "unknown word", """
+    "E200": Code(E, "unknown word", f"""
 The words between the shot's colon and its prompt are an optional intensity (slow,
 dramatic, ...), a camera move (pan right, zoom in, push in, ...), an optional magnitude
-from 1 to 10 and an optional joiner (over, on, through, ...). This word is none of them.
+from 1 to {_MAX} and an optional joiner (over, on, through, ...). This word is none of them.
 `shotlang moves` lists the whole vocabulary. A suggestion is offered only when a known move
 is within a few typing slips of what was written (see "Did you mean" in docs/language.md),
 and always as a whole move (`zoomin` -> `zoom in`)."""),
@@ -100,13 +120,13 @@ The Kling API's simple camera control moves along exactly one of its six axes: a
 with more than one non-zero field is rejected with `400 invalid camera config`. Split the
 shot into one shot per movement, or use one of the preset compound moves (crane down and
 back, push in and up, turn right forward, turn left forward)."""),
-    "E202": Code(E, "magnitude outside 1-10", """
-A magnitude is a whole number from 1 to 10; the direction word (left/right, up/down,
+    "E202": Code(E, f"magnitude outside 1-{_MAX}", f"""
+A magnitude is a whole number from 1 to {_MAX}; the direction word (left/right, up/down,
 in/out) gives the sign, so a magnitude has none: `pan left 6` already sends -6 (horizontal
 in the seed reading), and `pan right 6` sends +6. For no movement at all leave the move out
 or write `static`."""),
-    "E203": Code(E, "magnitude is not a whole number", """
-The API takes whole numbers from -10 to 10 for each camera field. Round the magnitude."""),
+    "E203": Code(E, "magnitude is not a whole number", f"""
+The API takes whole numbers from -{_MAX} to {_MAX} for each camera field. Round the magnitude."""),
     "E204": Code(E, "strength given twice", """
 A move takes either an intensity word before it (`slow pan right`) or a magnitude after it
 (`pan right 5`), not both, and at most one of each."""),
@@ -123,21 +143,21 @@ The model is not in shotlang's table of Kling models (shotlang/kling.py, listed 
 docs/kling-mapping.md). Check the spelling; model names look like `kling-v2-6`. A near
 spelling of a known model is suggested only when its version numbers are the same: a new
 version (`kling-v3`) is never taken for an old one; the help lists the models instead."""),
-    "E301": Code(E, "unknown option", """
-After the prompt come options: a duration (5s, 10s), a mode (std, pro, standard,
-professional), an aspect ratio (16:9, 9:16, 1:1), and keyword options: model, negative
+    "E301": Code(E, "unknown option", f"""
+After the prompt come options: a duration ({', '.join(_SECONDS)}), a mode ({', '.join(kling.MODES)}, standard,
+professional), an aspect ratio ({', '.join(kling.ASPECT_RATIOS)}), and keyword options: model, negative
 (or avoid), cfg, image, tail, mask, motion, id, callback, sound."""),
-    "E302": Code(E, "unsupported aspect ratio", """
-Text-to-video takes the aspect ratios 16:9, 9:16 and 1:1."""),
-    "E303": Code(E, "unsupported duration", """
-Kling renders clips of 5 or 10 seconds: write `5s` or `10s`."""),
-    "E304": Code(E, "cfg scale outside 0-1", """
-`cfg` (how closely the video follows the prompt) is a number from 0 to 1, default 0.5."""),
+    "E302": Code(E, "unsupported aspect ratio", f"""
+Text-to-video takes the aspect ratios {_and(kling.ASPECT_RATIOS)}."""),
+    "E303": Code(E, "unsupported duration", f"""
+Kling renders clips of {_or(kling.DURATIONS)} seconds: write {_or(f'`{s}`' for s in _SECONDS)}."""),
+    "E304": Code(E, f"cfg scale outside {kling.CFG_MIN:g}-{kling.CFG_MAX:g}", f"""
+`cfg` (how closely the video follows the prompt) is a number {_CFG}, default {kling.CFG_DEFAULT:g}."""),
     "E305": Code(E, "empty prompt", """
 Text-to-video needs a prompt that says what to show. An image-to-video shot may leave the
 prompt empty (`""`) only if it has an image."""),
-    "E306": Code(E, "text too long", """
-The API takes at most 2,500 characters for a prompt and for a negative prompt."""),
+    "E306": Code(E, "text too long", f"""
+The API takes at most {kling.TEXT_MAX_CHARS:,} characters for a prompt and for a negative prompt."""),
     "E307": Code(E, "duplicate shot name", """
 Shot names are unique within a file, ignoring case, because each names its output file
 (`castle.mp4`) and file systems on macOS and Windows ignore case."""),
@@ -151,8 +171,8 @@ Each option may appear once in a shot (or in one DEFAULTS line). Remove one of t
     "E310": Code(E, "not a valid URL", """
 A callback must be an http:// or https:// URL; so must an image given by address rather
 than by a local path."""),
-    "E311": Code(E, "unknown value", """
-The value is not one this setting takes: `sound` is `on` or `off`, `AXES` is `seed` or
+    "E311": Code(E, "unknown value", f"""
+The value is not one this setting takes: `sound` is {_or(f'`{s}`' for s in kling.SOUNDS)}, `AXES` is `seed` or
 `official`."""),
     "E312": Code(E, "file setting misplaced or repeated", """
 TITLE and AXES apply to the whole file: each may appear once, and AXES must come before
@@ -160,20 +180,20 @@ the first SHOT."""),
     "E313": Code(E, "option not allowed in DEFAULTS", """
 DEFAULTS takes options that make sense for many shots: duration, mode, aspect, model,
 negative, cfg, callback and sound. Images, masks and ids belong to one shot."""),
-    "E314": Code(E, "id not valid", """
-An external task id is your own id for the task, unique per account: 1 to 64 characters
+    "E314": Code(E, "id not valid", f"""
+An external task id is your own id for the task, unique per account: 1 to {kling.EXTERNAL_ID_MAX_CHARS} characters
 of letters, digits, `-`, `_` and `.`."""),
     # --- E4xx: rules of the Kling API ------------------------------------------------------
     "E400": Code(E, "options that exclude each other", """
 For image-to-video, the API takes at most one of three groups: a camera move
 (camera_control), an end frame (image_tail), or masks (static_mask / dynamic_masks).
 Keep one group per shot and split the rest into other shots."""),
-    "E401": Code(E, "camera moves need a v1.6+ model", """
-Camera control is available on Kling models v1.6 and later. Pick a newer model with
+    "E401": Code(E, f"camera moves need a v{_V}+ model", f"""
+Camera control is available on Kling models v{_V} and later. Pick a newer model with
 `model kling-v2-6` (or MODEL / DEFAULTS), or drop the move."""),
-    "E402": Code(E, "model does not offer this kind of shot", """
+    "E402": Code(E, "model does not offer this kind of shot", f"""
 Each model offers text-to-video, image-to-video or both (shotlang/kling.py keeps the table).
-kling-v1-5 and kling-v2-1 are image-to-video only: give the shot an `image`, or pick a
+{_and(_IMAGE_ONLY)} {'are' if len(_IMAGE_ONLY) > 1 else 'is'} image-to-video only: give the shot an `image`, or pick a
 text-to-video model."""),
     "E403": Code(E, "image-to-video option on a text shot", """
 `mask` and `motion` animate parts of a start image, so they need `image "..."` in the same
@@ -181,26 +201,26 @@ shot (or use `tail` for an end frame)."""),
     "E404": Code(E, "text-to-video option on an image shot", """
 An image-to-video shot takes its frame from the image: `aspect` applies to text-to-video
 only. Remove it (an aspect from DEFAULTS is simply not applied to image shots)."""),
-    "E405": Code(E, "motion path not valid", """
-A dynamic mask (`motion "mask.png" (x, y) (x, y) ...`) has a trajectory of 2 to 77
+    "E405": Code(E, "motion path not valid", f"""
+A dynamic mask (`motion "mask.png" (x, y) (x, y) ...`) has a trajectory of {kling.TRAJECTORY_MIN_POINTS} to {kling.TRAJECTORY_MAX_POINTS}
 points in whole, non-negative pixels, origin at the image's bottom-left; a shot takes at
-most 6 of them."""),
-    "E406": Code(E, "sound needs kling-v2-6 in pro mode", """
-Generated audio (`sound on`) is offered by kling-v2-6 in pro mode only."""),
+most {kling.DYNAMIC_MASKS_MAX} of them."""),
+    "E406": Code(E, f"sound needs {_or(_SOUND)} in pro mode", f"""
+Generated audio (`sound on`) is offered by {_or(_SOUND)} in pro mode only."""),
     # --- E5xx: images ----------------------------------------------------------------------
     "E500": Code(E, "image file not found", """
 A local image path is read relative to the .shot file's folder (or the working folder
 when the shot list comes from standard input)."""),
-    "E501": Code(E, "image type not supported", """
-The API takes JPEG and PNG images (.jpg, .jpeg, .png). shotlang checks both the file name
+    "E501": Code(E, "image type not supported", f"""
+The API takes JPEG and PNG images ({', '.join(kling.IMAGE_SUFFIXES)}). shotlang checks both the file name
 and the file's first bytes."""),
-    "E502": Code(E, "image file too large", """
-The API takes images of at most 10 MB. Re-encode the image smaller (JPEG at quality 85
+    "E502": Code(E, "image file too large", f"""
+The API takes images of at most {kling.IMAGE_MAX_BYTES // 1024 // 1024} MB. Re-encode the image smaller (JPEG at quality 85
 usually suffices)."""),
-    "E503": Code(E, "image too small", """
-The API takes images at least 300 pixels wide and high."""),
-    "E504": Code(E, "image aspect ratio out of range", """
-The API takes images whose width-to-height ratio is between 1:2.5 and 2.5:1."""),
+    "E503": Code(E, "image too small", f"""
+The API takes images at least {kling.IMAGE_MIN_SIDE} pixels wide and high."""),
+    "E504": Code(E, "image aspect ratio out of range", f"""
+The API takes images whose width-to-height ratio is between 1:{_RATIO} and {_RATIO}:1."""),
     "E505": Code(E, "mask size differs from the image", """
 A static or dynamic mask must have exactly the pixel size of the shot's start image."""),
     "E506": Code(E, "image cannot be read", """
@@ -453,7 +473,3 @@ def to_json(d: Diagnostic, source: Source) -> dict[str, object]:
         "message": clip(d.message),
         "hint": clip(d.hint),
     }
-
-
-def dumps(records: list[dict[str, object]]) -> str:
-    return json.dumps(records, indent=2, ensure_ascii=False)

@@ -1,9 +1,11 @@
-"""shotlang/kling.py is the one place for the API's facts: the request schema and the run's
-types read them from there, and what `run` sends is what `compile` writes."""
+"""shotlang/kling.py is the one place for the API's facts: the request schema, the run's types
+and the explanations read them from there, and what `run` sends is what `compile` writes."""
 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -96,3 +98,39 @@ def test_task_statuses_are_the_running_then_the_final_ones() -> None:
 def test_the_over_concurrency_code_is_the_tables_wait_and_retry_entry() -> None:
     assert kling.ERRORS[kling.OVER_CONCURRENCY_CODE].action is kling.ErrorAction.WAIT_AND_RETRY
     assert kling.error_action(429, kling.OVER_CONCURRENCY_CODE) is kling.ErrorAction.WAIT_AND_RETRY
+
+
+def test_the_explanations_read_the_limits_from_kling() -> None:
+    """Change the limits in kling.py and `shotlang explain` says the new ones (in a child, so
+    this process keeps the real table)."""
+    script = """
+import json
+from shotlang import kling
+kling.TEXT_MAX_CHARS, kling.IMAGE_MAX_BYTES, kling.IMAGE_MIN_SIDE = 3125, 20 * 1024 * 1024, 512
+kling.TRAJECTORY_MAX_POINTS, kling.DYNAMIC_MASKS_MAX, kling.EXTERNAL_ID_MAX_CHARS = 99, 8, 40
+kling.MAGNITUDE_MAX, kling.DURATIONS, kling.ASPECT_RATIOS = 12, ("5", "10", "15"), ("16:9", "4:3")
+kling.IMAGE_MAX_RATIO, kling.CAMERA_CONTROL_SINCE, kling.CFG_MAX = 3.0, (2, 0), 2.0
+from shotlang.diagnostics import CODES
+print(json.dumps({code: entry.explanation for code, entry in CODES.items()}))
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
+                          check=True, cwd=ROOT)
+    texts = json.loads(done.stdout)
+    assert "at most 3,125 characters" in texts["E306"]
+    assert "at most 20 MB" in texts["E502"]
+    assert "at least 512 pixels" in texts["E503"]
+    assert "between 1:3 and 3:1" in texts["E504"]
+    assert "2 to 99" in texts["E405"] and "most 8 of them" in texts["E405"]
+    assert "1 to 40 characters" in texts["E314"]
+    assert "from 1 to 12" in texts["E202"] and "from -12 to 12" in texts["E203"]
+    assert "`5s`, `10s` or `15s`" in texts["E303"] and "(5s, 10s, 15s)" in texts["E301"]
+    assert "16:9 and 4:3" in texts["E302"] and "(16:9, 4:3)" in texts["E301"]
+    assert "models v2.0 and later" in texts["E401"] and "from 0 to 2, default 0.5" in texts["E304"]
+
+
+def test_the_explanations_name_the_real_limits() -> None:
+    from shotlang.diagnostics import CODES
+
+    assert "at most 2,500 characters" in CODES["E306"].explanation
+    assert "`5s` or `10s`" in CODES["E303"].explanation
+    assert "16:9, 9:16 and 1:1" in CODES["E302"].explanation
