@@ -27,7 +27,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import yaml
 from pydantic import BaseModel, Field, field_validator
@@ -118,15 +118,15 @@ class YamlShot(BaseModel):
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
     scene: str | None = None
     prompt: str = Field(max_length=kling.TEXT_MAX_CHARS)
-    duration: Literal["5", "10"] = "5"
-    mode: Literal["std", "pro"] | None = None
+    duration: kling.Duration = kling.DEFAULT_DURATION
+    mode: kling.Mode | None = None
     model: str | None = None
     move: str | None = None
     intensity: str | None = None
-    magnitude: int | None = Field(None, ge=1, le=10)
+    magnitude: int | None = Field(None, ge=1, le=kling.MAGNITUDE_MAX)
     negative: str | None = Field(None, max_length=kling.TEXT_MAX_CHARS)
     image: str | None = None
-    aspect: Literal["16:9", "9:16", "1:1"] | None = None
+    aspect: kling.AspectRatio | None = None
 
     @field_validator("move")
     @classmethod

@@ -133,7 +133,6 @@ REPEATABLE = frozenset({"motion"})
 OPTION_BY_KIND: dict[str, Option] = {o.kind: o for o in OPTIONS}
 OPTION_BY_KEYWORD: dict[str, Option] = {k: o for o in OPTIONS for k in o.keywords}
 OPTION_KEYWORDS: tuple[str, ...] = tuple(OPTION_BY_KEYWORD)
-KEYWORDS: tuple[str, ...] = tuple(dict.fromkeys((*STATEMENT_KEYWORDS, *OPTION_KEYWORDS)))
 
 
 def terminal(keyword: str) -> str:

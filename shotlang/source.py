@@ -51,11 +51,6 @@ class Source:
     name: str = "<input>"
     _line_starts: list[int] = field(default_factory=list, repr=False)
 
-    def line_text(self, line: int) -> str:
-        """Line `line` (1-based) without its line ending."""
-        start, end = self.line_bounds(line)
-        return self.text[start:end]
-
     def line_bounds(self, line: int) -> tuple[int, int]:
         """Where line `line` (1-based) is in the text, without its line ending: (start, end).
 
