@@ -31,6 +31,14 @@ TOKENS: dict[str, tuple[str, bool]] = {
     "STRING": (r'"[^"\\]*+(?:\\.[^"\\]*+)*+"', False),
 }
 
+
+
+def token_pattern(name: str) -> str:
+    """A terminal's pattern, ready to put inside a larger one (case-insensitive where it is)."""
+    pattern, no_case = TOKENS[name]
+    return f"(?i:{pattern})" if no_case else pattern
+
+
 # --- statements ------------------------------------------------------------------------------
 
 Shape = Literal["shot", "text", "name", "word", "options"]

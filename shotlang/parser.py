@@ -30,6 +30,7 @@ from .language import (
     STATEMENT_TERMINALS,
     WRAPPING,
     statements_in_words,
+    token_pattern,
 )
 from .quickparse import LONGEST_WORD, parse_shot, unquote
 from .source import Source, Span
@@ -394,10 +395,10 @@ def _explain(error: UnexpectedInput, source: Source, start: int, end: int,
 
 # --- slips with a likely meaning -------------------------------------------------------------
 
-_WORD_BEFORE = re.compile(r"(?<![\w\"'-])([^\W\d][\w'-]*)[ \t]+$")
+_WORD_BEFORE = re.compile(rf"(?<![\w\"'-])({token_pattern('WORD')})[ \t]+$")
 _SHOT_HEAD = re.compile(r'[ \t\f]*(?i:shot)[ \t]+([^:"#\n]*?)[ \t]*:')
 _PROSE_WORD = re.compile(r"[^\s#]+")
-_OPTION_WORD = re.compile(r"\d+(\.\d+)?s|\d+:\d+", re.IGNORECASE)
+_OPTION_WORD = re.compile(f"{token_pattern('DURATION')}|{token_pattern('ASPECT')}")  # a bare option
 _LONGEST_FIX = 100  # a fix longer than this shows the quoted words, not the whole line
 _MOST_WORDS = 500  # words of an unquoted prompt looked at (a long line stays cheap)
 _LONGEST_NAME = 200  # characters of a name with spaces looked at

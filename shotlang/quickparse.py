@@ -16,28 +16,21 @@ import re
 from collections.abc import Callable
 
 from . import syntax as ast
-from .language import OPTION_BY_KEYWORD, OPTION_BY_TERMINAL, TOKENS
+from .language import OPTION_BY_KEYWORD, OPTION_BY_TERMINAL, token_pattern
 from .source import Source, Span
 
-
-def _token(name: str) -> str:
-    """A grammar terminal's pattern from the language table, case-insensitive where it is."""
-    pattern, no_case = TOKENS[name]
-    return f"(?i:{pattern})" if no_case else pattern
-
-
 # `SHOT name:` at the start of the statement (its first line has no leading blank here).
-_HEAD = re.compile(rf'[ \t\f]*(?i:shot)[ \t]+({_token("NAME")})[ \t]*:')
+_HEAD = re.compile(rf'[ \t\f]*(?i:shot)[ \t]+({token_pattern("NAME")})[ \t]*:')
 # One token of what follows the colon, named by kind: the grammar's terminals, in the order
 # its contextual lexer prefers them where two could match.
 _TOKEN = re.compile(
     r"(?P<ws>[ \t\f\r\n]+)"
     r"|(?P<comment>\#[^\n]*)"
-    rf"|(?P<string>{_token('STRING')})"
-    rf"|(?P<duration>{_token('DURATION')})"
-    rf"|(?P<aspect>{_token('ASPECT')})"
-    rf"|(?P<number>{_token('NUMBER')})"
-    rf"|(?P<word>{_token('WORD')})"
+    rf"|(?P<string>{token_pattern('STRING')})"
+    rf"|(?P<duration>{token_pattern('DURATION')})"
+    rf"|(?P<aspect>{token_pattern('ASPECT')})"
+    rf"|(?P<number>{token_pattern('NUMBER')})"
+    rf"|(?P<word>{token_pattern('WORD')})"
     # A point as the grammar's `point` rule; its two numbers are read again by _point_numbers.
     r"|(?P<point>\([ \t]*[+-]?\d+(?:\.\d+)?[ \t]*,[ \t]*[+-]?\d+(?:\.\d+)?[ \t]*\))"
 )
