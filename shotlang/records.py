@@ -6,6 +6,7 @@ payload.py wraps them in the versioned envelope and the typed models of bodies.p
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -14,16 +15,21 @@ from .images import ImageStore, resolve_image
 from .language import OPTION_BY_KIND, OPTIONS
 from .lower import ResolvedShot
 
-# The body's keys in the order of bodies.VideoRequest's fields (a test holds them equal), so the
-# emitted JSON is stable and diffs well.
-BODY_ORDER = ("model_name", "image", "image_tail", "prompt", "negative_prompt", "cfg_scale", "mode",
-              "aspect_ratio", "duration", "sound", "camera_control", "static_mask", "dynamic_masks",
-              "callback_url", "external_task_id")
 # Options made into fields below: images inlined, the model and duration defaulted, aspect_ratio
 # left out of image shots, motions gathered into one list. Every other option's lowered value is
 # sent as it is, under the API field its row of the language table names.
 _MADE_HERE = frozenset({"model", "duration", "image", "tail", "mask", "motion", "aspect"})
 _AS_IS = tuple(o.kind for o in OPTIONS if o.kind not in _MADE_HERE)
+
+
+@cache
+def body_order() -> tuple[str, ...]:
+    """The body's keys in the order of bodies.VideoRequest's fields, so the emitted JSON is
+    stable and diffs well. (Imported here, not at the top: `check` makes no records and does not
+    load pydantic; `compile` loads it anyway.)"""
+    from .bodies import VideoRequest
+
+    return tuple(VideoRequest.model_fields)
 
 
 def camera_control(shot: ResolvedShot, axes: str) -> dict[str, Any] | None:
@@ -69,7 +75,8 @@ def record(shot: ResolvedShot, axes: str, base_dir: Path, images: ImageStore) ->
              "trajectories": [{"x": int(p.x), "y": int(p.y)} for p in m.points]}
             for m in shot.motions
         ]
-    body = {key: found[key] for key in BODY_ORDER if key in found}
+    body = {key: found[key] for key in body_order() if key in found}
+    assert len(body) == len(found), f"fields missing from bodies.VideoRequest: {found.keys() - body.keys()}"
     return {"name": shot.name, "scene": shot.scene, "line": shot.syntax.span.line, "method": "POST",
             "endpoint": kling.IMAGE2VIDEO if to_image else kling.TEXT2VIDEO, "body": body}
 
