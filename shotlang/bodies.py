@@ -43,6 +43,13 @@ class DynamicMask(_Body):
     trajectories: list[TrajectoryPoint]
 
 
+class WatermarkInfo(_Body):
+    """Whether the video carries Kling's watermark. Reported by third-party documentation of
+    2025-2026, not confirmed by Kling's own pages (../shared/kling-api.md)."""
+
+    enabled: bool
+
+
 class VideoRequest(_Body):
     """The body of POST /v1/videos/text2video or /v1/videos/image2video."""
 
@@ -61,6 +68,7 @@ class VideoRequest(_Body):
     dynamic_masks: list[DynamicMask] | None = None
     callback_url: str | None = None
     external_task_id: str | None = None
+    watermark_info: WatermarkInfo | None = None
 
 
 # --- responses -----------------------------------------------------------------------------
