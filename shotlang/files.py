@@ -6,7 +6,7 @@ import errno
 import os
 import re
 import stat
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import BinaryIO
@@ -70,6 +70,28 @@ def partial_files(folder: Path) -> list[tuple[Path, str, int]]:
         if match is not None:
             found.append((folder / name, match["target"], int(match["pid"])))
     return found
+
+
+def remove_partials(folder: Path, targets: Collection[str], *, mine: bool = False) -> None:
+    """Remove the unfinished writes to these files of `folder` (names, as partial_files gives
+    them): this process's own (mine=True, after an interrupt), or else those of processes that
+    are gone (a run killed earlier). A live process's, say another run's, are left to it. Best
+    effort: a file that cannot be removed stays, as it did."""
+    for tmp, target, pid in partial_files(folder):
+        if target in targets and ((pid == os.getpid()) if mine else not alive(pid)):
+            with suppress(OSError):
+                tmp.unlink(missing_ok=True)
+
+
+def alive(pid: int) -> bool:
+    """Whether process `pid` exists (one of another user counts: it cannot be signalled)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
 
 
 def _create_beside(path: Path) -> tuple[int, Path]:

@@ -43,7 +43,7 @@ from .client import (
     TimedOut,
 )
 from .config import Config
-from .files import partial_files
+from .files import remove_partials
 from .state import IN_FLIGHT, ShotState, Store, body_hash, video_matches
 
 Action = Literal["new", "changed", "forced", "retry", "in flight", "download", "unchanged"]
@@ -155,24 +155,11 @@ def external_id(name: str, digest: str, generation: int) -> str:
     return f"{name[:40]}-{digest[:12]}-g{generation}"
 
 
-def remove_partials(out_dir: Path, names: list[str], *, mine: bool) -> None:
+def remove_downloads(out_dir: Path, names: list[str], *, mine: bool) -> None:
     """Remove the half-written downloads of these shots: this process's own (mine=True, after
     an interrupt), or those of processes that are gone (a run killed earlier). Another run that
     shares the folder keeps its own."""
-    videos = {video_path(out_dir, name).name for name in names}
-    for tmp, target, pid in partial_files(out_dir):
-        if target in videos and ((pid == os.getpid()) if mine else not _alive(pid)):
-            tmp.unlink(missing_ok=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # another user's process: alive
-        return True
-    return True
+    remove_partials(out_dir, {video_path(out_dir, name).name for name in names}, mine=mine)
 
 
 # --- reporting -------------------------------------------------------------------------------
@@ -483,7 +470,7 @@ class Runner:
         re-raises: their threads are daemons, so the process never waits on a slow server."""
         for plan in plans:
             self.reporter.event(plan.name, "unchanged" if plan.action == "unchanged" else "queued")
-        remove_partials(self.out_dir, [p.name for p in plans], mine=False)  # left by a killed run
+        remove_downloads(self.out_dir, [p.name for p in plans], mine=False)  # left by a killed run
         # Tasks already generating first: they hold the account's slots until they finish.
         order = {"in flight": 0, "download": 1}
         todo = sorted((p for p in plans if p.action != "unchanged"), key=lambda p: order.get(p.action, 2))
@@ -515,7 +502,7 @@ class Runner:
             end = time.monotonic() + self.grace
             for thread in workers:
                 thread.join(max(0.0, end - time.monotonic()))
-            remove_partials(self.out_dir, [p.name for p in todo], mine=True)
+            remove_downloads(self.out_dir, [p.name for p in todo], mine=True)
             raise
         finally:
             self.stop.set()  # ends the poller

@@ -20,6 +20,8 @@ last line, which replay ignores. Lines written with `durable=True` (the `submitt
 written before a create is paid for) are fsynced before the call returns; the others may be lost
 to a power cut, never to a crash of shotlang alone. Compaction writes the state file first, then
 empties the journal; dying between the two leaves lines that replay to what the file already says.
+Dying while the state file is written leaves that write's temporary file (files.atomic_file)
+beside a state file still whole; the next Store.open removes it.
 
 Lock: a run holds an exclusive `flock` on the journal for its whole length, so two runs never
 decide about the same shot; the second is told who holds it. The kernel drops the lock when the
@@ -49,7 +51,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ValidationError, field_validator
 
 from . import kling
-from .files import NEW_FILE_MODE, fsync_dir, write_atomic
+from .files import NEW_FILE_MODE, fsync_dir, remove_partials, write_atomic
 
 STATE_VERSION = 1
 SUFFIX = ".state.json"
@@ -392,6 +394,9 @@ class Store:
         journal = journal_path(real)
         fd = _take_lock(journal, path)
         try:
+            # A run killed while it saved the state leaves the temporary file of that write: the
+            # state file it was to replace is whole, so the temporary file goes.
+            remove_partials(real.parent, {real.name})
             state = _load_state(path, real, source)
             left = _replay(state, _read_all(fd), journal)
             store = cls(path, real, state, fd)

@@ -375,6 +375,59 @@ def test_a_missing_folder_is_an_os_error(tmp_path: Path) -> None:
         Store.open(tmp_path / "gone" / "castle.shot.state.json", SOURCE)
 
 
+SAVING = textwrap.dedent("""
+    import sys, time
+    from pathlib import Path
+    from shotlang.files import atomic_file
+    with atomic_file(Path(sys.argv[1])) as f:  # the state file, half written
+        f.write(b'{"shotlang_state": 1, "sou')
+        f.flush()
+        print("ready", flush=True)
+        time.sleep(60)
+""")
+
+
+@contextmanager
+def saving(path: Path) -> Iterator[tuple[subprocess.Popen[str], Path]]:
+    """A process in the middle of writing `path` atomically, and its temporary file."""
+    before = set(os.listdir(path.parent))
+    child = subprocess.Popen([sys.executable, "-c", SAVING, str(path)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout is not None and child.stdout.readline() == "ready\n"
+        [tmp] = set(os.listdir(path.parent)) - before
+        assert tmp.startswith(f".{path.name}.{child.pid}-") and tmp.endswith(".part")
+        yield child, path.parent / tmp
+    finally:
+        if child.poll() is None:
+            child.kill()
+        child.wait(10)
+
+
+def test_a_run_removes_what_a_process_killed_while_saving_the_state_left(path: Path) -> None:
+    with Store.open(path, SOURCE) as store:
+        store.put("lamp", shot())
+    saved = path.read_bytes()
+    with saving(path) as (child, tmp):
+        child.send_signal(signal.SIGKILL)
+        child.wait(10)
+        assert tmp.exists()
+        other = path.parent / f".lamp.mp4.{child.pid}-00ff.part"  # not the state's: left to the run
+        other.write_bytes(b"")
+        with Store.read(path, SOURCE) as store:  # reading writes nothing, removes nothing
+            assert store.get("lamp") is not None and tmp.exists()
+        with Store.open(path, SOURCE) as store:
+            assert store.get("lamp") is not None
+            assert not tmp.exists() and other.exists()
+    assert path.read_bytes() == saved
+
+
+def test_a_live_process_keeps_its_temporary_file(path: Path) -> None:
+    with saving(path) as (_child, tmp):
+        with Store.open(path, SOURCE):
+            assert tmp.exists()
+        assert tmp.exists()
+
+
 # --- files that are not (this list's) state files ----------------------------------------------
 
 def test_a_non_utf8_file_is_refused_plainly(path: Path) -> None:
