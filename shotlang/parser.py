@@ -24,6 +24,7 @@ from .hints import looks_like_prose, move_prefix, number_option_hint, option_hin
 from .language import (
     MODE_WORDS,
     NEVER_CONTINUE,
+    OPTION_BY_KEYWORD,
     OPTION_BY_TERMINAL,
     OPTION_TERMINALS,
     STATEMENT_KEYWORDS,
@@ -351,6 +352,9 @@ def _explain(error: UnexpectedInput, source: Source, start: int, end: int,
             return spaced
         return Diagnostic("E103", f"expected `:` after the shot name, found {seen}", span,
                           "write the name, then a colon: `SHOT castle: ...`")
+    missing = _missing_value(source, start, span, expected, token.type == "$END")
+    if missing is not None:
+        return missing
     if "STRING" in expected and not expected & OPTION_TERMINALS:
         if token.type in ("DURATION", "ASPECT"):
             unquoted = _unquoted_prompt(source, start, span.start, stops_at_option=True)
@@ -396,6 +400,7 @@ def _explain(error: UnexpectedInput, source: Source, start: int, end: int,
 # --- slips with a likely meaning -------------------------------------------------------------
 
 _WORD_BEFORE = re.compile(rf"(?<![\w\"'-])({token_pattern('WORD')})[ \t]+$")
+_WORD_AT_END = re.compile(rf"(?<![\w\"'-])({token_pattern('WORD')})$")
 _SHOT_HEAD = re.compile(r'[ \t\f]*(?i:shot)[ \t]+([^:"#\n]*?)[ \t]*:')
 _PROSE_WORD = re.compile(r"[^\s#]+")
 _OPTION_WORD = re.compile(f"{token_pattern('DURATION')}|{token_pattern('ASPECT')}")  # a bare option
@@ -446,6 +451,27 @@ def _unquoted_prompt(source: Source, start: int, stop: int,
         fix = '"' + text[a:b] + '"' if b - a <= _LONGEST_FIX else '"..."'
     return Diagnostic("E102", "the prompt is not in double quotes", source.span(a, b),
                       f"put the prompt in quotes: `{fix}`")
+
+
+_VALUE_TERMINALS = {"text": "STRING", "points": "STRING", "name": "NAME", "word": "WORD", "number": "NUMBER"}
+
+
+def _missing_value(source: Source, start: int, span: Span, expected: set[str], at_end: bool) -> Diagnostic | None:
+    """E100 for an option keyword with no value after it (`sound` at the end of the line, `cfg`
+    followed by a word): what it takes, from its row of the language table."""
+    if at_end:  # the span is the line's last character: the keyword, if it is one, ends there
+        before = _WORD_AT_END.search(source.text, max(start, span.end - 100), span.end)
+    else:
+        before = _WORD_BEFORE.search(source.text, max(start, span.start - 100), span.start)
+    option = OPTION_BY_KEYWORD.get(before[1].lower()) if before is not None else None
+    if option is None or option.argument not in _VALUE_TERMINALS or _VALUE_TERMINALS[option.argument] not in expected:
+        return None
+    keyword = before[1]  # type: ignore[index]  # found, since option is not None
+    if option.values:
+        hint = "write " + " or ".join(f"`{keyword} {w}`" for w in option.values)
+    else:
+        hint = f"for example {option.example}"
+    return Diagnostic("E100", f"`{keyword}` needs a value", span, hint)
 
 
 def _name_with_spaces(source: Source, start: int, end: int) -> Diagnostic | None:

@@ -29,6 +29,8 @@ CASES = [
     Case("E002", 'SHOT a: "ding\x07"', "\x07", "(BEL)"),
     Case("E100", 'SHOT a: "x" 5s "y"', '"y"', "unexpected string"),
     Case("E100", 'SHOT a: "x" motion "m.png" (1, 2', "", "unexpected end of the line", hint="`)`"),
+    Case("E100", 'SHOT a: "x" sound', "", "`sound` needs a value", hint="write `sound on` or `sound off`"),
+    Case("E100", 'SHOT a: "x" cfg high 5s', "high", "`cfg` needs a value", hint="for example `cfg 0.3`"),
     Case("E101", 'SHOT a: "open', '"open', "no closing quote"),
     Case("E101", 'SHOT a: "open\nSHOT b: "fine"', '"open', "no closing quote"),
     Case("E102", "SHOT a: pan right", "", "no prompt"),
