@@ -96,6 +96,7 @@ class Option(NamedTuple):
 # Input words for the API's values.
 MODE_WORDS: dict[str, str] = {"std": "std", "standard": "std", "pro": "pro", "professional": "pro"}
 SOUND_WORDS: dict[str, str] = {"on": "on", "off": "off"}
+SWITCH_WORDS: dict[str, str] = {"on": "on", "off": "off"}
 assert set(MODE_WORDS.values()) == set(kling.MODES) and set(SOUND_WORDS.values()) == set(kling.SOUNDS)
 
 
@@ -134,6 +135,9 @@ OPTIONS: tuple[Option, ...] = (
            '`callback "<URL>"`', '`callback "https://example.com/hook"`', "http(s) only"),
     Option("sound", ("sound",), "word", None, "sound", False, SOUND_WORDS,
            "`sound on` / `sound off`", "`sound on`", "kling-v2-6 only; `on` needs `pro`"),
+    Option("watermark", ("watermark",), "word", None, "watermark_info", False, SWITCH_WORDS,
+           "`watermark on` / `watermark off`", "`watermark off`",
+           'sent as `{"enabled": true}` / `{"enabled": false}`; left out if not given'),
 )
 # Options a shot may give more than once (each is one more of a list).
 REPEATABLE = frozenset({"motion"})

@@ -25,7 +25,7 @@ EVERY_OPTION = """
 DEFAULTS negative "blur" callback "https://example.com/hook"
 SHOT a: slow pan right over "A castle" 10s pro 9:16 model kling-v1-6 cfg 0.3 id "mine-1"
 SHOT b: crane down and back over "A tower" sound on pro
-SHOT c: static "A field" 1:1 std cfg 1
+SHOT c: static "A field" 1:1 std cfg 1 watermark off
 SHOT d: "A boat" image "images/harbour-dawn.png" mask "images/boat-mask.png" model kling-v1-6
 SHOT e: dutch tilt 4 on "A lamp" sound off model kling-v2-6 cfg 0
 """

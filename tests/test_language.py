@@ -135,6 +135,14 @@ def test_sound_on_v2_6_pro() -> None:
     assert body('SHOT a: "x" sound on pro')["sound"] == "on"
 
 
+def test_watermark_on_or_off_is_sent_as_watermark_info_and_may_be_a_default() -> None:
+    shots = compile_ok('DEFAULTS watermark off\nSHOT a: "x"\nSHOT b: "y" WATERMARK On\nDEFAULTS 10s\nSHOT c: "z"')
+    assert [s["body"].get("watermark_info") for s in shots] == [{"enabled": False}, {"enabled": True},
+                                                                {"enabled": False}]
+    assert list(shots[1]["body"])[-1] == "watermark_info"  # in the body's field order: last
+    assert "watermark_info" not in body('SHOT a: "x"')  # not given: left to the API's default
+
+
 def test_image_options_go_to_image2video_with_masks_and_trajectories() -> None:
     shots = compile_ok('SHOT a: "" image "https://e.com/a.jpg" motion "https://e.com/m.png" (1, 2) (30,40)')
     assert shots[0]["endpoint"] == "/v1/videos/image2video"
