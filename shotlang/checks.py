@@ -12,12 +12,14 @@ from typing import Any
 
 from . import kling
 from . import syntax as ast
-from .diagnostics import Diagnostic
+from .diagnostics import Diagnostic, either
 from .images import URL, ImageInfo, ImageStore, NotAnImage, inspect_image, resolve_image
+from .language import NAME_MAX_CHARS
 from .lower import ResolvedShot, Value
 from .source import Span
+from .vocabulary import INTENSITIES, JERKY_FROM, NATURAL, STRONG, VISIBLE_FROM
 
-SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+SAFE_NAME = re.compile(rf"[A-Za-z0-9][A-Za-z0-9_-]{{0,{NAME_MAX_CHARS - 1}}}")
 WINDOWS_RESERVED = frozenset(
     ["con", "prn", "aux", "nul"] + [f"com{i}" for i in range(1, 10)] + [f"lpt{i}" for i in range(1, 10)]
 )
@@ -57,8 +59,8 @@ def _check_name(shot: ResolvedShot, seen: dict[str, ast.Word], report: list[Diag
         bad = next((c for c in name.text if not (c.isascii() and (c.isalnum() or c in "-_"))), None)
         why = (f"`{bad}` is not allowed" if bad else
                "it must start with a letter or digit" if name.text[0] in "-_" else
-               "it is longer than 64 characters")
-        safe = re.sub(r"[^A-Za-z0-9_-]+", "-", name.text).strip("-_")[:64] or "shot"
+               f"it is longer than {NAME_MAX_CHARS} characters")
+        safe = re.sub(r"[^A-Za-z0-9_-]+", "-", name.text).strip("-_")[:NAME_MAX_CHARS] or "shot"
         report.append(Diagnostic("E308", f"shot name `{name.text}` is not safe as a file name: {why}",
                                  name.span, f"use letters a-z, digits, `-` and `_`, e.g. `{safe}`"))
     elif key in WINDOWS_RESERVED:
@@ -98,12 +100,12 @@ def _check_model(shot: ResolvedShot, report: list[Diagnostic]) -> None:
         report.append(Diagnostic(
             "E402", f"{model.name}{where} is image-to-video only, and this shot has no image", span,
             'give the shot a start image (`image "start.jpg"`), or pick a text-to-video model '
-            "such as `model kling-v2-6`"))
+            f"such as `model {kling.DEFAULT_MODEL}`"))
     camera = shot.camera
     if camera is not None and not camera.move.is_static and not model.camera_control:
         report.append(Diagnostic(
-            "E401", f"{model.name}{where} has no camera control; `{camera.move.name}` needs v1.6+",
-            camera.span, "use `model kling-v2-6` (or another v1.6+ model), or drop the move"))
+            "E401", f"{model.name}{where} has no camera control; `{camera.move.name}` needs {_SINCE}",
+            camera.span, f"use `model {kling.DEFAULT_MODEL}` (or another {_SINCE} model), or drop the move"))
     cfg = shot.settings.cfg
     if cfg is not None and not model.uses_cfg:
         report.append(Diagnostic("W104", f"{model.name} ignores cfg", cfg.span,
@@ -113,10 +115,17 @@ def _check_model(shot: ResolvedShot, report: list[Diagnostic]) -> None:
         mode = shot.settings.mode
         if not model.sound:
             report.append(Diagnostic("E406", f"{model.name} makes no sound", sound.span,
-                                     "sound is offered by kling-v2-6 in pro mode; remove `sound`"))
+                                     f"sound is offered by {_sound_models()} in pro mode; remove `sound`"))
         elif sound.value == "on" and (mode is None or mode.value != "pro"):
             report.append(Diagnostic("E406", "sound needs pro mode", sound.span,
                                      "add `pro` to the shot"))
+
+
+_SINCE = "v{}.{}+".format(*kling.CAMERA_CONTROL_SINCE)
+
+
+def _sound_models() -> str:
+    return either(m.name for m in kling.MODELS.values() if m.sound)
 
 
 def _check_groups(shot: ResolvedShot, report: list[Diagnostic]) -> None:
@@ -222,7 +231,7 @@ def _check_image(role: str, ref: Value[str] | ast.Text, base_dir: Path, images: 
                                      f"looked for {path}"))
             return None
         if path.suffix.lower() not in kling.IMAGE_SUFFIXES:
-            report.append(Diagnostic("E501", f"{role} `{value}` is not a {_suffixes()} file",
+            report.append(Diagnostic("E501", f"{role} `{value}` is not a {either(kling.IMAGE_SUFFIXES)} file",
                                      ref.span, "convert it to JPEG or PNG"))
             return None
         size = images.stat_size(path)
@@ -252,12 +261,6 @@ def _check_image(role: str, ref: Value[str] | ast.Text, base_dir: Path, images: 
     return info
 
 
-def _suffixes() -> str:
-    """`.jpg, .jpeg or .png`"""
-    suffixes = kling.IMAGE_SUFFIXES
-    return ", ".join(suffixes[:-1]) + " or " + suffixes[-1]
-
-
 def _check_strength(shot: ResolvedShot, axes: str, report: list[Diagnostic]) -> None:
     """The seed's Intensity Guidelines and Shot Type Quick Reference, as warnings."""
     camera = shot.camera
@@ -265,12 +268,13 @@ def _check_strength(shot: ResolvedShot, axes: str, report: list[Diagnostic]) -> 
         return
     span = camera.strength_span or camera.span
     magnitude, move = camera.magnitude, camera.move
-    if magnitude <= 2:
+    if magnitude < VISIBLE_FROM:
+        word = next(w for w, v in INTENSITIES.items() if v == VISIBLE_FROM)
         report.append(Diagnostic("W100", f"magnitude {magnitude} gives no visible movement", span,
-                                 "use 3 or more (`subtle` is 3)"))
-    elif magnitude >= 9:
+                                 f"use {VISIBLE_FROM} or more (`{word}` is {VISIBLE_FROM})"))
+    elif magnitude >= JERKY_FROM:
         report.append(Diagnostic("W101", f"magnitude {magnitude} may feel unnatural or jerky", span,
-                                 "4-6 is the natural range; 7-8 is strong"))
+                                 f"{NATURAL[0]}-{NATURAL[1]} is the natural range; {STRONG[0]}-{STRONG[1]} is strong"))
     elif move.recommended and not move.recommended[0] <= magnitude <= move.recommended[1]:
         low, high = move.recommended
         report.append(Diagnostic(

@@ -30,14 +30,15 @@ class Code(NamedTuple):
 E, W = Severity.ERROR, Severity.WARNING
 
 
-def _or(words: Iterable[str]) -> str:
-    """`a`, `b` or `c`: the API's values in an explanation, read from kling.py."""
+def either(words: Iterable[str]) -> str:
+    """a, b or c: choices in a message or an explanation."""
     listed = list(words)
     return ", ".join(listed[:-1]) + " or " + listed[-1] if len(listed) > 1 else "".join(listed)
 
 
 def _and(words: Iterable[str]) -> str:
-    return _or(words).replace(" or ", " and ")
+    listed = list(words)
+    return ", ".join(listed[:-1]) + " and " + listed[-1] if len(listed) > 1 else "".join(listed)
 
 
 # The API's limits as the explanations write them (kling.py holds the numbers).
@@ -150,7 +151,7 @@ professional), an aspect ratio ({', '.join(kling.ASPECT_RATIOS)}), and keyword o
     "E302": Code(E, "unsupported aspect ratio", f"""
 Text-to-video takes the aspect ratios {_and(kling.ASPECT_RATIOS)}."""),
     "E303": Code(E, "unsupported duration", f"""
-Kling renders clips of {_or(kling.DURATIONS)} seconds: write {_or(f'`{s}`' for s in _SECONDS)}."""),
+Kling renders clips of {either(kling.DURATIONS)} seconds: write {either(f'`{s}`' for s in _SECONDS)}."""),
     "E304": Code(E, f"cfg scale outside {kling.CFG_MIN:g}-{kling.CFG_MAX:g}", f"""
 `cfg` (how closely the video follows the prompt) is a number {_CFG}, default {kling.CFG_DEFAULT:g}."""),
     "E305": Code(E, "empty prompt", """
@@ -172,7 +173,7 @@ Each option may appear once in a shot (or in one DEFAULTS line). Remove one of t
 A callback must be an http:// or https:// URL; so must an image given by address rather
 than by a local path."""),
     "E311": Code(E, "unknown value", f"""
-The value is not one this setting takes: `sound` is {_or(f'`{s}`' for s in kling.SOUNDS)}, `AXES` is `seed` or
+The value is not one this setting takes: `sound` is {either(f'`{s}`' for s in kling.SOUNDS)}, `AXES` is `seed` or
 `official`."""),
     "E312": Code(E, "file setting misplaced or repeated", """
 TITLE and AXES apply to the whole file: each may appear once, and AXES must come before
@@ -205,8 +206,8 @@ only. Remove it (an aspect from DEFAULTS is simply not applied to image shots)."
 A dynamic mask (`motion "mask.png" (x, y) (x, y) ...`) has a trajectory of {kling.TRAJECTORY_MIN_POINTS} to {kling.TRAJECTORY_MAX_POINTS}
 points in whole, non-negative pixels, origin at the image's bottom-left; a shot takes at
 most {kling.DYNAMIC_MASKS_MAX} of them."""),
-    "E406": Code(E, f"sound needs {_or(_SOUND)} in pro mode", f"""
-Generated audio (`sound on`) is offered by {_or(_SOUND)} in pro mode only."""),
+    "E406": Code(E, f"sound needs {either(_SOUND)} in pro mode", f"""
+Generated audio (`sound on`) is offered by {either(_SOUND)} in pro mode only."""),
     # --- E5xx: images ----------------------------------------------------------------------
     "E500": Code(E, "image file not found", """
 A local image path is read relative to the .shot file's folder (or the working folder

@@ -15,7 +15,7 @@ from typing import Any
 from . import kling
 from .diagnostics import CODES
 from .language import MODE_WORDS, OPTIONS, STATEMENTS
-from .vocabulary import AXES, DEFAULT_MAGNITUDE, INTENSITIES, JOINERS, MOVES, Move
+from .vocabulary import AXES, DEFAULT_MAGNITUDE, INTENSITIES, JERKY_FROM, JOINERS, MOVES, VISIBLE_FROM, Move
 
 
 def _target(move: Move, axes: str) -> tuple[str, str]:
@@ -115,14 +115,14 @@ def md_shared_fields(axes: str = "seed") -> str:
 
 def md_range_warnings() -> str:
     """Which intensity words always fall outside a move's recommended range (W102). Magnitudes
-    1-2 and 9-10 draw W100 and W101 instead, so only 3-8 can draw W102."""
+    below VISIBLE_FROM and from JERKY_FROM draw W100 and W101 instead."""
     ranges: dict[tuple[int, int], list[Move]] = {}
     for move in MOVES:
         if move.recommended:
             ranges.setdefault(move.recommended, []).append(move)
     rows = []
     for (low, high), moves in ranges.items():
-        outside = [f"`{w}` ({v})" for w, v in INTENSITIES.items() if 3 <= v <= 8 and not low <= v <= high]
+        outside = [f"`{w}` ({v})" for w, v in INTENSITIES.items() if VISIBLE_FROM <= v < JERKY_FROM and not low <= v <= high]
         rows.append([", ".join(f"`{m.name}`" for m in moves), f"{low}-{high}", ", ".join(outside) or "none"])
     return _md(["moves", "recommended", "intensity words that always draw W102"], rows)
 

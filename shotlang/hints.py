@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 from . import kling
-from .diagnostics import closest, edit_distance, max_edits
-from .language import MODE_WORDS, OPTION_BY_KEYWORD, OPTION_KEYWORDS
+from .diagnostics import closest, edit_distance, either, max_edits
+from .language import MODE_WORDS, OPTION_BY_KEYWORD, OPTION_KEYWORDS, STATEMENT_KEYWORDS
 from .vocabulary import (
     ALL_WORDS,
     CONNECTORS,
@@ -118,7 +118,12 @@ def offer(phrases: Sequence[str], most: int = 4) -> str:
     shown = [f"`{p}`" for p in phrases[:most]]
     if len(phrases) > most:
         shown.append("...")
-    return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " or " + shown[-1]
+    return either(shown)
+
+
+def statements_in_words() -> str:
+    """SHOT, SCENE, TITLE, MODEL, DEFAULTS or AXES"""
+    return either(k.upper() for k in STATEMENT_KEYWORDS)
 
 
 def word_hint(word: str) -> str:
@@ -144,10 +149,11 @@ _OPTION_IDEAS = {
                     "the camera's strength goes with the move, before the prompt: an intensity "
                     "word (`fast pan right`) or a number after the move (`pan right 8`)"),
     **dict.fromkeys(("duration", "length", "seconds", "secs", "sec", "time", "dur"),
-                    "a duration is written `5s` or `10s`, with no keyword"),
+                    f"a duration is written {either(f'`{d}s`' for d in kling.DURATIONS)}, with no keyword"),
     **dict.fromkeys(("aspect", "ratio", "ar", "size"),
-                    "an aspect ratio is written `16:9`, `9:16` or `1:1`, with no keyword"),
-    **dict.fromkeys(("mode", "quality"), "a mode is written `std` or `pro`, with no keyword"),
+                    f"an aspect ratio is written {either(f'`{a}`' for a in kling.ASPECT_RATIOS)}, with no keyword"),
+    **dict.fromkeys(("mode", "quality"),
+                    f"a mode is written {either(f'`{m}`' for m in kling.MODES)}, with no keyword"),
 }
 
 
@@ -170,7 +176,7 @@ def option_hint(word: str, value: str | None = None) -> str:
 
 def number_option_hint(number: str) -> str:
     """A bare number after the prompt: a duration without its `s`, or a magnitude astray."""
-    durations = " or ".join(f"`{d}s`" for d in kling.DURATIONS)
+    durations = either(f"`{d}s`" for d in kling.DURATIONS)
     if number in kling.DURATIONS:
         return f"a duration is written with an s: `{number}s`"
     return (f"Kling makes {durations} clips; a magnitude goes right after the move, before the "

@@ -67,6 +67,8 @@ STATEMENTS: tuple[Statement, ...] = (
               "[kling-mapping.md](kling-mapping.md)"),
 )
 STATEMENT_KEYWORDS: tuple[str, ...] = tuple(s.keyword for s in STATEMENTS)
+# A shot's name names its video file: at most this many characters (checks.py, E308).
+NAME_MAX_CHARS = 64
 
 # --- options ---------------------------------------------------------------------------------
 
@@ -170,9 +172,3 @@ OPTION_TERMINALS = frozenset({*(terminal(k) for k in OPTION_KEYWORDS),
 # start a statement of their own (a line starting with `model` may be an option of the SHOT above).
 WRAPPING: tuple[str, ...] = tuple(s.keyword for s in STATEMENTS if s.wraps)
 NEVER_CONTINUE: tuple[str, ...] = tuple(k for k in STATEMENT_KEYWORDS if k not in OPTION_BY_KEYWORD)
-
-
-def statements_in_words() -> str:
-    """`SHOT, SCENE, TITLE, MODEL, DEFAULTS or AXES`, for hints."""
-    names = [k.upper() for k in STATEMENT_KEYWORDS]
-    return ", ".join(names[:-1]) + " or " + names[-1]

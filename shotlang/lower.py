@@ -14,7 +14,7 @@ from typing import Any, Generic, NamedTuple, TypeVar
 
 from . import kling
 from . import syntax as ast
-from .diagnostics import Diagnostic, did_you_mean
+from .diagnostics import Diagnostic, did_you_mean, either
 from .hints import guess_move, model_hint, offer, option_hint, phrases_ending, phrases_starting, word_hint
 from .language import OPTION_BY_KIND, REPEATABLE
 from .source import Span
@@ -236,10 +236,10 @@ def _word_value(option: ast.Option, report: list[Diagnostic]) -> Value[Any] | No
     assert words is not None, f"option {option.kind} has neither a rule nor value words"
     word = value.text.lower()
     if word not in words:
-        choices = " or ".join(f"`{w}`" for w in words)
+        choices = either(f"`{w}`" for w in words)
         report.append(Diagnostic(
             "E311", f"{option.kind} is {choices}, not `{value.text}`", value.span,
-            did_you_mean(word, words) or "write " + " or ".join(f"`{option.kind} {w}`" for w in words)))
+            did_you_mean(word, words) or "write " + either(f"`{option.kind} {w}`" for w in words)))
         return None
     return Value(words[word], value.span)
 
@@ -251,7 +251,7 @@ def _duration(option: ast.Option, report: list[Diagnostic]) -> Value[Any] | None
     if seconds not in kling.DURATIONS:
         report.append(Diagnostic(
             "E303", f"Kling has no {word.text} clips", word.span,
-            " or ".join(f"`{d}s`" for d in kling.DURATIONS) + " are the durations offered"))
+            either(f"`{d}s`" for d in kling.DURATIONS) + " are the durations offered"))
         return None
     return Value(seconds, word.span)
 

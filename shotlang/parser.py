@@ -19,10 +19,11 @@ from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
 from . import syntax as ast
-from .diagnostics import Diagnostic, closest
-from .hints import looks_like_prose, move_prefix, number_option_hint, option_hint
+from .diagnostics import Diagnostic, closest, either
+from .hints import looks_like_prose, move_prefix, number_option_hint, option_hint, statements_in_words
 from .language import (
     MODE_WORDS,
+    NAME_MAX_CHARS,
     NEVER_CONTINUE,
     OPTION_BY_KEYWORD,
     OPTION_BY_TERMINAL,
@@ -30,7 +31,6 @@ from .language import (
     STATEMENT_KEYWORDS,
     STATEMENT_TERMINALS,
     WRAPPING,
-    statements_in_words,
     token_pattern,
 )
 from .quickparse import LONGEST_WORD, parse_shot, unquote
@@ -393,7 +393,7 @@ def _explain(error: UnexpectedInput, source: Source, start: int, end: int,
         at = span.start + bad
         return _unexpected_character(source, at)
     names = sorted({_describe(e) for e in expected})
-    wanted = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+    wanted = either(names)
     return Diagnostic("E100", f"unexpected {seen}", span, f"expected {wanted}")
 
 
@@ -468,7 +468,7 @@ def _missing_value(source: Source, start: int, span: Span, expected: set[str], a
         return None
     keyword = before[1]  # type: ignore[index]  # found, since option is not None
     if option.values:
-        hint = "write " + " or ".join(f"`{keyword} {w}`" for w in option.values)
+        hint = "write " + either(f"`{keyword} {w}`" for w in option.values)
     else:
         hint = f"for example {option.example}"
     return Diagnostic("E100", f"`{keyword}` needs a value", span, hint)
@@ -480,7 +480,7 @@ def _name_with_spaces(source: Source, start: int, end: int) -> Diagnostic | None
     if head is None or len(head[1].split()) < 2:
         return None
     name = head[1]
-    joined = re.sub(r"[^A-Za-z0-9_-]+", "-", name).strip("-_")[:64] or "shot"
+    joined = re.sub(r"[^A-Za-z0-9_-]+", "-", name).strip("-_")[:NAME_MAX_CHARS] or "shot"
     return Diagnostic("E308", f"shot name `{' '.join(name.split())}` has spaces: a name is one word",
                       source.span(head.start(1), head.end(1)),
                       f"join the words: `SHOT {joined}: ...` (the name becomes the file {joined}.mp4)")

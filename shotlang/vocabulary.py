@@ -112,6 +112,12 @@ INTENSITIES: dict[str, int] = {
     "maximum": 10, "max": 10,
 }  # fmt: skip
 DEFAULT_MAGNITUDE = 5
+# The seed's Intensity Guidelines: below VISIBLE_FROM no visible movement (W100); NATURAL is
+# the natural range, STRONG strong; from JERKY_FROM on, it may feel unnatural or jerky (W101).
+VISIBLE_FROM = 3
+NATURAL = (4, 6)
+STRONG = (7, 8)
+JERKY_FROM = 9
 
 # Words that join the move to the prompt: "pan right over ...". They carry no meaning.
 JOINERS = frozenset(
