@@ -19,6 +19,7 @@ import click
 
 from . import __version__
 from .kling import DEFAULT_API_BASE
+from .vocabulary import AXES
 
 if TYPE_CHECKING:
     from .compiler import Analysis, Reports
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
 EXIT_OK, EXIT_INPUT, EXIT_USAGE = 0, 1, 2
 EXIT_AUTH, EXIT_SHOTS_FAILED, EXIT_STOPPED, EXIT_LOCAL, EXIT_BUSY = 3, 4, 5, 6, 7
 EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
-READINGS = click.Choice(["seed", "official"], case_sensitive=False)
+AXES_CHOICE = click.Choice(AXES, case_sensitive=False)
 AXES_HELP = "How moves map to camera fields; overrides the file's AXES line."
 
 
@@ -135,7 +136,7 @@ def main() -> None:
               help="Write here instead of standard output: a file, or a folder for many inputs.")
 @click.option("--format", "fmt", type=click.Choice(["json", "jsonl"]), default="json",
               show_default=True, help="One JSON envelope per file, or one JSON line per shot.")
-@click.option("--axes", type=READINGS, help=AXES_HELP)
+@click.option("--axes", type=AXES_CHOICE, help=AXES_HELP)
 def compile(files: tuple[str, ...], out: Path | None, fmt: str, axes: str | None) -> None:
     """Compile shot lists to Kling API request bodies.
 
@@ -183,7 +184,7 @@ def compile(files: tuple[str, ...], out: Path | None, fmt: str, axes: str | None
 @click.argument("files", nargs=-1, required=True, metavar="FILE...")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="Human-readable diagnostics, or a JSON list for tools.")
-@click.option("--axes", type=READINGS, help=AXES_HELP)
+@click.option("--axes", type=AXES_CHOICE, help=AXES_HELP)
 def check(files: tuple[str, ...], fmt: str, axes: str | None) -> None:
     """Report every error and warning in shot lists; write no requests."""
     results, failures = _analyse_all(files, axes)
@@ -199,8 +200,8 @@ def check(files: tuple[str, ...], fmt: str, axes: str | None) -> None:
 
 
 @main.command()
-@click.option("--axes", type=READINGS, default="seed", show_default=True,
-              help="Which reading of the camera fields to show the moves in.")
+@click.option("--axes", type=AXES_CHOICE, default="seed", show_default=True,
+              help="Show the camera fields each move sends under this AXES.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="A table to read, or a JSON list of the moves for tools.")
 def moves(axes: str, fmt: str) -> None:
@@ -355,7 +356,7 @@ FORCE = click.option("--force", multiple=True, metavar="NAME",
 @FORCE
 @OUT
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable plan.")
-@click.option("--axes", type=READINGS, help=AXES_HELP)
+@click.option("--axes", type=AXES_CHOICE, help=AXES_HELP)
 def plan(file: str, only: tuple[str, ...], force: tuple[str, ...], out: Path | None, as_json: bool,
          axes: str | None) -> None:
     """What `run` would do for each shot, and what it would cost. Sends nothing."""
@@ -378,7 +379,7 @@ def plan(file: str, only: tuple[str, ...], force: tuple[str, ...], out: Path | N
 @click.option("--max-cost", "max_cost", metavar="N|$N",
               help="Refuse to start if the estimate of what would be submitted exceeds this.")
 @click.option("--json", "as_json", is_flag=True, help="Events as JSON lines on standard output.")
-@click.option("--axes", type=READINGS, help=AXES_HELP)
+@click.option("--axes", type=AXES_CHOICE, help=AXES_HELP)
 @click.option("--api-base", help=f"The API's base URL (default: $KLING_API_BASE, else {DEFAULT_API_BASE}).")
 @click.option("--poll-interval", type=click.FloatRange(0.01), default=5.0, show_default=True,
               help="Seconds before the first status query, until render times are learnt from finished tasks.")
