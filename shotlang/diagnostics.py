@@ -124,7 +124,7 @@ back, push in and up, turn right forward, turn left forward)."""),
     "E202": Code(E, f"magnitude outside 1-{_MAX}", f"""
 A magnitude is a whole number from 1 to {_MAX}; the direction word (left/right, up/down,
 in/out) gives the sign, so a magnitude has none: `pan left 6` already sends -6 (horizontal
-in the seed reading), and `pan right 6` sends +6. For no movement at all leave the move out
+under AXES seed), and `pan right 6` sends +6. For no movement at all leave the move out
 or write `static`."""),
     "E203": Code(E, "magnitude is not a whole number", f"""
 The API takes whole numbers from -{_MAX} to {_MAX} for each camera field. Round the magnitude."""),
@@ -235,8 +235,8 @@ dramatic reveals or action."""),
     "W102": Code(W, "outside the recommended range for this shot type", """
 The seed's Shot Type Quick Reference recommends a range per move (pan 5-8, tilt 5-8,
 zoom 5-10, dutch tilt 3-5, push in / pull back 3-5). `shotlang moves` lists them."""),
-    "W103": Code(W, "move approximated in the official reading", """
-In the official reading of the camera fields (AXES official) the camera has no forward or
+    "W103": Code(W, "move approximated under AXES official", """
+Under AXES official (the official reading of the camera fields) the camera has no forward or
 backward travel; push in / pull back are lowered to the nearest move, a zoom."""),
     "W104": Code(W, "cfg scale ignored by this model", """
 Kling's v2 models ignore cfg_scale; the option is sent but has no effect."""),
