@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from . import kling
+from .diagnostics import either
 
 
 class ConfigError(Exception):
@@ -67,6 +68,10 @@ def load(env: Mapping[str, str] | None = None) -> Config:
     return config
 
 
+# The keys of a model's price table: std-5s, std-10s, pro-5s, pro-10s.
+_SLOTS = [f"{mode}-{seconds}s" for mode in kling.MODES for seconds in kling.DURATIONS]
+
+
 def _read_prices(prices: dict[str, Any], config: Config, path: Path) -> None:
     """[prices] usd_per_credit = 0.14, and a table per model: [prices.kling-v2-6] pro-5s = 12"""
     for key, value in prices.items():
@@ -79,7 +84,7 @@ def _read_prices(prices: dict[str, Any], config: Config, path: Path) -> None:
         for slot, amount in value.items():
             mode, _, seconds = slot.partition("-")
             if mode not in kling.MODES or seconds.removesuffix("s") not in kling.DURATIONS:
-                raise ConfigError(f"{path}: prices.{key}.{slot}: write std-5s, std-10s, pro-5s or pro-10s")
+                raise ConfigError(f"{path}: prices.{key}.{slot}: write {either(_SLOTS)}")
             credits[(mode, seconds.removesuffix("s"))] = _number(amount, path, f"prices.{key}.{slot}")
         config.prices[key] = kling.Price(credits, published=True)
 

@@ -37,6 +37,7 @@ Duration = Literal["5", "10"]  # seconds, sent as strings
 DURATIONS: tuple[Duration, ...] = get_args(Duration)
 Mode = Literal["std", "pro"]
 MODES: tuple[Mode, ...] = get_args(Mode)
+DEFAULT_MODE: Mode = "std"  # the API's, when a body has no mode
 AspectRatio = Literal["16:9", "9:16", "1:1"]  # text-to-video only
 ASPECT_RATIOS: tuple[AspectRatio, ...] = get_args(AspectRatio)
 Sound = Literal["on", "off"]
@@ -46,7 +47,6 @@ IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
 IMAGE_MAX_BYTES = 10 * 1024 * 1024
 IMAGE_MIN_SIDE = 300
 IMAGE_MAX_RATIO = 2.5  # the longer side over the shorter one, at most
-IMAGE_MIN_ASPECT, IMAGE_MAX_ASPECT = 1 / IMAGE_MAX_RATIO, IMAGE_MAX_RATIO  # width / height
 DYNAMIC_MASKS_MAX = 6
 TRAJECTORY_MIN_POINTS, TRAJECTORY_MAX_POINTS = 2, 77
 EXTERNAL_ID_MAX_CHARS = 64  # the API sets no documented limit; shotlang keeps ids short and safe
@@ -188,13 +188,15 @@ def _v1_like(std5: float) -> Price:
                   ("pro", "5"): 3.5 * std5, ("pro", "10"): 7 * std5})  # fmt: skip
 
 
-_V2_MASTER = Price({("std", "5"): 10, ("std", "10"): 20, ("pro", "5"): 10, ("pro", "10"): 20})
-PRICES: dict[str, Price] = {
+_PUBLISHED: dict[str, Price] = {
     "kling-v1": _v1_like(1),
     "kling-v1-5": _v1_like(2),
     "kling-v1-6": _v1_like(2),
-    "kling-v2-master": _V2_MASTER,
-    # No published price in our sources: assumed as kling-v2-master, the dearest published.
-    **{m: Price(_V2_MASTER.credits, published=False)
-       for m in ("kling-v2-1", "kling-v2-1-master", "kling-v2-5-turbo", "kling-v2-6")},
+    "kling-v2-master": Price({("std", "5"): 10, ("std", "10"): 20, ("pro", "5"): 10, ("pro", "10"): 20}),
+}
+# A model with no published price in our sources is priced as this one, the dearest published.
+PRICED_AS = "kling-v2-master"
+PRICES: dict[str, Price] = {
+    **_PUBLISHED,
+    **{m: Price(_PUBLISHED[PRICED_AS].credits, published=False) for m in MODELS if m not in _PUBLISHED},
 }

@@ -6,6 +6,7 @@ import json
 from collections import Counter
 from dataclasses import dataclass, field
 
+from . import kling
 from .config import Config
 from .runner import PlannedShot
 
@@ -59,7 +60,7 @@ def plan_table(plans: list[PlannedShot], est: Estimate) -> str:
         lines.append(f"  {model} {mode}: {seconds} s of video")
     lines.append(f"estimated cost: {est.credits:g} credits (about ${est.usd:.2f})")
     if est.assumed:
-        lines.append(f"* no published price for {', '.join(est.assumed)}: priced as kling-v2-master; "
+        lines.append(f"* no published price for {', '.join(est.assumed)}: priced as {kling.PRICED_AS}; "
                      "set real prices in the config file (docs/running.md)")
     if est.unpriced:
         lines.append(f"? no price for {', '.join(est.unpriced)}: not in the total")

@@ -9,10 +9,10 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from typing import TextIO
+from typing import TextIO, get_args
 
 from .client import Retry
-from .runner import Outcome, ShotEvent
+from .runner import Outcome, OutcomeStatus, ShotEvent
 from .terminal import printable
 
 
@@ -76,7 +76,7 @@ class JsonReporter(_Lines):
             self.write(json.dumps(record, ensure_ascii=False))
 
 
-FINISHED = ("done", "failed", "pending", "stopped", "unchanged")
+FINISHED: tuple[str, ...] = get_args(OutcomeStatus)  # the events that end a shot
 RETRY_SHOWN = 30.0  # seconds a retry stays on the live display
 
 

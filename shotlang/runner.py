@@ -93,7 +93,7 @@ class PlannedShot:
 
     @property
     def mode(self) -> str:
-        return str(self.body.get("mode") or "std")
+        return str(self.body.get("mode") or kling.DEFAULT_MODE)
 
 
 def video_path(out_dir: Path, name: str) -> Path:
@@ -120,7 +120,7 @@ def plan_shots(shots: list[Shot], store: Store, out_dir: Path, config: Config,
             if not already:
                 action = "forced"
         price = config.prices.get(body["model_name"])
-        credits = price.credits.get((str(body.get("mode") or "std"), body["duration"])) if price else None
+        credits = price.credits.get((str(body.get("mode") or kling.DEFAULT_MODE), body["duration"])) if price else None
         plans.append(PlannedShot(shot, action, digest, state, credits, price.published if price else False))
     return plans
 

@@ -134,3 +134,12 @@ def test_the_explanations_name_the_real_limits() -> None:
     assert "at most 2,500 characters" in CODES["E306"].explanation
     assert "`5s` or `10s`" in CODES["E303"].explanation
     assert "16:9, 9:16 and 1:1" in CODES["E302"].explanation
+
+
+def test_every_model_has_a_price_for_every_mode_and_duration() -> None:
+    assert set(kling.PRICES) == set(kling.MODELS)
+    for name, price in kling.PRICES.items():
+        assert set(price.credits) == {(m, d) for m in kling.MODES for d in kling.DURATIONS}, name
+        if not price.published:
+            assert price.credits == kling.PRICES[kling.PRICED_AS].credits, name
+    assert kling.PRICES[kling.PRICED_AS].published
