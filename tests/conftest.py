@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 # The tests import `shotlang` as installed (pytest runs with --import-mode=importlib, so the
 # source tree is not put on sys.path) and their shared helpers from this folder.
@@ -14,6 +16,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from runs import EXAMPLES  # noqa: E402
 
 from shotlang.testing import FakeKling  # noqa: E402
+
+# Hypothesis profiles, chosen by HYPOTHESIS_PROFILE: "quick" (the default) for everyday runs,
+# "ci" (which .ci/run exports) for hypothesis's full 100 examples. A property test asks for a
+# multiple of the profile's count (`20 * settings.default.max_examples`: 2,000 in CI, 200 when
+# quick), so every test keeps its strength in CI and shares the saving everywhere else.
+settings.register_profile("ci", max_examples=100)
+settings.register_profile("quick", max_examples=10)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "quick"))
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

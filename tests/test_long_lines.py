@@ -166,7 +166,7 @@ lines = st.text(st.sampled_from(["a", " ", "\t", "東", "é", "\x1b", "\x00", "\
                 max_size=400)
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=5 * settings.default.max_examples, deadline=None)
 @given(lines, st.integers(0, 400), st.integers(0, 400), st.integers(20, 200))
 def test_the_window_never_exceeds_its_width_and_escapes_every_control(line: str, a: int, b: int, width: int) -> None:
     a, b = min(a, len(line)), min(max(a, b), len(line))

@@ -17,7 +17,8 @@ from shotlang.vocabulary import INTENSITIES, JOINERS, MOVES
 
 EXAMPLES = sorted((Path(__file__).resolve().parent.parent / "examples").glob("*.shot"))
 EXAMPLE_TEXTS = [p.read_text(encoding="utf-8") for p in EXAMPLES]
-FUZZ = settings(max_examples=2000, deadline=None, suppress_health_check=list(HealthCheck))
+FUZZ = settings(max_examples=20 * settings.default.max_examples,  # 2,000 in CI: tests/conftest.py
+                deadline=None, suppress_health_check=list(HealthCheck))
 
 # Characters that matter to the lexer and the line splitter, and some that matter to nothing.
 PIECES = ['"', "\\", "#", ":", "\n", "\r\n", " ", "    ", "(", ")", ",", "5s", "16:9", "-", ".", "0",
@@ -90,7 +91,7 @@ prompts = st.text(st.characters(exclude_categories=["Cs", "Cc"], exclude_charact
                   min_size=1, max_size=60).filter(lambda s: s.strip())
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=5 * settings.default.max_examples, deadline=None)
 @given(
     move=st.sampled_from(SIMPLE_MOVES),
     phrase_index=st.integers(0, 10),

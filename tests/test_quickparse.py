@@ -15,7 +15,8 @@ from shotlang.quickparse import parse_shot
 from shotlang.source import Source
 
 EXAMPLES = sorted((Path(__file__).resolve().parent.parent / "examples").glob("*.shot"))
-AGREE = settings(max_examples=2000, deadline=None, suppress_health_check=list(HealthCheck))
+AGREE = settings(max_examples=20 * settings.default.max_examples,  # 2,000 in CI: tests/conftest.py
+                 deadline=None, suppress_health_check=list(HealthCheck))
 
 
 def agree(text: str) -> int:
