@@ -206,8 +206,8 @@ only. Remove it (an aspect from DEFAULTS is simply not applied to image shots)."
 A dynamic mask (`motion "mask.png" (x, y) (x, y) ...`) has a trajectory of {kling.TRAJECTORY_MIN_POINTS} to {kling.TRAJECTORY_MAX_POINTS}
 points in whole, non-negative pixels, origin at the image's bottom-left; a shot takes at
 most {kling.DYNAMIC_MASKS_MAX} of them."""),
-    "E406": Code(E, f"sound needs {either(_SOUND)} in pro mode", f"""
-Generated audio (`sound on`) is offered by {either(_SOUND)} in pro mode only."""),
+    "E406": Code(E, f"sound needs {either(_SOUND)} in {kling.SOUND_MODE} mode", f"""
+Generated audio (`sound on`) is offered by {either(_SOUND)} in {kling.SOUND_MODE} mode only."""),
     # --- E5xx: images ----------------------------------------------------------------------
     "E500": Code(E, "image file not found", """
 A local image path is read relative to the .shot file's folder (or the working folder

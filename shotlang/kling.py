@@ -42,6 +42,7 @@ AspectRatio = Literal["16:9", "9:16", "1:1"]  # text-to-video only
 ASPECT_RATIOS: tuple[AspectRatio, ...] = get_args(AspectRatio)
 Sound = Literal["on", "off"]
 SOUNDS: tuple[Sound, ...] = get_args(Sound)
+SOUND_MODE: Mode = "pro"  # generated audio (sound "on") is offered in this mode only
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
 IMAGE_MAX_BYTES = 10 * 1024 * 1024

@@ -109,7 +109,7 @@ from shotlang import kling
 kling.TEXT_MAX_CHARS, kling.IMAGE_MAX_BYTES, kling.IMAGE_MIN_SIDE = 3125, 20 * 1024 * 1024, 512
 kling.TRAJECTORY_MAX_POINTS, kling.DYNAMIC_MASKS_MAX, kling.EXTERNAL_ID_MAX_CHARS = 99, 8, 40
 kling.MAGNITUDE_MAX, kling.DURATIONS, kling.ASPECT_RATIOS = 12, ("5", "10", "15"), ("16:9", "4:3")
-kling.IMAGE_MAX_RATIO, kling.CAMERA_CONTROL_SINCE, kling.CFG_MAX = 3.0, (2, 0), 2.0
+kling.IMAGE_MAX_RATIO, kling.CAMERA_CONTROL_SINCE, kling.CFG_MAX, kling.SOUND_MODE = 3.0, (2, 0), 2.0, "std"
 from shotlang.diagnostics import CODES
 print(json.dumps({code: entry.explanation for code, entry in CODES.items()}))
 """
@@ -126,6 +126,7 @@ print(json.dumps({code: entry.explanation for code, entry in CODES.items()}))
     assert "`5s`, `10s` or `15s`" in texts["E303"] and "(5s, 10s, 15s)" in texts["E301"]
     assert "16:9 and 4:3" in texts["E302"] and "(16:9, 4:3)" in texts["E301"]
     assert "models v2.0 and later" in texts["E401"] and "from 0 to 2, default 0.5" in texts["E304"]
+    assert "in std mode only" in texts["E406"]
 
 
 def test_the_explanations_name_the_real_limits() -> None:
