@@ -112,13 +112,13 @@ def _check_model(shot: ResolvedShot, report: list[Diagnostic]) -> None:
                                  "remove `cfg`, or use a v1 model if you need it"))
     sound = shot.settings.sound
     if sound is not None:
-        mode = shot.settings.mode
         if not model.sound:
             report.append(Diagnostic("E406", f"{model.name} makes no sound", sound.span,
-                                     f"sound is offered by {_sound_models()} in pro mode; remove `sound`"))
-        elif sound.value == "on" and (mode is None or mode.value != "pro"):
-            report.append(Diagnostic("E406", "sound needs pro mode", sound.span,
-                                     "add `pro` to the shot"))
+                                     f"sound is offered by {_sound_models()} in {kling.SOUND_MODE} mode; "
+                                     "remove `sound`"))
+        elif sound.value == "on" and shot.settings.mode_name != kling.SOUND_MODE:
+            report.append(Diagnostic("E406", f"sound needs {kling.SOUND_MODE} mode", sound.span,
+                                     f"add `{kling.SOUND_MODE}` to the shot"))
 
 
 _SINCE = "v{}.{}+".format(*kling.CAMERA_CONTROL_SINCE)
@@ -181,10 +181,11 @@ def _check_options(shot: ResolvedShot, report: list[Diagnostic]) -> None:
                 report.append(Diagnostic(
                     "E405", f"point ({point.x}, {point.y}) is not in whole, non-negative pixels",
                     point.span, "coordinates count pixels from the image's bottom-left corner"))
-    tail, mode = shot.settings.tail, shot.settings.mode
-    if tail is not None and (mode is None or mode.value != "pro"):
-        report.append(Diagnostic("W105", "an end frame in std mode", tail.span,
-                                 "add `pro`; most models offer end frames in pro mode only"))
+    tail, mode = shot.settings.tail, shot.settings.mode_name
+    if tail is not None and mode != kling.TAIL_MODE:
+        report.append(Diagnostic("W105", f"an end frame in {mode} mode", tail.span,
+                                 f"add `{kling.TAIL_MODE}`; most models offer end frames in "
+                                 f"{kling.TAIL_MODE} mode only"))
 
 
 def _check_images(shot: ResolvedShot, base_dir: Path, images: ImageStore, report: list[Diagnostic]) -> None:

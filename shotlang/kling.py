@@ -43,6 +43,7 @@ ASPECT_RATIOS: tuple[AspectRatio, ...] = get_args(AspectRatio)
 Sound = Literal["on", "off"]
 SOUNDS: tuple[Sound, ...] = get_args(Sound)
 SOUND_MODE: Mode = "pro"  # generated audio (sound "on") is offered in this mode only
+TAIL_MODE: Mode = "pro"  # most models offer an end frame (image_tail) in this mode only
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
 IMAGE_MAX_BYTES = 10 * 1024 * 1024

@@ -14,6 +14,7 @@ Adding an option: docs/contributing.md.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Literal, NamedTuple
 
 from . import kling
@@ -89,15 +90,15 @@ class Option(NamedTuple):
     terminal: str | None  # the grammar's terminal of a bare option's token
     field: str  # the API body field it fills
     per_shot: bool  # belongs to one shot: not allowed in DEFAULTS
-    values: dict[str, str] | None  # the words it takes and the API value of each
+    values: Mapping[str, str] | None  # the words it takes and the API value of each
     written: str  # how the docs write it
     example: str
     note: str
 
 
 # Input words for the API's values.
-MODE_WORDS: dict[str, str] = {"std": "std", "standard": "std", "pro": "pro", "professional": "pro"}
-SOUND_WORDS: dict[str, str] = {"on": "on", "off": "off"}
+MODE_WORDS: dict[str, kling.Mode] = {"std": "std", "standard": "std", "pro": "pro", "professional": "pro"}
+SOUND_WORDS: dict[str, kling.Sound] = {"on": "on", "off": "off"}
 SWITCH_WORDS: dict[str, str] = {"on": "on", "off": "off"}
 assert set(MODE_WORDS.values()) == set(kling.MODES) and set(SOUND_WORDS.values()) == set(kling.SOUNDS)
 
@@ -111,7 +112,8 @@ OPTIONS: tuple[Option, ...] = (
            f"default `{kling.DEFAULT_DURATION}s`"),
     Option("mode", (), "bare", "WORD", "mode", False, MODE_WORDS, "mode",
            "`std`, `pro`, `standard`, `professional`",
-           "sent as `std`/`pro`; left out if not given (the API's default is `std`)"),
+           f"sent as {'/'.join(f'`{m}`' for m in kling.MODES)}; left out if not given "
+           f"(the API's default is `{kling.DEFAULT_MODE}`)"),
     Option("aspect", (), "bare", "ASPECT", "aspect_ratio", False, None, "aspect ratio",
            ", ".join(f"`{a}`" for a in kling.ASPECT_RATIOS), "text-to-video only"),
     Option("model", ("model",), "name", None, "model_name", False, None, "`model <name>`",
@@ -136,7 +138,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("callback", ("callback",), "text", None, "callback_url", False, None,
            '`callback "<URL>"`', '`callback "https://example.com/hook"`', "http(s) only"),
     Option("sound", ("sound",), "word", None, "sound", False, SOUND_WORDS,
-           "`sound on` / `sound off`", "`sound on`", "kling-v2-6 only; `on` needs `pro`"),
+           "`sound on` / `sound off`", "`sound on`",
+           f"{' and '.join(m.name for m in kling.MODELS.values() if m.sound)} only; "
+           f"`on` needs `{kling.SOUND_MODE}`"),
     Option("watermark", ("watermark",), "word", None, "watermark_info", False, SWITCH_WORDS,
            "`watermark on` / `watermark off`", "`watermark off`",
            'sent as `{"enabled": true}` / `{"enabled": false}`; left out if not given'),

@@ -81,6 +81,11 @@ class Settings:
         return self.model.value if self.model is not None else kling.DEFAULT_MODEL
 
     @property
+    def mode_name(self) -> kling.Mode:
+        """The mode the API will use: the one given, else the API's default."""
+        return self.mode.value if self.mode is not None else kling.DEFAULT_MODE
+
+    @property
     def to_image(self) -> bool:
         """A shot with a start or end image goes to image2video."""
         return self.image is not None or self.tail is not None

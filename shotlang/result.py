@@ -23,7 +23,7 @@ class CompileResult(Reports, BaseModel):
 
     @property
     def shot_count(self) -> int:
-        return len(self.output.shots) if self.output is not None else 0
+        return len(self.output.records) if self.output is not None else 0
 
 
 def finish(analysis: Analysis) -> CompileResult:
