@@ -7,13 +7,16 @@ the tests all read it. A code never changes meaning once released; retired codes
 from __future__ import annotations
 
 import re
+import textwrap
 import unicodedata
 from collections.abc import Iterable
 from enum import StrEnum
 from typing import NamedTuple
 
 from . import kling
+from .language import MODE_WORDS, NAME_MAX_CHARS, OPTIONS
 from .source import Source, Span
+from .vocabulary import AXES
 
 
 class Severity(StrEnum):
@@ -28,6 +31,9 @@ class Code(NamedTuple):
 
 
 E, W = Severity.ERROR, Severity.WARNING
+# From the language table: `model`, `negative` (or `avoid`), ...; and each word-valued option's words.
+_KEYWORD_OPTIONS = ", ".join(
+    o.keywords[0] + (f" (or {', '.join(o.keywords[1:])})" if len(o.keywords) > 1 else "") for o in OPTIONS if o.keywords)
 
 
 def either(words: Iterable[str]) -> str:
@@ -39,6 +45,15 @@ def either(words: Iterable[str]) -> str:
 def _and(words: Iterable[str]) -> str:
     listed = list(words)
     return ", ".join(listed[:-1]) + " and " + listed[-1] if len(listed) > 1 else "".join(listed)
+
+
+def _fill(paragraph: str) -> str:
+    """A generated paragraph of an explanation, broken into lines as the written ones are."""
+    return textwrap.fill(paragraph, 92, break_on_hyphens=False, break_long_words=False)
+
+
+_WORD_VALUES = ", ".join(f"`{o.keywords[0]}` is {either(f'`{w}`' for w in o.values)}"
+                         for o in OPTIONS if o.keywords and o.values)
 
 
 # The API's limits as the explanations write them (kling.py holds the numbers).
@@ -144,10 +159,9 @@ The model is not in shotlang's table of Kling models (shotlang/kling.py, listed 
 docs/kling-mapping.md). Check the spelling; model names look like `kling-v2-6`. A near
 spelling of a known model is suggested only when its version numbers are the same: a new
 version (`kling-v3`) is never taken for an old one; the help lists the models instead."""),
-    "E301": Code(E, "unknown option", f"""
-After the prompt come options: a duration ({', '.join(_SECONDS)}), a mode ({', '.join(kling.MODES)}, standard,
-professional), an aspect ratio ({', '.join(kling.ASPECT_RATIOS)}), and keyword options: model, negative
-(or avoid), cfg, image, tail, mask, motion, id, callback, sound."""),
+    "E301": Code(E, "unknown option", "\n" + _fill(
+        f"After the prompt come options: a duration ({', '.join(_SECONDS)}), a mode ({', '.join(MODE_WORDS)}), "
+        f"an aspect ratio ({', '.join(kling.ASPECT_RATIOS)}), and keyword options: {_KEYWORD_OPTIONS}.")),
     "E302": Code(E, "unsupported aspect ratio", f"""
 Text-to-video takes the aspect ratios {_and(kling.ASPECT_RATIOS)}."""),
     "E303": Code(E, "unsupported duration", f"""
@@ -162,25 +176,24 @@ The API takes at most {kling.TEXT_MAX_CHARS:,} characters for a prompt and for a
     "E307": Code(E, "duplicate shot name", """
 Shot names are unique within a file, ignoring case, because each names its output file
 (`castle.mp4`) and file systems on macOS and Windows ignore case."""),
-    "E308": Code(E, "shot name not safe as a file name", """
+    "E308": Code(E, "shot name not safe as a file name", f"""
 A shot name becomes a file name, so it is one word: it may use only ASCII letters, digits,
 `-` and `_` (no spaces: `castle-at-dawn`, not `castle at dawn`), start with a letter or
-digit, be at most 64 characters long, and not be a name Windows reserves (con, prn, aux,
+digit, be at most {NAME_MAX_CHARS} characters long, and not be a name Windows reserves (con, prn, aux,
 nul, com1-9, lpt1-9)."""),
     "E309": Code(E, "option given twice", """
 Each option may appear once in a shot (or in one DEFAULTS line). Remove one of them."""),
     "E310": Code(E, "not a valid URL", """
 A callback must be an http:// or https:// URL; so must an image given by address rather
 than by a local path."""),
-    "E311": Code(E, "unknown value", f"""
-The value is not one this setting takes: `sound` is {either(f'`{s}`' for s in kling.SOUNDS)}, `AXES` is `seed` or
-`official`."""),
+    "E311": Code(E, "unknown value", "\n" + _fill(
+        f"The value is not one this setting takes: {_WORD_VALUES}, `AXES` is {either(f'`{a}`' for a in AXES)}.")),
     "E312": Code(E, "file setting misplaced or repeated", """
 TITLE and AXES apply to the whole file: each may appear once, and AXES must come before
 the first SHOT."""),
-    "E313": Code(E, "option not allowed in DEFAULTS", """
-DEFAULTS takes options that make sense for many shots: duration, mode, aspect, model,
-negative, cfg, callback and sound. Images, masks and ids belong to one shot."""),
+    "E313": Code(E, "option not allowed in DEFAULTS", "\n" + _fill(
+        f"DEFAULTS takes options that make sense for many shots: {_and(o.kind for o in OPTIONS if not o.per_shot)}. "
+        f"{_and(f'`{o.kind}`' for o in OPTIONS if o.per_shot)} belong to one shot.")),
     "E314": Code(E, "id not valid", f"""
 An external task id is your own id for the task, unique per account: 1 to {kling.EXTERNAL_ID_MAX_CHARS} characters
 of letters, digits, `-`, `_` and `.`."""),

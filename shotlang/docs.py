@@ -61,7 +61,7 @@ def move_table(axes: str) -> str:
     words = ", ".join(f"{w} {v}" for w, v in INTENSITIES.items())
     lines.append("")
     for paragraph in (f"Intensity (before the move; default {DEFAULT_MAGNITUDE}): {words}",
-                      "Magnitude (after the move): a whole number from 1 to 10, e.g. `pan right 6`",
+                      f"Magnitude (after the move): a whole number from 1 to {kling.MAGNITUDE_MAX}, e.g. `pan right 6`",
                       f"Joiners (before the prompt): {', '.join(sorted(JOINERS))}"):
         lines += textwrap.wrap(paragraph, TABLE_WIDTH, subsequent_indent="  ", break_on_hyphens=False)
     return "\n".join(lines)

@@ -122,7 +122,7 @@ def offer(phrases: Sequence[str], most: int = 4) -> str:
 
 
 def statements_in_words() -> str:
-    """SHOT, SCENE, TITLE, MODEL, DEFAULTS or AXES"""
+    """The statement keywords as a hint lists them: `SHOT, SCENE, ... or AXES`."""
     return either(k.upper() for k in STATEMENT_KEYWORDS)
 
 
@@ -169,9 +169,9 @@ def option_hint(word: str, value: str | None = None) -> str:
     if guess is not None:
         takes_value = guess in OPTION_BY_KEYWORD and OPTION_BY_KEYWORD[guess].argument in ("name", "word", "number")
         return f"did you mean `{guess} {value}`?" if value is not None and takes_value else f"did you mean `{guess}`?"
-    return ("options are a duration (`5s`, `10s`), a mode (`std`, `pro`), an aspect ratio "
-            "(`16:9`) or a keyword option such as `negative \"...\"`; `shotlang explain E301` "
-            "lists them")
+    return (f"options are a duration ({either(f'`{d}s`' for d in kling.DURATIONS)}), a mode "
+            f"({either(f'`{m}`' for m in kling.MODES)}), an aspect ratio (`{kling.ASPECT_RATIOS[0]}`) or a "
+            "keyword option such as `negative \"...\"`; `shotlang explain E301` lists them")
 
 
 def number_option_hint(number: str) -> str:

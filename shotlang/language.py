@@ -88,9 +88,9 @@ class Option(NamedTuple):
     keywords: tuple[str, ...]  # the words that introduce it, lower case; () for a bare token
     argument: Argument
     terminal: str | None  # the grammar's terminal of a bare option's token
-    field: str  # the API body field it fills
+    field: str  # the API body field it fills; `a.b` is field b of the object in field a
     per_shot: bool  # belongs to one shot: not allowed in DEFAULTS
-    values: Mapping[str, str] | None  # the words it takes and the API value of each
+    values: Mapping[str, str | bool] | None  # the words it takes and the API value of each
     written: str  # how the docs write it
     example: str
     note: str
@@ -99,7 +99,7 @@ class Option(NamedTuple):
 # Input words for the API's values.
 MODE_WORDS: dict[str, kling.Mode] = {"std": "std", "standard": "std", "pro": "pro", "professional": "pro"}
 SOUND_WORDS: dict[str, kling.Sound] = {"on": "on", "off": "off"}
-SWITCH_WORDS: dict[str, str] = {"on": "on", "off": "off"}
+SWITCH_WORDS: dict[str, bool] = {"on": True, "off": False}
 assert set(MODE_WORDS.values()) == set(kling.MODES) and set(SOUND_WORDS.values()) == set(kling.SOUNDS)
 
 
@@ -110,8 +110,7 @@ def _durations() -> str:
 OPTIONS: tuple[Option, ...] = (
     Option("duration", (), "bare", "DURATION", "duration", False, None, "duration", _durations(),
            f"default `{kling.DEFAULT_DURATION}s`"),
-    Option("mode", (), "bare", "WORD", "mode", False, MODE_WORDS, "mode",
-           "`std`, `pro`, `standard`, `professional`",
+    Option("mode", (), "bare", "WORD", "mode", False, MODE_WORDS, "mode", ", ".join(f"`{w}`" for w in MODE_WORDS),
            f"sent as {'/'.join(f'`{m}`' for m in kling.MODES)}; left out if not given "
            f"(the API's default is `{kling.DEFAULT_MODE}`)"),
     Option("aspect", (), "bare", "ASPECT", "aspect_ratio", False, None, "aspect ratio",
@@ -141,7 +140,7 @@ OPTIONS: tuple[Option, ...] = (
            "`sound on` / `sound off`", "`sound on`",
            f"{' and '.join(m.name for m in kling.MODELS.values() if m.sound)} only; "
            f"`on` needs `{kling.SOUND_MODE}`"),
-    Option("watermark", ("watermark",), "word", None, "watermark_info", False, SWITCH_WORDS,
+    Option("watermark", ("watermark",), "word", None, "watermark_info.enabled", False, SWITCH_WORDS,
            "`watermark on` / `watermark off`", "`watermark off`",
            'sent as `{"enabled": true}` / `{"enabled": false}`; left out if not given'),
 )

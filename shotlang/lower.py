@@ -62,7 +62,7 @@ class Settings:
     id: Value[str] | None = None
     callback: Value[str] | None = None
     sound: Value[kling.Sound] | None = None
-    watermark: Value[dict[str, bool]] | None = None
+    watermark: Value[bool] | None = None
 
     def given(self) -> dict[str, Value[Any]]:
         """The settings given, by option kind."""
@@ -301,12 +301,6 @@ def _cfg(option: ast.Option, report: list[Diagnostic]) -> Value[Any] | None:
     return Value(scale, word.span)
 
 
-def _watermark(option: ast.Option, report: list[Diagnostic]) -> Value[Any] | None:
-    """`watermark on` -> {"enabled": true}, the API's watermark_info."""
-    switch = _word_value(option, report)
-    return None if switch is None else Value({"enabled": switch.value == "on"}, switch.span)
-
-
 def _model(name: ast.Word, report: list[Diagnostic]) -> Value[str] | None:
     if name.text.lower() in kling.MODELS:
         return Value(name.text.lower(), name.span)
@@ -316,7 +310,7 @@ def _model(name: ast.Word, report: list[Diagnostic]) -> Value[str] | None:
 
 # Options whose value needs more than the language table says (a check against the API's values).
 RULES: dict[str, Rule] = {"duration": _duration, "aspect": _aspect, "mode": _mode, "model": _model_option,
-                          "cfg": _cfg, "watermark": _watermark}
+                          "cfg": _cfg}
 
 
 # --- moves -----------------------------------------------------------------------------------

@@ -318,7 +318,9 @@ def _explain(error: UnexpectedInput, source: Source, start: int, end: int,
         token = Token.new_borrow_pos(token.type, token[:LONGEST_WORD], token)
     expected = {e for e in error.expected if not e.startswith("__")}
     if token.type == "$END":
-        at = start + len(text[start:end].rstrip(" \t\r\n"))
+        # Lark gives the end its last token's place: after it, a comment or blanks may follow.
+        last = token.end_pos if token.end_pos is not None else len(text[start:end].rstrip(" \t\r\n"))
+        at = start + last
         span = source.span(max(start, at - 1), at) if at > start else source.span(start, start)
         seen = "end of the line"
     else:
@@ -352,7 +354,7 @@ def _explain(error: UnexpectedInput, source: Source, start: int, end: int,
             return spaced
         return Diagnostic("E103", f"expected `:` after the shot name, found {seen}", span,
                           "write the name, then a colon: `SHOT castle: ...`")
-    missing = _missing_value(source, start, span, expected, token.type == "$END")
+    missing = _missing_value(source, start, span, expected, seen, token.type == "$END")
     if missing is not None:
         return missing
     if "STRING" in expected and not expected & OPTION_TERMINALS:
@@ -453,25 +455,34 @@ def _unquoted_prompt(source: Source, start: int, stop: int,
                       f"put the prompt in quotes: `{fix}`")
 
 
+# The token each kind of option argument starts with, and how a message names it.
 _VALUE_TERMINALS = {"text": "STRING", "points": "STRING", "name": "NAME", "word": "WORD", "number": "NUMBER"}
 
 
-def _missing_value(source: Source, start: int, span: Span, expected: set[str], at_end: bool) -> Diagnostic | None:
-    """E100 for an option keyword with no value after it (`sound` at the end of the line, `cfg`
-    followed by a word): what it takes, from its row of the language table."""
-    if at_end:  # the span is the line's last character: the keyword, if it is one, ends there
+def _missing_value(source: Source, start: int, span: Span, expected: set[str], seen: str,
+                   at_end: bool) -> Diagnostic | None:
+    """E100 for an option keyword with no value after it (`sound` at the end of the line), or
+    a value of the wrong kind (`cfg high`): what it takes, from its row of the language table.
+    Only where the grammar wanted nothing but that value: a word like `tail` at the end of an
+    unquoted prompt is a move word to Lark, not the option."""
+    if at_end:  # the span is the keyword's last character, if a keyword ended the statement
         before = _WORD_AT_END.search(source.text, max(start, span.end - 100), span.end)
     else:
         before = _WORD_BEFORE.search(source.text, max(start, span.start - 100), span.start)
-    option = OPTION_BY_KEYWORD.get(before[1].lower()) if before is not None else None
-    if option is None or option.argument not in _VALUE_TERMINALS or _VALUE_TERMINALS[option.argument] not in expected:
+    if before is None:
         return None
-    keyword = before[1]  # type: ignore[index]  # found, since option is not None
+    option = OPTION_BY_KEYWORD.get(before[1].lower())
+    if option is None or option.argument not in _VALUE_TERMINALS or expected != {_VALUE_TERMINALS[option.argument]}:
+        return None
+    keyword = before[1]
     if option.values:
         hint = "write " + either(f"`{keyword} {w}`" for w in option.values)
+        what = either(f"`{w}`" for w in option.values)
     else:
-        hint = f"for example {option.example}"
-    return Diagnostic("E100", f"`{keyword}` needs a value", span, hint)
+        hint = "for example " + option.example.replace(f"`{option.keywords[0]} ", f"`{keyword} ", 1)
+        what = _NAMES[_VALUE_TERMINALS[option.argument]]
+    message = f"`{keyword}` needs a value" if at_end else f"`{keyword}` takes {what}, not {seen}"
+    return Diagnostic("E100", message, span, hint)
 
 
 def _name_with_spaces(source: Source, start: int, end: int) -> Diagnostic | None:

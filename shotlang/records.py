@@ -57,7 +57,11 @@ def record(shot: ResolvedShot, axes: str, base_dir: Path, images: ImageStore) ->
     for kind in _AS_IS:
         value = getattr(settings, kind)
         if value is not None:
-            found[OPTION_BY_KIND[kind].field] = value.value
+            field, _, inner = OPTION_BY_KIND[kind].field.partition(".")
+            if inner:  # a field of an object: {"watermark_info": {"enabled": true}}
+                found.setdefault(field, {})[inner] = value.value
+            else:
+                found[field] = value.value
     for kind in ("image", "tail", "mask"):
         ref = getattr(settings, kind)
         if ref is not None:

@@ -32,7 +32,10 @@ CASES = [
     Case("E100", 'SHOT a: "x" sound', "", "`sound` needs a value", hint="write `sound on` or `sound off`"),
     Case("E100", 'SHOT a: "x" watermark', "", "`watermark` needs a value",
          hint="write `watermark on` or `watermark off`"),
-    Case("E100", 'SHOT a: "x" cfg high 5s', "high", "`cfg` needs a value", hint="for example `cfg 0.3`"),
+    Case("E100", 'SHOT a: "x" cfg high 5s', "high", "`cfg` takes a number, not `high`", hint="for example `cfg 0.3`"),
+    Case("E100", 'SHOT a: "x" avoid blur', "blur", "`avoid` takes a quoted string", hint='`avoid "blur, text"`'),
+    Case("E100", 'SHOT a: "x" sound  # why', "d ", "`sound` needs a value"),  # the caret on the keyword
+    Case("E102", "SHOT dog: slow zoom in on a dog wagging its tail", "a dog", "not in double quotes"),
     Case("E311", 'SHOT a: "x" watermark maybe', "maybe", "watermark is `on` or `off`, not `maybe`"),
     Case("E309", 'SHOT a: "x" watermark on watermark off', "off", "watermark is given twice"),
     Case("E101", 'SHOT a: "open', '"open', "no closing quote"),
