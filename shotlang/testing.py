@@ -2,7 +2,7 @@
 
     from shotlang.testing import FakeKling, Fault
 
-    with FakeKling(task_seconds=0.5, max_running=4) as kling:   # starts on a free port
+    with FakeKling(polls=2, max_running=4) as kling:   # starts on a free port
         env = kling.env()                              # KLING_API_BASE and test keys
         kling.inject(Fault("error", on="create", http=429, code=1302, times=2))
         ...                                            # run your client against kling.url
@@ -10,14 +10,25 @@
 
 It checks the JWT (HS256 with the test secret, iss, exp, nbf), validates bodies by the API's
 rules (a simple camera config with more than one non-zero field is rejected with 1201, as by
-the real API), refuses a reused external_task_id, moves each task from submitted to processing
-(at a third of `task_seconds`) to succeed (at `task_seconds`), with `created_at` and
-`updated_at` the epoch milliseconds of its creation and latest status change, answers queries
-by task id or external id and lists newest first, serves a small MP4 for each, and injects
-faults on demand. With `max_running`, a create while that many tasks run is refused 429/1303,
-as an account over its concurrency. `stats` counts what it saw and `timeline()` gives each
-task's (created, finished) times. `python -m shotlang.testing` runs it on its own; see
-docs/running.md.
+the real API), refuses a reused external_task_id, moves each task from submitted through
+processing to succeed, answers queries by task id or external id and lists newest first,
+serves a small MP4 for each, and injects faults on demand. With `max_running`, a create while
+that many tasks run is refused 429/1303, as an account over its concurrency. `stats` counts
+what it saw and `timeline()` gives each task's (created, finished) times. `python -m
+shotlang.testing` runs it on its own; see docs/running.md.
+
+How a task moves on is the test's choice, so a test waits on nothing but its client:
+- `polls=N`: by being looked at. The create answers `submitted`; each query or list that
+  reports the task is one look; looks 1 to N-1 answer `processing`, the N-th and later the
+  final status. A run that polls finishes as fast as it asks, the same way every time.
+- `task_seconds=S` (the default, 0.5 s): by a clock, `processing` from S/3 after the create
+  and final from S. The clock is `time.monotonic` unless `clock=` gives another, such as a
+  `ManualClock` the test steps with `advance()`. Real time only where a test needs it (a
+  timeout, a kill while shots are in flight, an account's limit over time).
+- In either mode `Fault("hold")` keeps a task `processing` until `release()`: a run that is
+  certainly mid-flight, however slow or fast the machine.
+`created_at` and `updated_at` are the epoch milliseconds of the task's creation and of its
+latest status change (on the server's clock), never of the query.
 """
 
 from __future__ import annotations
@@ -31,15 +42,14 @@ import sys
 import threading
 import time
 import uuid
-from collections import Counter, deque
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 from urllib.parse import parse_qs, urlparse
 
 import jwt
-
-from . import kling
 
 TEST_ACCESS_KEY = "test-access-key-AK0123456789"
 TEST_SECRET_KEY = "test-secret-key-SK0123456789abcdef"
@@ -48,7 +58,7 @@ VIDEO = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + bytes(range(256)) 
 
 Where = Literal["create", "query", "list", "download", "any"]
 FaultKind = Literal["error", "drop", "lose", "slow", "cut", "fail_task", "expire_token",
-                    "garble", "lag", "drip", "echo", "status", "redirect", "split"]
+                    "garble", "lag", "drip", "echo", "status", "redirect", "split", "hold"]
 
 
 @dataclass
@@ -68,6 +78,7 @@ class Fault:
     makes the created task end with task_status `status` (e.g. "canceled"). "redirect" answers
     a video 302 to its own URL (a loop with times=None). "split" serves a video as `body` (the
     normal video if empty), its first 4 bytes alone, the rest after `seconds` (0.05 if 0).
+    "hold" keeps the created task from ending: it stays `processing` until `release()`.
     `match` limits a fault to requests whose body contains that text (e.g. a word of a prompt);
     only creates have a body, so a fault with `match` never fires on a query or download.
     """
@@ -110,15 +121,36 @@ class Stats:
     peak_running: int = 0
 
 
+class ManualClock:
+    """A clock that moves only when the test says: `FakeKling(task_seconds=3, clock=clock)`,
+    then `clock.advance(3)` ends every task at once, with no sleep."""
+
+    def __init__(self, start: float = 1000.0) -> None:
+        self._now = start
+        self._lock = threading.Lock()
+
+    def __call__(self) -> float:
+        with self._lock:
+            return self._now
+
+    def advance(self, seconds: float) -> None:
+        with self._lock:
+            self._now += seconds
+
+
 @dataclass
 class _Task:
     task_id: str
     endpoint: str
     body: dict[str, Any]
-    created: float  # time.monotonic(): for ages and the timeline
-    created_epoch: float  # time.time(): for created_at and updated_at
+    created: float  # on the server's clock: for ages, the timeline and the epoch times
     fail_message: str | None = None
     final_status: str = "succeed"
+    held: bool = False  # by a "hold" fault, until release()
+    released: float | None = None  # when release() let it end
+    looks: int = 0  # queries and lists that reported it (polls mode)
+    processing_since: float | None = None  # polls mode: the first look
+    final_since: float | None = None  # polls mode: the look that ended it
 
     def external_id(self) -> str | None:
         value = self.body.get("external_task_id")
@@ -126,9 +158,17 @@ class _Task:
 
 
 class FakeKling:
-    def __init__(self, *, task_seconds: float = 0.5, access_key: str = TEST_ACCESS_KEY,
+    def __init__(self, *, task_seconds: float | None = None, polls: int | None = None,
+                 clock: Callable[[], float] = time.monotonic, access_key: str = TEST_ACCESS_KEY,
                  secret_key: str = TEST_SECRET_KEY, port: int = 0, max_running: int | None = None) -> None:
-        self.task_seconds = task_seconds
+        if task_seconds is not None and polls is not None:
+            raise ValueError("a task moves on by task_seconds or by polls, not both")
+        if polls is not None and polls < 1:
+            raise ValueError("polls must be 1 or more")
+        self.polls = polls
+        self.task_seconds = 0.5 if task_seconds is None and polls is None else (task_seconds or 0.0)
+        self.clock = clock
+        self._epoch = time.time() - clock()  # the server clock's reading as epoch seconds
         self.access_key = access_key
         self.secret_key = secret_key
         self.max_running = max_running
@@ -136,7 +176,7 @@ class FakeKling:
         self._tasks: dict[str, _Task] = {}
         # Indexes, so a long run costs the server the same per request at its end as at its start.
         self._by_external: dict[str, _Task] = {}
-        self._running: deque[_Task] = deque()  # tasks not yet final, oldest first
+        self._running: dict[str, _Task] = {}  # tasks not yet final, oldest first
         self._faults: list[Fault] = []
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -159,7 +199,8 @@ class FakeKling:
 
     def stop(self) -> None:
         self._stopping.set()  # ends drips still under way
-        self._server.shutdown()
+        if self._thread is not None:  # shutdown() waits for serve_forever(): only if it runs
+            self._server.shutdown()
         self._server.server_close()
 
     def __enter__(self) -> FakeKling:
@@ -183,15 +224,30 @@ class FakeKling:
         with self._lock:
             self._faults.clear()
 
-    def tasks(self) -> list[dict[str, Any]]:
+    def release(self) -> int:
+        """Let every held task end: with polls, at its next look; with task_seconds, once its
+        time is up (at once if it is). Faults not yet taken stay: clear_faults() first to hold
+        no more tasks. Returns how many tasks were released."""
         with self._lock:
-            return [self._task_data(t) for t in self._tasks.values()]
+            now = self.clock()
+            held = [t for t in self._tasks.values() if t.held]
+            for task in held:
+                task.held, task.released = False, now
+                task.looks = max(task.looks, (self.polls or 1) - 1)
+            return len(held)
+
+    def tasks(self) -> list[dict[str, Any]]:
+        """Every task as a query would answer it, without counting as a look."""
+        with self._lock:
+            now = self.clock()
+            return [self._task_data(t, now) for t in self._tasks.values()]
 
     def timeline(self) -> list[tuple[float, float]]:
-        """(created, finished) in time.monotonic() seconds for every task, in creation order:
-        a benchmark's span is the last finish minus the first creation."""
+        """(created, finished) on the server's clock (time.monotonic() unless a clock was given)
+        for every task, in creation order; finished is inf while a task has not ended: a
+        benchmark's span is the last finish minus the first creation."""
         with self._lock:
-            return [(t.created, t.created + self.task_seconds) for t in self._tasks.values()]
+            return [(t.created, self._ended(t)) for t in self._tasks.values()]
 
     def _take_fault(self, where: Where, body: bytes, kinds: tuple[str, ...]) -> Fault | None:
         with self._lock:
@@ -234,10 +290,49 @@ class FakeKling:
             self.stats.tokens_seen.add(token)
         return None
 
+    # --- a task's life -----------------------------------------------------------------------
+
+    def _ended(self, task: _Task) -> float:
+        """When the task took its final status on the server's clock (inf: not yet, or not known
+        yet in polls mode until a look ends it)."""
+        if task.held:
+            return float("inf")
+        if self.polls is not None:
+            return task.final_since if task.final_since is not None else float("inf")
+        end = task.created + self.task_seconds
+        return end if task.released is None else max(end, task.released)
+
+    def _status(self, task: _Task, now: float) -> tuple[str, float]:
+        """The task's status at `now` and when it took it (server clock)."""
+        if now >= self._ended(task):
+            return task.final_status, self._ended(task)
+        if self.polls is not None:
+            if task.processing_since is None:
+                return "submitted", task.created
+            return "processing", task.processing_since
+        if now - task.created < self.task_seconds / 3:
+            return "submitted", task.created
+        return "processing", task.created + self.task_seconds / 3
+
+    def _look_locked(self, task: _Task, now: float) -> dict[str, Any]:
+        """The task as a query or list reports it; in polls mode the report moves it on."""
+        if self.polls is not None and task.final_since is None:
+            task.looks += 1
+            if task.processing_since is None:
+                task.processing_since = now
+            if task.looks >= self.polls and not task.held:
+                task.final_since = now
+        return self._task_data(task, now)
+
+    def _look(self, task: _Task) -> dict[str, Any]:
+        with self._lock:
+            return self._look_locked(task, self.clock())
+
     def _running_locked(self, now: float) -> int:
-        # Every task takes task_seconds, so the running ones are the newest: drop the finished.
-        while self._running and now - self._running[0].created >= self.task_seconds:
-            self._running.popleft()
+        # Few tasks run at once (an account's limit), so checking each is cheap; ended ones go.
+        for task_id, task in list(self._running.items()):
+            if now >= self._ended(task):
+                del self._running[task_id]
         return len(self._running)
 
     def _create(self, endpoint: str, body: dict[str, Any], raw: bytes) -> tuple[int, dict[str, Any], bool]:
@@ -249,12 +344,12 @@ class FakeKling:
             self.stats.create_requests += 1
             external = body.get("external_task_id")
             if external and str(external) in self._by_external:
-                return 400, _error(kling.DUPLICATE_EXTERNAL_ID_CODE, "external_task_id already exists"), False
-            now = time.monotonic()
+                return 400, _error(_DUPLICATE_EXTERNAL_ID, "external_task_id already exists"), False
+            now = self.clock()
             if self.max_running is not None and self._running_locked(now) >= self.max_running:
                 self.stats.refused_concurrency += 1
-                return 429, _error(kling.OVER_CONCURRENCY_CODE, "concurrency over the account's limit"), False
-            task = _Task(uuid.uuid4().hex[:20], endpoint, body, now, time.time())
+                return 429, _error(_OVER_CONCURRENCY, "concurrency over the account's limit"), False
+            task = _Task(uuid.uuid4().hex[:20], endpoint, body, now)
             # Faults that shape the task are taken with it, so no query sees it without them.
             failing = self._take_fault_locked("create", raw, ("fail_task",))
             if failing is not None:
@@ -262,15 +357,17 @@ class FakeKling:
             ending = self._take_fault_locked("create", raw, ("status",))
             if ending is not None:
                 task.final_status = ending.status
+            task.held = self._take_fault_locked("create", raw, ("hold",)) is not None
             self._tasks[task.task_id] = task
-            self._running.append(task)
+            self._running[task.task_id] = task
             if external:
                 self._by_external[str(external)] = task
             self.stats.creates += 1
             self.stats.peak_running = max(self.stats.peak_running, self._running_locked(now))
             if external:
                 self.stats.by_external_id[str(external)] += 1
-        return 200, _ok(self._task_data(task)), True
+            data = self._task_data(task, now)
+        return 200, _ok(data), True
 
     def _find(self, endpoint: str, key: str) -> tuple[_Task | None, bool]:
         """The task with this task id or external id, and whether it was found by external id."""
@@ -284,25 +381,20 @@ class FakeKling:
     def _list(self, endpoint: str, page: int, size: int) -> list[dict[str, Any]]:
         with self._lock:
             self.stats.lists += 1
+            now = self.clock()
             newest_first = (t for t in reversed(self._tasks.values()) if t.endpoint == endpoint)
             chosen = list(itertools.islice(newest_first, (page - 1) * size, page * size))
-            return [self._task_data(t) for t in chosen]
+            return [self._look_locked(t, now) for t in chosen]
 
-    def _task_data(self, task: _Task) -> dict[str, Any]:
+    def _task_data(self, task: _Task, now: float) -> dict[str, Any]:
         # Each status holds from a fixed point of the task's life, so updated_at is that point,
         # not the time of the query: a client can learn the render time from it.
-        age = time.monotonic() - task.created
-        if age < self.task_seconds / 3:
-            status, changed = "submitted", 0.0
-        elif age < self.task_seconds:
-            status, changed = "processing", self.task_seconds / 3
-        else:
-            status, changed = task.final_status, self.task_seconds
+        status, changed = self._status(task, now)
         data: dict[str, Any] = {
             "task_id": task.task_id, "task_status": status,
             "task_info": {"external_task_id": task.external_id()},
-            "created_at": int(task.created_epoch * 1000),
-            "updated_at": int((task.created_epoch + changed) * 1000),
+            "created_at": int((self._epoch + task.created) * 1000),
+            "updated_at": int((self._epoch + changed) * 1000),
         }
         if status == "failed":
             data["task_status_msg"] = task.fail_message or "task failed"
@@ -322,8 +414,32 @@ class _QuietServer(ThreadingHTTPServer):
             super().handle_error(request, client_address)
 
 
-_ENDPOINTS = (kling.TEXT2VIDEO, kling.IMAGE2VIDEO)
-_CAMERA_TYPES = ("simple", *kling.CAMERA_PRESETS)
+# --- the API's rules, as this server reads them ------------------------------------------------
+# Written here from the API's documentation (../shared/kling-api.md), and kept apart from
+# shotlang/kling.py on purpose: nothing below is imported or derived from shotlang's own tables,
+# so this server is an independent witness of what the compiler and the client send. A change to
+# kling.py (a duration, a model, a code) cannot silently make the server agree with it; when the
+# API changes, change both, each from the documentation.
+_TEXT2VIDEO, _IMAGE2VIDEO = "/v1/videos/text2video", "/v1/videos/image2video"
+_ENDPOINTS = (_TEXT2VIDEO, _IMAGE2VIDEO)
+_MODELS = {  # model_name: (offers text-to-video, offers image-to-video, takes sound)
+    "kling-v1": (True, True, False), "kling-v1-5": (False, True, False), "kling-v1-6": (True, True, False),
+    "kling-v2-master": (True, True, False), "kling-v2-1": (False, True, False),
+    "kling-v2-1-master": (True, True, False), "kling-v2-5-turbo": (True, True, False),
+    "kling-v2-6": (True, True, True),
+}
+_DEFAULT_MODEL, _DEFAULT_MODE, _DEFAULT_DURATION = "kling-v1", "std", "5"
+_DURATIONS = ("5", "10")
+_MODES = ("std", "pro")
+_ASPECT_RATIOS = ("16:9", "9:16", "1:1")
+_SOUNDS = ("on", "off")
+_CAMERA_TYPES = ("simple", "down_back", "forward_up", "right_turn_forward", "left_turn_forward")
+_CAMERA_FIELDS = ("horizontal", "vertical", "zoom", "roll", "pan", "tilt")
+_MAGNITUDE_MAX = 10
+_TEXT_MAX_CHARS = 2500  # prompt and negative_prompt
+_LIST_PAGE_MAX = 500
+_DUPLICATE_EXTERNAL_ID = 1201  # 400: an external_task_id already used
+_OVER_CONCURRENCY = 1303  # 429: the account runs as many tasks as it may
 
 
 def _ok(data: Any) -> dict[str, Any]:
@@ -336,33 +452,44 @@ def _error(code: int, message: str) -> dict[str, Any]:
 
 def _validate(endpoint: str, body: dict[str, Any]) -> str | None:
     """The API's rules for a create body; a message if one is broken."""
-    model = kling.MODELS.get(str(body.get("model_name", "kling-v1")))
+    model = _MODELS.get(str(body.get("model_name", _DEFAULT_MODEL)))
     if model is None:
         return "model_name is not supported"
-    image = endpoint == kling.IMAGE2VIDEO
-    if (image and not model.image2video) or (not image and not model.text2video):
+    text2video, image2video, takes_sound = model
+    image = endpoint == _IMAGE2VIDEO
+    if (image and not image2video) or (not image and not text2video):
         return "the model does not support this task type"
     if not image and not body.get("prompt"):
         return "prompt is required"
     if image and not (body.get("image") or body.get("image_tail")):
         return "image or image_tail is required"
     for key in ("prompt", "negative_prompt"):
-        if len(str(body.get(key, ""))) > kling.TEXT_MAX_CHARS:
+        if len(str(body.get(key, ""))) > _TEXT_MAX_CHARS:
             return f"{key} is too long"
-    if str(body.get("duration", "5")) not in kling.DURATIONS:
+    if str(body.get("duration", _DEFAULT_DURATION)) not in _DURATIONS:
         return "duration is invalid"
-    if body.get("mode", "std") not in kling.MODES:
+    mode = body.get("mode", _DEFAULT_MODE)
+    if mode not in _MODES:
         return "mode is invalid"
-    if "aspect_ratio" in body and (image or body["aspect_ratio"] not in kling.ASPECT_RATIOS):
+    if "aspect_ratio" in body and (image or body["aspect_ratio"] not in _ASPECT_RATIOS):
         return "aspect_ratio is invalid"
+    if "sound" in body:
+        if not takes_sound or body["sound"] not in _SOUNDS:
+            return "sound is invalid for this model"
+        if body["sound"] == "on" and mode != "pro":
+            return "sound needs pro mode"
+    if "watermark_info" in body:
+        watermark = body["watermark_info"]
+        if not isinstance(watermark, dict) or not isinstance(watermark.get("enabled"), bool):
+            return "watermark_info.enabled must be true or false"
     camera = body.get("camera_control")
     if camera is not None:
         if camera.get("type") not in _CAMERA_TYPES:
             return "camera_control.type is invalid"
         if camera["type"] == "simple":
             config = camera.get("config") or {}
-            values = [config.get(f, 0) for f in kling.CAMERA_FIELDS]
-            if any(not isinstance(v, int) or abs(v) > kling.MAGNITUDE_MAX for v in values):
+            values = [config.get(f, 0) for f in _CAMERA_FIELDS]
+            if any(not isinstance(v, int) or abs(v) > _MAGNITUDE_MAX for v in values):
                 return "camera_control.config values must be integers from -10 to 10"
             if sum(1 for v in values if v) != 1:
                 return "invalid camera config: exactly one field must be non-zero in simple mode"
@@ -506,18 +633,18 @@ def _handler_for(fake: FakeKling) -> type[BaseHTTPRequestHandler]:
             if task is None:
                 self._answer("query", b"", 404, _error(1203, "task not found"))
             else:
-                self._answer("query", b"", 200, _ok(fake._task_data(task)))
+                self._answer("query", b"", 200, _ok(fake._look(task)))
 
         def _list(self, endpoint: str, query: dict[str, list[str]]) -> None:
             try:
                 page, size = int(query.get("pageNum", ["1"])[0]), int(query.get("pageSize", ["30"])[0])
             except ValueError:
                 page = size = 0
-            if not (page >= 1 and 1 <= size <= kling.LIST_PAGE_MAX):
+            if not (page >= 1 and 1 <= size <= _LIST_PAGE_MAX):
                 with fake._lock:
                     fake.stats.lists += 1
                 self._answer("list", b"", 400, _error(1200, f"pageNum must be >= 1 and pageSize 1 to "
-                                                            f"{kling.LIST_PAGE_MAX}"))
+                                                            f"{_LIST_PAGE_MAX}"))
                 return
             self._answer("list", b"", 200, _ok(fake._list(endpoint, page, size)))
 
@@ -572,16 +699,20 @@ def _handler_for(fake: FakeKling) -> type[BaseHTTPRequestHandler]:
 
 def main() -> None:
     """Run the fake API until Ctrl-C:
-    `python -m shotlang.testing [--port N] [--task-seconds S] [--max-running N]`."""
+    `python -m shotlang.testing [--port N] [--task-seconds S | --polls N] [--max-running N]`."""
     import argparse
 
     parser = argparse.ArgumentParser(prog="python -m shotlang.testing", description=main.__doc__)
     parser.add_argument("--port", type=int, default=8765)
-    parser.add_argument("--task-seconds", type=float, default=5.0)
+    pace = parser.add_mutually_exclusive_group()
+    pace.add_argument("--task-seconds", type=float, default=None, help="each task takes S seconds (default 5)")
+    pace.add_argument("--polls", type=int, default=None,
+                      help="each task ends at the N-th query or list that reports it")
     parser.add_argument("--max-running", type=int, default=None,
                         help="tasks the account runs at once; more creates are refused 429/1303")
     args = parser.parse_args()
-    server = FakeKling(task_seconds=args.task_seconds, port=args.port, max_running=args.max_running)
+    seconds = 5.0 if args.task_seconds is None and args.polls is None else args.task_seconds
+    server = FakeKling(task_seconds=seconds, polls=args.polls, port=args.port, max_running=args.max_running)
     print(f"fake Kling API on {server.url}")
     print(f"  export KLING_API_BASE={server.url}")
     print(f"  export KLING_ACCESS_KEY={server.access_key}")

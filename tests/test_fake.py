@@ -3,20 +3,24 @@ with plain httpx requests over a real socket, so shotlang's own client is not un
 
 from __future__ import annotations
 
+import ast
+import math
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+import shotlang.testing
 from shotlang import kling
 from shotlang.auth import make_token
 from shotlang.config import Credentials
-from shotlang.testing import TEST_ACCESS_KEY, TEST_SECRET_KEY, VIDEO, FakeKling, Fault
+from shotlang.testing import TEST_ACCESS_KEY, TEST_SECRET_KEY, VIDEO, FakeKling, Fault, ManualClock
 
 TASK_SECONDS = 0.3
 
@@ -27,9 +31,26 @@ def bearer() -> str:
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeKling]:
-    with FakeKling(task_seconds=TASK_SECONDS) as server:
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+def fake(clock: ManualClock) -> Iterator[FakeKling]:
+    """Tasks of TASK_SECONDS on a clock the test steps: no test here sleeps for a task."""
+    with FakeKling(task_seconds=TASK_SECONDS, clock=clock) as server:
         yield server
+
+
+@pytest.fixture
+def polled() -> Iterator[FakeKling]:
+    """Tasks that end at their third look."""
+    with FakeKling(polls=3) as server:
+        yield server
+
+
+def client(server: FakeKling) -> httpx.Client:
+    return httpx.Client(base_url=server.url, headers={"Authorization": bearer()}, timeout=10)
 
 
 @pytest.fixture
@@ -53,53 +74,172 @@ def query(http: httpx.Client, key: str) -> httpx.Response:
     return http.get(f"{kling.TEXT2VIDEO}/{key}")
 
 
-def wait_final(http: httpx.Client, task_id: str) -> dict[str, Any]:
-    time.sleep(TASK_SECONDS + 0.05)
+def status(http: httpx.Client, key: str) -> str:
+    return str(query(http, key).json()["data"]["task_status"])
+
+
+def wait_final(http: httpx.Client, clock: ManualClock, task_id: str) -> dict[str, Any]:
+    clock.advance(TASK_SECONDS)
     data: dict[str, Any] = query(http, task_id).json()["data"]
     return data
+
+
+# --- how a task moves on: a clock, looks, holds ------------------------------------------------
+
+
+def test_on_a_clock_a_task_is_submitted_then_processing_from_a_third_then_final(
+        fake: FakeKling, http: httpx.Client, clock: ManualClock) -> None:
+    create(http, "c")
+    assert status(http, "c") == "submitted"
+    clock.advance(TASK_SECONDS / 3 - 0.001)
+    assert status(http, "c") == "submitted", "looks do not move a task on a clock"
+    clock.advance(0.001)
+    assert status(http, "c") == "processing"
+    clock.advance(TASK_SECONDS * 2 / 3 - 0.001)
+    assert status(http, "c") == "processing"
+    clock.advance(0.001)
+    assert status(http, "c") == "succeed" and fake.stats.queries == 5
+
+
+def test_the_default_is_real_time_half_a_second(http: httpx.Client) -> None:
+    default = FakeKling()
+    default.stop()
+    assert default.task_seconds == 0.5 and default.polls is None and default.clock is time.monotonic
+    with FakeKling(task_seconds=0.1) as real, client(real) as http:
+        before = time.time() * 1000
+        created = create(http, "r").json()["data"]["created_at"]
+        after = time.time() * 1000
+        assert before - 1 <= created <= after + 1
+        assert status(http, "r") == "submitted"
+        time.sleep(0.15)
+        assert status(http, "r") == "succeed"
+
+
+def test_polled_a_task_is_processing_until_its_nth_look_then_final(polled: FakeKling) -> None:
+    with client(polled) as http:
+        created = create(http, "p").json()["data"]
+        assert created["task_status"] == "submitted"
+        assert [status(http, "p") for _ in range(4)] == ["processing", "processing", "succeed", "succeed"]
+        assert polled.tasks()[0]["task_status"] == "succeed"
+        create(http, "q")
+        assert [t["task_status"] for t in polled.tasks()] == ["succeed", "submitted"]
+        assert status(http, "q") == "processing", "tasks() is not a look"
+
+
+def test_polled_a_list_is_a_look_at_each_task_it_reports_and_only_those(polled: FakeKling) -> None:
+    with client(polled) as http:
+        for i in range(3):
+            create(http, f"l{i}")
+        page = {"pageNum": 1, "pageSize": 2}
+        for expected in (["processing"] * 2, ["processing"] * 2, ["succeed"] * 2):
+            assert [t["task_status"] for t in http.get(kling.TEXT2VIDEO, params=page).json()["data"]] == expected
+        assert status(http, "l0") == "processing", "the oldest was on page 2: its first look"
+        assert polled.stats.lists == 3
+
+
+def test_polled_one_look_ends_a_task_and_times_are_those_of_the_looks() -> None:
+    clock = ManualClock()
+    with FakeKling(polls=1, clock=clock) as server, client(server) as http:
+        created = create(http, "o").json()["data"]
+        clock.advance(7)
+        done = query(http, "o").json()["data"]
+        clock.advance(5)
+        again = query(http, "o").json()["data"]
+    assert done["task_status"] == again["task_status"] == "succeed"
+    assert done["created_at"] == created["created_at"] == created["updated_at"]
+    assert done["updated_at"] - created["created_at"] == 7000 == again["updated_at"] - created["created_at"]
+    assert server.timeline()[0][1] - server.timeline()[0][0] == 7
+
+
+def test_polled_max_running_counts_tasks_until_a_look_ends_them() -> None:
+    with FakeKling(polls=2, max_running=1) as server, client(server) as http:
+        create(http, "a")
+        assert create(http, "b").status_code == 429
+        assert status(http, "a") == "processing"
+        assert create(http, "b").status_code == 429, "still running after one look"
+        assert server.timeline()[0][1] == math.inf
+        assert status(http, "a") == "succeed"
+        assert create(http, "b").status_code == 200
+        assert server.stats.creates == 2 and server.stats.refused_concurrency == 2
+
+
+@pytest.mark.parametrize("pace", [{"polls": 2}, {"task_seconds": TASK_SECONDS}])
+def test_a_held_task_stays_processing_until_released(pace: dict[str, Any]) -> None:
+    clock = ManualClock()
+    with FakeKling(clock=clock, **pace) as server, client(server) as http:
+        server.inject(Fault("hold", match="brass", times=None))
+        create(http, "held", prompt="a brass lamp")
+        create(http, "free", prompt="a lamp")
+        create(http, "also", prompt="brass again")
+        create(http, "unseen", prompt="brass, never asked about until released")
+        clock.advance(TASK_SECONDS)
+        for _ in range(5):
+            assert status(http, "held") == status(http, "also") == "processing"
+        assert [status(http, "free") for _ in range(2)][-1] == "succeed"
+        assert [finished == math.inf for _, finished in server.timeline()] == [True, False, True, True]
+        clock.advance(1)
+        assert server.release() == 3
+        assert status(http, "held") == status(http, "also") == status(http, "unseen") == "succeed"
+        assert server.release() == 0
+        done = query(http, "held").json()["data"]
+        assert done["updated_at"] - done["created_at"] == round((TASK_SECONDS + 1) * 1000), "ended at release"
+        create(http, "later", prompt="brass later")
+        clock.advance(TASK_SECONDS)
+        assert [status(http, "later") for _ in range(3)] == ["processing"] * 3, "the fault holds on"
+        server.clear_faults()
+        create(http, "last", prompt="brass last")
+        clock.advance(TASK_SECONDS)
+        assert [status(http, "last") for _ in range(2)][-1] == "succeed"
+        assert server.stats.creates == 6
+
+
+def test_a_server_moves_tasks_on_one_way_only() -> None:
+    with pytest.raises(ValueError, match="not both"):
+        FakeKling(task_seconds=1, polls=2)
+    with pytest.raises(ValueError, match="1 or more"):
+        FakeKling(polls=0)
 
 
 # --- account concurrency and the timeline ------------------------------------------------------
 
 
-def test_a_create_over_max_running_is_refused_with_1303_and_not_counted() -> None:
-    with FakeKling(task_seconds=0.5, max_running=2) as fake, \
-            httpx.Client(base_url=fake.url, headers={"Authorization": bearer()}) as http:
+def test_a_create_over_max_running_is_refused_with_1303_and_not_counted(clock: ManualClock) -> None:
+    with FakeKling(task_seconds=0.5, max_running=2, clock=clock) as fake, client(fake) as http:
         assert [create(http, f"s{i}").status_code for i in range(2)] == [200, 200]
         refused = create(http, "s2")
         assert refused.status_code == 429 and refused.json()["code"] == kling.OVER_CONCURRENCY_CODE
         assert fake.stats.creates == 2 and fake.stats.refused_concurrency == 1
         assert query(http, "s2").status_code == 404, "a refused create carries out nothing"
-        time.sleep(0.55)
+        clock.advance(0.499)
+        assert create(http, "s2").status_code == 429, "not before a task ended"
+        clock.advance(0.001)
         assert create(http, "s2").status_code == 200, "room again once a task ended"
         assert fake.stats.creates == 3 and fake.stats.peak_running == 2
 
 
-def test_peak_running_and_timeline_record_every_task(fake: FakeKling, http: httpx.Client) -> None:
-    before = time.monotonic()
+def test_peak_running_and_timeline_record_every_task(fake: FakeKling, http: httpx.Client,
+                                                     clock: ManualClock) -> None:
     for i in range(3):
         create(http, f"t{i}")
+        clock.advance(0.1)
     assert fake.stats.peak_running == 3
-    timeline = fake.timeline()
-    assert len(timeline) == 3
-    assert all(before <= created and finished == pytest.approx(created + TASK_SECONDS)
-               for created, finished in timeline)
-    assert [c for c, _ in timeline] == sorted(c for c, _ in timeline)
+    start = ManualClock()()
+    assert fake.timeline() == [(start + i * 0.1, start + i * 0.1 + TASK_SECONDS) for i in range(3)]
 
 
-def test_fail_task_and_status_work_under_max_running_and_a_refused_create_takes_neither() -> None:
-    with FakeKling(task_seconds=0.2, max_running=1) as fake, \
-            httpx.Client(base_url=fake.url, headers={"Authorization": bearer()}) as http:
+def test_fail_task_and_status_work_under_max_running_and_a_refused_create_takes_neither(
+        clock: ManualClock) -> None:
+    with FakeKling(task_seconds=0.2, max_running=1, clock=clock) as fake, client(fake) as http:
         first = create(http, "a").json()["data"]["task_id"]
         fake.inject(Fault("fail_task", message="no"), Fault("status", status="canceled"),
                     Fault("garble", on="create", http=200, body=b"<html>"))
         refused = create(http, "b")
         assert refused.status_code == 429 and refused.json()["code"] == 1303, "answered, not garbled"
-        time.sleep(0.25)
+        clock.advance(0.2)
         garbled = create(http, "b")
         assert garbled.status_code == 200 and garbled.content == b"<html>"
         second = query(http, "b").json()["data"]["task_id"]
-        time.sleep(0.25)
+        clock.advance(0.2)
         assert query(http, first).json()["data"]["task_status"] == "succeed"
         final = query(http, second).json()["data"]
         assert final["task_status"] == "canceled"
@@ -109,22 +249,21 @@ def test_fail_task_and_status_work_under_max_running_and_a_refused_create_takes_
 # --- timestamps --------------------------------------------------------------------------------
 
 
-def test_created_at_and_updated_at_are_the_task_s_own_times_not_now(http: httpx.Client) -> None:
-    before = time.time() * 1000
+def test_created_at_and_updated_at_are_the_task_s_own_times_not_now(http: httpx.Client, clock: ManualClock) -> None:
+    clock.advance(5)
     data = create(http, "x").json()["data"]
-    after = time.time() * 1000
     created = data["created_at"]
-    assert before - 1 <= created <= after and data["updated_at"] == created
-    time.sleep(TASK_SECONDS / 3 + 0.02)
+    assert data["updated_at"] == created
+    clock.advance(TASK_SECONDS / 3 + 0.02)
     processing = query(http, "x").json()["data"]
     assert processing["task_status"] == "processing"
     assert processing["created_at"] == created
-    assert processing["updated_at"] == pytest.approx(created + TASK_SECONDS / 3 * 1000, abs=2)
-    time.sleep(TASK_SECONDS)
+    assert processing["updated_at"] == pytest.approx(created + TASK_SECONDS / 3 * 1000, abs=1)
+    clock.advance(TASK_SECONDS)
     done = query(http, "x").json()["data"]
     assert done["task_status"] == "succeed"
-    assert done["updated_at"] == pytest.approx(created + TASK_SECONDS * 1000, abs=2)
-    time.sleep(0.1)
+    assert done["updated_at"] == pytest.approx(created + TASK_SECONDS * 1000, abs=1)
+    clock.advance(10)
     assert query(http, "x").json()["data"]["updated_at"] == done["updated_at"], "not the query's time"
 
 
@@ -243,11 +382,12 @@ def test_echo_repeats_the_authorization_header_in_the_error(fake: FakeKling, htt
 
 
 @pytest.mark.parametrize("final", ["canceled", "SUCCEED"])
-def test_status_ends_the_task_with_another_status_for_good(fake: FakeKling, http: httpx.Client, final: str) -> None:
+def test_status_ends_the_task_with_another_status_for_good(fake: FakeKling, http: httpx.Client, final: str,
+                                                           clock: ManualClock) -> None:
     fake.inject(Fault("status", status=final))
     task_id = create(http, "st").json()["data"]["task_id"]
-    assert wait_final(http, task_id)["task_status"] == final
-    time.sleep(0.1)
+    assert wait_final(http, clock, task_id)["task_status"] == final
+    clock.advance(10)
     data = query(http, task_id).json()["data"]
     assert data["task_status"] == final and "task_result" not in data
 
@@ -275,27 +415,96 @@ def test_split_sends_the_first_four_bytes_of_a_video_alone(fake: FakeKling, http
     assert chunks[0] == VIDEO[:4] and b"".join(chunks) == VIDEO
 
 
-def test_match_limits_a_create_fault_to_bodies_with_the_text(fake: FakeKling, http: httpx.Client) -> None:
+def test_match_limits_a_create_fault_to_bodies_with_the_text(fake: FakeKling, http: httpx.Client,
+                                                             clock: ManualClock) -> None:
     fake.inject(Fault("status", status="canceled", match="brass"))
     plain = create(http, "m1", prompt="a lamp").json()["data"]["task_id"]
     brass = create(http, "m2", prompt="a brass lamp").json()["data"]["task_id"]
-    time.sleep(TASK_SECONDS + 0.05)
+    clock.advance(TASK_SECONDS)
     assert query(http, plain).json()["data"]["task_status"] == "succeed"
     assert query(http, brass).json()["data"]["task_status"] == "canceled"
 
 
-def test_the_command_line_takes_max_running() -> None:
+@pytest.mark.parametrize("pace", [["--task-seconds", "5"], ["--polls", "2"]])
+def test_the_command_line_takes_max_running_and_a_pace(pace: list[str]) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    server = subprocess.Popen([sys.executable, "-m", "shotlang.testing", "--port", str(port),
-                               "--task-seconds", "5", "--max-running", "1"],
-                              stdout=subprocess.PIPE, text=True)
+    server = subprocess.Popen([sys.executable, "-m", "shotlang.testing", "--port", str(port), *pace,
+                               "--max-running", "1"], stdout=subprocess.PIPE, text=True)
     try:
         assert server.stdout is not None and "fake Kling API" in server.stdout.readline()
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"Authorization": bearer()}) as http:
             assert create(http, "c1").status_code == 200
             assert create(http, "c2").json()["code"] == kling.OVER_CONCURRENCY_CODE
+            looks = [status(http, "c1") for _ in range(2)]
+            assert looks == (["processing", "succeed"] if "--polls" in pace else ["submitted"] * 2)
     finally:
         server.terminate()
         server.wait(5)
+
+
+# --- the server's own reading of the API's rules -------------------------------------------------
+
+
+def test_the_server_takes_none_of_its_rules_from_shotlang() -> None:
+    # An independent witness: a wrong value in kling.py must not make the server agree with it.
+    tree = ast.parse(Path(shotlang.testing.__file__).read_text(encoding="utf-8"))
+    imports = [n for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and (n.level or "shotlang" in (n.module or ""))]
+    assert imports == [], [ast.unparse(n) for n in imports]
+
+
+def test_the_server_and_kling_py_agree_on_every_value_the_api_takes(fake: FakeKling, http: httpx.Client) -> None:
+    # Both are written from the API's documentation; this shows where one of them drifted.
+    def accepted(endpoint: str, **fields: Any) -> bool:
+        base: dict[str, Any] = {"prompt": "a lamp"} if endpoint == kling.TEXT2VIDEO else {"image": "aGk="}
+        answer = http.post(endpoint, json={**base, **fields})
+        return answer.status_code == 200
+
+    for name, model in kling.MODELS.items():
+        assert accepted(kling.TEXT2VIDEO, model_name=name) == model.text2video, name
+        assert accepted(kling.IMAGE2VIDEO, model_name=name) == model.image2video, name
+        assert accepted(kling.TEXT2VIDEO if model.text2video else kling.IMAGE2VIDEO, model_name=name,
+                        mode="pro", sound="on") == model.sound, name
+    assert all(accepted(kling.TEXT2VIDEO, duration=d) for d in kling.DURATIONS)
+    assert all(accepted(kling.TEXT2VIDEO, mode=m) for m in kling.MODES)
+    assert all(accepted(kling.TEXT2VIDEO, aspect_ratio=r) for r in kling.ASPECT_RATIOS)
+    assert all(accepted(kling.TEXT2VIDEO, camera_control={"type": t}) for t in kling.CAMERA_PRESETS)
+    for field in kling.CAMERA_FIELDS:
+        config = {field: kling.MAGNITUDE_MAX}
+        assert accepted(kling.TEXT2VIDEO, camera_control={"type": "simple", "config": config}), field
+        config = {field: kling.MAGNITUDE_MAX + 1}
+        assert not accepted(kling.TEXT2VIDEO, camera_control={"type": "simple", "config": config}), field
+    assert accepted(kling.TEXT2VIDEO, prompt="x" * kling.TEXT_MAX_CHARS)
+    assert not accepted(kling.TEXT2VIDEO, prompt="x" * (kling.TEXT_MAX_CHARS + 1))
+    assert http.get(kling.TEXT2VIDEO, params={"pageNum": 1, "pageSize": kling.LIST_PAGE_MAX}).status_code == 200
+    create(http, "dup")
+    assert create(http, "dup").json()["code"] == kling.DUPLICATE_EXTERNAL_ID_CODE
+
+
+@pytest.mark.parametrize(("endpoint", "fields", "problem"), [
+    (kling.TEXT2VIDEO, {"duration": "7"}, "duration"),
+    (kling.TEXT2VIDEO, {"mode": "standard"}, "mode"),
+    (kling.TEXT2VIDEO, {"model_name": "kling-v9"}, "model_name"),
+    (kling.TEXT2VIDEO, {"aspect_ratio": "4:3"}, "aspect_ratio"),
+    (kling.IMAGE2VIDEO, {"aspect_ratio": "16:9"}, "aspect_ratio"),
+    (kling.TEXT2VIDEO, {"prompt": ""}, "prompt"),
+    (kling.IMAGE2VIDEO, {"image": ""}, "image"),
+    (kling.TEXT2VIDEO, {"camera_control": {"type": "simple", "config": {"zoom": 2, "pan": 1}}}, "exactly one"),
+    (kling.TEXT2VIDEO, {"camera_control": {"type": "simple", "config": {"zoom": 1.5}}}, "integers"),
+    (kling.TEXT2VIDEO, {"camera_control": {"type": "orbit"}}, "camera_control.type"),
+    (kling.IMAGE2VIDEO, {"camera_control": {"type": "down_back"}, "image_tail": "aGk="}, "image_tail"),
+    (kling.TEXT2VIDEO, {"model_name": "kling-v2-6", "sound": "on"}, "pro"),
+    (kling.TEXT2VIDEO, {"model_name": "kling-v2-6", "mode": "pro", "sound": "loud"}, "sound"),
+    (kling.TEXT2VIDEO, {"watermark_info": {"enabled": "yes"}}, "watermark_info"),
+])
+def test_a_body_the_api_refuses_is_refused_with_1201_and_not_paid(fake: FakeKling, http: httpx.Client,
+                                                                  endpoint: str, fields: dict[str, Any],
+                                                                  problem: str) -> None:
+    base: dict[str, Any] = {"prompt": "a lamp"} if endpoint == kling.TEXT2VIDEO else {"image": "aGk="}
+    answer = http.post(endpoint, json={**base, **fields})
+    assert answer.status_code == 400 and answer.json()["code"] == 1201
+    assert problem in answer.json()["message"]
+    assert fake.stats.creates == 0
+    good = {"model_name": "kling-v2-6", "mode": "pro", "sound": "on", "watermark_info": {"enabled": False}}
+    assert http.post(kling.TEXT2VIDEO, json={"prompt": "a lamp", **good}).status_code == 200
