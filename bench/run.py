@@ -34,7 +34,7 @@ from pydantic import BaseModel, Field, field_validator
 
 import shotlang
 from shotlang import kling
-from shotlang.compiler import gc_paused
+from shotlang.cli import gc_paused
 from shotlang.parser import _parser
 from shotlang.vocabulary import INTENSITIES, MOVES
 

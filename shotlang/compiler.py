@@ -14,10 +14,8 @@ the ImageStore passed in.
 
 from __future__ import annotations
 
-import gc
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,9 +30,7 @@ from .vocabulary import AXES
 if TYPE_CHECKING:
     from .result import CompileResult
 
-__all__ = ["Analysis", "Reports", "analyse", "analyse_bytes", "compile_bytes", "compile_file", "compile_text",
-           "gc_paused"]
-
+__all__ = ["Analysis", "Reports", "analyse", "analyse_bytes", "compile_bytes", "compile_file", "compile_text"]
 
 # Characters a terminal acts on rather than shows (ESC starts colour and cursor codes, BEL
 # rings, NUL ends a C string), sent to the API inside a prompt or printed back in a diagnostic.
@@ -48,26 +44,6 @@ def control_name(char: str) -> str:
     """`\\x1b` (ESC): how a message names a control character without printing it."""
     code = f"\\x{ord(char):02x}"
     return f"`{code}` ({CONTROL_NAMES[char]})" if char in CONTROL_NAMES else f"`{code}`"
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause Python's cycle collector around a large compile: an opt-in for the program that
-    owns the process (the CLI uses it; the library never switches it by itself, since the
-    collector is the whole process's, and other threads may need it meanwhile).
-
-    What it buys: the compiler makes a few objects per token, none in reference cycles, so
-    reference counting frees them all; but the cycle collector, triggered by the count of
-    live objects, rescans everything alive again and again as a large file's trees grow,
-    which made time per shot double from 1k to 10k shots. Paused, it stays linear.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def analyse(text: str, name: str, base_dir: Path, *, axes: str | None = None,

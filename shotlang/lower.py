@@ -421,7 +421,7 @@ def _strength(
 
 
 def _opposite(move: Move) -> Move | None:
-    """The move that sends the same field with the other sign, in both readings."""
+    """The move that sends the same field with the other sign, under both AXES."""
     for other in MOVES:
         if (move.seed and move.official and other.seed and other.official
                 and other.seed == move.seed._replace(sign=-move.seed.sign)

@@ -159,9 +159,20 @@ def _build_parser() -> tuple[Lark, _Builder]:
     return parser, builder
 
 
+# A statement keyword as the grammar matches it: case-insensitive by Python's rules, under
+# which `ſhot` (long s) is `shot` too; str.lower() would not say so.
+_KEYWORD = re.compile("|".join(f"(?i:{k})" for k in STATEMENT_KEYWORDS))
+
+
 def _first_word(line: str) -> str:
+    """The line's first word, lower case; a statement keyword however the grammar would read it."""
     words = line[:64].split(None, 1)  # a keyword is short: copy no more of a long line
-    return words[0].rstrip(":").lower() if words else ""
+    word = words[0].rstrip(":") if words else ""
+    return word.lower() if word.isascii() or not _KEYWORD.fullmatch(word) else _canonical(word)
+
+
+def _canonical(word: str) -> str:
+    return next(k for k in STATEMENT_KEYWORDS if re.fullmatch(f"(?i:{k})", word))
 
 
 # Scans a line for where strings and comments start and end; a string may run off the line.

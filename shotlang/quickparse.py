@@ -122,7 +122,10 @@ def parse_shot(source: Source, start: int, end: int) -> ast.Shot | None:
             options.append(ast.Option(OPTION_BY_TERMINAL[kind.upper()].kind, word, word.span))
             i += 1
         elif kind == "word":
-            form = OPTION_BY_KEYWORD.get(text[a:b].lower())
+            key = text[a:b]
+            if not key.isascii():  # case folds beyond str.lower (`ſound` is `sound` to Lark)
+                return None
+            form = OPTION_BY_KEYWORD.get(key.lower())
             if form is None:  # a bare word: the option a WORD is (a mode)
                 word = ast.Word(word_text(text, a, b), span(a, b))
                 options.append(ast.Option(OPTION_BY_TERMINAL["WORD"].kind, word, word.span))

@@ -29,7 +29,7 @@ class Move(NamedTuple):
     official: Axis | None = None
     preset: str | None = None  # an API preset type (a compound move), instead of an axis
     recommended: tuple[int, int] | None = None  # the seed's Quick Reference range, if it has one
-    # True where the official reading has no field for this move and a near one is used.
+    # True where AXES official has no field for this move and a near one is used.
     approximate_in_official: bool = False
 
     @property

@@ -183,3 +183,32 @@ def test_each_option_is_read_alike_by_the_fast_path_and_the_grammar(option: lang
     assert quick is not None, f"the fast path does not read {text!r}"
     assert quick == parse_with_grammar(source, 0, len(text))
     assert [o.kind for o in quick.options] == [option.kind]
+
+
+@pytest.mark.parametrize("keyword", language.OPTION_KEYWORDS)
+def test_keywords_with_unicode_case_folds_are_read_alike(keyword: str) -> None:
+    """Lark's case-insensitive keywords match by Python's rules, where `ſ` (long s) is `s` and
+    `İ` is `i`; the fast path must then agree with Lark or leave the statement to it."""
+    from shotlang.parser import parse_with_grammar
+    from shotlang.quickparse import parse_shot
+    from shotlang.source import Source
+
+    for variant in {keyword.replace("s", "ſ"), keyword.replace("i", "İ"), keyword.upper()} - {keyword}:
+        for value in ("on", '"v"', "1", "kling-v2-6", '"m.png" (1, 2) (3, 4)'):
+            text = f'SHOT a: "x" {variant} {value}'
+            source = Source(text)
+            quick = parse_shot(source, 0, len(text))
+            if quick is None:
+                continue
+            try:
+                grammar = parse_with_grammar(source, 0, len(text))
+            except Exception:  # noqa: BLE001  # Lark rejects it: the fast path must not accept it
+                raise AssertionError(f"the fast path read {text!r}, which the grammar rejects") from None
+            assert quick == grammar, text
+
+
+def test_a_long_s_statement_keyword_starts_a_statement_as_the_grammar_reads_it() -> None:
+    from shotlang.parser import statement_chunks
+
+    text = 'SHOT a: "x"\n    ſcene "EXT. FIELD"\n'
+    assert len(statement_chunks(text)) == 2  # not a continuation of the SHOT
