@@ -270,9 +270,9 @@ def _check_strength(shot: ResolvedShot, axes: str, report: list[Diagnostic]) -> 
     span = camera.strength_span or camera.span
     magnitude, move = camera.magnitude, camera.move
     if magnitude < VISIBLE_FROM:
-        word = next(w for w, v in INTENSITIES.items() if v == VISIBLE_FROM)
+        word = next((f" (`{w}` is {v})" for w, v in INTENSITIES.items() if v == VISIBLE_FROM), "")
         report.append(Diagnostic("W100", f"magnitude {magnitude} gives no visible movement", span,
-                                 f"use {VISIBLE_FROM} or more (`{word}` is {VISIBLE_FROM})"))
+                                 f"use {VISIBLE_FROM} or more{word}"))
     elif magnitude >= JERKY_FROM:
         report.append(Diagnostic("W101", f"magnitude {magnitude} may feel unnatural or jerky", span,
                                  f"{NATURAL[0]}-{NATURAL[1]} is the natural range; {STRONG[0]}-{STRONG[1]} is strong"))

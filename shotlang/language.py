@@ -100,7 +100,6 @@ class Option(NamedTuple):
 MODE_WORDS: dict[str, kling.Mode] = {"std": "std", "standard": "std", "pro": "pro", "professional": "pro"}
 SOUND_WORDS: dict[str, kling.Sound] = {"on": "on", "off": "off"}
 SWITCH_WORDS: dict[str, bool] = {"on": True, "off": False}
-assert set(MODE_WORDS.values()) == set(kling.MODES) and set(SOUND_WORDS.values()) == set(kling.SOUNDS)
 
 
 def _durations() -> str:

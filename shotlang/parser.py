@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterator
-from functools import cache
 from pathlib import Path
 
 from lark import Lark, Token, Transformer, v_args
@@ -127,16 +126,20 @@ class _Builder(Transformer[Token, object]):
 
 
 _BUILDING = threading.Lock()
+_BUILT: list[tuple[Lark, _Builder]] = []  # the parser, once built
 
 
 def _parser() -> tuple[Lark, _Builder]:
     """The one LALR parser and its builder, built by the first thread that needs them (the
     others wait for it rather than build their own)."""
+    if _BUILT:
+        return _BUILT[0]
     with _BUILDING:
-        return _build_parser()
+        if not _BUILT:
+            _BUILT.append(_build_parser())
+        return _BUILT[0]
 
 
-@cache
 def _build_parser() -> tuple[Lark, _Builder]:
     """The LALR parser, its tables cached on disk by Lark so a start does not rebuild them."""
     import tempfile  # Lark imports it anyway

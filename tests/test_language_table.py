@@ -145,6 +145,13 @@ def test_a_statement_or_token_changed_on_one_side_is_caught(grammar: str) -> Non
     assert "the grammar's keyword TITLE ('title') is not in the table" in fewer
 
 
+def test_the_option_words_give_every_api_value() -> None:
+    from shotlang import kling
+
+    assert set(language.MODE_WORDS.values()) == set(kling.MODES)
+    assert set(language.SOUND_WORDS.values()) == set(kling.SOUNDS)
+
+
 def test_every_option_is_documented_and_derived_names_hold() -> None:
     kinds = [o.kind for o in OPTIONS]
     assert len(kinds) == len(set(kinds)), "an option kind is used twice"
