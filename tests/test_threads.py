@@ -20,12 +20,16 @@ TEXTS += [
     'SHOT d: dutch tilt 4 "z" model kling-v9\nSHOT e "no colon"\n',
     'AXES official\nSHOT f: pan left 3 over "w" cfg 0.4\nSHOT g: crane up 9 over "v"\n',
     "".join(f'SCENE "S{i}"\nDEFAULTS {5 + 5 * (i % 2)}s\nSHOT h{i}: zoom out over "p{i}"\n    5s\n' for i in range(30)),
+    # Statements only Lark reads (DEFAULTS, a model name with a dot), each with a diagnostic
+    # whose place the tree builder gave: a span from another thread's parse shows in the text.
+    "".join(f'DEFAULTS {i}s\nSHOT m{i}: "p{i}" model v{i}.{i}\n' for i in range(3, 60)),
 ]
 
 
-def _result(text: str) -> tuple[str, str]:
+def _result(text: str) -> tuple[str, str, bool]:
     result = shotlang.compile_text(text, "t.shot")
-    return result.render(False), result.output.to_json() if result.output is not None else ""
+    own = all(d.span.source is result.source for d in result.diagnostics)
+    return result.render(False), result.output.to_json() if result.output is not None else "", own
 
 
 def test_eight_threads_compiling_at_once_get_what_one_thread_gets() -> None:
