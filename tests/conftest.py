@@ -38,8 +38,9 @@ def update_golden(request: pytest.FixtureRequest) -> bool:
 
 @pytest.fixture
 def fake() -> Iterator[FakeKling]:
-    """A local Kling server whose tasks take 0.3 s."""
-    with FakeKling(task_seconds=0.3) as server:
+    """A local Kling server whose tasks end at their second look (the first says `processing`):
+    a run finishes as fast as it polls, and waits on no clock."""
+    with FakeKling(polls=2) as server:
         yield server
 
 

@@ -4,8 +4,11 @@ and a fresh copy of an example shot list (the fixtures `fake` and `film` are in 
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from shotlang.testing import VIDEO, FakeKling
@@ -32,15 +35,50 @@ def run(fake: FakeKling, shot_file: Path, *args: str) -> subprocess.CompletedPro
     return shotlang("run", str(shot_file), *FAST, *args, env=fake.env())
 
 
+def as_in_a_terminal() -> None:
+    """Run in the child before exec: SIGINT back to its default, as for a command typed at a
+    terminal. A shell starts a background job (`pytest &`, nohup, CI runners) with SIGINT
+    ignored, an ignored signal stays ignored across exec, and Python then installs no
+    KeyboardInterrupt handler: the Ctrl-C a test sends would do nothing."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def start(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    """`shotlang ARGS` as a process the test can signal, its output piped; Ctrl-C reaches it."""
+    return subprocess.Popen([sys.executable, "-m", "shotlang", *args], env=cli_env(env), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, preexec_fn=as_in_a_terminal)
+
+
+def start_run(fake: FakeKling, shot_file: Path, *args: str) -> subprocess.Popen[str]:
+    return start("run", str(shot_file), *FAST, *args, env=fake.env())
+
+
+def wait_for(condition: Callable[[], object], seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.01)
+
+
 def shots_in(shot_file: Path) -> list[str]:
     return [line.split(":")[0].split()[1] for line in shot_file.read_text().splitlines()
             if line.startswith("SHOT ")]
+
+
+def video_partials(folder: Path) -> list[Path]:
+    """Unfinished downloads: `.NAME.mp4.PID-RANDOM.part` (not the state file's temporary files)."""
+    return sorted(folder.glob(".*.mp4.*.part"))
+
+
+def temporary_files(folder: Path) -> list[Path]:
+    """Every unfinished write shotlang leaves, a video's or the state file's: `.NAME.PID-RANDOM.part`."""
+    return sorted(folder.glob(".*.part"))
 
 
 def assert_all_downloaded(shot_file: Path) -> None:
     for name in shots_in(shot_file):
         video = shot_file.parent / f"{name}.mp4"
         assert video.read_bytes() == VIDEO, name
-    assert not list(shot_file.parent.glob(".*.part")), "no partial download left behind"
+    assert not video_partials(shot_file.parent), "no partial download left behind"
 
 

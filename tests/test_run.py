@@ -7,12 +7,19 @@ import json
 import os
 import shutil
 import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
-from runs import EXAMPLES, FAST, assert_all_downloaded, cli_env, run, shotlang, shots_in
+from runs import (
+    EXAMPLES,
+    FAST,
+    assert_all_downloaded,
+    run,
+    shotlang,
+    shots_in,
+    start_run,
+    temporary_files,
+    wait_for,
+)
 
 from shotlang.state import state_path
 from shotlang.testing import VIDEO, FakeKling, Fault
@@ -38,6 +45,7 @@ def test_state_file_records_each_shot(fake: FakeKling, film: Path) -> None:
     assert run(fake, film).returncode == 0
     state = json.loads(state_path(film).read_text())
     assert state["shotlang_state"] == 1 and state["source"] == "film.shot"
+    assert fake.stats.creates == 8
     lamp = state["shots"]["lamp"]
     assert lamp["status"] == "succeed" and lamp["file"] == "lamp.mp4" and lamp["task_id"]
     assert len(lamp["body_sha256"]) == 64 and lamp["external_task_id"].startswith("lamp-")
@@ -78,13 +86,13 @@ def test_image_shots_run_with_inlined_images(fake: FakeKling, tmp_path: Path) ->
     done = run(fake, tmp_path / "harbour.shot")
     assert done.returncode == 0, done.stdout + done.stderr
     assert_all_downloaded(tmp_path / "harbour.shot")
-    bodies = [t for t in fake.tasks()]
-    assert len(bodies) == 5
+    assert fake.stats.creates == len(fake.tasks()) == 5
 
 
 def test_out_folder(fake: FakeKling, film: Path, tmp_path: Path) -> None:
     assert run(fake, film, "--only", "lamp", "--out", str(tmp_path / "videos")).returncode == 0
     assert (tmp_path / "videos" / "lamp.mp4").read_bytes() == VIDEO
+    assert fake.stats.creates == 1
 
 
 def test_json_events(fake: FakeKling, film: Path) -> None:
@@ -93,6 +101,7 @@ def test_json_events(fake: FakeKling, film: Path) -> None:
     assert [e["event"] for e in events] == ["queued", "submitting", "submitted", "processing",
                                             "downloading", "done", "summary"]
     assert events[-1]["status"] == "done" and events[-1]["file"] == "lamp.mp4"
+    assert fake.stats.creates == 1
 
 
 # --- failures ---------------------------------------------------------------------------------
@@ -148,6 +157,7 @@ def test_content_policy_fails_one_shot_and_not_the_others(fake: FakeKling, film:
     rows = {line.split()[0]: line for line in done.stdout.splitlines()[1:]}
     assert "failed" in rows["storm"] and "content safety check failed" in rows["storm"]
     assert sum("done" in r for r in rows.values()) == 7
+    assert fake.stats.creates == 7, "the refused create is not paid"
 
 
 def test_a_task_that_fails_reports_its_status_message(fake: FakeKling, film: Path) -> None:
@@ -175,7 +185,7 @@ def test_expired_token_is_refreshed(fake: FakeKling, film: Path) -> None:
     fake.inject(Fault("expire_token", on="query", times=1), Fault("expire_token", on="create", times=1))
     done = run(fake, film, "--only", "lamp", "--only", "calm", "--concurrency", "1")
     assert done.returncode == 0, done.stdout + done.stderr
-    assert fake.stats.refused_tokens == 2
+    assert fake.stats.refused_tokens == 2 and fake.stats.creates == 2
 
 
 def test_rejected_credentials_stop_with_exit_3(fake: FakeKling, film: Path) -> None:
@@ -200,50 +210,53 @@ def test_compile_errors_stop_before_anything_is_sent(fake: FakeKling, tmp_path: 
     assert fake.stats.create_requests == 0 and not state_path(bad).exists()
 
 
-def test_local_timeout_leaves_the_task_for_the_next_run(film: Path) -> None:
-    with FakeKling(task_seconds=3) as slow:
-        done = run(slow, film, "--only", "lamp", "--timeout", "0.5")
-        assert done.returncode == 4 and "run again to keep waiting" in done.stdout
-        assert json.loads(state_path(film).read_text())["shots"]["lamp"]["status"] in ("submitted", "processing")
-        time.sleep(3)
-        again = run(slow, film, "--only", "lamp")
-        assert again.returncode == 0 and slow.stats.creates == 1
+def test_local_timeout_leaves_the_task_for_the_next_run(fake: FakeKling, film: Path) -> None:
+    fake.inject(Fault("hold", times=None))  # the generation outlasts --timeout, on any machine
+    done = run(fake, film, "--only", "lamp", "--timeout", "0.5")
+    assert done.returncode == 4 and "run again to keep waiting" in done.stdout
+    assert json.loads(state_path(film).read_text())["shots"]["lamp"]["status"] in ("submitted", "processing")
+    assert fake.release() == 1
+    again = run(fake, film, "--only", "lamp")
+    assert again.returncode == 0 and fake.stats.creates == 1
+    assert (film.parent / "lamp.mp4").read_bytes() == VIDEO
 
 
-def test_killed_run_resumes_without_paying_twice(film: Path) -> None:
-    with FakeKling(task_seconds=1.5) as server:
-        process = subprocess.Popen([sys.executable, "-m", "shotlang", "run", str(film), *FAST,
-                                    "--concurrency", "3"], env=cli_env(server.env()), stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 30
-        while server.stats.creates < 3 and time.monotonic() < deadline:
-            time.sleep(0.01)
-        os.kill(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
-        assert 3 <= server.stats.creates < 8, "killed while shots were in flight"
-        done = run(server, film)
-        assert done.returncode == 0, done.stdout + done.stderr
-        assert_all_downloaded(film)
-        assert server.stats.creates == 8
-        assert all(n == 1 for n in server.stats.by_external_id.values())
+def test_killed_run_resumes_without_paying_twice(fake: FakeKling, film: Path) -> None:
+    fake.inject(Fault("hold", times=None))  # three shots in flight when the kill lands
+    process = start_run(fake, film, "--concurrency", "3")
+    wait_for(lambda: fake.stats.creates >= 3)
+    os.kill(process.pid, signal.SIGKILL)
+    process.communicate(timeout=10)
+    assert fake.stats.creates == 3, "killed while shots were in flight"
+    fake.clear_faults()
+    fake.release()
+    done = run(fake, film)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert_all_downloaded(film)
+    assert fake.stats.creates == 8
+    assert all(n == 1 for n in fake.stats.by_external_id.values())
+    # The kill may land while the state file is saved: the resumed run removes that write too.
+    assert not temporary_files(film.parent), "no temporary file of any kind is left"
 
 
-def test_ctrl_c_leaves_a_state_the_next_run_continues(film: Path) -> None:
-    with FakeKling(task_seconds=1.5) as server:
-        process = subprocess.Popen([sys.executable, "-m", "shotlang", "run", str(film), *FAST],
-                                   env=cli_env(server.env()), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        deadline = time.monotonic() + 30
-        while server.stats.creates < 2 and time.monotonic() < deadline:
-            time.sleep(0.01)
-        process.send_signal(signal.SIGINT)
-        _out, err = process.communicate(timeout=30)
-        assert process.returncode == 130
-        assert "run again to continue" in err and "Traceback" not in err
-        json.loads(state_path(film).read_text())  # a complete, readable state
-        done = run(server, film)
-        assert done.returncode == 0
-        assert server.stats.creates == 8
-        assert_all_downloaded(film)
+def test_ctrl_c_leaves_a_state_the_next_run_continues(fake: FakeKling, film: Path) -> None:
+    fake.inject(Fault("hold", times=None))  # shots in flight when Ctrl-C comes
+    process = start_run(fake, film)
+    wait_for(lambda: fake.stats.creates >= 2)
+    process.send_signal(signal.SIGINT)
+    _out, err = process.communicate(timeout=30)
+    assert process.returncode == 130, err
+    assert "run again to continue" in err and "Traceback" not in err
+    json.loads(state_path(film).read_text())  # a complete, readable state
+    assert not temporary_files(film.parent), "an interrupted run cleans up after itself"
+    paid = fake.stats.creates
+    fake.clear_faults()
+    fake.release()
+    done = run(fake, film)
+    assert done.returncode == 0
+    assert fake.stats.creates == 8 and 2 <= paid <= 4
+    assert all(n == 1 for n in fake.stats.by_external_id.values())
+    assert_all_downloaded(film)
 
 
 def test_no_secret_appears_in_any_output_or_file(fake: FakeKling, film: Path) -> None:
@@ -254,6 +267,7 @@ def test_no_secret_appears_in_any_output_or_file(fake: FakeKling, film: Path) ->
                shotlang("run", str(film), *FAST, env={**fake.env(), "KLING_SECRET_KEY": "wrong-secret-0001"})]
     secrets = [fake.access_key, fake.secret_key, "wrong-secret-0001", *fake.stats.tokens_seen]
     assert len(secrets) > 3
+    assert fake.stats.creates == 6, "the two shots refused for their gulls are never paid"
     texts = [o.stdout + o.stderr for o in outputs]
     texts += [p.read_bytes().decode("latin-1") for p in film.parent.rglob("*") if p.is_file()]
     for secret in secrets:
@@ -294,18 +308,20 @@ def test_max_cost_refuses_to_start(fake: FakeKling, film: Path) -> None:
     done = run(fake, film, "--max-cost", "$0.50")
     assert done.returncode == 2
     assert run(fake, film, "--only", "lamp", "--max-cost", "1000").returncode == 0
+    assert fake.stats.creates == 1
 
 
-def test_status_shows_and_refreshes_the_state(film: Path) -> None:
-    with FakeKling(task_seconds=1.0) as server:
-        done = run(server, film, "--only", "lamp", "--timeout", "0.2")
-        assert done.returncode == 4
-        offline = shotlang("status", str(film), "--offline", "--json")
-        lamp = next(r for r in json.loads(offline.stdout) if r["shot"] == "lamp")
-        assert lamp["status"] in ("submitted", "processing") and lamp["plan"] == "in flight"
-        time.sleep(1.2)
-        refreshed = shotlang("status", str(film), "--json", env=server.env())
-        lamp = next(r for r in json.loads(refreshed.stdout) if r["shot"] == "lamp")
-        assert lamp["status"] == "succeed" and lamp["plan"] == "download"
-        never = next(r for r in json.loads(refreshed.stdout) if r["shot"] == "storm")
-        assert never["status"] == "never run" and never["plan"] == "new"
+def test_status_shows_and_refreshes_the_state(fake: FakeKling, film: Path) -> None:
+    fake.inject(Fault("hold", times=None))
+    done = run(fake, film, "--only", "lamp", "--timeout", "0.2")
+    assert done.returncode == 4
+    offline = shotlang("status", str(film), "--offline", "--json")
+    lamp = next(r for r in json.loads(offline.stdout) if r["shot"] == "lamp")
+    assert lamp["status"] in ("submitted", "processing") and lamp["plan"] == "in flight"
+    fake.release()  # the generation ends: the next look reports it
+    refreshed = shotlang("status", str(film), "--json", env=fake.env())
+    lamp = next(r for r in json.loads(refreshed.stdout) if r["shot"] == "lamp")
+    assert lamp["status"] == "succeed" and lamp["plan"] == "download"
+    never = next(r for r in json.loads(refreshed.stdout) if r["shot"] == "storm")
+    assert never["status"] == "never run" and never["plan"] == "new"
+    assert fake.stats.creates == 1

@@ -16,23 +16,24 @@ import time
 from pathlib import Path
 
 import pytest
-from runs import FAST, assert_all_downloaded, cli_env, run, shotlang, shots_in
+from runs import (
+    FAST,
+    assert_all_downloaded,
+    cli_env,
+    run,
+    shotlang,
+    shots_in,
+    start,
+    start_run,
+    temporary_files,
+    video_partials,
+    wait_for,
+)
 
 from shotlang.state import state_path
 from shotlang.testing import VIDEO, FakeKling, Fault
 
-
-def popen(server: FakeKling, film: Path, *args: str, **kwargs: object) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "shotlang", "run", str(film), *FAST, *args],
-                            env=cli_env(server.env()), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, **kwargs)  # type: ignore[call-overload]
-
-
-def wait_for(condition: object, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():  # type: ignore[operator]
-        assert time.monotonic() < deadline, "timed out waiting"
-        time.sleep(0.01)
+CALM = "washed-out morning light"  # words of the prompt of the shot `calm` in lighthouse.shot
 
 
 def state_of(film: Path) -> dict[str, dict[str, object]]:
@@ -40,7 +41,8 @@ def state_of(film: Path) -> dict[str, dict[str, object]]:
 
 
 def no_partials(folder: Path) -> bool:
-    return not list(folder.glob(".*.part"))
+    """No unfinished write of any kind: neither a video's nor the state file's."""
+    return not temporary_files(folder)
 
 
 # --- 1. an answer shotlang cannot read is "unknown", never "not created" ------------------------
@@ -96,41 +98,46 @@ def test_a_shot_left_submitting_stays_unknown_while_its_lookup_fails(fake: FakeK
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
-def test_force_interrupted_and_run_again_pays_once(film: Path, sig: signal.Signals) -> None:
-    with FakeKling(task_seconds=2) as server:
-        assert run(server, film, "--only", "lamp", "--only", "calm").returncode == 0
-        assert server.stats.creates == 2
-        # --concurrency 1: lamp's forced generation finishes, calm's is still generating.
-        process = popen(server, film, "--force", "lamp", "--force", "calm", "--only", "lamp", "--only", "calm",
+def test_force_interrupted_and_run_again_pays_once(fake: FakeKling, film: Path, sig: signal.Signals) -> None:
+    assert run(fake, film, "--only", "lamp", "--only", "calm").returncode == 0
+    assert fake.stats.creates == 2
+    # --concurrency 1: lamp's forced generation finishes, calm's is still generating (held).
+    fake.inject(Fault("hold", match=CALM, times=None))
+    process = start_run(fake, film, "--force", "lamp", "--force", "calm", "--only", "lamp", "--only", "calm",
                         "--concurrency", "1")
-        wait_for(lambda: server.stats.creates == 4)
-        process.send_signal(sig)
-        _out, err = process.communicate(timeout=30)
-        assert process.returncode == (130 if sig == signal.SIGINT else 143), err
-        assert "Traceback" not in err and no_partials(film.parent)
-        # A run of another shot in between does not forget what the interrupted --force made.
-        assert run(server, film, "--only", "farewell").returncode == 0
-        assert server.stats.creates == 5
-        done = run(server, film, "--force", "lamp", "--force", "calm", "--only", "lamp", "--only", "calm")
-        assert done.returncode == 0, done.stdout + done.stderr
-        assert server.stats.creates == 5, "the forced generations were resumed, not bought again"
-        assert all(n == 1 for n in server.stats.by_external_id.values())
-        # Once that run has finished, --force asks for a new generation again.
-        assert run(server, film, "--force", "lamp", "--only", "lamp").returncode == 0
-        assert server.stats.creates == 6
+    wait_for(lambda: fake.stats.creates == 4)
+    process.send_signal(sig)
+    _out, err = process.communicate(timeout=30)
+    assert process.returncode == (130 if sig == signal.SIGINT else 143), err
+    assert "Traceback" not in err and no_partials(film.parent)
+    # A run of another shot in between does not forget what the interrupted --force made.
+    assert run(fake, film, "--only", "farewell").returncode == 0
+    assert fake.stats.creates == 5
+    fake.clear_faults()
+    assert fake.release() == 1  # calm's forced generation ends
+    done = run(fake, film, "--force", "lamp", "--force", "calm", "--only", "lamp", "--only", "calm")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert fake.stats.creates == 5, "the forced generations were resumed, not bought again"
+    assert all(n == 1 for n in fake.stats.by_external_id.values())
+    # Once that run has finished, --force asks for a new generation again.
+    assert run(fake, film, "--force", "lamp", "--only", "lamp").returncode == 0
+    assert fake.stats.creates == 6
 
 
-def test_two_forced_runs_started_together_pay_once(film: Path) -> None:
-    with FakeKling(task_seconds=0.5) as server:
-        assert run(server, film, "--only", "lamp").returncode == 0
-        first = popen(server, film, "--force", "lamp", "--only", "lamp")
-        second = popen(server, film, "--force", "lamp", "--only", "lamp")
-        results = [p.communicate(timeout=60) for p in (first, second)]
-        codes = sorted([first.returncode, second.returncode])
-        assert codes == [0, 7], results
-        busy = next(err for (_out, err), p in zip(results, (first, second), strict=True) if p.returncode == 7)
-        assert "in use by another shotlang run (pid" in busy
-        assert server.stats.creates == 2
+def test_two_forced_runs_started_together_pay_once(fake: FakeKling, film: Path) -> None:
+    assert run(fake, film, "--only", "lamp").returncode == 0
+    fake.inject(Fault("hold", times=None))  # the run that takes the file keeps it until released
+    first = start_run(fake, film, "--force", "lamp", "--only", "lamp")
+    second = start_run(fake, film, "--force", "lamp", "--only", "lamp")
+    wait_for(lambda: first.poll() is not None or second.poll() is not None)
+    fake.clear_faults()
+    fake.release()
+    results = [p.communicate(timeout=60) for p in (first, second)]
+    codes = sorted([first.returncode, second.returncode])
+    assert codes == [0, 7], results
+    busy = next(err for (_out, err), p in zip(results, (first, second), strict=True) if p.returncode == 7)
+    assert "in use by another shotlang run (pid" in busy
+    assert fake.stats.creates == 2
 
 
 # --- 3. nothing read from a state file chooses where a token goes -------------------------------
@@ -142,8 +149,10 @@ def test_two_forced_runs_started_together_pay_once(film: Path) -> None:
 def test_status_and_run_send_no_token_where_the_state_file_says(fake: FakeKling, film: Path, key: str,
                                                                 value: str) -> None:
     with FakeKling() as foreign:
-        with FakeKling(task_seconds=5) as slow:
+        with FakeKling(polls=2) as slow:
+            slow.inject(Fault("hold"))
             assert run(slow, film, "--only", "lamp", "--timeout", "0.2").returncode == 4
+            assert slow.stats.creates == 1
         state = json.loads(state_path(film).read_text())
         state["shots"]["lamp"][key] = value.format(port=foreign.url.rsplit(":", 1)[1])
         state_path(film).write_text(json.dumps(state))
@@ -230,18 +239,20 @@ def test_a_redirect_loop_on_a_video_fails_that_shot_only(fake: FakeKling, film: 
 # --- 5. two runs on one file -------------------------------------------------------------------
 
 
-def test_a_second_run_on_the_same_file_is_refused_and_nothing_is_lost(film: Path) -> None:
+def test_a_second_run_on_the_same_file_is_refused_and_nothing_is_lost(fake: FakeKling, film: Path) -> None:
     names = shots_in(film)
-    with FakeKling(task_seconds=1) as server:
-        first = popen(server, film, *[a for n in names[:4] for a in ("--only", n)])
-        wait_for(lambda: server.stats.creates >= 1)
-        second = run(server, film, *[a for n in names[4:] for a in ("--only", n)])
-        assert second.returncode == 7 and f"pid {first.pid}" in second.stderr
-        first.communicate(timeout=60)
-        assert first.returncode == 0
-        again = run(server, film, *[a for n in names[4:] for a in ("--only", n)])
-        assert again.returncode == 0
-        assert sorted(state_of(film)) == sorted(names) and server.stats.creates == 8
+    fake.inject(Fault("hold", times=None))  # the first run is mid-flight while the second starts
+    first = start_run(fake, film, *[a for n in names[:4] for a in ("--only", n)])
+    wait_for(lambda: fake.stats.creates >= 1)
+    second = run(fake, film, *[a for n in names[4:] for a in ("--only", n)])
+    assert second.returncode == 7 and f"pid {first.pid}" in second.stderr
+    fake.clear_faults()
+    fake.release()
+    first.communicate(timeout=60)
+    assert first.returncode == 0
+    again = run(fake, film, *[a for n in names[4:] for a in ("--only", n)])
+    assert again.returncode == 0
+    assert sorted(state_of(film)) == sorted(names) and fake.stats.creates == 8
 
 
 # --- 7. at the account's limit -----------------------------------------------------------------
@@ -261,32 +272,30 @@ def test_over_the_accounts_concurrency_the_run_adapts_instead_of_hammering(film:
 
 
 @pytest.mark.parametrize("where", ["query", "download"])
-def test_timeout_bounds_a_slow_drip(film: Path, where: str) -> None:
-    with FakeKling(task_seconds=0.2) as server:
-        server.inject(Fault("drip", on=where, seconds=1.0, times=None))  # type: ignore[arg-type]
-        start = time.monotonic()
-        done = run(server, film, "--only", "lamp", "--timeout", "3", "--poll-interval", "0.3")
-        assert time.monotonic() - start < 12, "--timeout 3 bounds the whole task"
-        assert done.returncode == 4 and "Traceback" not in done.stderr
-        assert no_partials(film.parent) and server.stats.creates == 1
+def test_timeout_bounds_a_slow_drip(fake: FakeKling, film: Path, where: str) -> None:
+    fake.inject(Fault("drip", on=where, seconds=1.0, times=None))  # type: ignore[arg-type]
+    started = time.monotonic()
+    done = run(fake, film, "--only", "lamp", "--timeout", "3", "--poll-interval", "0.3")
+    assert time.monotonic() - started < 12, "--timeout 3 bounds the whole task"
+    assert done.returncode == 4 and "Traceback" not in done.stderr
+    assert no_partials(film.parent) and fake.stats.creates == 1
 
 
 @pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
-def test_the_first_signal_stops_promptly_during_a_slow_download(film: Path, sig: signal.Signals,
+def test_the_first_signal_stops_promptly_during_a_slow_download(fake: FakeKling, film: Path, sig: signal.Signals,
                                                                 code: int) -> None:
-    with FakeKling(task_seconds=0.1) as server:
-        server.inject(Fault("drip", on="download", seconds=1.0, times=None))
-        process = popen(server, film, "--only", "lamp")
-        wait_for(lambda: server.stats.downloads >= 1)
-        time.sleep(0.3)
-        assert list(film.parent.glob(".lamp.mp4.*.part")), "caught mid-download"
-        start = time.monotonic()
-        process.send_signal(sig)
-        _out, err = process.communicate(timeout=30)
-        assert time.monotonic() - start < 4
-        assert process.returncode == code and "Traceback" not in err
-        assert no_partials(film.parent), "no partial download is left behind"
-        assert json.loads(state_path(film).read_text())["shots"]["lamp"]["status"] == "succeed"
+    fake.inject(Fault("drip", on="download", seconds=1.0, times=None))
+    process = start_run(fake, film, "--only", "lamp")
+    wait_for(lambda: video_partials(film.parent))
+    assert [p.name.split(".")[1] for p in video_partials(film.parent)] == ["lamp"], "caught mid-download"
+    started = time.monotonic()
+    process.send_signal(sig)
+    _out, err = process.communicate(timeout=30)
+    assert time.monotonic() - started < 4
+    assert process.returncode == code and "Traceback" not in err
+    assert no_partials(film.parent), "no partial download is left behind"
+    assert json.loads(state_path(film).read_text())["shots"]["lamp"]["status"] == "succeed"
+    assert fake.stats.creates == 1
 
 
 def test_the_mp4_signature_is_checked_however_the_bytes_arrive(fake: FakeKling, film: Path) -> None:
@@ -300,6 +309,7 @@ def test_the_mp4_signature_is_checked_however_the_bytes_arrive(fake: FakeKling, 
     fake.inject(Fault("split", on="download", body=page, times=None))
     assert run(fake, film, "--only", "lamp", "--force", "lamp").returncode == 4
     assert (film.parent / "lamp.mp4").read_bytes() == VIDEO, "a bad download never replaces a good video"
+    assert fake.stats.creates == 2, "a bad download is fetched again, not generated again"
 
 
 def test_a_video_replaced_after_success_is_downloaded_again(fake: FakeKling, film: Path, tmp_path: Path) -> None:
@@ -321,7 +331,7 @@ def test_videos_and_state_get_the_permissions_of_the_umask(fake: FakeKling, film
     done = subprocess.run([sys.executable, "-m", "shotlang", "run", str(film), *FAST, "--only", "lamp"],
                           env=cli_env(fake.env()), capture_output=True, text=True, timeout=120,
                           preexec_fn=lambda: os.umask(0o022))
-    assert done.returncode == 0
+    assert done.returncode == 0 and fake.stats.creates == 1
     for path in (film.parent / "lamp.mp4", state_path(film)):
         assert stat.S_IMODE(path.stat().st_mode) == 0o644, path
 
@@ -355,6 +365,7 @@ def test_an_api_message_that_echoes_the_authorization_header_is_redacted(fake: F
                    fake.access_key, fake.secret_key]:
         assert all(secret not in text for text in texts)
     assert "<redacted>" in done.stdout
+    assert fake.stats.creates == 0, "the refused create is not paid"
 
 
 def test_a_senseless_retry_after_is_ignored(fake: FakeKling, film: Path) -> None:
@@ -362,19 +373,19 @@ def test_a_senseless_retry_after_is_ignored(fake: FakeKling, film: Path) -> None
     # (nan and negative values, which an old client turned into no wait at all, are checked on
     # the client itself in test_client.py: they cannot be told apart from jitter end to end.)
     fake.inject(Fault("error", on="create", http=429, code=1302, times=2, retry_after=float("inf")))
-    start = time.monotonic()
+    started = time.monotonic()
     done = shotlang("run", str(film), "--poll-interval", "0.05", "--retry-base", "1", "--only", "lamp",
                     env=fake.env())
-    assert done.returncode == 0 and time.monotonic() - start < 20
+    assert done.returncode == 0 and time.monotonic() - started < 20
     assert fake.stats.creates == 1
 
 
 @pytest.mark.parametrize("status", ["canceled", "SUCCEED"])
 def test_an_unknown_task_status_is_reported_and_left_resumable(fake: FakeKling, film: Path, status: str) -> None:
     fake.inject(Fault("status", match="brass lens", status=status, times=None))
-    start = time.monotonic()
+    started = time.monotonic()
     done = run(fake, film, "--only", "lamp")
-    assert time.monotonic() - start < 20, "not polled forever"
+    assert time.monotonic() - started < 20, "not polled forever"
     assert done.returncode == 4 and f"`{status}`" in done.stdout and "pending" in done.stdout
     assert state_of(film)["lamp"]["status"] in ("submitted", "processing")
     again = run(fake, film, "--only", "lamp")
@@ -391,9 +402,7 @@ START_UP_ENV = {"KLING_API_BASE": "http://127.0.0.1:9", "KLING_ACCESS_KEY": "a",
 def test_ctrl_c_during_start_up_exits_130_without_a_traceback(film: Path, delay: float) -> None:
     # From 0.2 s on, Python's own start-up (runpy, site) is over even on a busy machine: what
     # is left is shotlang's imports, reading and compiling the list, and opening the state.
-    process = subprocess.Popen([sys.executable, "-m", "shotlang", "run", str(film), *FAST],
-                               env=cli_env(START_UP_ENV), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True)
+    process = start("run", str(film), *FAST, env=START_UP_ENV)
     time.sleep(delay)
     process.send_signal(signal.SIGINT)
     _out, err = process.communicate(timeout=30)
@@ -405,9 +414,7 @@ def test_ctrl_c_while_reading_the_shot_list_exits_130(tmp_path: Path) -> None:
     # A named pipe holds the command at a known point of its start-up: reading its input.
     fifo = tmp_path / "film.shot"
     os.mkfifo(fifo)
-    process = subprocess.Popen([sys.executable, "-m", "shotlang", "run", str(fifo), *FAST],
-                               env=cli_env(START_UP_ENV), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True)
+    process = start("run", str(fifo), *FAST, env=START_UP_ENV)
     writer = -1
 
     def reader_is_waiting() -> bool:  # opening the write end succeeds once shotlang opened the read end
@@ -427,19 +434,19 @@ def test_ctrl_c_while_reading_the_shot_list_exits_130(tmp_path: Path) -> None:
     assert err.strip() == "shotlang: interrupted"
 
 
-def test_a_run_sharing_the_video_folder_leaves_the_other_runs_download_alone(film: Path) -> None:
+def test_a_run_sharing_the_video_folder_leaves_the_other_runs_download_alone(fake: FakeKling, film: Path) -> None:
     other = film.with_name("other.shot")
     other.write_text(film.read_text())
     videos = film.parent / "videos"
-    with FakeKling(task_seconds=0.1) as server:
-        server.inject(Fault("drip", on="download", seconds=0.002, times=1))  # about 4 s for 2 KB
-        first = popen(server, film, "--only", "lamp", "--out", str(videos))
-        wait_for(lambda: list(videos.glob(".lamp.mp4.*.part")))
-        second = run(server, other, "--only", "lamp", "--out", str(videos))
-        assert second.returncode == 0, second.stdout + second.stderr
-        out, err = first.communicate(timeout=60)
-        assert first.returncode == 0, out + err
-        assert (videos / "lamp.mp4").read_bytes() == VIDEO and no_partials(videos)
+    fake.inject(Fault("drip", on="download", seconds=0.002, times=1))  # about 4 s for 2 KB
+    first = start_run(fake, film, "--only", "lamp", "--out", str(videos))
+    wait_for(lambda: video_partials(videos))
+    second = run(fake, other, "--only", "lamp", "--out", str(videos))
+    assert second.returncode == 0, second.stdout + second.stderr
+    out, err = first.communicate(timeout=60)
+    assert first.returncode == 0, out + err
+    assert (videos / "lamp.mp4").read_bytes() == VIDEO and no_partials(videos)
+    assert fake.stats.creates == 1, "the same shot, the same external id: paid once for both lists"
 
 
 def test_status_shows_no_terminal_escapes_from_a_state_file(fake: FakeKling, film: Path) -> None:
@@ -451,18 +458,20 @@ def test_status_shows_no_terminal_escapes_from_a_state_file(fake: FakeKling, fil
     done = shotlang("status", str(film), "--offline")
     assert done.returncode == 0
     assert not any(c in done.stdout for c in "\x1b\x07\x9b\u202e") and "failed" in done.stdout
+    assert fake.stats.creates == 1
 
 
-def test_status_during_a_run_shows_the_journal_and_asks_the_api_nothing(film: Path) -> None:
-    with FakeKling(task_seconds=2) as server:
-        process = popen(server, film, "--only", "lamp", "--poll-interval", "4")  # the run asks at 4 s
-        wait_for(lambda: server.stats.creates == 1)
-        time.sleep(0.2)
-        queries = server.stats.queries + server.stats.lists
-        done = shotlang("status", str(film), "--json", env=server.env())
-        assert done.returncode == 0 and f"a run is in progress (pid {process.pid}" in done.stderr
-        lamp = next(r for r in json.loads(done.stdout) if r["shot"] == "lamp")
-        assert lamp["status"] in ("submitted", "processing"), "read from the running run's journal"
-        assert server.stats.queries + server.stats.lists == queries == 0, "status asked the API nothing"
-        process.communicate(timeout=60)
-        assert process.returncode == 0 and server.stats.creates == 1
+def test_status_during_a_run_shows_the_journal_and_asks_the_api_nothing(fake: FakeKling, film: Path) -> None:
+    fake.inject(Fault("hold"))  # the run is mid-flight until released
+    process = start_run(fake, film, "--only", "lamp")
+    wait_for(lambda: fake.stats.queries + fake.stats.lists >= 1)  # the task is recorded: the run polls it
+    # status is pointed at a server of its own: any question it asked the API would land there.
+    with FakeKling(polls=2) as elsewhere:
+        done = shotlang("status", str(film), "--json", env=elsewhere.env())
+    assert done.returncode == 0 and f"a run is in progress (pid {process.pid}" in done.stderr
+    lamp = next(r for r in json.loads(done.stdout) if r["shot"] == "lamp")
+    assert lamp["status"] in ("submitted", "processing"), "read from the running run's journal"
+    assert elsewhere.stats.requests == 0, "status asked the API nothing"
+    assert fake.release() == 1
+    process.communicate(timeout=60)
+    assert process.returncode == 0 and fake.stats.creates == 1
