@@ -64,18 +64,6 @@ class Settings:
     sound: Value[kling.Sound] | None = None
     watermark: Value[bool] | None = None
 
-    def given(self) -> dict[str, Value[Any]]:
-        """The settings given, by option kind."""
-        return {f: v for f in SETTING_NAMES if (v := getattr(self, f)) is not None}
-
-    def over(self, defaults: Settings) -> Settings:
-        """These settings, with `defaults` filling in what they do not give."""
-        merged = Settings()
-        for name in SETTING_NAMES:
-            mine = getattr(self, name)
-            setattr(merged, name, mine if mine is not None else getattr(defaults, name))
-        return merged
-
     @property
     def model_name(self) -> str:
         return self.model.value if self.model is not None else kling.DEFAULT_MODEL
@@ -133,7 +121,7 @@ class Resolver:
         self.axes = axes or "seed"
         self.shots = 0
         self._override = axes is not None
-        self._defaults = Settings()
+        self._defaults: dict[str, Value[Any]] = {}  # by option kind: Settings' fields
         self._scene: str | None = None
         self._title_seen = self._axes_seen = False
 
@@ -151,10 +139,10 @@ class Resolver:
         elif isinstance(stmt, ast.ModelStatement):
             model = _model(stmt.name, report)
             if model is not None:
-                self._defaults.model = model._replace(inherited=True)
+                self._defaults["model"] = model._replace(inherited=True)
         elif isinstance(stmt, ast.Defaults):
-            for key, value in _settings(stmt.options, report, in_defaults=True).given().items():
-                setattr(self._defaults, key, value._replace(inherited=True))
+            for key, value in _settings(stmt.options, report, in_defaults=True).items():
+                self._defaults[key] = value._replace(inherited=True)
         elif isinstance(stmt, ast.Title):
             if self._title_seen:
                 report.append(Diagnostic("E312", "TITLE is given twice", stmt.span, "keep one TITLE per file"))
@@ -180,19 +168,20 @@ class Resolver:
         self._axes_seen = True
 
 
-def _resolve_shot(shot: ast.Shot, scene: str | None, defaults: Settings, found: list[Diagnostic],
+def _resolve_shot(shot: ast.Shot, scene: str | None, defaults: dict[str, Value[Any]], found: list[Diagnostic],
                   axes: str) -> ResolvedShot:
     """One shot lowered; what cannot be given a meaning goes into `found`."""
-    settings = _settings(shot.options, found, in_defaults=False).over(defaults)
+    settings = Settings(**{**defaults, **_settings(shot.options, found, in_defaults=False)})
     motions = [o for o in shot.options if o.kind in REPEATABLE]
     camera = lower_move(shot.move, found, axes)
     return ResolvedShot(shot, scene, settings, motions, camera,
                         lowered=not any(d.severity == "error" for d in found))
 
 
-def _settings(options: tuple[ast.Option, ...], report: list[Diagnostic], *, in_defaults: bool) -> Settings:
-    """The settings a list of options gives, each once."""
-    found = Settings()
+def _settings(options: tuple[ast.Option, ...], report: list[Diagnostic], *,
+              in_defaults: bool) -> dict[str, Value[Any]]:
+    """The settings a list of options gives, each once, by option kind (Settings' fields)."""
+    found: dict[str, Value[Any]] = {}
     for option in options:
         kind = option.kind
         value = _interpret(option, report)
@@ -205,13 +194,13 @@ def _settings(options: tuple[ast.Option, ...], report: list[Diagnostic], *, in_d
             continue
         if kind in REPEATABLE:
             continue  # a shot may have several; checks.py counts them
-        first = getattr(found, kind)
+        first = found.get(kind)
         if first is not None:
             report.append(Diagnostic(
                 "E309", f"{kind} is given twice", option.span,
                 f"keep one {kind}; the first is on line {first.span.line}"))
             continue
-        setattr(found, kind, value)
+        found[kind] = value
     return found
 
 

@@ -34,6 +34,9 @@ _TOKEN = re.compile(
     # A point as the grammar's `point` rule; its two numbers are read again by _point_numbers.
     r"|(?P<point>\([ \t]*[+-]?\d+(?:\.\d+)?[ \t]*,[ \t]*[+-]?\d+(?:\.\d+)?[ \t]*\))"
 )
+# The option kind of a bare token the scanner names (its grammar terminal, in lower case).
+_BARE_KIND = {name: OPTION_BY_TERMINAL[name.upper()].kind for name in ("duration", "aspect")}
+_WORD_KIND = OPTION_BY_TERMINAL["WORD"].kind
 # A word's or name's text is kept up to this many characters (its span still covers all of
 # it). Every word the language knows and every valid name is far shorter, so a longer one is
 # wrong whatever its end holds, and its diagnostic quotes only its start; what it buys is that
@@ -117,9 +120,9 @@ def parse_shot(source: Source, start: int, end: int) -> ast.Shot | None:
     options: list[ast.Option] = []
     while i < n:
         kind, a, b = tokens[i]
-        if kind in ("duration", "aspect"):
+        if kind in _BARE_KIND:
             word = ast.Word(text[a:b], span(a, b))
-            options.append(ast.Option(OPTION_BY_TERMINAL[kind.upper()].kind, word, word.span))
+            options.append(ast.Option(_BARE_KIND[kind], word, word.span))
             i += 1
         elif kind == "word":
             key = text[a:b]
@@ -128,7 +131,7 @@ def parse_shot(source: Source, start: int, end: int) -> ast.Shot | None:
             form = OPTION_BY_KEYWORD.get(key.lower())
             if form is None:  # a bare word: the option a WORD is (a mode)
                 word = ast.Word(word_text(text, a, b), span(a, b))
-                options.append(ast.Option(OPTION_BY_TERMINAL["WORD"].kind, word, word.span))
+                options.append(ast.Option(_WORD_KIND, word, word.span))
                 i += 1
             elif form.argument == "text":
                 value, i = _text(text, tokens, i + 1, span)

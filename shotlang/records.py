@@ -19,7 +19,7 @@ from .lower import ResolvedShot
 # left out of image shots, motions gathered into one list. Every other option's lowered value is
 # sent as it is, under the API field its row of the language table names.
 _MADE_HERE = frozenset({"model", "duration", "image", "tail", "mask", "motion", "aspect"})
-_AS_IS = tuple(o.kind for o in OPTIONS if o.kind not in _MADE_HERE)
+_AS_IS = tuple((o.kind, *o.field.partition(".")[::2]) for o in OPTIONS if o.kind not in _MADE_HERE)
 
 
 @cache
@@ -54,10 +54,9 @@ def record(shot: ResolvedShot, axes: str, base_dir: Path, images: ImageStore) ->
     to_image = settings.to_image
     found: dict[str, Any] = {"model_name": settings.model_name,
                              "duration": settings.duration.value if settings.duration else kling.DEFAULT_DURATION}
-    for kind in _AS_IS:
+    for kind, field, inner in _AS_IS:
         value = getattr(settings, kind)
         if value is not None:
-            field, _, inner = OPTION_BY_KIND[kind].field.partition(".")
             if inner:  # a field of an object: {"watermark_info": {"enabled": true}}
                 found.setdefault(field, {})[inner] = value.value
             else:
