@@ -98,7 +98,7 @@ class Option(NamedTuple):
 
 # Input words for the API's values.
 MODE_WORDS: dict[str, kling.Mode] = {"std": "std", "standard": "std", "pro": "pro", "professional": "pro"}
-SOUND_WORDS: dict[str, kling.Sound] = {"on": "on", "off": "off"}
+SOUND_WORDS: dict[str, kling.Sound] = {s: s for s in kling.SOUNDS}
 SWITCH_WORDS: dict[str, bool] = {"on": True, "off": False}
 
 
