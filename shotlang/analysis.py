@@ -41,10 +41,16 @@ class Reports:
 
     def render(self, color: bool = False) -> str:
         """Every diagnostic, rustc-style, separated by blank lines."""
-        return "\n\n".join(render_text(d, self.source, color) for d in self.diagnostics)
+        return render_all(self.diagnostics, color)
 
     def diagnostics_json(self) -> list[dict[str, object]]:
-        return [to_json(d, self.source) for d in self.diagnostics]
+        return [to_json(d, d.span.source) for d in self.diagnostics]
+
+
+def render_all(diagnostics: list[Diagnostic], color: bool = False) -> str:
+    """Diagnostics, rustc-style, each shown in its own file (a shot list's, or the models
+    file's it reads), separated by blank lines."""
+    return "\n\n".join(render_text(d, d.span.source, color) for d in diagnostics)
 
 
 @dataclass

@@ -25,6 +25,7 @@ from .vocabulary import AXES
 if TYPE_CHECKING:
     from .compiler import Analysis, Reports
     from .config import Config
+    from .diagnostics import Diagnostic
     from .payload import CompiledFile
     from .result import CompileResult
     from .runner import PlannedShot
@@ -233,6 +234,31 @@ def moves(axes: str, fmt: str) -> None:
         click.echo(json.dumps(move_rows(axes.lower()), indent=2))
     else:
         click.echo(move_table(axes.lower()))
+
+
+@main.command("models")
+@click.argument("where", required=False, metavar="[SHOTLIST|FOLDER]")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="A table to read, or JSON for tools.")
+def models_command(where: str | None, fmt: str) -> None:
+    """The capability matrix in effect for a shot list (or a folder; default: here): the
+    built-in table with the user's models.toml and the folder's shotlang-models.toml over it."""
+    from .analysis import render_all
+    from .docs import model_table
+    from .models import model_files, read, rows
+
+    place = Path(where) if where else Path.cwd()
+    if where and not place.exists():
+        raise IOFailure(f"{where}: no such file or folder")
+    report: list[Diagnostic] = []
+    matrix = read(model_files(place if place.is_dir() else place.parent), report)
+    if report:
+        click.echo(render_all(report, color=_color(sys.stderr)), err=True)
+        sys.exit(EXIT_INPUT)
+    if fmt == "json":
+        click.echo(json.dumps({"files": [str(f) for f in matrix.files], "models": list(rows(matrix))}, indent=2))
+    else:
+        click.echo(model_table(matrix))
 
 
 @main.command()

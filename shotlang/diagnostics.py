@@ -239,6 +239,22 @@ The API takes images whose width-to-height ratio is between 1:{_RATIO} and {_RAT
 A static or dynamic mask must have exactly the pixel size of the shot's start image."""),
     "E506": Code(E, "image cannot be read", """
 The file's header could not be read as a JPEG or PNG image; it may be damaged."""),
+    # --- E7xx: models files -----------------------------------------------------------------
+    "E700": Code(E, "models file not readable", """
+A models file (shotlang-models.toml beside the shot list, or models.toml in shotlang's config
+folder) must be UTF-8 TOML. The message says what the TOML reader found and where; the
+format of a models file is in docs/language.md, "Models"."""),
+    "E701": Code(E, "unknown key in a models file", """
+A models file holds `[defaults]` and one `[models.<name>]` table per model. A model takes
+`like`, `version`, `source`, `note`, `endpoints`, `modes`, `durations`, `aspect_ratios`,
+`features`, `prices` and `priced_as`; its features are camera, image_tail, masks, sound,
+voice, multi_shot and cfg. A misspelt key would otherwise be ignored in silence, so it is an
+error."""),
+    "E702": Code(E, "value not valid in a models file", """
+A value in a models file is of the wrong kind or names something that does not exist: a
+mode, endpoint or camera type shotlang does not know, a duration that is not whole seconds,
+a `like` or `priced_as` naming no model, a price that is not a number of credits. The
+message names the key; docs/language.md, "Models", shows each entry's form."""),
     # --- W: warnings, from the seed's guidance ---------------------------------------------
     "W100": Code(W, "movement too weak to see", """
 Magnitudes 1-2 give no visible movement. Use 3 or more (`subtle` is 3)."""),

@@ -15,6 +15,7 @@ from typing import Any
 from . import kling
 from .diagnostics import CODES
 from .language import MODE_WORDS, OPTIONS, STATEMENTS
+from .models import FEATURES, Matrix, Model, built_in, durations_text, offer_text
 from .vocabulary import AXES, DEFAULT_MAGNITUDE, INTENSITIES, JERKY_FROM, JOINERS, MOVES, VISIBLE_FROM, Move
 
 
@@ -149,11 +150,50 @@ def md_joiners() -> str:
     return ", ".join(f"`{j}`" for j in sorted(JOINERS))
 
 
+def model_table_rows(matrix: Matrix) -> tuple[list[str], list[list[str]]]:
+    """The capability matrix as a table: one row per model, one column per capability."""
+    head = ["model", "endpoints", "modes", "durations", *(_FEATURE_HEADS[f] for f in FEATURES), "source"]
+    rows = []
+    for model in matrix.models.values():
+        rows.append([model.name, ", ".join(model.endpoints), "/".join(model.modes),
+                     durations_text(model.durations), *(_cell(model, f) for f in FEATURES),
+                     model.source or "-"])
+    return head, rows
+
+
+def _cell(model: Model, feature: str) -> str:
+    """Where the model offers the feature, and the fact's source where it is not the model's."""
+    offer = model.features[feature]
+    sources = sorted({c.source for c in offer.conditions} or {offer.source})
+    other = [s for s in sources if s and s != model.source]
+    return offer_text(model, feature) + (f" ({', '.join(other)})" if other else "")
+
+
+_FEATURE_HEADS = {"camera": "camera", "image_tail": "end image", "masks": "masks", "sound": "sound",
+                  "voice": "voice", "multi_shot": "multi-shot", "cfg": "cfg"}
+
+
 def md_models() -> str:
-    rows = [[f"`{m.name}`", "yes" if m.text2video else "no", "yes" if m.image2video else "no",
-             "yes" if m.camera_control else "no", "yes" if m.uses_cfg else "ignored",
-             "yes" if m.sound else "no"] for m in kling.MODELS.values()]
-    return _md(["model", "text2video", "image2video", "camera control", "cfg", "sound"], rows)
+    """The built-in capability matrix, from shotlang/models.toml."""
+    head, rows = model_table_rows(built_in())
+    return _md(head, [[f"`{r[0]}`", *r[1:]] for r in rows])
+
+
+def model_table(matrix: Matrix) -> str:
+    """What `shotlang models` prints: the table, then where each row comes from."""
+    head, rows = model_table_rows(matrix)
+    head, rows = head[:-1], [r[:-1] for r in rows]
+    widths = [max(len(row[i]) for row in (head, *rows)) for i in range(len(head))]
+    lines = ["".join(c.ljust(w + 2) for c, w in zip(row, widths, strict=True)).rstrip()
+             for row in ([h.upper() for h in head], *rows)]
+    lines += ["", "Where each row comes from (source: seed, official, or reported by third parties):"]
+    width = max(len(m) for m in matrix.models)
+    for model in matrix.models.values():
+        lines.append(f"  {model.name.ljust(width)}  {matrix.source_of(model.name)}"
+                     + (f" ({model.source})" if model.source else ""))
+    read = ", ".join(map(str, matrix.files)) or "none"
+    lines += ["", f"Models files read: {read}"]
+    return "\n".join(lines)
 
 
 def md_codes() -> str:

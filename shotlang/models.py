@@ -1,0 +1,750 @@
+"""The capability matrix: which model offers what, in which endpoint, mode and duration.
+
+The facts are data (shotlang/models.toml, with the source of each); a project's
+`shotlang-models.toml` beside its shot lists, then the user's `models.toml` in the config
+folder, may add a model or override any entry without a new release. Later files win, key by
+key. A models file that cannot be used is reported like a shot list: E700-E702 with
+file:line:column and a caret.
+
+The checks (checks.py), the prices of `plan` and `run`, `shotlang models`, the docs and the
+local Kling server (testing.py) all read the one effective table made here.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+from . import kling
+from .diagnostics import Diagnostic, did_you_mean, either
+from .source import Source, Span
+
+PROJECT_FILE = "shotlang-models.toml"  # beside the shot list
+USER_FILE = "models.toml"  # in the config folder, beside config.toml
+BUILT_IN = "built-in"
+
+# What a model may offer. `cfg` is cfg_scale; `voice` is voice_list; `masks` static and dynamic.
+Feature = Literal["camera", "image_tail", "masks", "sound", "voice", "multi_shot", "cfg"]
+FEATURES: tuple[Feature, ...] = ("camera", "image_tail", "masks", "sound", "voice", "multi_shot", "cfg")
+FEATURE_WORDS: dict[str, str] = {
+    "camera": "camera control", "image_tail": "an end image", "masks": "masks", "sound": "sound",
+    "voice": "voices", "multi_shot": "multi-shot sequences", "cfg": "cfg",
+}
+# Endpoints by their last path segment, as models files write them.
+ENDPOINT_KEYS: dict[str, kling.Endpoint] = {e.rsplit("/", 1)[-1]: e for e in kling.ENDPOINTS}
+SOURCES = ("seed", "official", "reported")
+# Features that only an image-to-video request can carry.
+IMAGE_ONLY = ("image_tail", "masks")
+
+
+def endpoint_key(endpoint: str) -> str:
+    return endpoint.rsplit("/", 1)[-1]
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One set of circumstances in which a feature is offered; None: any."""
+
+    endpoints: frozenset[str] | None = None
+    modes: frozenset[str] | None = None
+    durations: frozenset[str] | None = None
+    types: frozenset[str] | None = None  # camera_control types (camera only)
+    since: tuple[int, int] | None = None  # the model's version, at least
+    source: str = ""
+    note: str = ""
+
+    def holds(self, version: tuple[int, int] | None, endpoint: str, mode: str, duration: str,
+              kind: str | None) -> bool:
+        return ((self.endpoints is None or endpoint in self.endpoints)
+                and (self.modes is None or mode in self.modes)
+                and (self.durations is None or duration in self.durations)
+                and (self.types is None or kind is None or kind in self.types)
+                and (self.since is None or (version is not None and version >= self.since)))
+
+
+@dataclass(frozen=True)
+class Offer:
+    """Where a model offers a feature: under any of `conditions` (none: nowhere). `ignored`:
+    the API takes it and it does nothing."""
+
+    conditions: tuple[Condition, ...]
+    ignored: bool = False
+    source: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Model:
+    """One model's row of the effective matrix, and where it was written."""
+
+    name: str
+    version: tuple[int, int] | None
+    source: str
+    note: str
+    endpoints: tuple[str, ...]
+    modes: tuple[str, ...]
+    durations: tuple[str, ...]
+    aspect_ratios: tuple[str, ...]
+    features: Mapping[str, Offer]
+    prices: Mapping[tuple[str, str], float]  # (mode, seconds) -> credits, as written
+    priced_as: str | None
+    origin: str  # BUILT_IN, or file:line of the entry that added the model
+    changed: tuple[str, ...] = ()  # file:line of each later entry that changed it
+
+    @property
+    def text2video(self) -> bool:
+        return "text2video" in self.endpoints
+
+    @property
+    def image2video(self) -> bool:
+        return "image2video" in self.endpoints
+
+    def offers(self, feature: str, endpoint: str, mode: str, duration: str, kind: str | None = None) -> bool:
+        """Whether `feature` is offered (or ignored, which the API takes) in this combination."""
+        return any(c.holds(self.version, endpoint_key(endpoint), mode, duration, kind)
+                   for c in self.features[feature].conditions)
+
+    def combinations(self, feature: str, endpoint: str, kind: str | None = None) -> list[tuple[str, str]]:
+        """Every (mode, duration) of this model in which `feature` is offered on `endpoint`."""
+        return [(m, d) for m in self.modes for d in self.durations if self.offers(feature, endpoint, m, d, kind)]
+
+    def anywhere(self, feature: str, kind: str | None = None) -> bool:
+        return any(self.combinations(feature, ENDPOINT_KEYS[e], kind) for e in self.endpoints)
+
+
+@dataclass(frozen=True)
+class Matrix:
+    """The effective table: the built-in one with every models file read over it."""
+
+    models: Mapping[str, Model]
+    files: tuple[Path, ...] = ()  # the models files read, first to last
+
+    def get(self, name: str) -> Model | None:
+        return self.models.get(name)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.models
+
+    def names(self) -> list[str]:
+        return list(self.models)
+
+    def price(self, name: str, mode: str, duration: str) -> tuple[float, bool] | None:
+        """Credits for one generation and whether the price is published (False: the model has
+        no price of its own and is priced as `priced_as`). A duration with no price of its own
+        costs pro rata of the nearest priced duration in the same mode."""
+        model = self.models.get(name)
+        if model is None:
+            return None
+        published = True
+        seen: set[str] = set()
+        while not any(m == mode for m, _ in model.prices):
+            seen.add(model.name)
+            if model.priced_as is None or model.priced_as in seen or model.priced_as not in self.models:
+                return None
+            model, published = self.models[model.priced_as], False
+        priced = {int(d): c for (m, d), c in model.prices.items() if m == mode}
+        seconds = int(duration)
+        if seconds in priced:
+            return priced[seconds], published
+        nearest = min(priced, key=lambda d: (abs(d - seconds), d))
+        return priced[nearest] * seconds / nearest, published
+
+    def offering(self, feature: str, endpoint: str | None = None) -> list[str]:
+        """The models that offer `feature` somewhere (on `endpoint`, if given)."""
+        return [m.name for m in self.models.values()
+                if (m.combinations(feature, endpoint) if endpoint else m.anywhere(feature))
+                and not m.features[feature].ignored]
+
+    def source_of(self, name: str) -> str:
+        model = self.models[name]
+        return ", ".join([model.origin, *model.changed])
+
+
+# --- reading the files ---------------------------------------------------------------------
+
+_TOP_KEYS = ("defaults", "models")
+_MODEL_KEYS = ("like", "version", "source", "note", "endpoints", "modes", "durations", "aspect_ratios",
+               "features", "prices", "priced_as")
+_DEFAULT_KEYS = ("source", "endpoints", "modes", "durations", "aspect_ratios", "features", "priced_as")
+_CONDITION_KEYS = ("offered", "ignored", "endpoints", "modes", "durations", "types", "since", "source", "note")
+MODEL_NAME = re.compile(r"[a-z0-9][a-z0-9._-]*")
+ASPECT = re.compile(r"[1-9]\d*:[1-9]\d*")
+PRICE_SLOT = re.compile(r"(?P<mode>[a-z0-9]+)-(?P<seconds>[1-9]\d*)s")
+MAX_SECONDS = 600  # a duration range longer than this is a typo, not a model
+
+
+@dataclass
+class _Layer:
+    """One file's entries, checked, still partial: merged over the layers before it."""
+
+    source: Source
+    origin: str
+    defaults: dict[str, Any] = field(default_factory=dict)
+    models: dict[str, dict[str, Any]] = field(default_factory=dict)
+    lines: dict[str, int] = field(default_factory=dict)  # model name -> line of its entry
+
+
+class _Reader:
+    """Checks one models file's data, reporting each problem at the key that has it."""
+
+    def __init__(self, source: Source, report: list[Diagnostic]) -> None:
+        self.source = source
+        self.report = report
+        self.places = _key_places(source.text)
+
+    def span(self, path: tuple[str, ...]) -> Span:
+        for n in range(len(path), 0, -1):
+            place = self.places.get(path[:n])
+            if place is not None:
+                return self.source.span(*place)
+        return self.source.span(0, min(1, len(self.source.text)))
+
+    def error(self, code: str, path: tuple[str, ...], message: str, hint: str) -> None:
+        self.report.append(Diagnostic(code, message, self.span(path), hint))
+
+    def unknown_keys(self, table: Mapping[str, Any], allowed: Iterable[str], path: tuple[str, ...],
+                     what: str) -> list[str]:
+        allowed = tuple(allowed)
+        bad = [k for k in table if k not in allowed]
+        for key in bad:
+            self.error("E701", (*path, key), f"unknown key `{key}` in {what}",
+                       did_you_mean(key, allowed) or f"{what} takes {either(f'`{k}`' for k in allowed)}")
+        return bad
+
+    def strings(self, value: Any, path: tuple[str, ...], choices: Iterable[str] | None = None,
+                pattern: re.Pattern[str] | None = None, what: str = "value") -> tuple[str, ...] | None:
+        options = tuple(choices) if choices is not None else None
+        if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+            example = f'["{options[0]}"]' if options else '["..."]'
+            self.error("E702", path, f"`{path[-1]}` should be a list of strings, not {_shown(value)}",
+                       f"write e.g. `{path[-1]} = {example}`")
+            return None
+        for item in value:
+            if options is not None and item not in options:
+                self.error("E702", path, f"unknown {what} `{item}` in `{path[-1]}`",
+                           did_you_mean(item, options) or f"write {either(f'`{o}`' for o in options)}")
+                return None
+            if pattern is not None and not pattern.fullmatch(item):
+                self.error("E702", path, f"`{item}` is not a valid {what}", f"write it like `{_EXAMPLES[what]}`")
+                return None
+        return tuple(dict.fromkeys(value))
+
+    def durations(self, value: Any, path: tuple[str, ...]) -> tuple[str, ...] | None:
+        """A list of whole seconds ("5", 10), or a range {from = 3, to = 15}."""
+        hint = 'write a list such as `durations = ["5", "10"]`, or a range: `durations = { from = 3, to = 15 }`'
+        if isinstance(value, dict):
+            if self.unknown_keys(value, ("from", "to"), path, "a duration range"):
+                return None
+            low, high = value.get("from"), value.get("to")
+            if not (_whole(low) and _whole(high) and 1 <= int(low) <= int(high) <= MAX_SECONDS):  # type: ignore[arg-type]
+                self.error("E702", path, f"the range {_shown(value)} is not from one whole number of seconds "
+                           "to a larger one", hint)
+                return None
+            return tuple(str(s) for s in range(int(low), int(high) + 1))  # type: ignore[arg-type]
+        if isinstance(value, list) and value and all(_whole(v) and 1 <= int(v) <= MAX_SECONDS for v in value):
+            return tuple(dict.fromkeys(str(int(v)) for v in value))
+        self.error("E702", path, f"`durations` should be whole seconds, not {_shown(value)}", hint)
+        return None
+
+    def version(self, value: Any, path: tuple[str, ...]) -> tuple[int, int] | None:
+        parsed = _version(value)
+        if parsed is None:
+            self.error("E702", path, f"{_shown(value)} is not a version", 'write it as `"2.6"` or `"3"`')
+        return parsed
+
+    def text(self, value: Any, path: tuple[str, ...]) -> str | None:
+        if isinstance(value, str):
+            return value
+        self.error("E702", path, f"`{path[-1]}` should be text, not {_shown(value)}", f'write `{path[-1]} = "..."`')
+        return None
+
+    def offer(self, value: Any, path: tuple[str, ...], model_source: str) -> Offer | None:
+        """A feature's entry: true, false, "ignored", a table of conditions, or a list of them."""
+        if isinstance(value, bool):
+            return Offer((Condition(source=model_source),) if value else (), source=model_source)
+        if value == "ignored":
+            return Offer((Condition(source=model_source),), ignored=True, source=model_source)
+        tables = value if isinstance(value, list) else [value]
+        if not tables or not all(isinstance(t, dict) for t in tables):
+            self.error("E702", path, f"`{path[-1]}` should be true, false, \"ignored\" or a table of "
+                       f"conditions, not {_shown(value)}",
+                       f'write e.g. `{path[-1]} = {{ modes = ["pro"], source = "reported" }}`')
+            return None
+        conditions: list[Condition] = []
+        offered, ignored, source, note = False, False, model_source, ""
+        for table in tables:
+            if self.unknown_keys(table, _CONDITION_KEYS, path, f"feature `{path[-1]}`"):
+                return None
+            condition = self.condition(table, path, model_source)
+            if condition is None:
+                return None
+            source, note = condition.source, condition.note or note
+            if table.get("offered", True) is not False:
+                offered = True
+                conditions.append(condition)
+            ignored = ignored or table.get("ignored") is True
+            for flag in ("offered", "ignored"):
+                if flag in table and not isinstance(table[flag], bool):
+                    self.error("E702", (*path, flag), f"`{flag}` should be true or false", f"write `{flag} = true`")
+                    return None
+        return Offer(tuple(conditions) if offered else (), ignored=ignored, source=source, note=note)
+
+    def condition(self, table: Mapping[str, Any], path: tuple[str, ...], model_source: str) -> Condition | None:
+        found: dict[str, Any] = {}
+        for key, choices, pattern, what in (("endpoints", ENDPOINT_KEYS, None, "endpoint"),
+                                            ("modes", None, MODEL_NAME, "mode"),
+                                            ("types", kling.CAMERA_TYPES, None, "camera type")):
+            if key in table:
+                values = self.strings(table[key], (*path, key), choices, pattern, what)
+                if values is None:
+                    return None
+                found[key] = frozenset(values)
+        if "durations" in table:
+            durations = self.durations(table["durations"], (*path, "durations"))
+            if durations is None:
+                return None
+            found["durations"] = frozenset(durations)
+        if "since" in table:
+            since = self.version(table["since"], (*path, "since"))
+            if since is None:
+                return None
+            found["since"] = since
+        for key in ("source", "note"):
+            if key in table:
+                text = self.text(table[key], (*path, key))
+                if text is None:
+                    return None
+                found[key] = text
+        found.setdefault("source", model_source)
+        return Condition(**found)
+
+
+_EXAMPLES = {"aspect ratio": "16:9", "mode": "pro", "model name": "kling-v3"}
+
+
+def _whole(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return True
+    return isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 6
+
+
+def _version(value: Any) -> tuple[int, int] | None:
+    if isinstance(value, bool):
+        return None
+    text = str(value)
+    found = re.fullmatch(r"(\d{1,4})(?:\.(\d{1,4}))?", text)
+    return (int(found[1]), int(found[2] or 0)) if found else None
+
+
+def version_from_name(name: str) -> tuple[int, int] | None:
+    """kling-v2-6 -> (2, 6); kling-v3 -> (3, 0); kling-v2-1-master -> (2, 1)."""
+    found = re.match(r"kling-v(\d+)(?:-(\d+)(?![a-z]))?", name)
+    return (int(found[1]), int(found[2] or 0)) if found else None
+
+
+def _shown(value: Any) -> str:
+    text = repr(value) if not isinstance(value, str) else f'"{value}"'
+    return f"`{text if len(text) <= 40 else text[:37] + '...'}`"
+
+
+def _read_layer(source: Source, origin: str, report: list[Diagnostic]) -> _Layer:
+    layer = _Layer(source, origin)
+    try:
+        data = tomllib.loads(source.text)
+    except tomllib.TOMLDecodeError as e:
+        report.append(_toml_error(source, e))
+        return layer
+    reader = _Reader(source, report)
+    reader.unknown_keys(data, _TOP_KEYS, (), "a models file")
+    defaults = data.get("defaults", {})
+    if isinstance(defaults, dict):
+        reader.unknown_keys(defaults, _DEFAULT_KEYS, ("defaults",), "[defaults]")
+        said = defaults.get("source")
+        layer.defaults = _entry(reader, defaults, ("defaults",), said if isinstance(said, str) else origin,
+                                _DEFAULT_KEYS) or {}
+    models = data.get("models", {})
+    if not isinstance(models, dict):
+        reader.error("E702", ("models",), "`models` should hold a table per model",
+                     "write `[models.kling-v3]` and the model's entries under it")
+        return layer
+    for name, entry in models.items():
+        path = ("models", name)
+        if not MODEL_NAME.fullmatch(name):
+            reader.error("E702", path, f"`{name}` is not a model name Kling uses",
+                         "model names are lower case letters, digits, `-`, `.` and `_`, such as `kling-v3`")
+            continue
+        if not isinstance(entry, dict):
+            reader.error("E702", path, f"`models.{name}` should be a table",
+                         f"write `[models.{name}]` and the model's entries under it")
+            continue
+        reader.unknown_keys(entry, _MODEL_KEYS, path, f"model `{name}`")
+        said = entry.get("source")
+        checked = _entry(reader, entry, path, said if isinstance(said, str) else origin, _MODEL_KEYS)
+        if checked is not None:
+            layer.models[name] = checked
+            layer.lines[name] = reader.span(path).line
+    return layer
+
+
+def _entry(reader: _Reader, entry: Mapping[str, Any], path: tuple[str, ...], model_source: str,
+           allowed: tuple[str, ...]) -> dict[str, Any] | None:
+    """A model's (or the defaults') entries, checked and in the form the matrix holds."""
+    out: dict[str, Any] = {}
+    ok = True
+    for key, value in entry.items():
+        if key not in allowed:
+            continue
+        at = (*path, key)
+        checked: Any
+        if key == "endpoints":
+            checked = reader.strings(value, at, ENDPOINT_KEYS, what="endpoint")
+        elif key == "modes":
+            checked = reader.strings(value, at, kling.MODES, what="mode")
+        elif key == "aspect_ratios":
+            checked = reader.strings(value, at, pattern=ASPECT, what="aspect ratio")
+        elif key == "durations":
+            checked = reader.durations(value, at)
+        elif key == "version":
+            checked = reader.version(value, at)
+        elif key in ("source", "note"):
+            checked = reader.text(value, at)
+        elif key in ("like", "priced_as"):
+            checked = reader.text(value, at)
+            if checked is not None and not MODEL_NAME.fullmatch(checked):
+                reader.error("E702", at, f"`{checked}` is not a model name", "write a model's name, such as `kling-v3`")
+                checked = None
+        elif key == "features":
+            checked = _features(reader, value, at, model_source)
+        else:  # prices
+            checked = _prices(reader, value, at)
+        if checked is None:
+            ok = False
+        else:
+            out[key] = checked
+    return out if ok else None
+
+
+def _features(reader: _Reader, value: Any, path: tuple[str, ...], model_source: str) -> dict[str, Offer] | None:
+    if not isinstance(value, dict):
+        reader.error("E702", path, "`features` should be a table", "write e.g. `features.sound = true`")
+        return None
+    if reader.unknown_keys(value, FEATURES, path, "`features`"):
+        return None
+    found: dict[str, Offer] = {}
+    for name, entry in value.items():
+        offer = reader.offer(entry, (*path, name), model_source)
+        if offer is None:
+            return None
+        found[name] = offer
+    return found
+
+
+def _prices(reader: _Reader, value: Any, path: tuple[str, ...]) -> dict[tuple[str, str], float] | None:
+    hint = "write e.g. `prices = { std-5s = 1, pro-5s = 3.5 }` (credits per generation)"
+    if not isinstance(value, dict):
+        reader.error("E702", path, f"`prices` should be a table, not {_shown(value)}", hint)
+        return None
+    found: dict[tuple[str, str], float] = {}
+    for slot, amount in value.items():
+        slot_match = PRICE_SLOT.fullmatch(slot)
+        if slot_match is None or slot_match["mode"] not in kling.MODES:
+            reader.error("E702", (*path, slot), f"`{slot}` is not a price slot", hint)
+            return None
+        if isinstance(amount, bool) or not isinstance(amount, int | float) or not 0 <= amount < 1e9:
+            reader.error("E702", (*path, slot), f"the price `{slot}` should be a number of credits, not "
+                         f"{_shown(amount)}", hint)
+            return None
+        found[(slot_match["mode"], slot_match["seconds"])] = float(amount)
+    return found
+
+
+def _toml_error(source: Source, error: tomllib.TOMLDecodeError) -> Diagnostic:
+    """tomllib says where in its message: "... (at line 3, column 7)"."""
+    found = re.search(r"\(at line (\d+), column (\d+)\)|\(at end of document\)", str(error))
+    message = re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)", "", str(error))
+    if found and found[1]:
+        line = min(int(found[1]), len(source.line_starts()))
+        start, end = source.line_bounds(line)
+        offset = min(start + int(found[2]) - 1, end)
+    else:
+        offset = len(source.text)
+    span = source.span(max(0, min(offset, len(source.text) - 1)), max(0, min(offset, len(source.text) - 1)) + 1)
+    return Diagnostic("E700", f"this models file is not valid TOML: {message[:1].lower()}{message[1:]}", span,
+                      "see https://toml.io; the format of a models file is in docs/language.md")
+
+
+_HEADER = re.compile(r"\s*\[(?!\[)\s*(?P<keys>[^\]]*?)\s*\]")
+_ASSIGN = re.compile(r"\s*(?P<keys>(?:[A-Za-z0-9_-]+|\"[^\"]*\"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_-]+|\"[^\"]*\"|'[^']*'))*)\s*=")
+_KEY = re.compile(r"[A-Za-z0-9_-]+|\"[^\"]*\"|'[^']*'")
+_INLINE = re.compile(r"(?P<keys>(?:[A-Za-z0-9_-]+|\"[^\"]*\")(?:\s*\.\s*(?:[A-Za-z0-9_-]+|\"[^\"]*\"))*)\s*=")
+
+
+def _split(keys: str) -> tuple[str, ...]:
+    return tuple(k.strip("\"'") for k in _KEY.findall(keys))
+
+
+def _key_places(text: str) -> dict[tuple[str, ...], tuple[int, int]]:
+    """Where each key is written: (start, end) of the key, by its full path. tomllib gives the
+    data only; this finds the places a diagnostic points at (tables, keys, and keys inside an
+    inline table on the same line)."""
+    places: dict[tuple[str, ...], tuple[int, int]] = {}
+    table: tuple[str, ...] = ()
+    offset = 0
+    for line in text.splitlines(keepends=True):
+        header = _HEADER.match(line)
+        if header:
+            table = _split(header["keys"])
+            places.setdefault(table, (offset + header.start("keys"), offset + header.end("keys")))
+        else:
+            assign = _ASSIGN.match(line)
+            if assign:
+                path = (*table, *_split(assign["keys"]))
+                places.setdefault(path, (offset + assign.start("keys"), offset + assign.end("keys")))
+                brace = line.find("{", assign.end())
+                if brace != -1:  # `name = { key = ..., key = ... }` on one line
+                    for inner in _INLINE.finditer(line, brace + 1):
+                        places.setdefault((*path, *_split(inner["keys"])),
+                                          (offset + inner.start("keys"), offset + inner.end("keys")))
+        offset += len(line)
+    return places
+
+
+# --- merging the layers ------------------------------------------------------------------------
+
+
+def _merge(layers: list[_Layer], report: list[Diagnostic]) -> dict[str, Model]:
+    """Every layer over the ones before it, key by key; then each model made whole from the
+    model it is `like` and from the defaults."""
+    defaults: dict[str, Any] = {"features": {}}
+    entries: dict[str, dict[str, Any]] = {}
+    origins: dict[str, str] = {}
+    changed: dict[str, list[str]] = {}
+    where: dict[str, tuple[_Layer, str]] = {}
+    for layer in layers:
+        for key, value in layer.defaults.items():
+            if key == "features":
+                defaults["features"] = {**defaults["features"], **value}
+            else:
+                defaults[key] = value
+        for name, entry in layer.models.items():
+            place = layer.origin if layer.origin == BUILT_IN else f"{layer.origin}:{layer.lines[name]}"
+            if name in entries:
+                old = entries[name]
+                for key, value in entry.items():
+                    old[key] = {**old[key], **value} if key in ("features", "prices") and key in old else value
+                changed[name].append(place)
+            else:
+                entries[name] = {k: dict(v) if isinstance(v, dict) else v for k, v in entry.items()}
+                origins[name], changed[name] = place, []
+            where[name] = (layer, name)
+    models: dict[str, Model] = {}
+    for name in entries:
+        made = _made(name, entries, defaults, set())
+        layer, _ = where[name]
+        reader = _Reader(layer.source, report)
+        if made is None:
+            reader.error("E702", ("models", name, "like"), f"model `{name}` is `like` itself, through "
+                         f"`{entries[name].get('like')}`", "make `like` name a model that is not like this one")
+            continue
+        missing = [k for k in ("like", "priced_as") if made.get(k) and made[k] not in entries]
+        for key in missing:
+            reader.error("E702", ("models", name, key), f"`{key}` names `{made[key]}`, which is not a model here",
+                         did_you_mean(made[key], entries) or f"the models are {', '.join(entries)}")
+        if missing:
+            continue
+        models[name] = _model(name, made, defaults, origins[name], tuple(changed[name]))
+    return models
+
+
+def _made(name: str, entries: Mapping[str, dict[str, Any]], defaults: Mapping[str, Any],
+          seen: set[str]) -> dict[str, Any] | None:
+    """A model's entries with those of the model it is `like` underneath; None for a cycle."""
+    entry = entries[name]
+    base = entry.get("like")
+    if base is None or base not in entries:
+        return dict(entry)
+    if name in seen:
+        return None
+    under = _made(base, entries, defaults, seen | {name})
+    if under is None:
+        return None
+    under.pop("prices", None)  # a price is the model's own: `like` copies what it can do
+    merged = {**under, **{k: v for k, v in entry.items() if k != "features"}}
+    merged["features"] = {**under.get("features", {}), **entry.get("features", {})}
+    return merged
+
+
+def _model(name: str, entry: Mapping[str, Any], defaults: Mapping[str, Any], origin: str,
+           changed: tuple[str, ...]) -> Model:
+    features = {**defaults.get("features", {}), **entry.get("features", {})}
+    for feature in FEATURES:
+        features.setdefault(feature, Offer(()))
+    return Model(
+        name=name,
+        version=entry.get("version") or version_from_name(name),
+        source=entry.get("source", origin if origin != BUILT_IN else ""),
+        note=entry.get("note", ""),
+        endpoints=tuple(e for e in ENDPOINT_KEYS if e in entry.get("endpoints", defaults.get("endpoints", ()))),
+        modes=entry.get("modes", defaults.get("modes", kling.MODES)),
+        durations=entry.get("durations", defaults.get("durations", (kling.DEFAULT_DURATION,))),
+        aspect_ratios=entry.get("aspect_ratios", defaults.get("aspect_ratios", kling.ASPECT_RATIOS)),
+        features=features,
+        prices=entry.get("prices", {}),
+        priced_as=entry.get("priced_as", defaults.get("priced_as")),
+        origin=origin,
+        changed=changed,
+    )
+
+
+# --- the entry points -------------------------------------------------------------------------
+
+
+def user_file(env: Mapping[str, str]) -> Path:
+    """$SHOTLANG_MODELS, else models.toml in shotlang's config folder."""
+    if env.get("SHOTLANG_MODELS"):
+        return Path(env["SHOTLANG_MODELS"])
+    base = Path(env["XDG_CONFIG_HOME"]) if env.get("XDG_CONFIG_HOME") else Path.home() / ".config"
+    return base / "shotlang" / USER_FILE
+
+
+def model_files(shot_dir: Path | None, env: Mapping[str, str] | None = None) -> list[Path]:
+    """The models files that apply to shot lists in `shot_dir`, weakest first."""
+    env = os.environ if env is None else env
+    files = [user_file(env)]
+    if shot_dir is not None:
+        files.append(shot_dir / PROJECT_FILE)
+    return [f for f in files if f.is_file()]
+
+
+@cache
+def _built_in_layer() -> _Layer:
+    text = resources.files(__package__).joinpath("models.toml").read_text(encoding="utf-8")
+    report: list[Diagnostic] = []
+    layer = _read_layer(Source(text, BUILT_IN), BUILT_IN, report)
+    assert not report, f"the built-in models.toml is broken: {report}"
+    return layer
+
+
+@cache
+def built_in() -> Matrix:
+    """The built-in table alone."""
+    report: list[Diagnostic] = []
+    matrix = Matrix(_merge([_built_in_layer()], report))
+    assert not report, report
+    return matrix
+
+
+def read(files: Iterable[Path], report: list[Diagnostic]) -> Matrix:
+    """The built-in table with `files` read over it in order; each problem goes to `report`."""
+    files = list(files)
+    if not files:
+        return built_in()
+    layers = [_built_in_layer()]
+    for path in files:
+        try:
+            text = path.read_bytes().decode("utf-8").removeprefix("\ufeff")
+        except (OSError, UnicodeDecodeError) as e:
+            reason = getattr(e, "strerror", None) or str(e)
+            source = Source(" ", str(path))
+            report.append(Diagnostic("E700", f"this models file cannot be read: {reason}", source.span(0, 1),
+                                     "check the file's permissions and that it is UTF-8"))
+            continue
+        layers.append(_read_layer(Source(text, str(path)), str(path), report))
+    return Matrix(_merge(layers, report), tuple(files))
+
+
+def for_shot_list(path: str | Path | None, env: Mapping[str, str] | None = None,
+                  report: list[Diagnostic] | None = None) -> Matrix:
+    """The matrix that applies to the shot list at `path` (None: standard input, so only the
+    user's file applies)."""
+    folder = Path(path).parent if path is not None else None
+    return read(model_files(folder, env), report if report is not None else [])
+
+
+# --- the table as rows, for `shotlang models` and the docs ------------------------------------
+
+
+def durations_text(durations: Iterable[str]) -> str:
+    """5, 10 -> `5s`, `10s`; 3..15 -> `3s`–`15s`."""
+    seconds = sorted(int(d) for d in durations)
+    if len(seconds) > 2 and seconds == list(range(seconds[0], seconds[-1] + 1)):
+        return f"{seconds[0]}s–{seconds[-1]}s"
+    return ", ".join(f"{s}s" for s in seconds)
+
+
+def offer_text(model: Model, feature: str) -> str:
+    """Where a model offers a feature, in a few words worked out from the combinations:
+    `yes`, `no`, `ignored`, `pro`, `5s`, `image2video: pro`..."""
+    if model.features[feature].ignored:
+        return "ignored"
+    endpoints = ["image2video"] if feature in IMAGE_ONLY else list(model.endpoints)
+    shown = {e: _combinations_text(model, feature, ENDPOINT_KEYS[e]) for e in endpoints if e in model.endpoints}
+    if not shown:
+        return "no"
+    if len(set(shown.values())) == 1:
+        return next(iter(shown.values()))
+    return "; ".join(f"{e}: {text}" for e, text in shown.items())
+
+
+def _combinations_text(model: Model, feature: str, endpoint: str) -> str:
+    offered = set(model.combinations(feature, endpoint))
+    if not offered:
+        return "no"
+    modes = [m for m in model.modes if all((m, d) in offered for d in model.durations)]
+    durations = [d for d in model.durations if all((m, d) in offered for m in model.modes)]
+    if len(modes) == len(model.modes):
+        text = "yes"
+    elif modes and offered == {(m, d) for m in modes for d in model.durations}:
+        text = "/".join(modes)
+    elif durations and offered == {(m, d) for m in model.modes for d in durations}:
+        text = durations_text(durations)
+    else:
+        text = ", ".join(f"{m} {d}s" for m, d in sorted(offered, key=lambda c: (c[0], int(c[1]))))
+    if feature == "camera":
+        types = [t for t in kling.CAMERA_TYPES if model.combinations(feature, endpoint, t)]
+        if len(types) < len(kling.CAMERA_TYPES):
+            text += f" ({', '.join(types)} only)"
+    return text
+
+
+def rows(matrix: Matrix) -> Iterator[dict[str, Any]]:
+    """Each model as plain data: what `shotlang models --format json` prints."""
+    for model in matrix.models.values():
+        yield {
+            "name": model.name,
+            "version": ".".join(map(str, model.version)) if model.version else None,
+            "endpoints": list(model.endpoints),
+            "modes": list(model.modes),
+            "durations": list(model.durations),
+            "aspect_ratios": list(model.aspect_ratios),
+            "features": {f: _offer_json(model, f) for f in FEATURES},
+            "prices": {f"{m}-{d}s": c for (m, d), c in model.prices.items()},
+            "priced_as": model.priced_as if not model.prices else None,
+            "source": model.source,
+            "note": model.note,
+            "defined_in": model.origin,
+            "changed_in": list(model.changed),
+        }
+
+
+def _offer_json(model: Model, feature: str) -> dict[str, Any]:
+    offer = model.features[feature]
+    return {
+        "ignored": offer.ignored,
+        "offered": [{"endpoint": endpoint_key(e), "mode": m, "duration": d}
+                    for e in (ENDPOINT_KEYS[k] for k in model.endpoints)
+                    for m, d in model.combinations(feature, e)],
+        "camera_types": ({endpoint_key(e): [t for t in kling.CAMERA_TYPES if model.combinations(feature, e, t)]
+                          for e in (ENDPOINT_KEYS[k] for k in model.endpoints)} if feature == "camera" else None),
+        "source": sorted({c.source for c in offer.conditions} or {offer.source} - {""}),
+        "note": "; ".join(dict.fromkeys(c.note for c in offer.conditions if c.note)) or offer.note,
+    }

@@ -1,0 +1,158 @@
+"""The capability matrix: the built-in table, models files over it, and their diagnostics."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from shotlang import kling, models
+from shotlang.diagnostics import Diagnostic, render_text
+
+
+def read(tmp_path: Path, text: str, name: str = "shotlang-models.toml") -> tuple[models.Matrix, list[Diagnostic]]:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    report: list[Diagnostic] = []
+    return models.read([path], report), report
+
+
+def test_the_built_in_table_has_every_model_the_api_names_and_kling_v3():
+    matrix = models.built_in()
+    for name in ("kling-v1", "kling-v1-5", "kling-v1-6", "kling-v2-master", "kling-v2-1", "kling-v2-1-master",
+                 "kling-v2-5-turbo", "kling-v2-6", "kling-v3"):
+        assert name in matrix, name
+    v3 = matrix.models["kling-v3"]
+    assert v3.durations == tuple(str(s) for s in range(3, 16))
+    assert v3.text2video and v3.image2video
+    assert v3.offers("multi_shot", kling.TEXT2VIDEO, "std", "15")
+    assert not matrix.models["kling-v2-6"].offers("multi_shot", kling.TEXT2VIDEO, "pro", "5")
+    assert kling.DEFAULT_MODEL in matrix
+
+
+def test_the_seeds_rule_gives_camera_control_from_v1_6_where_nothing_more_is_known():
+    matrix = models.built_in()
+    assert not matrix.models["kling-v1"].anywhere("camera")
+    assert not matrix.models["kling-v1-5"].anywhere("camera")
+    assert matrix.models["kling-v1-6"].offers("camera", kling.TEXT2VIDEO, "std", "5", "simple")
+    assert matrix.models["kling-v1-6"].features["camera"].conditions[0].source == "seed"
+
+
+def test_each_fact_says_where_it_comes_from():
+    for row in models.rows(models.built_in()):
+        for feature, offer in row["features"].items():
+            assert offer["source"], (row["name"], feature)
+            assert set(offer["source"]) <= set(models.SOURCES), (row["name"], feature, offer["source"])
+
+
+def test_a_price_is_pro_rata_for_a_duration_with_none_of_its_own():
+    matrix = models.built_in()
+    assert matrix.price("kling-v1", "std", "5") == (1.0, True)
+    assert matrix.price("kling-v1", "pro", "10") == (7.0, True)
+    # kling-v3 has no published price: priced as kling-v2-master, 3 s at 3/5 of its 5 s price.
+    assert matrix.price("kling-v3", "std", "3") == (6.0, False)
+    assert matrix.price("kling-v3", "pro", "15") == (30.0, False)
+    assert matrix.price("no-such-model", "std", "5") is None
+
+
+def test_a_project_file_adds_a_model_like_another(tmp_path):
+    matrix, report = read(tmp_path, """
+[models.kling-v3-1]
+like = "kling-v3"
+source = "our own renders, 2026-11"
+durations = { from = 3, to = 20 }
+prices = { std-5s = 4, pro-5s = 8 }
+""")
+    assert report == []
+    model = matrix.models["kling-v3-1"]
+    assert model.durations[-1] == "20" and model.anywhere("multi_shot")
+    assert model.origin == f"{tmp_path / 'shotlang-models.toml'}:2"
+    assert matrix.price("kling-v3-1", "pro", "10") == (16.0, True)
+    assert matrix.source_of("kling-v3") == models.BUILT_IN
+
+
+def test_a_later_file_overrides_one_entry_and_keeps_the_rest(tmp_path):
+    user = tmp_path / "user.toml"
+    user.write_text('[models.kling-v2-5-turbo]\nfeatures.image_tail = true\n', encoding="utf-8")
+    project = tmp_path / "shotlang-models.toml"
+    project.write_text('[models.kling-v2-5-turbo]\nprices = { std-5s = 2.5 }\n', encoding="utf-8")
+    report: list[Diagnostic] = []
+    matrix = models.read([user, project], report)
+    assert report == []
+    turbo = matrix.models["kling-v2-5-turbo"]
+    assert turbo.offers("image_tail", kling.IMAGE2VIDEO, "std", "10")
+    assert turbo.features["cfg"].ignored  # untouched: still the built-in entry
+    assert matrix.price("kling-v2-5-turbo", "std", "5") == (2.5, True)
+    assert turbo.changed == (f"{user}:1", f"{project}:1")
+
+
+def test_the_files_that_apply_are_the_users_then_the_one_beside_the_shot_list(tmp_path):
+    (tmp_path / "config" / "shotlang").mkdir(parents=True)
+    user = tmp_path / "config" / "shotlang" / "models.toml"
+    user.write_text("", encoding="utf-8")
+    films = tmp_path / "films"
+    films.mkdir()
+    env = {"XDG_CONFIG_HOME": str(tmp_path / "config")}
+    assert models.model_files(films, env) == [user]
+    (films / "shotlang-models.toml").write_text("", encoding="utf-8")
+    assert models.model_files(films, env) == [user, films / "shotlang-models.toml"]
+    assert models.model_files(films, {"SHOTLANG_MODELS": str(tmp_path / "none.toml"),
+                                      "XDG_CONFIG_HOME": str(tmp_path / "config")}) == [
+        films / "shotlang-models.toml"]
+
+
+BAD_FILES = [
+    ("[models.kling-v3\n", "E700", 1, "not valid TOML"),
+    ('[models.kling-v9]\ndurashuns = ["5"]\n', "E701", 2, "unknown key `durashuns`"),
+    ('[models.kling-v9]\nmodes = ["fast"]\n', "E702", 2, "unknown mode `fast`"),
+    ('[models.kling-v9]\ndurations = { from = 15, to = 3 }\n', "E702", 2, "is not from one whole number"),
+    ('[models.kling-v9]\nfeatures.sound = "maybe"\n', "E702", 2, "should be true, false"),
+    ('[models.kling-v9]\nfeatures.sound = { modes = ["pro"], when = "always" }\n', "E701", 2, "unknown key `when`"),
+    ('[models.kling-v9]\nfeatures.camera = { types = ["dolly"] }\n', "E702", 2, "unknown camera type `dolly`"),
+    ('[models.kling-v9]\nfeatures.smell = true\n', "E701", 2, "unknown key `smell`"),
+    ('[models.kling-v9]\nlike = "kling-v4"\n', "E702", 2, "names `kling-v4`, which is not a model"),
+    ('[models.a]\nlike = "b"\n[models.b]\nlike = "a"\n', "E702", 2, "is `like` itself"),
+    ('[models.kling-v9]\nprices = { std-5s = "cheap" }\n', "E702", 2, "should be a number of credits"),
+    ('[models.kling-v9]\nprices = { turbo-5s = 1 }\n', "E702", 2, "is not a price slot"),
+    ('[models."Kling V9"]\n', "E702", 1, "is not a model name"),
+    ('[modles.kling-v9]\n', "E701", 1, "unknown key `modles`"),
+]
+
+
+@pytest.mark.parametrize(("text", "code", "line", "words"), BAD_FILES, ids=[b[1] + "-" + b[3] for b in BAD_FILES])
+def test_a_bad_models_file_is_a_diagnostic_at_its_line(tmp_path, text, code, line, words):
+    _, report = read(tmp_path, text)
+    assert [d.code for d in report][:1] == [code], report
+    first = report[0]
+    assert words in first.message, first.message
+    assert first.span.line == line
+    assert first.span.source.name.endswith("shotlang-models.toml")
+    shown = render_text(first, first.span.source)
+    assert f"shotlang-models.toml:{line}:" in shown and "^" in shown and "help:" in shown
+
+
+def test_the_caret_is_under_the_key_inside_an_inline_table(tmp_path):
+    _, report = read(tmp_path, '[models.kling-v9]\nfeatures.sound = { modes = ["pro"], wen = "x" }\n')
+    [d] = report
+    assert d.span.source.text[d.span.start:d.span.end] == "wen"
+    assert "did you mean `when`" not in d.hint and "`modes`" in d.hint
+
+
+def test_an_unreadable_models_file_is_a_diagnostic(tmp_path):
+    path = tmp_path / "shotlang-models.toml"
+    path.write_bytes(b"\xff\xfe\x00bad")
+    report: list[Diagnostic] = []
+    models.read([path], report)
+    assert [d.code for d in report] == ["E700"]
+
+
+def test_the_json_rows_are_plain_data_for_tools():
+    rows = list(models.rows(models.built_in()))
+    json.dumps(rows)  # nothing that is not JSON
+    v3 = next(r for r in rows if r["name"] == "kling-v3")
+    assert v3["defined_in"] == models.BUILT_IN
+    assert {"endpoint": "text2video", "mode": "std", "duration": "15"} in v3["features"]["multi_shot"]["offered"]
+    assert v3["features"]["cfg"]["offered"] == []
+    turbo = next(r for r in rows if r["name"] == "kling-v2-5-turbo")
+    assert {o["mode"] for o in turbo["features"]["image_tail"]["offered"]} == {"pro"}
