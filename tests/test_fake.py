@@ -4,7 +4,9 @@ with plain httpx requests over a real socket, so shotlang's own client is not un
 from __future__ import annotations
 
 import ast
+import base64
 import math
+import re
 import socket
 import subprocess
 import sys
@@ -15,6 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
+from helpers import jpeg, png
 
 import shotlang.testing
 from shotlang import kling
@@ -454,11 +457,28 @@ def test_the_server_takes_none_of_its_rules_from_shotlang() -> None:
     assert imports == [], [ast.unparse(n) for n in imports]
 
 
+
+# Images as the API takes them: Base64 of the file's bytes (no data: prefix), or an http(s) URL.
+PNG = base64.b64encode(png(320, 320)).decode()
+JPEG = base64.b64encode(jpeg(640, 360)).decode()
+URL = "https://example.com/a.jpg"
+TRAJECTORY = [{"x": 10, "y": 20}, {"x": 30, "y": 40}]
+
+
+def base_of(endpoint: str) -> dict[str, Any]:
+    """The least body each endpoint takes."""
+    return {"prompt": "a lamp"} if endpoint == kling.TEXT2VIDEO else {"image": PNG}
+
+
+def names(message: str, field: str) -> bool:
+    """Whether `message` names `field` as a whole (`model` is not named by `model_name`)."""
+    return re.search(rf"(?<![\w.\]]){re.escape(field)}(?![\w\[]|\.\w)", message) is not None
+
+
 def test_the_server_and_kling_py_agree_on_every_value_the_api_takes(fake: FakeKling, http: httpx.Client) -> None:
     # Both are written from the API's documentation; this shows where one of them drifted.
     def accepted(endpoint: str, **fields: Any) -> bool:
-        base: dict[str, Any] = {"prompt": "a lamp"} if endpoint == kling.TEXT2VIDEO else {"image": "aGk="}
-        answer = http.post(endpoint, json={**base, **fields})
+        answer = http.post(endpoint, json={**base_of(endpoint), **fields})
         return answer.status_code == 200
 
     for name, model in kling.MODELS.items():
@@ -477,34 +497,265 @@ def test_the_server_and_kling_py_agree_on_every_value_the_api_takes(fake: FakeKl
         assert not accepted(kling.TEXT2VIDEO, camera_control={"type": "simple", "config": config}), field
     assert accepted(kling.TEXT2VIDEO, prompt="x" * kling.TEXT_MAX_CHARS)
     assert not accepted(kling.TEXT2VIDEO, prompt="x" * (kling.TEXT_MAX_CHARS + 1))
+    assert accepted(kling.TEXT2VIDEO, cfg_scale=kling.CFG_MIN) and accepted(kling.TEXT2VIDEO, cfg_scale=kling.CFG_MAX)
+    masks = [{"mask": PNG, "trajectories": TRAJECTORY}] * kling.DYNAMIC_MASKS_MAX
+    assert accepted(kling.IMAGE2VIDEO, dynamic_masks=masks)
+    assert not accepted(kling.IMAGE2VIDEO, dynamic_masks=[*masks, masks[0]])
+    for points in (kling.TRAJECTORY_MIN_POINTS, kling.TRAJECTORY_MAX_POINTS):
+        assert accepted(kling.IMAGE2VIDEO, dynamic_masks=[{"mask": PNG, "trajectories": [{"x": 1, "y": 1}] * points}])
     assert http.get(kling.TEXT2VIDEO, params={"pageNum": 1, "pageSize": kling.LIST_PAGE_MAX}).status_code == 200
     create(http, "dup")
     assert create(http, "dup").json()["code"] == kling.DUPLICATE_EXTERNAL_ID_CODE
 
 
-@pytest.mark.parametrize(("endpoint", "fields", "problem"), [
-    (kling.TEXT2VIDEO, {"duration": "7"}, "duration"),
-    (kling.TEXT2VIDEO, {"mode": "standard"}, "mode"),
-    (kling.TEXT2VIDEO, {"model_name": "kling-v9"}, "model_name"),
-    (kling.TEXT2VIDEO, {"aspect_ratio": "4:3"}, "aspect_ratio"),
-    (kling.IMAGE2VIDEO, {"aspect_ratio": "16:9"}, "aspect_ratio"),
-    (kling.TEXT2VIDEO, {"prompt": ""}, "prompt"),
-    (kling.IMAGE2VIDEO, {"image": ""}, "image"),
-    (kling.TEXT2VIDEO, {"camera_control": {"type": "simple", "config": {"zoom": 2, "pan": 1}}}, "exactly one"),
-    (kling.TEXT2VIDEO, {"camera_control": {"type": "simple", "config": {"zoom": 1.5}}}, "integers"),
-    (kling.TEXT2VIDEO, {"camera_control": {"type": "orbit"}}, "camera_control.type"),
-    (kling.IMAGE2VIDEO, {"camera_control": {"type": "down_back"}, "image_tail": "aGk="}, "image_tail"),
-    (kling.TEXT2VIDEO, {"model_name": "kling-v2-6", "sound": "on"}, "pro"),
-    (kling.TEXT2VIDEO, {"model_name": "kling-v2-6", "mode": "pro", "sound": "loud"}, "sound"),
-    (kling.TEXT2VIDEO, {"watermark_info": {"enabled": "yes"}}, "watermark_info"),
+T2V, I2V = kling.TEXT2VIDEO, kling.IMAGE2VIDEO
+V26_PRO_SOUND = {"model_name": "kling-v2-6", "mode": "pro", "sound": "on"}
+V3 = {"model_name": "kling-v3"}
+CUSTOMIZE = {**V3, "multi_shot": True, "shot_type": "customize", "duration": "5"}
+
+
+def shots(*seconds: str) -> list[dict[str, Any]]:
+    return [{"index": i, "prompt": f"shot {i}", "duration": s} for i, s in enumerate(seconds, 1)]
+
+
+def simple(**config: Any) -> dict[str, Any]:
+    return {"camera_control": {"type": "simple", "config": config}}
+
+
+@pytest.mark.parametrize(("endpoint", "fields", "named"), [
+    # unknown or misspelled fields, at any depth, named with their place
+    pytest.param(T2V, {"model": "kling-v2-6"}, "model", id="model-for-model_name"),
+    pytest.param(T2V, {"negative": "blur"}, "negative", id="unknown-body-field"),
+    pytest.param(T2V, {"image": PNG}, "image", id="image-on-text2video"),
+    pytest.param(I2V, {"aspect_ratio": "16:9"}, "aspect_ratio", id="aspect_ratio-on-image2video"),
+    pytest.param(T2V, {"camera_control": {"type": "simple", "config": {"zoom": 1}, "speed": 2}},
+                 "camera_control.speed", id="unknown-in-camera_control"),
+    pytest.param(T2V, simple(dolly=5), "camera_control.config.dolly", id="unknown-in-camera-config"),
+    pytest.param(I2V, {"dynamic_masks": [{"mask": PNG, "trajectories": TRAJECTORY, "speed": 1}]},
+                 "dynamic_masks[0].speed", id="unknown-in-dynamic-mask"),
+    pytest.param(I2V, {"dynamic_masks": [{"mask": PNG, "trajectories": [TRAJECTORY[0], {"x": 1, "y": 2, "z": 3}]}]},
+                 "dynamic_masks[0].trajectories[1].z", id="unknown-in-trajectory-point"),
+    pytest.param(T2V, {"watermark_info": {"enabled": True, "position": "corner"}}, "watermark_info.position",
+                 id="unknown-in-watermark_info"),
+    pytest.param(T2V, {**V26_PRO_SOUND, "voice_list": [{"voice_id": "v1", "name": "Ann"}]}, "voice_list[0].name",
+                 id="unknown-in-voice_list-entry"),
+    pytest.param(T2V, {**CUSTOMIZE, "multi_prompt": [{**shots("5")[0], "camera_control": {"type": "down_back"}}]},
+                 "multi_prompt[0].camera_control", id="unknown-in-multi_prompt-entry"),
+    # images that do not decode
+    pytest.param(I2V, {"image": base64.b64encode(b"hello").decode()}, "image", id="image-not-png-or-jpeg"),
+    pytest.param(I2V, {"image": f"data:image/png;base64,{PNG}"}, "image", id="image-with-data-prefix"),
+    pytest.param(I2V, {"image": "not base64 at all!"}, "image", id="image-not-base64"),
+    pytest.param(I2V, {"image": "ftp://example.com/a.png"}, "image", id="image-ftp-url"),
+    pytest.param(I2V, {"image": PNG[:-2]}, "image", id="image-base64-cut-short"),
+    pytest.param(I2V, {"image": ""}, "image", id="image-empty"),
+    pytest.param(I2V, {"image_tail": "aGk="}, "image_tail", id="image_tail-not-an-image"),
+    pytest.param(I2V, {"static_mask": "aGk="}, "static_mask", id="static_mask-not-an-image"),
+    pytest.param(I2V, {"dynamic_masks": [{"mask": "aGk=", "trajectories": TRAJECTORY}]}, "dynamic_masks[0].mask",
+                 id="dynamic-mask-not-an-image"),
+    pytest.param(I2V, {"dynamic_masks": [{"mask": PNG, "trajectories": TRAJECTORY[:1]}]},
+                 "dynamic_masks[0].trajectories", id="trajectory-of-one-point"),
+    pytest.param(I2V, {"dynamic_masks": [{"mask": PNG, "trajectories": [{"x": 1.5, "y": 2}, TRAJECTORY[1]]}]},
+                 "dynamic_masks[0].trajectories[0]", id="trajectory-point-not-integer"),
+    # cfg_scale
+    pytest.param(T2V, {"cfg_scale": 1.5}, "cfg_scale", id="cfg_scale-over-1"),
+    pytest.param(T2V, {"cfg_scale": -0.1}, "cfg_scale", id="cfg_scale-under-0"),
+    pytest.param(T2V, {"cfg_scale": "0.5"}, "cfg_scale", id="cfg_scale-a-string"),
+    pytest.param(T2V, {"cfg_scale": True}, "cfg_scale", id="cfg_scale-a-boolean"),
+    # camera control
+    pytest.param(T2V, simple(zoom=2, pan=1), "camera_control.config", id="two-non-zero-fields"),
+    pytest.param(T2V, simple(zoom=0, pan=0.0), "camera_control.config", id="no-non-zero-field"),
+    pytest.param(T2V, {"camera_control": {"type": "simple"}}, "camera_control.config", id="simple-without-config"),
+    pytest.param(T2V, simple(zoom=10.5), "camera_control.config.zoom", id="fraction-over-10"),
+    pytest.param(T2V, simple(roll=-11), "camera_control.config.roll", id="under-minus-10"),
+    pytest.param(T2V, simple(zoom=True), "camera_control.config.zoom", id="camera-value-a-boolean"),
+    pytest.param(T2V, simple(zoom="5"), "camera_control.config.zoom", id="camera-value-a-string"),
+    pytest.param(T2V, {"camera_control": {"type": "orbit"}}, "camera_control.type", id="unknown-camera-type"),
+    *(pytest.param(T2V, {"camera_control": {"type": t, "config": {"zoom": 5}}}, "camera_control.config",
+                   id=f"config-with-preset-{t}")
+      for t in ("down_back", "forward_up", "right_turn_forward", "left_turn_forward")),
+    pytest.param(I2V, {"camera_control": {"type": "down_back"}, "image_tail": PNG}, "image_tail",
+                 id="camera-with-image_tail"),
+    # durations, per model, always strings
+    pytest.param(T2V, {"duration": 5}, "duration", id="duration-an-integer"),
+    pytest.param(T2V, {"duration": 5.0}, "duration", id="duration-a-float"),
+    pytest.param(T2V, {"duration": "7"}, "duration", id="duration-not-offered"),
+    pytest.param(T2V, {"model_name": "kling-v2-6", "duration": "3"}, "duration", id="v2-6-duration-3"),
+    pytest.param(T2V, {**V3, "duration": "2"}, "duration", id="v3-duration-2"),
+    pytest.param(T2V, {**V3, "duration": "16"}, "duration", id="v3-duration-16"),
+    pytest.param(T2V, {**V3, "duration": "5.5"}, "duration", id="v3-duration-not-whole"),
+    # other values
+    pytest.param(T2V, {"mode": "standard"}, "mode", id="mode"),
+    pytest.param(T2V, {"model_name": "kling-v9"}, "model_name", id="unknown-model"),
+    pytest.param(T2V, {"model_name": "kling-v2-1"}, "model_name", id="model-without-text2video"),
+    pytest.param(T2V, {"aspect_ratio": "4:3"}, "aspect_ratio", id="aspect_ratio"),
+    pytest.param(T2V, {"prompt": ""}, "prompt", id="prompt-empty"),
+    pytest.param(T2V, {"prompt": 12}, "prompt", id="prompt-not-a-string"),
+    pytest.param(T2V, {"external_task_id": 12}, "external_task_id", id="external_task_id-not-a-string"),
+    pytest.param(T2V, {"watermark_info": {"enabled": "yes"}}, "watermark_info.enabled", id="watermark-not-boolean"),
+    # sound and voices
+    pytest.param(T2V, {"model_name": "kling-v2-5-turbo", "sound": "off"}, "sound", id="sound-on-a-silent-model"),
+    pytest.param(T2V, {"model_name": "kling-v2-6", "sound": "on"}, "sound", id="sound-on-v2-6-std"),
+    pytest.param(T2V, {"model_name": "kling-v2-6", "mode": "pro", "sound": "loud"}, "sound", id="sound-loud"),
+    pytest.param(T2V, {**V26_PRO_SOUND, "sound": "off", "voice_list": [{"voice_id": "v1"}]}, "voice_list",
+                 id="voice_list-with-sound-off"),
+    pytest.param(T2V, {"model_name": "kling-v2-5-turbo", "voice_list": [{"voice_id": "v1"}]}, "voice_list",
+                 id="voice_list-on-a-silent-model"),
+    pytest.param(T2V, {**V26_PRO_SOUND, "voice_list": [{"voice_id": v} for v in "abc"]}, "voice_list",
+                 id="three-voices"),
+    pytest.param(T2V, {**V26_PRO_SOUND, "voice_list": []}, "voice_list", id="no-voices"),
+    pytest.param(T2V, {**V26_PRO_SOUND, "voice_list": [{"voice_id": ""}]}, "voice_list[0].voice_id",
+                 id="empty-voice_id"),
+    # multi-shot
+    pytest.param(T2V, {**CUSTOMIZE, "model_name": "kling-v2-6", "multi_prompt": shots("5")}, "multi_shot",
+                 id="multi_shot-on-v2-6"),
+    pytest.param(T2V, {**V3, "multi_shot": "yes", "shot_type": "customize"}, "multi_shot", id="multi_shot-a-string"),
+    pytest.param(T2V, {**V3, "multi_shot": True}, "shot_type", id="multi_shot-without-shot_type"),
+    pytest.param(T2V, {**V3, "shot_type": "intelligence"}, "shot_type", id="shot_type-without-multi_shot"),
+    pytest.param(T2V, {**V3, "multi_shot": True, "shot_type": "auto"}, "shot_type", id="unknown-shot_type"),
+    pytest.param(T2V, {**V3, "multi_prompt": shots("5")}, "multi_prompt", id="multi_prompt-without-multi_shot"),
+    pytest.param(T2V, {**V3, "multi_shot": True, "shot_type": "intelligence", "multi_prompt": shots("5")},
+                 "multi_prompt", id="multi_prompt-with-intelligence"),
+    pytest.param(T2V, CUSTOMIZE, "multi_prompt", id="customize-without-multi_prompt"),
+    pytest.param(T2V, {**CUSTOMIZE, "multi_prompt": shots("2", "2")}, "multi_prompt", id="shots-short-of-duration"),
+    pytest.param(T2V, {**CUSTOMIZE, "duration": "10", "multi_prompt": shots(*"1111111111")[:7]}, "multi_prompt",
+                 id="seven-shots"),
+    pytest.param(T2V, {**CUSTOMIZE, "multi_prompt": []}, "multi_prompt", id="no-shots"),
+    pytest.param(T2V, {**CUSTOMIZE, "multi_prompt": [shots("2", "3")[1], shots("2", "3")[0]]},
+                 "multi_prompt[0].index", id="shots-out-of-order"),
+    pytest.param(T2V, {**CUSTOMIZE, "multi_prompt": [{**shots("5")[0], "prompt": "x" * 513}]},
+                 "multi_prompt[0].prompt", id="shot-prompt-over-512"),
+    pytest.param(T2V, {**CUSTOMIZE, "multi_prompt": [*shots("5"), {"index": 2, "prompt": "x", "duration": "0"}]},
+                 "multi_prompt[1].duration", id="shot-of-0-seconds"),
+    pytest.param(T2V, {**CUSTOMIZE, "multi_prompt": [{**shots("5")[0], "duration": 5}]},
+                 "multi_prompt[0].duration", id="shot-duration-an-integer"),
 ])
-def test_a_body_the_api_refuses_is_refused_with_1201_and_not_paid(fake: FakeKling, http: httpx.Client,
-                                                                  endpoint: str, fields: dict[str, Any],
-                                                                  problem: str) -> None:
-    base: dict[str, Any] = {"prompt": "a lamp"} if endpoint == kling.TEXT2VIDEO else {"image": "aGk="}
-    answer = http.post(endpoint, json={**base, **fields})
-    assert answer.status_code == 400 and answer.json()["code"] == 1201
-    assert problem in answer.json()["message"]
-    assert fake.stats.creates == 0
-    good = {"model_name": "kling-v2-6", "mode": "pro", "sound": "on", "watermark_info": {"enabled": False}}
-    assert http.post(kling.TEXT2VIDEO, json={"prompt": "a lamp", **good}).status_code == 200
+def test_a_body_the_api_refuses_is_refused_with_1201_naming_the_field_and_not_paid(
+        fake: FakeKling, http: httpx.Client, endpoint: str, fields: dict[str, Any], named: str) -> None:
+    answer = http.post(endpoint, json={**base_of(endpoint), **fields})
+    assert answer.status_code == 400 and answer.json()["code"] == 1201, answer.text
+    assert names(answer.json()["message"], named), answer.json()["message"]
+    assert fake.stats.creates == 0 and fake.stats.create_requests == 0
+    assert http.post(endpoint, json=base_of(endpoint)).status_code == 200, "the server still takes a good body"
+
+
+def test_names_tells_a_field_from_a_longer_one() -> None:
+    assert names("invalid parameter model: not a field", "model")
+    assert not names("model_name is not supported", "model")
+    assert not names("camera_control.config is required", "camera_control")
+    assert names("dynamic_masks[0].mask is bad", "dynamic_masks[0].mask")
+    assert not names("dynamic_masks[0].mask is bad", "dynamic_masks")
+
+
+@pytest.mark.parametrize("config", [
+    {"zoom": 0.5}, {"pan": -2.5}, {"tilt": 10.0}, {"roll": -10}, {"horizontal": 7},
+    {"horizontal": 0, "vertical": 0, "zoom": 0, "roll": 0, "pan": 0, "tilt": 3.25},
+    {"vertical": 1e-3, "zoom": 0.0},
+])
+def test_a_simple_camera_config_takes_fractions_and_only_its_non_zero_field(
+        fake: FakeKling, http: httpx.Client, config: dict[str, Any]) -> None:
+    for endpoint in (T2V, I2V):
+        answer = http.post(endpoint, json={**base_of(endpoint), "camera_control": {"type": "simple", "config": config}})
+        assert answer.status_code == 200, answer.text
+    assert fake.stats.creates == 2
+
+
+@pytest.mark.parametrize("endpoint", [T2V, I2V])
+def test_null_means_absent_for_every_optional_field(fake: FakeKling, http: httpx.Client, endpoint: str) -> None:
+    optional = ["negative_prompt", "cfg_scale", "mode", "duration", "camera_control", "callback_url",
+                "external_task_id", "sound", "voice_list", "watermark_info", "multi_shot", "shot_type", "multi_prompt"]
+    optional += ["aspect_ratio"] if endpoint == T2V else ["image_tail", "static_mask", "dynamic_masks"]
+    nulls = dict.fromkeys(optional)
+    answer = http.post(endpoint, json={**base_of(endpoint), "model_name": None, **nulls})
+    assert answer.status_code == 200, answer.text
+    task = answer.json()["data"]
+    assert task["task_info"]["external_task_id"] is None
+    inner = {"camera_control": {"type": "simple", "config": {"zoom": 2, "pan": None}},
+             "watermark_info": {"enabled": False}}
+    assert http.post(endpoint, json={**base_of(endpoint), **inner}).status_code == 200
+    assert http.post(I2V, json={"image": None, "image_tail": PNG}).status_code == 200, "an end frame alone"
+    assert http.post(I2V, json={"image": None, "image_tail": None}).status_code == 400, "still one is needed"
+    assert fake.stats.creates == 3
+
+
+@pytest.mark.parametrize("image", [PNG, JPEG, URL, "http://example.com/a.png", "HTTPS://EXAMPLE.COM/A.JPG"])
+def test_an_image_is_a_url_or_base64_of_a_png_or_jpeg(fake: FakeKling, http: httpx.Client, image: str) -> None:
+    body = {"image": image, "image_tail": image, "static_mask": image,
+            "dynamic_masks": [{"mask": image, "trajectories": TRAJECTORY}]}
+    answer = http.post(I2V, json={**body, "mode": "pro"})
+    assert answer.status_code == 200, answer.text
+
+
+@pytest.mark.parametrize("endpoint", [T2V, I2V])
+@pytest.mark.parametrize("duration", ["3", "4", "10", "15"])
+def test_kling_v3_takes_any_whole_number_of_seconds_from_3_to_15(fake: FakeKling, http: httpx.Client,
+                                                                 endpoint: str, duration: str) -> None:
+    answer = http.post(endpoint, json={**base_of(endpoint), **V3, "duration": duration})
+    assert answer.status_code == 200, answer.text
+    assert fake.stats.creates == 1
+
+
+def test_a_v3_video_lasts_its_duration(fake: FakeKling, http: httpx.Client, clock: ManualClock) -> None:
+    task_id = http.post(T2V, json={"prompt": "a lamp", **V3, "duration": "15"}).json()["data"]["task_id"]
+    assert wait_final(http, clock, task_id)["task_result"]["videos"][0]["duration"] == "15"
+
+
+@pytest.mark.parametrize("fields", [
+    {**V3, "sound": "on"},  # v3: sound in std as in pro
+    {**V3, "mode": "pro", "sound": "on"},
+    {**V3, "sound": "off"},
+    {"model_name": "kling-v2-6", "sound": "off"},
+    V26_PRO_SOUND,
+    {**V26_PRO_SOUND, "voice_list": [{"voice_id": "v-1"}]},
+    {**V26_PRO_SOUND, "voice_list": [{"voice_id": "v-1"}, {"voice_id": "v-2"}],
+     "prompt": "<<<voice_1>>> greets <<<voice_2>>>"},
+    {**V3, "sound": "on", "voice_list": [{"voice_id": "v-1"}]},
+])
+def test_sound_and_voices_on_the_models_that_make_audio(fake: FakeKling, http: httpx.Client,
+                                                        fields: dict[str, Any]) -> None:
+    for endpoint in (T2V, I2V):
+        answer = http.post(endpoint, json={**base_of(endpoint), **fields})
+        assert answer.status_code == 200, answer.text
+    assert fake.stats.creates == 2
+
+
+@pytest.mark.parametrize(("duration", "seconds"), [
+    ("5", ("5",)), ("10", ("3", "3", "4")), ("15", ("3", "2", "2", "3", "3", "2")), ("3", ("1", "1", "1")),
+])
+def test_multi_shot_customize_takes_shots_that_add_up_to_the_duration(
+        fake: FakeKling, http: httpx.Client, duration: str, seconds: tuple[str, ...]) -> None:
+    fields = {**CUSTOMIZE, "duration": duration, "multi_prompt": shots(*seconds)}
+    assert http.post(T2V, json=fields).status_code == 200, "no top-level prompt needed"
+    assert http.post(T2V, json={"prompt": "a lamp", **fields}).status_code == 200
+    assert http.post(I2V, json={"image": PNG, **fields}).status_code == 200
+    assert fake.stats.creates == 3
+
+
+def test_multi_shot_intelligence_splits_one_prompt(fake: FakeKling, http: httpx.Client) -> None:
+    fields = {**V3, "multi_shot": True, "shot_type": "intelligence", "duration": "12"}
+    assert http.post(T2V, json={"prompt": "a day in a lamp shop", **fields}).status_code == 200
+    refused = http.post(T2V, json=fields)
+    assert refused.status_code == 400 and names(refused.json()["message"], "prompt"), "it needs the prompt"
+    assert http.post(T2V, json={"prompt": "a lamp", **V3, "multi_shot": False}).status_code == 200
+    assert fake.stats.creates == 2
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_watermark_info_takes_enabled_true_or_false(fake: FakeKling, http: httpx.Client, enabled: bool) -> None:
+    for endpoint in (T2V, I2V):
+        answer = http.post(endpoint, json={**base_of(endpoint), "watermark_info": {"enabled": enabled}})
+        assert answer.status_code == 200, answer.text
+    assert fake.stats.creates == 2
+
+
+@pytest.mark.parametrize("pace", [{"task_seconds": TASK_SECONDS}, {"polls": 2}])
+def test_created_at_and_updated_at_are_epoch_milliseconds_of_now(pace: dict[str, Any]) -> None:
+    # On any clock the server runs on (here a manual one that starts at 1000 s), the times it
+    # reports are Unix epoch milliseconds, as the API's are.
+    clock = ManualClock()
+    with FakeKling(clock=clock, **pace) as server, client(server) as http:
+        data = create(http, "e").json()["data"]
+        clock.advance(TASK_SECONDS)
+        later = query(http, "e").json()["data"]
+        now_ms = time.time() * 1000
+    for stamp in (data["created_at"], data["updated_at"], later["created_at"], later["updated_at"]):
+        assert isinstance(stamp, int) and abs(stamp - now_ms) < 5000, (stamp, now_ms)
