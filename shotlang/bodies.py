@@ -20,12 +20,14 @@ class _Body(BaseModel):
 
 
 class CameraConfig(_Body):
-    horizontal: int = Field(0, ge=-MAGNITUDE_MAX, le=MAGNITUDE_MAX)
-    vertical: int = Field(0, ge=-MAGNITUDE_MAX, le=MAGNITUDE_MAX)
-    zoom: int = Field(0, ge=-MAGNITUDE_MAX, le=MAGNITUDE_MAX)
-    roll: int = Field(0, ge=-MAGNITUDE_MAX, le=MAGNITUDE_MAX)
-    pan: int = Field(0, ge=-MAGNITUDE_MAX, le=MAGNITUDE_MAX)
-    tilt: int = Field(0, ge=-MAGNITUDE_MAX, le=MAGNITUDE_MAX)
+    # Numbers, fractions included (Kling's own ComfyUI nodes send 0.5); an int stays an int, so
+    # a whole magnitude is sent as 5, not 5.0.
+    horizontal: int | float = Field(0, ge=-MAGNITUDE_MAX, le=MAGNITUDE_MAX)
+    vertical: int | float = Field(0, ge=-MAGNITUDE_MAX, le=MAGNITUDE_MAX)
+    zoom: int | float = Field(0, ge=-MAGNITUDE_MAX, le=MAGNITUDE_MAX)
+    roll: int | float = Field(0, ge=-MAGNITUDE_MAX, le=MAGNITUDE_MAX)
+    pan: int | float = Field(0, ge=-MAGNITUDE_MAX, le=MAGNITUDE_MAX)
+    tilt: int | float = Field(0, ge=-MAGNITUDE_MAX, le=MAGNITUDE_MAX)
 
 
 class CameraControl(_Body):

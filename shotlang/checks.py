@@ -287,4 +287,4 @@ def _check_strength(shot: ResolvedShot, axes: str, report: list[Diagnostic]) -> 
         report.append(Diagnostic(
             "W103", f"`{move.name}` has no field under AXES official; sent as a zoom", camera.span,
             f"the official fields have no forward travel; this is sent as {axis.field} "
-            f"{axis.sign * magnitude:+d}"))
+            f"{axis.sign * magnitude:+}"))

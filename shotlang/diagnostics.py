@@ -16,7 +16,7 @@ from typing import NamedTuple
 from . import kling
 from .language import MODE_WORDS, NAME_MAX_CHARS, OPTIONS
 from .source import Source, Span
-from .vocabulary import AXES
+from .vocabulary import AXES, JERKY_FROM, VISIBLE_FROM
 
 
 class Severity(StrEnum):
@@ -127,7 +127,7 @@ Options (duration, mode, aspect, model, ...) come after the prompt:
     "E200": Code(E, "unknown word", f"""
 The words between the shot's colon and its prompt are an optional intensity (slow,
 dramatic, ...), a camera move (pan right, zoom in, push in, ...), an optional magnitude
-from 1 to {_MAX} and an optional joiner (over, on, through, ...). This word is none of them.
+up to {_MAX} and an optional joiner (over, on, through, ...). This word is none of them.
 `shotlang moves` lists the whole vocabulary. A suggestion is offered only when a known move
 is within a few typing slips of what was written (see "Did you mean" in docs/language.md),
 and always as a whole move (`zoomin` -> `zoom in`)."""),
@@ -136,13 +136,16 @@ The Kling API's simple camera control moves along exactly one of its six axes: a
 with more than one non-zero field is rejected with `400 invalid camera config`. Split the
 shot into one shot per movement, or use one of the preset compound moves (crane down and
 back, push in and up, turn right forward, turn left forward)."""),
-    "E202": Code(E, f"magnitude outside 1-{_MAX}", f"""
-A magnitude is a whole number from 1 to {_MAX}; the direction word (left/right, up/down,
-in/out) gives the sign, so a magnitude has none: `pan left 6` already sends -6 (horizontal
-under AXES seed), and `pan right 6` sends +6. For no movement at all leave the move out
-or write `static`."""),
-    "E203": Code(E, "magnitude is not a whole number", f"""
-The API takes whole numbers from -{_MAX} to {_MAX} for each camera field. Round the magnitude."""),
+    "E202": Code(E, "magnitude out of range", f"""
+A magnitude is a number above 0 and at most {_MAX}: whole (`6`) or with up to two decimal
+places (`2.5`). The seed's scale is 1 to {_MAX}, and below {VISIBLE_FROM} the movement is hard to see
+(W100). The direction word (left/right, up/down, in/out) gives the sign, so a magnitude
+has none: `pan left 6` already sends -6 (horizontal under AXES seed), and `pan right 6`
+sends +6. For no movement at all leave the move out or write `static`."""),
+    "E203": Code(E, "magnitude has more than two decimal places", f"""
+The API takes numbers from -{_MAX} to {_MAX} for each camera field, fractions included.
+shotlang keeps a magnitude to two decimal places, so that what is sent is exactly what was
+written: round it (`2.345` to `2.35` or `2.34`)."""),
     "E204": Code(E, "strength given twice", """
 A move takes either an intensity word before it (`slow pan right`) or a magnitude after it
 (`pan right 5`), not both, and at most one of each."""),
@@ -256,10 +259,11 @@ mode, endpoint or camera type shotlang does not know, a duration that is not who
 a `like` or `priced_as` naming no model, a price that is not a number of credits. The
 message names the key; docs/language.md, "Models", shows each entry's form."""),
     # --- W: warnings, from the seed's guidance ---------------------------------------------
-    "W100": Code(W, "movement too weak to see", """
-Magnitudes 1-2 give no visible movement. Use 3 or more (`subtle` is 3)."""),
-    "W101": Code(W, "movement may look jerky", """
-Magnitudes 9-10 may feel unnatural or jerky. 4-6 is the natural range; go higher only for
+    "W100": Code(W, "movement too weak to see", f"""
+Magnitudes below {VISIBLE_FROM} (`2`, `2.5`, `0.5`) give no visible movement. Use {VISIBLE_FROM} or more
+(`subtle` is {VISIBLE_FROM})."""),
+    "W101": Code(W, "movement may look jerky", f"""
+Magnitudes {JERKY_FROM}-{_MAX} may feel unnatural or jerky. 4-6 is the natural range; go higher only for
 dramatic reveals or action."""),
     "W102": Code(W, "outside the recommended range for this shot type", """
 The seed's Shot Type Quick Reference recommends a range per move (pan 5-8, tilt 5-8,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, fields
+from decimal import Decimal
 from typing import Any, Generic, NamedTuple, TypeVar
 
 from . import kling
@@ -82,9 +83,17 @@ class Settings:
 SETTING_NAMES: tuple[str, ...] = tuple(f.name for f in fields(Settings))
 
 
+# A magnitude as the API gets it: an int when whole (sent as 5, never 5.0), else a float of at
+# most MAGNITUDE_DECIMALS places, whose shortest form is the number as written (2.5, 0.25).
+Magnitude = int | float
+# Kling takes fractions (its own ComfyUI nodes send 0.5). A magnitude stops at two places, as
+# E203 says: past them no one sees a difference, and what is sent stays exactly what was written.
+MAGNITUDE_DECIMALS = 2
+
+
 class Camera(NamedTuple):
     move: Move
-    magnitude: int | None  # None for static and the presets
+    magnitude: Magnitude | None  # None for static and the presets
     span: Span  # the move's words
     strength_span: Span | None  # the intensity word or number, if written
 
@@ -383,30 +392,53 @@ def _strength(
         return None
     if numbers:
         number = numbers[0]
-        if "." in number.text:
-            nearest = float(number.text)  # inf for thousands of digits: no rounding to offer then
-            offer = f"use {round(nearest)}, or another" if nearest < 1e6 else "use a"
-            report.append(Diagnostic(
-                "E203", f"magnitude {number.text} is not a whole number", number.span,
-                f"{offer} whole number from 1 to {kling.MAGNITUDE_MAX}"))
-            return None
-        # int() refuses over 4,300 digits; anything past a few digits is out of range anyway.
-        digits = number.text.lstrip("+-")
-        magnitude = int(number.text) if len(digits) <= 6 else (-1 if number.text[0] == "-" else 1) * 10**6
-        if not 1 <= magnitude <= kling.MAGNITUDE_MAX or number.text[0] in "+-":
-            hint = f"a magnitude is from 1 to {kling.MAGNITUDE_MAX}"
-            if number.text[0] in "+-" and 1 <= abs(magnitude) <= kling.MAGNITUDE_MAX:
-                hint = _sign_hint(move, abs(magnitude), span, axes)
-            elif magnitude == 0:
-                hint = "for no movement leave the move out, or write `static`"
-            report.append(Diagnostic(
-                "E202", f"magnitude {number.text} is outside 1-{kling.MAGNITUDE_MAX}", number.span, hint))
-            return None
-        return Camera(move, magnitude, span, number.span)
+        magnitude = _magnitude(number, move, span, report, axes)
+        return None if magnitude is None else Camera(move, magnitude, span, number.span)
     if intensities:
         word = intensities[0]
         return Camera(move, INTENSITIES[word.text.lower()], span, word.span)
     return Camera(move, DEFAULT_MAGNITUDE, span, None)
+
+
+def _magnitude(number: ast.Word, move: Move, span: Span, report: list[Diagnostic], axes: str) -> Magnitude | None:
+    """The magnitude a number after the move gives, or None after reporting why it gives none.
+
+    Read from its digits, not through float() or int(): a float cannot tell `2.34` from
+    `2.340000000000000001`, a number of 400 digits is inf, and int() refuses over 4,300 digits."""
+    text = number.text
+    units_text, _, places = text.lstrip("+-").partition(".")
+    units_text = units_text.lstrip("0") or "0"
+    places = places.rstrip("0")  # `5.0` is 5, `2.50` is 2.5
+    # Past a few digits the number is out of range anyway: no need to read them all.
+    units = int(units_text) if len(units_text) <= 6 else 10**6
+    zero = units == 0 and not places
+    over = units > kling.MAGNITUDE_MAX or (units == kling.MAGNITUDE_MAX and bool(places))
+    signed = text[0] in "+-"
+    if signed or zero or over:
+        hint = f"a magnitude is from 1 to {kling.MAGNITUDE_MAX}"
+        if signed and not (zero or over) and len(places) <= MAGNITUDE_DECIMALS:
+            hint = _sign_hint(move, _value(units, places), span, axes)
+        elif zero:
+            hint = "for no movement leave the move out, or write `static`"
+        report.append(Diagnostic(
+            "E202", f"magnitude {text} is outside 1-{kling.MAGNITUDE_MAX}", number.span, hint))
+        return None
+    if len(places) > MAGNITUDE_DECIMALS:
+        # The two numbers of two places either side, the nearer first (0 is not a magnitude).
+        below = Decimal(f"{units}.{places[:MAGNITUDE_DECIMALS]}")
+        above = below + Decimal(1).scaleb(-MAGNITUDE_DECIMALS)
+        nearer = (above, below) if places[MAGNITUDE_DECIMALS:] >= "5" else (below, above)
+        choices = [f"`{format(d.normalize(), 'f')}`" for d in nearer if d > 0]
+        report.append(Diagnostic(
+            "E203", f"magnitude {text} has more than two decimal places", number.span,
+            f"use {either(choices)}"))
+        return None
+    return _value(units, places)
+
+
+def _value(units: int, places: str) -> Magnitude:
+    """The magnitude `units.places` (trailing zeros already gone): an int when whole."""
+    return float(f"{units}.{places}") if places else units
 
 
 def _opposite(move: Move) -> Move | None:
@@ -419,7 +451,7 @@ def _opposite(move: Move) -> Move | None:
     return None
 
 
-def _sign_hint(move: Move, magnitude: int, span: Span, axes: str) -> str:
+def _sign_hint(move: Move, magnitude: Magnitude, span: Span, axes: str) -> str:
     """`pan left -6`: say what the direction word already sends, so the fix is right."""
     written = " ".join(span.source.text[span.start : span.end].split()).lower()
     axis = move.axis(axes)

@@ -13,7 +13,7 @@ from typing import Any
 from . import kling
 from .images import ImageStore, resolve_image
 from .language import OPTION_BY_KIND, OPTIONS
-from .lower import ResolvedShot
+from .lower import Magnitude, ResolvedShot
 
 # Options made into fields below: images inlined, the model and duration defaulted, aspect_ratio
 # left out of image shots, motions gathered into one list. Every other option's lowered value is
@@ -40,7 +40,7 @@ def camera_control(shot: ResolvedShot, axes: str) -> dict[str, Any] | None:
         return {"type": camera.move.preset}
     axis = camera.move.axis(axes)
     assert axis is not None and camera.magnitude is not None
-    config = dict.fromkeys(kling.CAMERA_FIELDS, 0)
+    config: dict[str, Magnitude] = dict.fromkeys(kling.CAMERA_FIELDS, 0)
     config[axis.field] = axis.sign * camera.magnitude
     return {"type": "simple", "config": config}
 

@@ -28,6 +28,7 @@ SHOT b: crane down and back over "A tower" sound on pro
 SHOT c: static "A field" 1:1 std cfg 1 watermark off
 SHOT d: "A boat" image "images/harbour-dawn.png" mask "images/boat-mask.png" model kling-v1-6
 SHOT e: dutch tilt 4 on "A lamp" sound off model kling-v2-6 cfg 0
+SHOT f: pan left 6.5 over "A quay"
 """
 
 
@@ -90,6 +91,19 @@ def test_camera_types_and_fields_are_the_apis() -> None:
     assert tuple(bodies.CameraConfig.model_fields) == kling.CAMERA_FIELDS
 
 
+def test_camera_fields_take_numbers_from_minus_to_plus_the_maximum_and_keep_whole_ones_whole() -> None:
+    top = kling.MAGNITUDE_MAX
+    for value in (top, -top, 0.5, -2.25, top - 0.01):
+        assert bodies.CameraConfig(zoom=value).zoom == value
+    assert bodies.CameraConfig(zoom=5).model_dump(mode="json")["zoom"] == 5
+    assert isinstance(bodies.CameraConfig(zoom=5).model_dump(mode="json")["zoom"], int)
+    for wrong in (top + 0.5, -top - 0.01, float("nan"), float("inf")):
+        with pytest.raises(ValidationError):
+            bodies.CameraConfig(zoom=wrong)
+    with pytest.raises(ValidationError):
+        bodies.CameraConfig(zoom=1, depth=1)  # type: ignore[call-arg]
+
+
 def test_task_statuses_are_the_running_then_the_final_ones() -> None:
     assert (*kling.TASK_RUNNING, *kling.TASK_FINAL) == kling.TASK_STATUSES
     assert not set(kling.TASK_RUNNING) & set(kling.TASK_FINAL)
@@ -122,7 +136,7 @@ print(json.dumps({code: entry.explanation for code, entry in CODES.items()}))
     assert "between 1:3 and 3:1" in texts["E504"]
     assert "2 to 99" in texts["E405"] and "most 8 of them" in texts["E405"]
     assert "1 to 40 characters" in texts["E314"]
-    assert "from 1 to 12" in texts["E202"] and "from -12 to 12" in texts["E203"]
+    assert "at most 12" in texts["E202"] and "from -12 to 12" in texts["E203"]
     assert "`5s`, `10s` or `15s`" in texts["E303"] and "(5s, 10s, 15s)" in texts["E301"]
     assert "16:9 and 4:3" in texts["E302"] and "(16:9, 4:3)" in texts["E301"]
     assert "models v2.0 and later" in texts["E401"] and "from 0 to 2, default 0.5" in texts["E304"]

@@ -187,7 +187,8 @@ def test_the_docs_state_the_window_and_the_quote_length() -> None:
 
 
 @pytest.mark.parametrize(("number", "code"), [("5" * 5000, "E202"), ("-" + "5" * 5000, "E202"),
-                                              ("9" * 400 + ".5", "E203")])
+                                              ("9" * 400 + ".5", "E202"), ("2." + "3" * 5000, "E203"),
+                                              ("0." + "0" * 5000 + "1", "E203")])
 def test_a_magnitude_of_thousands_of_digits_is_a_diagnostic(number: str, code: str) -> None:
     # int() refuses over 4,300 digits, and a float of 400 digits is inf: both were tracebacks.
     result = shotlang.compile_text(f'SHOT a: pan right {number} "x"')

@@ -4,6 +4,7 @@ from the vocabulary lower to exactly the values the tables give."""
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
@@ -95,7 +96,10 @@ prompts = st.text(st.characters(exclude_categories=["Cs", "Cc"], exclude_charact
 @given(
     move=st.sampled_from(SIMPLE_MOVES),
     phrase_index=st.integers(0, 10),
-    strength=st.one_of(st.none(), st.sampled_from(sorted(INTENSITIES)), st.integers(1, 10)),
+    # A magnitude: whole, or with up to two decimal places as a writer may put them (`2.50`, `5.0`).
+    strength=st.one_of(st.none(), st.sampled_from(sorted(INTENSITIES)), st.integers(1, 10),
+                       st.decimals(Decimal("0.01"), Decimal(kling.MAGNITUDE_MAX), places=2).map(str),
+                       st.integers(1, 10).map(lambda n: f"{n}.0")),
     joiner=st.one_of(st.just(""), st.sampled_from(sorted(JOINERS))),
     prompt=prompts,
     duration=st.sampled_from(kling.DURATIONS),
@@ -109,10 +113,11 @@ def test_generated_shots_lower_to_the_tables_values(
 ) -> None:
     phrase = move.phrases[phrase_index % len(move.phrases)]
     words = phrase
-    if isinstance(strength, str):
-        words = f"{strength} {phrase}"
-    elif isinstance(strength, int):
+    number = isinstance(strength, int) or (isinstance(strength, str) and strength[0].isdigit())
+    if number:
         words = f"{phrase} {strength}"
+    elif isinstance(strength, str):
+        words = f"{strength} {phrase}"
     options = f"{duration}s {mode} {aspect}"
     if upper:
         words, options = words.upper(), options.upper()
@@ -121,9 +126,13 @@ def test_generated_shots_lower_to_the_tables_values(
     assert result.errors == [], result.render()
     assert result.output is not None
     body = result.output.shots[0].body
-    magnitude = (5 if strength is None else INTENSITIES[strength] if isinstance(strength, str) else strength)
+    magnitude = (5 if strength is None else Decimal(str(strength)) if number else INTENSITIES[strength])
     axis = move.axis(reading)
     config = body.camera_control.config.model_dump()  # type: ignore[union-attr]
-    assert config == {**dict.fromkeys(kling.CAMERA_FIELDS, 0), axis.field: axis.sign * magnitude}
+    assert config == {**dict.fromkeys(kling.CAMERA_FIELDS, 0), axis.field: axis.sign * float(magnitude)}
+    # Sent as written: the JSON number reads back as exactly the magnitude, and a whole one is an integer.
+    sent = json.loads(result.output.to_json(), parse_float=Decimal)["shots"][0]["body"]["camera_control"]["config"]
+    assert sent[axis.field] == axis.sign * magnitude
+    assert isinstance(sent[axis.field], int) == (magnitude == int(magnitude))
     assert body.prompt == prompt
     assert (body.duration, body.mode, body.aspect_ratio) == (duration, MODE_WORDS[mode], aspect)

@@ -52,6 +52,25 @@ def test_every_option_form_agrees() -> None:
     assert agree(text) == 3
 
 
+# Every shape of number a move can end with, allowed or not: each is the NUMBER terminal to
+# both, so the fast path takes the shot and must build Lark's tree.
+MAGNITUDES = ["2.5", "0.5", "5.0", "10", "10.00", "2.345", "10.5", "0", "0.0", "-2.5", "+2.5", "007.50",
+              "9" * 400 + ".5", "2." + "3" * 400]
+
+
+def test_decimal_magnitudes_take_the_fast_path_and_agree() -> None:
+    text = "".join(f'SHOT s{i}: pan right {m} over "x"\n' for i, m in enumerate(MAGNITUDES))
+    assert agree(text) == len(MAGNITUDES)
+
+
+@AGREE
+@given(units=st.integers(0, 99), places=st.text("0123456789", max_size=5), sign=st.sampled_from(["", "-", "+"]),
+       move=st.sampled_from(["pan right", "slow zoom in", "push in", "dutch"]))
+def test_generated_decimal_magnitudes_agree(units: int, places: str, sign: str, move: str) -> None:
+    number = f"{sign}{units}" + (f".{places}" if places else "")
+    assert agree(f'SHOT a: {move} {number} on "x" 5s') == 1
+
+
 @AGREE
 @given(text=mutated_example())
 def test_mutated_examples_agree(text: str) -> None:
