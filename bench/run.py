@@ -35,6 +35,7 @@ from pydantic import BaseModel, Field, field_validator
 import shotlang
 from shotlang import kling
 from shotlang.cli import gc_paused
+from shotlang.models import built_in
 from shotlang.parser import _parser
 from shotlang.vocabulary import INTENSITIES, MOVES
 
@@ -112,13 +113,14 @@ def to_yaml_text(shots: list[dict[str, Any]]) -> str:
 # --- B: the YAML + pydantic alternative ------------------------------------------------------------
 
 MOVE_TABLE = {m.name: m for m in MOVES}
+MODEL_NAMES = frozenset(built_in().models)
 
 
 class YamlShot(BaseModel):
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
     scene: str | None = None
     prompt: str = Field(max_length=kling.TEXT_MAX_CHARS)
-    duration: kling.Duration = kling.DEFAULT_DURATION
+    duration: str = Field(kling.DEFAULT_DURATION, pattern=r"^(5|10)$")
     mode: kling.Mode | None = None
     model: str | None = None
     move: str | None = None
@@ -126,7 +128,7 @@ class YamlShot(BaseModel):
     magnitude: int | None = Field(None, ge=1, le=kling.MAGNITUDE_MAX)
     negative: str | None = Field(None, max_length=kling.TEXT_MAX_CHARS)
     image: str | None = None
-    aspect: kling.AspectRatio | None = None
+    aspect: str | None = Field(None, pattern=r"^(16:9|9:16|1:1)$")
 
     @field_validator("move")
     @classmethod
@@ -145,7 +147,7 @@ class YamlShot(BaseModel):
     @field_validator("model")
     @classmethod
     def _known_model(cls, v: str | None) -> str | None:
-        if v is not None and v not in kling.MODELS:
+        if v is not None and v not in MODEL_NAMES:
             raise ValueError(f"unknown model {v}")
         return v
 

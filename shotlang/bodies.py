@@ -10,7 +10,17 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .kling import MAGNITUDE_MAX, AspectRatio, CameraType, Duration, Mode, Sound
+from .kling import (
+    MAGNITUDE_MAX,
+    MULTI_PROMPT_MAX_CHARS,
+    MULTI_SHOT_MAX,
+    MULTI_SHOT_MIN,
+    VOICES_MAX,
+    CameraType,
+    Mode,
+    ShotType,
+    Sound,
+)
 
 # --- requests --------------------------------------------------------------------------------
 
@@ -52,6 +62,21 @@ class WatermarkInfo(_Body):
     enabled: bool
 
 
+class Voice(_Body):
+    """One of voice_list: a voice of the account, spoken where the prompt says <<<voice_n>>>.
+    Reported by third-party documentation, not confirmed (../shared/kling-api.md)."""
+
+    voice_id: str = Field(min_length=1)
+
+
+class ShotPrompt(_Body):
+    """One shot of a multi-shot generation (multi_prompt). Reported, not confirmed."""
+
+    index: int = Field(ge=1, le=MULTI_SHOT_MAX)
+    prompt: str = Field(max_length=MULTI_PROMPT_MAX_CHARS)
+    duration: str = Field(pattern=r"^[1-9][0-9]*$")
+
+
 class VideoRequest(_Body):
     """The body of POST /v1/videos/text2video or /v1/videos/image2video."""
 
@@ -62,9 +87,14 @@ class VideoRequest(_Body):
     negative_prompt: str | None = None
     cfg_scale: float | None = None
     mode: Mode | None = None
-    aspect_ratio: AspectRatio | None = None
-    duration: Duration
+    aspect_ratio: str | None = Field(None, pattern=r"^[1-9][0-9]*:[1-9][0-9]*$")
+    # Whole seconds as a string; which ones a model renders is in the capability matrix.
+    duration: str = Field(pattern=r"^[1-9][0-9]*$")
     sound: Sound | None = None
+    voice_list: list[Voice] | None = Field(None, max_length=VOICES_MAX)
+    multi_shot: bool | None = None
+    shot_type: ShotType | None = None
+    multi_prompt: list[ShotPrompt] | None = Field(None, min_length=MULTI_SHOT_MIN, max_length=MULTI_SHOT_MAX)
     camera_control: CameraControl | None = None
     static_mask: str | None = None
     dynamic_masks: list[DynamicMask] | None = None

@@ -8,14 +8,33 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from . import kling
 from . import syntax as ast
 from .diagnostics import Diagnostic, either
 from .images import URL, ImageInfo, ImageStore, NotAnImage, inspect_image, resolve_image
 from .language import NAME_MAX_CHARS
-from .lower import ResolvedShot, Value
+from .lower import (
+    Resolved,
+    ResolvedSequence,
+    ResolvedShot,
+    Settings,
+    Value,
+    move_words,
+    sequence_timing,
+    shot_prompt,
+)
+from .models import (
+    FEATURE_WORDS,
+    Matrix,
+    Model,
+    built_in,
+    combinations_text,
+    durations_text,
+    endpoint_key,
+    no,
+)
 from .source import Span
 from .vocabulary import INTENSITIES, JERKY_FROM, NATURAL, STRONG, VISIBLE_FROM
 
@@ -28,23 +47,78 @@ SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:(?!\\)")  # `ftp:`, `data:`, but n
 
 
 class Checker:
-    """Checks shots one at a time; remembers only their names (for duplicates)."""
+    """Checks shots one at a time; remembers only their names (for duplicates). `models` is the
+    capability matrix the shots are checked against (the built-in one if None)."""
 
-    def __init__(self, base_dir: Path, images: ImageStore) -> None:
+    def __init__(self, base_dir: Path, images: ImageStore, models: Matrix | None = None) -> None:
         self.base_dir = base_dir
         self.images = images
+        self.models = models or built_in()
         self.seen: dict[str, ast.Word] = {}
 
-    def check(self, shot: ResolvedShot, axes: str) -> list[Diagnostic]:
-        """What the rules say about one shot: its diagnostics, in the order they were found."""
+    def check(self, item: Resolved, axes: str) -> list[Diagnostic]:
+        """What the rules say about one shot or sequence: its diagnostics, in the order found."""
+        if isinstance(item, ResolvedSequence):
+            return self._check_sequence(item)
+        shot = item
         found: list[Diagnostic] = []
-        _check_name(shot, self.seen, found)
+        _check_name(shot.syntax.name, self.seen, found)
         _check_texts(shot, found)
-        _check_model(shot, found)
+        _check_model(shot.settings, _uses(shot), shot.syntax.name.span, self.models, found)
         _check_groups(shot, found)
         _check_options(shot, found)
+        moves = shot.settings.moves
+        if moves is not None and not moves.inherited:
+            found.append(Diagnostic("E316", "`moves` is for a SEQUENCE, not a shot of its own", moves.span,
+                                    "a shot on its own sends its move as camera control: remove "
+                                    f"`moves {moves.value}`"))
+        _check_voices(shot.voices, [shot.prompt], shot.settings, found)
         _check_images(shot, self.base_dir, self.images, found)
         _check_strength(shot, axes, found)
+        return found
+
+    def _check_sequence(self, sequence: ResolvedSequence) -> list[Diagnostic]:
+        found: list[Diagnostic] = []
+        _check_name(sequence.syntax.name, self.seen, found)
+        settings = sequence.settings
+        for kind in ("tail", "mask"):
+            value = getattr(settings, kind)
+            if value is not None and not value.inherited:
+                found.append(Diagnostic("E316", f"a multi-shot sequence takes no `{kind}`", value.span,
+                                        "the API's multi-shot requests take a start image at most; "
+                                        "make this a shot of its own"))
+        aspect = settings.aspect
+        if aspect is not None and not aspect.inherited and settings.to_image:
+            found.append(Diagnostic("E404", "an image sequence takes its aspect ratio from the image", aspect.span,
+                                    f"remove `{aspect.value}`"))
+        for option in sequence.syntax.options:
+            if option.kind == "motion":
+                found.append(Diagnostic("E316", "a multi-shot sequence takes no `motion`", option.span,
+                                        "make this a shot of its own"))
+        shots = sequence.shots
+        for shot in shots:
+            _check_name(shot.syntax.name, self.seen, found)
+            _check_texts(shot, found, limit=kling.MULTI_PROMPT_MAX_CHARS, sent=shot_prompt(shot, settings))
+        if not kling.MULTI_SHOT_MIN <= len(shots) <= kling.MULTI_SHOT_MAX:
+            span = shots[kling.MULTI_SHOT_MAX].syntax.name.span if shots else sequence.syntax.name.span
+            found.append(Diagnostic(
+                "E317", f"a sequence of {len(shots)} shot{'s' * (len(shots) != 1)}", span,
+                f"a multi-shot generation has {kling.MULTI_SHOT_MIN} to {kling.MULTI_SHOT_MAX} shots; "
+                + ("indent SHOT lines under the SEQUENCE line" if not shots else "split it into two sequences")))
+        timing = sequence_timing(sequence, found)
+        if timing is not None:
+            total, _ = timing
+            uses = [Use("multi_shot", None, sequence.syntax.name.span), *_uses_of_settings(settings, sequence.voices)]
+            _check_model(settings, uses, sequence.syntax.name.span, self.models, found, duration=total)
+        _check_voices(sequence.voices, [s.prompt for s in shots], settings, found)
+        for shot in shots:
+            camera = shot.camera
+            if camera is not None and settings.moves is None and not camera.move.is_static:
+                found.append(Diagnostic(
+                    "W107", f"`{move_words(shot)}` is sent as words in the prompt", camera.span,
+                    "the API takes no camera control per shot in a sequence, so the prompt starts "
+                    f"\"{move_words(shot)}: ...\"; write `moves words` on the SEQUENCE line to keep "
+                    "this quietly, or `moves off` to leave the moves out"))
         return found
 
 
@@ -52,8 +126,7 @@ def _where(value: Value[Any]) -> str:
     return f" (set on line {value.span.line})" if value.inherited else ""
 
 
-def _check_name(shot: ResolvedShot, seen: dict[str, ast.Word], report: list[Diagnostic]) -> None:
-    name = shot.syntax.name
+def _check_name(name: ast.Word, seen: dict[str, ast.Word], report: list[Diagnostic]) -> None:
     key = name.text.lower()
     if not SAFE_NAME.fullmatch(name.text):
         bad = next((c for c in name.text if not (c.isascii() and (c.isalnum() or c in "-_"))), None)
@@ -74,58 +147,168 @@ def _check_name(shot: ResolvedShot, seen: dict[str, ast.Word], report: list[Diag
         seen[key] = name
 
 
-def _check_texts(shot: ResolvedShot, report: list[Diagnostic]) -> None:
+def _check_texts(shot: ResolvedShot, report: list[Diagnostic], limit: int = kling.TEXT_MAX_CHARS,
+                 sent: str | None = None) -> None:
     prompt = shot.prompt
     if not prompt.value.strip() and not shot.settings.to_image:
         report.append(Diagnostic("E305", "the prompt is empty", prompt.span,
                                  "say what the shot shows; only image shots may leave it empty"))
-    for label, text in (("prompt", prompt), ("negative prompt", shot.settings.negative)):
-        if text is not None and len(text.value) > kling.TEXT_MAX_CHARS:
+    texts: list[tuple[str, ast.Text | Value[str], str, int]] = [
+        ("prompt", prompt, sent if sent is not None else prompt.value, limit)]
+    if not shot.in_sequence:
+        negative = shot.settings.negative
+        if negative is not None:
+            texts.append(("negative prompt", negative, negative.value, kling.TEXT_MAX_CHARS))
+    for label, text, value, most in texts:
+        if len(value) > most:
+            added = len(value) - len(text.value)
+            what = f" with its camera words ({added} characters)" if added else ""
+            where = " in a sequence" if shot.in_sequence else ""
             report.append(Diagnostic(
-                "E306", f"the {label} is {len(text.value):,} characters long", text.span,
-                f"the API takes at most {kling.TEXT_MAX_CHARS:,}; cut {len(text.value) - kling.TEXT_MAX_CHARS:,}"))
+                "E306", f"the {label} is {len(value):,} characters long{what}", text.span,
+                f"the API takes at most {most:,}{where}; cut {len(value) - most:,}"))
 
 
-def _check_model(shot: ResolvedShot, report: list[Diagnostic]) -> None:
-    model = kling.MODELS.get(shot.settings.model_name)
+class Use(NamedTuple):
+    """A feature of the matrix a request uses: the camera (of a type), an end image, sound..."""
+
+    feature: str
+    kind: str | None  # the camera_control type, for the camera
+    span: Span
+    label: str = ""  # what the writer wrote, when it says more than the feature's name
+
+
+def _uses(shot: ResolvedShot) -> list[Use]:
+    uses = []
+    camera = shot.camera
+    if camera is not None and not camera.move.is_static:
+        uses.append(Use("camera", camera.move.preset or "simple", camera.span, f"`{camera.move.name}`"))
+    settings = shot.settings
+    if settings.tail is not None:
+        uses.append(Use("image_tail", None, settings.tail.span))
+    masks = [settings.mask.span] if settings.mask is not None else []
+    masks += [m.span for m in shot.motions]
+    if masks:
+        uses.append(Use("masks", None, min(masks, key=lambda s: s.start)))
+    return uses + _uses_of_settings(settings, shot.voices)
+
+
+def _uses_of_settings(settings: Settings, voices: list[ast.Option]) -> list[Use]:
+    uses = []
+    if settings.sound is not None:
+        uses.append(Use("sound", settings.sound.value, settings.sound.span))
+    if voices:
+        uses.append(Use("voice", None, voices[0].span))
+    if settings.cfg is not None:
+        uses.append(Use("cfg", None, settings.cfg.span))
+    return uses
+
+
+def _check_model(settings: Settings, uses: list[Use], name_span: Span, matrix: Matrix, report: list[Diagnostic],
+                 duration: str | None = None) -> None:
+    """The shot's model, endpoint, mode, duration and aspect ratio, and every feature it uses,
+    against the capability matrix: the exact combination refused, and the nearest that works."""
+    model = matrix.get(settings.model_name)
     if model is None:
         return  # an unknown model was reported where it was named
-    given = shot.settings.model
-    span = given.span if given and not given.inherited else shot.syntax.name.span
+    given = settings.model
+    span = given.span if given and not given.inherited else name_span
     where = _where(given) if given else " (shotlang's default)"
-    if shot.settings.to_image and not model.image2video:
+    endpoint = kling.IMAGE2VIDEO if settings.to_image else kling.TEXT2VIDEO
+    if settings.to_image and not model.image2video:
         report.append(Diagnostic("E402", f"{model.name}{where} does not do image-to-video", span,
-                                 "pick another model with `model ...`"))
-    if not shot.settings.to_image and not model.text2video:
+                                 f"pick a model that does, such as {_models(matrix.offering_endpoint('image2video'))}"))
+        return
+    if not settings.to_image and not model.text2video:
         report.append(Diagnostic(
             "E402", f"{model.name}{where} is image-to-video only, and this shot has no image", span,
             'give the shot a start image (`image "start.jpg"`), or pick a text-to-video model '
             f"such as `model {kling.DEFAULT_MODEL}`"))
-    camera = shot.camera
-    if camera is not None and not camera.move.is_static and not model.camera_control:
+        return
+    mode = settings.mode_name
+    seconds = duration or (settings.duration.value if settings.duration else kling.DEFAULT_DURATION)
+    refused = False
+    if mode not in model.modes:
+        at = settings.mode.span if settings.mode else span
+        report.append(Diagnostic("E408", f"{model.name}{where} has no {mode} mode", at,
+                                 f"{model.name} offers {either(f'`{m}`' for m in model.modes)}"))
+        refused = True
+    if seconds not in model.durations:
+        at = settings.duration.span if settings.duration and duration is None else span
+        others = [m.name for m in matrix.models.values() if seconds in m.durations and m.text2video == model.text2video]
+        also = f"; {_models(others)} render{'s' * (len(others) == 1)} {seconds}s" if others else ""
         report.append(Diagnostic(
-            "E401", f"{model.name}{where} has no camera control; `{camera.move.name}` needs {_SINCE}",
-            camera.span, f"use `model {kling.DEFAULT_MODEL}` (or another {_SINCE} model), or drop the move"))
-    cfg = shot.settings.cfg
-    if cfg is not None and not model.uses_cfg:
-        report.append(Diagnostic("W104", f"{model.name} ignores cfg", cfg.span,
-                                 "remove `cfg`, or use a v1 model if you need it"))
-    sound = shot.settings.sound
-    if sound is not None:
-        if not model.sound:
-            report.append(Diagnostic("E406", f"{model.name} makes no sound", sound.span,
-                                     f"sound is offered by {_sound_models()} in {kling.SOUND_MODE} mode; "
-                                     "remove `sound`"))
-        elif sound.value == "on" and shot.settings.mode_name != kling.SOUND_MODE:
-            report.append(Diagnostic("E406", f"sound needs {kling.SOUND_MODE} mode", sound.span,
-                                     f"add `{kling.SOUND_MODE}` to the shot"))
+            "E303", f"{model.name}{where} has no {seconds}s clips", at,
+            f"{model.name} renders {durations_text(model.durations)}{also}"))
+        refused = True
+    aspect = settings.aspect
+    if aspect is not None and not settings.to_image and aspect.value not in model.aspect_ratios:
+        report.append(Diagnostic("E302", f"{model.name}{where} has no aspect ratio {aspect.value}", aspect.span,
+                                 f"{model.name} renders {', '.join(model.aspect_ratios)}"))
+        refused = True
+    if refused:
+        return  # the features are judged in a combination the model offers
+    for use in uses:
+        _check_use(model, where, use, endpoint, mode, seconds, matrix, report)
 
 
-_SINCE = "v{}.{}+".format(*kling.CAMERA_CONTROL_SINCE)
+# The codes of the features with one of their own; the others are E407.
+_FEATURE_CODES = {"camera": "E401", "sound": "E406", "voice": "E409", "cfg": "E410"}
 
 
-def _sound_models() -> str:
-    return either(m.name for m in kling.MODELS.values() if m.sound)
+def _check_use(model: Model, where: str, use: Use, endpoint: kling.Endpoint, mode: str, seconds: str,
+               matrix: Matrix, report: list[Diagnostic]) -> None:
+    feature = use.feature
+    offer = model.features[feature]
+    label = f" ({use.label})" if use.label else ""
+    code = _FEATURE_CODES.get(feature, "E407")
+    if feature == "sound" and use.kind == "off":
+        # `sound off` asks for nothing, but a model without sound refuses the field itself.
+        if not any(model.combinations("sound", endpoint)):
+            report.append(Diagnostic(code, f"{model.name}{where} makes no sound", use.span,
+                                     f"remove `sound off`; sound is offered by {_models(matrix.offering('sound'))}"))
+        return
+    if model.offers(feature, endpoint, mode, seconds, use.kind):
+        if offer.ignored:
+            report.append(Diagnostic("W104", f"{model.name} ignores {FEATURE_WORDS[feature]}", use.span,
+                                     f"remove `{feature}`; {_models(matrix.offering(feature))} use it"))
+        return
+    combos = model.combinations(feature, endpoint, use.kind)
+    if not combos:
+        others = [m for m in matrix.offering(feature, endpoint) if m != model.name]
+        kind = f" in {endpoint_key(endpoint)}" if any(model.combinations(feature, e) for e in kling.ENDPOINTS) else ""
+        offered = (f"{_models(others)} offer{'s' * (len(others) == 1)} {FEATURE_WORDS[feature]}{kind}"
+                   if others else "no model here offers it")
+        hint = (f"remove `{feature}`: {model.name} refuses it; {offered}" if feature == "cfg" else
+                f"{offered}: use `model {others[-1]}`, or drop it" if others else f"drop it; {offered}")
+        if feature == "camera" and use.kind != "simple" and model.combinations(feature, endpoint, "simple"):
+            hint = f"{model.name} takes simple moves (pan, tilt, zoom, ...) only; " + hint
+        why = next((c.note for c in offer.conditions if c.note), offer.note)
+        if why:
+            source = next((c.source for c in offer.conditions if c.note == why), offer.source)
+            hint = f"{why}{f' ({source})' if source else ''}; {hint}"
+        report.append(Diagnostic(code, f"{model.name}{where} has {no(feature)}{label}{kind}", use.span, hint))
+        return
+    report.append(Diagnostic(
+        code, f"{model.name}{where} has {no(feature)}{label} in {mode} mode at {seconds}s", use.span,
+        f"{model.name} takes {FEATURE_WORDS[feature]} in {combinations_text(model, feature, endpoint, use.kind)} "
+        f"only: {_nearest(combos, mode, seconds)}"))
+
+
+def _nearest(combos: list[tuple[str, str]], mode: str, seconds: str) -> str:
+    """The smallest edit that makes the combination one the model offers."""
+    same_duration = [m for m, d in combos if d == seconds]
+    if same_duration:
+        return f"add `{same_duration[0]}`"
+    same_mode = sorted((abs(int(d) - int(seconds)), d) for m, d in combos if m == mode)
+    if same_mode:
+        return f"write `{same_mode[0][1]}s`"
+    m, d = min(combos, key=lambda c: abs(int(c[1]) - int(seconds)))
+    return f"add `{m}` and write `{d}s`"
+
+
+def _models(names: list[str]) -> str:
+    return either(f"`{n}`" for n in names[-3:]) if names else "no model"
 
 
 def _check_groups(shot: ResolvedShot, report: list[Diagnostic]) -> None:
@@ -181,11 +364,42 @@ def _check_options(shot: ResolvedShot, report: list[Diagnostic]) -> None:
                 report.append(Diagnostic(
                     "E405", f"point ({point.x}, {point.y}) is not in whole, non-negative pixels",
                     point.span, "coordinates count pixels from the image's bottom-left corner"))
-    tail, mode = shot.settings.tail, shot.settings.mode_name
-    if tail is not None and mode != kling.TAIL_MODE:
-        report.append(Diagnostic("W105", f"an end frame in {mode} mode", tail.span,
-                                 f"add `{kling.TAIL_MODE}`; most models offer end frames in "
-                                 f"{kling.TAIL_MODE} mode only"))
+
+
+_VOICE_REFERENCE = re.compile(re.escape(kling.VOICE_REFERENCE).replace(r"\{\}", r"(\d{1,3})"))
+
+
+def _check_voices(voices: list[ast.Option], prompts: list[ast.Text], settings: Settings,
+                  report: list[Diagnostic]) -> None:
+    """Voices need sound, at most VOICES_MAX of them, and each is spoken: the prompt names
+    voice n as <<<voice_n>>>, and names no voice that is not declared."""
+    referred: dict[int, ast.Text] = {}
+    for prompt in prompts:
+        for number in _VOICE_REFERENCE.findall(prompt.value):
+            referred.setdefault(int(number), prompt)
+    if len(voices) > kling.VOICES_MAX:
+        report.append(Diagnostic("E409", f"{len(voices)} voices", voices[kling.VOICES_MAX].span,
+                                 f"the API takes at most {kling.VOICES_MAX} voices a request"))
+    sound = settings.sound
+    if voices and (sound is None or sound.value != "on"):
+        report.append(Diagnostic("E409", "a voice needs sound", voices[0].span,
+                                 "add `sound on`" + (f" (sound is off{_where(sound)})" if sound else "")))
+    for number, voice in enumerate(voices[:kling.VOICES_MAX], 1):
+        assert isinstance(voice.value, ast.Text)
+        if not voice.value.value.strip():
+            report.append(Diagnostic("E409", "the voice id is empty", voice.span,
+                                     'give the id of a voice from your Kling account: `voice "..."`'))
+        elif number not in referred:
+            mark = kling.VOICE_REFERENCE.format(number)
+            report.append(Diagnostic(
+                "E409", f"voice {number} (`{voice.value.value}`) is never spoken", voice.span,
+                f"write `{mark}` in the prompt where this voice speaks"))
+    for number, prompt in sorted(referred.items()):
+        if not 1 <= number <= len(voices):
+            declared = {0: "no voice is", 1: "one voice is"}.get(len(voices), f"{len(voices)} voices are")
+            report.append(Diagnostic(
+                "E409", f"the prompt names `{kling.VOICE_REFERENCE.format(number)}`, but {declared} declared",
+                prompt.span, 'declare each with `voice "<id>"`; voices are numbered in the order written'))
 
 
 def _check_images(shot: ResolvedShot, base_dir: Path, images: ImageStore, report: list[Diagnostic]) -> None:

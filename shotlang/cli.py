@@ -314,6 +314,7 @@ def _prepare(file: str, axes: str | None, out: Path | None, only: tuple[str, ...
     reads if a run holds it (and then asks the API nothing)."""
     from .config import ConfigError
     from .config import load as load_config
+    from .models import for_folder
     from .runner import plan_shots, shots_of
     from .state import StateBusy, StateError, Store, state_path
 
@@ -353,7 +354,8 @@ def _prepare(file: str, axes: str | None, out: Path | None, only: tuple[str, ...
     except OSError as e:
         raise LocalFailure(f"cannot keep the run's state beside {file}: {e.strerror or e}; nothing sent") from None
     out_dir = out if out is not None else Path(file).parent
-    plans = plan_shots(shots, store, out_dir, config, frozenset(force))
+    models, _ = for_folder(Path(file).parent)  # as the compile read it (read once, then cached)
+    plans = plan_shots(shots, store, out_dir, config, frozenset(force), models)
     return config, store, out_dir, plans
 
 

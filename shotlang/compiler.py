@@ -23,6 +23,7 @@ from . import checks, lower, parser
 from .analysis import Analysis, Reports
 from .diagnostics import Diagnostic, Severity, sort_key
 from .images import ImageStore
+from .models import Matrix, for_folder
 from .records import record
 from .source import BOM, DecodeFailure, Source, Span, decode
 from .vocabulary import AXES
@@ -47,24 +48,31 @@ def control_name(char: str) -> str:
 
 
 def analyse(text: str, name: str, base_dir: Path, *, axes: str | None = None,
-            images: ImageStore | None = None, records: bool = False) -> Analysis:
+            images: ImageStore | None = None, records: bool = False, models: Matrix | None = None) -> Analysis:
     """Parse, resolve and check `text`: every diagnostic, sorted by position; and with
-    `records`, the JSON record of each shot (meaningful only if there is no error)."""
+    `records`, the JSON record of each shot (meaningful only if there is no error). `models`
+    is the capability matrix; if None, the one for shot lists in `base_dir` (models.py)."""
     axes = _axes_choice(axes)
     source = Source(text.removeprefix(BOM), name)
     images = images or ImageStore()
     report: list[Diagnostic] = []
-    resolver = lower.Resolver(report, axes=axes)
-    checker = checks.Checker(base_dir, images)
+    if models is None:
+        models, problems = for_folder(base_dir)
+        report += problems
+    resolver = lower.Resolver(report, axes=axes, models=models)
+    checker = checks.Checker(base_dir, images, models)
     made: list[dict[str, Any]] | None = [] if records else None
+
+    def take(items: list[lower.Resolved]) -> None:
+        for item in items:
+            found = checker.check(item, resolver.axes)
+            report.extend(found)
+            if made is not None and item.lowered and not any(d.severity is Severity.ERROR for d in found):
+                made.append(record(item, resolver.axes, base_dir, images))
+
     for statement in parser.statements(source, report):
-        shot = resolver.feed(statement)
-        if shot is None:
-            continue
-        found = checker.check(shot, resolver.axes)
-        report += found
-        if made is not None and shot.lowered and not any(d.severity is Severity.ERROR for d in found):
-            made.append(record(shot, resolver.axes, base_dir, images))
+        take(resolver.feed(statement))
+    take(resolver.finish())
     # Outside strings the parser has already called a control character unexpected (E104).
     unexpected = {d.span.start for d in report if d.code == "E104"}
     report += (d for d in _control_characters(source) if d.span.start not in unexpected)
@@ -99,7 +107,7 @@ def _once_per_place(report: list[Diagnostic]) -> list[Diagnostic]:
 
 
 def analyse_bytes(data: bytes, name: str, base_dir: Path, *, axes: str | None = None,
-                  images: ImageStore | None = None, records: bool = False) -> Analysis:
+                  images: ImageStore | None = None, records: bool = False, models: Matrix | None = None) -> Analysis:
     """As analyse, from raw bytes: UTF-8, a byte-order mark allowed, or UTF-16 with its mark."""
     axes = _axes_choice(axes)
     try:
@@ -110,7 +118,7 @@ def analyse_bytes(data: bytes, name: str, base_dir: Path, *, axes: str | None = 
     if nul != -1:
         # A binary file, or UTF-16 saved without its mark: one error, not one per NUL byte.
         return _not_text(text, name, nul, "a NUL byte: this is not a text file")
-    return analyse(text, name, base_dir, axes=axes, images=images, records=records)
+    return analyse(text, name, base_dir, axes=axes, images=images, records=records, models=models)
 
 
 def _not_text(text: str, name: str, offset: int, message: str) -> Analysis:

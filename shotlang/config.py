@@ -8,6 +8,7 @@ docs/running.md.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -35,7 +36,8 @@ class Credentials:
 class Config:
     credentials: Credentials | None = None
     api_base: str = kling.DEFAULT_API_BASE
-    prices: dict[str, kling.Price] = field(default_factory=lambda: dict(kling.PRICES))
+    # Credits per generation by model and (mode, seconds), over the capability matrix's prices.
+    prices: dict[str, dict[tuple[str, str], float]] = field(default_factory=dict)
     usd_per_credit: float = kling.USD_PER_CREDIT
     path: Path | None = None
 
@@ -68,8 +70,8 @@ def load(env: Mapping[str, str] | None = None) -> Config:
     return config
 
 
-# The keys of a model's price table: std-5s, std-10s, pro-5s, pro-10s.
-_SLOTS = [f"{mode}-{seconds}s" for mode in kling.MODES for seconds in kling.DURATIONS]
+# The keys of a model's price table: a mode and whole seconds, std-5s, pro-10s, ...
+_SLOT = re.compile(r"(?P<mode>[a-z]+)-(?P<seconds>[1-9][0-9]{0,3})s")
 
 
 def _read_prices(prices: dict[str, Any], config: Config, path: Path) -> None:
@@ -80,13 +82,13 @@ def _read_prices(prices: dict[str, Any], config: Config, path: Path) -> None:
             continue
         if not isinstance(value, dict):
             raise ConfigError(f"{path}: prices.{key} should be a table such as {{ std-5s = 1 }}")
-        credits = dict(config.prices[key].credits) if key in config.prices else {}
+        credits = config.prices.setdefault(key, {})
         for slot, amount in value.items():
-            mode, _, seconds = slot.partition("-")
-            if mode not in kling.MODES or seconds.removesuffix("s") not in kling.DURATIONS:
-                raise ConfigError(f"{path}: prices.{key}.{slot}: write {either(_SLOTS)}")
-            credits[(mode, seconds.removesuffix("s"))] = _number(amount, path, f"prices.{key}.{slot}")
-        config.prices[key] = kling.Price(credits, published=True)
+            found = _SLOT.fullmatch(slot)
+            if found is None or found["mode"] not in kling.MODES:
+                raise ConfigError(f"{path}: prices.{key}.{slot}: write a mode and whole seconds, such as "
+                                  f"{either(f'{m}-5s' for m in kling.MODES)}")
+            credits[(found["mode"], found["seconds"])] = _number(amount, path, f"prices.{key}.{slot}")
 
 
 def _number(value: Any, path: Path, where: str) -> float:

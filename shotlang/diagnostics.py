@@ -58,11 +58,7 @@ _WORD_VALUES = ", ".join(f"`{o.keywords[0]}` is {either(f'`{w}`' for w in o.valu
 
 # The API's limits as the explanations write them (kling.py holds the numbers).
 _MAX = kling.MAGNITUDE_MAX
-_SECONDS = [f"{d}s" for d in kling.DURATIONS]
 _CFG = f"from {kling.CFG_MIN:g} to {kling.CFG_MAX:g}"
-_V = ".".join(map(str, kling.CAMERA_CONTROL_SINCE))
-_IMAGE_ONLY = [m.name for m in kling.MODELS.values() if not m.text2video]
-_SOUND = [m.name for m in kling.MODELS.values() if m.sound]
 _RATIO = f"{kling.IMAGE_MAX_RATIO:g}"
 
 CODES: dict[str, Code] = {
@@ -158,17 +154,21 @@ needs one: `slow pan right over "..."`. A shot with no camera move is written wi
 its prompt, or with `static`."""),
     # --- E3xx: options and values ----------------------------------------------------------
     "E300": Code(E, "unknown model", """
-The model is not in shotlang's table of Kling models (shotlang/kling.py, listed in
-docs/kling-mapping.md). Check the spelling; model names look like `kling-v2-6`. A near
-spelling of a known model is suggested only when its version numbers are the same: a new
-version (`kling-v3`) is never taken for an old one; the help lists the models instead."""),
+The model is not in the capability matrix: shotlang's built-in table (`shotlang models`
+prints it) with any models file over it. Check the spelling; model names look like
+`kling-v2-6`. A near spelling of a known model is suggested only when its version numbers
+are the same: a new version is never taken for an old one. To use a model shotlang does not
+know yet, add it to shotlang-models.toml beside the shot list (docs/language.md, "Models")."""),
     "E301": Code(E, "unknown option", "\n" + _fill(
-        f"After the prompt come options: a duration ({', '.join(_SECONDS)}), a mode ({', '.join(MODE_WORDS)}), "
-        f"an aspect ratio ({', '.join(kling.ASPECT_RATIOS)}), and keyword options: {_KEYWORD_OPTIONS}.")),
-    "E302": Code(E, "unsupported aspect ratio", f"""
-Text-to-video takes the aspect ratios {_and(kling.ASPECT_RATIOS)}."""),
-    "E303": Code(E, "unsupported duration", f"""
-Kling renders clips of {either(kling.DURATIONS)} seconds: write {either(f'`{s}`' for s in _SECONDS)}."""),
+        f"After the prompt come options: a duration in whole seconds (`5s`), a mode ({', '.join(MODE_WORDS)}), "
+        f"an aspect ratio (`16:9`), and keyword options: {_KEYWORD_OPTIONS}.")),
+    "E302": Code(E, "unsupported aspect ratio", """
+Each model renders the aspect ratios its row of the capability matrix lists
+(`shotlang models`); text-to-video only, an image shot takes the image's."""),
+    "E303": Code(E, "unsupported duration", """
+A duration is a whole number of seconds (`5s`), and each model renders the durations its
+row of the capability matrix lists (`shotlang models`): most 5 or 10 seconds, kling-v3 any
+from 3 to 15. In a SEQUENCE the total is checked."""),
     "E304": Code(E, f"cfg scale outside {kling.CFG_MIN:g}-{kling.CFG_MAX:g}", f"""
 `cfg` (how closely the video follows the prompt) is a number {_CFG}, default {kling.CFG_DEFAULT:g}."""),
     "E305": Code(E, "empty prompt", """
@@ -200,18 +200,38 @@ the first SHOT."""),
     "E314": Code(E, "id not valid", f"""
 An external task id is your own id for the task, unique per account: 1 to {kling.EXTERNAL_ID_MAX_CHARS} characters
 of letters, digits, `-`, `_` and `.`."""),
+    "E315": Code(E, "statement inside a SEQUENCE", """
+A SEQUENCE holds the SHOT lines indented below it, and nothing else: a SCENE, MODEL,
+DEFAULTS, TITLE or AXES line indented under it ends the sequence and is an error. Put such
+lines before the SEQUENCE, at its indentation."""),
+    "E316": Code(E, "option in the wrong place for a sequence", """
+A multi-shot request has one model, mode, aspect ratio, negative prompt, sound and so on
+for all its shots: they go on the SEQUENCE line. A shot inside a sequence takes its prompt,
+its camera words and a duration only. A sequence takes a start image at most: no end image,
+mask or motion. `moves words|off` says how a sequence sends its camera moves: on a shot of
+its own it means nothing, and is an error there."""),
+    "E317": Code(E, "sequence with too few or too many shots", f"""
+A multi-shot generation has {kling.MULTI_SHOT_MIN} to {kling.MULTI_SHOT_MAX} shots: the SHOT lines indented under the SEQUENCE line.
+Split a longer sequence in two."""),
+    "E318": Code(E, "sequence durations do not add up", """
+A sequence's length is its own duration (`SEQUENCE chase: 15s`), or the sum of its shots'.
+The shots' durations must add up to it. Shots without a duration share what the others
+leave, in whole seconds, the earlier ones taking a second more when it does not divide
+evenly (15s over 4 shots: 4, 4, 4 and 3); each needs at least a second."""),
     # --- E4xx: rules of the Kling API ------------------------------------------------------
     "E400": Code(E, "options that exclude each other", """
 For image-to-video, the API takes at most one of three groups: a camera move
 (camera_control), an end frame (image_tail), or masks (static_mask / dynamic_masks).
 Keep one group per shot and split the rest into other shots."""),
-    "E401": Code(E, f"camera moves need a v{_V}+ model", f"""
-Camera control is available on Kling models v{_V} and later. Pick a newer model with
-`model kling-v2-6` (or MODEL / DEFAULTS), or drop the move."""),
-    "E402": Code(E, "model does not offer this kind of shot", f"""
-Each model offers text-to-video, image-to-video or both (shotlang/kling.py keeps the table).
-{_and(_IMAGE_ONLY)} {'are' if len(_IMAGE_ONLY) > 1 else 'is'} image-to-video only: give the shot an `image`, or pick a
-text-to-video model."""),
+    "E401": Code(E, "camera move not offered by this model", """
+Camera control is available on Kling models v1.6 and later (the seed's rule), unless the
+capability matrix says more about a model: a move (or a preset such as `crane down and
+back`) in a mode, duration or endpoint its row does not list is refused. Pick another model
+with `model ...` (or MODEL / DEFAULTS), change what the help says, or drop the move."""),
+    "E402": Code(E, "model does not offer this kind of shot", """
+Each model offers text-to-video, image-to-video or both (the capability matrix, `shotlang
+models`). An image-to-video only model needs an `image`; otherwise pick a text-to-video
+model."""),
     "E403": Code(E, "image-to-video option on a text shot", """
 `mask` and `motion` animate parts of a start image, so they need `image "..."` in the same
 shot (or use `tail` for an end frame)."""),
@@ -222,8 +242,26 @@ only. Remove it (an aspect from DEFAULTS is simply not applied to image shots)."
 A dynamic mask (`motion "mask.png" (x, y) (x, y) ...`) has a trajectory of {kling.TRAJECTORY_MIN_POINTS} to {kling.TRAJECTORY_MAX_POINTS}
 points in whole, non-negative pixels, origin at the image's bottom-left; a shot takes at
 most {kling.DYNAMIC_MASKS_MAX} of them."""),
-    "E406": Code(E, f"sound needs {either(_SOUND)} in {kling.SOUND_MODE} mode", f"""
-Generated audio (`sound on`) is offered by {either(_SOUND)} in {kling.SOUND_MODE} mode only."""),
+    "E406": Code(E, "sound not offered by this model", """
+Generated audio (`sound on`) is offered by the models and modes the capability matrix lists
+(`shotlang models`): kling-v2-6 in pro mode, kling-v3 in any. A model without sound refuses
+the field itself, so `sound off` is an error there too: remove it."""),
+    "E407": Code(E, "combination the model does not offer", """
+The capability matrix says which features (an end image, masks, multi-shot, ...) a model
+offers on which endpoint, in which mode and at which duration. This shot asks for one in a
+combination its model's row does not list. The message names the combination; the help names
+the nearest one that works (often: add `pro`). If Kling has changed, correct the matrix in
+shotlang-models.toml beside the shot list."""),
+    "E408": Code(E, "mode not offered by this model", """
+Each model renders in the modes its row of the capability matrix lists (`shotlang models`)."""),
+    "E409": Code(E, "voices not valid", f"""
+`voice "<id>"` gives a voice of your Kling account to the shot (voice_list). A request takes
+at most {kling.VOICES_MAX}, they need `sound on`, and the prompt says where each speaks:
+`{kling.VOICE_REFERENCE.format(1)}` for the first declared, `{kling.VOICE_REFERENCE.format(2)}` for the second. A voice the prompt never names,
+or a name with no voice declared, is an error, since the API would not say so."""),
+    "E410": Code(E, "cfg refused by this model", """
+The capability matrix says this model does not take `cfg_scale` at all (the API refuses it),
+where older v2 models only ignore it (W104). Remove `cfg`."""),
     # --- E5xx: images ----------------------------------------------------------------------
     "E500": Code(E, "image file not found", """
 A local image path is read relative to the .shot file's folder (or the working folder
@@ -273,9 +311,11 @@ Under AXES official (the official reading of the camera fields) the camera has n
 backward travel; push in / pull back are lowered to the nearest move, a zoom."""),
     "W104": Code(W, "cfg scale ignored by this model", """
 Kling's v2 models ignore cfg_scale; the option is sent but has no effect."""),
-    "W105": Code(W, "end frame usually needs pro mode", """
-Start-and-end-frame shots (`tail`) are offered in pro mode on most models; std may be
-rejected."""),
+    "W107": Code(W, "camera move sent as words", """
+The API takes no camera control for each shot of a multi-shot request, so the move is
+written at the start of that shot's prompt, in your words ("slow pan right: ..."; a number
+becomes the nearest intensity word). Write `moves words` on the SEQUENCE line to keep this
+and silence the warning, or `moves off` to send the prompts without the moves."""),
     "W106": Code(W, "no shots in the file", """
 The file is empty, or holds only comments and file settings, so it compiles to nothing.
 Write a shot: `SHOT castle: pan right over "A castle at dawn" 5s`."""),

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from pathlib import Path
 from typing import NamedTuple
 
 from . import kling
 from .diagnostics import closest, edit_distance, either, max_edits
 from .language import MODE_WORDS, OPTION_BY_KEYWORD, OPTION_KEYWORDS, STATEMENT_KEYWORDS
+from .models import built_in
 from .vocabulary import (
     ALL_WORDS,
     CONNECTORS,
@@ -149,9 +151,9 @@ _OPTION_IDEAS = {
                     "the camera's strength goes with the move, before the prompt: an intensity "
                     "word (`fast pan right`) or a number after the move (`pan right 8`)"),
     **dict.fromkeys(("duration", "length", "seconds", "secs", "sec", "time", "dur"),
-                    f"a duration is written {either(f'`{d}s`' for d in kling.DURATIONS)}, with no keyword"),
+                    "a duration is written in whole seconds, such as `5s` or `10s`, with no keyword"),
     **dict.fromkeys(("aspect", "ratio", "ar", "size"),
-                    f"an aspect ratio is written {either(f'`{a}`' for a in kling.ASPECT_RATIOS)}, with no keyword"),
+                    "an aspect ratio is written width:height, such as `16:9` or `9:16`, with no keyword"),
     **dict.fromkeys(("mode", "quality"),
                     f"a mode is written {either(f'`{m}`' for m in kling.MODES)}, with no keyword"),
 }
@@ -169,24 +171,23 @@ def option_hint(word: str, value: str | None = None) -> str:
     if guess is not None:
         takes_value = guess in OPTION_BY_KEYWORD and OPTION_BY_KEYWORD[guess].argument in ("name", "word", "number")
         return f"did you mean `{guess} {value}`?" if value is not None and takes_value else f"did you mean `{guess}`?"
-    return (f"options are a duration ({either(f'`{d}s`' for d in kling.DURATIONS)}), a mode "
-            f"({either(f'`{m}`' for m in kling.MODES)}), an aspect ratio (`{kling.ASPECT_RATIOS[0]}`) or a "
+    return (f"options are a duration (`5s`), a mode "
+            f"({either(f'`{m}`' for m in kling.MODES)}), an aspect ratio (`16:9`) or a "
             "keyword option such as `negative \"...\"`; `shotlang explain E301` lists them")
 
 
 def number_option_hint(number: str) -> str:
     """A bare number after the prompt: a duration without its `s`, or a magnitude astray."""
-    durations = either(f"`{d}s`" for d in kling.DURATIONS)
-    if number in kling.DURATIONS:
+    if number in {d for m in built_in().models.values() for d in m.durations}:
         return f"a duration is written with an s: `{number}s`"
-    return (f"Kling makes {durations} clips; a magnitude goes right after the move, before the "
-            f"prompt: `pan right {number.lstrip('+-')}`")
+    return ("a duration is whole seconds with an s (`5s`); a magnitude goes right after the move, "
+            f"before the prompt: `pan right {number.lstrip('+-')}`")
 
 
-def model_hint(name: str) -> str:
+def model_hint(name: str, known: Sequence[str], files: Sequence[Path] = ()) -> str:
     """A hint for an unknown model: a near spelling of a known one (same version numbers),
-    or the list of models shotlang knows. A version is never guessed: `kling-v3` is not a
-    misspelt `kling-v1`."""
+    or the list of models shotlang knows and where to add one. A version is never guessed:
+    `kling-v4` is not a misspelt `kling-v1`."""
 
     def key(model: str) -> str:
         return re.sub(r"[^a-z0-9]", "", model.lower()).removeprefix("kling")
@@ -195,12 +196,14 @@ def model_hint(name: str) -> str:
         return re.sub(r"\D", "", model)
 
     typed = key(name)
-    near = [m for m in kling.MODELS if digits(m) == digits(name)
+    near = [m for m in known if digits(m) == digits(name)
             and edit_distance(typed, key(m)) <= max(1, max_edits(typed))]
     if near:
         return f"did you mean `{min(near, key=lambda m: edit_distance(typed, key(m)))}`?"
-    return ("the models shotlang knows are " + ", ".join(f"`{m}`" for m in kling.MODELS)
-            + " (a new one is added to the table in shotlang/kling.py)")
+    read = f" (read: {', '.join(map(str, files))})" if files else ""
+    return ("the models shotlang knows are " + ", ".join(f"`{m}`" for m in known)
+            + f"; teach it a new one in shotlang-models.toml beside the shot list{read}: "
+            "`shotlang models` shows the table, docs/language.md#models the format")
 
 
 # --- an unquoted prompt ------------------------------------------------------------------------

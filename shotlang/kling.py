@@ -28,22 +28,30 @@ CameraPreset = Literal["down_back", "forward_up", "right_turn_forward", "left_tu
 CAMERA_PRESETS: tuple[CameraPreset, ...] = get_args(CameraPreset)
 CameraType = Literal["simple", CameraPreset]
 CAMERA_TYPES: tuple[CameraType, ...] = get_args(CameraType)
-MAGNITUDE_MAX = 10  # each camera field is a whole number from -this to this
+MAGNITUDE_MAX = 10  # each camera field is a number (fractions too) from -this to this
 
 TEXT_MAX_CHARS = 2500  # prompt and negative_prompt
 CFG_MIN, CFG_MAX = 0.0, 1.0
 CFG_DEFAULT = 0.5  # the API's, when a body has no cfg_scale
-Duration = Literal["5", "10"]  # seconds, sent as strings
-DURATIONS: tuple[Duration, ...] = get_args(Duration)
 Mode = Literal["std", "pro"]
 MODES: tuple[Mode, ...] = get_args(Mode)
 DEFAULT_MODE: Mode = "std"  # the API's, when a body has no mode
-AspectRatio = Literal["16:9", "9:16", "1:1"]  # text-to-video only
-ASPECT_RATIOS: tuple[AspectRatio, ...] = get_args(AspectRatio)
+# Durations are whole seconds, sent as strings; which ones each model renders is in the
+# capability matrix (models.toml). Longer than this is a typo, not a clip.
+DURATION_MAX = 600
+# A multi-shot request's shot_type: the caller writes each shot (shotlang's sequences), or the
+# model splits one prompt.
+ShotType = Literal["customize", "intelligence"]
 Sound = Literal["on", "off"]
 SOUNDS: tuple[Sound, ...] = get_args(Sound)
-SOUND_MODE: Mode = "pro"  # generated audio (sound "on") is offered in this mode only
-TAIL_MODE: Mode = "pro"  # most models offer an end frame (image_tail) in this mode only
+
+# Multi-shot generation (multi_shot: true, shot_type "customize"): each shot's prompt and
+# duration in multi_prompt, the durations adding up to the request's (reported, not confirmed).
+MULTI_SHOT_MIN, MULTI_SHOT_MAX = 1, 6
+MULTI_PROMPT_MAX_CHARS = 512
+# voice_list: up to this many {"voice_id": ...}; the prompt names each as <<<voice_1>>>, ...
+VOICES_MAX = 2
+VOICE_REFERENCE = "<<<voice_{}>>>"
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
 IMAGE_MAX_BYTES = 10 * 1024 * 1024
@@ -52,8 +60,6 @@ IMAGE_MAX_RATIO = 2.5  # the longer side over the shorter one, at most
 DYNAMIC_MASKS_MAX = 6
 TRAJECTORY_MIN_POINTS, TRAJECTORY_MAX_POINTS = 2, 77
 EXTERNAL_ID_MAX_CHARS = 64  # the API sets no documented limit; shotlang keeps ids short and safe
-# The first model version that takes camera_control (the seed: "Available on v1.6+ models").
-CAMERA_CONTROL_SINCE = (1, 6)
 
 
 def as_endpoint(value: str) -> Endpoint:
@@ -65,37 +71,11 @@ def as_endpoint(value: str) -> Endpoint:
     raise ValueError(f"{value!r} is not a Kling endpoint")
 
 
-class Model(NamedTuple):
-    """What one model offers. Capabilities change as Kling ships models: edit this table."""
-
-    name: str
-    version: tuple[int, int]
-    text2video: bool
-    image2video: bool = True
-    uses_cfg: bool = True
-    sound: bool = False
-
-    @property
-    def camera_control(self) -> bool:
-        return self.version >= CAMERA_CONTROL_SINCE
-
-
-MODELS: dict[str, Model] = {
-    m.name: m
-    for m in (
-        Model("kling-v1", (1, 0), text2video=True),
-        Model("kling-v1-5", (1, 5), text2video=False),
-        Model("kling-v1-6", (1, 6), text2video=True),
-        Model("kling-v2-master", (2, 0), text2video=True, uses_cfg=False),
-        Model("kling-v2-1", (2, 1), text2video=False, uses_cfg=False),
-        Model("kling-v2-1-master", (2, 1), text2video=True, uses_cfg=False),
-        Model("kling-v2-5-turbo", (2, 5), text2video=True, uses_cfg=False),
-        Model("kling-v2-6", (2, 6), text2video=True, uses_cfg=False, sound=True),
-    )
-}
+# Which model offers what (endpoints, modes, durations, aspect ratios, camera control, sound...)
+# is the capability matrix: data in models.toml, read by models.py, which users can extend.
 # The seed's main model, and one that takes camera control. (The API's own default is kling-v1.)
 DEFAULT_MODEL = "kling-v2-6"
-DEFAULT_DURATION: Duration = "5"
+DEFAULT_DURATION = "5"
 
 
 # --- hosts, auth, responses ------------------------------------------------------------------
@@ -174,31 +154,6 @@ def error_action(http: int, code: int | None) -> ErrorAction:
 
 
 # --- prices (for estimates) ------------------------------------------------------------------
-# Credits per generation by (model, mode, seconds). Published prices from ../shared/kling-api.md;
-# they change, so docs/running.md shows how to override them in the config file.
+# Credits per generation are in the capability matrix (models.toml), beside each model; they
+# change, so a models file or the config file can override them (docs/running.md).
 USD_PER_CREDIT = 0.14
-
-
-class Price(NamedTuple):
-    credits: dict[tuple[str, str], float]  # (mode, duration) -> credits
-    published: bool = True  # False: no published price; assumed, say so in estimates
-
-
-def _v1_like(std5: float) -> Price:
-    # Published: 10 s costs double; pro costs 3.5x std.
-    return Price({("std", "5"): std5, ("std", "10"): 2 * std5,
-                  ("pro", "5"): 3.5 * std5, ("pro", "10"): 7 * std5})  # fmt: skip
-
-
-_PUBLISHED: dict[str, Price] = {
-    "kling-v1": _v1_like(1),
-    "kling-v1-5": _v1_like(2),
-    "kling-v1-6": _v1_like(2),
-    "kling-v2-master": Price({("std", "5"): 10, ("std", "10"): 20, ("pro", "5"): 10, ("pro", "10"): 20}),
-}
-# A model with no published price in our sources is priced as this one, the dearest published.
-PRICED_AS = "kling-v2-master"
-PRICES: dict[str, Price] = {
-    **_PUBLISHED,
-    **{m: Price(_PUBLISHED[PRICED_AS].credits, published=False) for m in MODELS if m not in _PUBLISHED},
-}

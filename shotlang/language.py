@@ -42,7 +42,7 @@ def token_pattern(name: str) -> str:
 
 # --- statements ------------------------------------------------------------------------------
 
-Shape = Literal["shot", "text", "name", "word", "options"]
+Shape = Literal["shot", "sequence", "text", "name", "word", "options"]
 
 
 class Statement(NamedTuple):
@@ -55,6 +55,9 @@ class Statement(NamedTuple):
 
 STATEMENTS: tuple[Statement, ...] = (
     Statement("shot", "shot", True, '`SHOT <name>: [move] "<prompt>" [options…]`', "one video to generate"),
+    Statement("sequence", "sequence", True, "`SEQUENCE <name>: [options…]`",
+              "one multi-shot generation: the `SHOT` lines indented below it are its shots, in order; "
+              "see [Sequences](#sequences)"),
     Statement("scene", "text", False, '`SCENE "<heading>"`',
               "the shots below it belong to this scene (carried into the output)"),
     Statement("model", "name", False, "`MODEL <model>`",
@@ -88,7 +91,7 @@ class Option(NamedTuple):
     keywords: tuple[str, ...]  # the words that introduce it, lower case; () for a bare token
     argument: Argument
     terminal: str | None  # the grammar's terminal of a bare option's token
-    field: str  # the API body field it fills; `a.b` is field b of the object in field a
+    field: str  # the API body field it fills; `a.b` is field b of the object in field a; "" none
     per_shot: bool  # belongs to one shot: not allowed in DEFAULTS
     values: Mapping[str, str | bool] | None  # the words it takes and the API value of each
     written: str  # how the docs write it
@@ -100,20 +103,17 @@ class Option(NamedTuple):
 MODE_WORDS: dict[str, kling.Mode] = {"std": "std", "standard": "std", "pro": "pro", "professional": "pro"}
 SOUND_WORDS: dict[str, kling.Sound] = {s: s for s in kling.SOUNDS}
 SWITCH_WORDS: dict[str, bool] = {"on": True, "off": False}
-
-
-def _durations() -> str:
-    return ", ".join(f"`{d}s`" for d in kling.DURATIONS)
+MOVES_WORDS: dict[str, str] = {"words": "words", "off": "off"}
 
 
 OPTIONS: tuple[Option, ...] = (
-    Option("duration", (), "bare", "DURATION", "duration", False, None, "duration", _durations(),
-           f"default `{kling.DEFAULT_DURATION}s`"),
+    Option("duration", (), "bare", "DURATION", "duration", False, None, "duration", "`5s`, `10s`, `15s`",
+           f"whole seconds, those the model renders (the models table); default `{kling.DEFAULT_DURATION}s`"),
     Option("mode", (), "bare", "WORD", "mode", False, MODE_WORDS, "mode", ", ".join(f"`{w}`" for w in MODE_WORDS),
            f"sent as {'/'.join(f'`{m}`' for m in kling.MODES)}; left out if not given "
            f"(the API's default is `{kling.DEFAULT_MODE}`)"),
     Option("aspect", (), "bare", "ASPECT", "aspect_ratio", False, None, "aspect ratio",
-           ", ".join(f"`{a}`" for a in kling.ASPECT_RATIOS), "text-to-video only"),
+           "`16:9`, `9:16`, `1:1`", "text-to-video only; those the model renders (the models table)"),
     Option("model", ("model",), "name", None, "model_name", False, None, "`model <name>`",
            "`model kling-v2-master`", "see the models table"),
     Option("negative", ("negative", "avoid"), "text", None, "negative_prompt", False, None,
@@ -137,14 +137,20 @@ OPTIONS: tuple[Option, ...] = (
            '`callback "<URL>"`', '`callback "https://example.com/hook"`', "http(s) only"),
     Option("sound", ("sound",), "word", None, "sound", False, SOUND_WORDS,
            "`sound on` / `sound off`", "`sound on`",
-           f"{' and '.join(m.name for m in kling.MODELS.values() if m.sound)} only; "
-           f"`on` needs `{kling.SOUND_MODE}`"),
+           "models with sound only, `on` in the modes the models table says"),
     Option("watermark", ("watermark",), "word", None, "watermark_info.enabled", False, SWITCH_WORDS,
            "`watermark on` / `watermark off`", "`watermark off`",
            'sent as `{"enabled": true}` / `{"enabled": false}`; left out if not given'),
+    Option("voice", ("voice",), "text", None, "voice_list", True, None, '`voice "<voice id>"`',
+           '`voice "narrator-en-1"`',
+           f"up to {kling.VOICES_MAX}; needs `sound on`; the prompt says where each speaks: "
+           f"`{kling.VOICE_REFERENCE.format(1)}`, `{kling.VOICE_REFERENCE.format(2)}`"),
+    Option("moves", ("moves",), "word", None, "", False, MOVES_WORDS, "`moves words` / `moves off`",
+           "`moves off`", "a SEQUENCE's camera moves: written into each shot's prompt (`words`, the "
+           "default) or left out (`off`)"),
 )
 # Options a shot may give more than once (each is one more of a list).
-REPEATABLE = frozenset({"motion"})
+REPEATABLE = frozenset({"motion", "voice"})
 
 OPTION_BY_KIND: dict[str, Option] = {o.kind: o for o in OPTIONS}
 OPTION_BY_KEYWORD: dict[str, Option] = {k: o for o in OPTIONS for k in o.keywords}

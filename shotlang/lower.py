@@ -9,7 +9,7 @@ relate several settings are checked later, in checks.py.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from typing import Any, Generic, NamedTuple, TypeVar
 
@@ -18,6 +18,7 @@ from . import syntax as ast
 from .diagnostics import Diagnostic, did_you_mean, either
 from .hints import guess_move, model_hint, offer, option_hint, phrases_ending, phrases_starting, word_hint
 from .language import OPTION_BY_KIND, REPEATABLE
+from .models import Matrix, built_in
 from .source import Span
 from .vocabulary import (
     AXES,
@@ -51,9 +52,9 @@ class Settings:
     table that a shot gives once (language.OPTIONS; `motion` may repeat and is kept apart).
     Values are the API's: "10" for `10s`, "pro" for `professional`, the text of a quoted string."""
 
-    duration: Value[kling.Duration] | None = None
+    duration: Value[str] | None = None
     mode: Value[kling.Mode] | None = None
-    aspect: Value[kling.AspectRatio] | None = None
+    aspect: Value[str] | None = None
     model: Value[str] | None = None
     negative: Value[str] | None = None
     cfg: Value[float] | None = None
@@ -64,6 +65,7 @@ class Settings:
     callback: Value[str] | None = None
     sound: Value[kling.Sound] | None = None
     watermark: Value[bool] | None = None
+    moves: Value[str] | None = None
 
     @property
     def model_name(self) -> str:
@@ -106,6 +108,8 @@ class ResolvedShot:
     motions: list[ast.Option]
     camera: Camera | None
     lowered: bool  # False if the lowering reported an error for this shot
+    voices: list[ast.Option] = field(default_factory=list)
+    in_sequence: bool = False
 
     @property
     def name(self) -> str:
@@ -116,41 +120,93 @@ class ResolvedShot:
         return self.syntax.prompt
 
 
+@dataclass(slots=True)
+class ResolvedSequence:
+    """A SEQUENCE and its shots: one multi-shot generation. Its settings are the sequence's
+    (its own options over the file's); each shot brings its prompt, camera words and duration."""
+
+    syntax: ast.Sequence
+    scene: str | None
+    settings: Settings
+    voices: list[ast.Option]
+    shots: list[ResolvedShot]
+    lowered: bool
+
+    @property
+    def name(self) -> str:
+        return self.syntax.name.text
+
+
+Resolved = ResolvedShot | ResolvedSequence
+
+
 class Resolver:
     """Walks a file's statements in order, carrying its settings down to each shot.
 
     Statements are fed one at a time, so a large file's shots can be checked and turned into
     requests as they come, without holding every syntax tree at once. `axes` (from the command
-    line) overrides the file's AXES statement.
+    line) overrides the file's AXES statement; `models` is the capability matrix that says
+    which model names exist (the built-in one if None).
+
+    A SEQUENCE gathers the SHOT statements indented deeper than it, up to the first statement
+    that is not: the sequence comes back, whole, when that statement (or finish()) ends it.
     """
 
-    def __init__(self, report: list[Diagnostic], axes: str | None = None) -> None:
+    def __init__(self, report: list[Diagnostic], axes: str | None = None, models: Matrix | None = None) -> None:
         self.report = report
         self.title: str | None = None
         self.axes = axes or "seed"
         self.shots = 0
+        self.models = models or built_in()
         self._override = axes is not None
         self._defaults: dict[str, Value[Any]] = {}  # by option kind: Settings' fields
         self._scene: str | None = None
         self._title_seen = self._axes_seen = False
+        self._sequence: _OpenSequence | None = None
 
-    def feed(self, stmt: ast.Statement) -> ResolvedShot | None:
-        """Take in one statement; a SHOT comes back resolved, the others change the settings."""
+    def feed(self, stmt: ast.Statement) -> list[Resolved]:
+        """Take in one statement; a SHOT comes back resolved (a sequence's shots come back in
+        their sequence, when it ends), the others change the settings."""
+        done: list[Resolved] = []
+        open_sequence = self._sequence
+        if open_sequence is not None:
+            if isinstance(stmt, ast.Shot) and _indent(stmt.name.span) > open_sequence.indent:
+                self.shots += 1
+                found: list[Diagnostic] = []
+                member = _resolve_shot(stmt, self._scene, open_sequence.member_defaults, found, self.axes,
+                                       self.models, in_sequence=True)
+                self.report += found
+                open_sequence.shots.append(member)
+                return done
+            done.append(self.finish_sequence())
+            if not isinstance(stmt, ast.Shot) and _indent(_first_span(stmt)) > open_sequence.indent:
+                self.report.append(Diagnostic(
+                    "E315", "only SHOT lines go inside a SEQUENCE", _first_span(stmt),
+                    "move this line out of the sequence (indent it as the SEQUENCE line is)"))
         report = self.report
         if isinstance(stmt, ast.Shot):
             self.shots += 1
-            found: list[Diagnostic] = []
-            shot = _resolve_shot(stmt, self._scene, self._defaults, found, self.axes)
+            found = []
+            done.append(_resolve_shot(stmt, self._scene, self._defaults, found, self.axes, self.models))
             report += found
-            return shot
-        if isinstance(stmt, ast.Scene):
+        elif isinstance(stmt, ast.Sequence):
+            found = []
+            own = _settings(stmt.options, found, in_defaults=False, models=self.models)
+            settings = Settings(**{**{k: v for k, v in self._defaults.items() if k != "duration"}, **own})
+            voices = [o for o in stmt.options if o.kind == "voice"]
+            report += found
+            members = {k: v._replace(inherited=True) for k, v in own.items() if k != "duration"}
+            self._sequence = _OpenSequence(stmt, self._scene, settings, voices, _indent(stmt.name.span),
+                                           {**{k: v for k, v in self._defaults.items() if k != "duration"},
+                                            **members}, not _has_error(found))
+        elif isinstance(stmt, ast.Scene):
             self._scene = stmt.heading.value
         elif isinstance(stmt, ast.ModelStatement):
-            model = _model(stmt.name, report)
+            model = _model(stmt.name, report, self.models)
             if model is not None:
                 self._defaults["model"] = model._replace(inherited=True)
         elif isinstance(stmt, ast.Defaults):
-            for key, value in _settings(stmt.options, report, in_defaults=True).items():
+            for key, value in _settings(stmt.options, report, in_defaults=True, models=self.models).items():
                 self._defaults[key] = value._replace(inherited=True)
         elif isinstance(stmt, ast.Title):
             if self._title_seen:
@@ -159,7 +215,19 @@ class Resolver:
             self.title = stmt.title.value
         elif isinstance(stmt, ast.Axes):
             self._axes(stmt)
-        return None
+        return done
+
+    def finish(self) -> list[Resolved]:
+        """What is still open at the end of the file: a sequence, if one is."""
+        return [self.finish_sequence()] if self._sequence is not None else []
+
+    def finish_sequence(self) -> ResolvedSequence:
+        open_sequence = self._sequence
+        assert open_sequence is not None
+        self._sequence = None
+        return ResolvedSequence(open_sequence.syntax, open_sequence.scene, open_sequence.settings,
+                                open_sequence.voices, open_sequence.shots,
+                                lowered=open_sequence.lowered and all(s.lowered for s in open_sequence.shots))
 
     def _axes(self, stmt: ast.Axes) -> None:
         word = stmt.value.text.lower()
@@ -177,23 +245,74 @@ class Resolver:
         self._axes_seen = True
 
 
+@dataclass
+class _OpenSequence:
+    syntax: ast.Sequence
+    scene: str | None
+    settings: Settings
+    voices: list[ast.Option]
+    indent: int
+    member_defaults: dict[str, Value[Any]]  # the sequence's settings, as its shots inherit them
+    lowered: bool
+    shots: list[ResolvedShot] = field(default_factory=list)
+
+
+def _indent(span: Span) -> int:
+    """How deep the line of `span` is indented, in characters."""
+    start, end = span.source.line_bounds(span.line)
+    line = span.source.text[start:end]
+    return len(line) - len(line.lstrip(" \t\f"))
+
+
+def _first_span(stmt: ast.Statement) -> Span:
+    """The statement's keyword: the first word of its first line."""
+    span = stmt.span
+    start, end = span.source.line_bounds(span.line)
+    line = span.source.text[start:end]
+    indent = len(line) - len(line.lstrip(" \t\f"))
+    word = line[indent:].split(None, 1)[0] if line[indent:].strip() else " "
+    return Span(start + indent, start + indent + len(word), span.source)
+
+
+def _has_error(found: list[Diagnostic]) -> bool:
+    return any(d.severity == "error" for d in found)
+
+
 def _resolve_shot(shot: ast.Shot, scene: str | None, defaults: dict[str, Value[Any]], found: list[Diagnostic],
-                  axes: str) -> ResolvedShot:
-    """One shot lowered; what cannot be given a meaning goes into `found`."""
-    settings = Settings(**{**defaults, **_settings(shot.options, found, in_defaults=False)})
-    motions = [o for o in shot.options if o.kind in REPEATABLE]
+                  axes: str, models: Matrix, in_sequence: bool = False) -> ResolvedShot:
+    """One shot lowered; what cannot be given a meaning goes into `found`. In a sequence a shot
+    brings only its prompt, camera words and duration: any other option is the sequence's."""
+    options = shot.options
+    if in_sequence:
+        for option in options:
+            if option.kind != "duration":
+                found.append(Diagnostic(
+                    "E316", f"`{_written(option)}` is for the whole sequence, not one of its shots", option.span,
+                    "write it on the SEQUENCE line; a shot in a sequence takes its prompt, its camera "
+                    "words and a duration"))
+        options = tuple(o for o in options if o.kind == "duration")
+    settings = Settings(**{**defaults, **_settings(options, found, in_defaults=False, models=models)})
+    motions = [o for o in options if o.kind == "motion"]
+    voices = [o for o in options if o.kind == "voice"]
     camera = lower_move(shot.move, found, axes)
-    return ResolvedShot(shot, scene, settings, motions, camera,
-                        lowered=not any(d.severity == "error" for d in found))
+    return ResolvedShot(shot, scene, settings, motions, camera, lowered=not _has_error(found), voices=voices,
+                        in_sequence=in_sequence)
+
+
+def _written(option: ast.Option) -> str:
+    span = option.value.span if not option.points else option.span
+    text = " ".join(span.source.text[span.start:span.end].split())
+    row = OPTION_BY_KIND[option.kind]
+    return f"{row.keywords[0]} {text}" if row.keywords else text
 
 
 def _settings(options: tuple[ast.Option, ...], report: list[Diagnostic], *,
-              in_defaults: bool) -> dict[str, Value[Any]]:
+              in_defaults: bool, models: Matrix) -> dict[str, Value[Any]]:
     """The settings a list of options gives, each once, by option kind (Settings' fields)."""
     found: dict[str, Value[Any]] = {}
     for option in options:
         kind = option.kind
-        value = _interpret(option, report)
+        value = _interpret(option, report, models)
         if value is None:
             continue
         if in_defaults and OPTION_BY_KIND[kind].per_shot:
@@ -218,10 +337,13 @@ def _settings(options: tuple[ast.Option, ...], report: list[Diagnostic], *,
 Rule = Callable[[ast.Option, list[Diagnostic]], "Value[Any] | None"]
 
 
-def _interpret(option: ast.Option, report: list[Diagnostic]) -> Value[Any] | None:
+def _interpret(option: ast.Option, report: list[Diagnostic], models: Matrix) -> Value[Any] | None:
     """An option's value in API terms, or None after reporting why it has none: by the option's
     own rule in RULES, else by its row in the language table (a quoted text is its value; a word
-    from the row's `values` gives that value)."""
+    from the row's `values` gives that value). A model's name is looked up in `models`."""
+    if option.kind == "model":
+        assert isinstance(option.value, ast.Word)
+        return _model(option.value, report, models)
     rule = RULES.get(option.kind)
     if rule is not None:
         return rule(option, report)
@@ -248,24 +370,28 @@ def _word_value(option: ast.Option, report: list[Diagnostic]) -> Value[Any] | No
 
 
 def _duration(option: ast.Option, report: list[Diagnostic]) -> Value[Any] | None:
+    """Whole seconds (`5s`, `15s`); which ones a model renders, the checks say (by the matrix)."""
     word = option.value
     assert isinstance(word, ast.Word)
     seconds = word.text[:-1]
-    if seconds not in kling.DURATIONS:
-        report.append(Diagnostic(
-            "E303", f"Kling has no {word.text} clips", word.span,
-            either(f"`{d}s`" for d in kling.DURATIONS) + " are the durations offered"))
+    if not seconds.isdigit() or not 1 <= int(seconds[:4]) <= kling.DURATION_MAX:
+        whole = round(float(seconds[:12])) if seconds[:12].replace(".", "", 1).isdigit() else 0
+        hint = (f"write `{whole}s`, or another whole number of seconds" if 1 <= whole <= kling.DURATION_MAX
+                else "write whole seconds, such as `5s`")
+        report.append(Diagnostic("E303", f"Kling renders whole seconds, not {word.text}", word.span, hint))
         return None
-    return Value(seconds, word.span)
+    return Value(str(int(seconds)), word.span)
 
 
 def _aspect(option: ast.Option, report: list[Diagnostic]) -> Value[Any] | None:
+    """W:H; which ratios a model renders, the checks say (by the matrix)."""
     word = option.value
     assert isinstance(word, ast.Word)
-    if word.text not in kling.ASPECT_RATIOS:
+    width, _, height = word.text.partition(":")
+    if int(width[:6]) == 0 or int(height[:6]) == 0 or len(word.text) > 11:
         report.append(Diagnostic(
             "E302", f"aspect ratio {word.text} is not offered", word.span,
-            "use " + ", ".join(kling.ASPECT_RATIOS)))
+            "use " + ", ".join(built_in().models[kling.DEFAULT_MODEL].aspect_ratios)))
         return None
     return Value(word.text, word.span)
 
@@ -281,11 +407,6 @@ def _mode(option: ast.Option, report: list[Diagnostic]) -> Value[Any] | None:
     return None
 
 
-def _model_option(option: ast.Option, report: list[Diagnostic]) -> Value[Any] | None:
-    assert isinstance(option.value, ast.Word)
-    return _model(option.value, report)
-
-
 def _cfg(option: ast.Option, report: list[Diagnostic]) -> Value[Any] | None:
     word = option.value
     assert isinstance(word, ast.Word)
@@ -299,16 +420,16 @@ def _cfg(option: ast.Option, report: list[Diagnostic]) -> Value[Any] | None:
     return Value(scale, word.span)
 
 
-def _model(name: ast.Word, report: list[Diagnostic]) -> Value[str] | None:
-    if name.text.lower() in kling.MODELS:
+def _model(name: ast.Word, report: list[Diagnostic], models: Matrix) -> Value[str] | None:
+    if name.text.lower() in models:
         return Value(name.text.lower(), name.span)
-    report.append(Diagnostic("E300", f"unknown model `{name.text}`", name.span, model_hint(name.text)))
+    report.append(Diagnostic("E300", f"unknown model `{name.text}`", name.span,
+                             model_hint(name.text, models.names(), models.files)))
     return None
 
 
 # Options whose value needs more than the language table says (a check against the API's values).
-RULES: dict[str, Rule] = {"duration": _duration, "aspect": _aspect, "mode": _mode, "model": _model_option,
-                          "cfg": _cfg}
+RULES: dict[str, Rule] = {"duration": _duration, "aspect": _aspect, "mode": _mode, "cfg": _cfg}
 
 
 # --- moves -----------------------------------------------------------------------------------
@@ -513,3 +634,80 @@ def _unknown(word: ast.Word, hint: str) -> Diagnostic:
 
 def _text_of(span: Span) -> str:
     return " ".join(span.source.text[span.start : span.end].split())
+
+
+# --- sequences: a shot's camera words in its prompt, and the shots' durations ----------------
+
+
+def move_words(shot: ResolvedShot) -> str:
+    """The camera move as words a prompt can carry, in the writer's own words: `slow pan right`,
+    `dutch tilt`. A number becomes the intensity word nearest to it (`pan right 8` -> `fast pan
+    right`): a model reads words, not magnitudes."""
+    camera = shot.camera
+    if camera is None:
+        return ""
+    source = camera.span.source.text
+    words = " ".join(source[camera.span.start:camera.span.end].split()).lower()
+    strength = camera.strength_span
+    if camera.magnitude is None or strength is None:
+        return words
+    written = source[strength.start:strength.end].lower()
+    if written in INTENSITIES:
+        return f"{written} {words}"
+    nearest = min(INTENSITIES, key=lambda w: (abs(INTENSITIES[w] - camera.magnitude), INTENSITIES[w]))  # type: ignore[operator]
+    return f"{nearest} {words}"
+
+
+def shot_prompt(shot: ResolvedShot, settings: Settings) -> str:
+    """A sequence shot's prompt as sent: its camera words first ("slow pan right: ..."), unless
+    the sequence says `moves off`."""
+    camera = shot.camera
+    if camera is None or camera.move.is_static or (settings.moves is not None and settings.moves.value == "off"):
+        return shot.prompt.value
+    return f"{move_words(shot)}: {shot.prompt.value}"
+
+
+def sequence_timing(sequence: ResolvedSequence, report: list[Diagnostic]) -> tuple[str, list[str]] | None:
+    """The sequence's total duration and each shot's, in whole seconds, or None after reporting
+    why they cannot be told.
+
+    The total is the SEQUENCE's own duration, else the sum of its shots'. Shots without a
+    duration share what the others leave of the total, in whole seconds, the earlier shots taking
+    a second more when it does not divide evenly (15s over 4 shots: 4, 4, 4, 3)."""
+    shots = sequence.shots
+    if not shots:
+        return None
+    own = sequence.settings.duration
+    given = [s.settings.duration if s.settings.duration and not s.settings.duration.inherited else None
+             for s in shots]
+    spent = sum(int(g.value) for g in given if g is not None)
+    missing = [i for i, g in enumerate(given) if g is None]
+    name = sequence.syntax.name
+    if own is None:
+        if missing:
+            report.append(Diagnostic(
+                "E318", f"sequence `{name.text}` has no length", name.span,
+                f"give the sequence its length (`SEQUENCE {name.text}: {max(len(shots) * 3, 3)}s ...`), "
+                "or each of its shots a duration"))
+            return None
+        return str(spent), [g.value for g in given if g is not None]
+    total = int(own.value)
+    if not missing:
+        if spent != total:
+            report.append(Diagnostic(
+                "E318", f"the shots of `{name.text}` add up to {spent}s, the sequence is {total}s", own.span,
+                f"make the shots' durations add up to {total}s, or write `{spent}s` here"))
+            return None
+        return own.value, [g.value for g in given if g is not None]
+    left = total - spent
+    if left < len(missing):
+        report.append(Diagnostic(
+            "E318", f"the sequence is {total}s, and its shots with a duration take {spent}s", own.span,
+            f"that leaves {max(left, 0)}s for {len(missing)} shot{'s' * (len(missing) != 1)} without one; "
+            "lengthen the sequence or shorten its shots"))
+        return None
+    share, extra = divmod(left, len(missing))
+    durations = [g.value if g is not None else "" for g in given]
+    for n, i in enumerate(missing):
+        durations[i] = str(share + (1 if n < extra else 0))
+    return own.value, durations

@@ -12,6 +12,7 @@ local Kling server (testing.py) all read the one effective table made here.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import tomllib
@@ -33,10 +34,17 @@ BUILT_IN = "built-in"
 # What a model may offer. `cfg` is cfg_scale; `voice` is voice_list; `masks` static and dynamic.
 Feature = Literal["camera", "image_tail", "masks", "sound", "voice", "multi_shot", "cfg"]
 FEATURES: tuple[Feature, ...] = ("camera", "image_tail", "masks", "sound", "voice", "multi_shot", "cfg")
+# How messages name a feature: "takes an end image", "has no end image".
 FEATURE_WORDS: dict[str, str] = {
     "camera": "camera control", "image_tail": "an end image", "masks": "masks", "sound": "sound",
     "voice": "voices", "multi_shot": "multi-shot sequences", "cfg": "cfg",
 }
+
+
+def no(feature: str) -> str:
+    """`no end image`, `no sound`: a feature's words after "no"."""
+    words = FEATURE_WORDS[feature]
+    return "no " + words.removeprefix("an ").removeprefix("a ")
 # Endpoints by their last path segment, as models files write them.
 ENDPOINT_KEYS: dict[str, kling.Endpoint] = {e.rsplit("/", 1)[-1]: e for e in kling.ENDPOINTS}
 SOURCES = ("seed", "official", "reported")
@@ -162,6 +170,10 @@ class Matrix:
                 if (m.combinations(feature, endpoint) if endpoint else m.anywhere(feature))
                 and not m.features[feature].ignored]
 
+    def offering_endpoint(self, endpoint: str) -> list[str]:
+        """The models that offer `endpoint` (text2video or image2video)."""
+        return [m.name for m in self.models.values() if endpoint in m.endpoints]
+
     def source_of(self, name: str) -> str:
         model = self.models[name]
         return ", ".join([model.origin, *model.changed])
@@ -177,7 +189,7 @@ _CONDITION_KEYS = ("offered", "ignored", "endpoints", "modes", "durations", "typ
 MODEL_NAME = re.compile(r"[a-z0-9][a-z0-9._-]*")
 ASPECT = re.compile(r"[1-9]\d*:[1-9]\d*")
 PRICE_SLOT = re.compile(r"(?P<mode>[a-z0-9]+)-(?P<seconds>[1-9]\d*)s")
-MAX_SECONDS = 600  # a duration range longer than this is a typo, not a model
+MAX_SECONDS = kling.DURATION_MAX
 
 
 @dataclass
@@ -547,10 +559,17 @@ def _merge(layers: list[_Layer], report: list[Diagnostic]) -> dict[str, Model]:
                 origins[name], changed[name] = place, []
             where[name] = (layer, name)
     models: dict[str, Model] = {}
+    done: dict[str, dict[str, Any] | None] = {}
+    readers: dict[int, _Reader] = {}
+
+    def reader_of(layer: _Layer) -> _Reader:  # made only to report, once per file
+        return readers.setdefault(id(layer), _Reader(layer.source, report))
+
     for name in entries:
-        made = _made(name, entries, defaults, set())
+        made = _made(name, entries, done)
         layer, _ = where[name]
-        reader = _Reader(layer.source, report)
+        if made is None or any(made.get(k) and made[k] not in entries for k in ("like", "priced_as")):
+            reader = reader_of(layer)
         if made is None:
             reader.error("E702", ("models", name, "like"), f"model `{name}` is `like` itself, through "
                          f"`{entries[name].get('like')}`", "make `like` name a model that is not like this one")
@@ -565,22 +584,31 @@ def _merge(layers: list[_Layer], report: list[Diagnostic]) -> dict[str, Model]:
     return models
 
 
-def _made(name: str, entries: Mapping[str, dict[str, Any]], defaults: Mapping[str, Any],
-          seen: set[str]) -> dict[str, Any] | None:
-    """A model's entries with those of the model it is `like` underneath; None for a cycle."""
-    entry = entries[name]
-    base = entry.get("like")
-    if base is None or base not in entries:
-        return dict(entry)
-    if name in seen:
-        return None
-    under = _made(base, entries, defaults, seen | {name})
-    if under is None:
-        return None
-    under.pop("prices", None)  # a price is the model's own: `like` copies what it can do
-    merged = {**under, **{k: v for k, v in entry.items() if k != "features"}}
-    merged["features"] = {**under.get("features", {}), **entry.get("features", {})}
-    return merged
+def _made(name: str, entries: Mapping[str, dict[str, Any]], made: dict[str, dict[str, Any] | None]) -> dict[str, Any] | None:
+    """A model's entries over those of the model it is `like` (and so on up a chain of any
+    length, walked without recursion; `made` keeps each model's result); None on a cycle."""
+    chain: list[str] = []
+    step = name
+    while step not in made:
+        if step in chain:  # a cycle: no model on it, or below it, can be made
+            for each in chain:
+                made[each] = None
+            return None
+        chain.append(step)
+        base = entries[step].get("like")
+        if base is None or base not in entries:
+            break
+        step = base
+    under: dict[str, Any] | None = made.get(step, {})
+    for each in reversed(chain):
+        if under is not None:
+            entry = entries[each]
+            merged = {k: v for k, v in under.items() if k != "prices"}  # a price is the model's own
+            merged.update({k: v for k, v in entry.items() if k != "features"})
+            merged["features"] = {**under.get("features", {}), **entry.get("features", {})}
+            under = merged
+        made[each] = under
+    return made[name]
 
 
 def _model(name: str, entry: Mapping[str, Any], defaults: Mapping[str, Any], origin: str,
@@ -596,7 +624,7 @@ def _model(name: str, entry: Mapping[str, Any], defaults: Mapping[str, Any], ori
         endpoints=tuple(e for e in ENDPOINT_KEYS if e in entry.get("endpoints", defaults.get("endpoints", ()))),
         modes=entry.get("modes", defaults.get("modes", kling.MODES)),
         durations=entry.get("durations", defaults.get("durations", (kling.DEFAULT_DURATION,))),
-        aspect_ratios=entry.get("aspect_ratios", defaults.get("aspect_ratios", kling.ASPECT_RATIOS)),
+        aspect_ratios=entry.get("aspect_ratios", defaults.get("aspect_ratios", ())),
         features=features,
         prices=entry.get("prices", {}),
         priced_as=entry.get("priced_as", defaults.get("priced_as")),
@@ -662,12 +690,29 @@ def read(files: Iterable[Path], report: list[Diagnostic]) -> Matrix:
     return Matrix(_merge(layers, report), tuple(files))
 
 
-def for_shot_list(path: str | Path | None, env: Mapping[str, str] | None = None,
-                  report: list[Diagnostic] | None = None) -> Matrix:
-    """The matrix that applies to the shot list at `path` (None: standard input, so only the
-    user's file applies)."""
-    folder = Path(path).parent if path is not None else None
-    return read(model_files(folder, env), report if report is not None else [])
+def for_folder(folder: Path, env: Mapping[str, str] | None = None) -> tuple[Matrix, list[Diagnostic]]:
+    """The matrix for the shot lists in `folder`, and what is wrong with its models files. Read
+    once while the files stay as they are: compiling a folder of shot lists reads them once."""
+    files = model_files(folder, env)
+    key = []
+    for path in files:
+        try:
+            stat = path.stat()
+        except OSError:
+            return _read_reporting(tuple(files))
+        key.append((path, stat.st_mtime_ns, stat.st_size))
+    return _read_cached(tuple(key))
+
+
+@functools.lru_cache(maxsize=16)
+def _read_cached(key: tuple[tuple[Path, int, int], ...]) -> tuple[Matrix, list[Diagnostic]]:
+    return _read_reporting(tuple(path for path, _, _ in key))
+
+
+def _read_reporting(files: tuple[Path, ...]) -> tuple[Matrix, list[Diagnostic]]:
+    report: list[Diagnostic] = []
+    matrix = read(files, report)
+    return matrix, report
 
 
 # --- the table as rows, for `shotlang models` and the docs ------------------------------------
@@ -687,7 +732,7 @@ def offer_text(model: Model, feature: str) -> str:
     if model.features[feature].ignored:
         return "ignored"
     endpoints = ["image2video"] if feature in IMAGE_ONLY else list(model.endpoints)
-    shown = {e: _combinations_text(model, feature, ENDPOINT_KEYS[e]) for e in endpoints if e in model.endpoints}
+    shown = {e: combinations_text(model, feature, ENDPOINT_KEYS[e]) for e in endpoints if e in model.endpoints}
     if not shown:
         return "no"
     if len(set(shown.values())) == 1:
@@ -695,8 +740,10 @@ def offer_text(model: Model, feature: str) -> str:
     return "; ".join(f"{e}: {text}" for e, text in shown.items())
 
 
-def _combinations_text(model: Model, feature: str, endpoint: str) -> str:
-    offered = set(model.combinations(feature, endpoint))
+def combinations_text(model: Model, feature: str, endpoint: str, kind: str | None = None) -> str:
+    """The (mode, duration)s in which a model offers a feature, in a few words: `yes` (all of
+    them), `pro`, `5s`, or each one."""
+    offered = set(model.combinations(feature, endpoint, kind))
     if not offered:
         return "no"
     modes = [m for m in model.modes if all((m, d) in offered for d in model.durations)]
@@ -709,7 +756,7 @@ def _combinations_text(model: Model, feature: str, endpoint: str) -> str:
         text = durations_text(durations)
     else:
         text = ", ".join(f"{m} {d}s" for m, d in sorted(offered, key=lambda c: (c[0], int(c[1]))))
-    if feature == "camera":
+    if feature == "camera" and kind is None:
         types = [t for t in kling.CAMERA_TYPES if model.combinations(feature, endpoint, t)]
         if len(types) < len(kling.CAMERA_TYPES):
             text += f" ({', '.join(types)} only)"

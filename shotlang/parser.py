@@ -86,6 +86,11 @@ class _Builder(Transformer[Token, object]):
         last = options[-1].span if options else prompt.span
         return ast.Shot(name_word, move, prompt, options, name_word.span.to(last))
 
+    def sequence(self, _keyword: Token, name: Token, *options: ast.Option) -> ast.Sequence:
+        name_word = self._word(name)
+        options = tuple(o for o in options if isinstance(o, ast.Option))
+        return ast.Sequence(name_word, options, name_word.span.to(options[-1].span) if options else name_word.span)
+
     def move(self, *toks: Token) -> tuple[ast.Word, ...]:
         return tuple(self._word(t) for t in toks)
 

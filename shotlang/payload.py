@@ -12,7 +12,16 @@ from functools import cached_property
 from typing import Any, Literal
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, SkipValidation, computed_field, field_serializer
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    SkipValidation,
+    computed_field,
+    field_serializer,
+    model_serializer,
+)
 
 from . import bodies
 
@@ -28,6 +37,15 @@ class CompiledShot(BaseModel):
     method: Literal["POST"] = "POST"
     endpoint: str
     body: bodies.VideoRequest
+    shots: list[str] | None = None  # a SEQUENCE's shots, in order: one multi-shot request
+
+    @model_serializer(mode="wrap")
+    def _without_absent_shots(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # As the compiler's record: `shots` only for a sequence.
+        dumped: dict[str, Any] = handler(self)
+        if dumped.get("shots") is None:
+            dumped.pop("shots", None)
+        return dumped
 
     @field_serializer("body")
     def _body(self, body: bodies.VideoRequest) -> dict[str, Any]:

@@ -6,7 +6,6 @@ import json
 from collections import Counter
 from dataclasses import dataclass, field
 
-from . import kling
 from .config import Config
 from .runner import PlannedShot
 
@@ -18,7 +17,7 @@ class Estimate:
     usd: float = 0.0
     seconds: Counter[tuple[str, str]] = field(default_factory=Counter)  # (model, mode) -> seconds
     unpriced: list[str] = field(default_factory=list)  # models with no price at all
-    assumed: list[str] = field(default_factory=list)  # models priced by assumption
+    assumed: dict[str, str | None] = field(default_factory=dict)  # model -> the model it is priced as
 
 
 def estimate(plans: list[PlannedShot], config: Config) -> Estimate:
@@ -34,8 +33,8 @@ def estimate(plans: list[PlannedShot], config: Config) -> Estimate:
                 est.unpriced.append(model)
             continue
         est.credits += plan.credits
-        if not plan.price_published and model not in est.assumed:
-            est.assumed.append(model)
+        if not plan.price_published:
+            est.assumed.setdefault(model, plan.priced_as)
     est.usd = est.credits * config.usd_per_credit
     return est
 
@@ -60,8 +59,9 @@ def plan_table(plans: list[PlannedShot], est: Estimate) -> str:
         lines.append(f"  {model} {mode}: {seconds} s of video")
     lines.append(f"estimated cost: {est.credits:g} credits (about ${est.usd:.2f})")
     if est.assumed:
-        lines.append(f"* no published price for {', '.join(est.assumed)}: priced as {kling.PRICED_AS}; "
-                     "set real prices in the config file (docs/running.md)")
+        priced = ", ".join(f"{m} (as {a})" if a else m for m, a in est.assumed.items())
+        lines.append(f"* no published price for {priced}; set real prices in shotlang-models.toml or "
+                     "the config file (docs/running.md)")
     if est.unpriced:
         lines.append(f"? no price for {', '.join(est.unpriced)}: not in the total")
     return "\n".join(lines)
@@ -76,6 +76,6 @@ def plan_json(plans: list[PlannedShot], est: Estimate) -> str:
         "seconds": [{"model": m, "mode": mode, "seconds": s} for (m, mode), s in sorted(est.seconds.items())],
         "credits": est.credits,
         "usd": round(est.usd, 2),
-        "assumed_prices": est.assumed,
+        "assumed_prices": list(est.assumed),
         "unpriced": est.unpriced,
     }, indent=2)

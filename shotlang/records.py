@@ -11,15 +11,16 @@ from pathlib import Path
 from typing import Any
 
 from . import kling
+from . import syntax as ast
 from .images import ImageStore, resolve_image
 from .language import OPTION_BY_KIND, OPTIONS
-from .lower import Magnitude, ResolvedShot
+from .lower import Magnitude, Resolved, ResolvedSequence, ResolvedShot, Settings, sequence_timing, shot_prompt
 
 # Options made into fields below: images inlined, the model and duration defaulted, aspect_ratio
 # left out of image shots, motions gathered into one list. Every other option's lowered value is
 # sent as it is, under the API field its row of the language table names.
-_MADE_HERE = frozenset({"model", "duration", "image", "tail", "mask", "motion", "aspect"})
-_AS_IS = tuple((o.kind, *o.field.partition(".")[::2]) for o in OPTIONS if o.kind not in _MADE_HERE)
+_MADE_HERE = frozenset({"model", "duration", "image", "tail", "mask", "motion", "aspect", "voice", "moves"})
+_AS_IS = tuple((o.kind, *o.field.partition(".")[::2]) for o in OPTIONS if o.kind not in _MADE_HERE and o.field)
 
 
 @cache
@@ -45,15 +46,49 @@ def camera_control(shot: ResolvedShot, axes: str) -> dict[str, Any] | None:
     return {"type": "simple", "config": config}
 
 
-def record(shot: ResolvedShot, axes: str, base_dir: Path, images: ImageStore) -> dict[str, Any]:
-    """The JSON record of one shot that passed every check: where to send it, and the body.
-
-    A field the shot does not set is left out, so the API applies its own default.
-    """
+def record(item: Resolved, axes: str, base_dir: Path, images: ImageStore) -> dict[str, Any]:
+    """The JSON record of one shot (or sequence) that passed every check: where to send it, and
+    the body. A field the shot does not set is left out, so the API applies its own default."""
+    if isinstance(item, ResolvedSequence):
+        return _sequence_record(item, base_dir, images)
+    shot = item
     settings = shot.settings
-    to_image = settings.to_image
-    found: dict[str, Any] = {"model_name": settings.model_name,
-                             "duration": settings.duration.value if settings.duration else kling.DEFAULT_DURATION}
+    found = _settings_fields(settings, shot.voices, base_dir, images)
+    found["duration"] = settings.duration.value if settings.duration else kling.DEFAULT_DURATION
+    if shot.prompt.value or not settings.to_image:
+        found["prompt"] = shot.prompt.value
+    camera = camera_control(shot, axes)
+    if camera is not None:
+        found["camera_control"] = camera
+    if shot.motions:
+        found["dynamic_masks"] = [
+            {"mask": _inline(m.value.value, base_dir, images),  # type: ignore[union-attr]
+             "trajectories": [{"x": int(p.x), "y": int(p.y)} for p in m.points]}
+            for m in shot.motions
+        ]
+    return _record(shot.name, shot.scene, shot.syntax.span.line, settings, found)
+
+
+def _sequence_record(sequence: ResolvedSequence, base_dir: Path, images: ImageStore) -> dict[str, Any]:
+    """A SEQUENCE as one multi-shot request: each shot's prompt (its camera move in words) and
+    duration in multi_prompt, the total as the request's duration."""
+    settings = sequence.settings
+    timing = sequence_timing(sequence, [])
+    assert timing is not None, "a sequence is emitted only when its timing is known"
+    total, durations = timing
+    found = _settings_fields(settings, sequence.voices, base_dir, images)
+    found |= {"duration": total, "multi_shot": True, "shot_type": "customize",
+              "multi_prompt": [{"index": i, "prompt": shot_prompt(shot, settings), "duration": seconds}
+                               for i, (shot, seconds) in enumerate(zip(sequence.shots, durations, strict=True), 1)]}
+    made = _record(sequence.name, sequence.scene, sequence.syntax.span.line, settings, found)
+    made["shots"] = [shot.name for shot in sequence.shots]
+    return made
+
+
+def _settings_fields(settings: Settings, voices: list[ast.Option], base_dir: Path,
+                     images: ImageStore) -> dict[str, Any]:
+    """The body fields a shot's or a sequence's settings give."""
+    found: dict[str, Any] = {"model_name": settings.model_name}
     for kind, field, inner in _AS_IS:
         value = getattr(settings, kind)
         if value is not None:
@@ -65,23 +100,18 @@ def record(shot: ResolvedShot, axes: str, base_dir: Path, images: ImageStore) ->
         ref = getattr(settings, kind)
         if ref is not None:
             found[OPTION_BY_KIND[kind].field] = _inline(ref.value, base_dir, images)
-    if shot.prompt.value or not to_image:
-        found["prompt"] = shot.prompt.value
-    if settings.aspect is not None and not to_image:
+    if settings.aspect is not None and not settings.to_image:
         found["aspect_ratio"] = settings.aspect.value
-    camera = camera_control(shot, axes)
-    if camera is not None:
-        found["camera_control"] = camera
-    if shot.motions:
-        found["dynamic_masks"] = [
-            {"mask": _inline(m.value.value, base_dir, images),  # type: ignore[union-attr]
-             "trajectories": [{"x": int(p.x), "y": int(p.y)} for p in m.points]}
-            for m in shot.motions
-        ]
+    if voices:
+        found["voice_list"] = [{"voice_id": v.value.value} for v in voices]  # type: ignore[union-attr]
+    return found
+
+
+def _record(name: str, scene: str | None, line: int, settings: Settings, found: dict[str, Any]) -> dict[str, Any]:
     body = {key: found[key] for key in body_order() if key in found}
     assert len(body) == len(found), f"fields missing from bodies.VideoRequest: {found.keys() - body.keys()}"
-    return {"name": shot.name, "scene": shot.scene, "line": shot.syntax.span.line, "method": "POST",
-            "endpoint": kling.IMAGE2VIDEO if to_image else kling.TEXT2VIDEO, "body": body}
+    return {"name": name, "scene": scene, "line": line, "method": "POST",
+            "endpoint": kling.IMAGE2VIDEO if settings.to_image else kling.TEXT2VIDEO, "body": body}
 
 
 def _inline(ref: str, base_dir: Path, images: ImageStore) -> str:

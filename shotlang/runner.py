@@ -44,6 +44,7 @@ from .client import (
 )
 from .config import Config
 from .files import remove_partials
+from .models import Matrix, built_in
 from .state import IN_FLIGHT, ShotState, Store, body_hash, video_matches
 
 Action = Literal["new", "changed", "forced", "retry", "in flight", "download", "unchanged"]
@@ -74,6 +75,7 @@ class PlannedShot:
     state: ShotState | None
     credits: float | None  # the estimate for a submission; None if no price is known
     price_published: bool = True
+    priced_as: str | None = None  # the model whose price stands in when this one has none
 
     @property
     def name(self) -> str:
@@ -101,8 +103,10 @@ def video_path(out_dir: Path, name: str) -> Path:
 
 
 def plan_shots(shots: list[Shot], store: Store, out_dir: Path, config: Config,
-               force: frozenset[str] = frozenset()) -> list[PlannedShot]:
-    """What `run` would do for each shot, and what submitting it would cost."""
+               force: frozenset[str] = frozenset(), models: Matrix | None = None) -> list[PlannedShot]:
+    """What `run` would do for each shot, and what submitting it would cost: the config file's
+    price if it has one, else the capability matrix's (`models`, the built-in one if None)."""
+    models = models or built_in()
     pending_force = store.pending_force
     plans = []
     for shot in shots:
@@ -119,9 +123,12 @@ def plan_shots(shots: list[Shot], store: Store, out_dir: Path, config: Config,
             already = state is not None and pending_force.get(shot.name) == state.generation
             if not already:
                 action = "forced"
-        price = config.prices.get(body["model_name"])
-        credits = price.credits.get((str(body.get("mode") or kling.DEFAULT_MODE), body["duration"])) if price else None
-        plans.append(PlannedShot(shot, action, digest, state, credits, price.published if price else False))
+        model, mode, seconds = body["model_name"], str(body.get("mode") or kling.DEFAULT_MODE), body["duration"]
+        own = config.prices.get(model, {}).get((mode, seconds))
+        price = (own, True) if own is not None else models.price(model, mode, seconds)
+        known = models.get(model)
+        plans.append(PlannedShot(shot, action, digest, state, price[0] if price else None,
+                                 price[1] if price else False, known.priced_as if known else None))
     return plans
 
 

@@ -54,6 +54,14 @@ class Shot(NamedTuple):
     span: Span
 
 
+class Sequence(NamedTuple):
+    """The head of a multi-shot sequence; its shots are the SHOT statements indented below it."""
+
+    name: Word
+    options: tuple[Option, ...]
+    span: Span
+
+
 class Scene(NamedTuple):
     heading: Text
     span: Span
@@ -79,4 +87,4 @@ class Axes(NamedTuple):
     span: Span
 
 
-Statement = Shot | Scene | Title | ModelStatement | Defaults | Axes
+Statement = Shot | Sequence | Scene | Title | ModelStatement | Defaults | Axes

@@ -164,7 +164,8 @@ class _Task:
 class FakeKling:
     def __init__(self, *, task_seconds: float | None = None, polls: int | None = None,
                  clock: Callable[[], float] = time.monotonic, access_key: str = TEST_ACCESS_KEY,
-                 secret_key: str = TEST_SECRET_KEY, port: int = 0, max_running: int | None = None) -> None:
+                 secret_key: str = TEST_SECRET_KEY, port: int = 0, max_running: int | None = None,
+                 models: list[dict[str, Any]] | None = None) -> None:
         if task_seconds is not None and polls is not None:
             raise ValueError("a task moves on by task_seconds or by polls, not both")
         if polls is not None and polls < 1:
@@ -176,6 +177,9 @@ class FakeKling:
         self.access_key = access_key
         self.secret_key = secret_key
         self.max_running = max_running
+        # The capability matrix's rows (`shotlang models --format json`'s "models"); the built-in
+        # matrix if None. A test that teaches shotlang a model teaches the server the same way.
+        self.models = {row["name"]: _ModelRules.from_row(row) for row in (models or _built_in_models())}
         self.stats = Stats()
         self._tasks: dict[str, _Task] = {}
         # Indexes, so a long run costs the server the same per request at its end as at its start.
@@ -342,7 +346,7 @@ class FakeKling:
     def _create(self, endpoint: str, body: dict[str, Any], raw: bytes) -> tuple[int, dict[str, Any], bool]:
         """Carry out a create: (http, payload, whether a task was created)."""
         body = _present(body)  # null fields are absent: the task keeps the body without them
-        problem = _validate(endpoint, body)
+        problem = _validate(endpoint, body, self.models)
         if problem is not None:
             return 400, _error(_INVALID_PARAMETERS, problem), False
         with self._lock:
@@ -430,37 +434,43 @@ class _QuietServer(ThreadingHTTPServer):
 # the API's "invalid parameters" does. `null` is read as absent, at any depth.
 _TEXT2VIDEO, _IMAGE2VIDEO = "/v1/videos/text2video", "/v1/videos/image2video"
 _ENDPOINTS = (_TEXT2VIDEO, _IMAGE2VIDEO)
-_MODES = ("std", "pro")
-_DURATIONS = ("5", "10")  # most models: seconds, as strings
 _DEFAULT_MODEL, _DEFAULT_MODE, _DEFAULT_DURATION = "kling-v1", "std", "5"
 
 
 class _ModelRules(NamedTuple):
-    """What one model takes. Plain data: the table can be built from another source (a
-    capability matrix) without touching the rules that read it."""
+    """What one model takes, from a row of the capability matrix as `shotlang models --format
+    json` prints it. The matrix is the one fact the server shares with the compiler (so that
+    a test of a refused combination proves the check and the server agree); the rules that
+    read it below are the server's own."""
 
-    text2video: bool
-    image2video: bool = True
-    durations: tuple[str, ...] = _DURATIONS
-    sound_modes: tuple[str, ...] = ()  # the modes that take sound "on"; none: no sound field at all
-    multi_shot: bool = False
+    endpoints: tuple[str, ...]
+    modes: tuple[str, ...]
+    durations: tuple[str, ...]
+    aspect_ratios: tuple[str, ...]
+    # feature -> the (endpoint, mode, duration)s it is taken in
+    offered: dict[str, frozenset[tuple[str, str, str]]]
+    camera_types: dict[str, tuple[str, ...]]  # endpoint -> camera_control types taken
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> _ModelRules:
+        features = row["features"]
+        offered = {name: frozenset((f"/v1/videos/{o['endpoint']}", o["mode"], o["duration"])
+                                   for o in feature["offered"])
+                   for name, feature in features.items()}
+        types = {f"/v1/videos/{e}": tuple(t) for e, t in (features["camera"]["camera_types"] or {}).items()}
+        return cls(tuple(f"/v1/videos/{e}" for e in row["endpoints"]), tuple(row["modes"]),
+                   tuple(row["durations"]), tuple(row["aspect_ratios"]), offered, types)
+
+    def takes(self, feature: str, endpoint: str, mode: str, duration: str) -> bool:
+        return (endpoint, mode, duration) in self.offered.get(feature, frozenset())
 
 
-_MODELS: dict[str, _ModelRules] = {
-    "kling-v1": _ModelRules(text2video=True),
-    "kling-v1-5": _ModelRules(text2video=False),
-    "kling-v1-6": _ModelRules(text2video=True),
-    "kling-v2-master": _ModelRules(text2video=True),
-    "kling-v2-1": _ModelRules(text2video=False),
-    "kling-v2-1-master": _ModelRules(text2video=True),
-    "kling-v2-5-turbo": _ModelRules(text2video=True),
-    "kling-v2-6": _ModelRules(text2video=True, sound_modes=("pro",)),
-    # Reported, not confirmed ("Newer models and fields"): any whole number of seconds from 3
-    # to 15, sound in either mode, multi-shot.
-    "kling-v3": _ModelRules(text2video=True, durations=tuple(str(s) for s in range(3, 16)),
-                            sound_modes=_MODES, multi_shot=True),
-}
-_ASPECT_RATIOS = ("16:9", "9:16", "1:1")
+def _built_in_models() -> list[dict[str, Any]]:
+    from shotlang.models import built_in, rows  # the data only: the capability matrix
+
+    return list(rows(built_in()))
+
+
 _SOUNDS = ("on", "off")
 _CAMERA_TYPES = ("simple", "down_back", "forward_up", "right_turn_forward", "left_turn_forward")
 _CAMERA_FIELDS = ("horizontal", "vertical", "zoom", "roll", "pan", "tilt")
@@ -529,23 +539,35 @@ def _is_integer(value: Any) -> bool:
 class _Create(NamedTuple):
     """A create body (nulls dropped) and what several rules read from it."""
 
-    image: bool  # to image2video
+    endpoint: str
     body: dict[str, Any]
     model_name: str
     model: _ModelRules
     mode: Any
 
+    @property
+    def image(self) -> bool:  # to image2video
+        return self.endpoint == _IMAGE2VIDEO
+
     def multi_shot_customize(self) -> bool:
         return self.body.get("multi_shot") is True and self.body.get("shot_type") == "customize"
 
+    def takes(self, feature: str) -> bool:
+        """Whether the model takes `feature` in this request's endpoint, mode and duration."""
+        return self.model.takes(feature, self.endpoint, str(self.mode), str(self.body.get("duration", _DEFAULT_DURATION)))
 
-def _validate(endpoint: str, body: dict[str, Any]) -> str | None:
+    def refused(self, feature: str, field: str) -> str:
+        return (f"model/mode/duration({self.model_name}/{self.mode}/{self.body.get('duration', _DEFAULT_DURATION)}) "
+                f"is not supported with {field}")
+
+
+def _validate(endpoint: str, body: dict[str, Any], models: dict[str, _ModelRules]) -> str | None:
     """The API's rules for a create body with its nulls dropped; a message if one is broken."""
-    problem = _unknown_field(body, endpoint) or _model_problem(endpoint, body)
+    problem = _unknown_field(body, endpoint) or _model_problem(endpoint, body, models)
     if problem is not None:
         return problem
     name = body.get("model_name", _DEFAULT_MODEL)
-    create = _Create(endpoint == _IMAGE2VIDEO, body, name, _MODELS[name], body.get("mode", _DEFAULT_MODE))
+    create = _Create(endpoint, body, name, models[name], body.get("mode", _DEFAULT_MODE))
     for rule in _RULES:
         problem = rule(create)
         if problem is not None:
@@ -574,12 +596,11 @@ def _unknown_field(value: Any, endpoint: str, where: str = "", shown: str = "") 
     return None
 
 
-def _model_problem(endpoint: str, body: dict[str, Any]) -> str | None:
+def _model_problem(endpoint: str, body: dict[str, Any], models: dict[str, _ModelRules]) -> str | None:
     name = body.get("model_name", _DEFAULT_MODEL)
-    if not isinstance(name, str) or name not in _MODELS:
+    if not isinstance(name, str) or name not in models:
         return "model_name is not supported"
-    model = _MODELS[name]
-    if not (model.image2video if endpoint == _IMAGE2VIDEO else model.text2video):
+    if endpoint not in models[name].endpoints:
         return f"model_name {name} does not support this task type"
     return None
 
@@ -641,32 +662,33 @@ def _duration(create: _Create) -> str | None:
 
 
 def _mode(create: _Create) -> str | None:
-    return None if create.mode in _MODES else "mode is invalid"
+    return None if create.mode in create.model.modes else f"mode is invalid for {create.model_name}"
 
 
 def _aspect_ratio(create: _Create) -> str | None:
     ratio = create.body.get("aspect_ratio")
-    return None if ratio is None or ratio in _ASPECT_RATIOS else "aspect_ratio is invalid"
+    return None if ratio is None or ratio in create.model.aspect_ratios else "aspect_ratio is invalid"
 
 
 def _cfg_scale(create: _Create) -> str | None:
-    # Taken by every model: v2 models are reported to ignore it, not confirmed to refuse it.
-    scale = create.body.get("cfg_scale", 0.5)
-    if _is_number(scale) and _CFG_MIN <= scale <= _CFG_MAX:
+    if "cfg_scale" not in create.body:
         return None
-    return f"cfg_scale must be a number from {_CFG_MIN} to {_CFG_MAX}"
+    scale = create.body["cfg_scale"]
+    if not (_is_number(scale) and _CFG_MIN <= scale <= _CFG_MAX):
+        return f"cfg_scale must be a number from {_CFG_MIN} to {_CFG_MAX}"
+    return None if create.takes("cfg") else create.refused("cfg", "cfg_scale")
 
 
 def _sound(create: _Create) -> str | None:
     if "sound" not in create.body:
         return None
     sound = create.body["sound"]
-    if not create.model.sound_modes:
+    if not any(offer[0] == create.endpoint for offer in create.model.offered.get("sound", ())):
         return f"sound is invalid for this model ({create.model_name} makes no audio)"
     if sound not in _SOUNDS:
         return f"sound must be {' or '.join(_SOUNDS)}"
-    if sound == "on" and create.mode not in create.model.sound_modes:
-        return f"sound on needs mode {' or '.join(create.model.sound_modes)} on {create.model_name}"
+    if sound == "on" and not create.takes("sound"):
+        return create.refused("sound", "sound on")
     return None
 
 
@@ -674,8 +696,8 @@ def _voice_list(create: _Create) -> str | None:
     if "voice_list" not in create.body:
         return None
     voices = create.body["voice_list"]
-    if not create.model.sound_modes:
-        return f"voice_list is invalid for this model ({create.model_name} makes no audio)"
+    if not create.takes("voice"):
+        return create.refused("voice", "voice_list")
     if create.body.get("sound") != "on":
         return 'voice_list needs sound "on"'
     if not isinstance(voices, list) or not 1 <= len(voices) <= _VOICES_MAX:
@@ -703,8 +725,12 @@ def _camera(create: _Create) -> str | None:
     if not isinstance(camera, dict) or camera.get("type") not in _CAMERA_TYPES:
         return f"camera_control.type is invalid (takes {', '.join(_CAMERA_TYPES)})"
     config = camera.get("config")
+    if camera["type"] != "simple" and config is not None:
+        return f"camera_control.config is not taken by type {camera['type']}: omit it"
+    if not create.takes("camera") or camera["type"] not in create.model.camera_types.get(create.endpoint, ()):
+        return create.refused("camera", f"camera_control type {camera['type']}")
     if camera["type"] != "simple":
-        return None if config is None else f"camera_control.config is not taken by type {camera['type']}: omit it"
+        return None
     if not isinstance(config, dict):
         return "camera_control.config is required with type simple"
     # Fields left out are 0; each value is a number (fractions too), exactly one non-zero.
@@ -713,6 +739,14 @@ def _camera(create: _Create) -> str | None:
             return f"camera_control.config.{key} must be a number from -{_MAGNITUDE_MAX} to {_MAGNITUDE_MAX}"
     if sum(1 for value in config.values() if value != 0) != 1:
         return "invalid camera_control.config: exactly one field must be non-zero in simple mode"
+    return None
+
+
+def _end_frame_and_masks(create: _Create) -> str | None:
+    if "image_tail" in create.body and not create.takes("image_tail"):
+        return create.refused("image_tail", "image_tail")
+    if any(key in create.body for key in ("static_mask", "dynamic_masks")) and not create.takes("masks"):
+        return create.refused("masks", "static_mask or dynamic_masks")
     return None
 
 
@@ -751,8 +785,8 @@ def _multi_shot(create: _Create) -> str | None:
     multi, shot_type = create.body.get("multi_shot", False), create.body.get("shot_type")
     if not isinstance(multi, bool):
         return "multi_shot must be true or false"
-    if multi and not create.model.multi_shot:
-        return f"multi_shot is invalid for this model ({create.model_name})"
+    if multi and not create.takes("multi_shot"):
+        return create.refused("multi_shot", "multi_shot")
     if multi and shot_type is None:
         return f"multi_shot needs a shot_type ({' or '.join(_SHOT_TYPES)})"
     if shot_type is not None and not multi:
@@ -795,7 +829,7 @@ def _multi_prompt(create: _Create) -> str | None:
 # In order: the first broken rule answers.
 _RULES: tuple[Callable[[_Create], str | None], ...] = (
     _strings, _prompt, _images, _duration, _mode, _aspect_ratio, _cfg_scale, _sound, _voice_list,
-    _watermark, _camera, _camera_alone, _dynamic_masks, _multi_shot, _multi_prompt,
+    _watermark, _camera, _end_frame_and_masks, _camera_alone, _dynamic_masks, _multi_shot, _multi_prompt,
 )
 
 

@@ -21,6 +21,9 @@ from shotlang.testing import FakeKling  # noqa: E402
 # "ci" (which .ci/run exports) for hypothesis's full 100 examples. A property test asks for a
 # multiple of the profile's count (`20 * settings.default.max_examples`: 2,000 in CI, 200 when
 # quick), so every test keeps its strength in CI and shares the saving everywhere else.
+# No user's models file (~/.config/shotlang/models.toml) may change what the tests see.
+os.environ["SHOTLANG_MODELS"] = "/nonexistent/models.toml"
+
 settings.register_profile("ci", max_examples=100)
 settings.register_profile("quick", max_examples=10)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "quick"))

@@ -21,7 +21,8 @@ FAST = ["--poll-interval", "0.05", "--retry-base", "0.01"]
 def cli_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     """This environment without any real Kling settings or config file, plus `extra`."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("KLING_")}
-    env.update({"NO_COLOR": "1", "SHOTLANG_CONFIG": "/nonexistent/config.toml", **(extra or {})})
+    env.update({"NO_COLOR": "1", "SHOTLANG_CONFIG": "/nonexistent/config.toml",
+                "SHOTLANG_MODELS": "/nonexistent/models.toml", **(extra or {})})
     return env
 
 

@@ -13,6 +13,7 @@ from shotlang.diagnostics import CODES, Severity
 
 URL_A = "https://example.com/a.jpg"
 URL_B = "https://example.com/b.jpg"
+MODELS_FILE = "shotlang-models.toml"
 
 
 class Case(NamedTuple):
@@ -22,6 +23,7 @@ class Case(NamedTuple):
     message: str  # a fragment of the message
     files: dict[str, bytes] = {}
     hint: str = ""  # a fragment of the hint
+    where: str = ""  # the file of `files` the diagnostic is in (`at` is in it); "" for the shot list
 
 
 CASES = [
@@ -65,7 +67,7 @@ CASES = [
     Case("E205", 'SHOT a: slow static "x"', "slow", "takes no strength"),
     Case("E205", 'SHOT a: push in and up 5 "x"', "5", "takes no strength"),
     Case("E206", 'SHOT a: slow over "x"', "slow", "no camera move"),
-    Case("E300", 'SHOT a: "x" model kling-v3', "kling", "unknown model", hint="`kling-v2-6`"),
+    Case("E300", 'SHOT a: "x" model kling-v4', "kling", "unknown model", hint="shotlang-models.toml"),
     Case("E300", 'MODEL klingv26\nSHOT a: "x"', "kling", "unknown model", hint="`kling-v2-6`"),
     Case("E301", 'SHOT a: "x" prof', "prof", "unknown option `prof`", hint="`pro`"),
     Case("E301", 'SHOT a: "x" 5', "5", "unknown option `5`", hint="`5s`"),
@@ -106,8 +108,34 @@ CASES = [
     Case("E405", f'SHOT a: "x" image "{URL_A}" motion "{URL_B}"', "", "needs a trajectory"),
     Case("E405", f'SHOT a: "x" image "{URL_A}"' + f' motion "{URL_B}" (1,2) (3,4)' * 6 + ' motion "7.png" (1,2) (3,4)',
          '"7.png', "7 motions"),
-    Case("E406", 'SHOT a: "x" sound on', "on", "needs pro mode"),
-    Case("E406", 'SHOT a: "x" sound on pro model kling-v1-6', "on", "makes no sound"),
+    Case("E406", 'SHOT a: "x" sound on', "on", "no sound in std mode at 5s", hint="add `pro`"),
+    Case("E406", 'SHOT a: "x" sound on pro model kling-v1-6', "on", "has no sound", hint="`kling-v3`"),
+    Case("E406", 'SHOT a: "x" sound off model kling-v1-6', "off", "makes no sound", hint="remove `sound off`"),
+    Case("E407", f'SHOT a: "x" image "{URL_A}" tail "{URL_B}"', f'"{URL_B}', "has no end image in std mode at 5s",
+         hint="add `pro`"),
+    Case("E408", 'SHOT a: "x" pro model kling-v9', "pro", "kling-v9 has no pro mode",
+         {"shotlang-models.toml": b'[models.kling-v9]\nmodes = ["std"]\n'}),
+    Case("E409", 'SHOT a: "<<<voice_1>>>" model kling-v3 voice "narrator"', '"narrator"', "a voice needs sound",
+         hint="add `sound on`"),
+    Case("E409", 'SHOT a: "hello" model kling-v3 sound on voice "narrator"', '"narrator"', "is never spoken",
+         hint="`<<<voice_1>>>`"),
+    Case("E410", 'SHOT a: "x" model kling-v3 cfg 0.5', "0.5", "kling-v3 has no cfg", hint="remove `cfg`"),
+    Case("E315", 'SEQUENCE s: 5s model kling-v3\n  SHOT a: "x"\n  SCENE "y"', 'SCENE', "only SHOT lines"),
+    Case("E316", 'SEQUENCE s: 5s model kling-v3\n  SHOT a: "x" pro', "pro", "is for the whole sequence",
+         hint="SEQUENCE line"),
+    Case("E316", f'SEQUENCE s: model kling-v3 image "{URL_A}" tail "{URL_B}"\n  SHOT a: "x" 5s', f'"{URL_B}',
+         "takes no `tail`"),
+    Case("E316", 'SHOT a: pan right "x" moves off', "off", "`moves` is for a SEQUENCE"),
+    Case("E317", 'SEQUENCE s: 15s model kling-v3\nSHOT a: "x"', "s:", "a sequence of 0 shots",
+         hint="indent SHOT lines"),
+    Case("E318", 'SEQUENCE s: 15s model kling-v3\n  SHOT a: "x" 5s\n  SHOT b: "y" 5s', "15s",
+         "add up to 10s, the sequence is 15s"),
+    Case("E318", 'SEQUENCE s: model kling-v3\n  SHOT a: "x" 5s\n  SHOT b: "y"', "s:", "has no length"),
+    Case("E700", 'SHOT a: "x"', "\n", "not valid TOML", {MODELS_FILE: b"[models.kling-v9\n"}, where=MODELS_FILE),
+    Case("E701", 'SHOT a: "x"', "modez", "unknown key `modez`", {MODELS_FILE: b'[models.kling-v9]\nmodez = ["std"]\n'},
+         hint="did you mean `modes`?", where=MODELS_FILE),
+    Case("E702", 'SHOT a: "x"', "modes", "unknown mode `fast`", {MODELS_FILE: b'[models.kling-v9]\nmodes = ["fast"]\n'},
+         where=MODELS_FILE),
     Case("E500", 'SHOT a: "x" image "missing.png"', '"missing', "not found"),
     Case("E501", 'SHOT a: "x" image "a.gif"', '"a.gif', "not a .jpg", files={"a.gif": b"GIF89a"}),
     Case("E501", 'SHOT a: "x" image "a.png"', '"a.png', "neither a PNG nor a JPEG", files={"a.png": b"hello"}),
@@ -131,7 +159,8 @@ CASES = [
     Case("W103", 'AXES official\nSHOT a: push in "x"', "push", "no field under AXES official"),
     Case("W103", 'AXES official\nSHOT a: push in 3.5 "x"', "push", "sent as a zoom", hint="sent as zoom -3.5"),
     Case("W104", 'SHOT a: "x" cfg 0.5', "0.5", "ignores cfg"),
-    Case("W105", f'SHOT a: "x" image "{URL_A}" tail "{URL_B}"', f'"{URL_B}', "end frame in std mode"),
+    Case("W107", 'SEQUENCE s: 10s model kling-v3\n  SHOT a: slow pan right "x"\n  SHOT b: "y"', "pan right",
+         "`slow pan right` is sent as words in the prompt", hint="`moves words`"),
     Case("W106", "# nothing but a comment\n", "#", "no shots", hint="SHOT"),
 ]
 
@@ -142,9 +171,11 @@ def test_diagnostic(case: Case, tmp_path: Path) -> None:
     found = [d for d in result.diagnostics if d.code == case.code]
     assert found, f"expected {case.code}, got {[(d.code, d.message) for d in result.diagnostics]}"
     d = found[0]
-    offset = case.text.index(case.at) if case.at else len(case.text) - 1
-    line = case.text.count("\n", 0, offset) + 1
-    column = offset - (case.text.rfind("\n", 0, offset) + 1) + 1
+    text = case.files[case.where].decode() if case.where else case.text
+    assert d.span.source.name == str(tmp_path / case.where) if case.where else d.span.source.name.endswith("test.shot")
+    offset = text.index(case.at) if case.at else len(text) - 1
+    line = text.count("\n", 0, offset) + 1
+    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
     assert (d.span.line, d.span.column) == (line, column), d
     assert case.message in d.message
     assert case.hint in d.hint

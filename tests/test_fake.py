@@ -23,6 +23,7 @@ import shotlang.testing
 from shotlang import kling
 from shotlang.auth import make_token
 from shotlang.config import Credentials
+from shotlang.models import built_in
 from shotlang.testing import TEST_ACCESS_KEY, TEST_SECRET_KEY, VIDEO, FakeKling, Fault, ManualClock
 
 TASK_SECONDS = 0.3
@@ -452,9 +453,11 @@ def test_the_command_line_takes_max_running_and_a_pace(pace: list[str]) -> None:
 
 def test_the_server_takes_none_of_its_rules_from_shotlang() -> None:
     # An independent witness: a wrong value in kling.py must not make the server agree with it.
+    # The one thing it shares is the capability matrix's data (which model offers what), read
+    # as the rows `shotlang models --format json` prints; the rules reading them are its own.
     tree = ast.parse(Path(shotlang.testing.__file__).read_text(encoding="utf-8"))
     imports = [n for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and (n.level or "shotlang" in (n.module or ""))]
-    assert imports == [], [ast.unparse(n) for n in imports]
+    assert [ast.unparse(n) for n in imports] == ["from shotlang.models import built_in, rows"]
 
 
 
@@ -467,7 +470,8 @@ TRAJECTORY = [{"x": 10, "y": 20}, {"x": 30, "y": 40}]
 
 def base_of(endpoint: str) -> dict[str, Any]:
     """The least body each endpoint takes."""
-    return {"prompt": "a lamp"} if endpoint == kling.TEXT2VIDEO else {"image": PNG}
+    model = {"model_name": "kling-v2-6"}
+    return {**model, "prompt": "a lamp"} if endpoint == kling.TEXT2VIDEO else {**model, "image": PNG}
 
 
 def names(message: str, field: str) -> bool:
@@ -481,14 +485,15 @@ def test_the_server_and_kling_py_agree_on_every_value_the_api_takes(fake: FakeKl
         answer = http.post(endpoint, json={**base_of(endpoint), **fields})
         return answer.status_code == 200
 
-    for name, model in kling.MODELS.items():
+    for name, model in built_in().models.items():
         assert accepted(kling.TEXT2VIDEO, model_name=name) == model.text2video, name
         assert accepted(kling.IMAGE2VIDEO, model_name=name) == model.image2video, name
-        assert accepted(kling.TEXT2VIDEO if model.text2video else kling.IMAGE2VIDEO, model_name=name,
-                        mode="pro", sound="on") == model.sound, name
-    assert all(accepted(kling.TEXT2VIDEO, duration=d) for d in kling.DURATIONS)
+        endpoint = kling.TEXT2VIDEO if model.text2video else kling.IMAGE2VIDEO
+        assert accepted(endpoint, model_name=name, mode="pro", sound="on") == model.anywhere("sound"), name
+        assert all(accepted(endpoint, model_name=name, duration=d) for d in model.durations), name
+    assert all(accepted(kling.TEXT2VIDEO, duration=d) for d in ("5", "10"))
     assert all(accepted(kling.TEXT2VIDEO, mode=m) for m in kling.MODES)
-    assert all(accepted(kling.TEXT2VIDEO, aspect_ratio=r) for r in kling.ASPECT_RATIOS)
+    assert all(accepted(kling.TEXT2VIDEO, aspect_ratio=r) for r in built_in().models["kling-v2-6"].aspect_ratios)
     assert all(accepted(kling.TEXT2VIDEO, camera_control={"type": t}) for t in kling.CAMERA_PRESETS)
     for field in kling.CAMERA_FIELDS:
         config = {field: kling.MAGNITUDE_MAX}
@@ -672,7 +677,8 @@ def test_null_means_absent_for_every_optional_field(fake: FakeKling, http: httpx
     inner = {"camera_control": {"type": "simple", "config": {"zoom": 2, "pan": None}},
              "watermark_info": {"enabled": False}}
     assert http.post(endpoint, json={**base_of(endpoint), **inner}).status_code == 200
-    assert http.post(I2V, json={"image": None, "image_tail": PNG}).status_code == 200, "an end frame alone"
+    end_frame_alone = {"image": None, "image_tail": PNG, "mode": "pro"}  # the matrix: end frames in pro
+    assert http.post(I2V, json=end_frame_alone).status_code == 200, "an end frame alone"
     assert http.post(I2V, json={"image": None, "image_tail": None}).status_code == 400, "still one is needed"
     assert fake.stats.creates == 3
 

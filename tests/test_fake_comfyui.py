@@ -51,6 +51,11 @@ def camera(kind: str = "None", field: str = "horizontal", value: float | None = 
     return {"camera_control": {"type": "simple", "config": {field: value}}}
 
 
+# The nodes' default model is kling-v1; a camera move goes with kling-v1-6, the first model the
+# capability matrix (the seed's rule) gives camera control.
+CAMERA_MODEL = "kling-v1-6"
+
+
 def text2video(model: str = "kling-v1", prompt: str = "a horse running at sunset", negative_prompt: str | None = "",
                cfg_scale: float | None = 0.5, mode: str | None = "std", aspect_ratio: str | None = "16:9",
                duration: str | None = "5", **camera_inputs: Any) -> dict[str, Any]:
@@ -77,10 +82,10 @@ BODIES = [
                  id="t2v-optional-inputs-unset"),
     pytest.param(T2V, text2video(mode="pro", aspect_ratio="9:16", duration="10", cfg_scale=1.0), id="t2v-pro-10s"),
     # its camera widget: the default 0.5, whole values as floats, both ends
-    pytest.param(T2V, text2video(kind="simple"), id="t2v-simple-default-0.5"),
-    *(pytest.param(T2V, text2video(kind="simple", field=f, value=v), id=f"t2v-simple-{f}-{v}")
+    pytest.param(T2V, text2video(CAMERA_MODEL, kind="simple"), id="t2v-simple-default-0.5"),
+    *(pytest.param(T2V, text2video(CAMERA_MODEL, kind="simple", field=f, value=v), id=f"t2v-simple-{f}-{v}")
       for f, v in zip(CAMERA_FIELDS, (-10.0, 10.0, 5.0, -3.0, 0.5, -0.5), strict=True)),
-    *(pytest.param(T2V, text2video(kind=p), id=f"t2v-{p}") for p in PRESETS),
+    *(pytest.param(T2V, text2video(CAMERA_MODEL, kind=p), id=f"t2v-{p}") for p in PRESETS),
     # image-to-video: an image, no end frame (null), empty prompts
     pytest.param(I2V, image2video(), id="i2v-defaults"),
     *(pytest.param(I2V, image2video(model=m), id=f"i2v-{m}") for m in ("kling-v1-5", "kling-v1-6", "kling-v2-master",
@@ -89,9 +94,9 @@ BODIES = [
     pytest.param(I2V, image2video(image=None, image_tail=JPEG, mode="pro"), id="i2v-end-frame-only"),
     pytest.param(I2V, image2video(prompt=None, negative_prompt=None, cfg_scale=None, mode=None, duration=None),
                  id="i2v-optional-inputs-unset"),
-    pytest.param(I2V, image2video(kind="simple"), id="i2v-simple-default-0.5"),
-    pytest.param(I2V, image2video(kind="simple", field="zoom", value=-7.0), id="i2v-simple-zoom-float"),
-    *(pytest.param(I2V, image2video(kind=p), id=f"i2v-{p}") for p in PRESETS),
+    pytest.param(I2V, image2video(CAMERA_MODEL, kind="simple"), id="i2v-simple-default-0.5"),
+    pytest.param(I2V, image2video(CAMERA_MODEL, kind="simple", field="zoom", value=-7.0), id="i2v-simple-zoom-float"),
+    *(pytest.param(I2V, image2video(CAMERA_MODEL, kind=p), id=f"i2v-{p}") for p in PRESETS),
 ]
 
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 import shotlang
-from shotlang import kling
 from shotlang.diagnostics import Diagnostic, closest, edit_distance, max_edits
+from shotlang.models import built_in
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 
@@ -80,13 +80,14 @@ def test_an_unknown_option_and_its_number_are_flagged_together() -> None:
 def test_no_hint_suggests_a_duration_kling_does_not_make(text: str) -> None:
     d = only(text)
     offered = set(re.findall(r"`(\d+)s`", d.hint))
-    assert offered <= set(kling.DURATIONS), d.hint
+    assert offered <= {s for m in built_in().models.values() for s in m.durations}, d.hint
 
 
 def test_a_bare_number_names_the_durations_and_where_a_magnitude_goes() -> None:
     d = only('SHOT a: "x" 2')
     assert (d.code, where(d)) == ("E301", (1, 13, 14))
-    assert "`5s` or `10s`" in d.hint and "`pan right 2`" in d.hint
+    assert "`5s`" in d.hint and "`pan right 2`" in d.hint
+    assert "`7s`" in only('SHOT a: "x" 7').hint
 
 
 def test_a_misspelt_value_keyword_keeps_its_value() -> None:
@@ -162,10 +163,11 @@ def test_a_move_word_without_its_direction_offers_its_moves() -> None:
 
 
 def test_an_unknown_model_version_lists_the_models_instead_of_guessing() -> None:
-    d = only('MODEL kling-v3\nSHOT a: "x"')
-    assert (d.code, where(d), d.message) == ("E300", (1, 7, 15), "unknown model `kling-v3`")
+    d = only('MODEL kling-v4\nSHOT a: "x"')
+    assert (d.code, where(d), d.message) == ("E300", (1, 7, 15), "unknown model `kling-v4`")
     assert "kling-v1`?" not in d.hint and "did you mean" not in d.hint
-    assert all(f"`{name}`" in d.hint for name in kling.MODELS)
+    assert all(f"`{name}`" in d.hint for name in built_in().models)
+    assert "shotlang-models.toml" in d.hint
 
 
 @pytest.mark.parametrize("written, meant", [

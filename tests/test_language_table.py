@@ -21,7 +21,7 @@ from shotlang.language import OPTIONS, STATEMENTS, TOKENS, terminal
 _ARGUMENT_SYMBOLS = {"text": ["text"], "name": ["NAME"], "word": ["WORD"], "number": ["NUMBER"],
                      "points": ["text", "point+"], "bare": []}
 _SHAPE_SYMBOLS = {"text": ["text"], "name": ["NAME"], "word": ["WORD"], "options": ["option+"],
-                  "shot": ["NAME", "COLON", "move?", "text", "option*"]}
+                  "shot": ["NAME", "COLON", "move?", "text", "option*"], "sequence": ["NAME", "COLON", "option*"]}
 _NOT_TOKENS = {"COMMENT"}  # ignored by the grammar, never a token of a statement
 
 
@@ -101,10 +101,12 @@ def _rules(lark: Lark) -> dict[str, list[list[str]]]:
         rules.setdefault(name, []).append([helpers.get(s.name, s.name) for s in rule.expansion])
     # `defaults: DEFAULTS option+` shares the star helper of `option*`: say it as written.
     rules["defaults"] = [[s.replace("option*", "option+") for s in r] for r in rules.get("defaults", [])]
-    # `shot: SHOT NAME ":" move? text option*` is four alternatives in Lark; the longest is the rule.
-    if "shot" in rules:
-        longest = max(rules["shot"], key=len)
-        rules["shot"] = [[s if s != "move" else "move?" for s in longest]]
+    # `shot: SHOT NAME ":" move? text option*` is four alternatives in Lark, `sequence: SEQUENCE
+    # NAME ":" option*` two (with and without the options); the longest is the rule.
+    for name in ("shot", "sequence"):
+        if name in rules:
+            longest = max(rules[name], key=len)
+            rules[name] = [[s if s != "move" else "move?" for s in longest]]
     return rules
 
 
@@ -157,7 +159,8 @@ def test_every_option_is_documented_and_derived_names_hold() -> None:
     assert len(kinds) == len(set(kinds)), "an option kind is used twice"
     keywords = [k for o in OPTIONS for k in o.keywords]
     assert len(keywords) == len(set(keywords)), "an option keyword is used twice"
-    assert all(o.written and o.example and o.field for o in OPTIONS)
+    # Every option fills an API field, but `moves`, which says how a SEQUENCE writes its prompts.
+    assert all(o.written and o.example and (o.field or o.kind == "moves") for o in OPTIONS)
     assert all((o.argument == "bare") == (o.terminal is not None) for o in OPTIONS)
     # A line starting with a statement keyword that is also an option (`model`) may continue
     # the SHOT above it; the others always start a statement.
@@ -169,7 +172,7 @@ def test_each_option_the_table_names_is_a_typed_setting_and_an_api_field() -> No
     from shotlang.lower import SETTING_NAMES
 
     assert set(SETTING_NAMES) == {o.kind for o in OPTIONS if o.kind not in language.REPEATABLE}
-    assert {o.field.partition(".")[0] for o in OPTIONS} <= set(VideoRequest.model_fields)
+    assert {o.field.partition(".")[0] for o in OPTIONS if o.field} <= set(VideoRequest.model_fields)
 
 
 def _first_example(option: language.Option) -> str:

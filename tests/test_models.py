@@ -139,6 +139,13 @@ def test_the_caret_is_under_the_key_inside_an_inline_table(tmp_path):
     assert "did you mean `when`" not in d.hint and "`modes`" in d.hint
 
 
+def test_a_long_chain_of_likes_is_followed_without_recursion(tmp_path):
+    chain = "".join(f'[models.m{i}]\nlike = "m{i - 1}"\n' for i in range(1, 3000))
+    matrix, report = read(tmp_path, '[models.m0]\nlike = "kling-v3"\n' + chain)
+    assert report == []
+    assert matrix.models["m2999"].anywhere("multi_shot")
+
+
 def test_an_unreadable_models_file_is_a_diagnostic(tmp_path):
     path = tmp_path / "shotlang-models.toml"
     path.write_bytes(b"\xff\xfe\x00bad")

@@ -14,6 +14,7 @@ import shotlang
 from shotlang import kling
 from shotlang.diagnostics import CODES
 from shotlang.language import MODE_WORDS
+from shotlang.models import built_in
 from shotlang.vocabulary import INTENSITIES, JOINERS, MOVES
 
 EXAMPLES = sorted((Path(__file__).resolve().parent.parent / "examples").glob("*.shot"))
@@ -92,6 +93,10 @@ prompts = st.text(st.characters(exclude_categories=["Cs", "Cc"], exclude_charact
                   min_size=1, max_size=60).filter(lambda s: s.strip())
 
 
+# The shots below use the default model: the durations and ratios its row of the matrix lists.
+DEFAULT_MODEL = built_in().models[kling.DEFAULT_MODEL]
+
+
 @settings(max_examples=5 * settings.default.max_examples, deadline=None)
 @given(
     move=st.sampled_from(SIMPLE_MOVES),
@@ -102,9 +107,9 @@ prompts = st.text(st.characters(exclude_categories=["Cs", "Cc"], exclude_charact
                        st.integers(1, 10).map(lambda n: f"{n}.0")),
     joiner=st.one_of(st.just(""), st.sampled_from(sorted(JOINERS))),
     prompt=prompts,
-    duration=st.sampled_from(kling.DURATIONS),
+    duration=st.sampled_from(DEFAULT_MODEL.durations),
     mode=st.sampled_from(sorted(MODE_WORDS)),
-    aspect=st.sampled_from(kling.ASPECT_RATIOS),
+    aspect=st.sampled_from(DEFAULT_MODEL.aspect_ratios),
     reading=st.sampled_from(["seed", "official"]),
     upper=st.booleans(),
 )
