@@ -279,8 +279,9 @@ def _check_use(model: Model, where: str, use: Use, endpoint: kling.Endpoint, mod
         kind = f" in {endpoint_key(endpoint)}" if any(model.combinations(feature, e) for e in kling.ENDPOINTS) else ""
         offered = (f"{_models(others)} offer{'s' * (len(others) == 1)} {FEATURE_WORDS[feature]}{kind}"
                    if others else "no model here offers it")
+        instead = "make its shots shots of their own" if feature == "multi_shot" else "drop it"
         hint = (f"remove `{feature}`: {model.name} refuses it; {offered}" if feature == "cfg" else
-                f"{offered}: use `model {others[-1]}`, or drop it" if others else f"drop it; {offered}")
+                f"{offered}: use `model {others[-1]}`, or {instead}" if others else f"{instead}; {offered}")
         if feature == "camera" and use.kind != "simple" and model.combinations(feature, endpoint, "simple"):
             hint = f"{model.name} takes simple moves (pan, tilt, zoom, ...) only; " + hint
         why = next((c.note for c in offer.conditions if c.note), offer.note)

@@ -371,6 +371,10 @@ def _explain(error: UnexpectedInput, source: Source, start: int, end: int,
         spaced = _name_with_spaces(source, start, end)
         if spaced is not None:
             return spaced
+        if _first_word(source.text[start : min(end, start + 64)]) == "sequence":
+            return Diagnostic("E103", f"expected `:` after the sequence name, found {seen}", span,
+                              "write the name, then a colon, then the sequence's options: "
+                              "`SEQUENCE chase: 15s model kling-v3`")
         return Diagnostic("E103", f"expected `:` after the shot name, found {seen}", span,
                           "write the name, then a colon: `SHOT castle: ...`")
     missing = _missing_value(source, start, span, expected, seen, token.type == "$END")

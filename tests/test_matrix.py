@@ -30,6 +30,7 @@ MASK = (HERE.parent / "examples" / "images" / "harbour-dawn.png").read_bytes()
 FEATURES: dict[str, tuple[str, dict[str, Any]]] = {
     "camera": ("pan right", {"camera_control": {"type": "simple", "config": {
         "horizontal": 5, "vertical": 0, "zoom": 0, "roll": 0, "pan": 0, "tilt": 0}}}),
+    "camera_preset": ("crane down and back", {"camera_control": {"type": "down_back"}}),
     "image_tail": ('tail "https://example.com/end.png"', {"image_tail": "https://example.com/end.png"}),
     "masks": ('mask "https://example.com/mask.png"', {"static_mask": "https://example.com/mask.png"}),
     "sound": ("sound on", {"sound": "on"}),
@@ -58,8 +59,8 @@ COMBINATIONS = combinations()
 
 def shot_line(model: str, endpoint: str, mode: str, seconds: str, feature: str) -> str:
     words, _ = FEATURES[feature]
-    move = words if feature == "camera" else ""
-    options = "" if feature == "camera" else words
+    move = words if feature.startswith("camera") else ""
+    options = "" if feature.startswith("camera") else words
     prompt = "A harbour at dawn <<<voice_1>>>" if feature == "voice" else "A harbour at dawn"
     image = f' image "{IMAGE}"' if endpoint == "image2video" else ""
     return f'SHOT a: {move} "{prompt}"{image} {seconds}s {mode} model {model} {options}\n'
@@ -94,6 +95,41 @@ def test_there_are_combinations_of_every_feature_and_both_outcomes():
     assert outcomes == {(f, ok) for f in FEATURES for ok in (True, False)} - {("masks", False)}
 
 
+def refusals() -> list[tuple[str, str, dict[str, Any]]]:
+    """For each model, what its row does not offer: a duration, each endpoint it lacks, a mode
+    and an aspect ratio it lacks (one models file's worth: a mode-less model is taught below)."""
+    found = []
+    for model in models.built_in().models.values():
+        endpoint = model.endpoints[0]
+        image = f' image "{IMAGE}"' if endpoint == "image2video" else ""
+        seconds = str(max(int(d) for d in model.durations) + 1)
+        found.append((f'SHOT a: "x"{image} {seconds}s model {model.name}', endpoint,
+                      {"model_name": model.name, "prompt": "x", "duration": seconds}
+                      | ({"image": IMAGE} if image else {})))
+        for other in ("text2video", "image2video"):
+            if other not in model.endpoints:
+                image = f' image "{IMAGE}"' if other == "image2video" else ""
+                found.append((f'SHOT a: "x"{image} model {model.name}', other,
+                              {"model_name": model.name, "prompt": "x", "duration": model.durations[0]}
+                              | ({"image": IMAGE} if image else {})))
+        if model.text2video:
+            found.append((f'SHOT a: "x" 4:3 model {model.name}', "text2video",
+                          {"model_name": model.name, "prompt": "x", "duration": model.durations[0],
+                           "aspect_ratio": "4:3"}))
+    return found
+
+
+REFUSALS = refusals()
+
+
+@pytest.mark.parametrize(("line", "endpoint", "payload"), REFUSALS, ids=[r[0] for r in REFUSALS])
+def test_what_a_models_row_does_not_list_is_refused_by_both(server, line, endpoint, payload):
+    compiled = compile_text(line + "\n")
+    assert not compiled.ok and compiled.errors[0].code in ("E303", "E402", "E302"), compiled.render()
+    ok, answer = accepted(server, endpoint, payload)
+    assert not ok, answer
+
+
 @pytest.mark.parametrize("combination", COMBINATIONS, ids=["/".join(c) for c in COMBINATIONS])
 def test_the_check_and_the_local_server_agree(server, combination):
     compiled = compile_text(shot_line(*combination))
@@ -111,15 +147,23 @@ def test_a_model_taught_by_a_models_file_is_checked_and_served_alike(tmp_path):
 like = "kling-v3"
 durations = { from = 2, to = 20 }
 features.image_tail = { modes = ["std"] }
+
+[models.kling-v8]
+like = "kling-v3"
+modes = ["std"]
+features.camera = { types = ["simple"] }
 """, encoding="utf-8")
     shots = tmp_path / "film.shot"
     shots.write_text('SHOT a: pan right "x" 20s model kling-v9\n'
-                     f'SHOT b: "y" image "{IMAGE}" tail "{IMAGE}" pro model kling-v9\n', encoding="utf-8")
+                     f'SHOT b: "y" image "{IMAGE}" tail "{IMAGE}" pro model kling-v9\n'
+                     'SHOT c: "z" pro model kling-v8\n'
+                     'SHOT d: crane down and back "w" model kling-v8\n', encoding="utf-8")
     from shotlang.compiler import compile_file
 
     result = compile_file(shots)
-    assert [d.code for d in result.diagnostics] == ["E407"], result.render()
+    assert [d.code for d in result.diagnostics] == ["E407", "E408", "E401"], result.render()
     assert "kling-v9 takes an end image in std only: add `std`" in result.diagnostics[0].hint
+    assert "takes simple moves" in result.diagnostics[2].hint
     matrix, report = models.for_folder(tmp_path)
     assert report == []
     with FakeKling(polls=1, models=list(models.rows(matrix))) as fake:
@@ -128,6 +172,10 @@ features.image_tail = { modes = ["std"] }
         refused, answer = accepted(fake, "image2video", {"model_name": "kling-v9", "image": IMAGE,
                                                         "image_tail": IMAGE, "mode": "pro", "duration": "5"})
         assert not refused and "image_tail" in answer
+        assert not accepted(fake, "text2video", {"model_name": "kling-v8", "prompt": "z", "mode": "pro",
+                                                 "duration": "5"})[0]
+        assert not accepted(fake, "text2video", {"model_name": "kling-v8", "prompt": "w", "duration": "5",
+                                                 "camera_control": {"type": "down_back"}})[0]
         assert fake.stats.creates == 1
 
 

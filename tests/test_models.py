@@ -163,3 +163,57 @@ def test_the_json_rows_are_plain_data_for_tools():
     assert v3["features"]["cfg"]["offered"] == []
     turbo = next(r for r in rows if r["name"] == "kling-v2-5-turbo")
     assert {o["mode"] for o in turbo["features"]["image_tail"]["offered"]} == {"pro"}
+
+
+# --- `shotlang models` and models files through the real CLI ------------------------------------
+
+
+def test_shotlang_models_prints_the_table_and_where_each_row_comes_from(tmp_path):
+    from runs import shotlang
+
+    done = shotlang("models", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "kling-v3" in done.stdout and "3s–15s" in done.stdout
+    assert "Models files read: none" in done.stdout
+    (tmp_path / "shotlang-models.toml").write_text('[models.kling-v9]\nlike = "kling-v3"\nsource = "ours"\n',
+                                                    encoding="utf-8")
+    (tmp_path / "film.shot").write_text('SHOT a: "x" 12s model kling-v9\n', encoding="utf-8")
+    done = shotlang("models", str(tmp_path / "film.shot"))
+    assert done.returncode == 0, done.stderr
+    assert f"kling-v9           {tmp_path / 'shotlang-models.toml'}:1 (ours)" in done.stdout
+    rows = json.loads(shotlang("models", str(tmp_path), "--format", "json").stdout)
+    assert rows["files"] == [str(tmp_path / "shotlang-models.toml")]
+    [v9] = [m for m in rows["models"] if m["name"] == "kling-v9"]
+    assert v9["durations"][-1] == "15" and v9["source"] == "ours"
+    compiled = json.loads(shotlang("compile", str(tmp_path / "film.shot")).stdout)
+    assert compiled["shots"][0]["body"]["model_name"] == "kling-v9"
+
+
+def test_a_bad_models_file_stops_models_and_compile_with_its_place(tmp_path):
+    from runs import shotlang
+
+    (tmp_path / "shotlang-models.toml").write_text('[models.kling-v9]\nlike = "kling-v3"\nmodez = ["std"]\n',
+                                                    encoding="utf-8")
+    (tmp_path / "film.shot").write_text('SHOT a: "x" model kling-v9\n', encoding="utf-8")
+    for args in (("models", str(tmp_path)), ("compile", str(tmp_path / "film.shot")),
+                 ("check", str(tmp_path / "film.shot"))):
+        done = shotlang(*args)
+        assert done.returncode == 1, (args, done.stdout, done.stderr)
+        shown = done.stdout + done.stderr
+        assert "error[E701]: unknown key `modez`" in shown and "shotlang-models.toml:3:1" in shown, shown
+        assert "did you mean `modes`?" in shown and "Traceback" not in shown
+
+
+def test_the_users_models_file_is_read_under_the_projects(tmp_path):
+    from runs import shotlang
+
+    user = tmp_path / "user-models.toml"
+    user.write_text('[models.kling-v9]\nlike = "kling-v3"\ndurations = ["4"]\n', encoding="utf-8")
+    films = tmp_path / "films"
+    films.mkdir()
+    (films / "film.shot").write_text('SHOT a: "x" 6s model kling-v9\n', encoding="utf-8")
+    done = shotlang("check", str(films / "film.shot"), env={"SHOTLANG_MODELS": str(user)})
+    assert done.returncode == 1 and "kling-v9 has no 6s clips" in done.stdout + done.stderr
+    (films / "shotlang-models.toml").write_text('[models.kling-v9]\ndurations = ["6"]\n', encoding="utf-8")
+    done = shotlang("check", str(films / "film.shot"), env={"SHOTLANG_MODELS": str(user)})
+    assert done.returncode == 0, done.stdout + done.stderr
