@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
-from decimal import Decimal
 from typing import Any, Generic, NamedTuple, TypeVar
 
 from . import kling
@@ -546,6 +545,8 @@ def _magnitude(number: ast.Word, move: Move, span: Span, report: list[Diagnostic
         return None
     if len(places) > MAGNITUDE_DECIMALS:
         # The two numbers of two places either side, the nearer first (0 is not a magnitude).
+        from decimal import Decimal  # here: an error's hint, not worth 5 ms of every start-up
+
         below = Decimal(f"{units}.{places[:MAGNITUDE_DECIMALS]}")
         above = below + Decimal(1).scaleb(-MAGNITUDE_DECIMALS)
         nearer = (above, below) if places[MAGNITUDE_DECIMALS:] >= "5" else (below, above)

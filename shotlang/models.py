@@ -19,7 +19,6 @@ import tomllib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
@@ -209,11 +208,16 @@ class _Reader:
     def __init__(self, source: Source, report: list[Diagnostic]) -> None:
         self.source = source
         self.report = report
-        self.places = _key_places(source.text)
+        self._places: dict[tuple[str, ...], tuple[int, int]] | None = None
 
     def span(self, path: tuple[str, ...]) -> Span:
+        """Where the key `path` is written (or the nearest table or key above it that is). Keys
+        are found only when asked, which is when there is something to report, or a models
+        file's entry to place."""
+        if self._places is None:
+            self._places = _key_places(self.source.text)
         for n in range(len(path), 0, -1):
-            place = self.places.get(path[:n])
+            place = self._places.get(path[:n])
             if place is not None:
                 return self.source.span(*place)
         return self.source.span(0, min(1, len(self.source.text)))
@@ -403,7 +407,8 @@ def _read_layer(source: Source, origin: str, report: list[Diagnostic]) -> _Layer
         checked = _entry(reader, entry, path, said if isinstance(said, str) else origin, _MODEL_KEYS)
         if checked is not None:
             layer.models[name] = checked
-            layer.lines[name] = reader.span(path).line
+            if origin != BUILT_IN:  # `shotlang models` says file:line for a models file's entries
+                layer.lines[name] = reader.span(path).line
     return layer
 
 
@@ -494,36 +499,43 @@ def _toml_error(source: Source, error: tomllib.TOMLDecodeError) -> Diagnostic:
                       "see https://toml.io; the format of a models file is in docs/language.md")
 
 
-_HEADER = re.compile(r"\s*\[(?!\[)\s*(?P<keys>[^\]]*?)\s*\]")
-_ASSIGN = re.compile(r"\s*(?P<keys>(?:[A-Za-z0-9_-]+|\"[^\"]*\"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_-]+|\"[^\"]*\"|'[^']*'))*)\s*=")
-_KEY = re.compile(r"[A-Za-z0-9_-]+|\"[^\"]*\"|'[^']*'")
-_INLINE = re.compile(r"(?P<keys>(?:[A-Za-z0-9_-]+|\"[^\"]*\")(?:\s*\.\s*(?:[A-Za-z0-9_-]+|\"[^\"]*\"))*)\s*=")
+# A TOML key (bare or quoted), dotted keys, a table header, a `key =`: what _key_places reads.
+_KEY = r"[A-Za-z0-9_-]+|\"[^\"]*\"|'[^']*'"
+_KEYS = rf"(?P<keys>(?:{_KEY})(?:\s*\.\s*(?:{_KEY}))*)"
+
+
+@cache
+def _patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """Compiled when a models file has something to report (not at every start-up)."""
+    return (re.compile(r"\s*\[(?!\[)\s*(?P<keys>[^\]]*?)\s*\]"), re.compile(rf"\s*{_KEYS}\s*="),
+            re.compile(_KEY), re.compile(rf"{_KEYS}\s*="))
 
 
 def _split(keys: str) -> tuple[str, ...]:
-    return tuple(k.strip("\"'") for k in _KEY.findall(keys))
+    return tuple(k.strip("\"'") for k in _patterns()[2].findall(keys))
 
 
 def _key_places(text: str) -> dict[tuple[str, ...], tuple[int, int]]:
     """Where each key is written: (start, end) of the key, by its full path. tomllib gives the
     data only; this finds the places a diagnostic points at (tables, keys, and keys inside an
     inline table on the same line)."""
+    header_pattern, assign_pattern, _, inline_pattern = _patterns()
     places: dict[tuple[str, ...], tuple[int, int]] = {}
     table: tuple[str, ...] = ()
     offset = 0
     for line in text.splitlines(keepends=True):
-        header = _HEADER.match(line)
+        header = header_pattern.match(line)
         if header:
             table = _split(header["keys"])
             places.setdefault(table, (offset + header.start("keys"), offset + header.end("keys")))
         else:
-            assign = _ASSIGN.match(line)
+            assign = assign_pattern.match(line)
             if assign:
                 path = (*table, *_split(assign["keys"]))
                 places.setdefault(path, (offset + assign.start("keys"), offset + assign.end("keys")))
                 brace = line.find("{", assign.end())
                 if brace != -1:  # `name = { key = ..., key = ... }` on one line
-                    for inner in _INLINE.finditer(line, brace + 1):
+                    for inner in inline_pattern.finditer(line, brace + 1):
                         places.setdefault((*path, *_split(inner["keys"])),
                                           (offset + inner.start("keys"), offset + inner.end("keys")))
         offset += len(line)
@@ -655,7 +667,8 @@ def model_files(shot_dir: Path | None, env: Mapping[str, str] | None = None) -> 
 
 @cache
 def _built_in_layer() -> _Layer:
-    text = resources.files(__package__).joinpath("models.toml").read_text(encoding="utf-8")
+    # Beside this module, in the package (not importlib.resources: it costs `check` 20 ms to import).
+    text = (Path(__file__).parent / "models.toml").read_text(encoding="utf-8")
     report: list[Diagnostic] = []
     layer = _read_layer(Source(text, BUILT_IN), BUILT_IN, report)
     assert not report, f"the built-in models.toml is broken: {report}"
