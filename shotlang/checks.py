@@ -73,7 +73,7 @@ class Checker:
                                     "a shot on its own sends its move as camera control: remove "
                                     f"`moves {moves.value}`"))
         _check_voices(shot.voices, [shot.prompt], shot.settings, found)
-        _check_images(shot, self.base_dir, self.images, found)
+        _check_images(shot.settings, shot.motions, self.base_dir, self.images, found)
         _check_strength(shot, axes, found)
         return found
 
@@ -91,6 +91,8 @@ class Checker:
         if aspect is not None and not aspect.inherited and settings.to_image:
             found.append(Diagnostic("E404", "an image sequence takes its aspect ratio from the image", aspect.span,
                                     f"remove `{aspect.value}`"))
+        _check_images(settings, [], self.base_dir, self.images, found)
+        _check_request_options(settings, found)
         for option in sequence.syntax.options:
             if option.kind == "motion":
                 found.append(Diagnostic("E316", "a multi-shot sequence takes no `motion`", option.span,
@@ -149,24 +151,24 @@ def _check_name(name: ast.Word, seen: dict[str, ast.Word], report: list[Diagnost
 
 def _check_texts(shot: ResolvedShot, report: list[Diagnostic], limit: int = kling.TEXT_MAX_CHARS,
                  sent: str | None = None) -> None:
+    """The prompt: not empty (but for an image shot), and at most `limit` characters as sent
+    (`sent`: with a sequence shot's camera words)."""
     prompt = shot.prompt
     if not prompt.value.strip() and not shot.settings.to_image:
         report.append(Diagnostic("E305", "the prompt is empty", prompt.span,
                                  "say what the shot shows; only image shots may leave it empty"))
-    texts: list[tuple[str, ast.Text | Value[str], str, int]] = [
-        ("prompt", prompt, sent if sent is not None else prompt.value, limit)]
-    if not shot.in_sequence:
-        negative = shot.settings.negative
-        if negative is not None:
-            texts.append(("negative prompt", negative, negative.value, kling.TEXT_MAX_CHARS))
-    for label, text, value, most in texts:
-        if len(value) > most:
-            added = len(value) - len(text.value)
-            what = f" with its camera words ({added} characters)" if added else ""
-            where = " in a sequence" if shot.in_sequence else ""
-            report.append(Diagnostic(
-                "E306", f"the {label} is {len(value):,} characters long{what}", text.span,
-                f"the API takes at most {most:,}{where}; cut {len(value) - most:,}"))
+    _check_length("prompt", prompt, sent if sent is not None else prompt.value, limit,
+                  " in a sequence" if shot.in_sequence else "", report)
+
+
+def _check_length(label: str, text: ast.Text | Value[str], sent: str, most: int, where: str,
+                  report: list[Diagnostic]) -> None:
+    if len(sent) > most:
+        added = len(sent) - len(text.value)
+        what = f" with its camera words ({added} characters)" if added else ""
+        report.append(Diagnostic(
+            "E306", f"the {label} is {len(sent):,} characters long{what}", text.span,
+            f"the API takes at most {most:,}{where}; cut {len(sent) - most:,}"))
 
 
 class Use(NamedTuple):
@@ -341,15 +343,23 @@ def _check_groups(shot: ResolvedShot, report: list[Diagnostic]) -> None:
             f"remove `{aspect.value}`"))
 
 
-def _check_options(shot: ResolvedShot, report: list[Diagnostic]) -> None:
-    callback = shot.settings.callback
+def _check_request_options(settings: Settings, report: list[Diagnostic]) -> None:
+    """What a shot's or a sequence's own request carries: its callback, id and negative prompt."""
+    negative = settings.negative
+    if negative is not None:
+        _check_length("negative prompt", negative, negative.value, kling.TEXT_MAX_CHARS, "", report)
+    callback = settings.callback
     if callback is not None and not URL.fullmatch(callback.value):
         report.append(Diagnostic("E310", f"callback `{callback.value}` is not an http(s) URL",
                                  callback.span, "write the full address: `https://example.com/hook`"))
-    task_id = shot.settings.id
+    task_id = settings.id
     if task_id is not None and not EXTERNAL_ID.fullmatch(task_id.value):
         report.append(Diagnostic("E314", f"id `{task_id.value}` is not a valid task id", task_id.span,
                                  f"use 1 to {kling.EXTERNAL_ID_MAX_CHARS} letters, digits, `-`, `_` and `.`"))
+
+
+def _check_options(shot: ResolvedShot, report: list[Diagnostic]) -> None:
+    _check_request_options(shot.settings, report)
     if len(shot.motions) > kling.DYNAMIC_MASKS_MAX:
         report.append(Diagnostic(
             "E405", f"{len(shot.motions)} motions in one shot", shot.motions[kling.DYNAMIC_MASKS_MAX].span,
@@ -403,12 +413,12 @@ def _check_voices(voices: list[ast.Option], prompts: list[ast.Text], settings: S
                 prompt.span, 'declare each with `voice "<id>"`; voices are numbered in the order written'))
 
 
-def _check_images(shot: ResolvedShot, base_dir: Path, images: ImageStore, report: list[Diagnostic]) -> None:
-    settings = shot.settings
+def _check_images(settings: Settings, motions: list[ast.Option], base_dir: Path, images: ImageStore,
+                  report: list[Diagnostic]) -> None:
     refs: list[tuple[str, Value[str] | ast.Text]] = [
         (role, ref) for role, ref in (("image", settings.image), ("tail", settings.tail), ("mask", settings.mask))
         if ref is not None]
-    refs += [("motion mask", m.value) for m in shot.motions if isinstance(m.value, ast.Text)]
+    refs += [("motion mask", m.value) for m in motions if isinstance(m.value, ast.Text)]
     sizes: dict[str, ImageInfo] = {}
     for role, ref in refs:
         info = _check_image(role, ref, base_dir, images, report)

@@ -101,3 +101,28 @@ def test_generated_sequences_add_up_or_say_why_not(total, given_durations):
         json.dumps(made)
     else:
         assert all(d.code in ("E303", "E317", "E318") for d in result.errors), result.render()
+
+
+def test_a_sequences_start_image_is_checked_and_inlined_as_a_shots_is(tmp_path):
+    from helpers import png
+
+    (tmp_path / "start.png").write_bytes(png(640, 360))
+    text = 'SEQUENCE s: 10s model kling-v3 image "{}"\n  SHOT a: "a"\n  SHOT b: "b"\n'
+    (tmp_path / "film.shot").write_text(text.format("missing.png"), encoding="utf-8")
+    result = shotlang.compile_file(tmp_path / "film.shot")
+    assert [d.code for d in result.errors] == ["E500"], result.render()
+    (tmp_path / "film.shot").write_text(text.format("start.png"), encoding="utf-8")
+    result = shotlang.compile_file(tmp_path / "film.shot")
+    assert result.ok, result.render()
+    [record] = result.output.records
+    assert record["endpoint"] == "/v1/videos/image2video" and record["body"]["image"].startswith("iVBOR")
+
+
+def test_a_sequences_own_options_are_checked_as_a_shots_are():
+    def codes(options: str) -> list[str]:
+        return [d.code for d in compiled(f'SEQUENCE s: 10s model kling-v3 {options}\n  SHOT a: "a"\n').errors]
+
+    assert codes('id "no spaces please"') == ["E314"]
+    assert codes('callback "ftp://example.com"') == ["E310"]
+    assert codes(f'negative "{"x" * 2501}"') == ["E306"]
+    assert codes('id "ep1-chase" callback "https://example.com/hook" negative "blur"') == []
