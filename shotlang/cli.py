@@ -280,11 +280,17 @@ def explain(code: str) -> None:
 # `compile` start without them.
 
 
-def _only(names: tuple[str, ...], shots: list[str], option: str) -> None:
+def _only(names: tuple[str, ...], shots: list[str], option: str, within: dict[str, str] | None = None) -> None:
+    """Each of `names` is a shot to run; `within` maps a sequence's shots to the sequence, which
+    is what runs (its shots are not requests of their own)."""
     from .diagnostics import did_you_mean
 
     for name in names:
         if name not in shots:
+            sequence = (within or {}).get(name)
+            if sequence is not None:
+                raise IOFailure(f"{option} {name}: a shot of the sequence `{sequence}`, which runs as one "
+                                f"(write {option} {sequence})")
             hint = did_you_mean(name, shots)
             raise IOFailure(f"{option} {name}: no shot of that name" + (f" ({hint})" if hint else ""))
 
@@ -330,8 +336,9 @@ def _prepare(file: str, axes: str | None, out: Path | None, only: tuple[str, ...
     assert result.output is not None
     shots = shots_of(result.output.records)  # the compiled records as they are, not rebuilt as models
     names = [s.name for s in shots]
-    _only(only, names, "--only")
-    _only(force, names, "--force")
+    within = {member: r["name"] for r in result.output.records for member in r.get("shots") or ()}
+    _only(only, names, "--only", within)
+    _only(force, names, "--force", within)
     if only:
         shots = [s for s in shots if s.name in only or s.name in force]
     path, source = state_path(Path(file)), Path(file).name

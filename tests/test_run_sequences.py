@@ -78,3 +78,10 @@ def test_a_changed_shot_inside_a_sequence_changes_the_sequence(fake: FakeKling, 
     assert {s["shot"]: s["action"] for s in plan["shots"]} == {"chase": "changed", "aftermath": "unchanged"}
     assert run(fake, chase).returncode == 0
     assert fake.stats.creates == 3
+
+
+def test_only_names_a_sequence_and_a_shot_inside_one_says_which(fake: FakeKling, chase: Path) -> None:
+    done = run(fake, chase, "--only", "roof")
+    assert done.returncode == 2 and "a shot of the sequence `chase`" in done.stderr and "--only chase" in done.stderr
+    assert fake.stats.creates == 0
+    assert run(fake, chase, "--only", "chase").returncode == 0 and fake.stats.creates == 1
