@@ -107,11 +107,14 @@ class Checker:
                 "E317", f"a sequence of {len(shots)} shot{'s' * (len(shots) != 1)}", span,
                 f"a multi-shot generation has {kling.MULTI_SHOT_MIN} to {kling.MULTI_SHOT_MAX} shots; "
                 + ("indent SHOT lines under the SEQUENCE line" if not shots else "split it into two sequences")))
-        timing = sequence_timing(sequence, found)
+        model = self.models.get(settings.model_name)
+        timing = sequence_timing(sequence, found, model.durations if model else ())
         if timing is not None:
             total, _ = timing
             uses = [Use("multi_shot", None, sequence.syntax.name.span), *_uses_of_settings(settings, sequence.voices)]
-            _check_model(settings, uses, sequence.syntax.name.span, self.models, found, duration=total)
+            own = settings.duration
+            _check_model(settings, uses, sequence.syntax.name.span, self.models, found, duration=total,
+                         duration_span=own.span if own is not None else None)
         _check_voices(sequence.voices, [s.prompt for s in shots], settings, found)
         for shot in shots:
             camera = shot.camera
@@ -207,7 +210,7 @@ def _uses_of_settings(settings: Settings, voices: list[ast.Option]) -> list[Use]
 
 
 def _check_model(settings: Settings, uses: list[Use], name_span: Span, matrix: Matrix, report: list[Diagnostic],
-                 duration: str | None = None) -> None:
+                 duration: str | None = None, duration_span: Span | None = None) -> None:
     """The shot's model, endpoint, mode, duration and aspect ratio, and every feature it uses,
     against the capability matrix: the exact combination refused, and the nearest that works."""
     model = matrix.get(settings.model_name)
@@ -217,15 +220,19 @@ def _check_model(settings: Settings, uses: list[Use], name_span: Span, matrix: M
     span = given.span if given and not given.inherited else name_span
     where = _where(given) if given else " (shotlang's default)"
     endpoint = kling.IMAGE2VIDEO if settings.to_image else kling.TEXT2VIDEO
+    multi_shot = any(use.feature == "multi_shot" for use in uses)
     if settings.to_image and not model.image2video:
         report.append(Diagnostic("E402", f"{model.name}{where} does not do image-to-video", span,
                                  f"pick a model that does, such as {_models(matrix.offering_endpoint('image2video'))}"))
         return
     if not settings.to_image and not model.text2video:
+        others = [m for m in matrix.offering_endpoint("text2video")
+                  if not multi_shot or matrix.models[m].combinations("multi_shot", kling.TEXT2VIDEO)]
+        such = f" such as `model {others[-1]}`" if others else ""
         report.append(Diagnostic(
-            "E402", f"{model.name}{where} is image-to-video only, and this shot has no image", span,
-            'give the shot a start image (`image "start.jpg"`), or pick a text-to-video model '
-            f"such as `model {kling.DEFAULT_MODEL}`"))
+            "E402", f"{model.name}{where} is image-to-video only, and this "
+                    f"{'sequence' if multi_shot else 'shot'} has no image", span,
+            f'give it a start image (`image "start.jpg"`), or pick a text-to-video model{such}'))
         return
     mode = settings.mode_name
     seconds = duration or (settings.duration.value if settings.duration else kling.DEFAULT_DURATION)
@@ -236,7 +243,7 @@ def _check_model(settings: Settings, uses: list[Use], name_span: Span, matrix: M
                                  f"{model.name} offers {either(f'`{m}`' for m in model.modes)}"))
         refused = True
     if seconds not in model.durations:
-        at = settings.duration.span if settings.duration and duration is None else span
+        at = duration_span or (settings.duration.span if settings.duration and duration is None else span)
         others = [m.name for m in matrix.models.values() if seconds in m.durations and m.text2video == model.text2video]
         also = f"; {_models(others)} render{'s' * (len(others) == 1)} {seconds}s" if others else ""
         report.append(Diagnostic(
@@ -248,10 +255,10 @@ def _check_model(settings: Settings, uses: list[Use], name_span: Span, matrix: M
         report.append(Diagnostic("E302", f"{model.name}{where} has no aspect ratio {aspect.value}", aspect.span,
                                  f"{model.name} renders {', '.join(model.aspect_ratios)}"))
         refused = True
-    if refused:
-        return  # the features are judged in a combination the model offers
     for use in uses:
-        _check_use(model, where, use, endpoint, mode, seconds, matrix, report)
+        # In a combination the model does not offer, only what it offers nowhere is said now.
+        if not refused or not model.combinations(use.feature, endpoint, use.kind):
+            _check_use(model, where, use, endpoint, mode, seconds, matrix, report)
 
 
 # The codes of the features with one of their own; the others are E407.
@@ -267,8 +274,9 @@ def _check_use(model: Model, where: str, use: Use, endpoint: kling.Endpoint, mod
     if feature == "sound" and use.kind == "off":
         # `sound off` asks for nothing, but a model without sound refuses the field itself.
         if not any(model.combinations("sound", endpoint)):
+            others = [m for m in matrix.offering("sound", endpoint) if m != model.name]
             report.append(Diagnostic(code, f"{model.name}{where} makes no sound", use.span,
-                                     f"remove `sound off`; sound is offered by {_models(matrix.offering('sound'))}"))
+                                     f"remove `sound off`; sound is offered by {_models(others)}"))
         return
     if model.offers(feature, endpoint, mode, seconds, use.kind):
         if offer.ignored:
@@ -377,7 +385,8 @@ def _check_options(shot: ResolvedShot, report: list[Diagnostic]) -> None:
                     point.span, "coordinates count pixels from the image's bottom-left corner"))
 
 
-_VOICE_REFERENCE = re.compile(re.escape(kling.VOICE_REFERENCE).replace(r"\{\}", r"(\d{1,3})"))
+# <<<voice_n>>> with any digits: a reference the API would not read as a voice is reported too.
+_VOICE_REFERENCE = re.compile(re.escape(kling.VOICE_REFERENCE).replace(r"\{\}", r"(\d+)"))
 
 
 def _check_voices(voices: list[ast.Option], prompts: list[ast.Text], settings: Settings,
@@ -386,8 +395,15 @@ def _check_voices(voices: list[ast.Option], prompts: list[ast.Text], settings: S
     voice n as <<<voice_n>>>, and names no voice that is not declared."""
     referred: dict[int, ast.Text] = {}
     for prompt in prompts:
-        for number in _VOICE_REFERENCE.findall(prompt.value):
-            referred.setdefault(int(number), prompt)
+        for digits in _VOICE_REFERENCE.findall(prompt.value):
+            number = int(digits) if len(digits) <= 6 else 10**6  # past that, no voice: no need to read on
+            if str(number) != digits:  # <<<voice_01>>>: not how the API numbers voices
+                report.append(Diagnostic(
+                    "E409", f"`{kling.VOICE_REFERENCE.format(digits[:12])}` names no voice", prompt.span,
+                    f"voices are numbered 1 and 2, with no leading zero: `{kling.VOICE_REFERENCE.format(number)}`"
+                    if number <= kling.VOICES_MAX else "voices are numbered 1 and 2"))
+                continue
+            referred.setdefault(number, prompt)
     if len(voices) > kling.VOICES_MAX:
         report.append(Diagnostic("E409", f"{len(voices)} voices", voices[kling.VOICES_MAX].span,
                                  f"the API takes at most {kling.VOICES_MAX} voices a request"))

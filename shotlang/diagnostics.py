@@ -219,6 +219,12 @@ The shots' durations must add up to it. Shots without a duration share what the 
 leave, in whole seconds, the earlier ones taking a second more when it does not divide
 evenly (15s over 4 shots: 4, 4, 4 and 3); each needs at least a second."""),
     # --- E4xx: rules of the Kling API ------------------------------------------------------
+    "E319": Code(E, "tabs and spaces mixed around a SEQUENCE", """
+A SEQUENCE's shots are the lines indented deeper than it. When the SEQUENCE line and a line
+below it are indented one with tabs and the other with spaces, whether that line is deeper
+depends on how wide a tab is in each editor, so shotlang does not guess: a shot pulled into a
+sequence by mistake would be paid for as part of another video. Indent with spaces only, or
+tabs only."""),
     "E400": Code(E, "options that exclude each other", """
 For image-to-video, the API takes at most one of three groups: a camera move
 (camera_control), an end frame (image_tail), or masks (static_mask / dynamic_masks).

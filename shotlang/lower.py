@@ -8,7 +8,7 @@ relate several settings are checked later, in checks.py.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any, Generic, NamedTuple, TypeVar
 
@@ -169,7 +169,16 @@ class Resolver:
         done: list[Resolved] = []
         open_sequence = self._sequence
         if open_sequence is not None:
-            if isinstance(stmt, ast.Shot) and _indent(stmt.name.span) > open_sequence.indent:
+            indent = _indent(stmt.name.span if isinstance(stmt, ast.Shot) else _first_span(stmt))
+            if not (indent.startswith(open_sequence.indent) or open_sequence.indent.startswith(indent)):
+                # Tabs and spaces mixed: whether the line is inside the sequence depends on the
+                # width of a tab in the writer's editor, so it is not guessed.
+                self.report.append(Diagnostic(
+                    "E319", "this line's indentation mixes tabs and spaces with its SEQUENCE's", _first_span(stmt),
+                    f"indent the SEQUENCE ({_describe(open_sequence.indent)}) and its shots "
+                    f"({_describe(indent)}) the same way: with spaces only, or tabs only"))
+            deeper = indent.startswith(open_sequence.indent) and len(indent) > len(open_sequence.indent)
+            if isinstance(stmt, ast.Shot) and deeper:
                 self.shots += 1
                 found: list[Diagnostic] = []
                 member = _resolve_shot(stmt, self._scene, open_sequence.member_defaults, found, self.axes,
@@ -178,7 +187,7 @@ class Resolver:
                 open_sequence.shots.append(member)
                 return done
             done.append(self.finish_sequence())
-            if not isinstance(stmt, ast.Shot) and _indent(_first_span(stmt)) > open_sequence.indent:
+            if not isinstance(stmt, ast.Shot) and deeper:
                 self.report.append(Diagnostic(
                     "E315", "only SHOT lines go inside a SEQUENCE", _first_span(stmt),
                     "move this line out of the sequence (indent it as the SEQUENCE line is)"))
@@ -250,17 +259,23 @@ class _OpenSequence:
     scene: str | None
     settings: Settings
     voices: list[ast.Option]
-    indent: int
+    indent: str
     member_defaults: dict[str, Value[Any]]  # the sequence's settings, as its shots inherit them
     lowered: bool
     shots: list[ResolvedShot] = field(default_factory=list)
 
 
-def _indent(span: Span) -> int:
-    """How deep the line of `span` is indented, in characters."""
+def _indent(span: Span) -> str:
+    """The whitespace the line of `span` starts with."""
     start, end = span.source.line_bounds(span.line)
     line = span.source.text[start:end]
-    return len(line) - len(line.lstrip(" \t\f"))
+    return line[: len(line) - len(line.lstrip(" \t\f"))]
+
+
+def _describe(indent: str) -> str:
+    tabs, spaces = indent.count("\t"), len(indent) - indent.count("\t")
+    words = [f"{n} {w}{'s' * (n != 1)}" for n, w in ((tabs, "tab"), (spaces, "space")) if n]
+    return " and ".join(words) or "not indented"
 
 
 def _first_span(stmt: ast.Statement) -> Span:
@@ -284,7 +299,12 @@ def _resolve_shot(shot: ast.Shot, scene: str | None, defaults: dict[str, Value[A
     options = shot.options
     if in_sequence:
         for option in options:
-            if option.kind != "duration":
+            if option.kind in ("tail", "mask", "motion"):
+                found.append(Diagnostic(
+                    "E316", f"a shot in a sequence takes no `{option.kind}`", option.span,
+                    "a multi-shot request takes no end image, mask or motion: make this a shot of its own, "
+                    "after the sequence"))
+            elif option.kind != "duration":
                 found.append(Diagnostic(
                     "E316", f"`{_written(option)}` is for the whole sequence, not one of its shots", option.span,
                     "write it on the SEQUENCE line; a shot in a sequence takes its prompt, its camera "
@@ -373,6 +393,10 @@ def _duration(option: ast.Option, report: list[Diagnostic]) -> Value[Any] | None
     word = option.value
     assert isinstance(word, ast.Word)
     seconds = word.text[:-1]
+    if seconds.isdigit() and int(seconds[:4]) == 0:
+        report.append(Diagnostic("E303", f"a clip lasts at least 1s, not {word.text}", word.span,
+                                 "write the whole seconds it lasts, such as `5s`"))
+        return None
     if not seconds.isdigit() or not 1 <= int(seconds[:4]) <= kling.DURATION_MAX:
         whole = round(float(seconds[:12])) if seconds[:12].replace(".", "", 1).isdigit() else 0
         hint = (f"write `{whole}s`, or another whole number of seconds" if 1 <= whole <= kling.DURATION_MAX
@@ -535,13 +559,14 @@ def _magnitude(number: ast.Word, move: Move, span: Span, report: list[Diagnostic
     over = units > kling.MAGNITUDE_MAX or (units == kling.MAGNITUDE_MAX and bool(places))
     signed = text[0] in "+-"
     if signed or zero or over:
-        hint = f"a magnitude is from 1 to {kling.MAGNITUDE_MAX}"
+        hint = f"a magnitude is a number above 0 and at most {kling.MAGNITUDE_MAX}, such as `5` or `2.5`"
         if signed and not (zero or over) and len(places) <= MAGNITUDE_DECIMALS:
             hint = _sign_hint(move, _value(units, places), span, axes)
         elif zero:
             hint = "for no movement leave the move out, or write `static`"
         report.append(Diagnostic(
-            "E202", f"magnitude {text} is outside 1-{kling.MAGNITUDE_MAX}", number.span, hint))
+            "E202", f"magnitude {text} is {'signed' if signed and not (zero or over) else 'out of range'}",
+            number.span, hint))
         return None
     if len(places) > MAGNITUDE_DECIMALS:
         # The two numbers of two places either side, the nearer first (0 is not a magnitude).
@@ -668,27 +693,29 @@ def shot_prompt(shot: ResolvedShot, settings: Settings) -> str:
     return f"{move_words(shot)}: {shot.prompt.value}"
 
 
-def sequence_timing(sequence: ResolvedSequence, report: list[Diagnostic]) -> tuple[str, list[str]] | None:
+def sequence_timing(sequence: ResolvedSequence, report: list[Diagnostic],
+                    renders: Sequence[str] = ()) -> tuple[str, list[str]] | None:
     """The sequence's total duration and each shot's, in whole seconds, or None after reporting
-    why they cannot be told.
+    why they cannot be told (`renders`: the durations its model renders, for the hint).
 
     The total is the SEQUENCE's own duration, else the sum of its shots'. Shots without a
     duration share what the others leave of the total, in whole seconds, the earlier shots taking
     a second more when it does not divide evenly (15s over 4 shots: 4, 4, 4, 3)."""
     shots = sequence.shots
-    if not shots:
-        return None
+    failed = [s.syntax for s in shots if not _own(s.settings.duration) and _wrote_duration(s.syntax.options)]
+    if not shots or failed or (sequence.settings.duration is None and _wrote_duration(sequence.syntax.options)):
+        return None  # no shots is E317; a duration that could not be read is E303 already
     own = sequence.settings.duration
-    given = [s.settings.duration if s.settings.duration and not s.settings.duration.inherited else None
-             for s in shots]
+    given = [s.settings.duration if _own(s.settings.duration) else None for s in shots]
     spent = sum(int(g.value) for g in given if g is not None)
     missing = [i for i, g in enumerate(given) if g is None]
     name = sequence.syntax.name
     if own is None:
         if missing:
+            length = _length_for(spent, len(missing), renders)
             report.append(Diagnostic(
                 "E318", f"sequence `{name.text}` has no length", name.span,
-                f"give the sequence its length (`SEQUENCE {name.text}: {max(len(shots) * 3, 3)}s ...`), "
+                f"give the sequence its length (`SEQUENCE {name.text}: {length}s ...`), "
                 "or each of its shots a duration"))
             return None
         return str(spent), [g.value for g in given if g is not None]
@@ -702,13 +729,33 @@ def sequence_timing(sequence: ResolvedSequence, report: list[Diagnostic]) -> tup
         return own.value, [g.value for g in given if g is not None]
     left = total - spent
     if left < len(missing):
+        length = _length_for(spent, len(missing), renders)
         report.append(Diagnostic(
             "E318", f"the sequence is {total}s, and its shots with a duration take {spent}s", own.span,
             f"that leaves {max(left, 0)}s for {len(missing)} shot{'s' * (len(missing) != 1)} without one; "
-            "lengthen the sequence or shorten its shots"))
+            f"lengthen the sequence (`{length}s`) or shorten its shots"))
         return None
     share, extra = divmod(left, len(missing))
     durations = [g.value if g is not None else "" for g in given]
     for n, i in enumerate(missing):
         durations[i] = str(share + (1 if n < extra else 0))
     return own.value, durations
+
+
+def _own(value: Value[str] | None) -> bool:
+    return value is not None and not value.inherited
+
+
+def _wrote_duration(options: tuple[ast.Option, ...]) -> bool:
+    return any(o.kind == "duration" for o in options)
+
+
+def _length_for(spent: int, missing: int, renders: Sequence[str]) -> int:
+    """A length a sequence could have: room for its shots without a duration (three seconds
+    each if the model renders that long, else one), among the durations its model renders."""
+    lengths = sorted(int(d) for d in renders)
+    for need in (spent + 3 * missing, spent + missing):
+        fits = [n for n in lengths if n >= need]
+        if fits or not lengths:
+            return fits[0] if fits else need
+    return spent + missing

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from . import kling
 from .diagnostics import Diagnostic, did_you_mean, either
@@ -104,6 +104,9 @@ class Model:
     priced_as: str | None
     origin: str  # BUILT_IN, or file:line of the entry that added the model
     changed: tuple[str, ...] = ()  # file:line of each later entry that changed it
+    # combinations() answers, kept: a hint asks them over every model, mode and duration.
+    _memo: dict[tuple[str, str, str | None], list[tuple[str, str]]] = field(
+        default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def text2video(self) -> bool:
@@ -120,10 +123,27 @@ class Model:
 
     def combinations(self, feature: str, endpoint: str, kind: str | None = None) -> list[tuple[str, str]]:
         """Every (mode, duration) of this model in which `feature` is offered on `endpoint`."""
-        return [(m, d) for m in self.modes for d in self.durations if self.offers(feature, endpoint, m, d, kind)]
+        key = (feature, endpoint_key(endpoint), kind)
+        found = self._memo.get(key)
+        if found is None:
+            found = [(m, d) for m in self.modes for d in self.durations if self.offers(feature, endpoint, m, d, kind)]
+            self._memo[key] = found
+        return found
 
     def anywhere(self, feature: str, kind: str | None = None) -> bool:
         return any(self.combinations(feature, ENDPOINT_KEYS[e], kind) for e in self.endpoints)
+
+
+class Price(NamedTuple):
+    """An estimate's credits; `assumed` says how they were worked out when no price was written
+    for this model, mode and duration ("as kling-v2-master, pro rata of pro 5s"), else ""."""
+
+    credits: float
+    assumed: str = ""
+
+    @property
+    def published(self) -> bool:
+        return not self.assumed
 
 
 @dataclass(frozen=True)
@@ -142,26 +162,28 @@ class Matrix:
     def names(self) -> list[str]:
         return list(self.models)
 
-    def price(self, name: str, mode: str, duration: str) -> tuple[float, bool] | None:
-        """Credits for one generation and whether the price is published (False: the model has
-        no price of its own and is priced as `priced_as`). A duration with no price of its own
-        costs pro rata of the nearest priced duration in the same mode."""
+    def price(self, name: str, mode: str, duration: str) -> Price | None:
+        """Credits for one generation, and how they were found when not as written: a model
+        with no price of its own is priced as its `priced_as`; a duration with no price of its
+        own costs pro rata of the nearest priced duration in the same mode. None: no price."""
         model = self.models.get(name)
         if model is None:
             return None
-        published = True
+        how: list[str] = []
         seen: set[str] = set()
         while not any(m == mode for m, _ in model.prices):
             seen.add(model.name)
             if model.priced_as is None or model.priced_as in seen or model.priced_as not in self.models:
                 return None
-            model, published = self.models[model.priced_as], False
+            model = self.models[model.priced_as]
+            how = [f"as {model.name}"]
         priced = {int(d): c for (m, d), c in model.prices.items() if m == mode}
         seconds = int(duration)
         if seconds in priced:
-            return priced[seconds], published
+            return Price(priced[seconds], ", ".join(how))
         nearest = min(priced, key=lambda d: (abs(d - seconds), d))
-        return priced[nearest] * seconds / nearest, published
+        how.append(f"pro rata of {mode} {nearest}s")
+        return Price(priced[nearest] * seconds / nearest, ", ".join(how))
 
     def offering(self, feature: str, endpoint: str | None = None) -> list[str]:
         """The models that offer `feature` somewhere (on `endpoint`, if given)."""
@@ -270,6 +292,9 @@ class _Reader:
         return None
 
     def version(self, value: Any, path: tuple[str, ...]) -> tuple[int, int] | None:
+        if isinstance(value, float):  # 2.10 would read as 2.1
+            self.error("E702", path, f"write the version {value!r} as text", f'write `{path[-1]} = "{value!r}"`')
+            return None
         parsed = _version(value)
         if parsed is None:
             self.error("E702", path, f"{_shown(value)} is not a version", 'write it as `"2.6"` or `"3"`')
@@ -315,7 +340,7 @@ class _Reader:
     def condition(self, table: Mapping[str, Any], path: tuple[str, ...], model_source: str) -> Condition | None:
         found: dict[str, Any] = {}
         for key, choices, pattern, what in (("endpoints", ENDPOINT_KEYS, None, "endpoint"),
-                                            ("modes", None, MODEL_NAME, "mode"),
+                                            ("modes", kling.MODES, None, "mode"),
                                             ("types", kling.CAMERA_TYPES, None, "camera type")):
             if key in table:
                 values = self.strings(table[key], (*path, key), choices, pattern, what)
@@ -379,10 +404,18 @@ def _read_layer(source: Source, origin: str, report: list[Diagnostic]) -> _Layer
     except tomllib.TOMLDecodeError as e:
         report.append(_toml_error(source, e))
         return layer
+    except RecursionError:  # tables in tables hundreds deep: no models file looks like that
+        report.append(Diagnostic("E700", "this models file nests tables too deeply to read",
+                                 source.span(0, min(1, len(source.text))),
+                                 "a models file is [defaults] and [models.<name>] tables, a few levels deep"))
+        return layer
     reader = _Reader(source, report)
     reader.unknown_keys(data, _TOP_KEYS, (), "a models file")
     defaults = data.get("defaults", {})
-    if isinstance(defaults, dict):
+    if not isinstance(defaults, dict):
+        reader.error("E702", ("defaults",), "`defaults` should be a table",
+                     "write `[defaults]` and the entries a model has when its own say nothing")
+    else:
         reader.unknown_keys(defaults, _DEFAULT_KEYS, ("defaults",), "[defaults]")
         said = defaults.get("source")
         layer.defaults = _entry(reader, defaults, ("defaults",), said if isinstance(said, str) else origin,
@@ -527,7 +560,8 @@ def _key_places(text: str) -> dict[tuple[str, ...], tuple[int, int]]:
         header = header_pattern.match(line)
         if header:
             table = _split(header["keys"])
-            places.setdefault(table, (offset + header.start("keys"), offset + header.end("keys")))
+            for n in range(1, len(table) + 1):  # `[modles.x]` is where `modles` is written too
+                places.setdefault(table[:n], (offset + header.start("keys"), offset + header.end("keys")))
         else:
             assign = assign_pattern.match(line)
             if assign:
@@ -583,8 +617,12 @@ def _merge(layers: list[_Layer], report: list[Diagnostic]) -> dict[str, Model]:
         if made is None or any(made.get(k) and made[k] not in entries for k in ("like", "priced_as")):
             reader = reader_of(layer)
         if made is None:
-            reader.error("E702", ("models", name, "like"), f"model `{name}` is `like` itself, through "
-                         f"`{entries[name].get('like')}`", "make `like` name a model that is not like this one")
+            circle = _circle(name, entries, "like")
+            message = (f"model `{name}` is `like` itself, through {' and '.join(f'`{m}`' for m in circle)}"
+                       if name in circle else
+                       f"model `{name}` is `like` `{entries[name].get('like')}`, whose `like` goes round in a circle")
+            reader.error("E702", ("models", name, "like"), message,
+                         "make `like` name a model that is not like this one")
             continue
         missing = [k for k in ("like", "priced_as") if made.get(k) and made[k] not in entries]
         for key in missing:
@@ -593,7 +631,25 @@ def _merge(layers: list[_Layer], report: list[Diagnostic]) -> dict[str, Model]:
         if missing:
             continue
         models[name] = _model(name, made, defaults, origins[name], tuple(changed[name]))
+    for name, model in models.items():
+        if not model.prices and name in _circle(name, {m: {"priced_as": models[m].priced_as} for m in models},
+                                                "priced_as"):
+            layer, _ = where[name]
+            reader_of(layer).error("E702", ("models", name, "priced_as"),
+                                   f"model `{name}` is `priced_as` itself, through `{model.priced_as}`",
+                                   "give the model `prices`, or name a model that has some")
     return models
+
+
+def _circle(name: str, entries: Mapping[str, Mapping[str, Any]], key: str) -> list[str]:
+    """The models `key` (like, priced_as) leads through from `name` until one comes round again:
+    the circle, or [] if the chain ends."""
+    seen: list[str] = []
+    step: Any = name
+    while step in entries and step not in seen:
+        seen.append(step)
+        step = entries[step].get(key)
+    return seen[seen.index(step):] if step in seen else []
 
 
 def _made(name: str, entries: Mapping[str, dict[str, Any]], made: dict[str, dict[str, Any] | None]) -> dict[str, Any] | None:
@@ -616,7 +672,9 @@ def _made(name: str, entries: Mapping[str, dict[str, Any]], made: dict[str, dict
         if under is not None:
             entry = entries[each]
             merged = {k: v for k, v in under.items() if k != "prices"}  # a price is the model's own
-            merged.update({k: v for k, v in entry.items() if k != "features"})
+            # A version: the entry's, else its name's (kling-v3-1), else that of the model it is like.
+            merged["version"] = entry.get("version") or version_from_name(each) or under.get("version")
+            merged.update({k: v for k, v in entry.items() if k not in ("features", "version")})
             merged["features"] = {**under.get("features", {}), **entry.get("features", {})}
             under = merged
         made[each] = under
@@ -662,7 +720,9 @@ def model_files(shot_dir: Path | None, env: Mapping[str, str] | None = None) -> 
     files = [user_file(env)]
     if shot_dir is not None:
         files.append(shot_dir / PROJECT_FILE)
-    return [f for f in files if f.is_file()]
+    # A file that is there but is not a regular file (a folder, a dangling link) is read, and
+    # reported: a project's corrections must not vanish in silence.
+    return [f for f in files if os.path.lexists(f)]
 
 
 @cache
@@ -692,12 +752,21 @@ def read(files: Iterable[Path], report: list[Diagnostic]) -> Matrix:
     layers = [_built_in_layer()]
     for path in files:
         try:
-            text = path.read_bytes().decode("utf-8").removeprefix("\ufeff")
-        except (OSError, UnicodeDecodeError) as e:
-            reason = getattr(e, "strerror", None) or str(e)
+            data = path.read_bytes()
+        except OSError as e:
             source = Source(" ", str(path))
-            report.append(Diagnostic("E700", f"this models file cannot be read: {reason}", source.span(0, 1),
-                                     "check the file's permissions and that it is UTF-8"))
+            what = "is a folder" if path.is_dir() else f"cannot be read: {e.strerror or e}"
+            report.append(Diagnostic("E700", f"this models file {what}", source.span(0, 1),
+                                     "make it a readable TOML file, or remove it"))
+            continue
+        try:
+            text = data.decode("utf-8").removeprefix("\ufeff")
+        except UnicodeDecodeError as e:
+            # Shown at the bad byte, in a copy of the text with undecodable bytes replaced.
+            before = data[: e.start].decode("utf-8", "replace")
+            source = Source(data.decode("utf-8", "replace"), str(path))
+            report.append(Diagnostic("E700", "this models file is not UTF-8", source.span(len(before), len(before) + 1),
+                                     "save it as UTF-8"))
             continue
         layers.append(_read_layer(Source(text, str(path)), str(path), report))
     return Matrix(_merge(layers, report), tuple(files))
@@ -798,13 +867,16 @@ def rows(matrix: Matrix) -> Iterator[dict[str, Any]]:
 
 def _offer_json(model: Model, feature: str) -> dict[str, Any]:
     offer = model.features[feature]
+    endpoints = [ENDPOINT_KEYS[k] for k in model.endpoints]
+    offered: list[dict[str, Any]] = [{"endpoint": endpoint_key(e), "mode": m, "duration": d}
+                                     for e in endpoints for m, d in model.combinations(feature, e)]
+    if feature == "camera":  # which camera_control types, in each combination
+        for entry in offered:
+            entry["types"] = [t for t in kling.CAMERA_TYPES
+                              if model.offers(feature, entry["endpoint"], entry["mode"], entry["duration"], t)]
     return {
         "ignored": offer.ignored,
-        "offered": [{"endpoint": endpoint_key(e), "mode": m, "duration": d}
-                    for e in (ENDPOINT_KEYS[k] for k in model.endpoints)
-                    for m, d in model.combinations(feature, e)],
-        "camera_types": ({endpoint_key(e): [t for t in kling.CAMERA_TYPES if model.combinations(feature, e, t)]
-                          for e in (ENDPOINT_KEYS[k] for k in model.endpoints)} if feature == "camera" else None),
+        "offered": offered,
         "source": sorted({c.source for c in offer.conditions} or {offer.source} - {""}),
         "note": "; ".join(dict.fromkeys(c.note for c in offer.conditions if c.note)) or offer.note,
     }

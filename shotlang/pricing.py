@@ -17,7 +17,7 @@ class Estimate:
     usd: float = 0.0
     seconds: Counter[tuple[str, str]] = field(default_factory=Counter)  # (model, mode) -> seconds
     unpriced: list[str] = field(default_factory=list)  # models with no price at all
-    assumed: dict[str, str | None] = field(default_factory=dict)  # model -> the model it is priced as
+    assumed: dict[str, list[str]] = field(default_factory=dict)  # model -> how its estimates were made
 
 
 def estimate(plans: list[PlannedShot], config: Config) -> Estimate:
@@ -34,7 +34,9 @@ def estimate(plans: list[PlannedShot], config: Config) -> Estimate:
             continue
         est.credits += plan.credits
         if not plan.price_published:
-            est.assumed.setdefault(model, plan.priced_as)
+            how = est.assumed.setdefault(model, [])
+            if plan.priced_as and plan.priced_as not in how:
+                how.append(plan.priced_as)
     est.usd = est.credits * config.usd_per_credit
     return est
 
@@ -59,8 +61,8 @@ def plan_table(plans: list[PlannedShot], est: Estimate) -> str:
         lines.append(f"  {model} {mode}: {seconds} s of video")
     lines.append(f"estimated cost: {est.credits:g} credits (about ${est.usd:.2f})")
     if est.assumed:
-        priced = ", ".join(f"{m} (as {a})" if a else m for m, a in est.assumed.items())
-        lines.append(f"* no published price for {priced}; set real prices in shotlang-models.toml or "
+        priced = ", ".join(f"{m} ({'; '.join(a)})" if a else m for m, a in est.assumed.items())
+        lines.append(f"* estimated, no price written for {priced}; set real prices in shotlang-models.toml or "
                      "the config file (docs/running.md)")
     if est.unpriced:
         lines.append(f"? no price for {', '.join(est.unpriced)}: not in the total")

@@ -44,7 +44,7 @@ from .client import (
 )
 from .config import Config
 from .files import remove_partials
-from .models import Matrix, built_in
+from .models import Matrix, Price, built_in
 from .state import IN_FLIGHT, ShotState, Store, body_hash, video_matches
 
 Action = Literal["new", "changed", "forced", "retry", "in flight", "download", "unchanged"]
@@ -75,7 +75,7 @@ class PlannedShot:
     state: ShotState | None
     credits: float | None  # the estimate for a submission; None if no price is known
     price_published: bool = True
-    priced_as: str | None = None  # the model whose price stands in when this one has none
+    priced_as: str | None = None  # how the estimate was made when no price was written ("as kling-v2-master")
 
     @property
     def name(self) -> str:
@@ -125,10 +125,9 @@ def plan_shots(shots: list[Shot], store: Store, out_dir: Path, config: Config,
                 action = "forced"
         model, mode, seconds = body["model_name"], str(body.get("mode") or kling.DEFAULT_MODE), body["duration"]
         own = config.prices.get(model, {}).get((mode, seconds))
-        price = (own, True) if own is not None else models.price(model, mode, seconds)
-        known = models.get(model)
-        plans.append(PlannedShot(shot, action, digest, state, price[0] if price else None,
-                                 price[1] if price else False, known.priced_as if known else None))
+        price = Price(own) if own is not None else models.price(model, mode, seconds)
+        plans.append(PlannedShot(shot, action, digest, state, price.credits if price else None,
+                                 price.published if price else False, price.assumed if price else None))
     return plans
 
 

@@ -449,7 +449,7 @@ class _ModelRules(NamedTuple):
     aspect_ratios: tuple[str, ...]
     # feature -> the (endpoint, mode, duration)s it is taken in
     offered: dict[str, frozenset[tuple[str, str, str]]]
-    camera_types: dict[str, tuple[str, ...]]  # endpoint -> camera_control types taken
+    camera_types: dict[tuple[str, str, str], tuple[str, ...]]  # (endpoint, mode, duration) -> types taken
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> _ModelRules:
@@ -457,7 +457,8 @@ class _ModelRules(NamedTuple):
         offered = {name: frozenset((f"/v1/videos/{o['endpoint']}", o["mode"], o["duration"])
                                    for o in feature["offered"])
                    for name, feature in features.items()}
-        types = {f"/v1/videos/{e}": tuple(t) for e, t in (features["camera"]["camera_types"] or {}).items()}
+        types = {(f"/v1/videos/{o['endpoint']}", o["mode"], o["duration"]): tuple(o["types"])
+                 for o in features["camera"]["offered"]}
         return cls(tuple(f"/v1/videos/{e}" for e in row["endpoints"]), tuple(row["modes"]),
                    tuple(row["durations"]), tuple(row["aspect_ratios"]), offered, types)
 
@@ -727,7 +728,8 @@ def _camera(create: _Create) -> str | None:
     config = camera.get("config")
     if camera["type"] != "simple" and config is not None:
         return f"camera_control.config is not taken by type {camera['type']}: omit it"
-    if not create.takes("camera") or camera["type"] not in create.model.camera_types.get(create.endpoint, ()):
+    combination = (create.endpoint, str(create.mode), str(create.body.get("duration", _DEFAULT_DURATION)))
+    if camera["type"] not in create.model.camera_types.get(combination, ()):
         return create.refused("camera", f"camera_control type {camera['type']}")
     if camera["type"] != "simple":
         return None

@@ -50,7 +50,7 @@ def camera(text: str, axes: str | None = None) -> dict[str, int]:
 def test_a_negative_magnitude_is_told_what_the_direction_word_already_sends(axes: str | None, field: str) -> None:
     d = only('SHOT a: pan left -6 "x"', axes)
     assert (d.code, where(d)) == ("E202", (1, 18, 20))
-    assert d.message == "magnitude -6 is outside 1-10"
+    assert d.message == "magnitude -6 is signed"
     assert f"`pan left 6` sends {field}: -6" in d.hint
     assert "`pan right 6`" in d.hint
     assert "opposite direction" not in d.hint

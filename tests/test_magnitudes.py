@@ -94,12 +94,13 @@ def test_more_than_two_decimal_places_is_e203_with_the_two_nearest() -> None:
 
 
 @pytest.mark.parametrize(("written", "hint"), [
-    ("0", "static"), ("0.00", "static"), ("10.5", "from 1 to 10"), ("10.01", "from 1 to 10"), ("11", "from 1 to 10"),
+    ("0", "static"), ("0.00", "static"), ("10.5", "at most 10"), ("10.01", "at most 10"), ("11", "at most 10"),
     ("-2.5", "`pan right 2.5` sends horizontal: 2.5"), ("+0.5", "`pan right 0.5` sends horizontal: 0.5"),
 ])  # fmt: skip
 def test_zero_over_ten_and_signs_are_e202(written: str, hint: str) -> None:
     [d] = diagnostics(f'SHOT a: pan right {written} "x"')
-    assert (d.code, d.message) == ("E202", f"magnitude {written} is outside 1-{kling.MAGNITUDE_MAX}")
+    why = "signed" if written[0] in "+-" else "out of range"
+    assert (d.code, d.message) == ("E202", f"magnitude {written} is {why}")
     assert hint in d.hint
 
 

@@ -48,11 +48,12 @@ def test_each_fact_says_where_it_comes_from():
 
 def test_a_price_is_pro_rata_for_a_duration_with_none_of_its_own():
     matrix = models.built_in()
-    assert matrix.price("kling-v1", "std", "5") == (1.0, True)
-    assert matrix.price("kling-v1", "pro", "10") == (7.0, True)
+    assert matrix.price("kling-v1", "std", "5") == (1.0, "")
+    assert matrix.price("kling-v1", "pro", "10") == (7.0, "")
     # kling-v3 has no published price: priced as kling-v2-master, 3 s at 3/5 of its 5 s price.
-    assert matrix.price("kling-v3", "std", "3") == (6.0, False)
-    assert matrix.price("kling-v3", "pro", "15") == (30.0, False)
+    assert matrix.price("kling-v3", "std", "3") == (6.0, "as kling-v2-master, pro rata of std 5s")
+    assert matrix.price("kling-v3", "pro", "15") == (30.0, "as kling-v2-master, pro rata of pro 10s")
+    assert matrix.price("kling-v2-6", "pro", "10") == (20.0, "as kling-v2-master")
     assert matrix.price("no-such-model", "std", "5") is None
 
 
@@ -68,7 +69,7 @@ prices = { std-5s = 4, pro-5s = 8 }
     model = matrix.models["kling-v3-1"]
     assert model.durations[-1] == "20" and model.anywhere("multi_shot")
     assert model.origin == f"{tmp_path / 'shotlang-models.toml'}:2"
-    assert matrix.price("kling-v3-1", "pro", "10") == (16.0, True)
+    assert matrix.price("kling-v3-1", "pro", "10") == (16.0, "pro rata of pro 5s")
     assert matrix.source_of("kling-v3") == models.BUILT_IN
 
 
@@ -83,7 +84,7 @@ def test_a_later_file_overrides_one_entry_and_keeps_the_rest(tmp_path):
     turbo = matrix.models["kling-v2-5-turbo"]
     assert turbo.offers("image_tail", kling.IMAGE2VIDEO, "std", "10")
     assert turbo.features["cfg"].ignored  # untouched: still the built-in entry
-    assert matrix.price("kling-v2-5-turbo", "std", "5") == (2.5, True)
+    assert matrix.price("kling-v2-5-turbo", "std", "5") == (2.5, "")
     assert turbo.changed == (f"{user}:1", f"{project}:1")
 
 
