@@ -181,6 +181,7 @@ class Use(NamedTuple):
     kind: str | None  # the camera_control type, for the camera
     span: Span
     label: str = ""  # what the writer wrote, when it says more than the feature's name
+    off: bool = False  # `sound off`: asks for no sound, but the field is still sent
 
 
 def _uses(shot: ResolvedShot) -> list[Use]:
@@ -201,7 +202,7 @@ def _uses(shot: ResolvedShot) -> list[Use]:
 def _uses_of_settings(settings: Settings, voices: list[ast.Option]) -> list[Use]:
     uses = []
     if settings.sound is not None:
-        uses.append(Use("sound", settings.sound.value, settings.sound.span))
+        uses.append(Use("sound", None, settings.sound.span, off=settings.sound.value == "off"))
     if voices:
         uses.append(Use("voice", None, voices[0].span))
     if settings.cfg is not None:
@@ -244,7 +245,8 @@ def _check_model(settings: Settings, uses: list[Use], name_span: Span, matrix: M
         refused = True
     if seconds not in model.durations:
         at = duration_span or (settings.duration.span if settings.duration and duration is None else span)
-        others = [m.name for m in matrix.models.values() if seconds in m.durations and m.text2video == model.text2video]
+        others = [m.name for m in matrix.models.values()
+                  if seconds in m.durations and endpoint_key(endpoint) in m.endpoints]
         also = f"; {_models(others)} render{'s' * (len(others) == 1)} {seconds}s" if others else ""
         report.append(Diagnostic(
             "E303", f"{model.name}{where} has no {seconds}s clips", at,
@@ -271,7 +273,7 @@ def _check_use(model: Model, where: str, use: Use, endpoint: kling.Endpoint, mod
     offer = model.features[feature]
     label = f" ({use.label})" if use.label else ""
     code = _FEATURE_CODES.get(feature, "E407")
-    if feature == "sound" and use.kind == "off":
+    if use.off:
         # `sound off` asks for nothing, but a model without sound refuses the field itself.
         if not any(model.combinations("sound", endpoint)):
             others = [m for m in matrix.offering("sound", endpoint) if m != model.name]
@@ -400,8 +402,8 @@ def _check_voices(voices: list[ast.Option], prompts: list[ast.Text], settings: S
             if str(number) != digits:  # <<<voice_01>>>: not how the API numbers voices
                 report.append(Diagnostic(
                     "E409", f"`{kling.VOICE_REFERENCE.format(digits[:12])}` names no voice", prompt.span,
-                    f"voices are numbered 1 and 2, with no leading zero: `{kling.VOICE_REFERENCE.format(number)}`"
-                    if number <= kling.VOICES_MAX else "voices are numbered 1 and 2"))
+                    f"voices are numbered from 1, with no leading zero: `{kling.VOICE_REFERENCE.format(number)}`"
+                    if 1 <= number <= kling.VOICES_MAX else f"voices are numbered 1 to {kling.VOICES_MAX}"))
                 continue
             referred.setdefault(number, prompt)
     if len(voices) > kling.VOICES_MAX:

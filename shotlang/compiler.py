@@ -150,32 +150,35 @@ def _place(path: str | Path | None, base_dir: Path | None) -> tuple[str, Path]:
 
 
 def compile_text(text: str | bytes, path: str | Path | None = None, *, axes: str | None = None,
-                 images: ImageStore | None = None) -> CompileResult:
+                 images: ImageStore | None = None, models: Matrix | None = None) -> CompileResult:
     """Compile the text of a shot list (bytes are read as by compile_bytes).
 
     `path` names the file in diagnostics and is the folder local images are read from (the
     working folder if None). `axes` ("seed" or "official") overrides the file's AXES line.
+    `models` is the capability matrix to check against; if None, the one that applies to that
+    folder (the user's models.toml and the folder's shotlang-models.toml over the built-in).
     """
     from .result import finish
 
     if isinstance(text, bytes | bytearray | memoryview):
-        return compile_bytes(bytes(text), path, axes=axes, images=images)
+        return compile_bytes(bytes(text), path, axes=axes, images=images, models=models)
     if not isinstance(text, str):
         raise TypeError(f"compile_text takes the shot list as str (or bytes), not {type(text).__name__}")
 
     name, base_dir = _place(path, None)
-    return finish(analyse(text, name, base_dir, axes=axes, images=images, records=True))
+    return finish(analyse(text, name, base_dir, axes=axes, images=images, records=True, models=models))
 
 
 def compile_bytes(data: bytes, path: str | Path | None = None, *, axes: str | None = None,
-                  images: ImageStore | None = None, base_dir: Path | None = None) -> CompileResult:
+                  images: ImageStore | None = None, base_dir: Path | None = None,
+                  models: Matrix | None = None) -> CompileResult:
     """Compile a shot list's raw bytes: UTF-8, a byte-order mark allowed."""
     from .result import finish
 
     name, base_dir = _place(path, base_dir)
-    return finish(analyse_bytes(data, name, base_dir, axes=axes, images=images, records=True))
+    return finish(analyse_bytes(data, name, base_dir, axes=axes, images=images, records=True, models=models))
 
 
-def compile_file(path: str | Path, *, axes: str | None = None) -> CompileResult:
+def compile_file(path: str | Path, *, axes: str | None = None, models: Matrix | None = None) -> CompileResult:
     """Compile a .shot file. Raises OSError if it cannot be read."""
-    return compile_bytes(Path(path).read_bytes(), path, axes=axes)
+    return compile_bytes(Path(path).read_bytes(), path, axes=axes, models=models)

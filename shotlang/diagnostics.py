@@ -167,15 +167,17 @@ Each model renders the aspect ratios its row of the capability matrix lists
 (`shotlang models`); text-to-video only, an image shot takes the image's."""),
     "E303": Code(E, "unsupported duration", """
 A duration is a whole number of seconds (`5s`), and each model renders the durations its
-row of the capability matrix lists (`shotlang models`): most 5 or 10 seconds, kling-v3 any
-from 3 to 15. In a SEQUENCE the total is checked."""),
+row of the capability matrix lists (`shotlang models`): a list such as 5 and 10 seconds, or
+a range of whole seconds. In a SEQUENCE the total is checked."""),
     "E304": Code(E, f"cfg scale outside {kling.CFG_MIN:g}-{kling.CFG_MAX:g}", f"""
 `cfg` (how closely the video follows the prompt) is a number {_CFG}, default {kling.CFG_DEFAULT:g}."""),
     "E305": Code(E, "empty prompt", """
 Text-to-video needs a prompt that says what to show. An image-to-video shot may leave the
 prompt empty (`""`) only if it has an image."""),
     "E306": Code(E, "text too long", f"""
-The API takes at most {kling.TEXT_MAX_CHARS:,} characters for a prompt and for a negative prompt."""),
+The API takes at most {kling.TEXT_MAX_CHARS:,} characters for a prompt and for a negative prompt, and
+at most {kling.MULTI_PROMPT_MAX_CHARS:,} for the prompt of a shot in a SEQUENCE, counted with the camera words
+written into it."""),
     "E307": Code(E, "duplicate shot name", """
 Shot names are unique within a file, ignoring case, because each names its output file
 (`castle.mp4`) and file systems on macOS and Windows ignore case."""),
@@ -249,9 +251,9 @@ A dynamic mask (`motion "mask.png" (x, y) (x, y) ...`) has a trajectory of {klin
 points in whole, non-negative pixels, origin at the image's bottom-left; a shot takes at
 most {kling.DYNAMIC_MASKS_MAX} of them."""),
     "E406": Code(E, "sound not offered by this model", """
-Generated audio (`sound on`) is offered by the models and modes the capability matrix lists
-(`shotlang models`): kling-v2-6 in pro mode, kling-v3 in any. A model without sound refuses
-the field itself, so `sound off` is an error there too: remove it."""),
+Generated audio (`sound on`) is offered by the models, and in the modes and durations, the
+capability matrix lists (`shotlang models`). A model without sound refuses the field itself,
+so `sound off` is an error there too: remove it."""),
     "E407": Code(E, "combination the model does not offer", """
 The capability matrix says which features (an end image, masks, multi-shot, ...) a model
 offers on which endpoint, in which mode and at which duration. This shot asks for one in a
@@ -292,11 +294,9 @@ A models file (shotlang-models.toml beside the shot list, or models.toml in shot
 folder) must be UTF-8 TOML. The message says what the TOML reader found and where; the
 format of a models file is in docs/language.md, "Models"."""),
     "E701": Code(E, "unknown key in a models file", """
-A models file holds `[defaults]` and one `[models.<name>]` table per model. A model takes
-`like`, `version`, `source`, `note`, `endpoints`, `modes`, `durations`, `aspect_ratios`,
-`features`, `prices` and `priced_as`; its features are camera, image_tail, masks, sound,
-voice, multi_shot and cfg. A misspelt key would otherwise be ignored in silence, so it is an
-error."""),
+A models file holds `[defaults]` and one `[models.<name>]` table per model, with the keys
+docs/language.md ("Teaching shotlang a model") lists; the message's help lists those the
+table takes. A misspelt key would otherwise be ignored in silence, so it is an error."""),
     "E702": Code(E, "value not valid in a models file", """
 A value in a models file is of the wrong kind or names something that does not exist: a
 mode, endpoint or camera type shotlang does not know, a duration that is not whole seconds,

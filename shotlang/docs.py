@@ -135,7 +135,7 @@ def md_intensities() -> str:
 def md_options() -> str:
     """The options table, from the language table: how each is written, the API field it fills."""
     return _md(["option", "example", "API field", "notes"],
-               [[o.written, o.example, f"`{o.field}`", o.note] for o in OPTIONS])
+               [[o.written, o.example, f"`{o.field}`" if o.field else "(none)", o.note] for o in OPTIONS])
 
 
 def md_statements() -> str:

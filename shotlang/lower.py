@@ -414,7 +414,7 @@ def _aspect(option: ast.Option, report: list[Diagnostic]) -> Value[Any] | None:
     if int(width[:6]) == 0 or int(height[:6]) == 0 or len(word.text) > 11:
         report.append(Diagnostic(
             "E302", f"aspect ratio {word.text} is not offered", word.span,
-            "use " + ", ".join(built_in().models[kling.DEFAULT_MODEL].aspect_ratios)))
+            "write width:height, such as `16:9` (`shotlang models` lists each model's ratios)"))
         return None
     return Value(word.text, word.span)
 

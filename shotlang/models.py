@@ -12,14 +12,16 @@ local Kling server (testing.py) all read the one effective table made here.
 
 from __future__ import annotations
 
-import functools
+import hashlib
 import os
 import re
+import threading
 import tomllib
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Literal, NamedTuple
 
 from . import kling
@@ -126,7 +128,8 @@ class Model:
         key = (feature, endpoint_key(endpoint), kind)
         found = self._memo.get(key)
         if found is None:
-            found = [(m, d) for m in self.modes for d in self.durations if self.offers(feature, endpoint, m, d, kind)]
+            found = [(m, d) for m in self.modes for d in self.durations if self.offers(feature, endpoint, m, d, kind)
+                     ] if key[1] in self.endpoints else []
             self._memo[key] = found
         return found
 
@@ -190,6 +193,15 @@ class Matrix:
         return [m.name for m in self.models.values()
                 if (m.combinations(feature, endpoint) if endpoint else m.anywhere(feature))
                 and not m.features[feature].ignored]
+
+    def with_prices(self, prices: Mapping[str, Mapping[tuple[str, str], float]]) -> Matrix:
+        """This matrix with `prices` (credits by model, then mode and seconds) over its own, as
+        the config file's [prices] are: priced, and pro rata, like any other."""
+        models = dict(self.models)
+        for name, slots in prices.items():
+            if name in models:
+                models[name] = replace(models[name], prices=MappingProxyType({**models[name].prices, **slots}))
+        return Matrix(MappingProxyType(models), self.files)
 
     def offering_endpoint(self, endpoint: str) -> list[str]:
         """The models that offer `endpoint` (text2video or image2video)."""
@@ -339,6 +351,10 @@ class _Reader:
 
     def condition(self, table: Mapping[str, Any], path: tuple[str, ...], model_source: str) -> Condition | None:
         found: dict[str, Any] = {}
+        if "types" in table and path[-1] != "camera":
+            self.error("E702", (*path, "types"), "`types` is for the camera only",
+                       "remove it: it names camera_control types (`simple`, `down_back`, ...)")
+            return None
         for key, choices, pattern, what in (("endpoints", ENDPOINT_KEYS, None, "endpoint"),
                                             ("modes", kling.MODES, None, "mode"),
                                             ("types", kling.CAMERA_TYPES, None, "camera type")):
@@ -695,8 +711,8 @@ def _model(name: str, entry: Mapping[str, Any], defaults: Mapping[str, Any], ori
         modes=entry.get("modes", defaults.get("modes", kling.MODES)),
         durations=entry.get("durations", defaults.get("durations", (kling.DEFAULT_DURATION,))),
         aspect_ratios=entry.get("aspect_ratios", defaults.get("aspect_ratios", ())),
-        features=features,
-        prices=entry.get("prices", {}),
+        features=MappingProxyType(features),
+        prices=MappingProxyType(dict(entry.get("prices", {}))),
         priced_as=entry.get("priced_as", defaults.get("priced_as")),
         origin=origin,
         changed=changed,
@@ -739,23 +755,31 @@ def _built_in_layer() -> _Layer:
 def built_in() -> Matrix:
     """The built-in table alone."""
     report: list[Diagnostic] = []
-    matrix = Matrix(_merge([_built_in_layer()], report))
+    matrix = Matrix(MappingProxyType(_merge([_built_in_layer()], report)))
     assert not report, report
     return matrix
 
 
 def read(files: Iterable[Path], report: list[Diagnostic]) -> Matrix:
     """The built-in table with `files` read over it in order; each problem goes to `report`."""
-    files = list(files)
+    return _read_contents([(path, _contents(path)) for path in files], report)
+
+
+def _contents(path: Path) -> bytes | OSError:
+    try:
+        return path.read_bytes()
+    except OSError as e:
+        return e
+
+
+def _read_contents(files: list[tuple[Path, bytes | OSError]], report: list[Diagnostic]) -> Matrix:
     if not files:
         return built_in()
     layers = [_built_in_layer()]
-    for path in files:
-        try:
-            data = path.read_bytes()
-        except OSError as e:
+    for path, data in files:
+        if isinstance(data, OSError):
             source = Source(" ", str(path))
-            what = "is a folder" if path.is_dir() else f"cannot be read: {e.strerror or e}"
+            what = "is a folder" if path.is_dir() else f"cannot be read: {data.strerror or data}"
             report.append(Diagnostic("E700", f"this models file {what}", source.span(0, 1),
                                      "make it a readable TOML file, or remove it"))
             continue
@@ -769,32 +793,35 @@ def read(files: Iterable[Path], report: list[Diagnostic]) -> Matrix:
                                      "save it as UTF-8"))
             continue
         layers.append(_read_layer(Source(text, str(path)), str(path), report))
-    return Matrix(_merge(layers, report), tuple(files))
+    return Matrix(MappingProxyType(_merge(layers, report)), tuple(path for path, _ in files))
 
 
 def for_folder(folder: Path, env: Mapping[str, str] | None = None) -> tuple[Matrix, list[Diagnostic]]:
-    """The matrix for the shot lists in `folder`, and what is wrong with its models files. Read
-    once while the files stay as they are: compiling a folder of shot lists reads them once."""
-    files = model_files(folder, env)
-    key = []
-    for path in files:
-        try:
-            stat = path.stat()
-        except OSError:
-            return _read_reporting(tuple(files))
-        key.append((path, stat.st_mtime_ns, stat.st_size))
-    return _read_cached(tuple(key))
+    """The matrix for the shot lists in `folder`, and what is wrong with its models files.
+
+    The files are read each time (a few hundred bytes), and parsed once per content: compiling a
+    folder of shot lists parses them once, and a file changed in place, however quickly, is
+    read anew. What comes back is shared: the matrix's mappings are read-only."""
+    files = [(path, _contents(path)) for path in model_files(folder, env)]
+    if any(isinstance(data, OSError) for _, data in files):
+        report: list[Diagnostic] = []
+        return _read_contents(files, report), report
+    key = tuple((path, hashlib.blake2b(data, digest_size=16).digest()) for path, data in files)  # type: ignore[arg-type]
+    with _CACHE_LOCK:
+        cached = _CACHE.get(key)
+    if cached is None:
+        report = []
+        cached = (_read_contents(files, report), tuple(report))
+        with _CACHE_LOCK:
+            _CACHE[key] = cached
+            while len(_CACHE) > 16:
+                _CACHE.pop(next(iter(_CACHE)))
+    return cached[0], list(cached[1])
 
 
-@functools.lru_cache(maxsize=16)
-def _read_cached(key: tuple[tuple[Path, int, int], ...]) -> tuple[Matrix, list[Diagnostic]]:
-    return _read_reporting(tuple(path for path, _, _ in key))
-
-
-def _read_reporting(files: tuple[Path, ...]) -> tuple[Matrix, list[Diagnostic]]:
-    report: list[Diagnostic] = []
-    matrix = read(files, report)
-    return matrix, report
+# Parsed matrices by their files' paths and contents, a few at most.
+_CACHE: dict[tuple[tuple[Path, bytes], ...], tuple[Matrix, tuple[Diagnostic, ...]]] = {}
+_CACHE_LOCK = threading.Lock()
 
 
 # --- the table as rows, for `shotlang models` and the docs ------------------------------------

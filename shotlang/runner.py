@@ -44,7 +44,7 @@ from .client import (
 )
 from .config import Config
 from .files import remove_partials
-from .models import Matrix, Price, built_in
+from .models import Matrix, built_in
 from .state import IN_FLIGHT, ShotState, Store, body_hash, video_matches
 
 Action = Literal["new", "changed", "forced", "retry", "in flight", "download", "unchanged"]
@@ -106,7 +106,7 @@ def plan_shots(shots: list[Shot], store: Store, out_dir: Path, config: Config,
                force: frozenset[str] = frozenset(), models: Matrix | None = None) -> list[PlannedShot]:
     """What `run` would do for each shot, and what submitting it would cost: the config file's
     price if it has one, else the capability matrix's (`models`, the built-in one if None)."""
-    models = models or built_in()
+    models = (models or built_in()).with_prices(config.prices)
     pending_force = store.pending_force
     plans = []
     for shot in shots:
@@ -124,8 +124,7 @@ def plan_shots(shots: list[Shot], store: Store, out_dir: Path, config: Config,
             if not already:
                 action = "forced"
         model, mode, seconds = body["model_name"], str(body.get("mode") or kling.DEFAULT_MODE), body["duration"]
-        own = config.prices.get(model, {}).get((mode, seconds))
-        price = Price(own) if own is not None else models.price(model, mode, seconds)
+        price = models.price(model, mode, seconds)
         plans.append(PlannedShot(shot, action, digest, state, price.credits if price else None,
                                  price.published if price else False, price.assumed if price else None))
     return plans

@@ -425,10 +425,11 @@ class _QuietServer(ThreadingHTTPServer):
 
 # --- the API's rules, as this server reads them ------------------------------------------------
 # Written here from the API's documentation (../shared/kling-api.md), and kept apart from
-# shotlang/kling.py on purpose: nothing below is imported or derived from shotlang's own tables,
-# so this server is an independent witness of what the compiler and the client send. A change to
-# kling.py (a duration, a model, a code) cannot silently make the server agree with it; when the
-# API changes, change both, each from the documentation.
+# shotlang/kling.py on purpose: nothing below is derived from shotlang's own code or tables, so
+# this server is an independent witness of what the compiler and the client send. A change to
+# kling.py (a limit, a value set, a code) cannot silently make the server agree with it; when the
+# API changes, change both, each from the documentation. The one shared thing is data: which
+# model offers what, the capability matrix's rows (_ModelRules), read by the rules below.
 #
 # A create body is refused (400, code 1201) with a message that names the offending field, as
 # the API's "invalid parameters" does. `null` is read as absent, at any depth.
@@ -1036,7 +1037,8 @@ def _handler_for(fake: FakeKling) -> type[BaseHTTPRequestHandler]:
 
 def main() -> None:
     """Run the fake API until Ctrl-C:
-    `python -m shotlang.testing [--port N] [--task-seconds S | --polls N] [--max-running N]`."""
+    `python -m shotlang.testing [--port N] [--task-seconds S | --polls N] [--max-running N]
+    [--models FOLDER]`."""
     import argparse
 
     parser = argparse.ArgumentParser(prog="python -m shotlang.testing", description=main.__doc__)
@@ -1047,9 +1049,24 @@ def main() -> None:
                       help="each task ends at the N-th query or list that reports it")
     parser.add_argument("--max-running", type=int, default=None,
                         help="tasks the account runs at once; more creates are refused 429/1303")
+    parser.add_argument("--models", metavar="FOLDER", default=None,
+                        help="take the capability matrix that applies to shot lists in FOLDER (its "
+                             "shotlang-models.toml and the user's models.toml), as shotlang does")
     args = parser.parse_args()
     seconds = 5.0 if args.task_seconds is None and args.polls is None else args.task_seconds
-    server = FakeKling(task_seconds=seconds, polls=args.polls, port=args.port, max_running=args.max_running)
+    rows = None
+    if args.models is not None:
+        from pathlib import Path
+
+        from shotlang.models import for_folder  # the data only, as by default
+        from shotlang.models import rows as matrix_rows
+
+        matrix, problems = for_folder(Path(args.models))
+        if problems:
+            sys.exit(f"the models files for {args.models} have errors: run `shotlang models {args.models}`")
+        rows = list(matrix_rows(matrix))
+    server = FakeKling(task_seconds=seconds, polls=args.polls, port=args.port, max_running=args.max_running,
+                       models=rows)
     print(f"fake Kling API on {server.url}")
     print(f"  export KLING_API_BASE={server.url}")
     print(f"  export KLING_ACCESS_KEY={server.access_key}")

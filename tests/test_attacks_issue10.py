@@ -148,7 +148,8 @@ def test_a_pro_rata_price_is_not_called_published(tmp_path):
 
 def test_mixing_tabs_and_spaces_around_a_sequence_is_diagnosed():
     result = compile_text('MODEL kling-v3\nSCENE "S"\n\tSEQUENCE a: 10s\n\t\tSHOT x: "X"\n    SHOT y: "Y" 5s\n')
-    assert result.diagnostics, [r.get("shots") for r in result.output.records]
+    assert codes(result) == ["E319"], result.render()
+    assert result.output is None, "nothing is sent while it is unclear which shots a sequence holds"
 
 
 @pytest.mark.parametrize("shots", [
@@ -171,7 +172,8 @@ def test_the_e316_hint_for_a_sequence_shot_does_not_lead_to_e316(option):
     assert problem.code == "E316"
     moved = text.replace(f" {option}", "").replace('image "https://e.com/a.png"',
                                                    f'image "https://e.com/a.png" {option}')
-    assert "E316" not in codes(compile_text(moved)) or "SEQUENCE line" not in problem.hint, problem.hint
+    assert "E316" in codes(compile_text(moved)), "a sequence takes no end image or mask either"
+    assert "SEQUENCE line" not in problem.hint and "shot of its own" in problem.hint, problem.hint
 
 
 def test_a_sequence_on_a_model_without_multi_shot_is_said_with_a_bad_length():

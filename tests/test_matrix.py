@@ -16,7 +16,8 @@ from typing import Any
 import httpx
 import pytest
 
-from shotlang import kling, models
+import shotlang
+from shotlang import models
 from shotlang.auth import make_token
 from shotlang.compiler import compile_text
 from shotlang.config import Credentials
@@ -24,7 +25,6 @@ from shotlang.testing import TEST_ACCESS_KEY, TEST_SECRET_KEY, FakeKling
 
 HERE = Path(__file__).parent
 PNG = (HERE.parent / "examples" / "images" / "harbour-dawn.png").read_bytes()
-MASK = (HERE.parent / "examples" / "images" / "harbour-dawn.png").read_bytes()
 
 # What each feature adds to a shot line, and to the body the server gets.
 FEATURES: dict[str, tuple[str, dict[str, Any]]] = {
@@ -237,7 +237,35 @@ def test_the_fake_refuses_a_matrix_refusal_with_the_combination_named(server):
     assert "model/mode/duration(kling-v2-5-turbo/std/10) is not supported with image_tail" in answer
 
 
-def test_png_bodies_stay_accepted(server):
-    payload = {"model_name": "kling-v2-6", "image": base64.b64encode(PNG).decode(), "duration": "5"}
-    assert accepted(server, "image2video", payload)[0]
-    assert kling.IMAGE2VIDEO.endswith("image2video")
+def test_an_inlined_png_is_accepted_as_compiled(server, tmp_path):
+    (tmp_path / "start.png").write_bytes(PNG)
+    (tmp_path / "a.shot").write_text('SHOT a: "x" image "start.png"\n', encoding="utf-8")
+    [record] = shotlang.compile_file(tmp_path / "a.shot").output.records
+    assert record["body"]["image"] == base64.b64encode(PNG).decode()
+    assert accepted(server, "image2video", record["body"])[0]
+
+
+def sequence_combinations() -> list[tuple[str, str, str, str]]:
+    matrix = models.built_in()
+    return [(m.name, e, mode, seconds) for m in matrix.models.values() for e in m.endpoints
+            for mode in m.modes for seconds in m.durations]
+
+
+SEQUENCE_COMBINATIONS = sequence_combinations()
+
+
+@pytest.mark.parametrize("combination", SEQUENCE_COMBINATIONS, ids=["/".join(c) for c in SEQUENCE_COMBINATIONS])
+def test_a_sequence_is_checked_and_served_alike_in_every_combination(server, combination):
+    """Multi-shot, per model, endpoint, mode and duration: the compiled request (or, where the
+    check refuses, the request it would have been) against the server."""
+    name, endpoint, mode, seconds = combination
+    image = f' image "{IMAGE}"' if endpoint == "image2video" else ""
+    compiled = compile_text(f'SEQUENCE s: {seconds}s {mode} model {name}{image}\n  SHOT a: "a harbour"\n')
+    payload = {"model_name": name, "mode": mode, "duration": seconds, "multi_shot": True, "shot_type": "customize",
+               "multi_prompt": [{"index": 1, "prompt": "a harbour", "duration": seconds}]}
+    if image:
+        payload["image"] = IMAGE
+    ok, answer = accepted(server, endpoint, payload)
+    assert compiled.ok == ok, (compiled.render(), answer)
+    if compiled.ok:
+        assert compiled.output.records[0]["body"] == payload

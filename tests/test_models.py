@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -218,3 +219,35 @@ def test_the_users_models_file_is_read_under_the_projects(tmp_path):
     (films / "shotlang-models.toml").write_text('[models.kling-v9]\ndurations = ["6"]\n', encoding="utf-8")
     done = shotlang("check", str(films / "film.shot"), env={"SHOTLANG_MODELS": str(user)})
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_config_files_prices_win_and_are_pro_rata_like_any_other():
+    from shotlang.config import Config
+    from shotlang.runner import Shot, plan_shots
+    from shotlang.state import Store
+
+    matrix = models.built_in().with_prices({"kling-v3": {("pro", "5"): 12.0}})
+    assert matrix.price("kling-v3", "pro", "5") == (12.0, "")
+    assert matrix.price("kling-v3", "pro", "15") == (36.0, "pro rata of pro 5s")
+    assert models.built_in().price("kling-v3", "pro", "5") == (10.0, "as kling-v2-master"), "the built-in is untouched"
+    config = Config(prices={"kling-v3": {("pro", "5"): 12.0}})
+    shot = Shot("a", kling.TEXT2VIDEO, {"model_name": "kling-v3", "mode": "pro", "duration": "15", "prompt": "x"})
+    [plan] = plan_shots([shot], Store.read(Path("/nonexistent/a.state.json"), "a.shot"), Path("/nonexistent"), config)
+    assert (plan.credits, plan.price_published) == (36.0, False)
+
+
+def test_the_matrix_a_folder_gets_is_read_again_when_a_file_changes_in_place(tmp_path):
+    path = tmp_path / "shotlang-models.toml"
+    path.write_text("[models.kling-v9]\nlike = \"kling-v3\"\nprices = { std-5s = 1 }\n", encoding="utf-8")
+    env = {"SHOTLANG_MODELS": "/nonexistent/models.toml"}
+    first, _ = models.for_folder(tmp_path, env)
+    stat = path.stat()
+    path.write_text("[models.kling-v9]\nlike = \"kling-v3\"\nprices = { std-5s = 2 }\n", encoding="utf-8")
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # same size, same time: only the bytes differ
+    second, _ = models.for_folder(tmp_path, env)
+    assert first.price("kling-v9", "std", "5") == (1.0, "") and second.price("kling-v9", "std", "5") == (2.0, "")
+    assert models.for_folder(tmp_path, env)[0] is second, "unchanged files are parsed once"
+    with pytest.raises(TypeError):
+        second.models["kling-v9"].prices[("std", "5")] = 100  # type: ignore[index]
+    with pytest.raises(TypeError):
+        second.models["kling-v1"] = second.models["kling-v9"]  # type: ignore[index]
