@@ -131,6 +131,11 @@ def _where(value: Value[Any]) -> str:
     return f" (set on line {value.span.line})" if value.inherited else ""
 
 
+def _named(model: Value[str] | None) -> str:
+    """After a model's name in a message: where it was set, if not on this line."""
+    return _where(model) if model is not None else " (shotlang's default)"
+
+
 def _check_name(name: ast.Word, seen: dict[str, ast.Word], report: list[Diagnostic]) -> None:
     key = name.text.lower()
     if not SAFE_NAME.fullmatch(name.text):
@@ -219,11 +224,10 @@ def _check_model(settings: Settings, uses: list[Use], name_span: Span, matrix: M
         return  # an unknown model was reported where it was named
     given = settings.model
     span = given.span if given and not given.inherited else name_span
-    where = _where(given) if given else " (shotlang's default)"
     endpoint = kling.IMAGE2VIDEO if settings.to_image else kling.TEXT2VIDEO
     multi_shot = any(use.feature == "multi_shot" for use in uses)
     if settings.to_image and not model.image2video:
-        report.append(Diagnostic("E402", f"{model.name}{where} does not do image-to-video", span,
+        report.append(Diagnostic("E402", f"{model.name}{_named(given)} does not do image-to-video", span,
                                  f"pick a model that does, such as {_models(matrix.offering_endpoint('image2video'))}"))
         return
     if not settings.to_image and not model.text2video:
@@ -231,7 +235,7 @@ def _check_model(settings: Settings, uses: list[Use], name_span: Span, matrix: M
                   if not multi_shot or matrix.models[m].combinations("multi_shot", kling.TEXT2VIDEO)]
         such = f" such as `model {others[-1]}`" if others else ""
         report.append(Diagnostic(
-            "E402", f"{model.name}{where} is image-to-video only, and this "
+            "E402", f"{model.name}{_named(given)} is image-to-video only, and this "
                     f"{'sequence' if multi_shot else 'shot'} has no image", span,
             f'give it a start image (`image "start.jpg"`), or pick a text-to-video model{such}'))
         return
@@ -240,7 +244,7 @@ def _check_model(settings: Settings, uses: list[Use], name_span: Span, matrix: M
     refused = False
     if mode not in model.modes:
         at = settings.mode.span if settings.mode else span
-        report.append(Diagnostic("E408", f"{model.name}{where} has no {mode} mode", at,
+        report.append(Diagnostic("E408", f"{model.name}{_named(given)} has no {mode} mode", at,
                                  f"{model.name} offers {either(f'`{m}`' for m in model.modes)}"))
         refused = True
     if seconds not in model.durations:
@@ -249,25 +253,25 @@ def _check_model(settings: Settings, uses: list[Use], name_span: Span, matrix: M
                   if seconds in m.durations and endpoint_key(endpoint) in m.endpoints]
         also = f"; {_models(others)} render{'s' * (len(others) == 1)} {seconds}s" if others else ""
         report.append(Diagnostic(
-            "E303", f"{model.name}{where} has no {seconds}s clips", at,
+            "E303", f"{model.name}{_named(given)} has no {seconds}s clips", at,
             f"{model.name} renders {durations_text(model.durations)}{also}"))
         refused = True
     aspect = settings.aspect
     if aspect is not None and not settings.to_image and aspect.value not in model.aspect_ratios:
-        report.append(Diagnostic("E302", f"{model.name}{where} has no aspect ratio {aspect.value}", aspect.span,
+        report.append(Diagnostic("E302", f"{model.name}{_named(given)} has no aspect ratio {aspect.value}", aspect.span,
                                  f"{model.name} renders {', '.join(model.aspect_ratios)}"))
         refused = True
     for use in uses:
         # In a combination the model does not offer, only what it offers nowhere is said now.
         if not refused or not model.combinations(use.feature, endpoint, use.kind):
-            _check_use(model, where, use, endpoint, mode, seconds, matrix, report)
+            _check_use(model, given, use, endpoint, mode, seconds, matrix, report)
 
 
 # The codes of the features with one of their own; the others are E407.
 _FEATURE_CODES = {"camera": "E401", "sound": "E406", "voice": "E409", "cfg": "E410"}
 
 
-def _check_use(model: Model, where: str, use: Use, endpoint: kling.Endpoint, mode: str, seconds: str,
+def _check_use(model: Model, given: Value[str] | None, use: Use, endpoint: kling.Endpoint, mode: str, seconds: str,
                matrix: Matrix, report: list[Diagnostic]) -> None:
     feature = use.feature
     offer = model.features[feature]
@@ -277,7 +281,7 @@ def _check_use(model: Model, where: str, use: Use, endpoint: kling.Endpoint, mod
         # `sound off` asks for nothing, but a model without sound refuses the field itself.
         if not any(model.combinations("sound", endpoint)):
             others = [m for m in matrix.offering("sound", endpoint) if m != model.name]
-            report.append(Diagnostic(code, f"{model.name}{where} makes no sound", use.span,
+            report.append(Diagnostic(code, f"{model.name}{_named(given)} makes no sound", use.span,
                                      f"remove `sound off`; sound is offered by {_models(others)}"))
         return
     if model.offers(feature, endpoint, mode, seconds, use.kind):
@@ -300,10 +304,10 @@ def _check_use(model: Model, where: str, use: Use, endpoint: kling.Endpoint, mod
         if why:
             source = next((c.source for c in offer.conditions if c.note == why), offer.source)
             hint = f"{why}{f' ({source})' if source else ''}; {hint}"
-        report.append(Diagnostic(code, f"{model.name}{where} has {no(feature)}{label}{kind}", use.span, hint))
+        report.append(Diagnostic(code, f"{model.name}{_named(given)} has {no(feature)}{label}{kind}", use.span, hint))
         return
     report.append(Diagnostic(
-        code, f"{model.name}{where} has {no(feature)}{label} in {mode} mode at {seconds}s", use.span,
+        code, f"{model.name}{_named(given)} has {no(feature)}{label} in {mode} mode at {seconds}s", use.span,
         f"{model.name} takes {FEATURE_WORDS[feature]} in {combinations_text(model, feature, endpoint, use.kind)} "
         f"only: {_nearest(combos, mode, seconds)}"))
 
@@ -395,6 +399,8 @@ def _check_voices(voices: list[ast.Option], prompts: list[ast.Text], settings: S
                   report: list[Diagnostic]) -> None:
     """Voices need sound, at most VOICES_MAX of them, and each is spoken: the prompt names
     voice n as <<<voice_n>>>, and names no voice that is not declared."""
+    if not voices and not any("<<<voice_" in p.value for p in prompts):
+        return
     referred: dict[int, ast.Text] = {}
     for prompt in prompts:
         for digits in _VOICE_REFERENCE.findall(prompt.value):

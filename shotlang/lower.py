@@ -393,6 +393,8 @@ def _duration(option: ast.Option, report: list[Diagnostic]) -> Value[Any] | None
     word = option.value
     assert isinstance(word, ast.Word)
     seconds = word.text[:-1]
+    if seconds.isascii() and seconds.isdigit() and len(seconds) <= 3 and seconds[0] != "0":  # 5s, 15s
+        return Value(seconds, word.span)
     if seconds.isdigit() and int(seconds[:4]) == 0:
         report.append(Diagnostic("E303", f"a clip lasts at least 1s, not {word.text}", word.span,
                                  "write the whole seconds it lasts, such as `5s`"))

@@ -109,6 +109,8 @@ class Model:
     # combinations() answers, kept: a hint asks them over every model, mode and duration.
     _memo: dict[tuple[str, str, str | None], list[tuple[str, str]]] = field(
         default_factory=dict, init=False, repr=False, compare=False)
+    _offers: dict[tuple[str, str, str, str, str | None], bool] = field(
+        default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def text2video(self) -> bool:
@@ -120,8 +122,13 @@ class Model:
 
     def offers(self, feature: str, endpoint: str, mode: str, duration: str, kind: str | None = None) -> bool:
         """Whether `feature` is offered (or ignored, which the API takes) in this combination."""
-        return any(c.holds(self.version, endpoint_key(endpoint), mode, duration, kind)
-                   for c in self.features[feature].conditions)
+        key = (feature, endpoint, mode, duration, kind)
+        found = self._offers.get(key)
+        if found is None:
+            found = any(c.holds(self.version, endpoint_key(endpoint), mode, duration, kind)
+                        for c in self.features[feature].conditions)
+            self._offers[key] = found
+        return found
 
     def combinations(self, feature: str, endpoint: str, kind: str | None = None) -> list[tuple[str, str]]:
         """Every (mode, duration) of this model in which `feature` is offered on `endpoint`."""
