@@ -262,6 +262,16 @@ def models_command(where: str | None, fmt: str) -> None:
 
 
 @main.command()
+@click.option("--format", "fmt", type=click.Choice(["json", "jsonl"]), default="json", show_default=True,
+              help="The schema of `compile --format json` (the envelope) or of one `--format jsonl` line.")
+def schema(fmt: str) -> None:
+    """The JSON Schema of what `shotlang compile` writes (docs/schema/ holds both)."""
+    from .schema import schema_text
+
+    click.echo(schema_text(fmt), nl=False)
+
+
+@main.command()
 @click.argument("code")
 def explain(code: str) -> None:
     """The long explanation of a diagnostic code, such as E201."""

@@ -1,0 +1,94 @@
+"""The JSON Schema of what `shotlang compile` writes, made from the pydantic models that shape
+it (payload.py, bodies.py), for tools that consume compiled shot lists.
+
+`envelope_schema()` is the `--format json` document; `line_schema()` one line of
+`--format jsonl`. docs/schema/ holds both, and a test fails when they are not current.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import kling
+from .payload import FORMAT_VERSION, CompiledShot
+
+SCHEMA_DRAFT = "https://json-schema.org/draft/2020-12/schema"
+BASE_ID = "https://shotlang.dev/schema"  # a name, not fetched: the files are in docs/schema/
+
+
+def _shot_schema() -> dict[str, Any]:
+    """One shot's record, as compile writes it. The models' validation schema, made exact for
+    what is written: a body field is left out, never null (the API then applies its default),
+    `shots` appears only for a SEQUENCE, and a record has no other keys."""
+    schema = CompiledShot.model_json_schema(mode="validation", ref_template="#/$defs/{model}")
+    schema["additionalProperties"] = False
+    schema["required"] = [*schema["required"][:2], "line", "method", "endpoint", "body"]
+    schema["properties"]["endpoint"]["enum"] = list(kling.ENDPOINTS)
+    _no_nulls(schema["properties"]["shots"])
+    for definition in schema.get("$defs", {}).values():  # the body and its parts
+        for field in definition.get("properties", {}).values():
+            _no_nulls(field)
+    return schema
+
+
+def _no_nulls(field: dict[str, Any]) -> None:
+    """`anyOf: [X, null]` (an optional field) as X: compile leaves the field out instead."""
+    choices = [c for c in field.get("anyOf", ()) if c != {"type": "null"}]
+    if "anyOf" in field and len(choices) == 1:
+        del field["anyOf"]
+        field.update(choices[0])
+    elif "anyOf" in field:
+        field["anyOf"] = choices
+    if field.get("default", 0) is None:
+        del field["default"]
+
+
+def envelope_schema() -> dict[str, Any]:
+    shot = _shot_schema()
+    defs = shot.pop("$defs", {})
+    defs["CompiledShot"] = shot
+    return {
+        "$schema": SCHEMA_DRAFT,
+        "$id": f"{BASE_ID}/envelope-{FORMAT_VERSION}.json",
+        "title": "shotlang compiled shot list",
+        "description": "What `shotlang compile --format json` writes for one .shot file (docs/cli.md).",
+        "type": "object",
+        "properties": {
+            "shotlang_format": {"const": FORMAT_VERSION, "description": "the envelope's version"},
+            "source": {"type": "string", "description": "the file as named on the command line"},
+            "title": {"anyOf": [{"type": "string"}, {"type": "null"}], "description": "the TITLE, or null"},
+            "axes": {"enum": ["seed", "official"], "description": "how moves were mapped to camera fields"},
+            "shots": {"type": "array", "items": {"$ref": "#/$defs/CompiledShot"}},
+        },
+        "required": ["shotlang_format", "source", "title", "axes", "shots"],
+        "additionalProperties": False,
+        "$defs": defs,
+    }
+
+
+def schema_text(fmt: str) -> str:
+    """The schema of `compile --format FMT` as the file docs/schema/ holds."""
+    import json
+
+    return json.dumps(envelope_schema() if fmt == "json" else line_schema(), indent=2, ensure_ascii=False) + "\n"
+
+
+def line_schema() -> dict[str, Any]:
+    shot = _shot_schema()
+    defs = shot.pop("$defs", {})
+    properties = {
+        "shotlang_format": {"const": FORMAT_VERSION, "description": "the envelope's version"},
+        "source": {"type": "string", "description": "the file as named on the command line"},
+        **shot["properties"],
+    }
+    return {
+        "$schema": SCHEMA_DRAFT,
+        "$id": f"{BASE_ID}/line-{FORMAT_VERSION}.json",
+        "title": "shotlang compiled shot (one JSON line)",
+        "description": "One line of `shotlang compile --format jsonl`: a shot's record with its source.",
+        "type": "object",
+        "properties": properties,
+        "required": ["shotlang_format", "source", *shot.get("required", [])],
+        "additionalProperties": False,
+        "$defs": defs,
+    }
