@@ -25,7 +25,6 @@ from .vocabulary import AXES
 if TYPE_CHECKING:
     from .compiler import Analysis, Reports
     from .config import Config
-    from .diagnostics import Diagnostic
     from .payload import CompiledFile
     from .result import CompileResult
     from .runner import PlannedShot
@@ -245,13 +244,12 @@ def models_command(where: str | None, fmt: str) -> None:
     built-in table with the user's models.toml and the folder's shotlang-models.toml over it."""
     from .analysis import render_all
     from .docs import model_table
-    from .models import model_files, read, rows
+    from .models import for_folder, rows
 
     place = Path(where) if where else Path.cwd()
     if where and not place.exists():
         raise IOFailure(f"{where}: no such file or folder")
-    report: list[Diagnostic] = []
-    matrix = read(model_files(place if place.is_dir() else place.parent), report)
+    matrix, report = for_folder(place if place.is_dir() else place.parent)
     if report:
         click.echo(render_all(report, color=_color(sys.stderr)), err=True)
         sys.exit(EXIT_INPUT)

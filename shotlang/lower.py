@@ -18,7 +18,7 @@ from .diagnostics import Diagnostic, did_you_mean, either
 from .hints import guess_move, model_hint, offer, option_hint, phrases_ending, phrases_starting, word_hint
 from .language import OPTION_BY_KIND, REPEATABLE
 from .models import Matrix, built_in
-from .source import Span
+from .source import Span, describe_indent
 from .vocabulary import (
     AXES,
     CONNECTORS,
@@ -175,8 +175,8 @@ class Resolver:
                 # width of a tab in the writer's editor, so it is not guessed.
                 self.report.append(Diagnostic(
                     "E319", "this line's indentation mixes tabs and spaces with its SEQUENCE's", _first_span(stmt),
-                    f"indent the SEQUENCE ({_describe(open_sequence.indent)}) and its shots "
-                    f"({_describe(indent)}) the same way: with spaces only, or tabs only"))
+                    f"indent the SEQUENCE ({describe_indent(open_sequence.indent)}) and its shots "
+                    f"({describe_indent(indent)}) the same way: with spaces only, or tabs only"))
             deeper = indent.startswith(open_sequence.indent) and len(indent) > len(open_sequence.indent)
             if isinstance(stmt, ast.Shot) and deeper:
                 self.shots += 1
@@ -270,12 +270,6 @@ def _indent(span: Span) -> str:
     start, end = span.source.line_bounds(span.line)
     line = span.source.text[start:end]
     return line[: len(line) - len(line.lstrip(" \t\f"))]
-
-
-def _describe(indent: str) -> str:
-    tabs, spaces = indent.count("\t"), len(indent) - indent.count("\t")
-    words = [f"{n} {w}{'s' * (n != 1)}" for n, w in ((tabs, "tab"), (spaces, "space")) if n]
-    return " and ".join(words) or "not indented"
 
 
 def _first_span(stmt: ast.Statement) -> Span:

@@ -390,7 +390,7 @@ class _Reader:
         return Condition(**found)
 
 
-_EXAMPLES = {"aspect ratio": "16:9", "mode": "pro", "model name": "kling-v3"}
+_EXAMPLES = {"aspect ratio": "16:9"}  # for a value that breaks its pattern
 
 
 def _whole(value: Any) -> bool:
@@ -810,10 +810,11 @@ def for_folder(folder: Path, env: Mapping[str, str] | None = None) -> tuple[Matr
     folder of shot lists parses them once, and a file changed in place, however quickly, is
     read anew. What comes back is shared: the matrix's mappings are read-only."""
     files = [(path, _contents(path)) for path in model_files(folder, env)]
-    if any(isinstance(data, OSError) for _, data in files):
+    readable = [(path, data) for path, data in files if not isinstance(data, OSError)]
+    if len(readable) < len(files):  # reported each time, not kept
         report: list[Diagnostic] = []
         return _read_contents(files, report), report
-    key = tuple((path, hashlib.blake2b(data, digest_size=16).digest()) for path, data in files)  # type: ignore[arg-type]
+    key = tuple((path, hashlib.blake2b(data, digest_size=16).digest()) for path, data in readable)
     with _CACHE_LOCK:
         cached = _CACHE.get(key)
     if cached is None:

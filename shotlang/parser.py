@@ -33,7 +33,7 @@ from .language import (
     token_pattern,
 )
 from .quickparse import LONGEST_WORD, parse_shot, unquote
-from .source import Source, Span
+from .source import Source, Span, describe_indent
 from .vocabulary import JOINERS
 
 _HERE = Path(__file__).resolve().parent
@@ -543,21 +543,10 @@ def _not_a_continuation(source: Source, previous: tuple[int, int], start: int, s
     if "\t" in mine + theirs:
         return Diagnostic("E105", message, span,
                           f"a line continues a {what} when its indent is longer than the {what}'s; "
-                          f"a tab counts as one column, like a space, so this indent ({_describe_indent(mine)}) is not longer "
-                          f"than the {what}'s ({_describe_indent(theirs)}): indent with spaces only, "
+                          f"a tab counts as one column, like a space, so this indent ({describe_indent(mine)}) is not longer "
+                          f"than the {what}'s ({describe_indent(theirs)}): indent with spaces only, "
                           f"deeper than the {what}")
     word = text[span.start : span.end] if span.end - span.start <= 40 else "..."
     return Diagnostic("E105", message, span,
                       f"indent this line deeper than the {what} on line {line} (e.g. "
                       f"`{theirs}    {word}`) to continue it")
-
-
-def _describe_indent(indent: str) -> str:
-    if not indent:
-        return "none"
-    parts = []
-    for char, name in (("\t", "tab"), (" ", "space")):
-        count = indent.count(char)
-        if count:
-            parts.append(f"{count} {name}{'s' if count > 1 else ''}")
-    return " and ".join(parts)

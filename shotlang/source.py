@@ -126,3 +126,15 @@ def _decode(data: bytes, codec: str) -> str:
             text, offset = text[1:], offset - 1
         raise DecodeFailure(text, offset, e.reason, "UTF-8" if codec == "utf-8" else "UTF-16") from None
     return text[1:] if text.startswith(BOM) else text
+
+
+def describe_indent(indent: str) -> str:
+    """`1 tab and 4 spaces`: an indent in words, for a message about tabs and spaces."""
+    if not indent:
+        return "none"
+    parts = []
+    for char, name in (("\t", "tab"), (" ", "space")):
+        count = indent.count(char)
+        if count:
+            parts.append(f"{count} {name}{'s' if count > 1 else ''}")
+    return " and ".join(parts)

@@ -554,11 +554,16 @@ class _Create(NamedTuple):
     def multi_shot_customize(self) -> bool:
         return self.body.get("multi_shot") is True and self.body.get("shot_type") == "customize"
 
-    def takes(self, feature: str) -> bool:
-        """Whether the model takes `feature` in this request's endpoint, mode and duration."""
-        return self.model.takes(feature, self.endpoint, str(self.mode), str(self.body.get("duration", _DEFAULT_DURATION)))
+    @property
+    def combination(self) -> tuple[str, str, str]:
+        """This request's endpoint, mode and duration: what the capability matrix is read by."""
+        return self.endpoint, str(self.mode), str(self.body.get("duration", _DEFAULT_DURATION))
 
-    def refused(self, feature: str, field: str) -> str:
+    def takes(self, feature: str) -> bool:
+        """Whether the model takes `feature` in this request's combination."""
+        return self.model.takes(feature, *self.combination)
+
+    def refused(self, field: str) -> str:
         return (f"model/mode/duration({self.model_name}/{self.mode}/{self.body.get('duration', _DEFAULT_DURATION)}) "
                 f"is not supported with {field}")
 
@@ -678,7 +683,7 @@ def _cfg_scale(create: _Create) -> str | None:
     scale = create.body["cfg_scale"]
     if not (_is_number(scale) and _CFG_MIN <= scale <= _CFG_MAX):
         return f"cfg_scale must be a number from {_CFG_MIN} to {_CFG_MAX}"
-    return None if create.takes("cfg") else create.refused("cfg", "cfg_scale")
+    return None if create.takes("cfg") else create.refused("cfg_scale")
 
 
 def _sound(create: _Create) -> str | None:
@@ -690,7 +695,7 @@ def _sound(create: _Create) -> str | None:
     if sound not in _SOUNDS:
         return f"sound must be {' or '.join(_SOUNDS)}"
     if sound == "on" and not create.takes("sound"):
-        return create.refused("sound", "sound on")
+        return create.refused("sound on")
     return None
 
 
@@ -699,7 +704,7 @@ def _voice_list(create: _Create) -> str | None:
         return None
     voices = create.body["voice_list"]
     if not create.takes("voice"):
-        return create.refused("voice", "voice_list")
+        return create.refused("voice_list")
     if create.body.get("sound") != "on":
         return 'voice_list needs sound "on"'
     if not isinstance(voices, list) or not 1 <= len(voices) <= _VOICES_MAX:
@@ -729,9 +734,8 @@ def _camera(create: _Create) -> str | None:
     config = camera.get("config")
     if camera["type"] != "simple" and config is not None:
         return f"camera_control.config is not taken by type {camera['type']}: omit it"
-    combination = (create.endpoint, str(create.mode), str(create.body.get("duration", _DEFAULT_DURATION)))
-    if camera["type"] not in create.model.camera_types.get(combination, ()):
-        return create.refused("camera", f"camera_control type {camera['type']}")
+    if camera["type"] not in create.model.camera_types.get(create.combination, ()):
+        return create.refused(f"camera_control type {camera['type']}")
     if camera["type"] != "simple":
         return None
     if not isinstance(config, dict):
@@ -747,9 +751,9 @@ def _camera(create: _Create) -> str | None:
 
 def _end_frame_and_masks(create: _Create) -> str | None:
     if "image_tail" in create.body and not create.takes("image_tail"):
-        return create.refused("image_tail", "image_tail")
+        return create.refused("image_tail")
     if any(key in create.body for key in ("static_mask", "dynamic_masks")) and not create.takes("masks"):
-        return create.refused("masks", "static_mask or dynamic_masks")
+        return create.refused("static_mask or dynamic_masks")
     return None
 
 
@@ -789,7 +793,7 @@ def _multi_shot(create: _Create) -> str | None:
     if not isinstance(multi, bool):
         return "multi_shot must be true or false"
     if multi and not create.takes("multi_shot"):
-        return create.refused("multi_shot", "multi_shot")
+        return create.refused("multi_shot")
     if multi and shot_type is None:
         return f"multi_shot needs a shot_type ({' or '.join(_SHOT_TYPES)})"
     if shot_type is not None and not multi:
