@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 
 from . import kling
 from . import syntax as ast
-from .diagnostics import Diagnostic, either
+from .diagnostics import Diagnostic, Related, either
 from .images import URL, ImageInfo, ImageStore, NotAnImage, inspect_image, resolve_image
 from .language import NAME_MAX_CHARS
 from .lower import (
@@ -152,7 +152,8 @@ def _check_name(name: ast.Word, seen: dict[str, ast.Word], report: list[Diagnost
     if key in seen:
         first = seen[key]
         report.append(Diagnostic("E307", f"a shot named `{first.text}` is already on line {first.span.line}",
-                                 name.span, "give each shot its own name (case is ignored)"))
+                                 name.span, "give each shot its own name (case is ignored)",
+                                 (Related(first.span, f"`{first.text}` is first named here"),)))
     else:
         seen[key] = name
 

@@ -328,11 +328,19 @@ Write a shot: `SHOT castle: pan right over "A castle at dawn" 5s`."""),
 }
 
 
+class Related(NamedTuple):
+    """Another place a diagnostic points at, such as the first use of a duplicated name."""
+
+    span: Span
+    message: str
+
+
 class Diagnostic(NamedTuple):
     code: str
     message: str
     span: Span
     hint: str = ""
+    related: tuple[Related, ...] = ()
 
     @property
     def severity(self) -> Severity:
@@ -552,4 +560,7 @@ def to_json(d: Diagnostic, source: Source) -> dict[str, object]:
         "code": d.code,
         "message": clip(d.message),
         "hint": clip(d.hint),
+        # Other places it points at (the first use of a duplicated name): same file, 1-based.
+        "related": [{"line": r.span.line, "column": r.span.column, "end_line": r.span.end_line,
+                     "end_column": r.span.end_column, "message": r.message} for r in d.related],
     }

@@ -14,7 +14,7 @@ from typing import Any, Generic, NamedTuple, TypeVar
 
 from . import kling
 from . import syntax as ast
-from .diagnostics import Diagnostic, did_you_mean, either
+from .diagnostics import Diagnostic, Related, did_you_mean, either
 from .hints import guess_move, model_hint, offer, option_hint, phrases_ending, phrases_starting, word_hint
 from .language import OPTION_BY_KIND, REPEATABLE
 from .models import Matrix, built_in
@@ -160,7 +160,8 @@ class Resolver:
         self._override = axes is not None
         self._defaults: dict[str, Value[Any]] = {}  # by option kind: Settings' fields
         self._scene: str | None = None
-        self._title_seen = self._axes_seen = False
+        self._title_seen: Span | None = None
+        self._axes_seen: Span | None = None
         self._sequence: _OpenSequence | None = None
 
     def feed(self, stmt: ast.Statement) -> list[Resolved]:
@@ -218,8 +219,10 @@ class Resolver:
                 self._defaults[key] = value._replace(inherited=True)
         elif isinstance(stmt, ast.Title):
             if self._title_seen:
-                report.append(Diagnostic("E312", "TITLE is given twice", stmt.span, "keep one TITLE per file"))
-            self._title_seen = True
+                report.append(Diagnostic("E312", "TITLE is given twice", stmt.span, "keep one TITLE per file",
+                                         (Related(self._title_seen, "the first TITLE"),)))
+            else:
+                self._title_seen = stmt.span
             self.title = stmt.title.value
         elif isinstance(stmt, ast.Axes):
             self._axes(stmt)
@@ -241,7 +244,8 @@ class Resolver:
         word = stmt.value.text.lower()
         if self._axes_seen:
             self.report.append(Diagnostic("E312", "AXES is given twice", stmt.span,
-                                          "keep one AXES line, before the first SHOT"))
+                                          "keep one AXES line, before the first SHOT",
+                                          (Related(self._axes_seen, "the first AXES"),)))
         elif self.shots:
             self.report.append(Diagnostic("E312", "AXES comes after a SHOT", stmt.span,
                                           "move AXES above the first SHOT; it applies to the whole file"))
@@ -250,7 +254,7 @@ class Resolver:
                                           did_you_mean(word, AXES) or "write `AXES seed` or `AXES official`"))
         elif not self._override:
             self.axes = word
-        self._axes_seen = True
+        self._axes_seen = self._axes_seen or stmt.span
 
 
 @dataclass
@@ -339,7 +343,8 @@ def _settings(options: tuple[ast.Option, ...], report: list[Diagnostic], *,
         if first is not None:
             report.append(Diagnostic(
                 "E309", f"{kind} is given twice", option.span,
-                f"keep one {kind}; the first is on line {first.span.line}"))
+                f"keep one {kind}; the first is on line {first.span.line}",
+                (Related(first.span, f"the first {kind}"),)))
             continue
         found[kind] = value
     return found

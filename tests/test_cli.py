@@ -100,7 +100,7 @@ def test_check_text_and_json() -> None:
     assert [(r["code"], r["line"], r["column"], r["severity"]) for r in records] == [
         ("E200", 1, 9, "error"), ("E303", 2, 13, "error")]
     assert set(records[0]) == {"file", "line", "column", "end_line", "end_column", "severity", "code",
-                               "message", "hint"}
+                               "message", "hint", "related"}
 
 
 def test_check_clean_files_exit_0() -> None:
@@ -189,3 +189,13 @@ def test_two_inputs_with_one_name_are_refused_before_writing(tmp_path: Path) -> 
                     "-o", str(tmp_path / "out"))
     assert done.returncode == 2 and "both be written" in done.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_check_json_points_at_the_first_of_a_duplicate() -> None:
+    text = ('TITLE "A"\nSHOT a: pan right "x" 5s\nSHOT A: tilt up "y" 5s 10s\nTITLE "B"\n')
+    done = shotlang("check", "-", "--format", "json", stdin=text)
+    records = {r["code"]: r for r in json.loads(done.stdout)}
+    assert records["E307"]["related"] == [
+        {"line": 2, "column": 6, "end_line": 2, "end_column": 7, "message": "`a` is first named here"}]
+    assert records["E309"]["related"][0]["line"] == 3 and records["E309"]["related"][0]["column"] == 21
+    assert records["E312"]["related"][0]["line"] == 1
