@@ -124,7 +124,7 @@ class _Builder(Transformer[Token, object]):
         value = self._word(rest[0]) if isinstance(rest[0], Token) else rest[0]  # type: ignore[assignment]
         points = tuple(p for p in rest[1:] if isinstance(p, ast.Point))
         span = value.span.to(points[-1].span) if points else value.span
-        return ast.Option(form.kind, value, span, points)
+        return ast.Option(form.kind, value, span, points, str(head))
 
     def point(self, x: Token, y: Token) -> ast.Point:
         return ast.Point(str(x), str(y), self._span(x).to(self._span(y)))
@@ -250,6 +250,13 @@ def statement_chunks(text: str) -> list[tuple[int, int]]:
 def statements(source: Source, report: list[Diagnostic]) -> Iterator[ast.Statement]:
     """The statements of a file one by one; a statement that does not parse is reported
     (in `report`) and skipped, so the rest still are."""
+    for _start, _end, statement in placed_statements(source, report):
+        yield statement
+
+
+def placed_statements(source: Source, report: list[Diagnostic]) -> Iterator[tuple[int, int, ast.Statement]]:
+    """As statements, each with where its lines are in the text (start and end offsets, as
+    statement_chunks gives them): the formatter keeps what lies between."""
     text = source.text
     previous: tuple[int, int] | None = None
     for start, end in statement_chunks(text):
@@ -260,7 +267,7 @@ def statements(source: Source, report: list[Diagnostic]) -> Iterator[ast.Stateme
             except UnexpectedInput as error:
                 report.append(_explain(error, source, start, end, previous))
         if statement is not None:
-            yield statement
+            yield start, end, statement
         if statement is not None or _first_word(text[start : min(end, start + 64)]) in STATEMENT_KEYWORDS:
             previous = (start, end)  # a stray line is skipped: the next may continue the same
 

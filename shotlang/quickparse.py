@@ -137,7 +137,7 @@ def parse_shot(source: Source, start: int, end: int) -> ast.Shot | None:
                 value, i = _text(text, tokens, i + 1, span)
                 if value is None:
                     return None
-                options.append(ast.Option(form.kind, value, value.span))
+                options.append(ast.Option(form.kind, value, value.span, (), key))
             elif form.argument == "points":
                 mask, i = _text(text, tokens, i + 1, span)
                 points: list[ast.Point] = []
@@ -150,7 +150,7 @@ def parse_shot(source: Source, start: int, end: int) -> ast.Shot | None:
                     i += 1
                 if mask is None or not points:
                     return None
-                options.append(ast.Option(form.kind, mask, mask.span.to(points[-1].span), tuple(points)))
+                options.append(ast.Option(form.kind, mask, mask.span.to(points[-1].span), tuple(points), key))
             else:  # a name, word or number: names that are WORDs here, the rest goes to Lark
                 wanted = "number" if form.argument == "number" else "word"
                 if i + 1 >= n or tokens[i + 1][0] != wanted:
@@ -158,7 +158,7 @@ def parse_shot(source: Source, start: int, end: int) -> ast.Shot | None:
                 _, c, d = tokens[i + 1]
                 word = ast.Word(text[c:d] if wanted == "number" else word_text(text, c, d), span(c, d),
                                 wanted == "number")
-                options.append(ast.Option(form.kind, word, word.span))
+                options.append(ast.Option(form.kind, word, word.span, (), key))
                 i += 2
         else:
             return None  # a number, string or point where no option takes one: Lark explains

@@ -37,13 +37,15 @@ class Option(NamedTuple):
 
     kind is the option's kind in language.OPTIONS (duration, mode, aspect, model, negative,
     cfg, ...); value is the Word or Text that follows its keyword, or the bare token itself;
-    points are a motion's trajectory.
+    points are a motion's trajectory; keyword is the keyword as written ("" for a bare option),
+    which the formatter keeps (`avoid` stays `avoid`).
     """
 
     kind: str
     value: Word | Text
     span: Span
     points: tuple[Point, ...] = ()
+    keyword: str = ""
 
 
 class Shot(NamedTuple):

@@ -1,0 +1,286 @@
+"""The formatter: a shot list in its one canonical form, from its syntax tree.
+
+The parser's inverse: each statement is written back from the tree parser.py builds (no second
+parser), and what lies between statements (comments, blank lines) is carried over. The form:
+
+- statement keywords in capitals, one statement a line, at the left margin; the shots of a
+  SEQUENCE indented by INDENT under it;
+- single spaces between words; move, intensity, joiner and option words in lower case, as the
+  writer chose them (`slow` stays `slow`, `avoid` stays `avoid`); names, numbers and model
+  names as written;
+- a shot's options in the order of the language table (language.OPTIONS: duration, mode, aspect,
+  model, negative, ...), a repeated option (`motion`, `voice`) keeping its own order;
+- strings in double quotes, a backslash doubled only where it must be;
+- a prompt (or a SCENE's or TITLE's text) that would take the line past WIDTH columns wrapped
+  over continuation lines, each
+  indented by INDENT under its statement and starting with a quote (adjacent strings join with
+  one space, so the words are cut at a space);
+- comments kept: a comment after a statement's last word stays at the end of its line; one
+  inside a statement that spans lines goes on its own line above it; own-line comments take the
+  indent of the statement below them;
+- a run of blank lines kept as one; none at the start or the end; the file's line ending.
+
+A file with errors is not formatted: the compiler could not say that the formatted text means
+the same. format_text then returns the diagnostics and no text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import NamedTuple
+
+from . import parser
+from . import syntax as ast
+from .compiler import analyse, analyse_bytes
+from .diagnostics import Diagnostic, Severity
+from .language import OPTION_BY_KIND, OPTIONS, TOKENS
+from .source import BOM, UTF16_BOMS, DecodeFailure, Source, decode
+
+WIDTH = 100  # columns a prompt is wrapped at
+INDENT = "    "  # a sequence's shots, and a statement's continuation lines
+
+_ORDER = {o.kind: i for i, o in enumerate(OPTIONS)}
+# Strings and comments, as the lexer reads them: in a statement, `#` outside a string can only
+# start a comment (no name or word may hold one), and a string only ends at its closing quote.
+_STRING_OR_COMMENT = re.compile(f"{TOKENS['STRING'][0]}|#[^\\n]*")
+_BLANK = re.compile(r"[ \t\f\r]*")
+
+
+class Formatted(NamedTuple):
+    """The canonical text (None if the file has errors, which leaves it as it is) and every
+    diagnostic of the file."""
+
+    text: str | None
+    diagnostics: list[Diagnostic]
+
+
+def format_text(text: str, name: str = "<input>", base_dir: Path | None = None) -> Formatted:
+    """`text` in canonical form. `base_dir` is where its images are looked for (the checks that
+    decide whether the file has errors need them); the working folder if None."""
+    analysis = analyse(text, name, base_dir if base_dir is not None else Path.cwd())
+    if any(d.severity is Severity.ERROR for d in analysis.diagnostics):
+        return Formatted(None, analysis.diagnostics)
+    return Formatted(canonical(text), analysis.diagnostics)
+
+
+class FormattedFile(NamedTuple):
+    """A file's bytes in canonical form, in the file's own encoding (None if it has errors)."""
+
+    data: bytes | None
+    diagnostics: list[Diagnostic]
+
+
+def format_bytes(data: bytes, name: str, base_dir: Path) -> FormattedFile:
+    """As format_text, for a file's bytes: read as the compiler reads them (UTF-8, or UTF-16
+    with its byte-order mark), written back the same way, byte-order mark and all."""
+    codec, mark = "utf-8", b"\xef\xbb\xbf" if data.startswith(b"\xef\xbb\xbf") else b""
+    for bom, utf16 in UTF16_BOMS:
+        if data.startswith(bom):
+            codec, mark = utf16, bom
+    try:
+        text = decode(data)
+    except DecodeFailure:
+        text = "\0"  # analyse_bytes says where and why
+    if "\0" in text:
+        return FormattedFile(None, analyse_bytes(data, name, base_dir).diagnostics)
+    done = format_text(text, name, base_dir)
+    return FormattedFile(None if done.text is None else mark + done.text.encode(codec), done.diagnostics)
+
+
+def canonical(text: str) -> str:
+    """The canonical form of a shot list known to parse (format_text checks that first)."""
+    bom = BOM if text.startswith(BOM) else ""
+    text = text.removeprefix(BOM)
+    newline = "\r\n" if "\r\n" in text[: text.find("\n") + 1] else "\n"
+    source = Source(text, "<fmt>")
+    report: list[Diagnostic] = []
+    placed = list(parser.placed_statements(source, report))
+    assert not report, "canonical() is for text that parses"
+    indents = _indents(text, placed)
+
+    out: list[str] = []
+    pos = 0
+    for (start, end, statement), indent in zip(placed, indents, strict=True):
+        out += _between(text, pos, start, indent)
+        inside, trailing = _comments(text, start, end, statement.span.end)
+        out += [indent + c for c in inside]
+        lines = _statement(statement, text, indent)
+        if trailing:
+            lines[-1] += "  " + trailing
+        out += lines
+        pos = end + 1  # the next line
+    out += _between(text, pos, len(text), "")
+    while out and not out[-1]:
+        out.pop()
+    while out and not out[0]:
+        out.pop(0)
+    return bom + newline.join(out) + newline if out else bom
+
+
+# --- layout: where each statement goes, and what lies between ------------------------------------
+
+
+def _indents(text: str, placed: list[tuple[int, int, ast.Statement]]) -> list[str]:
+    """Each statement's indent: INDENT for the shots of a sequence, none for the rest. Which
+    shots are a sequence's is decided as lower.Resolver decides it (by their lines' indents)."""
+    indents = []
+    open_sequence: str | None = None  # the indent of the open SEQUENCE's line
+    for start, _end, statement in placed:
+        own = _BLANK.match(text, start)[0]  # type: ignore[index]  # it matches the empty string
+        if (open_sequence is not None and isinstance(statement, ast.Shot)
+                and own.startswith(open_sequence) and len(own) > len(open_sequence)):
+            indents.append(INDENT)
+            continue
+        open_sequence = own if isinstance(statement, ast.Sequence) else None
+        indents.append("")
+    return indents
+
+
+def _between(text: str, start: int, end: int, indent: str) -> Iterator[str]:
+    """The lines from `start` (a line's start) to `end` (the next statement's line, or the
+    end): comments, at the indent of the statement below, and blank lines, a run of them as one."""
+    lines = text[start:end].split("\n")
+    if not lines[-1].strip(" \t\f\r"):
+        lines.pop()  # the next statement's own line starts here, or the file ends
+    blank = False
+    for line in lines:
+        stripped = line.strip(" \t\f\r")
+        if not stripped:
+            blank = True
+            continue
+        if blank:
+            yield ""
+            blank = False
+        yield indent + stripped
+    if blank:
+        yield ""
+
+
+def _comments(text: str, start: int, end: int, last: int) -> tuple[list[str], str]:
+    """A statement's comments: those inside it, to go above it, and the one after its last
+    word (which ends at `last`) on the same line, to stay there."""
+    inside: list[str] = []
+    trailing = ""
+    for found in _STRING_OR_COMMENT.finditer(text, start, end):
+        if found[0][0] != "#":
+            continue
+        comment = found[0].rstrip(" \t\f\r")
+        if found.start() >= last and text.find("\n", last, found.start()) == -1:
+            trailing = comment
+        else:
+            inside.append(comment)
+    return inside, trailing
+
+
+# --- a statement -------------------------------------------------------------------------------
+
+
+def _statement(statement: ast.Statement, text: str, indent: str) -> list[str]:
+    """A statement's lines in canonical form (several when its prompt wraps)."""
+    if isinstance(statement, ast.Shot):
+        head = f"{indent}SHOT {_source(text, statement.name)}:"
+        words = " ".join(_source(text, w).lower() if not w.is_number else _source(text, w) for w in statement.move)
+        if words:
+            head += " " + words
+        return _wrapped(head, statement.prompt.value, _options(statement.options, text), indent)
+    if isinstance(statement, ast.Sequence):
+        return _flowed([f"{indent}SEQUENCE {_source(text, statement.name)}:"], _options(statement.options, text),
+                       indent + INDENT)
+    if isinstance(statement, ast.Scene):
+        return _wrapped(f"{indent}SCENE", statement.heading.value, [], indent)
+    if isinstance(statement, ast.Title):
+        return _wrapped(f"{indent}TITLE", statement.title.value, [], indent)
+    if isinstance(statement, ast.ModelStatement):
+        return [f"{indent}MODEL {_source(text, statement.name)}"]
+    if isinstance(statement, ast.Defaults):
+        return _flowed([f"{indent}DEFAULTS"], _options(statement.options, text), indent + INDENT)
+    assert isinstance(statement, ast.Axes)
+    return [f"{indent}AXES {_source(text, statement.value).lower()}"]
+
+
+def _source(text: str, word: ast.Word) -> str:
+    """A word exactly as written (the tree shortens a very long one)."""
+    return text[word.span.start : word.span.end]
+
+
+def _options(options: tuple[ast.Option, ...], text: str) -> list[str]:
+    ordered = sorted(options, key=lambda o: _ORDER[o.kind])  # stable: repeated options keep their order
+    return [_option(o, text) for o in ordered]
+
+
+def _option(option: ast.Option, text: str) -> str:
+    form = OPTION_BY_KIND[option.kind]
+    value = option.value
+    if not form.keywords:  # a bare duration, aspect ratio or mode word
+        assert isinstance(value, ast.Word)
+        return _source(text, value).lower()
+    keyword = next((k for k in form.keywords if re.fullmatch(f"(?i:{k})", option.keyword)), form.keywords[0])
+    if isinstance(value, ast.Text):
+        written = f"{keyword} {quote(value.value)}"
+        return written + "".join(f" ({p.x}, {p.y})" for p in option.points)
+    word = _source(text, value)
+    return f"{keyword} {word if form.argument in ('name', 'number') else word.lower()}"
+
+
+# --- strings -----------------------------------------------------------------------------------
+
+
+def quote(value: str) -> str:
+    """A string token whose value is `value`: `"` escaped, and a backslash doubled where it
+    stands before a quote or a backslash, or last (elsewhere the lexer keeps it as written)."""
+    if '"' not in value and "\\" not in value:
+        return f'"{value}"'
+    out = []
+    n = len(value)
+    for i, c in enumerate(value):
+        if c == '"':
+            out.append('\\"')
+        elif c == "\\" and (i + 1 == n or value[i + 1] in '"\\'):
+            out.append("\\\\")
+        else:
+            out.append(c)
+    return '"' + "".join(out) + '"'
+
+
+def _wrapped(head: str, prompt: str, options: list[str], indent: str) -> list[str]:
+    """`head "prompt" options` on one line if it fits in WIDTH. If not, the prompt is cut at
+    spaces over continuation lines (a word longer than a line gets a line of its own), and the
+    options follow its last line if they all fit there, else start a line of their own."""
+    line = f"{head} {quote(prompt)}"
+    if len(" ".join([line, *options])) <= WIDTH:
+        return [" ".join([line, *options])]
+    more = indent + INDENT
+    lines: list[str] = []
+    if len(line) <= WIDTH:
+        lines.append(line)
+    else:
+        prefix, taken = head + " ", list[str]()
+        for word in prompt.split(" "):
+            if taken and len(prefix) + len(quote(" ".join([*taken, word]))) > WIDTH:
+                lines.append(prefix + quote(" ".join(taken)))
+                prefix, taken = more, []
+            taken.append(word)
+        lines.append(prefix + quote(" ".join(taken)))
+    return _flowed(lines, options, more)
+
+
+def _flowed(lines: list[str], options: list[str], more: str) -> list[str]:
+    """The options after the last of `lines` if they all fit there; else on lines of their own
+    (indented by `more`), as many to a line as fit in WIDTH (an option longer than a line gets a
+    line of its own)."""
+    if len(" ".join([lines[-1], *options])) <= WIDTH:
+        lines[-1] = " ".join([lines[-1], *options])
+        return lines
+    line = ""
+    for option in options:
+        if line and len(line) + 1 + len(option) > WIDTH:
+            lines.append(line)
+            line = ""
+        line = f"{line} {option}" if line else more + option
+    lines.append(line)
+    return lines
+
+
+__all__ = ["INDENT", "WIDTH", "Formatted", "FormattedFile", "canonical", "format_bytes", "format_text", "quote"]
