@@ -220,6 +220,90 @@ def check(files: tuple[str, ...], fmt: str, axes: str | None) -> None:
     sys.exit(EXIT_OK if all(r.ok for r in results) else EXIT_INPUT)
 
 
+@main.command("fmt")
+@click.argument("files", nargs=-1, required=True, metavar="FILE...")
+@click.option("--check", "check_only", is_flag=True,
+              help="Write nothing; list the files that would change, and exit 1 if any would.")
+@click.option("--diff", is_flag=True, help="Write nothing; print what would change as a unified diff.")
+def fmt_command(files: tuple[str, ...], check_only: bool, diff: bool) -> None:
+    """Rewrite shot lists in their canonical form (docs/language.md, "Canonical form").
+
+    FILE may be `-`: standard input, formatted to standard output. A file with errors is left
+    as it is and its diagnostics shown (exit 1).
+    """
+    from .analysis import render_all
+    from .fmt import format_bytes
+
+    changed = same = broken = 0
+    failures: list[IOFailure] = []
+    for name in files:
+        try:
+            data, shown, base_dir = _read(name)
+        except IOFailure as e:
+            failures.append(e)
+            continue
+        done = format_bytes(data, shown, base_dir)
+        if done.data is None:
+            broken += 1
+            click.echo(render_all(done.diagnostics, _color(sys.stderr)) + "\n", err=True)
+            if name == "-" and not (check_only or diff):
+                sys.stdout.buffer.write(data)  # a filter passes on what it cannot format
+            continue
+        if name == "-" and not (check_only or diff):
+            sys.stdout.buffer.write(done.data)
+            continue
+        if done.data == data:
+            same += 1
+            continue
+        changed += 1
+        if diff:
+            click.echo(_unified_diff(data, done.data, shown), nl=False)
+        if check_only:
+            click.echo(f"would reformat {shown}")
+        elif not diff:
+            try:
+                _rewrite(Path(name), done.data)
+            except OSError as e:
+                failures.append(IOFailure(f"cannot write {name}: {e.strerror or e}"))
+                continue
+            click.echo(f"reformatted {shown}", err=True)
+    if files != ("-",):
+        click.echo(_fmt_summary(changed, same, broken, len(failures), check_only or diff), err=True)
+    if failures:
+        _give_up(failures)
+    sys.exit(EXIT_INPUT if broken or (check_only and changed) else EXIT_OK)
+
+
+def _fmt_summary(changed: int, same: int, broken: int, unread: int, dry: bool) -> str:
+    def n(k: int) -> str:
+        return f"{k} file{'s' * (k != 1)}"
+
+    said = [f"{n(changed)} {'would be ' if dry else ''}reformatted", f"{n(same)} already formatted"]
+    if broken:
+        said.append(f"{n(broken)} with errors left as {'they were' if broken > 1 else 'it was'}")
+    if unread:
+        said.append(f"{n(unread)} could not be read or written")
+    return ", ".join(said)
+
+
+def _unified_diff(before: bytes, after: bytes, name: str) -> str:
+    import difflib
+
+    old = before.decode("utf-8", "replace").splitlines(keepends=True)
+    new = after.decode("utf-8", "replace").splitlines(keepends=True)
+    lines = difflib.unified_diff(old, new, f"{name} (before)", f"{name} (formatted)")
+    return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+
+
+def _rewrite(path: Path, data: bytes) -> None:
+    """Replace a file's contents atomically, keeping its permissions; through a symbolic link,
+    the file it points at (the link stays a link)."""
+    from .files import atomic_file
+
+    with atomic_file(path.resolve()) as f:
+        f.write(data)
+
+
 @main.command()
 @click.option("--axes", type=AXES_CHOICE, default="seed", show_default=True,
               help="Show the camera fields each move sends under this AXES.")
