@@ -203,21 +203,33 @@ def compile(files: tuple[str, ...], out: Path | None, fmt: str, axes: str | None
 
 @main.command()
 @click.argument("files", nargs=-1, required=True, metavar="FILE...")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="Human-readable diagnostics, or a JSON list for tools.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "github"]), default="text",
+              show_default=True, help="Human-readable diagnostics, a JSON list for tools, a SARIF 2.1.0 log "
+              "for code scanning, or GitHub Actions annotations.")
 @click.option("--axes", type=AXES_CHOICE, help=AXES_HELP)
 def check(files: tuple[str, ...], fmt: str, axes: str | None) -> None:
     """Report every error and warning in shot lists; write no requests."""
     results, failures = _analyse_all(files, axes)
+    code = EXIT_USAGE if failures else EXIT_OK if all(r.ok for r in results) else EXIT_INPUT
     if fmt == "json":
         records = [rec for r in results for rec in r.diagnostics_json()]
         click.echo(json.dumps(records, indent=2, ensure_ascii=False))
+    elif fmt == "sarif":
+        from .ci_formats import sarif_log
+
+        click.echo(sarif_log(results, [f.message for f in failures], code))
+    elif fmt == "github":
+        from .ci_formats import github_annotations
+
+        for line in github_annotations(results, [f.message for f in failures]):
+            click.echo(line)
+        click.echo(_summary(results, len(failures)))
     else:
         _report(results, err=False)
         click.echo(_summary(results, len(failures)))
     if failures:
         _give_up(failures)
-    sys.exit(EXIT_OK if all(r.ok for r in results) else EXIT_INPUT)
+    sys.exit(code)
 
 
 @main.command("fmt")
