@@ -336,3 +336,10 @@ def test_cli_through_a_symbolic_link_keeps_the_link(tmp_path: Path) -> None:
     link.symlink_to(real)
     assert run("fmt", str(link)).returncode == 0
     assert link.is_symlink() and real.read_text() == PRETTY
+
+
+def test_the_docs_example_is_what_fmt_gives() -> None:
+    doc = (ROOT / "docs" / "language.md").read_text(encoding="utf-8")
+    section = doc[doc.index("### Canonical form") :]
+    before, after = (b.split("```", 1)[0] for b in section.split("```shot\n")[1:3])
+    assert fmt(before) == after
