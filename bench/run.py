@@ -8,6 +8,7 @@ Measures, on the same generated shot lists (docs/performance.md explains each):
   B  the alternative: the same shots as YAML, PyYAML's C loader, equivalent pydantic models, the
      same JSON
   C  Lark's lexer alone over the .shot text: the floor of a Lark-based design
+  F  shotlang fmt on the same .shot text: check it, then write it in canonical form
 and, as whole processes, `shotlang check` on a 20-shot file against
 `python -c "import lark, pydantic, click"`, the peak memory of compiling the largest file, and
 `shotlang check` on one line of 50 MB (a prompt that long): its time, peak memory and output.
@@ -35,6 +36,7 @@ from pydantic import BaseModel, Field, field_validator
 import shotlang
 from shotlang import kling
 from shotlang.cli import gc_paused
+from shotlang.fmt import format_text
 from shotlang.models import built_in
 from shotlang.parser import _parser
 from shotlang.vocabulary import INTENSITIES, MOVES
@@ -199,6 +201,13 @@ def shotlang_compile(text: str) -> str:
         return result.output.to_json()
 
 
+def fmt_text(text: str) -> str:
+    """shotlang fmt's work on one file: the full check, then the canonical text."""
+    done = format_text(text, "bench.shot", HERE)
+    assert done.text is not None, "the generated shot list has errors"
+    return done.text
+
+
 def lark_lex(text: str) -> int:
     parser, _ = _parser()
     return sum(1 for _ in parser.lex(text))
@@ -284,10 +293,13 @@ def main() -> None:
             a = median_time(lambda t=shot_text: shotlang_compile(t), repeat)
             b = median_time(lambda t=yaml_text: yaml_compile(t), repeat)
             c = median_time(lambda t=shot_text: lark_lex(t), repeat)
+            f = median_time(lambda t=shot_text: fmt_text(t), repeat)
             rows.append({"shots": size, "bytes": len(shot_text.encode()), "A_shotlang_s": a, "B_yaml_pydantic_s": b,
-                         "C_lark_lexer_s": c, "A_us_per_shot": a / size * 1e6, "B_over_A": b / a, "A_over_C": a / c})
-            print(f"{size:>7} shots: A {a:7.3f}s  B {b:7.3f}s  C {c:7.3f}s  "
-                  f"B/A {b / a:4.2f}  A/C {a / c:4.2f}  A {a / size * 1e6:6.1f} us/shot", flush=True)
+                         "C_lark_lexer_s": c, "F_fmt_s": f, "A_us_per_shot": a / size * 1e6, "B_over_A": b / a,
+                         "A_over_C": a / c, "F_shots_per_s": size / f})
+            print(f"{size:>7} shots: A {a:7.3f}s  B {b:7.3f}s  C {c:7.3f}s  F {f:7.3f}s  "
+                  f"B/A {b / a:4.2f}  A/C {a / c:4.2f}  A {a / size * 1e6:6.1f} us/shot  "
+                  f"fmt {size / f:,.0f} shots/s", flush=True)
 
         small = Path(tmp) / "small.shot"
         small.write_text(to_shot_text(generate(20)))
