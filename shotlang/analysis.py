@@ -63,6 +63,7 @@ class Analysis(Reports):
     axes: str = "seed"
     shots: int = 0
     records: list[dict[str, Any]] | None = None  # the shots' JSON records, when asked for
+    notes: list[str] | None = None  # the notes above the first shot, with the records
 
     @property
     def shot_count(self) -> int:

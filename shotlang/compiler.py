@@ -14,18 +14,21 @@ the ImageStore passed in.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import checks, lower, parser
+from . import syntax as ast
 from .analysis import Analysis, Reports
 from .diagnostics import Diagnostic, Severity, sort_key
 from .images import ImageStore
 from .models import Matrix, for_folder
 from .records import record
 from .source import BOM, DecodeFailure, Source, Span, decode
+from .trivia import Trivia, mask
 from .vocabulary import AXES
 
 if TYPE_CHECKING:
@@ -53,9 +56,13 @@ def analyse(text: str, name: str, base_dir: Path, *, axes: str | None = None,
     `records`, the JSON record of each shot (meaningful only if there is no error). `models`
     is the capability matrix; if None, the one for shot lists in `base_dir` (models.py)."""
     axes = _axes_choice(axes)
-    source = Source(text.removeprefix(BOM), name)
+    text = text.removeprefix(BOM)
+    masked = mask(text)
+    source = Source(masked.text, name, written=text if masked.trivia else None)
     images = images or ImageStore()
     report: list[Diagnostic] = []
+    if masked.unclosed is not None:
+        report.append(unclosed(masked.unclosed, source))
     if models is None:
         models, problems = for_folder(base_dir)
         report += problems
@@ -70,17 +77,56 @@ def analyse(text: str, name: str, base_dir: Path, *, axes: str | None = None,
             if made is not None and item.lowered and not any(d.severity is Severity.ERROR for d in found):
                 made.append(record(item, resolver.axes, base_dir, images))
 
-    for statement in parser.statements(source, report):
+    owners: list[tuple[int, str]] = []  # where each SHOT and SEQUENCE starts, and its name
+    for start, _end, statement in parser.placed_statements(source, report):
+        if isinstance(statement, ast.Shot | ast.Sequence):
+            owners.append((start, statement.name.text))
         take(resolver.feed(statement))
     take(resolver.finish())
+    file_notes = _notes(text, masked.trivia, owners, made) if made is not None and masked.trivia else []
+    diagnostics = conclude(source, report, resolver.shots)
+    return Analysis(source, diagnostics, resolver.title, resolver.axes, resolver.shots, made, file_notes)
+
+
+def _notes(text: str, trivia: list[Trivia], owners: list[tuple[int, str]], made: list[dict[str, Any]]) -> list[str]:
+    """Each note into the record of the SHOT or SEQUENCE it is in or follows (a sequence's
+    record takes its shots' notes too, in order); the notes above the first are the file's."""
+    by_name: dict[str, list[str]] = {}
+    for_file: list[str] = []
+    starts = [start for start, _ in owners]
+    for item in trivia:
+        note = item.note(text) if item.kind == "note" else ""
+        if not note:
+            continue
+        at = bisect.bisect_right(starts, item.start) - 1
+        (by_name.setdefault(owners[at][1], []) if at >= 0 else for_file).append(note)
+    for rec in made:
+        found = [n for name in (rec["name"], *rec.get("shots", ())) for n in by_name.get(name, ())]
+        if found:
+            rec["notes"] = found
+    return for_file
+
+
+def unclosed(opened: Trivia, source: Source) -> Diagnostic:
+    """E107 or E108: a block comment or a note that runs to the end of the file."""
+    if opened.kind == "block":
+        return Diagnostic("E107", "this block comment is not closed: it would switch off the rest of the file",
+                          source.span(opened.start, opened.end), "close it with `*/` after the last line to switch off")
+    return Diagnostic("E108", "this note is not closed: the rest of the file would be read as the note",
+                      source.span(opened.start, opened.end), "close it with `]]` where the note ends")
+
+
+def conclude(source: Source, report: list[Diagnostic], shots: int) -> list[Diagnostic]:
+    """What is said of the file once its statements are read (control characters, no shots at
+    all), then every diagnostic once, sorted: analyse's last stage, shared with the language
+    server, which reads the statements its own way (lsp/live.py). Extends `report`."""
     # Outside strings the parser has already called a control character unexpected (E104).
     unexpected = {d.span.start for d in report if d.code == "E104"}
     report += (d for d in _control_characters(source) if d.span.start not in unexpected)
-    if not resolver.shots and not report:
+    if not shots and not report:
         report.append(Diagnostic("W106", "this file has no shots", source.span(0, 1),
                                  'write one, e.g. `SHOT castle: pan right over "A castle at dawn" 5s`'))
-    diagnostics = _once_per_place(report)
-    return Analysis(source, diagnostics, resolver.title, resolver.axes, resolver.shots, made)
+    return _once_per_place(report)
 
 
 def _control_characters(source: Source) -> Iterator[Diagnostic]:

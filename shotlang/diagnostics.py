@@ -119,6 +119,17 @@ of its own, and `10s` or `pro` is no statement. Indent with spaces."""),
 Options (duration, mode, aspect, model, ...) come after the prompt:
 
     SHOT castle: pan right over "A castle" 5s pro"""),
+    "E107": Code(E, "block comment not closed", """
+A block comment starts with /* and ends with the next */, on the same line or a later one.
+This one never ends, so the rest of the file would be switched off. Close it where the text
+to switch off ends:
+
+    /* SHOT draft: pan left "An older take" */"""),
+    "E108": Code(E, "note not closed", """
+A note starts with [[ and ends with the next ]], on the same line or a later one. This one
+never ends, so the rest of the file would be read as the note. Close it:
+
+    SHOT castle: pan right "A castle" 5s [[ask the client about the flag]]"""),
     # --- E2xx: camera moves ----------------------------------------------------------------
     "E200": Code(E, "unknown word", f"""
 The words between the shot's colon and its prompt are an optional intensity (slow,
@@ -532,7 +543,7 @@ def render_text(d: Diagnostic, source: Source, color: bool = False) -> str:
     sev = d.severity.value
     line_start, line_end = source.line_bounds(d.span.line)
     end = d.span.end if d.span.end_line == d.span.line else line_end
-    window = source_window(source.text, line_start, line_end, d.span.start, end)
+    window = source_window(source.shown, line_start, line_end, d.span.start, end)
     gutter = " " * len(str(d.span.line))
     carets = "^" * window.carets + (_CUT if window.cut else "")
     out = [

@@ -17,7 +17,7 @@ parser), and what lies between statements (comments, blank lines) is carried ove
   one space, so the words are cut at a space);
 - comments kept: a comment after a statement's last word stays at the end of its line; one
   inside a statement that spans lines goes on its own line above it; own-line comments take the
-  indent of the statement below them;
+  indent of the statement below them, and a note right under a statement is indented under it;
 - a run of blank lines kept as one; none at the start or the end; the file's line ending.
 
 A file with errors is not formatted: the compiler could not say that the formatted text means
@@ -35,17 +35,16 @@ from . import parser
 from . import syntax as ast
 from .compiler import analyse, analyse_bytes
 from .diagnostics import Diagnostic, Severity
-from .language import OPTION_BY_KIND, OPTIONS, TOKENS
+from .language import OPTION_BY_KIND, OPTIONS
 from .source import BOM, UTF16_BOMS, DecodeFailure, Source, decode
+from .trivia import Trivia, mask
 
 WIDTH = 100  # columns a prompt is wrapped at
 INDENT = "    "  # a sequence's shots, and a statement's continuation lines
 
 _ORDER = {o.kind: i for i, o in enumerate(OPTIONS)}
-# Strings and comments, as the lexer reads them: in a statement, `#` outside a string can only
-# start a comment (no name or word may hold one), and a string only ends at its closing quote.
-_STRING_OR_COMMENT = re.compile(f"{TOKENS['STRING'][0]}|#[^\\n]*")
-_BLANK = re.compile(r"[ \t\f\r]*")
+_BLANKS = " \t\f\r"
+_BLANK = re.compile(f"[{_BLANKS}]*")
 
 
 class Formatted(NamedTuple):
@@ -94,29 +93,59 @@ def canonical(text: str) -> str:
     bom = BOM if text.startswith(BOM) else ""
     text = text.removeprefix(BOM)
     newline = "\r\n" if "\r\n" in text[: text.find("\n") + 1] else "\n"
-    source = Source(text, "<fmt>")
+    masked = mask(text, comments=True)  # statements are found in the text as the compiler reads it
     report: list[Diagnostic] = []
-    placed = list(parser.placed_statements(source, report))
-    assert not report, "canonical() is for text that parses"
-    indents = _indents(text, placed)
+    placed = list(parser.placed_statements(Source(masked.text, "<fmt>"), report))
+    assert not report and masked.unclosed is None, "canonical() is for text that parses"
+    indents = _indents(masked.text, placed)
+    trivia = masked.trivia
+    spanning = [t for t in trivia if "\n" in text[t.start : t.end]]  # block comments and notes over lines
 
     out: list[str] = []
     pos = 0
-    for (start, end, statement), indent in zip(placed, indents, strict=True):
-        out += _between(text, pos, start, indent)
-        inside, trailing = _comments(text, start, end, statement.span.end)
-        out += [indent + c for c in inside]
-        lines = _statement(statement, text, indent)
+    under: str | None = None  # the indent of the statement above
+    nexts = [start for start, _, _ in placed[1:]] + [len(text) + 1] * bool(placed)
+    for (start, end, statement), indent, following in zip(placed, indents, nexts, strict=True):
+        out += _between(text, pos, start, indent, spanning, under)
+        under = indent
+        # Its comments and notes: those that start in its lines, or on the line where one of
+        # them that runs over several lines ends (up to the next statement).
+        mine = [t for t in trivia if start <= t.start < end]
+        while mine and (reach := min(_next_line(text, max(t.end for t in mine)) - 1, following)) > end:
+            end = reach
+            mine = [t for t in trivia if start <= t.start < end]
+        last = statement.span.end
+        trailing = [t for t in mine if t.kind != "note" and t.start >= last and "\n" not in text[last : t.start]]
+        above = [t for t in mine if t.kind != "note" and t not in trailing]
+        notes = [f"[[{t.note(text)}]]" for t in mine if t.kind == "note"]
+        for t in above:
+            out += _verbatim(text, t.start, t.end, indent)
+        lines = _statement(statement, text, indent, notes)
         if trailing:
-            lines[-1] += "  " + trailing
+            said = _verbatim(text, trailing[0].start, trailing[-1].end, "")
+            lines[-1] += "  " + said[0]
+            lines += said[1:]
+            end = max(end, trailing[-1].end)
         out += lines
-        pos = end + 1  # the next line
-    out += _between(text, pos, len(text), "")
+        pos = _next_line(text, end)
+    out += _between(text, pos, len(text), "", spanning, under)
     while out and not out[-1]:
         out.pop()
     while out and not out[0]:
         out.pop(0)
     return bom + newline.join(out) + newline if out else bom
+
+
+def _next_line(text: str, at: int) -> int:
+    found = text.find("\n", at)
+    return len(text) + 1 if found == -1 else found + 1
+
+
+def _verbatim(text: str, start: int, end: int, indent: str) -> list[str]:
+    """text[start:end] (comments) as lines: the first at `indent`, the rest as written, less
+    the blanks at their ends."""
+    lines = text[start:end].split("\n")
+    return [indent + lines[0].rstrip(_BLANKS), *(line.rstrip(_BLANKS) for line in lines[1:])]
 
 
 # --- layout: where each statement goes, and what lies between ------------------------------------
@@ -138,66 +167,69 @@ def _indents(text: str, placed: list[tuple[int, int, ast.Statement]]) -> list[st
     return indents
 
 
-def _between(text: str, start: int, end: int, indent: str) -> Iterator[str]:
+def _between(text: str, start: int, end: int, indent: str, spanning: list[Trivia],
+             under: str | None = None) -> Iterator[str]:
     """The lines from `start` (a line's start) to `end` (the next statement's line, or the
-    end): comments, at the indent of the statement below, and blank lines, a run of them as one."""
-    lines = text[start:end].split("\n")
-    if not lines[-1].strip(" \t\f\r"):
-        lines.pop()  # the next statement's own line starts here, or the file ends
+    end): comments and notes, at the indent of the statement below (one that runs over several
+    lines keeps its other lines as written), and blank lines, a run of them as one. Notes right
+    under a statement (`under` is its indent) are indented under it."""
     blank = False
-    for line in lines:
-        stripped = line.strip(" \t\f\r")
+    pos = start
+    while pos < end:
+        line_end = text.find("\n", pos, end)
+        line_end = end if line_end == -1 else line_end
+        line = text[pos:line_end]
+        stripped = line.strip(_BLANKS)
         if not stripped:
             blank = True
+            under = None
+            pos = line_end + 1
             continue
         if blank:
             yield ""
             blank = False
-        yield indent + stripped
+        if not stripped.startswith("[["):
+            under = None
+        at = indent if under is None else under + INDENT
+        over = max((t.end for t in spanning if pos <= t.start < line_end), default=line_end)
+        if over > line_end:  # it runs over the next lines: up to the end of its last line
+            stop = text.find("\n", over, end)
+            stop = end if stop == -1 else stop
+            yield from _verbatim(text, pos + len(line) - len(line.lstrip(_BLANKS)), stop, at)
+            pos = stop + 1
+            continue
+        yield at + stripped
+        pos = line_end + 1
     if blank:
         yield ""
-
-
-def _comments(text: str, start: int, end: int, last: int) -> tuple[list[str], str]:
-    """A statement's comments: those inside it, to go above it, and the one after its last
-    word (which ends at `last`) on the same line, to stay there."""
-    inside: list[str] = []
-    trailing = ""
-    for found in _STRING_OR_COMMENT.finditer(text, start, end):
-        if found[0][0] != "#":
-            continue
-        comment = found[0].rstrip(" \t\f\r")
-        if found.start() >= last and text.find("\n", last, found.start()) == -1:
-            trailing = comment
-        else:
-            inside.append(comment)
-    return inside, trailing
 
 
 # --- a statement -------------------------------------------------------------------------------
 
 
-def _statement(statement: ast.Statement, text: str, indent: str) -> list[str]:
-    """A statement's lines in canonical form (several when its prompt wraps)."""
+def _statement(statement: ast.Statement, text: str, indent: str, notes: list[str]) -> list[str]:
+    """A statement's lines in canonical form (several when its prompt wraps), its notes after
+    its options."""
+    more = indent + INDENT
     if isinstance(statement, ast.Shot):
         head = f"{indent}SHOT {_source(text, statement.name)}:"
         words = " ".join(_source(text, w).lower() if not w.is_number else _source(text, w) for w in statement.move)
         if words:
             head += " " + words
-        return _wrapped(head, statement.prompt.value, _options(statement.options, text), indent)
+        return _wrapped(head, statement.prompt.value, _options(statement.options, text) + notes, indent)
     if isinstance(statement, ast.Sequence):
-        return _flowed([f"{indent}SEQUENCE {_source(text, statement.name)}:"], _options(statement.options, text),
-                       indent + INDENT)
+        return _flowed([f"{indent}SEQUENCE {_source(text, statement.name)}:"],
+                       _options(statement.options, text) + notes, more)
     if isinstance(statement, ast.Scene):
-        return _wrapped(f"{indent}SCENE", statement.heading.value, [], indent)
+        return _wrapped(f"{indent}SCENE", statement.heading.value, notes, indent)
     if isinstance(statement, ast.Title):
-        return _wrapped(f"{indent}TITLE", statement.title.value, [], indent)
+        return _wrapped(f"{indent}TITLE", statement.title.value, notes, indent)
     if isinstance(statement, ast.ModelStatement):
-        return [f"{indent}MODEL {_source(text, statement.name)}"]
+        return _flowed([f"{indent}MODEL {_source(text, statement.name)}"], notes, more)
     if isinstance(statement, ast.Defaults):
-        return _flowed([f"{indent}DEFAULTS"], _options(statement.options, text), indent + INDENT)
+        return _flowed([f"{indent}DEFAULTS"], _options(statement.options, text) + notes, more)
     assert isinstance(statement, ast.Axes)
-    return [f"{indent}AXES {_source(text, statement.value).lower()}"]
+    return _flowed([f"{indent}AXES {_source(text, statement.value).lower()}"], notes, more)
 
 
 def _source(text: str, word: ast.Word) -> str:
@@ -270,6 +302,8 @@ def _flowed(lines: list[str], options: list[str], more: str) -> list[str]:
     """The options after the last of `lines` if they all fit there; else on lines of their own
     (indented by `more`), as many to a line as fit in WIDTH (an option longer than a line gets a
     line of its own)."""
+    if not options:
+        return lines
     if len(" ".join([lines[-1], *options])) <= WIDTH:
         lines[-1] = " ".join([lines[-1], *options])
         return lines

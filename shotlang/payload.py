@@ -38,13 +38,15 @@ class CompiledShot(BaseModel):
     endpoint: str
     body: bodies.VideoRequest
     shots: list[str] | None = None  # a SEQUENCE's shots, in order: one multi-shot request
+    notes: list[str] | None = None  # the writer's [[notes]] in and after it; never sent
 
     @model_serializer(mode="wrap")
-    def _without_absent_shots(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        # As the compiler's record: `shots` only for a sequence.
+    def _without_absent_keys(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # As the compiler's record: `shots` only for a sequence, `notes` only if it has some.
         dumped: dict[str, Any] = handler(self)
-        if dumped.get("shots") is None:
-            dumped.pop("shots", None)
+        for key in ("shots", "notes"):
+            if dumped.get(key) is None:
+                dumped.pop(key, None)
         return dumped
 
     @field_serializer("body")
@@ -70,6 +72,7 @@ class CompiledFile(BaseModel):
     title: str | None
     axes: Literal["seed", "official"]
     records: SkipValidation[list[dict[str, Any]]] = Field(repr=False, exclude=True)
+    notes: list[str] | None = Field(default=None, exclude=True)  # the notes above the first shot
 
     @computed_field  # type: ignore[prop-decorator]
     @cached_property
@@ -77,8 +80,9 @@ class CompiledFile(BaseModel):
         return [CompiledShot.model_validate(record) for record in self.records]
 
     def _envelope(self) -> dict[str, Any]:
-        return {"shotlang_format": self.shotlang_format, "source": self.source, "title": self.title,
-                "axes": self.axes, "shots": self.records}
+        head = {"shotlang_format": self.shotlang_format, "source": self.source, "title": self.title,
+                "axes": self.axes}
+        return {**head, "notes": self.notes, "shots": self.records} if self.notes else {**head, "shots": self.records}
 
     def to_json(self) -> str:
         """The envelope, indented by two spaces, UTF-8 unescaped: as json.dumps(indent=2,

@@ -41,4 +41,5 @@ def _output(analysis: Analysis) -> payload.CompiledFile:
         title=analysis.title,
         axes=analysis.axes,  # type: ignore[arg-type]
         records=analysis.records,
+        notes=analysis.notes or None,
     )

@@ -19,12 +19,14 @@ BASE_ID = "https://shotlang.dev/schema"  # a name, not fetched: the files are in
 def _shot_schema() -> dict[str, Any]:
     """One shot's record, as compile writes it. The models' validation schema, made exact for
     what is written: a body field is left out, never null (the API then applies its default),
-    `shots` appears only for a SEQUENCE, and a record has no other keys."""
+    `shots` appears only for a SEQUENCE, `notes` only where the writer left some, and a record
+    has no other keys."""
     schema = CompiledShot.model_json_schema(mode="validation", ref_template="#/$defs/{model}")
     schema["additionalProperties"] = False
     schema["required"] = [*schema["required"][:2], "line", "method", "endpoint", "body"]
     schema["properties"]["endpoint"]["enum"] = list(kling.ENDPOINTS)
     _no_nulls(schema["properties"]["shots"])
+    _no_nulls(schema["properties"]["notes"])
     for definition in schema.get("$defs", {}).values():  # the body and its parts
         for field in definition.get("properties", {}).values():
             _no_nulls(field)
@@ -58,6 +60,8 @@ def envelope_schema() -> dict[str, Any]:
             "source": {"type": "string", "description": "the file as named on the command line"},
             "title": {"anyOf": [{"type": "string"}, {"type": "null"}], "description": "the TITLE, or null"},
             "axes": {"enum": ["seed", "official"], "description": "how moves were mapped to camera fields"},
+            "notes": {"type": "array", "items": {"type": "string"},
+                      "description": "the [[notes]] above the first shot; absent if there are none"},
             "shots": {"type": "array", "items": {"$ref": "#/$defs/CompiledShot"}},
         },
         "required": ["shotlang_format", "source", "title", "axes", "shots"],

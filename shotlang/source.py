@@ -45,11 +45,20 @@ class Span(NamedTuple):
 
 @dataclass(eq=False)
 class Source:
-    """The text of one shot list and the name it is reported under."""
+    """The text of one shot list and the name it is reported under.
+
+    `text` is what the parser reads; where block comments and notes were blanked out of it
+    (trivia.py), `written` is the text as written, the same length, which diagnostics show."""
 
     text: str = field(repr=False)
     name: str = "<input>"
     _line_starts: list[int] = field(default_factory=list, repr=False)
+    written: str | None = field(default=None, repr=False)
+
+    @property
+    def shown(self) -> str:
+        """The text as written: what a diagnostic quotes."""
+        return self.text if self.written is None else self.written
 
     def line_bounds(self, line: int) -> tuple[int, int]:
         """Where line `line` (1-based) is in the text, without its line ending: (start, end).

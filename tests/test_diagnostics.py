@@ -50,6 +50,8 @@ CASES = [
     Case("E105", 'SHOT a: "x"\n\n"orphan"', '"orphan', "no statement above"),
     Case("E105", 'castle: pan right "x"', "castle", "unknown statement", hint="`SHOT castle: ...`"),
     Case("E106", 'SHOT a: pan right 5s "x"', "5s", "option `5s` before the prompt"),
+    Case("E107", 'SHOT a: "x"\n/* SHOT b: "y"\nSHOT c: "z"', "/*", "block comment is not closed", hint="*/"),
+    Case("E108", 'SHOT a: "x" [[call the client', "[[", "note is not closed", hint="]]"),
     Case("E200", 'SHOT a: pann right over "x"', "pann", "unknown word `pann`", hint="`pan right`"),
     Case("E200", 'SHOT a: pan over "x"', "pan", "`pan` needs a direction", hint="`pan right`"),
     Case("E200", 'SHOT a: pan right slow over "x"', "slow", "unknown word `slow`", hint="goes first"),

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 import shotlang
 from shotlang.fmt import WIDTH, canonical, format_bytes, format_text, quote
 from shotlang.quickparse import unquote
+from shotlang.trivia import mask
 from shotlang.vocabulary import INTENSITIES, JOINERS, MOVES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -118,7 +119,12 @@ def shot(draw: st.DrawFn, name: str, indent: str, member: bool = False) -> str:
         else:
             line += draw(GAP) + draw(GAP).join(opts)
     if draw(st.integers(0, 3)) == 0:
-        line += draw(st.sampled_from(["  # trailing", " #x", "\t# trailing \"quote\""]))
+        line += draw(st.sampled_from([" [[a note]]", " [[ a note\n  over lines ]]", " /* off */", " [[n]] /* c */"]))
+    if draw(st.integers(0, 3)) == 0:
+        line += draw(st.sampled_from(["  # trailing", " #x", "\t# trailing \"quote\"", " /* a\n  b */"]))
+    if draw(st.integers(0, 5)) == 0:  # a block comment or a note in the middle of the statement
+        at = line.find(":") + 1
+        line = line[:at] + draw(st.sampled_from([" /* slow */", " [[here]]", "/*\n*/"])) + line[at:]
     return line
 
 
@@ -144,7 +150,10 @@ def shot_list(draw: st.DrawFn) -> str:
         elif what == "model":
             lines.append(draw(st.sampled_from(["MODEL kling-v2-6", "model kling-v2-1-master"])))
         elif what == "comment":
-            lines.append(indent + "# " + draw(st.sampled_from(["note", "a comment \"with quote", "SHOT x: no"])))
+            lines.append(indent + draw(st.sampled_from(["# note", '# a comment "with quote', "# SHOT x: no",
+                                                        "[[ a note on its own ]]", '/* SHOT off: "x" */',
+                                                        '/* SHOT off: "x"\nSHOT off2: "y" */',
+                                                        "[[ a note\n   on two lines ]]"])))
         elif what == "blank":
             lines.append(draw(st.sampled_from(["", "   ", "\t"])))
         else:
@@ -174,18 +183,20 @@ def test_fmt_keeps_what_compiles_and_is_idempotent(text: str) -> None:
 
 @MANY
 @given(shot_list())
-def test_fmt_keeps_every_comment(text: str) -> None:
+def test_fmt_keeps_every_comment_and_note(text: str) -> None:
     once = fmt(text)
     if once is None:
         return
-    comments = [c.rstrip(" \t\r") for c in _comments(text)]
-    assert [c.rstrip(" \t\r") for c in _comments(once)] == comments or sorted(_comments(once)) == sorted(comments)
+    assert _trivia(once) == _trivia(text)
 
 
-def _comments(text: str) -> list[str]:
-    from shotlang.fmt import _STRING_OR_COMMENT
-
-    return [m[0].rstrip(" \t\r") for m in _STRING_OR_COMMENT.finditer(text) if m[0].startswith("#")]
+def _trivia(text: str) -> tuple[list[str], list[str]]:
+    """The comments (`#` and block comments, each line's end blanks aside) and the notes (their
+    words), each in order."""
+    found = mask(text, comments=True).trivia
+    comments = ["\n".join(line.rstrip(" \t\r") for line in text[t.start : t.end].split("\n"))
+                for t in found if t.kind != "note"]
+    return comments, [t.note(text) for t in found if t.kind == "note"]
 
 
 def test_generated_files_are_mostly_valid() -> None:

@@ -1,0 +1,118 @@
+"""From screenplay habits (Fountain): [[notes]] carried into the output, /* block comments */
+that switch shots off. Both are read past by the compiler, at the same places as written."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import shotlang
+from shotlang.state import body_hash
+from shotlang.trivia import mask
+
+
+def records(text: str) -> list[dict[str, Any]]:
+    result = shotlang.compile_text(text)
+    assert result.output is not None, [d.code for d in result.diagnostics]
+    return result.output.records
+
+
+def test_a_note_goes_to_its_shot_and_never_into_the_body() -> None:
+    [shot] = records('SHOT a: pan right "A castle" [[ask about the flag]] 5s\n')
+    assert shot["notes"] == ["ask about the flag"]
+    assert "ask" not in json.dumps(shot["body"])
+    assert shot["body"]["prompt"] == "A castle" and shot["body"]["duration"] == "5"
+
+
+def test_notes_after_a_shot_and_over_lines_belong_to_it() -> None:
+    made = records('SHOT a: "x"\n  [[one]]\n[[ two\n   over lines ]]\n\nSHOT b: "y"\n')
+    assert made[0]["notes"] == ["one", "two over lines"]
+    assert "notes" not in made[1]
+
+
+def test_notes_above_the_first_shot_are_the_files() -> None:
+    result = shotlang.compile_text('[[draft 3]]\nTITLE "T"\nSHOT a: "x"\n')
+    assert result.output is not None
+    envelope = json.loads(result.output.to_json())
+    assert envelope["notes"] == ["draft 3"]
+    assert list(envelope) == ["shotlang_format", "source", "title", "axes", "notes", "shots"]
+    assert "notes" not in json.loads(shotlang.compile_text('SHOT a: "x"\n').output.to_json())  # type: ignore[union-attr]
+
+
+def test_a_sequence_gathers_its_shots_notes() -> None:
+    made = records('SEQUENCE q: 10s model kling-v3 [[q]]\n    SHOT a: "x" [[a]]\n    SHOT b: "y"\n    [[b]]\n')
+    assert made[0]["notes"] == ["q", "a", "b"]
+    assert "[[" not in json.dumps(made[0]["body"])
+
+
+def test_a_changed_note_changes_no_request() -> None:
+    """Notes are never sent, so `run` must not pay again for a shot whose note changed."""
+    one = records('SHOT a: pan right "x" [[first]]\n')[0]
+    two = records('SHOT a: pan right "x" [[second thoughts]]\n')[0]
+    assert body_hash(one["endpoint"], one["body"]) == body_hash(two["endpoint"], two["body"])
+
+
+def test_block_comments_switch_shots_off() -> None:
+    made = records('SHOT a: "x"\n/* SHOT b: "y"\nSHOT c: pan rigt "z" */\nSHOT d: /* slow */ pan left "w"\n')
+    assert [m["name"] for m in made] == ["a", "d"]
+    assert made[1]["body"]["camera_control"]["config"]["horizontal"] == -5
+
+
+def test_a_masked_line_neither_ends_nor_starts_a_statement() -> None:
+    made = records('SHOT a: pan right "one"\n  /* an aside */\n  "two" 10s\n')
+    assert made[0]["body"]["prompt"] == "one two" and made[0]["body"]["duration"] == "10"
+
+
+@pytest.mark.parametrize("text", ['SHOT a: "a /* b */ [[c]] d"\n', 'SHOT a: "x"  # /* [[ not either\n'])
+def test_inside_strings_and_comments_they_are_text(text: str) -> None:
+    made = records(text)
+    assert "notes" not in made[0]
+    assert made[0]["body"]["prompt"] == text.split('"')[1]
+
+
+def test_diagnostics_show_the_line_as_written_and_point_past_comments() -> None:
+    result = shotlang.compile_text('SHOT a: /* slow */ pan rigt "x" [[n]]\n', "x.shot")
+    [d] = result.diagnostics
+    assert (d.code, d.span.column) == ("E200", 24)
+    shown = result.render()
+    assert "SHOT a: /* slow */ pan rigt \"x\" [[n]]" in shown
+
+
+def test_unclosed_block_comment_and_note_are_one_error_each() -> None:
+    block = shotlang.compile_text('SHOT a: "x"\n/* SHOT b: "y"\nSHOT c: rigt "z"\n')
+    assert [(d.code, d.span.line, d.span.column) for d in block.diagnostics] == [("E107", 2, 1)]
+    note = shotlang.compile_text('SHOT a: "x" [[ call\nSHOT b: "y"\n')
+    assert [(d.code, d.span.line, d.span.column) for d in note.diagnostics] == [("E108", 1, 13)]
+
+
+def test_stray_closers_are_unexpected_characters() -> None:
+    assert [d.code for d in shotlang.compile_text('SHOT a: "x" */\n').diagnostics] == ["E104"]
+    assert [d.code for d in shotlang.compile_text('SHOT a: "x" ]]\n').diagnostics] == ["E104"]
+
+
+@settings(max_examples=10 * settings.default.max_examples, deadline=None)
+@given(st.text(alphabet='ab "\\#/*[]\n\r\t', max_size=60))
+def test_masking_keeps_length_lines_and_the_rest(text: str) -> None:
+    masked = mask(text, comments=True)
+    assert len(masked.text) == len(text)
+    assert [i for i, c in enumerate(masked.text) if c == "\n"] == [i for i, c in enumerate(text) if c == "\n"]
+    inside = {i for t in masked.trivia if t.kind != "comment" for i in range(t.start, t.end)}
+    for i, c in enumerate(text):
+        if i not in inside:
+            assert masked.text[i] == c
+        else:
+            assert masked.text[i] in " #\n"
+    shotlang.compile_text(text)  # and never raises
+
+
+def test_check_from_the_command_line() -> None:
+    done = subprocess.run([sys.executable, "-m", "shotlang", "check", "-"], input='SHOT a: "x"\n/* unclosed\n',
+                          capture_output=True, text=True, env={**os.environ, "NO_COLOR": "1"}, timeout=60)
+    assert done.returncode == 1 and "error[E107]" in done.stdout and "2 | /* unclosed" in done.stdout
