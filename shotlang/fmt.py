@@ -264,16 +264,22 @@ def quote(value: str) -> str:
     stands before a quote or a backslash, or last (elsewhere the lexer keeps it as written)."""
     if '"' not in value and "\\" not in value:
         return f'"{value}"'
-    out = []
-    n = len(value)
-    for i, c in enumerate(value):
-        if c == '"':
-            out.append('\\"')
-        elif c == "\\" and (i + 1 == n or value[i + 1] in '"\\'):
-            out.append("\\\\")
-        else:
-            out.append(c)
-    return '"' + "".join(out) + '"'
+    return '"' + _ESCAPED.sub(_escape, value) + '"'
+
+
+_ESCAPED = re.compile(r'"|\\(?=["\\]|\Z)')
+
+
+def _escape(found: re.Match[str]) -> str:
+    return "\\" + found[0]
+
+
+def _quoted_widths(word: str) -> tuple[int, int]:
+    """How many columns `word` takes inside a string: followed by a space, and last."""
+    if '"' not in word and "\\" not in word:
+        return len(word), len(word)
+    last = len(word) + len(_ESCAPED.findall(word))
+    return last - word.endswith("\\"), last
 
 
 def _wrapped(head: str, prompt: str, options: list[str], indent: str) -> list[str]:
@@ -289,11 +295,14 @@ def _wrapped(head: str, prompt: str, options: list[str], indent: str) -> list[st
         lines.append(line)
     else:
         prefix, taken = head + " ", list[str]()
+        used = 2  # the columns of the quotes and the words taken, each followed by a space
         for word in prompt.split(" "):
-            if taken and len(prefix) + len(quote(" ".join([*taken, word]))) > WIDTH:
+            middle, last = _quoted_widths(word)
+            if taken and len(prefix) + used + last > WIDTH:
                 lines.append(prefix + quote(" ".join(taken)))
-                prefix, taken = more, []
+                prefix, taken, used = more, [], 2
             taken.append(word)
+            used += middle + 1
         lines.append(prefix + quote(" ".join(taken)))
     return _flowed(lines, options, more)
 

@@ -354,3 +354,23 @@ def test_the_docs_example_is_what_fmt_gives() -> None:
     section = doc[doc.index("### Canonical form") :]
     before, after = (b.split("```", 1)[0] for b in section.split("```shot\n")[1:3])
     assert fmt(before) == after
+
+
+@settings(max_examples=10 * settings.default.max_examples, deadline=None)
+@given(st.lists(st.text(alphabet='ab\\" é', min_size=0, max_size=12), min_size=1, max_size=80))
+def test_wrapping_fits_the_width_and_reads_back(words: list[str]) -> None:
+    from shotlang.fmt import _wrapped
+
+    prompt = " ".join(words)
+    lines = _wrapped("SHOT a:", prompt, ["5s"], "")
+    assert all(len(line) <= WIDTH for line in lines), lines
+    strings = [s for line in lines for s in _strings(line)]
+    assert unquote(strings) == prompt
+
+
+def _strings(line: str) -> list[str]:
+    import re
+
+    from shotlang.language import TOKENS
+
+    return re.findall(TOKENS["STRING"][0], line)
