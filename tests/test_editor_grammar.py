@@ -1,0 +1,229 @@
+"""The editor support in editors/vscode: its TextMate grammar is current with the language
+table, and highlights right in a real TextMate engine (vscode-textmate with oniguruma, what VS
+Code runs); its extension starts `shotlang lsp`.
+
+The engine tests need node and the extension's npm packages (`npm ci` in editors/vscode); they
+are skipped without them, except under SHOTLANG_REQUIRE_EDITOR_TESTS=1, which .ci/run sets.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import shotlang
+from shotlang import editor_grammar
+from shotlang.editor_grammar import SCOPES, statement_scope, word_scope
+from shotlang.language import OPTIONS, STATEMENT_KEYWORDS
+from shotlang.models import built_in
+from shotlang.vocabulary import AXES, CONNECTORS, INTENSITIES, JOINERS, PHRASES
+
+ROOT = Path(__file__).resolve().parent.parent
+VSCODE = ROOT / "editors" / "vscode"
+GRAMMAR_FILE = ROOT / editor_grammar.GRAMMAR_PATH
+ANNOTATED = sorted((VSCODE / "tests").glob("*.test.shot"))
+TIMEOUT = 300  # seconds; a malformed annotation can send the tester's own parser into a long loop
+
+Token = dict[str, Any]  # {"text": str, "scopes": [str, ...]}
+Tokenize = Callable[[list[str]], list[list[list[Token]]]]
+
+
+def test_the_committed_grammar_is_current() -> None:
+    assert GRAMMAR_FILE.read_text(encoding="utf-8") == editor_grammar.render(), (
+        f"run `python -m shotlang.editor_grammar {editor_grammar.GRAMMAR_PATH}`"
+    )
+
+
+def _grammar_scopes(rule: Any) -> Iterator[str]:
+    if isinstance(rule, dict):
+        for key, value in rule.items():
+            if key in ("name", "contentName") and isinstance(value, str):
+                yield value
+            else:
+                yield from _grammar_scopes(value)
+    elif isinstance(rule, list):
+        for item in rule:
+            yield from _grammar_scopes(item)
+
+
+# An annotation line of vscode-tmgrammar-test: `#`, carets or an arrow, the scopes required,
+# then after ` - ` the scopes excluded.
+ANNOTATION = re.compile(r"#\s*(?:\^+|<~*-+)\s+(.*)")
+
+
+def _asserted_scopes() -> set[str]:
+    scopes: set[str] = set()
+    for path in ANNOTATED:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if match := ANNOTATION.fullmatch(line):
+                required = match.group(1).split(" - ")[0] if not match.group(1).startswith("- ") else ""
+                scopes.update(required.split())
+    return scopes
+
+
+def test_every_scope_of_the_grammar_is_required_by_an_annotated_test() -> None:
+    grammar = editor_grammar.grammar()
+    scopes = set(_grammar_scopes(grammar["repository"])) - {""}
+    assert len(ANNOTATED) >= 5
+    assert scopes - _asserted_scopes() == set()
+
+
+# --- in the engine ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def node() -> str:
+    found = shutil.which("node")
+    if found is None:
+        reason = "node is not on PATH"
+    elif not (VSCODE / "node_modules" / "vscode-tmgrammar-test").is_dir():
+        reason = "the npm packages are not installed (`npm ci` in editors/vscode)"
+    else:
+        return found
+    message = f"the editor tests run node with editors/vscode's npm packages: {reason}"
+    if os.environ.get("SHOTLANG_REQUIRE_EDITOR_TESTS") == "1":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def _run(command: list[str], stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(command, cwd=VSCODE, input=stdin, capture_output=True, text=True,
+                          encoding="utf-8", timeout=TIMEOUT, check=False)
+
+
+def _grammar_tester(node: str) -> list[str]:
+    """The command of vscode-tmgrammar-test, from its package's own `bin`."""
+    package = VSCODE / "node_modules" / "vscode-tmgrammar-test"
+    script = json.loads((package / "package.json").read_text(encoding="utf-8"))["bin"]["vscode-tmgrammar-test"]
+    return [node, str(package / script)]
+
+
+def test_the_annotated_tests_pass_in_a_textmate_engine(node: str) -> None:
+    result = _run([*_grammar_tester(node), "tests/*.test.shot"])
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count("run successfuly") == len(ANNOTATED), result.stdout
+
+
+def test_a_wrong_annotation_fails(node: str, tmp_path: Path) -> None:
+    wrong = tmp_path / "wrong.test.shot"
+    wrong.write_text('# SYNTAX TEST "source.shot"\nSHOT a: pan right "x"\n#       ^^^ constant.language.intensity.shot\n',
+                     encoding="utf-8")
+    result = _run([*_grammar_tester(node), str(wrong)])
+    assert result.returncode != 0
+    assert "missing required scopes: constant.language.intensity.shot" in result.stdout
+
+
+@pytest.fixture(scope="module")
+def tokenize(node: str) -> Tokenize:
+    """Documents' lines as tokens, each with its text and scopes, by scripts/tokenize.js."""
+
+    def run(documents: list[str]) -> list[list[list[Token]]]:
+        result = _run([node, "scripts/tokenize.js"], stdin=json.dumps(documents))
+        assert result.returncode == 0, result.stderr
+        tokenized: list[list[list[Token]]] = json.loads(result.stdout)
+        return tokenized
+
+    return run
+
+
+def _cases() -> list[tuple[str, str, str]]:
+    """(line, text, scope): in the line, exactly the text has the scope. Every word of the
+    vocabulary and of the language table, in lower and upper case."""
+    cases: list[tuple[str, str, str]] = []
+
+    def both_cases(line: str, text: str, scope: str) -> None:
+        cases.append((line, text, scope))
+        cases.append((line.upper(), text.upper(), scope))
+
+    for keyword in STATEMENT_KEYWORDS:
+        both_cases(f"{keyword} x", keyword, SCOPES["statement"])
+        cases.append((f"{keyword.title()} x", keyword.title(), SCOPES["statement"]))
+    for words in PHRASES:
+        phrase = " ".join(words)
+        both_cases(f'SHOT s: {phrase} "p"', phrase, SCOPES["move"])
+    for word in INTENSITIES:
+        both_cases(f'SHOT s: {word} pan right "p"', word, SCOPES["intensity"])
+    for word in JOINERS:
+        both_cases(f'SHOT s: pan right {word} "p"', word, SCOPES["joiner"])
+    for word in CONNECTORS - {"&", "+"}:  # those two are no token of the language (E104)
+        both_cases(f'SHOT s: pan right {word} tilt up "p"', word, SCOPES["connector"])
+    both_cases('SHOT s: pan right 2.5 "p"', "2.5", SCOPES["magnitude"])
+    for option in OPTIONS:
+        if option.terminal == "DURATION":
+            for duration in ("5s", "2.5s", "15s"):
+                both_cases(f'SHOT s: "p" {duration}', duration, SCOPES["duration"])
+        elif option.terminal == "ASPECT":
+            both_cases('SHOT s: "p" 16:9', "16:9", SCOPES["aspect"])
+        for keyword in option.keywords:
+            both_cases(f'SHOT s: "p" {keyword}', keyword, SCOPES["option"])
+        for word in option.values or ():
+            line = f'SHOT s: "p" {word}' if option.argument == "bare" else f'SHOT s: "p" {option.keywords[0]} {word}'
+            both_cases(line, word, word_scope(option.kind))
+    for name in built_in().names():
+        cases.append((f"MODEL {name}", name, SCOPES["model"]))
+        cases.append((f'SHOT s: "p" model {name}', name, SCOPES["model"]))
+    for axes in AXES:
+        both_cases(f"AXES {axes}", axes, SCOPES["axes"])
+    return cases
+
+
+def test_every_word_of_the_vocabulary_and_the_language_table_is_highlighted(tokenize: Tokenize) -> None:
+    cases = _cases()
+    # One document per case: a statement's context never leaks into the next case.
+    documents = tokenize([line for line, _, _ in cases])
+    wrong = []
+    for (line, text, scope), lines in zip(cases, documents, strict=True):
+        scoped = "".join(t["text"] for t in lines[0] if scope in t["scopes"])
+        if scoped != text:
+            wrong.append(f"{line!r}: {scope} covers {scoped!r}, not {text!r}")
+    assert wrong == []
+    assert len(cases) > 200
+
+
+def _shot_lists() -> dict[str, tuple[str, Path | None]]:
+    """Every shot list that compiles, and its file: the examples, and the docs' ```shot blocks."""
+    lists: dict[str, tuple[str, Path | None]] = {
+        p.name: (p.read_text(encoding="utf-8"), p) for p in sorted((ROOT / "examples").glob("*.shot"))}
+    for doc in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        for i, block in enumerate(re.findall(r"```shot\n(.*?)```", doc.read_text(encoding="utf-8"), re.DOTALL)):
+            lists[f"{doc.name}#{i}"] = (block, None)
+    return lists
+
+
+def test_shot_lists_that_compile_have_no_invalid_scope_and_every_camera_word_highlighted(
+        tokenize: Tokenize) -> None:
+    lists = _shot_lists()
+    assert len(lists) >= 10
+    problems = []
+    documents = tokenize([text for text, _ in lists.values()])
+    for (where, (text, path)), lines in zip(lists.items(), documents, strict=True):
+        assert shotlang.compile_text(text, path).errors == [], where  # else this test proves nothing
+        for number, tokens in enumerate(lines, 1):
+            for token in tokens:
+                scopes = token["scopes"]
+                if any(s.startswith("invalid") for s in scopes):
+                    problems.append(f"{where}:{number}: {token['text']!r} is {scopes[-1]}")
+                if scopes[-1] == SCOPES["move-words"] and token["text"].strip():
+                    problems.append(f"{where}:{number}: camera word {token['text']!r} is not highlighted")
+    assert problems == []
+
+
+def test_a_meta_scope_wraps_each_statement(tokenize: Tokenize) -> None:
+    keywords = list(STATEMENT_KEYWORDS)
+    documents = tokenize([f"{k} x" for k in keywords])
+    for keyword, lines in zip(keywords, documents, strict=True):
+        assert all(statement_scope(keyword) in t["scopes"] for t in lines[0]), keyword
+
+
+def test_the_extension_starts_shotlang_lsp(node: str) -> None:
+    result = _run([node, "--test", "tests/"])
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert re.search(r"^# pass [1-9]", result.stdout, re.MULTILINE), result.stdout
