@@ -257,19 +257,31 @@ def statements(source: Source, report: list[Diagnostic]) -> Iterator[ast.Stateme
 def placed_statements(source: Source, report: list[Diagnostic]) -> Iterator[tuple[int, int, ast.Statement]]:
     """As statements, each with where its lines are in the text (start and end offsets, as
     statement_chunks gives them): the formatter keeps what lies between."""
-    text = source.text
     previous: tuple[int, int] | None = None
-    for start, end in statement_chunks(text):
-        statement: ast.Statement | None = parse_shot(source, start, end)  # the fast path
-        if statement is None:
-            try:
-                statement = parse_with_grammar(source, start, end)
-            except UnexpectedInput as error:
-                report.append(_explain(error, source, start, end, previous))
+    for start, end in statement_chunks(source.text):
+        statement, continued = parse_statement(source, start, end, previous, report)
         if statement is not None:
             yield start, end, statement
-        if statement is not None or _first_word(text[start : min(end, start + 64)]) in STATEMENT_KEYWORDS:
-            previous = (start, end)  # a stray line is skipped: the next may continue the same
+        if continued:
+            previous = (start, end)
+
+
+def parse_statement(source: Source, start: int, end: int, previous: tuple[int, int] | None,
+                    report: list[Diagnostic]) -> tuple[ast.Statement | None, bool]:
+    """The statement at text[start:end] (one of statement_chunks), or None after reporting (in
+    `report`) why it does not parse; and whether the statement after it may continue it.
+    `previous` is where the statement is that this one may continue: a parse error looks back
+    at it. One statement at a time, for the language server, which reads only those an edit
+    touched (lsp/live.py)."""
+    statement: ast.Statement | None = parse_shot(source, start, end)  # the fast path
+    if statement is None:
+        try:
+            statement = parse_with_grammar(source, start, end)
+        except UnexpectedInput as error:
+            report.append(_explain(error, source, start, end, previous))
+    # A stray line is skipped: the statement after it may continue the one before it.
+    continued = statement is not None or _first_word(source.text[start : min(end, start + 64)]) in STATEMENT_KEYWORDS
+    return statement, continued
 
 
 def parse_with_grammar(source: Source, start: int, end: int) -> ast.Statement:

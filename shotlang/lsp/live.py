@@ -1,0 +1,539 @@
+"""Checking a shot list again after each edit, in the time between two keystrokes.
+
+analyse() (compiler.py) reads a file statement by statement: each statement is parsed, then
+fed to the Resolver (which carries MODEL, DEFAULTS, AXES, SCENE, TITLE and an open SEQUENCE
+down the file) and its shots to the Checker (which remembers the shot names, for duplicates).
+LiveCheck runs exactly those steps and keeps what each one took and gave: its statement's
+place, what it reported, the shot names it looked up and added, the offsets whose line numbers
+it asked for (a message says "on line 12"), and the resolver's state after it.
+
+After an edit, the statements before it keep their outcome; the statements the edit touched
+are read again; after it, a statement is read again only if something it depends on differs:
+the resolver's state before it, what its shot names find (a renamed shot makes a later one a
+duplicate, or no longer one), the statement it may continue (parse errors look back at it), or,
+when the edit added or removed lines, a line number that went into a message. The others keep
+their diagnostics, moved by the edit's length. So typing in a shot costs about as much as
+reading that shot, and the diagnostics stay exactly those analyse() gives for the same text
+(tests/test_lsp_live.py edits files at random and compares).
+
+Moving an outcome is lazy: a statement after the edit has its place and its state moved at
+once, and what it reported and looked up only when someone needs it (`_current`, through the
+log of edits since it was read). An edit in a 1,000-shot file touches a few steps' details.
+
+What this cannot see: an image file changed on disk. An image is looked at again when its shot
+is read again, and everything is read afresh by refresh() (the server calls it when the file
+is saved). The models files are looked at on every edit, and a change to them reads everything.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field, fields, is_dataclass, replace
+from enum import Enum
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from .. import checks, lower, parser
+from .. import syntax as ast
+from ..compiler import analyse_bytes, conclude, unclosed
+from ..diagnostics import Diagnostic, Related
+from ..images import ImageStore
+from ..models import for_folder
+from ..source import BOM, Source, Span
+from ..trivia import mask
+from ..vocabulary import Move
+
+# A place an edit removed: a span or offset that no longer exists, equal to none that does.
+GONE = -1
+
+
+@dataclass(eq=False)
+class LiveSource(Source):
+    """A Source whose text is replaced at each edit (every span of the file keeps pointing at
+    it), and which notes the offsets whose line numbers are asked for while `asked` is a list."""
+
+    asked: list[int] | None = field(default=None, repr=False)
+
+    def line_of(self, offset: int) -> int:
+        if self.asked is not None:
+            self.asked.append(offset)
+        return super().line_of(offset)
+
+    def replace_text(self, text: str) -> None:
+        self.text = text
+        self._line_starts = []
+
+
+class State(NamedTuple):
+    """What lower.Resolver carries from one statement to the next: its fields, but `shots`,
+    whose count is kept per step (the resolver asks only whether there was a shot yet)."""
+
+    title: str | None
+    axes: str
+    defaults: dict[str, lower.Value[Any]]
+    scene: str | None
+    title_seen: Span | None
+    axes_seen: Span | None
+    sequence: lower._OpenSequence | None
+
+
+# lower.Resolver's attributes: those State holds, the shot count, and those fixed at its start;
+# and checks.Checker's. tests/test_lsp_live.py holds these equal to what the classes have: a
+# field added there must be carried here.
+RESOLVER_STATE = ("title", "axes", "_defaults", "_scene", "_title_seen", "_axes_seen", "_sequence")
+RESOLVER_FIXED = ("report", "models", "_override", "shots")
+CHECKER_FIELDS = ("base_dir", "images", "models", "seen")
+
+
+@dataclass(slots=True, eq=False)
+class Step:
+    """One statement read: what it took and what it gave."""
+
+    start: int  # the statement's place in the text (statement_chunks), kept current
+    end: int
+    version: int  # how many edits of the log the fields below have been moved through
+    report: list[Diagnostic]  # what reading it reported, in order
+    looked: tuple[tuple[str, ast.Word | None], ...]  # shot names it looked up, and what each found
+    added: tuple[tuple[str, ast.Word], ...]  # shot names it saw first
+    asked: tuple[int, ...]  # offsets whose line numbers it asked for
+    state: State  # the resolver's, after it (kept current)
+    previous: Step | None  # after it, the statement the next one may continue (parse errors)
+    shots: int  # the shots it counted
+    shots_before: int  # the shots counted before it
+
+
+class _Names(dict[str, "ast.Word | Step"]):
+    """Checker.seen: the first Word of each shot name, or the step that added it (its Word is
+    taken from there when asked for). While `looked` and `added` are lists, it notes what the
+    checker looks up and adds."""
+
+    def __init__(self, live: LiveCheck) -> None:
+        super().__init__()
+        self.live = live
+        self.looked: list[tuple[str, ast.Word | None]] | None = None
+        self.added: list[tuple[str, ast.Word]] | None = None
+
+    def word(self, key: str) -> ast.Word | None:
+        found = dict.get(self, key)
+        if isinstance(found, Step):
+            self.live._current(found)
+            return next(w for k, w in found.added if k == key)
+        return found
+
+    def __contains__(self, key: object) -> bool:
+        found = self.word(key) if isinstance(key, str) else None
+        if self.looked is not None:
+            self.looked.append((str(key), found))
+        return found is not None
+
+    def __getitem__(self, key: str) -> ast.Word:
+        found = self.word(key)
+        if found is None:
+            raise KeyError(key)
+        if self.looked is not None:
+            self.looked.append((key, found))
+        return found
+
+    def __setitem__(self, key: str, value: ast.Word | Step) -> None:
+        if self.added is not None and isinstance(value, ast.Word):
+            self.added.append((key, value))
+        super().__setitem__(key, value)
+
+
+class Edit(NamedTuple):
+    """text[start:end] of the old text became `length` characters of the new."""
+
+    start: int
+    end: int
+    length: int
+
+    @property
+    def delta(self) -> int:
+        return self.length - (self.end - self.start)
+
+    @property
+    def new_end(self) -> int:
+        return self.start + self.length
+
+    def offset(self, at: int) -> int:
+        """Where an offset of the old text is in the new; GONE if the edit replaced it."""
+        if at < self.start:
+            return at
+        if at >= self.end:
+            return at + self.delta
+        return GONE
+
+    def span(self, span: Span) -> Span:
+        start, end = span.start, span.end
+        if end <= self.start and start <= end:
+            return span
+        if start >= self.end:
+            delta = self.delta
+            return Span(start + delta, end + delta, span.source)
+        return Span(GONE, GONE, span.source)
+
+
+def _moved(value: Any, edit: Edit, memo: dict[int, Any]) -> Any:
+    """`value` (a state, a syntax node, a settings object) with each span moved by the edit;
+    `memo` keeps what was moved already (states are shared by many steps)."""
+    if isinstance(value, Span):
+        return edit.span(value)
+    if value is None or isinstance(value, str | int | float | Enum | Move):
+        return value
+    found = memo.get(id(value))
+    if found is not None:
+        return found[1]
+    moved: Any
+    if isinstance(value, tuple):
+        items = [_moved(v, edit, memo) for v in value]
+        moved = type(value)(*items) if hasattr(value, "_fields") else tuple(items)
+    elif isinstance(value, list):
+        moved = [_moved(v, edit, memo) for v in value]
+    elif isinstance(value, dict):
+        moved = {k: _moved(v, edit, memo) for k, v in value.items()}
+    elif is_dataclass(value) and not isinstance(value, type):
+        moved = replace(value, **{f.name: _moved(getattr(value, f.name), edit, memo)
+                                  for f in fields(value) if f.init})
+    else:
+        raise TypeError(f"cannot move a {type(value).__name__} through an edit")
+    memo[id(value)] = (value, moved)  # the original kept alive, so its id is not reused
+    return moved
+
+
+def _moved_diagnostic(d: Diagnostic, edit: Edit) -> Diagnostic:
+    related = tuple(Related(edit.span(r.span), r.message) for r in d.related)
+    return d._replace(span=edit.span(d.span), related=related)
+
+
+class LiveCheck:
+    """One open shot list: its text, and its diagnostics as analyse() gives them, kept up to
+    date through edits. `name` is what diagnostics call it, `base_dir` its folder (images and
+    shotlang-models.toml are looked for there)."""
+
+    def __init__(self, text: str, name: str, base_dir: Path) -> None:
+        self.name = name
+        self.base_dir = base_dir
+        self.text = text  # the document's, with its byte-order mark if it has one
+        self.source = LiveSource(text.removeprefix(BOM), name)
+        self.models, self.model_problems = for_folder(base_dir)
+        self.steps: list[Step] = []
+        self.log: list[Edit] = []  # the edits since the last refresh
+        self.diagnostics: list[Diagnostic] = []
+        self.reused = 0  # statements whose outcome the last edit kept
+        self.refresh()
+
+    @property
+    def bom(self) -> int:
+        """1 if the document starts with a byte-order mark: analyse reads the text after it, so
+        a span's offsets are one less than the document's."""
+        return 1 if self.text.startswith(BOM) else 0
+
+    # --- reading everything ------------------------------------------------------------------
+
+    def refresh(self) -> list[Diagnostic]:
+        """Read the whole file again (its models files and images too)."""
+        self.models, self.model_problems = for_folder(self.base_dir)
+        self._read(self.text.removeprefix(BOM))
+        self.log = []
+        self.reused = 0
+        self._images = ImageStore()
+        self._initial = _snapshot(lower.Resolver([], models=self.models), None)
+        if "\0" in self.source.text:
+            return self._not_text()
+        resolver, checker = self._fresh(_Names(self))
+        steps: list[Step] = []
+        last: Step | None = None
+        for start, end in parser.statement_chunks(self.source.text):
+            last = self._run(start, end, resolver, checker, last)
+            steps.append(last)
+        self.steps = steps
+        return self._conclude(resolver, checker)
+
+    def _not_text(self) -> list[Diagnostic]:
+        """A NUL in the text: as `check` reads the file's bytes, one E001 and nothing else."""
+        data = self.text.removeprefix(BOM).encode("utf-8", "replace")
+        self.steps = []
+        self.diagnostics = analyse_bytes(data, self.name, self.base_dir, models=self.models).diagnostics
+        return self.diagnostics
+
+    def _fresh(self, names: _Names) -> tuple[lower.Resolver, checks.Checker]:
+        resolver = lower.Resolver([], models=self.models)
+        checker = checks.Checker(self.base_dir, self._images, self.models)
+        checker.seen = names  # type: ignore[assignment]  # a dict of Words, as far as it can tell
+        return resolver, checker
+
+    def _run(self, start: int, end: int, resolver: lower.Resolver, checker: checks.Checker,
+             last: Step | None) -> Step:
+        """Read one statement as analyse does, noting what it took and gave; `last` is the
+        step before it (the resolver is in the state it left)."""
+        report: list[Diagnostic] = []
+        resolver.report = report
+        names = checker.seen
+        assert isinstance(names, _Names)
+        looked: list[tuple[str, ast.Word | None]] = []
+        added: list[tuple[str, ast.Word]] = []
+        asked: list[int] = []
+        names.looked, names.added = looked, added
+        source = self.source
+        source.asked = asked
+        shots = resolver.shots
+        previous = last.previous if last is not None else None
+        try:
+            statement, continued = parser.parse_statement(
+                source, start, end, (previous.start, previous.end) if previous is not None else None, report)
+            if statement is not None:
+                for item in resolver.feed(statement):
+                    report += checker.check(item, resolver.axes)
+        finally:
+            source.asked = None
+            names.looked = names.added = None
+        step = Step(start, end, len(self.log), report, tuple(looked), tuple(added), tuple(asked),
+                    _snapshot(resolver, last.state if last is not None else self._initial), previous,
+                    resolver.shots - shots, shots)
+        if continued:
+            step.previous = step
+        return step
+
+    def _conclude(self, resolver: lower.Resolver | None, checker: checks.Checker | None) -> list[Diagnostic]:
+        """After the last statement: the sequence still open, if any, then what analyse says of
+        the file as a whole. `resolver` and `checker` are those that read the last statement,
+        or None if its outcome was kept (then they are made from the steps)."""
+        last = self.steps[-1] if self.steps else None
+        shots = last.shots_before + last.shots if last else 0
+        report = [self.unclosed] if self.unclosed is not None else []
+        report += self.model_problems
+        for step in self.steps:
+            if step.report:
+                self._current(step)
+                report += step.report
+        if last is not None and last.state.sequence is not None:
+            if resolver is None or checker is None:
+                names = _Names(self)
+                for step in self.steps:
+                    for key, _ in step.added:
+                        dict.__setitem__(names, key, step)
+                resolver, checker = self._fresh(names)
+                _restore(resolver, last.state, shots)
+            resolver.report = report
+            for item in resolver.finish():
+                report += checker.check(item, resolver.axes)
+        self.diagnostics = conclude(self.source, report, shots)
+        return self.diagnostics
+
+    def _current(self, step: Step) -> None:
+        """Move what a step reported and looked up through the edits since it was read."""
+        now = len(self.log)
+        for edit in self.log[step.version : now]:
+            if step.report:
+                step.report = [_moved_diagnostic(d, edit) for d in step.report]
+            if step.looked:
+                step.looked = tuple((k, w if w is None else w._replace(span=edit.span(w.span)))
+                                    for k, w in step.looked)
+            if step.added:
+                step.added = tuple((k, w._replace(span=edit.span(w.span))) for k, w in step.added)
+            if step.asked:
+                step.asked = tuple(edit.offset(at) for at in step.asked)
+        step.version = now
+
+    # --- an edit ------------------------------------------------------------------------------
+
+    def edit(self, start: int, end: int, text: str) -> list[Diagnostic]:
+        """The document's text[start:end] (offsets in code points, of the document as it was)
+        is now `text`: the diagnostics of the new text."""
+        old = self.text
+        self.text = new = old[:start] + text + old[end:]
+        bom = 1 if old.startswith(BOM) else 0
+        models, problems = for_folder(self.base_dir)
+        if (models is not self.models or problems != self.model_problems or not self.steps
+                or new.startswith(BOM) != bool(bom) or start < bom or "\0" in text):
+            return self.refresh()
+        before = self.source.text
+        if self.source.written is None and "/*" not in new and "[[" not in new:
+            edit = Edit(start - bom, end - bom, len(text))  # nothing masked, before or after
+            self._read(new.removeprefix(BOM))
+        else:  # what the parser reads changed where the text did, and where masking changed
+            self._read(new.removeprefix(BOM))
+            edit = _difference(before, self.source.text)
+        lines_moved = (before.count("\n", edit.start, edit.end)
+                       != self.source.text.count("\n", edit.start, edit.new_end))
+        return self._edit(edit, lines_moved)
+
+    def _read(self, text: str) -> None:
+        """Take `text` (without its byte-order mark) as the file's: the parser reads it with its
+        block comments and notes blanked (trivia.py), as analyse does."""
+        masked = mask(text)
+        self.source.replace_text(masked.text)
+        self.source.written = text if masked.trivia else None
+        self.unclosed = unclosed(masked.unclosed, self.source) if masked.unclosed is not None else None
+
+    def _edit(self, edit: Edit, lines_moved: bool) -> list[Diagnostic]:
+        old = self.steps
+        self.log.append(edit)
+        # The steps before the edit keep their outcome, but the last of them (the pivot), whose
+        # statement may have grown; those after it are moved; those it touched are dropped.
+        touched = bisect.bisect_left(old, edit.start, key=lambda s: s.end)
+        after = bisect.bisect_left(old, edit.end, key=lambda s: s.start)
+        base = old[: max(0, touched - 1)]
+        pivot = old[touched - 1] if touched > 0 else None
+        later = old[after:]
+        memo: dict[int, Any] = {}
+        delta = edit.delta
+        states: dict[int, State] = {}  # by the id of the state before (a few states serve many steps)
+        for step in later:
+            step.start += delta
+            step.end += delta
+            state = states.get(id(step.state))
+            if state is None:
+                state = states[id(step.state)] = _moved(step.state, edit, memo)
+            step.state = state
+        # The step before the first later one, as the old text had it: its state, moved.
+        before = old[after - 1] if after > 0 else None
+        if before is not None and after - 1 >= touched:  # touched by the edit, dropped
+            before.state = _moved(before.state, edit, memo)
+        for step in old[touched:after]:
+            step.start = step.end = GONE  # dropped: a later step may still name it as `previous`
+        chunks = self._chunks(base, pivot, later, edit)
+
+        names = _Names(self)
+        for step in base:
+            for key, _ in step.added:
+                dict.__setitem__(names, key, step)
+        steps = list(base)
+        later_at = {s.start: i for i, s in enumerate(later)}
+        resolver: lower.Resolver | None = None  # set while the last step was read, not kept
+        checker: checks.Checker | None = None
+        reused = len(base)
+        for start, end in chunks[len(base):]:
+            last = steps[-1] if steps else None
+            shots = last.shots_before + last.shots if last else 0
+            kept: Step | None = None
+            if pivot is not None and start == pivot.start:
+                kept = pivot if end == pivot.end else None
+            else:
+                i = later_at.get(start)
+                if i is not None and later[i].end == end and self._may_keep(
+                        later[i], later[i - 1] if i > 0 else before, last, shots, names, edit, lines_moved):
+                    kept = later[i]
+            if kept is not None:
+                if kept.previous is not kept:  # the one before, as this list has it
+                    kept.previous = last.previous if last is not None else None
+                for key, _ in kept.added:
+                    dict.__setitem__(names, key, kept)
+                kept.shots_before = shots
+                steps.append(kept)
+                reused += 1
+                resolver = checker = None
+                continue
+            if resolver is None or checker is None:
+                resolver, checker = self._fresh(names)
+                _restore(resolver, last.state if last is not None else self._initial, shots)
+            steps.append(self._run(start, end, resolver, checker, last))
+        self.steps = steps
+        self.reused = reused
+        diagnostics = self._conclude(resolver, checker)
+        if any(d.span.start == GONE or any(r.span.start == GONE for r in d.related) for d in diagnostics):
+            return self.refresh()  # a kept outcome pointed into the edit: not expected, never shown
+        return diagnostics
+
+    def _may_keep(self, step: Step, before: Step | None, last: Step | None, shots: int, names: _Names,
+                  edit: Edit, lines_moved: bool) -> bool:
+        """Whether a statement after the edit would be read to the outcome it had: `before` is
+        the step before it in the old text, `last` the one before it now."""
+        state = last.state if last is not None else self._initial
+        previous = last.previous if last is not None else None
+        if last is not before:
+            was = before.state if before is not None else self._initial
+            if state is not was and state != was:
+                return False
+            had = before.previous if before is not None else None
+            if (previous is None) != (had is None) or (previous is not None and had is not None and (
+                    previous.start != had.start or previous.end != had.end)):
+                return False
+        # Its parse errors look back at the statement it may continue, and at the lines between.
+        if previous is not None and previous.start < edit.new_end:
+            return False
+        if bool(shots) != bool(step.shots_before):  # AXES after the first SHOT
+            return False
+        for key, found in step.looked:  # duplicate names
+            if found is None:
+                if dict.__contains__(names, key):
+                    return False
+            else:
+                self._current(step)
+                break
+        else:
+            if not step.asked:
+                return True
+        self._current(step)
+        if any(names.word(key) != found for key, found in step.looked):
+            return False
+        if lines_moved:  # "on line 12" in a message
+            return all(0 <= at < edit.start for at in step.asked)
+        return all(at >= 0 for at in step.asked)
+
+    def _chunks(self, base: list[Step], pivot: Step | None, later: list[Step], edit: Edit) -> list[tuple[int, int]]:
+        """The statements' places in the new text: statement_chunks's answer, worked out only
+        around the edit. The splitter runs from the pivot, the last statement before the edit
+        (its first line is untouched, and the splitter starts afresh at each statement), to the
+        first statement after the edit where one started before: from there on the text is the
+        same, so the old places hold, moved."""
+        text = self.source.text
+        start = pivot.start if pivot is not None else 0
+        head = [(s.start, s.end) for s in base]
+        at_start = {s.start: i for i, s in enumerate(later)}
+        reach = 2
+        while True:
+            stop = later[reach].start if reach < len(later) else len(text)
+            window = [(start + a, start + b) for a, b in parser.statement_chunks(text[start:stop])]
+            for i, (a, _) in enumerate(window):
+                j = at_start.get(a)
+                if j is not None and a >= edit.new_end:
+                    return head + window[:i] + [(s.start, s.end) for s in later[j:]]
+            if stop == len(text):
+                return head + window
+            reach *= 2
+
+
+def _difference(old: str, new: str) -> Edit:
+    """The one edit that turns `old` into `new`: the shortest stretch between their common
+    start and their common end (compared a block at a time, then character by character)."""
+    limit = min(len(old), len(new))
+    start, size = 0, 4096
+    while start < limit and size:
+        size = min(size, limit - start)
+        if old[start : start + size] == new[start : start + size]:
+            start += size
+        else:
+            size //= 8
+    end_old, end_new, size = len(old), len(new), 4096
+    while size:
+        size = min(size, end_old - start, end_new - start)
+        if size and old[end_old - size : end_old] == new[end_new - size : end_new]:
+            end_old, end_new = end_old - size, end_new - size
+        else:
+            size //= 8
+    return Edit(start, end_old, end_new - start)
+
+
+def _snapshot(resolver: lower.Resolver, last: State | None) -> State:
+    """The resolver's state; `last` itself if it has not changed (so unchanged states are shared
+    and compare at once)."""
+    sequence = resolver._sequence
+    if (last is not None and resolver.title == last.title and resolver.axes == last.axes
+            and resolver._scene == last.scene and resolver._title_seen == last.title_seen
+            and resolver._axes_seen == last.axes_seen and resolver._defaults == last.defaults
+            and sequence == last.sequence):
+        return last
+    return State(resolver.title, resolver.axes, dict(resolver._defaults), resolver._scene, resolver._title_seen,
+                 resolver._axes_seen, replace(sequence, shots=list(sequence.shots)) if sequence else None)
+
+
+def _restore(resolver: lower.Resolver, state: State, shots: int) -> None:
+    resolver.title, resolver.axes, resolver.shots = state.title, state.axes, shots
+    resolver._defaults = dict(state.defaults)
+    resolver._scene, resolver._title_seen, resolver._axes_seen = state.scene, state.title_seen, state.axes_seen
+    sequence = state.sequence
+    resolver._sequence = replace(sequence, shots=list(sequence.shots)) if sequence else None
+
+
+__all__ = ["Edit", "LiveCheck", "LiveSource", "State", "Step"]

@@ -1,0 +1,196 @@
+"""The language server's check after an edit (shotlang/lsp/live.py) says exactly what analyse()
+says of the same text, while reading again only what the edit touched.
+
+In process, without the protocol: tests/test_lsp.py drives the real server.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from shotlang import checks, lower
+from shotlang.compiler import analyse
+from shotlang.diagnostics import Diagnostic
+from shotlang.images import ImageStore
+from shotlang.lsp.live import CHECKER_FIELDS, RESOLVER_FIXED, RESOLVER_STATE, LiveCheck
+from shotlang.models import built_in
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+
+# Every kind of statement and the state they carry: MODEL, DEFAULTS, AXES, SCENE, TITLE,
+# sequences (and their indentation), duplicate names, options given twice, errors of each
+# stage, notes and block comments, continuation lines, a stray line, wide characters.
+MIXED = '''TITLE "Mixed"
+MODEL kling-v2-6
+DEFAULTS 10s pro negative "blur"
+SCENE "INT. HALL - DAY"
+SHOT hall: slow pan right over "A long hall, 😀 candles" [[a note]]
+SHOT dup: pan right "x" 5s 10s
+SHOT Dup: zoom in 12 "y"
+/* SHOT off: tilt up "switched off" */
+SHOT bad: wobble "z" sound on
+    5s model kling-v1-6
+SHOT noprompt: pan left
+"stray continuation"
+AXES official
+TITLE "again"
+DEFAULTS 5s model kling-v3 cfg 0.5
+SEQUENCE chase: 15s pro 16:9 moves words
+    SHOT alley: slow pan right over "A runner darts into an alley" 4s
+    SHOT roof: "She leaps the gap between two rooftops"
+	SHOT tabbed: "a tab"
+SHOT after: static "é à ü" 7s
+SHOT long: push in 3.5 toward "Pedestrians cross under a sign,"
+    "their umbrellas bright in the rain" 7s sound on voice "narrator"
+'''
+SNIPPETS = ["\n", '"', "SHOT dup: ", 'SHOT x: pan right "p"\n', "    ", "\t", "SEQUENCE q: 15s model kling-v3\n",
+            "DEFAULTS 5s pro\n", "# c\n", "AXES seed\n", 'TITLE "t"\n', "MODEL kling-v2-1\n", " 10s", " pro",
+            'SCENE "s"\n', '  SHOT m: "in a sequence"\n', "x", ":", "\n\n", "é", "😀", "\x1b", "hall", "/*", "*/",
+            "[[", "]]", "[[note]]", "/* off */", "model ", "0", "<line>", "<again>"]
+
+
+@functools.cache
+def _bench() -> Any:
+    spec = importlib.util.spec_from_file_location("bench_run", ROOT / "bench" / "run.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def shot_text(count: int) -> str:
+    """A realistic generated shot list, the benchmark's."""
+    bench = _bench()
+    return str(bench.to_shot_text(bench.generate(count)))
+
+
+@functools.cache
+def _bases() -> list[str]:
+    return [MIXED, shot_text(40) + MIXED, MIXED + shot_text(30), (EXAMPLES / "chase.shot").read_text()]
+
+
+def seen(diagnostics: list[Diagnostic]) -> list[tuple[Any, ...]]:
+    return [(d.code, d.message, d.span.start, d.span.end, d.hint, d.span.source.name,
+             tuple((r.span.start, r.span.end, r.message, r.span.source.name) for r in d.related))
+            for d in diagnostics]
+
+
+def apply(text: str, rng_value: float, length: int, snippet: str) -> tuple[int, int, str]:
+    """An edit of `text`: where, how much is removed, what is put there."""
+    at = int(rng_value * len(text))
+    if snippet in ("<line>", "<again>"):  # remove a whole line, or write it twice
+        start = text.rfind("\n", 0, at) + 1
+        end = text.find("\n", at)
+        end = len(text) if end == -1 else end + 1
+        return (start, end, "") if snippet == "<line>" else (start, start, text[start:end])
+    return at, min(len(text), at + length), snippet
+
+
+edits = st.lists(st.tuples(st.floats(0, 1), st.integers(0, 30), st.sampled_from(SNIPPETS)), min_size=1, max_size=20)
+
+
+@settings(max_examples=3 * settings.default.max_examples, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(base=st.integers(0, 3), changes=edits)
+def test_after_any_edits_the_diagnostics_are_analyses(tmp_path_factory: pytest.TempPathFactory, base: int,
+                                                      changes: list[tuple[float, int, str]]) -> None:
+    folder = tmp_path_factory.getbasetemp()
+    text = _bases()[base]
+    live = LiveCheck(text, "t.shot", folder)
+    assert seen(live.diagnostics) == seen(analyse(text, "t.shot", folder).diagnostics)
+    for where, length, snippet in changes:
+        start, end, inserted = apply(text, where, length, snippet)
+        text = text[:start] + inserted + text[end:]
+        got = live.edit(start, end, inserted)
+        assert live.text == text
+        assert seen(got) == seen(analyse(text, "t.shot", folder).diagnostics), (start, end, inserted)
+
+
+def test_random_edits_of_a_long_list_read_little_again(tmp_path: Path) -> None:
+    """Typing in a 400-shot list: each edit keeps the outcome of almost every statement, and
+    the diagnostics still equal analyse's."""
+    text = shot_text(400) + MIXED
+    live = LiveCheck(text, "t.shot", tmp_path)
+    rng = random.Random(11)
+    kept = []
+    for _ in range(60):
+        start, end, inserted = apply(text, rng.random(), rng.randrange(4), rng.choice(["x", " ", "\n", "", "é"]))
+        text = text[:start] + inserted + text[end:]
+        got = live.edit(start, end, inserted)
+        assert seen(got) == seen(analyse(text, "t.shot", tmp_path).diagnostics)
+        kept.append(live.reused / len(live.steps))
+    assert sorted(kept)[len(kept) // 2] > 0.9
+
+
+def test_a_new_line_renumbers_the_lines_messages_name(tmp_path: Path) -> None:
+    """`the first is on line 3`: a line added above moves the number in a kept statement's
+    message too."""
+    text = 'TITLE "t"\n\nSHOT a: "x" 5s 10s\nSHOT b: "y"\nSHOT a: "z"\n'
+    live = LiveCheck(text, "t.shot", tmp_path)
+    assert any("line 3" in d.hint for d in live.diagnostics if d.code == "E309")
+    live.edit(0, 0, "# a comment\n")
+    assert [d.hint for d in live.diagnostics if d.code == "E309"] == ["keep one duration; the first is on line 4"]
+    assert [d.message for d in live.diagnostics if d.code == "E307"] == ["a shot named `a` is already on line 4"]
+
+
+def test_renaming_a_shot_makes_and_unmakes_a_later_duplicate(tmp_path: Path) -> None:
+    text = shot_text(200)
+    live = LiveCheck(text, "t.shot", tmp_path)
+    first = text.index("SHOT shot-000010:") + len("SHOT ")
+    name = "shot-000150"
+    live.edit(first, first + len(name), name)
+    duplicates = [d for d in live.diagnostics if d.code == "E307"]
+    assert [d.span.source.text[d.span.start:d.span.end] for d in duplicates] == [name]
+    assert duplicates[0].related[0].span.start == first
+    live.edit(first, first + len(name), "shot-000010")
+    assert not [d for d in live.diagnostics if d.code == "E307"]
+
+
+def test_an_open_block_comment_switches_off_the_rest_until_closed(tmp_path: Path) -> None:
+    text = MIXED
+    live = LiveCheck(text, "t.shot", tmp_path)
+    at = text.index("SHOT bad")
+    live.edit(at, at, "/* ")
+    assert [d.code for d in live.diagnostics if d.span.start >= at] == ["E107"]
+    assert seen(live.diagnostics) == seen(analyse(live.text, "t.shot", tmp_path).diagnostics)
+    end = live.text.index("SHOT noprompt")
+    live.edit(end, end, "*/ ")
+    assert seen(live.diagnostics) == seen(analyse(live.text, "t.shot", tmp_path).diagnostics)
+    assert "E107" not in {d.code for d in live.diagnostics}
+
+
+def test_a_byte_order_mark_and_a_nul_are_read_as_check_reads_them(tmp_path: Path) -> None:
+    text = "\ufeff" + MIXED
+    live = LiveCheck(text, "t.shot", tmp_path)
+    assert seen(live.diagnostics) == seen(analyse(text, "t.shot", tmp_path).diagnostics)
+    live.edit(10, 10, "\0")
+    assert [d.code for d in live.diagnostics] == ["E001"]
+    live.edit(10, 11, "")
+    assert seen(live.diagnostics) == seen(analyse(live.text, "t.shot", tmp_path).diagnostics)
+
+
+def test_a_models_file_written_beside_the_list_is_read_at_the_next_edit(tmp_path: Path) -> None:
+    text = 'SHOT a: "x" model kling-v9\n'
+    live = LiveCheck(text, "t.shot", tmp_path)
+    assert [d.code for d in live.diagnostics] == ["E300"]
+    (tmp_path / "shotlang-models.toml").write_text('[models.kling-v9]\nlike = "kling-v2-6"\nsource = "reported"\n')
+    live.edit(len(text), len(text), "\n")
+    assert [d.code for d in live.diagnostics] == []
+
+
+def test_the_resolver_and_checker_carry_no_state_the_server_does_not_know() -> None:
+    """live.py saves and restores the Resolver's fields by name, and stands in for the
+    Checker's names: a field added to either must be added there too."""
+    resolver = lower.Resolver([], models=built_in())
+    assert set(vars(resolver)) == set(RESOLVER_STATE + RESOLVER_FIXED)
+    checker = checks.Checker(Path("."), ImageStore(), built_in())
+    assert set(vars(checker)) == set(CHECKER_FIELDS)
