@@ -379,6 +379,20 @@ def explain(code: str) -> None:
     click.echo(f"{code.upper()} ({found.severity.value}): {found.title}\n{found.explanation}")
 
 
+@main.command()
+@click.option("--stdio", is_flag=True, help="Talk over standard input and output (the default and only way).")
+def lsp(stdio: bool) -> None:
+    """Run the language server for editors: check's diagnostics while typing, completion,
+    hover and formatting (docs/cli.md, "shotlang lsp")."""
+    from .lsp import Unavailable, serve  # pygls is imported by this command only
+
+    try:
+        code = serve()
+    except Unavailable as e:
+        raise IOFailure(str(e)) from None
+    sys.exit(code)
+
+
 # --- running against the API ------------------------------------------------------------------
 # The network modules (httpx, jwt) are imported inside these commands only, so `check` and
 # `compile` start without them.

@@ -22,12 +22,13 @@ class Unavailable(Exception):
     """pygls (or a package it needs) is not installed."""
 
 
-def serve() -> None:
-    """Run the server over standard input and output until the client says exit."""
+def serve() -> int:
+    """Run the server over standard input and output until the client says exit; the exit
+    code (0 after a shutdown request, 1 if the client left without one)."""
     try:
         from .server import serve as run
     except ModuleNotFoundError as missing:
         if (missing.name or "").split(".")[0] in NEEDS:
-            raise Unavailable(f"shotlang lsp needs {missing.name}, an optional extra: {INSTALL}") from None
+            raise Unavailable(f"the language server needs pygls, which is not installed: {INSTALL}") from None
         raise
-    run()
+    return run()

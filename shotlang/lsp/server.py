@@ -1,0 +1,382 @@
+"""`shotlang lsp`: the language server, over standard input and output, built on pygls.
+
+The protocol's side only: documents in, LSP messages out. What is checked is live.py's (the
+same diagnostics as `shotlang check`, kept up to date through edits), what is offered and
+explained is words.py's, and formatting is fmt.py's.
+
+How a diagnostic is shown in an editor (docs/cli.md, "shotlang lsp"): `code` is shotlang's
+code (E201), `source` is "shotlang", the message is shotlang's message followed by its help on
+a line of its own (`help: ...`, as `check` prints it), and the places it points at besides its
+own (the first use of a duplicated name) are its related information; a client that takes none
+gets them as `note:` lines of the message. A models file's problems are published on that file.
+"""
+
+from __future__ import annotations
+
+import bisect
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+from pygls.uris import from_fs_path, to_fs_path
+
+from .. import __version__
+from ..diagnostics import Diagnostic, Severity
+from ..kling import DEFAULT_MODEL
+from ..source import Source, Span
+from . import words
+from .live import LiveCheck
+from .positions import UTF16, Lines
+
+log = logging.getLogger("shotlang.lsp")
+
+_KINDS = {
+    "keyword": types.CompletionItemKind.Keyword,
+    "move": types.CompletionItemKind.Function,
+    "intensity": types.CompletionItemKind.Unit,
+    "joiner": types.CompletionItemKind.Text,
+    "option": types.CompletionItemKind.Property,
+    "value": types.CompletionItemKind.EnumMember,
+    "model": types.CompletionItemKind.Module,
+}
+_SEVERITIES = {Severity.ERROR: types.DiagnosticSeverity.Error, Severity.WARNING: types.DiagnosticSeverity.Warning}
+
+
+class OpenFile:
+    """A document the client has open: its check, and its line index (made when asked for)."""
+
+    def __init__(self, uri: str, live: LiveCheck, version: int | None) -> None:
+        self.uri = uri
+        self.live = live
+        self.version = version
+        self._lines: Lines | None = None
+
+    def lines(self, encoding: str) -> Lines:
+        text = self.live.text
+        if self._lines is None or self._lines.text is not text or self._lines.encoding != encoding:
+            self._lines = Lines(text, encoding)
+        return self._lines
+
+
+class ShotServer(LanguageServer):
+    """The documents open in one editor session, and what is published about them."""
+
+    def __init__(self) -> None:
+        super().__init__("shotlang", __version__)
+        self.files: dict[str, OpenFile] = {}
+        self.published: dict[str, set[str]] = {}  # a models file's URI -> the documents whose check reported it
+        self.shut_down = False  # the client asked for shutdown (then `exit` is a clean end)
+
+    # --- what the client said at start-up ----------------------------------------------------
+
+    @property
+    def encoding(self) -> str:
+        try:
+            chosen = self.workspace.position_encoding
+        except RuntimeError:  # before `initialize`
+            return UTF16
+        if isinstance(chosen, types.PositionEncodingKind):
+            return str(chosen.value)
+        return chosen or UTF16
+
+    @property
+    def related_information(self) -> bool:
+        caps = self.client_capabilities.text_document
+        publish = caps.publish_diagnostics if caps is not None else None
+        return bool(publish is not None and publish.related_information)
+
+    # --- documents ---------------------------------------------------------------------------
+
+    def open(self, uri: str, text: str, version: int | None) -> None:
+        path = to_fs_path(uri)
+        if path is not None and uri.startswith("file:"):
+            name, folder = path, Path(path).parent
+        else:  # an unsaved buffer: named by its URI, its images looked for in the workspace
+            name, folder = uri, Path(to_fs_path(self.workspace.root_uri or "") or ".")
+        self.files[uri] = OpenFile(uri, LiveCheck(text, name, folder), version)
+        self.publish(self.files[uri])
+
+    def change(self, uri: str, version: int | None,
+               changes: list[types.TextDocumentContentChangeEvent]) -> None:
+        opened = self.files.get(uri)
+        if opened is None:
+            return
+        live = opened.live
+        for change in changes:
+            if isinstance(change, types.TextDocumentContentChangePartial):
+                lines = opened.lines(self.encoding)
+                r = change.range
+                start = lines.offset(r.start.line, r.start.character)
+                end = max(start, lines.offset(r.end.line, r.end.character))
+                inserted = change.text
+            else:
+                start, end, inserted = _narrowed(live.text, change.text)
+            _checked(live, live.edit, start, end, inserted)
+        opened.version = version
+        self.publish(opened)
+
+    def save(self, uri: str) -> None:
+        opened = self.files.get(uri)
+        if opened is not None:
+            _checked(opened.live, opened.live.refresh)
+            self.publish(opened)
+
+    def close(self, uri: str) -> None:
+        if self.files.pop(uri, None) is None:
+            return
+        self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+        self._publish_elsewhere(uri, {})
+
+    # --- diagnostics --------------------------------------------------------------------------
+
+    def publish(self, opened: OpenFile) -> None:
+        live = opened.live
+        mine: list[Diagnostic] = []
+        elsewhere: dict[str, list[Diagnostic]] = {}
+        for d in live.diagnostics:
+            if d.span.source is live.source or d.span.source.name == live.name:
+                mine.append(d)
+            else:
+                elsewhere.setdefault(_uri_of(d.span.source), []).append(d)
+        lines = opened.lines(self.encoding)
+        shown = [self.to_lsp(d, lines, live.bom, opened.uri) for d in mine]
+        self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
+            uri=opened.uri, diagnostics=shown, version=opened.version))
+        self._publish_elsewhere(opened.uri, elsewhere)
+
+    def _publish_elsewhere(self, uri: str, found: dict[str, list[Diagnostic]]) -> None:
+        """A models file's problems, on that file; cleared when no open document reports them."""
+        for other in set(self.published) | set(found):
+            reporters = self.published.setdefault(other, set())
+            if other in found:
+                reporters.add(uri)
+                source = found[other][0].span.source
+                lines = Lines(source.text, self.encoding)
+                shown = [self.to_lsp(d, lines, 0, other) for d in found[other]]
+                self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=other, diagnostics=shown))
+            elif uri in reporters:
+                reporters.discard(uri)
+                if not reporters:
+                    del self.published[other]
+                    self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=other, diagnostics=[]))
+
+    def to_lsp(self, d: Diagnostic, lines: Lines, shift: int, uri: str) -> types.Diagnostic:
+        """A diagnostic of the file at `uri` (whose text `lines` indexes; a span's offsets are
+        `shift` less than the text's) as the protocol has it."""
+        message = d.message + (f"\nhelp: {d.hint}" if d.hint else "")
+        related = None
+        if d.related:
+            if self.related_information:
+                related = []
+                for r in d.related:
+                    here = r.span.source is d.span.source
+                    where = types.Location(
+                        uri=uri if here else _uri_of(r.span.source),
+                        range=_range(lines, r.span, shift) if here else
+                        _range(Lines(r.span.source.text, lines.encoding), r.span, 0))
+                    related.append(types.DiagnosticRelatedInformation(location=where, message=r.message))
+            else:
+                message += "".join(f"\nnote: {r.message} (line {r.span.line}, column {r.span.column})"
+                                   for r in d.related)
+        return types.Diagnostic(range=_range(lines, d.span, shift), message=message,
+                                severity=_SEVERITIES[d.severity], code=d.code, source="shotlang",
+                                related_information=related)
+
+    # --- completion, hover, formatting ---------------------------------------------------------
+
+    def statement_at(self, opened: OpenFile, offset: int) -> tuple[int, int] | None:
+        """The statement the cursor is in (or at the end of): its start and end, in the source."""
+        steps = opened.live.steps
+        lo, hi = 0, len(steps)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if steps[mid].start <= offset:
+                lo = mid + 1
+            else:
+                hi = mid
+        if lo and steps[lo - 1].start <= offset <= steps[lo - 1].end:
+            return steps[lo - 1].start, steps[lo - 1].end
+        return None
+
+    def settings_at(self, opened: OpenFile, offset: int) -> tuple[str, str]:
+        """The file's AXES and the model in effect (MODEL, DEFAULTS) at `offset`."""
+        steps = opened.live.steps
+        i = bisect.bisect_left(steps, offset, key=lambda s: s.end) - 1
+        if i < 0:
+            return "seed", DEFAULT_MODEL
+        state = steps[i].state
+        model = state.defaults.get("model")
+        return state.axes, str(model.value) if model is not None else DEFAULT_MODEL
+
+    def completion(self, uri: str, position: types.Position) -> list[types.CompletionItem]:
+        opened = self.files.get(uri)
+        if opened is None:
+            return []
+        live = opened.live
+        lines = opened.lines(self.encoding)
+        offset = lines.offset(position.line, position.character) - live.bom
+        text = live.source.text
+        statement = self.statement_at(opened, offset)
+        start = statement[0] if statement is not None else _statement_start(text, offset, opened)
+        axes, model = self.settings_at(opened, offset)
+        items = words.completions(text, start, offset, live.models, model, axes)
+        end = lines.position(offset + live.bom)
+        out = []
+        for i, item in enumerate(items):
+            first = lines.position(item.start + live.bom)
+            out.append(types.CompletionItem(
+                label=item.label, kind=_KINDS[item.kind], detail=item.detail,
+                documentation=types.MarkupContent(kind=types.MarkupKind.Markdown, value=item.documentation)
+                if item.documentation else None,
+                text_edit=types.TextEdit(range=types.Range(start=types.Position(*first), end=types.Position(*end)),
+                                         new_text=item.label),
+                filter_text=item.label, sort_text=f"{i:04d}"))
+        return out
+
+    def hover(self, uri: str, position: types.Position) -> types.Hover | None:
+        opened = self.files.get(uri)
+        if opened is None:
+            return None
+        live = opened.live
+        lines = opened.lines(self.encoding)
+        offset = lines.offset(position.line, position.character) - live.bom
+        axes, _ = self.settings_at(opened, offset)
+        found = words.hover(live.source, self.statement_at(opened, offset), offset, axes, live.models,
+                            [d for d in live.diagnostics if d.span.source is live.source])
+        if found is None:
+            return None
+        return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=found.markdown),
+                           range=types.Range(start=types.Position(*lines.position(found.start + live.bom)),
+                                             end=types.Position(*lines.position(found.end + live.bom))))
+
+    def formatting(self, uri: str) -> list[types.TextEdit] | None:
+        opened = self.files.get(uri)
+        if opened is None:
+            return None
+        from ..fmt import format_text  # the formatter is needed only when asked for
+
+        live = opened.live
+        text = live.text
+        formatted = format_text(text, live.name, live.base_dir).text
+        if formatted is None or formatted == text:
+            return []
+        start, end, inserted = _narrowed(text, formatted)
+        lines = opened.lines(self.encoding)
+        return [types.TextEdit(range=types.Range(start=types.Position(*lines.position(start)),
+                                                 end=types.Position(*lines.position(end))),
+                               new_text=inserted)]
+
+
+def _checked(live: LiveCheck, action: Callable[..., object], *args: Any) -> None:
+    """Run a check; should it fail (a bug), log it and read the file afresh, so the editor keeps
+    its diagnostics rather than losing the server."""
+    try:
+        action(*args)
+    except Exception:
+        log.exception("shotlang lsp: checking after an edit failed; reading the file afresh")
+        live.refresh()
+
+
+def _range(lines: Lines, span: Span, shift: int) -> types.Range:
+    start = lines.position(span.start + shift)
+    end = lines.position(max(span.start, span.end) + shift)
+    return types.Range(start=types.Position(*start), end=types.Position(*end))
+
+
+def _uri_of(source: Source) -> str:
+    return from_fs_path(source.name) or source.name
+
+
+def _statement_start(text: str, offset: int, opened: OpenFile) -> int:
+    """Where the statement being written at `offset` starts when it is in no statement yet: the
+    line's start, or, on an indented line under a SHOT, DEFAULTS or SEQUENCE, that statement's."""
+    line_start = text.rfind("\n", 0, offset) + 1
+    line = text[line_start:offset]
+    if line[:1] in (" ", "\t") and line_start > 0:
+        steps = opened.live.steps
+        above = [s for s in steps if s.end < line_start][-1:]
+        if above:
+            first = text[above[0].start : above[0].start + 10].split(None, 1)
+            gap = text[above[0].end : line_start]
+            if first and first[0].lower() in ("shot", "defaults", "sequence") and gap.count("\n") == 1:
+                return above[0].start
+    return line_start
+
+
+def _narrowed(old: str, new: str) -> tuple[int, int, str]:
+    """The one edit that turns `old` into `new`: old[start:end] becomes the returned text."""
+    limit = min(len(old), len(new))
+    start = 0
+    step = 4096
+    while start < limit:  # whole blocks first, then characters
+        size = min(step, limit - start)
+        if old[start : start + size] == new[start : start + size]:
+            start += size
+        elif size > 1:
+            step = max(1, size // 8)
+        else:
+            break
+    end_old, end_new = len(old), len(new)
+    step = 4096
+    while end_old > start and end_new > start:
+        size = min(step, end_old - start, end_new - start)
+        if old[end_old - size : end_old] == new[end_new - size : end_new]:
+            end_old, end_new = end_old - size, end_new - size
+        elif size > 1:
+            step = max(1, size // 8)
+        else:
+            break
+    return start, end_old, new[start:end_new]
+
+
+def build() -> ShotServer:
+    server = ShotServer()
+
+    @server.feature(types.SHUTDOWN)
+    def shutdown(params: None) -> None:
+        server.shut_down = True
+
+    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(params: types.DidOpenTextDocumentParams) -> None:
+        doc = params.text_document
+        server.open(doc.uri, doc.text, doc.version)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(params: types.DidChangeTextDocumentParams) -> None:
+        server.change(params.text_document.uri, params.text_document.version, list(params.content_changes))
+
+    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+    def did_save(params: types.DidSaveTextDocumentParams) -> None:
+        server.save(params.text_document.uri)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(params: types.DidCloseTextDocumentParams) -> None:
+        server.close(params.text_document.uri)
+
+    @server.feature(types.TEXT_DOCUMENT_COMPLETION,
+                    types.CompletionOptions(trigger_characters=[" ", ":"]))
+    def completion(params: types.CompletionParams) -> types.CompletionList:
+        items = server.completion(params.text_document.uri, params.position)
+        return types.CompletionList(is_incomplete=False, items=items)
+
+    @server.feature(types.TEXT_DOCUMENT_HOVER)
+    def hover(params: types.HoverParams) -> types.Hover | None:
+        return server.hover(params.text_document.uri, params.position)
+
+    @server.feature(types.TEXT_DOCUMENT_FORMATTING)
+    def formatting(params: types.DocumentFormattingParams) -> list[types.TextEdit] | None:
+        return server.formatting(params.text_document.uri)
+
+    return server
+
+
+def serve() -> int:
+    """Talk LSP over standard input and output until the client says exit; the exit code the
+    protocol asks for: 0 after a shutdown request, else 1."""
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    server = build()
+    server.start_io()
+    return 0 if server.shut_down else 1

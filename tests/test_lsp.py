@@ -1,0 +1,374 @@
+"""`shotlang lsp` as an editor meets it: the installed console script, a real process, LSP
+messages over its standard input and output (shotlang/lsp/client.py frames them).
+
+What it must say is worked out here independently: diagnostics from analyse() with their
+ranges counted in UTF-16 by this file, completions and hovers from the vocabulary tables.
+"""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from shotlang.compiler import analyse
+from shotlang.diagnostics import CODES, Diagnostic
+from shotlang.fmt import format_text
+from shotlang.lsp.client import Client
+from shotlang.vocabulary import INTENSITIES, JOINERS, MOVES
+
+SHOTLANG = str(Path(sys.executable).with_name("shotlang"))
+MODELS_FILE = '[models.house-model]\nlike = "kling-v2-6"\nsource = "reported"\n'
+
+
+def position(text: str, offset: int) -> dict[str, int]:
+    """Where `offset` (a code point) is, as the protocol counts by default: UTF-16 units."""
+    line_start = text.rfind("\n", 0, offset) + 1
+    return {"line": text.count("\n", 0, offset), "character": len(text[line_start:offset].encode("utf-16-le")) // 2}
+
+
+def span_range(text: str, start: int, end: int) -> dict[str, Any]:
+    return {"start": position(text, start), "end": position(text, end)}
+
+
+def expected(text: str, uri: str, folder: Path) -> list[dict[str, Any]]:
+    """What the server should publish for `text`: check's diagnostics, in the protocol's terms."""
+    def lsp(d: Diagnostic) -> dict[str, Any]:
+        item: dict[str, Any] = {
+            "range": span_range(text, d.span.start, d.span.end),
+            "message": d.message + (f"\nhelp: {d.hint}" if d.hint else ""),
+            "severity": 1 if d.severity.value == "error" else 2, "code": d.code, "source": "shotlang"}
+        if d.related:
+            item["relatedInformation"] = [
+                {"location": {"uri": uri, "range": span_range(text, r.span.start, r.span.end)}, "message": r.message}
+                for r in d.related]
+        return item
+
+    return [lsp(d) for d in analyse(text, str(folder / "x.shot"), folder).diagnostics]
+
+
+def at(text: str, marker: str, after: bool = True) -> dict[str, int]:
+    """The position just after (or at) the first `marker` in `text`."""
+    offset = text.index(marker) + (len(marker) if after else 0)
+    return position(text, offset)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Client, Path]]:
+    root = tmp_path_factory.mktemp("lsp")
+    (root / "shotlang-models.toml").write_text(MODELS_FILE)
+    with Client([SHOTLANG, "lsp"], cwd=root) as client:
+        client.initialize(root)
+        yield client, root
+    assert client.process.returncode == 0, client.stderr.decode()
+    assert b"Traceback" not in client.stderr, client.stderr.decode()
+
+
+def opened(server: tuple[Client, Path], name: str, text: str) -> tuple[Client, str, list[dict[str, Any]]]:
+    client, root = server
+    uri = (root / name).as_uri()
+    client.open(uri, text)
+    return client, uri, client.diagnostics(uri)
+
+
+def labels(client: Client, uri: str, where: dict[str, int]) -> list[str]:
+    result = client.request("textDocument/completion", {"textDocument": {"uri": uri}, "position": where})
+    return [item["label"] for item in result["items"]]
+
+
+# --- start-up and diagnostics ------------------------------------------------------------------------
+
+
+def test_initialize_offers_incremental_sync_completion_hover_and_formatting(tmp_path: Path) -> None:
+    with Client([SHOTLANG, "lsp"], cwd=tmp_path) as client:
+        caps = client.initialize(tmp_path)["capabilities"]
+        assert caps["textDocumentSync"]["change"] == 2  # incremental
+        assert caps["textDocumentSync"]["openClose"] is True
+        assert caps["hoverProvider"] and caps["documentFormattingProvider"]
+        assert " " in caps["completionProvider"]["triggerCharacters"]
+        assert caps["positionEncoding"] == "utf-16"
+        assert client.close() == 0
+
+
+def test_opening_a_file_publishes_checks_diagnostics_with_ranges_codes_hints_and_related(server: Any) -> None:
+    text = 'TITLE "Castles"\nSHOT castle: pan right "A castle" 5s\nSHOT castle: tilt up and pan left "Two moves"\n'
+    client, uri, found = opened(server, "castles.shot", text)
+    assert found == expected(text, uri, server[1])
+    duplicate, two_moves = found
+    assert duplicate["code"] == "E307" and duplicate["severity"] == 1 and duplicate["source"] == "shotlang"
+    assert duplicate["range"] == {"start": {"line": 2, "character": 5}, "end": {"line": 2, "character": 11}}
+    assert duplicate["message"] == ("a shot named `castle` is already on line 2\n"
+                                    "help: give each shot its own name (case is ignored)")
+    assert duplicate["relatedInformation"] == [{
+        "location": {"uri": uri, "range": {"start": {"line": 1, "character": 5}, "end": {"line": 1, "character": 11}}},
+        "message": "`castle` is first named here"}]
+    assert two_moves["code"] == "E201"
+    assert two_moves["range"] == {"start": {"line": 2, "character": 13}, "end": {"line": 2, "character": 33}}
+
+
+def test_an_edit_that_fixes_the_file_clears_its_diagnostics(server: Any) -> None:
+    text = 'SHOT a: pan right "x"\nSHOT a: wobble "y"\n'
+    client, uri, found = opened(server, "fix.shot", text)
+    assert [d["code"] for d in found] == ["E307", "E200"]
+    # Rename the second shot and replace `wobble` with `zoom in`, as two changes of one edit.
+    client.change(uri, 2, [
+        {"range": {"start": {"line": 1, "character": 8}, "end": {"line": 1, "character": 14}}, "text": "zoom in"},
+        {"range": {"start": {"line": 1, "character": 5}, "end": {"line": 1, "character": 6}}, "text": "b"}])
+    assert client.diagnostics(uri, version=2) == []
+
+
+def test_wide_characters_before_a_span_are_counted_in_utf16(server: Any) -> None:
+    text = 'SHOT a: "😀 castle 😀" 5s 10s\n'
+    client, uri, found = opened(server, "emoji.shot", text)
+    assert [d["code"] for d in found] == ["E309"]
+    # `10s` is at code point 24, UTF-16 unit 26: each emoji is two units.
+    assert found[0]["range"] == {"start": {"line": 0, "character": 26}, "end": {"line": 0, "character": 29}}
+    # An edit given in UTF-16 units lands on the right characters: ` 10s` goes.
+    client.change(uri, 2, [{"range": {"start": {"line": 0, "character": 25}, "end": {"line": 0, "character": 29}},
+                            "text": ""}])
+    assert client.diagnostics(uri, version=2) == []
+
+
+def test_a_client_that_offers_utf32_gets_positions_in_code_points(tmp_path: Path) -> None:
+    with Client([SHOTLANG, "lsp"], cwd=tmp_path) as client:
+        caps = client.initialize(tmp_path, {"general": {"positionEncodings": ["utf-32", "utf-16"]}})["capabilities"]
+        assert caps["positionEncoding"] == "utf-32"
+        uri = (tmp_path / "e.shot").as_uri()
+        client.open(uri, 'SHOT a: "😀 castle 😀" 5s 10s\n')
+        assert client.diagnostics(uri)[0]["range"]["start"] == {"line": 0, "character": 24}
+        assert client.close() == 0
+
+
+def test_a_client_without_related_information_gets_the_places_in_the_message(tmp_path: Path) -> None:
+    with Client([SHOTLANG, "lsp"], cwd=tmp_path) as client:
+        client.initialize(tmp_path, {})
+        uri = (tmp_path / "d.shot").as_uri()
+        client.open(uri, 'SHOT castle: "x"\nSHOT castle: "y"\n')
+        (duplicate,) = client.diagnostics(uri)
+        assert "relatedInformation" not in duplicate
+        assert duplicate["message"].endswith("\nnote: `castle` is first named here (line 1, column 6)")
+        assert client.close() == 0
+
+
+def test_random_edits_keep_the_published_diagnostics_equal_to_checks(server: Any) -> None:
+    """Typing into a file full of statements of every kind, through the protocol: after each
+    edit the server publishes what check says of the text, ranges in UTF-16."""
+    from test_lsp_live import MIXED, SNIPPETS, apply
+
+    client, root = server
+    text = MIXED
+    client_, uri, found = opened(server, "x.shot", text)
+    assert found == expected(text, uri, root)
+    rng = random.Random(5)
+    for version in range(2, 42):
+        start, end, inserted = apply(text, rng.random(), rng.randrange(12), rng.choice(SNIPPETS))
+        client.change(uri, version, [{"range": span_range(text, start, end), "text": inserted}])
+        text = text[:start] + inserted + text[end:]
+        assert client.diagnostics(uri, version=version) == expected(text, uri, root), (start, end, inserted)
+
+
+def test_closing_a_file_clears_its_diagnostics(server: Any) -> None:
+    client, uri, found = opened(server, "closed.shot", 'SHOT a: wobble "x"\n')
+    assert found
+    client.notify("textDocument/didClose", {"textDocument": {"uri": uri}})
+    assert client.diagnostics(uri) == []
+
+
+def test_a_models_files_problems_are_published_on_that_file(tmp_path: Path) -> None:
+    (tmp_path / "shotlang-models.toml").write_text('[models.broken]\nlike = "no-such-model"\n')
+    with Client([SHOTLANG, "lsp"], cwd=tmp_path) as client:
+        client.initialize(tmp_path)
+        uri = (tmp_path / "m.shot").as_uri()
+        client.open(uri, 'SHOT a: "x"\n')
+        models_uri = (tmp_path / "shotlang-models.toml").as_uri()
+        problems = client.diagnostics(models_uri)
+        assert problems and all(p["code"].startswith("E70") for p in problems)
+        assert client.diagnostics(uri) == []
+        client.notify("textDocument/didClose", {"textDocument": {"uri": uri}})
+        assert client.diagnostics(models_uri) == []  # no open file reports it any more
+        assert client.close() == 0
+
+
+def test_huge_and_binary_documents_do_not_stop_the_server(server: Any) -> None:
+    client, root = server
+    huge = 'SHOT a: "' + "x" * 5_000_000 + '"\n'
+    _, _, found = opened(server, "huge.shot", huge)
+    assert [d["code"] for d in found] == ["E306"]  # a prompt too long, and nothing worse
+    _, _, found = opened(server, "binary.shot", "SHOT a: \"x\"\n\x00\x01\x1b[31m\udcff\x7f" * 100)
+    assert [d["code"] for d in found] == ["E001"]
+    _, uri, found = opened(server, "after.shot", 'SHOT a: wobble "x"\n')
+    assert [d["code"] for d in found] == ["E200"]  # the server is still there, and right
+
+
+# --- completion ----------------------------------------------------------------------------------------
+
+
+COMPLETING = "\n".join([  # each line ends where the cursor is put
+    "MODEL kling-v2-6",
+    "SHOT a: ",
+    "SHOT b: slow ",
+    "SHOT c: pan right ",
+    'SHOT d: pan right over "A castle" ',
+    'SHOT e: "x" model ',
+    "SHOT f: pan ri",
+    "AXES ",
+    ""])
+
+
+def test_completion_after_the_colon_offers_intensities_and_moves(server: Any) -> None:
+    client, uri, _ = opened(server, "complete.shot", COMPLETING)
+    offered = labels(client, uri, at(COMPLETING, "SHOT a: "))
+    assert set(INTENSITIES) <= set(offered)
+    assert {phrase for move in MOVES for phrase in move.phrases} <= set(offered)
+    assert not JOINERS & set(offered)
+    after_intensity = labels(client, uri, at(COMPLETING, "SHOT b: slow "))
+    assert "pan right" in after_intensity and "slow" not in after_intensity
+
+
+def test_completion_after_a_move_offers_joiners(server: Any) -> None:
+    client, uri, _ = opened(server, "complete.shot", COMPLETING)
+    offered = labels(client, uri, at(COMPLETING, "SHOT c: pan right "))
+    assert set(offered) == JOINERS
+
+
+def test_completion_of_a_move_begun_replaces_its_words(server: Any) -> None:
+    client, uri, _ = opened(server, "complete.shot", COMPLETING)
+    result = client.request("textDocument/completion", {"textDocument": {"uri": uri},
+                                                        "position": at(COMPLETING, "SHOT f: pan ri")})
+    (item,) = [i for i in result["items"] if i["label"] == "pan right"]
+    assert item["textEdit"]["range"]["start"] == at(COMPLETING, "SHOT f: ")
+    assert item["textEdit"]["newText"] == "pan right"
+    assert "horizontal" in item["detail"]
+
+
+def test_completion_after_the_prompt_offers_options(server: Any) -> None:
+    client, uri, _ = opened(server, "complete.shot", COMPLETING)
+    offered = labels(client, uri, at(COMPLETING, 'over "A castle" '))
+    assert {"negative", "model", "image", "sound", "pro", "std", "5s", "10s", "16:9", "9:16"} <= set(offered)
+    assert "pan right" not in offered
+
+
+def test_completion_after_model_offers_the_matrixs_models_and_the_folders(server: Any) -> None:
+    client, uri, _ = opened(server, "complete.shot", COMPLETING)
+    offered = labels(client, uri, at(COMPLETING, 'SHOT e: "x" model '))
+    assert {"kling-v2-6", "kling-v3", "house-model"} <= set(offered)  # the last from shotlang-models.toml
+    assert labels(client, uri, at(COMPLETING, "AXES ")) == ["seed", "official"]
+    statements = labels(client, uri, {"line": COMPLETING.count("\n"), "character": 0})
+    assert {"SHOT", "SCENE", "DEFAULTS", "MODEL", "AXES", "TITLE", "SEQUENCE"} == set(statements)
+
+
+# --- hover ---------------------------------------------------------------------------------------------
+
+
+def hover(client: Client, uri: str, where: dict[str, int]) -> Any:
+    return client.request("textDocument/hover", {"textDocument": {"uri": uri}, "position": where})
+
+
+def test_hover_on_a_move_says_what_it_sends_under_the_files_axes(server: Any) -> None:
+    text = 'SHOT a: slow pan right over "x"\nSHOT b: pan right 8 "y"\nSHOT c: crane down and back "z"\n'
+    client, uri, _ = opened(server, "hover.shot", text)
+    said = hover(client, uri, at(text, "slow pan ri"))
+    value = said["contents"]["value"]
+    assert "**pan right**: camera turns right" in value
+    assert "sends `camera_control.config.horizontal = +5` under AXES seed (recommended 5–8)" in value
+    assert said["range"] == span_range(text, text.index("pan right"), text.index("pan right") + 9)
+    assert "horizontal = +8" in hover(client, uri, at(text, "SHOT b: pan"))["contents"]["value"]
+    assert 'camera_control.type = "down_back"' in hover(client, uri, at(text, "crane d"))["contents"]["value"]
+    official = "AXES official\n" + text
+    client.change(uri, 2, [{"range": span_range(text, 0, 0), "text": "AXES official\n"}])
+    client.diagnostics(uri, version=2)
+    value = hover(client, uri, at(official, "slow pan ri"))["contents"]["value"]
+    assert "sends `camera_control.config.tilt = +5` under AXES official" in value
+    assert "slow" in hover(client, uri, at(official, "sl"))["contents"]["value"]
+
+
+def test_hover_on_a_diagnostic_explains_its_code(server: Any) -> None:
+    text = 'SHOT a: tilt up and pan left "x"\n'
+    client, uri, _ = opened(server, "explain.shot", text)
+    value = hover(client, uri, at(text, "and p"))["contents"]["value"]
+    assert f"**E201** (error): {CODES['E201'].title}" in value
+    assert CODES["E201"].explanation.strip().splitlines()[0] in value
+    assert hover(client, uri, {"line": 5, "character": 0}) is None
+
+
+# --- formatting ----------------------------------------------------------------------------------------
+
+
+def formatted(client: Client, uri: str, text: str) -> str | None:
+    edits = client.request("textDocument/formatting", {"textDocument": {"uri": uri},
+                                                      "options": {"tabSize": 4, "insertSpaces": True}})
+    if not edits:
+        return None
+    lines = text.split("\n")
+    offsets = [0]
+    for line in lines:
+        offsets.append(offsets[-1] + len(line) + 1)
+    for edit in sorted(edits, key=lambda e: (e["range"]["start"]["line"], e["range"]["start"]["character"]),
+                       reverse=True):
+        r = edit["range"]
+        start = offsets[r["start"]["line"]] + r["start"]["character"]
+        end = offsets[r["end"]["line"]] + r["end"]["character"]
+        text = text[:start] + edit["newText"] + text[end:]
+    return text
+
+
+def test_formatting_gives_fmts_canonical_form(server: Any) -> None:
+    text = 'shot a:   PAN RIGHT over "x"  5S pro\n\n\n\nSHOT b: "y"\n'
+    client, uri, _ = opened(server, "fmt.shot", text)
+    canonical = format_text(text, "fmt.shot").text
+    assert canonical is not None and canonical != text
+    assert formatted(client, uri, text) == canonical
+
+
+def test_formatting_leaves_a_canonical_or_broken_file_alone(server: Any) -> None:
+    text = 'SHOT a: pan right over "x" 5s pro\n'
+    client, uri, _ = opened(server, "fmt-done.shot", text)
+    assert formatted(client, uri, text) is None
+    client, uri, _ = opened(server, "fmt-broken.shot", 'shot a:  wobble "x"\n')
+    assert formatted(client, uri, 'shot a:  wobble "x"\n') is None
+
+
+# --- the process ---------------------------------------------------------------------------------------
+
+
+def test_shutdown_then_exit_ends_the_server_with_0_and_exit_alone_with_1(tmp_path: Path) -> None:
+    with Client([SHOTLANG, "lsp"], cwd=tmp_path) as client:
+        client.initialize(tmp_path)
+        assert client.close() == 0
+    with Client([SHOTLANG, "lsp"], cwd=tmp_path) as client:
+        client.initialize(tmp_path)
+        client.notify("exit", None)
+        assert client.process.wait(10) == 1
+
+
+BLOCKED = """
+import sys
+for name in ("pygls", "lsprotocol"):
+    sys.modules[name] = None  # as if the lsp extra were not installed
+sys.argv = ["shotlang", "lsp"]
+from shotlang.__main__ import main
+main()
+"""
+
+
+def test_without_pygls_lsp_says_how_to_install_it_in_one_line() -> None:
+    done = subprocess.run([sys.executable, "-c", BLOCKED], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+    assert "pip install 'shotlang[lsp]'" in done.stderr
+    assert done.stdout == ""
+
+
+def test_check_does_not_import_the_language_servers_packages(tmp_path: Path) -> None:
+    shot = tmp_path / "a.shot"
+    shot.write_text('SHOT a: "x"\n')
+    code = ("import sys\nfrom shotlang.cli import run\nsys.argv = ['shotlang', 'check', sys.argv[1]]\n"
+            "try:\n    run()\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pygls', 'lsprotocol', 'cattrs')))")
+    done = subprocess.run([sys.executable, "-c", code, str(shot)], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip().splitlines()[-1] == "[]"
