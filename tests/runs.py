@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from shotlang import compile_file
 from shotlang.testing import VIDEO, FakeKling
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,8 +63,10 @@ def wait_for(condition: Callable[[], object], seconds: float = 30) -> None:
 
 
 def shots_in(shot_file: Path) -> list[str]:
-    return [line.split(":")[0].split()[1] for line in shot_file.read_text().splitlines()
-            if line.startswith("SHOT ")]
+    """The names of the videos a run of the file makes (a sequence's is the sequence's)."""
+    result = compile_file(shot_file)
+    assert result.output is not None, result.render()
+    return [record["name"] for record in result.output.records]
 
 
 def video_partials(folder: Path) -> list[Path]:
