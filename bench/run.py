@@ -9,6 +9,8 @@ Measures, on the same generated shot lists (docs/performance.md explains each):
      same JSON
   C  Lark's lexer alone over the .shot text: the floor of a Lark-based design
   F  shotlang fmt on the same .shot text: check it, then write it in canonical form
+  L  the language server (`shotlang lsp`, a real process): the time from an edit of a 1,000-shot
+     list to its diagnostics, median over 20 edits of each of four kinds (bench/lsp_latency.py)
 and, as whole processes, `shotlang check` on a 20-shot file against
 `python -c "import lark, pydantic, click"`, the peak memory of compiling the largest file, and
 `shotlang check` on one line of 50 MB (a prompt that long): its time, peak memory and output.
@@ -30,6 +32,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import lsp_latency  # beside this file
 import yaml
 from pydantic import BaseModel, Field, field_validator
 
@@ -280,6 +283,8 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=5, help="runs per measurement; the median is reported")
     ap.add_argument("--json", type=Path, default=HERE / "results.json", help="where to write the figures")
     ap.add_argument("--long-line-mb", type=int, default=50, help="length of the one-line file checked")
+    ap.add_argument("--lsp-shots", type=int, default=1000, help="shots in the file the language server edits")
+    ap.add_argument("--lsp-edits", type=int, default=20, help="edits of each kind timed in the language server")
     args = ap.parse_args()
 
     rows = []
@@ -310,6 +315,7 @@ def main() -> None:
         floor = median_process([sys.executable, "-c", "import lark, pydantic, click"], runs)
         memory = peak_memory_mb(largest)
         long_line = long_line_check(Path(tmp), args.long_line_mb)
+    lsp = lsp_latency.measure_if_installed(args.lsp_shots, args.lsp_edits)
 
     first, last = rows[0], rows[-1]
     result = {
@@ -319,6 +325,7 @@ def main() -> None:
         "startup": {"check_20_shots_s": check, "import_floor_s": floor, "ratio": check / floor},
         "peak_memory_mb": {"shots": max(args.sizes), "mb": memory},
         "long_line": long_line,
+        "lsp": lsp,
         "scaling": {"us_per_shot_first": first["A_us_per_shot"], "us_per_shot_last": last["A_us_per_shot"],
                     "ratio": last["A_us_per_shot"] / first["A_us_per_shot"]},
     }
@@ -328,6 +335,7 @@ def main() -> None:
     print(f"peak memory compiling {max(args.sizes)} shots: {memory:.0f} MB")
     print(f"one line of {long_line['mb']} MB: shotlang check {long_line['seconds']:.1f}s, "
           f"peak {long_line['peak_mb']:.0f} MB, {long_line['output_bytes']:.0f} bytes printed")
+    print(lsp_latency.describe(lsp))
     print(f"scaling: {first['A_us_per_shot']:.1f} us/shot at {first['shots']}, "
           f"{last['A_us_per_shot']:.1f} at {last['shots']} (ratio {result['scaling']['ratio']:.2f})")
     args.json.write_text(json.dumps(result, indent=2) + "\n")

@@ -50,10 +50,26 @@ class Lines:
     def __init__(self, text: str, encoding: str = UTF16) -> None:
         self.text = text
         self.encoding = encoding
-        if "\r" in text:
+        self.cr = "\r" in text
+        if self.cr:
             self.starts = [0, *(m.end() for m in _BREAK.finditer(text))]
         else:  # the usual case, some ten times quicker
             self.starts = [0, *itertools.accumulate(len(line) + 1 for line in text.split("\n")[:-1])]
+
+    def edited(self, start: int, end: int, inserted: str, text: str) -> Lines:
+        """The index of `text`, which is this one's text with [start:end] replaced by
+        `inserted`: the line starts before the edit kept, those after it moved (a `\r` anywhere
+        is left to a fresh count, as it may pair with a `\n` across the edit)."""
+        if "\r" in inserted or "\r" in self.text[max(0, start - 1) : end + 1] or self.cr:
+            return Lines(text, self.encoding)
+        starts = self.starts
+        first, last = bisect.bisect_right(starts, start), bisect.bisect_right(starts, end)
+        delta = len(inserted) - (end - start)
+        added = [start + i + 1 for i, char in enumerate(inserted) if char == "\n"] if "\n" in inserted else []
+        edited = Lines.__new__(Lines)
+        edited.text, edited.encoding, edited.cr = text, self.encoding, False
+        edited.starts = starts[:first] + added + [at + delta for at in starts[last:]]
+        return edited
 
     def line_end(self, line: int) -> int:
         """Where line `line` (from 0) ends, before its line break."""

@@ -60,6 +60,10 @@ class OpenFile:
             self._lines = Lines(text, encoding)
         return self._lines
 
+    def edited(self, lines: Lines, start: int, end: int, inserted: str) -> None:
+        """After an edit of the text `lines` indexed: its index, updated rather than counted."""
+        self._lines = lines.edited(start, end, inserted, self.live.text)
+
 
 class ShotServer(LanguageServer):
     """The documents open in one editor session, and what is published about them."""
@@ -106,8 +110,8 @@ class ShotServer(LanguageServer):
             return
         live = opened.live
         for change in changes:
+            lines = opened.lines(self.encoding)
             if isinstance(change, types.TextDocumentContentChangePartial):
-                lines = opened.lines(self.encoding)
                 r = change.range
                 start = lines.offset(r.start.line, r.start.character)
                 end = max(start, lines.offset(r.end.line, r.end.character))
@@ -115,6 +119,7 @@ class ShotServer(LanguageServer):
             else:
                 start, end, inserted = _narrowed(live.text, change.text)
             _checked(live, live.edit, start, end, inserted)
+            opened.edited(lines, start, end, inserted)
         opened.version = version
         self.publish(opened)
 

@@ -395,6 +395,9 @@ def _move_text(move: Move, magnitude: lower.Magnitude | None, axes: str, *, writ
         else:
             sent = f"`camera_control.config.{axis.field} = {sign}{_magnitude_text(magnitude)}`"
         sentence = f"sends {sent} under AXES {axes}"
+        nearest = " (the nearest field: it has no exact one)" if move.approximate_in_official else ""
+        if axes == "official":
+            sentence += nearest
         if move.recommended:
             sentence += f" (recommended {move.recommended[0]}–{move.recommended[1]})"
         if magnitude is not None and not written:
@@ -403,9 +406,10 @@ def _move_text(move: Move, magnitude: lower.Magnitude | None, axes: str, *, writ
         other = "official" if axes == "seed" else "seed"
         other_axis = move.axis(other)
         if other_axis is not None and other_axis != axis:
-            lines.append(f"under AXES {other} it would send `{other_axis.field}` "
-                         f"{'+' if other_axis.sign > 0 else '-'}"
-                         + (" (the nearest field: it has no exact one)" if move.approximate_in_official else ""))
+            amount = _magnitude_text(magnitude) if magnitude is not None else "strength"
+            lines.append(f"under AXES {other} it would send `{other_axis.field} = "
+                         f"{'+' if other_axis.sign > 0 else '-'}{amount}`"
+                         + (nearest if other == "official" else ""))
     if move.synonyms:
         lines.append("also written " + ", ".join(f"`{s}`" for s in move.synonyms))
     return "\n\n".join(lines)
