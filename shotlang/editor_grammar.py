@@ -36,6 +36,7 @@ from typing import Any
 from . import kling
 from .language import NEVER_CONTINUE, OPTIONS, STATEMENT_KEYWORDS, TOKENS, token_pattern
 from .parser import _SMART_QUOTES
+from .trivia import DELIMITERS
 from .vocabulary import AXES, CONNECTORS, INTENSITIES, JOINERS, PHRASES
 
 # Where the committed grammar lives, from the repository's top.
@@ -151,7 +152,8 @@ def _wrapping_end() -> str:
     or at a line that neither is indented deeper than the statement's first line (its indent
     is the begin pattern's group 1) nor starts with a string, a comment or a note."""
     own_statement = rf"^(?=[ \t]*{words(NEVER_CONTINUE)})"
-    not_continued = r'^(?![ \t]*(?:"|#|/\*|\[\[))(?!\1[ \t]+\S)'
+    openers = "|".join(re.escape(opener) for opener, _ in DELIMITERS.values())
+    not_continued = rf'^(?![ \t]*(?:"|#|{openers}))(?!\1[ \t]+\S)'
     return f"{own_statement}|{not_continued}"
 
 
@@ -169,23 +171,23 @@ def _repository() -> dict[str, Rule]:
         },
         "block-comment": {
             "comment": "/* ... */ switches lines off; not nested; may span lines",
-            "begin": r"/\*",
-            "end": r"\*/",
+            "begin": re.escape(DELIMITERS["block"][0]),
+            "end": re.escape(DELIMITERS["block"][1]),
             "name": SCOPES["block-comment"],
             "beginCaptures": {"0": {"name": SCOPES["block-comment-begin"]}},
             "endCaptures": {"0": {"name": SCOPES["block-comment-end"]}},
         },
         "note": {
             "comment": "[[ a note ]], from Fountain: kept out of the prompt; may span lines",
-            "begin": r"\[\[",
-            "end": r"\]\]",
+            "begin": re.escape(DELIMITERS["note"][0]),
+            "end": re.escape(DELIMITERS["note"][1]),
             "name": SCOPES["note"],
             "beginCaptures": {"0": {"name": SCOPES["note-begin"]}},
             "endCaptures": {"0": {"name": SCOPES["note-end"]}},
         },
         "stray-ends": {"patterns": [
-            {"match": r"\*/", "name": SCOPES["stray-comment-end"]},
-            {"match": r"\]\]", "name": SCOPES["stray-note-end"]},
+            {"match": re.escape(DELIMITERS["block"][1]), "name": SCOPES["stray-comment-end"]},
+            {"match": re.escape(DELIMITERS["note"][1]), "name": SCOPES["stray-note-end"]},
         ]},
         "curly-quote": {
             "comment": "typographic quotes are not quotes in the language (E104)",

@@ -36,8 +36,10 @@ class Masked(NamedTuple):
     unclosed: Trivia | None  # a `/*` or `[[` with no end: it runs to the end of the file
 
 
-_OPENERS = {"/*": ("block", "*/"), "[[": ("note", "]]")}
-_SCAN = re.compile(f"{TOKENS['STRING'][0]}|#[^\\n]*|/\\*|\\[\\[")
+# What opens each, and what closes it. (The editor grammar is made from this table too.)
+DELIMITERS: dict[Kind, tuple[str, str]] = {"block": ("/*", "*/"), "note": ("[[", "]]")}
+_OPENERS = {opener: (kind, closer) for kind, (opener, closer) in DELIMITERS.items()}
+_SCAN = re.compile("|".join([TOKENS["STRING"][0], "#[^\\n]*", *(re.escape(o) for o in _OPENERS)]))
 _NOT_NEWLINE = re.compile(r"[^\n]")
 
 
@@ -55,10 +57,10 @@ def mask(text: str, comments: bool = False) -> Masked:
             kind, closer = _OPENERS[token]
             end = text.find(closer, m.end())
             if end == -1:
-                unclosed = Trivia(kind, m.start(), m.end())  # type: ignore[arg-type]
-                found.append(Trivia(kind, m.start(), len(text)))  # type: ignore[arg-type]
+                unclosed = Trivia(kind, m.start(), m.end())
+                found.append(Trivia(kind, m.start(), len(text)))
                 break
-            found.append(Trivia(kind, m.start(), end + 2))  # type: ignore[arg-type]
+            found.append(Trivia(kind, m.start(), end + 2))
             pos = end + 2
         else:
             if comments and token[0] == "#":
