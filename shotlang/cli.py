@@ -365,6 +365,58 @@ def schema(fmt: str) -> None:
     click.echo(schema_text(fmt), nl=False)
 
 
+@main.command("decompile")
+@click.argument("files", nargs=-1, required=True, metavar="PAYLOAD...")
+@click.option("-o", "--output", "out", type=click.Path(path_type=Path, dir_okay=False),
+              help="Write the shot list to this file (atomically) instead of standard output.")
+@click.option("--axes", type=AXES_CHOICE,
+              help="The words camera fields are read into (default: the envelope's AXES, else seed).")
+@click.option("--images", type=click.Path(path_type=Path, file_okay=False),
+              help="Write images the bodies hold as Base64 to this folder, and name them in the shot list.")
+def decompile_command(files: tuple[str, ...], out: Path | None, axes: str | None, images: Path | None) -> None:
+    """Turn Kling request bodies (or compile's output) back into a shot list.
+
+    PAYLOAD is a JSON body, a list of them, JSON lines, or compile's output; `-` reads standard
+    input. What a shot list cannot say is listed on standard error with its JSON path and the
+    exit code is 1; the rest is still written.
+    """
+    from .decompile import ImageFolder, Unreadable, decompile, read_input, read_payload
+
+    payloads, failures = [], []
+    for name in files:
+        shown = "<stdin>" if name == "-" else name
+        try:
+            payloads.append(read_payload(read_input(name, sys.stdin.buffer), shown))
+        except Unreadable as e:
+            failures.append(IOFailure(str(e)))
+        except OSError as e:
+            failures.append(IOFailure(f"cannot read {shown}: {e.strerror or e}"))
+    if failures:
+        _give_up(failures)
+    folder = out.parent if out is not None else Path.cwd()
+    try:
+        done = decompile(payloads, axes=axes and axes.lower(), images=ImageFolder(images, folder) if images else None,
+                         base_dir=folder, name=str(out) if out is not None else "<stdout>")
+    except OSError as e:
+        raise IOFailure(f"cannot write an image to {images}: {e.strerror or e}") from None
+    for problem in done.problems:
+        click.echo(str(problem), err=True)
+    if out is None:
+        click.echo(done.text, nl=False)
+    else:
+        from .files import write_atomic
+
+        try:
+            write_atomic(out, done.text)
+        except OSError as e:
+            raise IOFailure(f"cannot write {out}: {e.strerror or e}") from None
+    if done.problems:
+        many = len(done.problems)
+        click.echo(f"{many} thing{'s' * (many != 1)} the shot list does not say (listed above); "
+                   f"the rest of {done.requests} request{'s' * (done.requests != 1)} written", err=True)
+        sys.exit(EXIT_INPUT)
+
+
 @main.command()
 @click.argument("code")
 def explain(code: str) -> None:

@@ -1,0 +1,1065 @@
+"""Kling request bodies back into a shot list: records.py and the lowering, run backwards.
+
+    read_payload (JSON, JSON lines, shotlang's envelope) -> Request per body
+    -> decompile: each body's fields back into a SHOT (or SEQUENCE) line, in the writer's words
+    -> the shot list in fmt's canonical form, checked by the compiler
+
+The rule is exactness: a body shotlang can write decompiles to lines that compile back to
+that body, field for field (tests/test_decompile.py holds it over generated shot lists). A
+part of a body the language cannot write is never dropped in silence: it becomes a Problem
+naming its JSON path (`shots[2].body.camera_control.config`), and a comment above its shot.
+Which words are chosen, and the few rewritings that keep a request's meaning (a `null` field
+is one left out, ...), are documented in docs/cli.md.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import bisect
+import hashlib
+import json
+import os
+import re
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from . import kling
+from .checks import SAFE_NAME, WINDOWS_RESERVED
+from .compiler import CONTROL, control_name
+from .diagnostics import Severity
+from .files import atomic_file
+from .fmt import format_text, quote
+from .images import URL, NotAnImage, inspect_image
+from .language import MODE_WORDS, NAME_MAX_CHARS, OPTIONS, TOKENS
+from .lower import MAGNITUDE_DECIMALS
+from .payload import FORMAT_VERSION
+from .source import DecodeFailure, decode
+from .vocabulary import AXES, DEFAULT_MAGNITUDE, INTENSITIES, MOVES, PHRASES, Axis, Move
+
+# A payload file larger than this is refused before it is read: a compiled shot list of 100k
+# shots is about 60 MB, and inlined images are at most 10 MB each.
+MAX_INPUT_BYTES = 512 * 1024 * 1024
+# The model the API uses when a body names none (kling.py's DEFAULT_MODEL says so too): a body
+# without model_name is written with this one, which is the request it meant.
+API_DEFAULT_MODEL = "kling-v1"
+
+# The keys of a record in the envelope (payload.CompiledShot) and of the envelope itself.
+RECORD_KEYS = ("name", "scene", "line", "method", "endpoint", "body", "shots", "notes")
+ENVELOPE_KEYS = ("shotlang_format", "source", "title", "axes", "notes", "shots")
+# The order options are written in: the language table's (fmt writes them so too).
+_ORDER = {o.kind: i for i, o in enumerate(OPTIONS)}
+# The fields of a body each option fills, beyond those made into the move or the sequence.
+_PLAIN_FIELDS = {"negative_prompt": "negative", "callback_url": "callback", "external_task_id": "id"}
+_IMAGE_FIELDS = {"image": "image", "image_tail": "tail", "static_mask": "mask"}
+_SEQUENCE_FIELDS = ("multi_shot", "shot_type", "multi_prompt")
+_NOT_IN_A_SEQUENCE = ("prompt", "camera_control", "image_tail", "static_mask", "dynamic_masks")
+_NAME = re.compile(TOKENS["NAME"][0])
+_ASPECT = re.compile(TOKENS["ASPECT"][0])
+_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\[[0-9]+\])*")  # `camera_control`, `voice_list[1]`
+_ASPECT_MAX_CHARS = 11  # lower._aspect's limit
+
+
+# --- what comes out --------------------------------------------------------------------------
+
+
+class Problem(NamedTuple):
+    """A part of an input that the shot list does not say: where it is, and why."""
+
+    where: str  # the file, and for JSON lines its line: `film.jsonl:3`
+    path: str  # the JSON path in it: `shots[2].body.camera_control.config`; "" for all of it
+    message: str
+
+    def said(self) -> str:
+        """The problem without its file, for a comment above its shot."""
+        return f"{self.path}: {self.message}" if self.path else self.message
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.path}: {self.message}" if self.path else f"{self.where}: {self.message}"
+
+
+class Decompiled(NamedTuple):
+    text: str  # the shot list
+    problems: list[Problem]  # what it does not say; empty when it compiles back to the inputs
+    requests: int  # how many request bodies were read
+
+
+class Unreadable(ValueError):
+    """An input that is not request bodies at all (not JSON, the wrong shape, too large): its
+    message is one line, naming the file and where."""
+
+
+# --- reading the inputs ----------------------------------------------------------------------
+
+
+class _Object(dict[str, Any]):
+    """A JSON object, remembering the keys it was given more than once (the last is kept)."""
+
+    repeated: tuple[str, ...] = ()
+
+
+def _object(pairs: list[tuple[str, Any]]) -> _Object:
+    found = _Object(pairs)
+    if len(found) != len(pairs):
+        found.repeated = tuple(k for k, n in Counter(k for k, _ in pairs).items() if n > 1)
+    return found
+
+
+def _no_constant(word: str) -> Any:
+    raise _Constant(word)
+
+
+class _Constant(ValueError):
+    pass
+
+
+def _loads(text: str) -> Any:
+    return json.loads(text, object_pairs_hook=_object, parse_constant=_no_constant)
+
+
+@dataclass
+class Request:
+    """One request body found in an input, and what its record in an envelope says about it."""
+
+    where: str
+    path: str  # of the body
+    body: dict[str, Any]
+    record: str | None = None  # the record's path, if it came in an envelope's record
+    name: str | None = None
+    scene: str | None = None
+    has_scene: bool = False  # a record has a scene (maybe null); a bare body says nothing
+    endpoint: str | None = None
+    members: list[str] | None = None  # a sequence record's shots
+    taken: list[str | None] = field(default_factory=list)  # those names, where they were free and safe
+    notes: list[str] = field(default_factory=list)  # the record's [[notes]], writable ones
+    problems: list[Problem] = field(default_factory=list)
+
+
+@dataclass
+class Payload:
+    """What one input file holds: its request bodies, and what its envelopes say of the file."""
+
+    name: str
+    requests: list[Request] = field(default_factory=list)
+    titles: list[tuple[str, str, str]] = field(default_factory=list)  # (where, path, title)
+    axes: str | None = None  # the first envelope's
+    notes: list[str] = field(default_factory=list)  # the envelopes' own [[notes]], above the first shot
+    problems: list[Problem] = field(default_factory=list)
+
+
+def read_input(name: str, stdin: Any = None) -> bytes:
+    """A payload file's bytes (`-`: `stdin`, a binary stream); Unreadable when it is too large,
+    OSError when it cannot be read."""
+    too_large = Unreadable(f"{'<stdin>' if name == '-' else name}: larger than {MAX_INPUT_BYTES // 2**20} MB; "
+                           "split it into several files")
+    if name == "-":
+        data: bytes = stdin.read(MAX_INPUT_BYTES + 1)
+    else:
+        with open(name, "rb") as f:
+            if os.fstat(f.fileno()).st_size > MAX_INPUT_BYTES:  # refused unread (a pipe's size is 0)
+                raise too_large
+            data = f.read(MAX_INPUT_BYTES + 1)
+    if len(data) > MAX_INPUT_BYTES:
+        raise too_large
+    return data
+
+
+def read_payload(data: bytes, name: str) -> Payload:
+    """The request bodies in a file: one body, a list of them, JSON lines (one body or record
+    a line), or shotlang's envelope (one, or a list of them, as `compile` writes several files).
+    Unreadable, naming the file and the line and column, when it is none of these."""
+    try:
+        text = decode(data)
+    except DecodeFailure as bad:
+        line, column = _line_column(bad.text, bad.offset)
+        raise Unreadable(f"{name}:{line}:{column}: not {bad.encoding} text ({bad.reason})") from None
+    if not text.strip():
+        raise Unreadable(f"{name}: empty: no JSON in it")
+    payload = Payload(name)
+    try:
+        document = _loads(text)
+    except json.JSONDecodeError as e:
+        if e.msg != "Extra data" or not _first_line_is_json(text):
+            raise Unreadable(f"{name}:{e.lineno}:{e.colno}: not JSON: {e.msg}") from None
+        for number, value in _json_lines(text, name):
+            where = f"{name}:{number}"
+            if not isinstance(value, dict):
+                raise Unreadable(f"{where}: {_kind(value)}, not a request body or a record") from None
+            _take(payload, value, where, "")
+        return payload
+    except (_Constant, RecursionError, ValueError) as e:
+        raise Unreadable(f"{name}: not JSON: {_why_not_json(e)}") from None
+    if isinstance(document, list):
+        for i, value in enumerate(document):
+            if not isinstance(value, dict):
+                raise Unreadable(f"{name}: [{i}]: {_kind(value)}, not a request body, record or envelope")
+            _take(payload, value, name, f"[{i}]")
+    elif isinstance(document, dict):
+        _take(payload, document, name, "")
+    else:
+        raise Unreadable(f"{name}: {_kind(document)}, not a request body, a list of them or an envelope")
+    return payload
+
+
+def _why_not_json(e: Exception) -> str:
+    if isinstance(e, _Constant):
+        return f"{e} is not a JSON number"
+    if isinstance(e, RecursionError):
+        return "nested too deeply"
+    return str(e)
+
+
+def _first_line_is_json(text: str) -> bool:
+    first = next((line for line in text.split("\n") if line.strip()), "")
+    try:
+        _loads(first)
+    except (ValueError, RecursionError):
+        return False
+    return True
+
+
+def _json_lines(text: str, name: str) -> Iterator[tuple[int, Any]]:
+    for number, line in enumerate(text.split("\n"), 1):
+        if not line.strip():
+            continue
+        try:
+            yield number, _loads(line)
+        except json.JSONDecodeError as e:
+            raise Unreadable(f"{name}:{number}:{e.colno}: not JSON: {e.msg}") from None
+        except (_Constant, RecursionError, ValueError) as e:
+            raise Unreadable(f"{name}:{number}: not JSON: {_why_not_json(e)}") from None
+
+
+def _line_column(text: str, offset: int) -> tuple[int, int]:
+    line = text.count("\n", 0, offset) + 1
+    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+
+def _take(payload: Payload, value: dict[str, Any], where: str, path: str) -> None:
+    """A record, an envelope or a body, by its keys (a body has neither `body` nor `shots`)."""
+    if "body" in value:  # a JSON line of a sequence has `shots` too: its shots' names
+        payload.requests.append(_record(value, where, path, payload.problems))
+    elif "shots" in value and ("shotlang_format" in value or "axes" in value):
+        _envelope(payload, value, where, path)
+    else:
+        payload.requests.append(Request(where, path, value))
+
+
+def _envelope(payload: Payload, envelope: dict[str, Any], where: str, path: str) -> None:
+    problems = payload.problems
+    version = envelope.get("shotlang_format")
+    if version != FORMAT_VERSION:
+        raise Unreadable(f"{where}: {_join(path, 'shotlang_format')}: {_show(version)}: this shotlang reads "
+                         f"envelopes of format {FORMAT_VERSION}")
+    _repeated(envelope, where, path, problems)
+    for key in envelope:
+        if key not in ENVELOPE_KEYS:
+            problems.append(Problem(where, _join(path, key), "not a key of shotlang's envelope"))
+    title = envelope.get("title")
+    if isinstance(title, str):
+        payload.titles.append((where, _join(path, "title"), title))
+    elif title is not None:
+        problems.append(Problem(where, _join(path, "title"), f"{_show(title)} is not text"))
+    payload.notes += _notes(envelope.get("notes"), where, _join(path, "notes"), problems)
+    axes = envelope.get("axes")
+    if axes in AXES:
+        payload.axes = payload.axes or axes
+    elif axes is not None:
+        problems.append(Problem(where, _join(path, "axes"), f"{_show(axes)} is not seed or official"))
+    shots = envelope.get("shots")
+    if not isinstance(shots, list):
+        raise Unreadable(f"{where}: {_join(path, 'shots')}: {_kind(shots)}, not a list of records")
+    for i, record in enumerate(shots):
+        at = f"{_join(path, 'shots')}[{i}]"
+        if not isinstance(record, dict) or "body" not in record:
+            raise Unreadable(f"{where}: {at}: {_kind(record)}, not a record with a body")
+        payload.requests.append(_record(record, where, at, problems))
+
+
+def _record(record: dict[str, Any], where: str, path: str, problems: list[Problem]) -> Request:
+    """A record of the envelope (or a JSON line of `compile --format jsonl`)."""
+    body_path = _join(path, "body")
+    if not isinstance(record["body"], dict):
+        raise Unreadable(f"{where}: {body_path}: {_kind(record['body'])}, not a request body")
+    found = Request(where, body_path, record["body"], record=path)
+    mine = found.problems
+    _repeated(record, where, path, mine)
+    for key, value in record.items():
+        at = _join(path, key)
+        if key in ("shotlang_format", "source"):  # a JSON line's envelope keys
+            if key == "shotlang_format" and value != FORMAT_VERSION:
+                raise Unreadable(f"{where}: {at}: {_show(value)}: this shotlang reads envelopes of format "
+                                 f"{FORMAT_VERSION}")
+        elif key not in RECORD_KEYS:
+            mine.append(Problem(where, at, "not a key of shotlang's records"))
+        elif key == "name":
+            if isinstance(value, str):
+                found.name = value
+            else:
+                mine.append(Problem(where, at, f"{_show(value)} is not a name"))
+        elif key == "scene":
+            found.has_scene = True
+            if value is None or isinstance(value, str):
+                found.scene = value
+            else:
+                mine.append(Problem(where, at, f"{_show(value)} is not a scene heading"))
+        elif key == "method" and value != "POST":
+            mine.append(Problem(where, at, f"{_show(value)}: shotlang's requests are POST"))
+        elif key == "endpoint":
+            if isinstance(value, str):
+                found.endpoint = value
+            else:
+                mine.append(Problem(where, at, f"{_show(value)} is not an endpoint"))
+        elif key == "notes":
+            found.notes = _notes(value, where, at, mine)
+        elif key == "shots":
+            if isinstance(value, list) and all(isinstance(v, str) for v in value):
+                found.members = value
+            else:
+                mine.append(Problem(where, at, f"{_show(value)} is not a list of shot names"))
+    return found
+
+
+def _notes(value: Any, where: str, path: str, problems: list[Problem]) -> list[str]:
+    """The [[notes]] a shot list can hold as written: the compiler reads a note as its words
+    joined by one space, up to the first `]]`."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        problems.append(Problem(where, path, f"{_show(value)} is not a list of notes"))
+        return []
+    found = []
+    for i, note in enumerate(value):
+        at = f"{path}[{i}]"
+        if not isinstance(note, str):
+            problems.append(Problem(where, at, f"{_show(note)} is not text"))
+        elif note != " ".join(note.split()) or not note:
+            problems.append(Problem(where, at, f"{_show(note)}: a note is read as its words joined by one space"))
+        elif "]]" in note or note.endswith("]"):
+            problems.append(Problem(where, at, f"{_show(note)}: a note ends at the first `]]`"))
+        elif _writable(note, where, at, problems):
+            found.append(note)
+    return found
+
+
+# --- shot lines ------------------------------------------------------------------------------
+
+
+@dataclass
+class _Line:
+    """One SHOT or SEQUENCE line in the making: its camera words, prompt and options."""
+
+    name: str
+    move: str = ""
+    prompt: str | None = None  # None: no prompt (a SEQUENCE)
+    options: list[tuple[str, str]] = field(default_factory=list)  # (kind, as written)
+    model: str | None = None  # the body's model, written by a MODEL line or as an option
+    notes: list[str] = field(default_factory=list)
+
+    def text(self, keyword: str, indent: str, model_line: str | None) -> str:
+        options = list(self.options)
+        if self.model is not None and self.model != model_line:
+            options.append(("model", f"model {self.model}"))
+        options.sort(key=lambda o: _ORDER[o[0]])
+        parts = [f"{indent}{keyword} {self.name}:"]
+        if self.move:
+            parts.append(self.move)
+        if self.prompt is not None:
+            parts.append(quote(self.prompt))
+        # Notes on lines of their own under the statement: where fmt puts them (they belong to it
+        # up to the next SHOT or SEQUENCE, and a sequence's record gathers its shots' after its own).
+        return "\n".join([" ".join([*parts, *(written for _, written in options)]),
+                          *(f"{indent}    [[{note}]]" for note in self.notes)])
+
+
+@dataclass
+class _Item:
+    """A request turned into lines: a shot, or a sequence and its shots."""
+
+    request: Request
+    head: _Line
+    members: list[_Line] = field(default_factory=list)
+    sequence: bool = False
+    problems: list[Problem] = field(default_factory=list)
+
+
+class ImageFolder:
+    """Where `--images` writes the images a body holds as Base64, and how the shot list names
+    them (relative to the folder the shot list is read from). Each image is written once, to
+    `<shot>-<role>.png` (or `.jpg`); an existing file of other content is never overwritten."""
+
+    def __init__(self, folder: Path, shot_list_folder: Path) -> None:
+        self.folder = folder
+        self.shot_list_folder = shot_list_folder
+        self._saved: dict[str, str] = {}  # by the image's digest: its reference
+
+    def save(self, data: bytes, stem: str, suffix: str) -> str:
+        digest = hashlib.sha256(data).hexdigest()
+        if digest in self._saved:
+            return self._saved[digest]
+        n = 1
+        while True:
+            path = self.folder / f"{stem}{'-' + str(n) if n > 1 else ''}{suffix}"
+            if not path.exists():
+                with atomic_file(path) as f:
+                    f.write(data)
+                break
+            if path.is_file() and path.read_bytes() == data:
+                break
+            n += 1
+        try:
+            reference = Path(os.path.relpath(path.resolve(), self.shot_list_folder.resolve())).as_posix()
+        except ValueError:  # on another drive (Windows): no relative path
+            reference = path.resolve().as_posix()
+        self._saved[digest] = reference
+        return reference
+
+
+class _Reading:
+    """The state of one decompile: the AXES moves are read under, the names taken, the images."""
+
+    def __init__(self, axes: str, images: ImageFolder | None) -> None:
+        self.axes = axes
+        self.images = images
+        self.names: set[str] = set()  # lower case: names are unique ignoring case
+        self.counter = 0
+        self.moves = _moves_by_axis(axes)
+
+    def take_name(self, wanted: str | None) -> str | None:
+        """`wanted` if it is a free, safe name (taking it), else None."""
+        if wanted is None or not _safe_name(wanted) or wanted.lower() in self.names:
+            return None
+        self.names.add(wanted.lower())
+        return wanted
+
+    def new_name(self, base: str | None = None) -> str:
+        """A free name: `shot-1`, `shot-2`, ...; or `<base>-1`, `<base>-2`, ... (a sequence's shots)."""
+        n = 0
+        while True:
+            if base is None:
+                self.counter += 1
+                name = f"shot-{self.counter}"
+            else:
+                n += 1
+                suffix = f"-{n}"
+                name = base[: NAME_MAX_CHARS - len(suffix)] + suffix
+            if self.take_name(name) is not None:
+                return name
+
+
+def _moves_by_axis(axes: str) -> dict[Axis, Move]:
+    """The move a camera field and sign are written as: the first of vocabulary.MOVES that sends
+    it under `axes` (never one AXES official only approximates)."""
+    found: dict[Axis, Move] = {}
+    for move in MOVES:
+        axis = move.axis(axes)
+        if axis is not None and not (axes == "official" and move.approximate_in_official):
+            found.setdefault(axis, move)
+    return found
+
+
+_PRESETS: dict[str, Move] = {}
+for _move in MOVES:
+    if _move.preset:
+        _PRESETS.setdefault(_move.preset, _move)
+# The word for the default magnitude: the first intensity word listed for it (`slow`).
+DEFAULT_WORD = next(word for word, value in INTENSITIES.items() if value == DEFAULT_MAGNITUDE)
+
+
+def decompile(payloads: list[Payload], *, axes: str | None = None, images: ImageFolder | None = None,
+              base_dir: Path | None = None, name: str = "<decompiled>") -> Decompiled:
+    """The shot list that sends the requests of `payloads`, in fmt's canonical form, and what it
+    cannot say. `axes` picks the words moves are written in (default: the first envelope's AXES,
+    else seed); the requests are the same either way. `images` writes Base64 images out to
+    files (else each is reported, under a file name to give it). `base_dir` is the folder the
+    shot list will be read from (its images and models files; default the working folder)."""
+    chosen = axes or next((p.axes for p in payloads if p.axes), None) or "seed"
+    reading = _Reading(chosen, images)
+    problems = [p for payload in payloads for p in payload.problems]
+    requests = [r for payload in payloads for r in payload.requests]
+    # Names from records first, then bare bodies' ids, so a made-up name never takes either.
+    for request in requests:
+        if request.record is not None:
+            request.name = reading.take_name(request.name) or _renamed(request, reading)
+            request.taken = [reading.take_name(m) for m in request.members or ()]
+    for request in requests:
+        if request.record is None:
+            wanted = request.body.get("external_task_id")
+            request.name = reading.take_name(wanted if isinstance(wanted, str) else None)
+    items = [_item(request, reading) for request in requests]
+
+    title: str | None = None
+    for i, (where, path, text) in enumerate(t for payload in payloads for t in payload.titles):
+        if i == 0:
+            title = text if _writable(text, where, path, problems) else None
+        elif text != title:
+            problems.append(Problem(where, path, f"a second title, {_show(text)}: a shot list has one TITLE"))
+    models = Counter(item.head.model for item in items if item.head.model is not None)
+    model_line = models.most_common(1)[0][0] if models else None
+
+    lines = [f"[[{note}]]" for payload in payloads for note in payload.notes]  # the file's own
+    if title is not None:
+        lines.append(f"TITLE {quote(title)}")
+    if chosen != "seed":
+        lines.append(f"AXES {chosen}")
+    if model_line is not None:
+        lines.append(f"MODEL {model_line}")
+    places: list[tuple[int, int, _Item]] = []  # each item's first and last line (from 1)
+    scene: str | None = None
+    for item in items:
+        request = item.request
+        if request.has_scene and request.scene != scene:
+            if request.scene is None:
+                item.problems.append(Problem(request.where, _join(request.record or "", "scene"),
+                                             "null after a SCENE: a shot list cannot end a scene"))
+            elif _writable(request.scene, request.where, _join(request.record or "", "scene"), item.problems):
+                scene = request.scene
+                if lines:
+                    lines.append("")
+                lines.append(f"SCENE {quote(scene)}")
+        first = len(lines) + 1
+        for problem in (*request.problems, *item.problems):
+            lines.append(f"# decompile: {_one_line(problem.said())}")
+        lines += item.head.text("SEQUENCE" if item.sequence else "SHOT", "", model_line).split("\n")
+        for member in item.members:
+            lines += member.text("SHOT", "    ", model_line).split("\n")
+        places.append((first, len(lines), item))
+        problems += request.problems + item.problems
+    text = "\n".join(lines) + "\n" if lines else ""
+    text, found = _formatted(text, name, base_dir or Path.cwd(), places)
+    return Decompiled(text, problems + found, len(requests))
+
+
+def _renamed(request: Request, reading: _Reading) -> str:
+    made = reading.new_name()
+    at = _join(request.record or "", "name")
+    request.problems.append(Problem(
+        request.where, at,
+        f"{_show(request.name)} is not a free, safe shot name (one word of ASCII letters, digits, - and _, "
+        f"unique); written as {made}" if request.name is not None else f"absent; written as {made}"))
+    return made
+
+
+def _formatted(text: str, name: str, base_dir: Path,
+               places: list[tuple[int, int, _Item]]) -> tuple[str, list[Problem]]:
+    """`text` through fmt, and the errors the compiler finds in it, each as a problem of the
+    request on whose lines it is (a request already reported is not reported twice)."""
+    done = format_text(text, name, base_dir)
+    problems = []
+    firsts = [first for first, _, _ in places]
+    for diagnostic in done.diagnostics:
+        if diagnostic.severity is not Severity.ERROR:
+            continue
+        line = diagnostic.span.line
+        at = bisect.bisect_right(firsts, line) - 1
+        item = places[at][2] if at >= 0 and line <= places[at][1] else None
+        if item is not None and (item.problems or item.request.problems):
+            continue
+        said = f"does not compile: error[{diagnostic.code}]: {diagnostic.message}"
+        if item is None:
+            problems.append(Problem(name, "", said))
+        else:
+            request = item.request
+            problems.append(Problem(request.where, request.record if request.record is not None else request.path,
+                                    said))
+    return (done.text if done.text is not None else text), problems
+
+
+def _item(request: Request, reading: _Reading) -> _Item:
+    where, path = request.where, request.path
+    body = request.body
+    problems: list[Problem] = []
+    _repeated(body, where, path, problems)
+    fields = {k: v for k, v in body.items() if v is not None}  # null is a field left out
+    sequence = isinstance(fields.get("multi_prompt"), list) and bool(fields["multi_prompt"])
+    name = request.name or reading.new_name()
+    head = _Line(name, notes=request.notes)
+    item = _Item(request, head, sequence=sequence, problems=problems)
+    at = _Place(where, path, problems)
+
+    for key in fields:
+        if key not in _KNOWN_FIELDS:
+            problems.append(Problem(where, _join(path, key), "not a field of Kling's video requests that shotlang "
+                                                           "writes"))
+    model = fields.get("model_name", API_DEFAULT_MODEL)
+    if at.word(model, "model_name", "a model name") and _model_name(model, at):
+        head.model = model
+    to_image = False
+    for key, kind in _IMAGE_FIELDS.items():
+        if key in fields and not (sequence and key != "image"):
+            ref = _image(fields[key], key, name, kind, at, reading)
+            if ref is not None:
+                head.options.append((kind, f"{kind} {quote(ref)}"))
+                to_image = to_image or key in ("image", "image_tail")
+    if request.endpoint is not None:
+        expected = kling.IMAGE2VIDEO if to_image else kling.TEXT2VIDEO
+        if request.endpoint != expected:
+            has = "has" if to_image else "has no"
+            problems.append(Problem(where, _join(request.record or "", "endpoint"),
+                                    f"{_show(request.endpoint)}, but the body {has} image: shotlang sends it to "
+                                    f"{expected}"))
+    _common(fields, head, at, to_image)
+    if sequence:
+        _sequence(fields, item, at, reading)
+    else:
+        for key in _SEQUENCE_FIELDS:
+            if key in fields:
+                problems.append(Problem(where, _join(path, key), _not_a_sequence(key, fields[key])))
+        _shot(fields, head, at, to_image, reading)
+    return item
+
+
+_KNOWN_FIELDS = frozenset({
+    "model_name", "image", "image_tail", "prompt", "negative_prompt", "cfg_scale", "mode", "aspect_ratio",
+    "duration", "sound", "voice_list", "multi_shot", "shot_type", "multi_prompt", "camera_control",
+    "static_mask", "dynamic_masks", "callback_url", "external_task_id", "watermark_info"})
+
+
+class _Place:
+    """Where a body is, and the list its problems go to: the small checks every field needs."""
+
+    def __init__(self, where: str, path: str, problems: list[Problem]) -> None:
+        self.where = where
+        self.path = path
+        self.problems = problems
+
+    def say(self, key: str, message: str) -> None:
+        self.problems.append(Problem(self.where, _join(self.path, key), message))
+
+    def text(self, value: Any, key: str) -> bool:
+        """Whether `value` is text a shot list's string can hold."""
+        if not isinstance(value, str):
+            self.say(key, f"{_show(value)} is not text")
+            return False
+        return _writable(value, self.where, _join(self.path, key), self.problems)
+
+    def word(self, value: Any, key: str, what: str) -> bool:
+        if not isinstance(value, str):
+            self.say(key, f"{_show(value)} is not {what}")
+            return False
+        return True
+
+    def object(self, value: Any, key: str) -> dict[str, Any] | None:
+        """`value` if it is an object, without its null fields (null is a field left out)."""
+        if not isinstance(value, dict):
+            self.say(key, f"{_show(value)} is not an object")
+            return None
+        _repeated(value, self.where, _join(self.path, key), self.problems)
+        return {k: v for k, v in value.items() if v is not None}
+
+    def inner(self, key: str) -> _Place:
+        return _Place(self.where, _join(self.path, key), self.problems)
+
+
+def _model_name(model: str, at: _Place) -> bool:
+    if not _NAME.fullmatch(model):
+        at.say("model_name", f"{_show(model)}: a model name is one word without `:`, `\"`, `#` or brackets")
+        return False
+    if model != model.lower():
+        at.say("model_name", f"{_show(model)}: shotlang sends model names in lower case")
+        return False
+    return True
+
+
+def _common(fields: dict[str, Any], line: _Line, at: _Place, to_image: bool) -> None:
+    """The fields a shot and a sequence both take: their options."""
+    for key, kind in _PLAIN_FIELDS.items():
+        if key in fields and at.text(fields[key], key):
+            line.options.append((kind, f"{kind} {quote(fields[key])}"))
+    if "mode" in fields:
+        mode = fields["mode"]
+        if mode in kling.MODES:
+            line.options.append(("mode", next(w for w, m in MODE_WORDS.items() if m == mode)))
+        else:
+            at.say("mode", f"{_show(mode)} is not a mode shotlang writes ({' or '.join(kling.MODES)})")
+    if "duration" in fields:
+        seconds = fields["duration"]
+        if isinstance(seconds, str) and _whole_seconds(seconds):
+            line.options.append(("duration", f"{seconds}s"))
+        else:
+            at.say("duration", f"{_show(seconds)}: shotlang sends whole seconds from 1 to "
+                               f"{kling.DURATION_MAX} as text, such as \"5\"")
+    if "aspect_ratio" in fields:
+        ratio = fields["aspect_ratio"]
+        if to_image:
+            at.say("aspect_ratio", "on an image-to-video request: shotlang sends an aspect ratio with text only "
+                                   "(the image gives it)")
+        elif isinstance(ratio, str) and _aspect(ratio):
+            line.options.append(("aspect", ratio))
+        else:
+            at.say("aspect_ratio", f"{_show(ratio)} is not an aspect ratio shotlang writes (width:height, "
+                                   "such as \"16:9\")")
+    if "cfg_scale" in fields:
+        scale = fields["cfg_scale"]
+        number = _decimal(scale)
+        if number is None or not kling.CFG_MIN <= scale <= kling.CFG_MAX:
+            at.say("cfg_scale", f"{_show(scale)} is not a number from {kling.CFG_MIN:g} to {kling.CFG_MAX:g}")
+        else:
+            line.options.append(("cfg", f"cfg {number}"))
+    if "sound" in fields:
+        sound = fields["sound"]
+        if sound in kling.SOUNDS:
+            line.options.append(("sound", f"sound {sound}"))
+        else:
+            at.say("sound", f"{_show(sound)} is not {' or '.join(map(_show, kling.SOUNDS))}")
+    if "watermark_info" in fields:
+        info = at.object(fields["watermark_info"], "watermark_info")
+        if info is not None:
+            inner = at.inner("watermark_info")
+            for key in info:
+                if key != "enabled":
+                    inner.say(key, "not a field of watermark_info")
+            enabled = info.get("enabled")
+            if isinstance(enabled, bool):
+                line.options.append(("watermark", f"watermark {'on' if enabled else 'off'}"))
+            else:
+                inner.say("enabled", f"{_show(enabled)} is not true or false")
+    if "voice_list" in fields:
+        voices = fields["voice_list"]
+        if not isinstance(voices, list):
+            at.say("voice_list", f"{_show(voices)} is not a list of voices")
+            voices = []
+        for i, voice in enumerate(voices):
+            key = f"voice_list[{i}]"
+            found = at.object(voice, key)
+            if found is None:
+                continue
+            for name in found:
+                if name != "voice_id":
+                    at.inner(key).say(name, "not a field of a voice")
+            if "voice_id" not in found:
+                at.inner(key).say("voice_id", "absent")
+            elif at.inner(key).text(found["voice_id"], "voice_id"):
+                line.options.append(("voice", f"voice {quote(found['voice_id'])}"))
+
+
+def _shot(fields: dict[str, Any], line: _Line, at: _Place, to_image: bool, reading: _Reading) -> None:
+    """A single shot: its prompt, move and masks."""
+    prompt = fields.get("prompt", "")
+    # A text shot without a prompt is written with "", which the checks refuse (E305) as the
+    # API does; an image shot's "" is sent as no prompt, as the API reads it.
+    line.prompt = prompt if at.text(prompt, "prompt") else ""
+    if "camera_control" in fields:
+        line.move = _camera(fields["camera_control"], at, reading)
+    if "dynamic_masks" in fields:
+        masks = fields["dynamic_masks"]
+        if not isinstance(masks, list):
+            at.say("dynamic_masks", f"{_show(masks)} is not a list of masks")
+            masks = []
+        for i, mask in enumerate(masks):
+            written = _motion(mask, f"dynamic_masks[{i}]", line.name, i + 1, at, reading)
+            if written is not None:
+                line.options.append(("motion", written))
+
+
+def _motion(mask: Any, key: str, shot: str, n: int, at: _Place, reading: _Reading) -> str | None:
+    found = at.object(mask, key)
+    if found is None:
+        return None
+    inner = at.inner(key)
+    for name in found:
+        if name not in ("mask", "trajectories"):
+            inner.say(name, "not a field of a dynamic mask")
+    if "mask" not in found:
+        inner.say("mask", "absent")
+        return None
+    ref = _image(found["mask"], "mask", shot, f"motion-{n}", inner, reading)
+    points = found.get("trajectories")
+    if not isinstance(points, list):
+        inner.say("trajectories", f"{_show(points)} is not a list of points")
+        return None
+    written = []
+    for i, point in enumerate(points):
+        key_i = f"trajectories[{i}]"
+        got = inner.object(point, key_i)
+        if got is None:
+            return None
+        xy = []
+        for axis in ("x", "y"):
+            value = got.get(axis)
+            if isinstance(value, bool) or not isinstance(value, int | float) or not _whole(value) or value < 0:
+                inner.inner(key_i).say(axis, f"{_show(value)} is not a whole number of pixels")
+                return None
+            xy.append(int(value))
+        for name in got:
+            if name not in ("x", "y"):
+                inner.inner(key_i).say(name, "not a field of a trajectory point")
+        written.append(f"({xy[0]}, {xy[1]})")
+    if ref is None:
+        return None
+    return " ".join([f"motion {quote(ref)}", *written])
+
+
+def _camera(control: Any, at: _Place, reading: _Reading) -> str:
+    """camera_control as the move's words: `slow pan right`, `pan left 2.5`, `push in and up`."""
+    found = at.object(control, "camera_control")
+    if found is None:
+        return ""
+    inner = at.inner("camera_control")
+    for key in found:
+        if key not in ("type", "config"):
+            inner.say(key, "not a field of camera_control")
+    kind = found.get("type")
+    config = found.get("config")
+    if kind in _PRESETS:
+        if config is not None:
+            inner.say("config", f"a preset ({kind}) takes no config; shotlang sends none")
+            return ""
+        return _PRESETS[kind].name
+    if kind != "simple":
+        inner.say("type", f"{_show(kind)} is not a camera type ({', '.join(kling.CAMERA_TYPES)})")
+        return ""
+    fields = inner.object(config, "config")
+    if fields is None:
+        return ""
+    config_at = inner.inner("config")
+    moving: list[tuple[str, int | float]] = []
+    said = len(at.problems)
+    for key, value in fields.items():
+        if key not in kling.CAMERA_FIELDS:
+            config_at.say(key, "not one of the six camera fields")
+        elif isinstance(value, bool) or not isinstance(value, int | float):
+            config_at.say(key, f"{_show(value)} is not a number")
+        elif value != 0:
+            moving.append((key, value))
+    if not moving and len(at.problems) > said:
+        return ""  # a field that is not a number is reported already
+    if len(moving) > 1:
+        names = " and ".join(k for k, _ in moving)
+        count = ("two", "three", "four", "five", "six")[len(moving) - 2]
+        inner.say("config", f"{count} axes set ({names}); a shot moves on one axis")
+        return ""
+    if not moving:
+        inner.say("config", "every field is 0: shotlang writes a still camera as no camera_control")
+        return ""
+    key, value = moving[0]
+    magnitude = _decimal(abs(value))
+    if magnitude is None or not 0 < abs(value) <= kling.MAGNITUDE_MAX:
+        config_at.say(key, f"{_show(value)} is out of range: a magnitude is above 0 and at most "
+                           f"{kling.MAGNITUDE_MAX}")
+        return ""
+    if "." in magnitude and len(magnitude.partition(".")[2]) > MAGNITUDE_DECIMALS:
+        config_at.say(key, f"{_show(value)} has more than {MAGNITUDE_DECIMALS} decimal places, which a shot "
+                           "list cannot write")
+        return ""
+    move = reading.moves[Axis(key, 1 if value > 0 else -1)]
+    if abs(value) == DEFAULT_MAGNITUDE:
+        return f"{DEFAULT_WORD} {move.name}"
+    return f"{move.name} {magnitude}"
+
+
+def _sequence(fields: dict[str, Any], item: _Item, at: _Place, reading: _Reading) -> None:
+    """A multi-shot request: a SEQUENCE line, and a SHOT line indented below it per prompt."""
+    head = item.head
+    if fields.get("multi_shot") is not True:
+        at.say("multi_shot", f"{_show(fields.get('multi_shot'))}: shotlang sends true with multi_prompt")
+    if fields.get("shot_type") != "customize":
+        at.say("shot_type", f"{_show(fields.get('shot_type'))}: shotlang sends \"customize\" with multi_prompt "
+                            "(each shot written out)")
+    for key in _NOT_IN_A_SEQUENCE:
+        if key in fields:
+            at.say(key, "a multi-shot request's shots carry it, not the request: shotlang's SEQUENCE has none")
+    prompts: list[Any] = fields["multi_prompt"]
+    given = item.request.members
+    if given is not None and len(given) != len(prompts):
+        item.problems.append(Problem(item.request.where, _join(item.request.record or "", "shots"),
+                                     f"{len(given)} names for {len(prompts)} shots"))
+        given = None
+    durations: list[int | None] = []
+    for i, entry in enumerate(prompts):
+        key = f"multi_prompt[{i}]"
+        wanted = given[i] if given is not None else None
+        name = item.request.taken[i] if given is not None and i < len(item.request.taken) else None
+        if name is None:
+            name = reading.new_name(head.name)
+            if wanted is not None:
+                item.problems.append(Problem(item.request.where, f"{_join(item.request.record or '', 'shots')}[{i}]",
+                                             f"{_show(wanted)} is not a free, safe shot name; written as {name}"))
+        member = _Line(name, prompt="")
+        item.members.append(member)
+        found = at.object(entry, key)
+        seconds = None
+        if found is not None:
+            inner = at.inner(key)
+            for field_name in found:
+                if field_name not in ("index", "prompt", "duration"):
+                    inner.say(field_name, "not a field of a multi_prompt entry")
+            index = found.get("index")
+            if isinstance(index, bool) or index != i + 1:
+                inner.say("index", f"{_show(index)}: shotlang numbers the shots from 1 in order ({i + 1} here)")
+            prompt = found.get("prompt", "")
+            if inner.text(prompt, "prompt"):
+                member.move, member.prompt = _prompt_move(prompt)
+            written = found.get("duration")
+            if isinstance(written, str) and _whole_seconds(written):
+                seconds = int(written)
+            else:
+                inner.say("duration", f"{_show(written)}: each shot of a sequence has whole seconds as text, "
+                                      "such as \"5\"")
+        durations.append(seconds)
+    if any(m.move for m in item.members):
+        head.options.append(("moves", "moves words"))
+    _sequence_durations(head, item, durations, fields, at)
+
+
+def _sequence_durations(head: _Line, item: _Item, durations: list[int | None], fields: dict[str, Any],
+                        at: _Place) -> None:
+    """The SEQUENCE's length, and each shot's unless sharing the length out gives it anyway."""
+    total = next((int(w.removesuffix("s")) for k, w in head.options if k == "duration"), None)
+    known = [d for d in durations if d is not None]
+    if "duration" not in fields:
+        at.say("duration", f"absent; a sequence's length is its shots' ({sum(known)}s)")
+    elif total is not None and len(known) == len(durations) and sum(known) != total:
+        at.say("duration", f"{total}s, but its shots take {sum(known)}s: a sequence's shots add up to its length")
+        head.options = [(k, w) for k, w in head.options if k != "duration"]
+        total = None
+    if total is not None and _shared(total, len(durations)) == durations:
+        return  # the shots share the length out evenly, as the compiler does when none is given
+    for member, seconds in zip(item.members, durations, strict=True):
+        if seconds is not None:
+            member.options.append(("duration", f"{seconds}s"))
+
+
+def _shared(total: int, shots: int) -> list[int | None] | None:
+    """How the compiler shares a length among shots without a duration (lower.sequence_timing)."""
+    if total < shots:
+        return None
+    share, extra = divmod(total, shots)
+    return [share + (1 if i < extra else 0) for i in range(shots)]
+
+
+def _prompt_move(prompt: str) -> tuple[str, str]:
+    """A sequence shot's prompt as sent, back into its camera words and prompt: `slow pan right:
+    A runner ...` is `slow pan right` and `A runner ...` when the words are a move as the
+    compiler writes them (lower.shot_prompt: lower case, an intensity word at most, not `static`).
+    Any other prompt is its own text, and compiles back to itself."""
+    head, sep, rest = prompt.partition(": ")
+    if not sep or not rest or head != head.lower():
+        return "", prompt
+    words = head.split(" ")
+    intensity = len(words) > 1 and words[0] in INTENSITIES
+    move = PHRASES.get(tuple(words[1:] if intensity else words))
+    if move is None or move.is_static or (intensity and move.preset):
+        return "", prompt
+    return head, rest
+
+
+def _not_a_sequence(key: str, value: Any) -> str:
+    if key == "shot_type" and value == "intelligence":
+        return ("\"intelligence\": the model cuts one prompt into shots; a SEQUENCE writes each shot "
+                "(\"customize\" with multi_prompt)")
+    if key == "multi_prompt":
+        return f"{_show(value)}: a SEQUENCE has one to six shots"
+    return f"{_show(value)} without multi_prompt: shotlang writes it only for a SEQUENCE"
+
+
+def _image(value: Any, key: str, shot: str, role: str, at: _Place, reading: _Reading) -> str | None:
+    """An image field as the shot list names it: a URL as it is; Base64 data as the file it is
+    written to with --images, else reported under the file name to give it."""
+    if not at.text(value, key):
+        return None
+    if URL.match(value):
+        return str(value)
+    try:
+        data = base64.b64decode(value, validate=True)
+        if base64.b64encode(data).decode("ascii") != value:
+            raise ValueError("not in the API's form")
+        kind = inspect_image(data).kind
+    except (binascii.Error, ValueError, NotAnImage):
+        at.say(key, "neither an http(s) URL nor a PNG or JPEG in Base64; written as it is, "
+                    "which the compiler reads as a local file's path")
+        return str(value)
+    suffix = ".png" if kind == "png" else ".jpg"
+    if reading.images is not None:
+        return reading.images.save(data, f"{shot}-{role}", suffix)
+    placeholder = f"{shot}-{role}{suffix}"
+    at.say(key, f"a {kind.upper()} image in Base64 ({len(data):,} bytes), which a shot list names by its file: "
+                f"written as {_show(placeholder)}; give --images FOLDER to write it there")
+    return placeholder
+
+
+# --- small helpers ---------------------------------------------------------------------------
+
+
+def _join(path: str, key: str) -> str:
+    """`shots[2]` and `body` -> `shots[2].body`; a key that is not a plain word in quotes."""
+    if not _PLAIN_KEY.fullmatch(key):
+        return f"{path}[{json.dumps(key)}]"
+    return f"{path}.{key}" if path else key
+
+
+def _show(value: Any) -> str:
+    """A value in a message: as JSON, ASCII only (no control character reaches the terminal),
+    cut short."""
+    shown = json.dumps(value, ensure_ascii=True) if not isinstance(value, float) or value == value else "NaN"
+    return shown if len(shown) <= 40 else shown[:39] + "…"
+
+
+def _kind(value: Any) -> str:
+    kinds = ((dict, "an object"), (list, "a list"), (str, "text"), (bool, "true or false"), (type(None), "null"))
+    return next((said for kind, said in kinds if isinstance(value, kind)), "a number")
+
+
+def _repeated(value: Any, where: str, path: str, problems: list[Problem]) -> None:
+    for key in getattr(value, "repeated", ()):
+        problems.append(Problem(where, _join(path, key), "given twice; the last is read (the API may read "
+                                                         "either)"))
+
+
+def _writable(text: str, where: str, path: str, problems: list[Problem]) -> bool:
+    """Whether a shot list's string can hold `text`: one line, no control characters."""
+    if "\n" in text or "\r" in text:
+        problems.append(Problem(where, path, "holds a line break, which a shot list's strings cannot (a "
+                                             "wrapped string reads it as a space)"))
+        return False
+    bad = CONTROL.search(text)
+    if bad is not None:
+        problems.append(Problem(where, path, f"holds the control character {control_name(bad[0])}, which a "
+                                             "shot list cannot (E002)"))
+        return False
+    return True
+
+
+def _one_line(text: str) -> str:
+    """`text` with no line break or control character: safe in a comment and on a terminal."""
+    return CONTROL.sub("?", text.replace("\r", "?").replace("\n", "?"))
+
+
+def _safe_name(name: str) -> bool:
+    return bool(SAFE_NAME.fullmatch(name)) and name.lower() not in WINDOWS_RESERVED
+
+
+def _whole_seconds(text: str) -> bool:
+    """Text the compiler writes as a duration: whole seconds, no leading zero, at most the
+    longest clip (lower._duration)."""
+    return (text.isascii() and text.isdigit() and text[0] != "0" and len(text) <= len(str(kling.DURATION_MAX))
+            and int(text) <= kling.DURATION_MAX)
+
+
+def _aspect(text: str) -> bool:
+    if not _ASPECT.fullmatch(text) or len(text) > _ASPECT_MAX_CHARS:
+        return False
+    width, _, height = text.partition(":")
+    return int(width) > 0 and int(height) > 0
+
+
+def _whole(value: int | float) -> bool:
+    return isinstance(value, int) or value.is_integer()
+
+
+def _decimal(value: Any) -> str | None:
+    """A JSON number as a shot list writes it (`0.3`, `5`, `0.00001`), which reads back as the
+    same number; None for what is not a finite number."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if isinstance(value, int):
+        return str(value)
+    if value != value or value in (float("inf"), float("-inf")):
+        return None
+    if value.is_integer():
+        return str(int(value))
+    return format(Decimal(repr(value)), "f")
