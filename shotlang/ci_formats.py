@@ -19,7 +19,7 @@ from urllib.parse import quote
 
 from . import __version__
 from .analysis import Reports
-from .diagnostics import _TEXT_ESCAPES, CODES, Diagnostic, clip
+from .diagnostics import CODES, TEXT_ESCAPES, Diagnostic, clip
 from .source import Source, Span
 
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -164,7 +164,7 @@ def _escape_property(text: str) -> str:
 def _shown(text: str) -> str:
     """Control characters escaped as `text` shows them (docs/diagnostics.md), so nothing from a
     file reaches the log as a control; line breaks are kept for _escape_data."""
-    return text.translate(_TEXT_ESCAPES)
+    return text.translate(TEXT_ESCAPES)
 
 
 def _command(kind: str, properties: Iterable[tuple[str, object]], message: str) -> str:

@@ -429,7 +429,7 @@ _ESCAPES = {
     c: f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}"
     for c in [*range(0x20), *range(0x7F, 0xA0), *map(ord, _BIDI)]
 }
-_TEXT_ESCAPES = {c: e for c, e in _ESCAPES.items() if c != ord("\n")}
+TEXT_ESCAPES = {c: e for c, e in _ESCAPES.items() if c != ord("\n")}
 
 
 def _shown(c: str) -> str:
@@ -538,7 +538,7 @@ def render_text(d: Diagnostic, source: Source, color: bool = False) -> str:
         return f"{_STYLE[style]}{s}{_RESET}" if color else s
 
     def safe(text: str) -> str:
-        return clip(text).translate(_TEXT_ESCAPES)
+        return clip(text).translate(TEXT_ESCAPES)
 
     sev = d.severity.value
     line_start, line_end = source.line_bounds(d.span.line)

@@ -35,7 +35,7 @@ from typing import Any
 
 from . import kling
 from .language import NEVER_CONTINUE, OPTIONS, STATEMENT_KEYWORDS, TOKENS, token_pattern
-from .parser import _SMART_QUOTES
+from .parser import SMART_QUOTES
 from .trivia import DELIMITERS
 from .vocabulary import AXES, CONNECTORS, INTENSITIES, JOINERS, PHRASES
 
@@ -191,7 +191,7 @@ def _repository() -> dict[str, Rule]:
         ]},
         "curly-quote": {
             "comment": "typographic quotes are not quotes in the language (E104)",
-            "match": f"[{re.escape(_SMART_QUOTES)}]",
+            "match": f"[{re.escape(SMART_QUOTES)}]",
             "name": SCOPES["curly-quote"],
         },
         "string": {

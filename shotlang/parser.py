@@ -307,13 +307,13 @@ _NAMES = {
     "COMMA": "`,`",
     "$END": "the end of the line",
 }
-_SMART_QUOTES = "\u201c\u201d\u201e\u2033\u00ab\u00bb"
+SMART_QUOTES = "\u201c\u201d\u201e\u2033\u00ab\u00bb"
 
 
 def _unexpected_character(source: Source, at: int) -> Diagnostic:
     char = source.text[at]
     hint = "prompts and paths go in double quotes; names use letters, digits, `-` and `_`"
-    if char in _SMART_QUOTES:
+    if char in SMART_QUOTES:
         hint = 'use straight double quotes "..." (your editor may have curled them)'
     return Diagnostic("E104", f"unexpected character `{char}`", source.span(at, at + 1), hint)
 
@@ -332,7 +332,7 @@ def _explain(error: UnexpectedInput, source: Source, start: int, end: int,
     if isinstance(error, UnexpectedCharacters):
         at = start + (error.pos_in_stream or 0)
         char = text[at]
-        if char not in _SMART_QUOTES and char != '"':
+        if char not in SMART_QUOTES and char != '"':
             unquoted = _unquoted_prompt(source, start, _line_end(text, at))
             if unquoted is not None:
                 return unquoted
@@ -451,7 +451,7 @@ _OPTION_WORD = re.compile(f"{token_pattern('DURATION')}|{token_pattern('ASPECT')
 _LONGEST_FIX = 100  # a fix longer than this shows the quoted words, not the whole line
 _MOST_WORDS = 500  # words of an unquoted prompt looked at (a long line stays cheap)
 _LONGEST_NAME = 200  # characters of a name with spaces looked at
-_QUOTES = re.compile('["' + _SMART_QUOTES + ']')
+_QUOTES = re.compile('["' + SMART_QUOTES + ']')
 _BLANK_LINE = re.compile(r"\n[ \t\f\r]*\n")
 _INDENT = re.compile(r"[ \t\f]*")
 
