@@ -134,13 +134,19 @@ def test_wide_characters_before_a_span_are_counted_in_utf16(server: Any) -> None
     assert client.diagnostics(uri, version=2) == []
 
 
-def test_a_client_that_offers_utf32_gets_positions_in_code_points(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("encoding", "column"), [("utf-32", 24), ("utf-8", 30)])
+def test_a_client_that_offers_another_encoding_gets_positions_in_it(tmp_path: Path, encoding: str,
+                                                                     column: int) -> None:
+    """`10s` after two emoji: code point 24; in UTF-8, each emoji is four bytes."""
     with Client([SHOTLANG, "lsp"], cwd=tmp_path) as client:
-        caps = client.initialize(tmp_path, {"general": {"positionEncodings": ["utf-32", "utf-16"]}})["capabilities"]
-        assert caps["positionEncoding"] == "utf-32"
+        caps = client.initialize(tmp_path, {"general": {"positionEncodings": [encoding, "utf-16"]}})["capabilities"]
+        assert caps["positionEncoding"] == encoding
         uri = (tmp_path / "e.shot").as_uri()
         client.open(uri, 'SHOT a: "😀 castle 😀" 5s 10s\n')
-        assert client.diagnostics(uri)[0]["range"]["start"] == {"line": 0, "character": 24}
+        assert client.diagnostics(uri)[0]["range"]["start"] == {"line": 0, "character": column}
+        client.change(uri, 2, [{"range": {"start": {"line": 0, "character": column - 1},
+                                          "end": {"line": 0, "character": column + 3}}, "text": ""}])
+        assert client.diagnostics(uri, version=2) == []
         assert client.close() == 0
 
 
@@ -170,6 +176,24 @@ def test_random_edits_keep_the_published_diagnostics_equal_to_checks(server: Any
         client.change(uri, version, [{"range": span_range(text, start, end), "text": inserted}])
         text = text[:start] + inserted + text[end:]
         assert client.diagnostics(uri, version=version) == expected(text, uri, root), (start, end, inserted)
+
+
+def test_saving_reads_the_files_images_afresh(server: Any) -> None:
+    from helpers import png
+
+    client, root = server
+    text = 'SHOT a: "x" image "still.png" model kling-v2-1\n'
+    client_, uri, found = opened(server, "saved.shot", text)
+    assert [d["code"] for d in found] == ["E500"]  # no such file, yet
+    (root / "still.png").write_bytes(png(640, 360))
+    client.notify("textDocument/didSave", {"textDocument": {"uri": uri}})
+    assert client.diagnostics(uri) == []
+
+
+def test_an_unsaved_buffer_is_checked_by_its_uri(server: Any) -> None:
+    client, _ = server
+    client.open("untitled:Untitled-1", 'SHOT a: wobble "x"\n')
+    assert [d["code"] for d in client.diagnostics("untitled:Untitled-1")] == ["E200"]
 
 
 def test_closing_a_file_clears_its_diagnostics(server: Any) -> None:
@@ -251,6 +275,14 @@ def test_completion_after_the_prompt_offers_options(server: Any) -> None:
     offered = labels(client, uri, at(COMPLETING, 'over "A castle" '))
     assert {"negative", "model", "image", "sound", "pro", "std", "5s", "10s", "16:9", "9:16"} <= set(offered)
     assert "pan right" not in offered
+
+
+def test_completion_under_a_sequence_offers_its_shots_and_a_models_own_durations(server: Any) -> None:
+    text = 'SEQUENCE chase: 15s model kling-v3\n    \nSHOT a: "x" model kling-v3 \n'
+    client, uri, _ = opened(server, "sequence.shot", text)
+    assert "SHOT" in labels(client, uri, {"line": 1, "character": 4})
+    offered = labels(client, uri, at(text, "model kling-v3 "))
+    assert {f"{n}s" for n in range(3, 16)} <= set(offered)  # kling-v3 renders 3 to 15 seconds
 
 
 def test_completion_after_model_offers_the_matrixs_models_and_the_folders(server: Any) -> None:

@@ -45,6 +45,9 @@ from ..vocabulary import Move
 
 # A place an edit removed: a span or offset that no longer exists, equal to none that does.
 GONE = -1
+# Edits kept in the log before the file is read afresh (a save does it too): a step's details
+# are moved through the log when needed, which should stay short.
+MOST_EDITS = 2000
 
 
 @dataclass(eq=False)
@@ -345,6 +348,7 @@ class LiveCheck:
         bom = 1 if old.startswith(BOM) else 0
         models, problems = for_folder(self.base_dir)
         if (models is not self.models or problems != self.model_problems or not self.steps
+                or len(self.log) >= MOST_EDITS
                 or new.startswith(BOM) != bool(bom) or start < bom or "\0" in text):
             return self.refresh()
         before = self.source.text

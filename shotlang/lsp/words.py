@@ -131,7 +131,12 @@ def completions(text: str, statement_start: int, offset: int, matrix: Matrix, mo
             return []
         rest = rest[colon + 1 :]
         if keyword == "sequence":
-            return _options(rest, at, matrix, model, in_defaults=False)
+            items = _options(rest, at, matrix, model, in_defaults=False)
+            line_start = text.rfind("\n", 0, at) + 1
+            if line_start > statement_start and not text[line_start:at].strip():  # a line under it
+                items.insert(0, Item("SHOT", "keyword", "a shot of the sequence",
+                                     next(s.meaning for s in STATEMENTS if s.keyword == "shot"), at))
+            return items
         prompt = next((i for i, t in enumerate(rest) if t.kind == "string"), None)
         if prompt is None:
             return _move_zone([t for t in rest if t.kind == "word"], partial, at, axes)
@@ -202,6 +207,9 @@ def _options(written: list[Token], at: int, matrix: Matrix, model: str, *, in_de
     just written."""
     if any(_open_string(t) for t in written):
         return []
+    for word, value in zip(written, written[1:], strict=False):  # the statement's own model
+        if word.kind == value.kind == "word" and word.lower == "model" and value.lower in matrix:
+            model = value.lower
     last = written[-1] if written else None
     if last is not None and last.kind == "word":
         option = OPTION_BY_KEYWORD.get(last.lower)
