@@ -208,28 +208,37 @@ def _between(text: str, start: int, end: int, indent: str, spanning: list[Trivia
 
 
 def _statement(statement: ast.Statement, text: str, indent: str, notes: list[str]) -> list[str]:
-    """A statement's lines in canonical form (several when its prompt wraps), its notes after
-    its options."""
+    """A statement's lines in canonical form (several when its prompt wraps); its notes at the
+    end of its last line if they fit there, else on lines of their own under it (where fmt
+    leaves a note that was written on its own line, so a second pass changes nothing)."""
+    lines = _written(statement, text, indent)
+    if notes and len(" ".join([lines[-1], *notes])) <= WIDTH:
+        lines[-1] = " ".join([lines[-1], *notes])
+    else:
+        lines += [indent + INDENT + note for note in notes]
+    return lines
+
+
+def _written(statement: ast.Statement, text: str, indent: str) -> list[str]:
     more = indent + INDENT
     if isinstance(statement, ast.Shot):
         head = f"{indent}SHOT {_source(text, statement.name)}:"
         words = " ".join(_source(text, w).lower() if not w.is_number else _source(text, w) for w in statement.move)
         if words:
             head += " " + words
-        return _wrapped(head, statement.prompt.value, _options(statement.options, text) + notes, indent)
+        return _wrapped(head, statement.prompt.value, _options(statement.options, text), indent)
     if isinstance(statement, ast.Sequence):
-        return _flowed([f"{indent}SEQUENCE {_source(text, statement.name)}:"],
-                       _options(statement.options, text) + notes, more)
+        return _flowed([f"{indent}SEQUENCE {_source(text, statement.name)}:"], _options(statement.options, text), more)
     if isinstance(statement, ast.Scene):
-        return _wrapped(f"{indent}SCENE", statement.heading.value, notes, indent)
+        return _wrapped(f"{indent}SCENE", statement.heading.value, [], indent)
     if isinstance(statement, ast.Title):
-        return _wrapped(f"{indent}TITLE", statement.title.value, notes, indent)
+        return _wrapped(f"{indent}TITLE", statement.title.value, [], indent)
     if isinstance(statement, ast.ModelStatement):
-        return _flowed([f"{indent}MODEL {_source(text, statement.name)}"], notes, more)
+        return [f"{indent}MODEL {_source(text, statement.name)}"]
     if isinstance(statement, ast.Defaults):
-        return _flowed([f"{indent}DEFAULTS"], _options(statement.options, text) + notes, more)
+        return _flowed([f"{indent}DEFAULTS"], _options(statement.options, text), more)
     assert isinstance(statement, ast.Axes)
-    return _flowed([f"{indent}AXES {_source(text, statement.value).lower()}"], notes, more)
+    return [f"{indent}AXES {_source(text, statement.value).lower()}"]
 
 
 def _source(text: str, word: ast.Word) -> str:

@@ -119,7 +119,8 @@ def shot(draw: st.DrawFn, name: str, indent: str, member: bool = False) -> str:
         else:
             line += draw(GAP) + draw(GAP).join(opts)
     if draw(st.integers(0, 3)) == 0:
-        line += draw(st.sampled_from([" [[a note]]", " [[ a note\n  over lines ]]", " /* off */", " [[n]] /* c */"]))
+        line += draw(st.sampled_from([" [[a note]]", " [[ a note\n  over lines ]]", " /* off */", " [[n]] /* c */",
+                                      " [[" + "a long note " * 6 + "]]"]))
     if draw(st.integers(0, 3)) == 0:
         line += draw(st.sampled_from(["  # trailing", " #x", "\t# trailing \"quote\"", " /* a\n  b */"]))
     if draw(st.integers(0, 5)) == 0:  # a block comment or a note in the middle of the statement
@@ -374,3 +375,14 @@ def _strings(line: str) -> list[str]:
     from shotlang.language import TOKENS
 
     return re.findall(TOKENS["STRING"][0], line)
+
+
+def test_notes_that_do_not_fit_go_under_their_statement_for_good() -> None:
+    """Found by decompile's tests: notes flowed with the options came back as own-line notes
+    on the second pass, which then moved the options."""
+    text = ('SEQUENCE s: 4s model kling-v3 negative "blur" callback "https://example.com/hook/" moves words '
+            "[[nnnnnnnnnnnnnnnnnnnnnnnnnnnnnn]]\n    SHOT a: \"x\"\n")
+    once = fmt(text)
+    assert once == ('SEQUENCE s: 4s model kling-v3 negative "blur" callback "https://example.com/hook/" moves words\n'
+                    "    [[nnnnnnnnnnnnnnnnnnnnnnnnnnnnnn]]\n    SHOT a: \"x\"\n")
+    assert fmt(once) == once
