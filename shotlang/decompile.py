@@ -37,19 +37,16 @@ from .fmt import format_text, quote
 from .images import URL, NotAnImage, inspect_image
 from .language import MODE_WORDS, NAME_MAX_CHARS, OPTIONS, TOKENS
 from .lower import MAGNITUDE_DECIMALS
-from .payload import FORMAT_VERSION
+from .payload import FORMAT_VERSION, CompiledShot
 from .source import DecodeFailure, decode
 from .vocabulary import AXES, DEFAULT_MAGNITUDE, INTENSITIES, MOVES, PHRASES, Axis, Move
 
 # A payload file larger than this is refused before it is read: a compiled shot list of 100k
 # shots is about 60 MB, and inlined images are at most 10 MB each.
 MAX_INPUT_BYTES = 512 * 1024 * 1024
-# The model the API uses when a body names none (kling.py's DEFAULT_MODEL says so too): a body
-# without model_name is written with this one, which is the request it meant.
-API_DEFAULT_MODEL = "kling-v1"
 
 # The keys of a record in the envelope (payload.CompiledShot) and of the envelope itself.
-RECORD_KEYS = ("name", "scene", "line", "method", "endpoint", "body", "shots", "notes")
+RECORD_KEYS = tuple(CompiledShot.model_fields)
 ENVELOPE_KEYS = ("shotlang_format", "source", "title", "axes", "notes", "shots")
 # The order options are written in: the language table's (fmt writes them so too).
 _ORDER = {o.kind: i for i, o in enumerate(OPTIONS)}
@@ -585,7 +582,7 @@ def _item(request: Request, reading: _Reading) -> _Item:
         if key not in _KNOWN_FIELDS:
             problems.append(Problem(where, _join(path, key), "not a field of Kling's video requests that shotlang "
                                                            "writes"))
-    model = fields.get("model_name", API_DEFAULT_MODEL)
+    model = fields.get("model_name", kling.API_DEFAULT_MODEL)
     if at.word(model, "model_name", "a model name") and _model_name(model, at):
         head.model = model
     to_image = False

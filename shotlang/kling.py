@@ -73,8 +73,10 @@ def as_endpoint(value: str) -> Endpoint:
 
 # Which model offers what (endpoints, modes, durations, aspect ratios, camera control, sound...)
 # is the capability matrix: data in models.toml, read by models.py, which users can extend.
-# The seed's main model, and one that takes camera control. (The API's own default is kling-v1.)
+# The seed's main model, and one that takes camera control: shotlang always sends a model.
 DEFAULT_MODEL = "kling-v2-6"
+# The API's own default, for a body with no model_name (decompile reads such bodies).
+API_DEFAULT_MODEL = "kling-v1"
 DEFAULT_DURATION = "5"
 
 

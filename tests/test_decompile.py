@@ -26,7 +26,6 @@ from hypothesis import strategies as st
 import shotlang
 from shotlang import kling
 from shotlang.decompile import (
-    API_DEFAULT_MODEL,
     MAX_INPUT_BYTES,
     Decompiled,
     ImageFolder,
@@ -378,7 +377,7 @@ def normalised(body: dict[str, Any]) -> dict[str, Any]:
     null field left out, the API's model and duration when none is named, a camera config's
     missing fields 0, and an image shot's empty prompt no prompt (docs/cli.md)."""
     found = without_nulls(body)
-    found.setdefault("model_name", API_DEFAULT_MODEL)
+    found.setdefault("model_name", kling.API_DEFAULT_MODEL)
     found.setdefault("duration", kling.DEFAULT_DURATION)
     control = found.get("camera_control")
     if isinstance(control, dict) and control.get("type") == "simple":
@@ -795,9 +794,9 @@ def test_the_readings_that_keep_a_requests_meaning_are_not_reported() -> None:
     config's missing fields are 0; an image shot's empty prompt is no prompt (docs/cli.md)."""
     done = shot_list({"prompt": "", "image": URL, "negative_prompt": None})
     assert done.problems == []
-    assert done.text == f'MODEL {API_DEFAULT_MODEL}\nSHOT shot-1: "" image "{URL}"\n'
+    assert done.text == f'MODEL {kling.API_DEFAULT_MODEL}\nSHOT shot-1: "" image "{URL}"\n'
     assert json.loads(bodies_of(compiled(done.text))[0]) == [
-        kling.IMAGE2VIDEO, {"model_name": API_DEFAULT_MODEL, "image": URL, "duration": "5"}]
+        kling.IMAGE2VIDEO, {"model_name": kling.API_DEFAULT_MODEL, "image": URL, "duration": "5"}]
     done = shot_list({"model_name": "kling-v2-6", "prompt": "x", "camera_control": {"config": {"vertical": -3},
                                                                                      "type": "simple"}})
     assert done.problems == []
