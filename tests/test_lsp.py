@@ -122,6 +122,16 @@ def test_an_edit_that_fixes_the_file_clears_its_diagnostics(server: Any) -> None
     assert client.diagnostics(uri, version=2) == []
 
 
+def test_a_change_of_the_whole_text_is_checked_too(server: Any) -> None:
+    """A client may send the whole text instead of a range."""
+    text = 'SHOT a: pan right "x"\nSHOT b: wobble "y"\n'
+    client, uri, found = opened(server, "whole.shot", text)
+    assert [d["code"] for d in found] == ["E200"]
+    fixed = 'SHOT a: pan right "x"\nSHOT a: zoom in "y"\n'
+    client.change(uri, 2, [{"text": fixed}])
+    assert client.diagnostics(uri, version=2) == expected(fixed, uri, server[1])
+
+
 def test_wide_characters_before_a_span_are_counted_in_utf16(server: Any) -> None:
     text = 'SHOT a: "😀 castle 😀" 5s 10s\n'
     client, uri, found = opened(server, "emoji.shot", text)

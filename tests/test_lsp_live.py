@@ -214,3 +214,16 @@ def test_the_line_index_after_an_edit_is_the_one_counted_afresh(text: str, data:
         line, character = fresh.position(offset)
         back = fresh.offset(line, character)
         assert back == offset or new[back:offset] in ("\r", "\n", "\r\n")
+
+
+@given(common=st.text("ab\n", max_size=5000), old=st.text("abc", max_size=8), new=st.text("abc", max_size=8),
+       tail=st.text("ab\n", max_size=5000))
+def test_the_difference_of_two_texts_is_one_edit_between_their_common_ends(common: str, old: str, new: str,
+                                                                            tail: str) -> None:
+    from shotlang.lsp.live import difference
+
+    before, after = common + old + tail, common + new + tail
+    edit = difference(before, after)
+    assert before[: edit.start] + after[edit.start : edit.new_end] + before[edit.end :] == after
+    assert edit.start >= len(common)
+    assert edit.end - edit.start <= len(old) and edit.length <= len(new)  # no longer than what differs

@@ -357,7 +357,7 @@ class LiveCheck:
             self._read(new.removeprefix(BOM))
         else:  # what the parser reads changed where the text did, and where masking changed
             self._read(new.removeprefix(BOM))
-            edit = _difference(before, self.source.text)
+            edit = difference(before, self.source.text)
         lines_moved = (before.count("\n", edit.start, edit.end)
                        != self.source.text.count("\n", edit.start, edit.new_end))
         return self._edit(edit, lines_moved)
@@ -498,24 +498,28 @@ class LiveCheck:
             reach *= 2
 
 
-def _difference(old: str, new: str) -> Edit:
-    """The one edit that turns `old` into `new`: the shortest stretch between their common
-    start and their common end (compared a block at a time, then character by character)."""
+def difference(old: str, new: str) -> Edit:
+    """The one edit that turns `old` into `new`: the stretch between their common start and
+    their common end (compared a block at a time, the blocks shrinking to a character)."""
     limit = min(len(old), len(new))
     start, size = 0, 4096
-    while start < limit and size:
+    while start < limit:
         size = min(size, limit - start)
         if old[start : start + size] == new[start : start + size]:
             start += size
+        elif size > 1:
+            size = max(1, size // 8)
         else:
-            size //= 8
+            break
     end_old, end_new, size = len(old), len(new), 4096
-    while size:
+    while end_old > start and end_new > start:
         size = min(size, end_old - start, end_new - start)
-        if size and old[end_old - size : end_old] == new[end_new - size : end_new]:
+        if old[end_old - size : end_old] == new[end_new - size : end_new]:
             end_old, end_new = end_old - size, end_new - size
+        elif size > 1:
+            size = max(1, size // 8)
         else:
-            size //= 8
+            break
     return Edit(start, end_old, end_new - start)
 
 
@@ -540,4 +544,4 @@ def _restore(resolver: lower.Resolver, state: State, shots: int) -> None:
     resolver._sequence = replace(sequence, shots=list(sequence.shots)) if sequence else None
 
 
-__all__ = ["Edit", "LiveCheck", "LiveSource", "State", "Step"]
+__all__ = ["Edit", "LiveCheck", "LiveSource", "State", "Step", "difference"]

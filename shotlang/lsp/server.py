@@ -26,9 +26,10 @@ from pygls.uris import from_fs_path, to_fs_path
 from .. import __version__
 from ..diagnostics import Diagnostic, Severity
 from ..kling import DEFAULT_MODEL
+from ..language import WRAPPING
 from ..source import Source, Span
 from . import words
-from .live import LiveCheck
+from .live import LiveCheck, difference
 from .positions import UTF16, Lines
 
 log = logging.getLogger("shotlang.lsp")
@@ -116,8 +117,9 @@ class ShotServer(LanguageServer):
                 start = lines.offset(r.start.line, r.start.character)
                 end = max(start, lines.offset(r.end.line, r.end.character))
                 inserted = change.text
-            else:
-                start, end, inserted = _narrowed(live.text, change.text)
+            else:  # the whole text: what changed is worked out
+                edit = difference(live.text, change.text)
+                start, end, inserted = edit.start, edit.end, change.text[edit.start : edit.new_end]
             _checked(live, live.edit, start, end, inserted)
             opened.edited(lines, start, end, inserted)
         opened.version = version
@@ -195,15 +197,9 @@ class ShotServer(LanguageServer):
     def statement_at(self, opened: OpenFile, offset: int) -> tuple[int, int] | None:
         """The statement the cursor is in (or at the end of): its start and end, in the source."""
         steps = opened.live.steps
-        lo, hi = 0, len(steps)
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if steps[mid].start <= offset:
-                lo = mid + 1
-            else:
-                hi = mid
-        if lo and steps[lo - 1].start <= offset <= steps[lo - 1].end:
-            return steps[lo - 1].start, steps[lo - 1].end
+        i = bisect.bisect_right(steps, offset, key=lambda s: s.start) - 1
+        if i >= 0 and offset <= steps[i].end:
+            return steps[i].start, steps[i].end
         return None
 
     def settings_at(self, opened: OpenFile, offset: int) -> tuple[str, str]:
@@ -268,11 +264,11 @@ class ShotServer(LanguageServer):
         formatted = format_text(text, live.name, live.base_dir).text
         if formatted is None or formatted == text:
             return []
-        start, end, inserted = _narrowed(text, formatted)
+        edit = difference(text, formatted)  # one edit, of what changed: the cursor stays put elsewhere
         lines = opened.lines(self.encoding)
-        return [types.TextEdit(range=types.Range(start=types.Position(*lines.position(start)),
-                                                 end=types.Position(*lines.position(end))),
-                               new_text=inserted)]
+        return [types.TextEdit(range=types.Range(start=types.Position(*lines.position(edit.start)),
+                                                 end=types.Position(*lines.position(edit.end))),
+                               new_text=formatted[edit.start : edit.new_end])]
 
 
 def _checked(live: LiveCheck, action: Callable[..., object], *args: Any) -> None:
@@ -299,42 +295,15 @@ def _statement_start(text: str, offset: int, opened: OpenFile) -> int:
     """Where the statement being written at `offset` starts when it is in no statement yet: the
     line's start, or, on an indented line under a SHOT, DEFAULTS or SEQUENCE, that statement's."""
     line_start = text.rfind("\n", 0, offset) + 1
-    line = text[line_start:offset]
-    if line[:1] in (" ", "\t") and line_start > 0:
+    if text[line_start : line_start + 1] in (" ", "\t") and line_start > 0:
         steps = opened.live.steps
-        above = [s for s in steps if s.end < line_start][-1:]
-        if above:
-            first = text[above[0].start : above[0].start + 10].split(None, 1)
-            gap = text[above[0].end : line_start]
-            if first and first[0].lower() in ("shot", "defaults", "sequence") and gap.count("\n") == 1:
-                return above[0].start
+        i = bisect.bisect_left(steps, line_start, key=lambda s: s.end) - 1  # the statement above
+        if i >= 0:
+            above = steps[i]
+            first = text[above.start : above.start + 10].split(None, 1)
+            if first and first[0].lower() in WRAPPING and text.count("\n", above.end, line_start) == 1:
+                return above.start
     return line_start
-
-
-def _narrowed(old: str, new: str) -> tuple[int, int, str]:
-    """The one edit that turns `old` into `new`: old[start:end] becomes the returned text."""
-    limit = min(len(old), len(new))
-    start = 0
-    step = 4096
-    while start < limit:  # whole blocks first, then characters
-        size = min(step, limit - start)
-        if old[start : start + size] == new[start : start + size]:
-            start += size
-        elif size > 1:
-            step = max(1, size // 8)
-        else:
-            break
-    end_old, end_new = len(old), len(new)
-    step = 4096
-    while end_old > start and end_new > start:
-        size = min(step, end_old - start, end_new - start)
-        if old[end_old - size : end_old] == new[end_new - size : end_new]:
-            end_old, end_new = end_old - size, end_new - size
-        elif size > 1:
-            step = max(1, size // 8)
-        else:
-            break
-    return start, end_old, new[start:end_new]
 
 
 def build() -> ShotServer:
