@@ -16,6 +16,8 @@ import re
 from collections.abc import Iterable
 from typing import Literal, NamedTuple
 
+from lark.exceptions import UnexpectedInput
+
 from .. import lower, parser
 from .. import syntax as ast
 from ..diagnostics import CODES, Diagnostic
@@ -349,8 +351,8 @@ def _move_hover(source: Source, start: int, end: int, here: Token, axes: str) ->
         return Hover(_camera_text(camera, axes), here.start, here.end)
     found = _phrase_around(tokens(source.text, start, end), here)
     if found is not None:
-        move, a, b = found
-        return Hover(_move_text(move, DEFAULT_MAGNITUDE, axes, written=False), a, b)
+        move, a, b = found  # in a shot that does not lower (two moves, a typo): what it would send
+        return Hover(_move_text(move, None, axes, written=False), a, b)
     return None
 
 
@@ -359,7 +361,7 @@ def _parsed_shot(source: Source, start: int, end: int) -> ast.Shot | None:
     if shot is None:
         try:
             parsed = parser.parse_with_grammar(source, start, end)
-        except Exception:  # Lark's parse errors: the statement is being written
+        except UnexpectedInput:  # the statement is being written
             return None
         shot = parsed if isinstance(parsed, ast.Shot) else None
     return shot
