@@ -16,9 +16,9 @@ their diagnostics, moved by the edit's length. So typing in a shot costs about a
 reading that shot, and the diagnostics stay exactly those analyse() gives for the same text
 (tests/test_lsp_live.py edits files at random and compares).
 
-Moving an outcome is lazy: a statement after the edit has its place and its state moved at
-once, and what it reported and looked up only when someone needs it (`_current`, through the
-log of edits since it was read). An edit in a 1,000-shot file touches a few steps' details.
+Moving an outcome is lazy: a statement after the edit has its place moved at once, and its
+state and what it reported and looked up only when someone needs them (`_current`, through
+the log of edits since it was read). An edit in a 1,000-shot file touches a few steps' details.
 
 What this cannot see: an image file changed on disk. An image is looked at again when its shot
 is read again, and everything is read afresh by refresh() (the server calls it when the file
@@ -238,6 +238,7 @@ class LiveCheck:
         self.models, self.model_problems = for_folder(self.base_dir)
         self._read(self.text.removeprefix(BOM))
         self.log = []
+        self._moves: dict[int, dict[int, Any]] = {}  # by edit: what states it moved (see _moved)
         self.reused = 0
         self._images = ImageStore()
         self._initial = _snapshot(lower.Resolver([], models=self.models), None)
@@ -310,6 +311,7 @@ class LiveCheck:
                 self._current(step)
                 report += step.report
         if last is not None and last.state.sequence is not None:
+            self._current(last)
             if resolver is None or checker is None:
                 names = _Names(self)
                 for step in self.steps:
@@ -324,9 +326,12 @@ class LiveCheck:
         return self.diagnostics
 
     def _current(self, step: Step) -> None:
-        """Move what a step reported and looked up through the edits since it was read."""
+        """Move what a step reported, looked up and left through the edits since it was read.
+        A state shared by several steps is moved once per edit, and stays shared."""
         now = len(self.log)
-        for edit in self.log[step.version : now]:
+        for at in range(step.version, now):
+            edit = self.log[at]
+            step.state = _moved(step.state, edit, self._moves.setdefault(at, {}))
             if step.report:
                 step.report = [_moved_diagnostic(d, edit) for d in step.report]
             if step.looked:
@@ -380,20 +385,11 @@ class LiveCheck:
         base = old[: max(0, touched - 1)]
         pivot = old[touched - 1] if touched > 0 else None
         later = old[after:]
-        memo: dict[int, Any] = {}
         delta = edit.delta
-        states: dict[int, State] = {}  # by the id of the state before (a few states serve many steps)
-        for step in later:
+        for step in later:  # their places at once; the rest when needed (_current)
             step.start += delta
             step.end += delta
-            state = states.get(id(step.state))
-            if state is None:
-                state = states[id(step.state)] = _moved(step.state, edit, memo)
-            step.state = state
-        # The step before the first later one, as the old text had it: its state, moved.
-        before = old[after - 1] if after > 0 else None
-        if before is not None and after - 1 >= touched:  # touched by the edit, dropped
-            before.state = _moved(before.state, edit, memo)
+        before = old[after - 1] if after > 0 else None  # the step before the first later one
         for step in old[touched:after]:
             step.start = step.end = GONE  # dropped: a later step may still name it as `previous`
         chunks = self._chunks(base, pivot, later, edit)
@@ -428,6 +424,8 @@ class LiveCheck:
                 reused += 1
                 resolver = checker = None
                 continue
+            if last is not None:
+                self._current(last)  # its state is where reading goes on from
             if resolver is None or checker is None:
                 resolver, checker = self._fresh(names)
                 _restore(resolver, last.state if last is not None else self._initial, shots)
@@ -443,9 +441,12 @@ class LiveCheck:
                   edit: Edit, lines_moved: bool) -> bool:
         """Whether a statement after the edit would be read to the outcome it had: `before` is
         the step before it in the old text, `last` the one before it now."""
-        state = last.state if last is not None else self._initial
         previous = last.previous if last is not None else None
-        if last is not before:
+        if last is not before:  # (if it is, the state and the statement before are the same)
+            for step_before in (last, before):
+                if step_before is not None:
+                    self._current(step_before)
+            state = last.state if last is not None else self._initial
             was = before.state if before is not None else self._initial
             if state is not was and state != was:
                 return False
