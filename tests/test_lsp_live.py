@@ -227,3 +227,21 @@ def test_the_difference_of_two_texts_is_one_edit_between_their_common_ends(commo
     assert before[: edit.start] + after[edit.start : edit.new_end] + before[edit.end :] == after
     assert edit.start >= len(common)
     assert edit.end - edit.start <= len(old) and edit.length <= len(new)  # no longer than what differs
+
+
+def test_in_a_file_of_sequences_an_edit_reads_little_again(tmp_path: Path) -> None:
+    """Each shot of a sequence asks for its line (to compare its indent with the SEQUENCE's):
+    that is no line number in a message, so a line added above keeps them too."""
+    text = 'MODEL kling-v3\n' + "".join(
+        f'SEQUENCE seq-{i}: 15s pro moves words\n'
+        + "".join(f'    SHOT s{i}-{j}: slow pan right over "A runner in alley {i}, take {j}" 3s\n' for j in range(5))
+        for i in range(40))
+    live = LiveCheck(text, "s.shot", tmp_path)
+    for inserted in ("x", "# a note\n"):
+        at = text.index('"', len(text) // 3) + 3
+        text = text[:at] + inserted + text[at:]
+        live.edit(at, at, inserted)
+        assert seen(live.diagnostics) == seen(analyse(text, "s.shot", tmp_path).diagnostics)
+        # The shot edited and the rest of its sequence, whose state holds it, and the statement
+        # that closes the sequence (it checks it): the other 235 statements keep their outcome.
+        assert live.reused >= len(live.steps) - 6

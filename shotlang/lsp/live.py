@@ -62,6 +62,14 @@ class LiveSource(Source):
             self.asked.append(offset)
         return super().line_of(offset)
 
+    def line_bounds(self, line: int) -> tuple[int, int]:
+        # A line number asked for only to find that line's text (a statement's indent, in
+        # lower.py) is not one a message shows: it does not make the step depend on numbering.
+        asked = self.asked
+        if asked and super().line_of(asked[-1]) == line:
+            asked.pop()
+        return super().line_bounds(line)
+
     def replace_text(self, text: str) -> None:
         self.text = text
         self._line_starts = []
@@ -94,12 +102,13 @@ class Step:
 
     start: int  # the statement's place in the text (statement_chunks), kept current
     end: int
-    version: int  # how many edits of the log the fields below have been moved through
+    version: int  # how many edits of the log the four fields below have been moved through
     report: list[Diagnostic]  # what reading it reported, in order
     looked: tuple[tuple[str, ast.Word | None], ...]  # shot names it looked up, and what each found
     added: tuple[tuple[str, ast.Word], ...]  # shot names it saw first
     asked: tuple[int, ...]  # offsets whose line numbers it asked for
-    state: State  # the resolver's, after it (kept current)
+    state: State  # the resolver's, after it
+    state_version: int  # how many edits of the log `state` has been moved through
     previous: Step | None  # after it, the statement the next one may continue (parse errors)
     shots: int  # the shots it counted
     shots_before: int  # the shots counted before it
@@ -292,8 +301,8 @@ class LiveCheck:
             source.asked = None
             names.looked = names.added = None
         step = Step(start, end, len(self.log), report, tuple(looked), tuple(added), tuple(asked),
-                    _snapshot(resolver, last.state if last is not None else self._initial), previous,
-                    resolver.shots - shots, shots)
+                    _snapshot(resolver, last.state if last is not None else self._initial), len(self.log),
+                    previous, resolver.shots - shots, shots)
         if continued:
             step.previous = step
         return step
@@ -311,7 +320,7 @@ class LiveCheck:
                 self._current(step)
                 report += step.report
         if last is not None and last.state.sequence is not None:
-            self._current(last)
+            self._current_state(last)
             if resolver is None or checker is None:
                 names = _Names(self)
                 for step in self.steps:
@@ -325,13 +334,17 @@ class LiveCheck:
         self.diagnostics = conclude(self.source, report, shots)
         return self.diagnostics
 
+    def _current_state(self, step: Step) -> None:
+        """Move the state a step left through the edits since it was read. A state shared by
+        several steps is moved once per edit, and stays shared."""
+        for at in range(step.state_version, len(self.log)):
+            step.state = _moved(step.state, self.log[at], self._moves.setdefault(at, {}))
+        step.state_version = len(self.log)
+
     def _current(self, step: Step) -> None:
-        """Move what a step reported, looked up and left through the edits since it was read.
-        A state shared by several steps is moved once per edit, and stays shared."""
+        """Move what a step reported and looked up through the edits since it was read."""
         now = len(self.log)
-        for at in range(step.version, now):
-            edit = self.log[at]
-            step.state = _moved(step.state, edit, self._moves.setdefault(at, {}))
+        for edit in self.log[step.version : now]:
             if step.report:
                 step.report = [_moved_diagnostic(d, edit) for d in step.report]
             if step.looked:
@@ -425,7 +438,7 @@ class LiveCheck:
                 resolver = checker = None
                 continue
             if last is not None:
-                self._current(last)  # its state is where reading goes on from
+                self._current_state(last)  # where reading goes on from
             if resolver is None or checker is None:
                 resolver, checker = self._fresh(names)
                 _restore(resolver, last.state if last is not None else self._initial, shots)
@@ -445,7 +458,7 @@ class LiveCheck:
         if last is not before:  # (if it is, the state and the statement before are the same)
             for step_before in (last, before):
                 if step_before is not None:
-                    self._current(step_before)
+                    self._current_state(step_before)
             state = last.state if last is not None else self._initial
             was = before.state if before is not None else self._initial
             if state is not was and state != was:
