@@ -7,6 +7,7 @@ ranges counted in UTF-16 by this file, completions and hovers from the vocabular
 
 from __future__ import annotations
 
+import json
 import random
 import subprocess
 import sys
@@ -22,6 +23,7 @@ from shotlang.fmt import format_text
 from shotlang.lsp.client import Client
 from shotlang.vocabulary import INTENSITIES, JOINERS, MOVES
 
+ROOT = Path(__file__).resolve().parent.parent
 SHOTLANG = str(Path(sys.executable).with_name("shotlang"))
 MODELS_FILE = '[models.house-model]\nlike = "kling-v2-6"\nsource = "reported"\n'
 
@@ -109,6 +111,12 @@ def test_opening_a_file_publishes_checks_diagnostics_with_ranges_codes_hints_and
         "message": "`castle` is first named here"}]
     assert two_moves["code"] == "E201"
     assert two_moves["range"] == {"start": {"line": 2, "character": 13}, "end": {"line": 2, "character": 33}}
+    # docs/cli.md shows this file's first diagnostic: it is what the server says.
+    section = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8").split("## `shotlang lsp`")[1]
+    documented = json.loads(section.split("```json\n")[1].split("```")[0])
+    documented["relatedInformation"][0]["location"]["uri"] = uri
+    assert documented == duplicate
+    assert section.split("```text\n")[1].split("```")[0] == text
 
 
 def test_an_edit_that_fixes_the_file_clears_its_diagnostics(server: Any) -> None:
