@@ -191,10 +191,16 @@ def _between(text: str, start: int, end: int, indent: str, spanning: list[Trivia
         if not stripped.startswith("[["):
             under = None
         at = indent if under is None else under + INDENT
-        over = max((t.end for t in spanning if pos <= t.start < line_end), default=line_end)
-        if over > line_end:  # it runs over the next lines: up to the end of its last line
+        stop = line_end
+        while (over := max((t.end for t in spanning if pos <= t.start < stop), default=stop)) > stop:
+            # It runs over the next lines: up to the end of its last line, and of any that
+            # starts there; or, if it ends on the next statement's line, up to its end.
+            if over > end:
+                stop = over
+                break
             stop = text.find("\n", over, end)
             stop = end if stop == -1 else stop
+        if stop > line_end:
             yield from _verbatim(text, pos + len(line) - len(line.lstrip(_BLANKS)), stop, at)
             pos = stop + 1
             continue

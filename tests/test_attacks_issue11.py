@@ -1,0 +1,40 @@
+"""Adversarial review of issue 11 (fmt, notes and block comments, check --format sarif|github):
+each test is a defect found by trying to break the new work (a block comment that ends on a
+statement's line, a note that ends in `]`, a shot's name on a continuation line, an emoji in a
+block comment, a UTF-16 file under --diff, a file owned by someone else...), kept as a test of
+the behaviour the docs promise."""
+
+from __future__ import annotations
+
+import pytest
+from test_fmt import _trivia, compiled, fmt
+
+
+def formats_safely(text: str) -> str:
+    """fmt's promises for a file that compiles: the same output, a fixed point, every comment
+    and note kept in order. The formatted text."""
+    before = compiled(text)
+    assert before["ok"], before["codes"]
+    once = fmt(text)
+    assert once is not None
+    assert compiled(once) == before, once
+    assert fmt(once) == once
+    assert _trivia(once) == _trivia(text)
+    return once
+
+
+# --- fmt: block comments, notes and comments -------------------------------------------------
+
+
+@pytest.mark.parametrize("text", [
+    '/* x\n*/ SHOT a: "one"\n',
+    'SHOT z: "q"\n/* x\n*/ SHOT a: "one"\n',
+    'SHOT z: "q"\n[[n\n]] SHOT a: "one"\n',
+    '/* x\n*/ /* y\n*/ SHOT a: "one"\n',
+    'SEQUENCE q: 15s model kling-v3\n    SHOT a: "x"\n/* c\n*/  SHOT b: "y"\n',
+    '/* x \r\n*/ SHOT a: "one"\r\n',
+])
+def test_fmt_keeps_a_block_comment_or_note_that_ends_on_a_statements_line(text: str) -> None:
+    """The `*/` (or `]]`) on the statement's line was dropped: the rest of the file was switched
+    off (E107) or read as the note (E108)."""
+    formats_safely(text)
