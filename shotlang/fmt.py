@@ -114,15 +114,15 @@ def canonical(text: str) -> str:
         while mine and (reach := min(_next_line(text, max(t.end for t in mine)) - 1, following)) > end:
             end = reach
             mine = [t for t in trivia if start <= t.start < end]
-        last = statement.span.end
-        trailing = [t for t in mine if t.kind != "note" and t.start >= last and "\n" not in text[last : t.start]]
+        trailing = _trailing(text, mine, statement.span.end)
         above = [t for t in mine if t.kind != "note" and t not in trailing]
-        notes = [f"[[{t.note(text)}]]" for t in mine if t.kind == "note"]
+        notes = [_note(t.note(text)) for t in mine if t.kind == "note"]
         for t in above:
             out += _verbatim(text, t.start, t.end, indent)
         lines = _statement(statement, text, indent, notes)
         if trailing:
-            said = _verbatim(text, trailing[0].start, trailing[-1].end, "")
+            # One after the other, without the notes between them (those go with the statement).
+            said = [line.rstrip(_BLANKS) for line in " ".join(text[t.start : t.end] for t in trailing).split("\n")]
             lines[-1] += "  " + said[0]
             lines += said[1:]
             end = max(end, trailing[-1].end)
@@ -134,6 +134,29 @@ def canonical(text: str) -> str:
     while out and not out[0]:
         out.pop(0)
     return bom + newline.join(out) + newline if out else bom
+
+
+def _trailing(text: str, mine: list[Trivia], last: int) -> list[Trivia]:
+    """The comments that stay at the end of the statement's last line: those after its last
+    word (at `last`) on that line, and those after them on the line where one of them that runs
+    over several lines ends (so that comments keep their order); notes between them aside."""
+    found: list[Trivia] = []
+    at = last
+    for t in mine:
+        if t.start < last:
+            continue
+        if "\n" in text[at : t.start]:
+            break
+        if t.kind != "note":
+            found.append(t)
+        at = t.end
+    return found
+
+
+def _note(words: str) -> str:
+    """A note written back: `[[words]]`, with a space before the `]]` if the words end in `]`
+    (`[[see [1]]]` would end at the first `]]`)."""
+    return f"[[{words}{' ' * words.endswith(']')}]]"
 
 
 def _next_line(text: str, at: int) -> int:

@@ -38,3 +38,23 @@ def test_fmt_keeps_a_block_comment_or_note_that_ends_on_a_statements_line(text: 
     """The `*/` (or `]]`) on the statement's line was dropped: the rest of the file was switched
     off (E107) or read as the note (E108)."""
     formats_safely(text)
+
+
+@pytest.mark.parametrize("text", ['SHOT a: "x" [[see [1] ]]\n', 'SHOT a: "x" [[see [1]\n]]\n'])
+def test_fmt_writes_a_note_that_ends_in_a_bracket_so_that_it_still_closes(text: str) -> None:
+    """`[[see [1]]]` ends at the first `]]`, leaving a stray `]` (E104)."""
+    assert formats_safely(text) == 'SHOT a: "x" [[see [1] ]]\n'
+
+
+@pytest.mark.parametrize("text", ['SHOT a: "x" /* c */ [[n]] # d\n', 'SHOT a: "x" /* c */ [[n]] /* d */\n'])
+def test_fmt_writes_a_note_between_trailing_comments_once(text: str) -> None:
+    """The trailing comments were copied with the note between them, which also went after
+    the options: one more copy of the note in the output at each pass."""
+    once = formats_safely(text)
+    assert once.count("[[n]]") == 1
+
+
+@pytest.mark.parametrize("text", ['SHOT a: "x" /* one\n*/ # two\n', 'SHOT a: "x" /* one\n*/ [[n\n]] /* two */\n'])
+def test_fmt_keeps_comments_in_order_after_a_trailing_block_comment_over_lines(text: str) -> None:
+    """The comment after a trailing block comment's end moved above the statement, before it."""
+    formats_safely(text)
