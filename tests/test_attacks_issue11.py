@@ -58,3 +58,25 @@ def test_fmt_writes_a_note_between_trailing_comments_once(text: str) -> None:
 def test_fmt_keeps_comments_in_order_after_a_trailing_block_comment_over_lines(text: str) -> None:
     """The comment after a trailing block comment's end moved above the statement, before it."""
     formats_safely(text)
+
+
+@pytest.mark.parametrize("text", [
+    'SEQUENCE q: 15s model kling-v3\n    SHOT a: "y"\nSHOT\n    b: "x"\n',
+    'SEQUENCE q: 15s model kling-v3\nSHOT\n    b: "x"\n',
+    'SEQUENCE q: 15s model kling-v3\nSHOT /* x\n    */ a: "y"\n',
+    'SEQUENCE q: 15s model kling-v3\n    SHOT a: "x"\nSHOT [[x\n    ]] b: "y"\n',
+])
+def test_fmt_keeps_a_sequences_shots_when_a_name_is_not_on_its_keywords_line(text: str) -> None:
+    """The compiler takes a shot into a sequence by the indent of its name's line; fmt went by
+    the keyword's, and moved shots out of their sequence (or left it empty: E317)."""
+    formats_safely(text)
+
+
+@pytest.mark.xfail(strict=True, reason="lower.py: Resolver.feed and _first_span take a statement's "
+                   "indent from its first word after the keyword (here `5s`, on a continuation line), "
+                   "not from the keyword's line; not local to the formatter")
+def test_defaults_continued_on_the_next_line_after_a_sequence_is_no_e315() -> None:
+    """docs/language.md: the sequence ends at the first line not indented deeper than it; the
+    DEFAULTS line is at the margin, so it ends the sequence and is no line inside it."""
+    text = 'SEQUENCE q: 15s model kling-v3\n    SHOT a: "y"\nDEFAULTS\n    5s\nSHOT b: "x"\n'
+    assert compiled(text)["codes"] == []
