@@ -26,6 +26,7 @@ the same. format_text then returns the diagnostics and no text.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -99,7 +100,8 @@ def canonical(text: str) -> str:
     assert not report and masked.unclosed is None, "canonical() is for text that parses"
     indents = _indents(masked.text, placed)
     trivia = masked.trivia
-    spanning = [t for t in trivia if "\n" in text[t.start : t.end]]  # block comments and notes over lines
+    starts = [t.start for t in trivia]
+    spanning = _Spanning([t for t in trivia if "\n" in text[t.start : t.end]])
 
     out: list[str] = []
     pos = 0
@@ -110,10 +112,11 @@ def canonical(text: str) -> str:
         under = indent
         # Its comments and notes: those that start in its lines, or on the line where one of
         # them that runs over several lines ends (up to the next statement).
-        mine = [t for t in trivia if start <= t.start < end]
+        first = bisect.bisect_left(starts, start)  # trivia are in order: find, not scan, a statement's own
+        mine = trivia[first : bisect.bisect_left(starts, end)]
         while mine and (reach := min(_next_line(text, max(t.end for t in mine)) - 1, following)) > end:
             end = reach
-            mine = [t for t in trivia if start <= t.start < end]
+            mine = trivia[first : bisect.bisect_left(starts, end)]
         trailing = _trailing(text, mine, statement.span.end)
         above = [t for t in mine if t.kind != "note" and t not in trailing]
         notes = [_note(t.note(text)) for t in mine if t.kind == "note"]
@@ -195,7 +198,21 @@ def _indents(text: str, placed: list[tuple[int, int, ast.Statement]]) -> list[st
     return indents
 
 
-def _between(text: str, start: int, end: int, indent: str, spanning: list[Trivia],
+class _Spanning:
+    """The block comments and notes that run over several lines, in order."""
+
+    def __init__(self, trivia: list[Trivia]) -> None:
+        self.trivia = trivia
+        self.starts = [t.start for t in trivia]
+
+    def reach(self, start: int, stop: int) -> int:
+        """Where the last of those that start in text[start:stop] ends, or `stop`: found by
+        bisection, so that a file with many stays linear."""
+        found = self.trivia[bisect.bisect_left(self.starts, start) : bisect.bisect_left(self.starts, stop)]
+        return max((t.end for t in found), default=stop)
+
+
+def _between(text: str, start: int, end: int, indent: str, spanning: _Spanning,
              under: str | None = None) -> Iterator[str]:
     """The lines from `start` (a line's start) to `end` (the next statement's line, or the
     end): comments and notes, at the indent of the statement below (one that runs over several
@@ -220,7 +237,7 @@ def _between(text: str, start: int, end: int, indent: str, spanning: list[Trivia
             under = None
         at = indent if under is None else under + INDENT
         stop = line_end
-        while (over := max((t.end for t in spanning if pos <= t.start < stop), default=stop)) > stop:
+        while (over := spanning.reach(pos, stop)) > stop:
             # It runs over the next lines: up to the end of its last line, and of any that
             # starts there; or, if it ends on the next statement's line, up to its end.
             if over > end:
