@@ -50,9 +50,10 @@ def place(span: Span) -> Place:
 
 def _utf16_column(source: Source, line: int, column: int) -> int:
     """The character column `column` of line `line`, counted in UTF-16 code units: one more for
-    each astral character before it. The line is searched in place, not copied."""
+    each astral character before it, in the text as written (block comments and notes are
+    blanked out of source.text). The line is searched in place, not copied."""
     start = source.line_starts()[line - 1]
-    return column + sum(1 for _ in _ASTRAL.finditer(source.text, start, start + column - 1))
+    return column + sum(1 for _ in _ASTRAL.finditer(source.shown, start, start + column - 1))
 
 
 def _is_pseudo(name: str) -> bool:

@@ -6,9 +6,13 @@ the behaviour the docs promise."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
+from test_ci_formats import sarif
 from test_fmt import _trivia, compiled, fmt
 
 from shotlang.fmt import canonical
@@ -102,3 +106,19 @@ def test_fmt_time_grows_linearly_with_notes() -> None:
 
     small, large = seconds(300), seconds(2400)
     assert large < 24 * small, (small, large)
+
+
+# --- check --format sarif|github ---------------------------------------------------------------
+
+
+def test_ci_columns_count_astral_characters_inside_block_comments(tmp_path: Path) -> None:
+    """The UTF-16 column counted the characters of the text with its block comments blanked,
+    where an emoji is one blank: the column after one was short by 1."""
+    path = tmp_path / "x.shot"
+    path.write_text('SHOT a: /* \U0001f3ac */ pan rigt "x" [[\U0001f3ac]]\n', encoding="utf-8")
+    log, code, _ = sarif(str(path))
+    region = log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]
+    assert (code, region["startColumn"], region["endColumn"]) == (1, 22, 26)
+    done = subprocess.run([sys.executable, "-m", "shotlang", "check", "--format", "github", str(path)],
+                          capture_output=True, text=True, encoding="utf-8", timeout=60)
+    assert ",col=22,endLine=1,endColumn=26," in done.stdout
