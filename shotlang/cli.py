@@ -299,12 +299,19 @@ def _fmt_summary(changed: int, same: int, broken: int, unread: int, dry: bool) -
 
 
 def _unified_diff(before: bytes, after: bytes, name: str) -> str:
+    """The change as text, whatever the file's encoding (both parts read as the compiler read
+    them: a UTF-16 file's bytes shown as UTF-8 would be NULs and noise), cut at line feeds only
+    (splitlines would also cut at a U+2028 in a prompt)."""
     import difflib
 
-    old = before.decode("utf-8", "replace").splitlines(keepends=True)
-    new = after.decode("utf-8", "replace").splitlines(keepends=True)
-    lines = difflib.unified_diff(old, new, f"{name} (before)", f"{name} (formatted)")
-    return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+    from .source import decode
+
+    def lines(data: bytes) -> list[str]:
+        *ended, last = decode(data).split("\n")
+        return [line + "\n" for line in ended] + ([last] if last else [])
+
+    diff = difflib.unified_diff(lines(before), lines(after), f"{name} (before)", f"{name} (formatted)")
+    return "".join(line if line.endswith("\n") else line + "\n" for line in diff)
 
 
 def _rewrite(path: Path, data: bytes) -> None:

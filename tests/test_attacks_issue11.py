@@ -6,6 +6,7 @@ the behaviour the docs promise."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -122,3 +123,20 @@ def test_ci_columns_count_astral_characters_inside_block_comments(tmp_path: Path
     done = subprocess.run([sys.executable, "-m", "shotlang", "check", "--format", "github", str(path)],
                           capture_output=True, text=True, encoding="utf-8", timeout=60)
     assert ",col=22,endLine=1,endColumn=26," in done.stdout
+
+
+# --- the fmt command -----------------------------------------------------------------------------
+
+
+def _fmt(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "shotlang", "fmt", *args], capture_output=True, text=True,
+                          encoding="utf-8", env={**os.environ, "NO_COLOR": "1"}, timeout=60)
+
+
+def test_fmt_diff_of_a_utf16_file_is_text(tmp_path: Path) -> None:
+    """--diff read a UTF-16 file's bytes as UTF-8: NULs and replacement characters."""
+    path = tmp_path / "x.shot"
+    path.write_bytes(b"\xff\xfe" + 'shot a:  "x"\n'.encode("utf-16-le"))
+    done = _fmt("--diff", str(path))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.endswith('@@ -1 +1 @@\n-shot a:  "x"\n+SHOT a: "x"\n')
