@@ -315,11 +315,25 @@ def _unified_diff(before: bytes, after: bytes, name: str) -> str:
 
 
 def _rewrite(path: Path, data: bytes) -> None:
-    """Replace a file's contents atomically, keeping its permissions; through a symbolic link,
-    the file it points at (the link stays a link)."""
+    """Replace a file's contents atomically, keeping its permissions, owner and group; through
+    a symbolic link, the file it points at (the link stays a link). A file this process may not
+    write is left as it is, as open(path, "w") would leave it: replacing it by a rename would
+    get round its read-only mode."""
+    import errno
+
     from .files import atomic_file
 
-    with atomic_file(path.resolve()) as f:
+    target = path.resolve()
+    if not os.access(target, os.W_OK):
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+    was = target.stat()
+    with atomic_file(target) as f:
+        # As open(path, "w") would leave them: the owner only root may give back; the group,
+        # an owner in that group too (otherwise the new file has the writer's own group).
+        for owner in (was.st_uid, -1):
+            with contextlib.suppress(OSError):
+                os.fchown(f.fileno(), owner, was.st_gid)
+                break
         f.write(data)
 
 

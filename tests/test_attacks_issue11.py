@@ -7,8 +7,10 @@ the behaviour the docs promise."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -17,6 +19,8 @@ from test_ci_formats import sarif
 from test_fmt import _trivia, compiled, fmt
 
 from shotlang.fmt import canonical
+
+UGLY = 'shot a:  "x"\n'
 
 
 def formats_safely(text: str) -> str:
@@ -140,3 +144,58 @@ def test_fmt_diff_of_a_utf16_file_is_text(tmp_path: Path) -> None:
     done = _fmt("--diff", str(path))
     assert done.returncode == 0, done.stderr
     assert done.stdout.endswith('@@ -1 +1 @@\n-shot a:  "x"\n+SHOT a: "x"\n')
+
+
+def test_fmt_leaves_a_read_only_file_alone(tmp_path: Path) -> None:
+    """A rename replaced a file its owner had made read-only; open(path, "w") would have
+    refused. Root may write any file, so as root the command runs in this process with the
+    real and effective user nobody (the interpreter may be out of nobody's reach), in a folder
+    of its own (pytest's are closed to nobody)."""
+    if os.geteuid() != 0:
+        path = tmp_path / "x.shot"
+        path.write_text(UGLY, encoding="utf-8")
+        path.chmod(0o444)
+        done = _fmt(str(path))
+        code, said, left = done.returncode, done.stderr, path.read_text(encoding="utf-8")
+    else:
+        from click.testing import CliRunner
+
+        from shotlang.cli import main
+
+        folder = Path(tempfile.mkdtemp())
+        try:
+            path = folder / "x.shot"
+            path.write_text(UGLY, encoding="utf-8")
+            folder.chmod(0o777)
+            os.chown(path, 65534, 65534)
+            path.chmod(0o444)
+            os.setresuid(65534, 65534, 0)
+            try:
+                result = CliRunner().invoke(main, ["fmt", str(path)])
+            finally:
+                os.setresuid(0, 0, 0)
+            code, said, left = result.exit_code, result.output, path.read_text(encoding="utf-8")
+        finally:
+            shutil.rmtree(folder)
+    assert code == 2 and "cannot write" in said and "Permission denied" in said, said
+    assert left == UGLY
+
+
+def test_fmt_keeps_the_files_owner_and_group(tmp_path: Path) -> None:
+    """The new file had the writer's owner and group: a shared file's group lost its access."""
+    path = tmp_path / "x.shot"
+    path.write_text('shot a:  "x"\n', encoding="utf-8")
+    if os.geteuid() == 0:
+        os.chown(path, 65534, 65534)
+    else:
+        other = [g for g in os.getgroups() if g != os.getegid()]
+        if not other:
+            pytest.skip("no second group to give the file")
+        os.chown(path, -1, other[0])
+    was = path.stat()
+    path.chmod(0o664)
+    done = _fmt(str(path))
+    assert done.returncode == 0, done.stderr
+    now = path.stat()
+    assert (now.st_uid, now.st_gid, now.st_mode & 0o777) == (was.st_uid, was.st_gid, 0o664)
+    assert path.read_text(encoding="utf-8") == 'SHOT a: "x"\n'
