@@ -265,10 +265,17 @@ class ShotServer(LanguageServer):
         if formatted is None or formatted == text:
             return []
         edit = difference(text, formatted)  # one edit, of what changed: the cursor stays put elsewhere
+        start, end, new_end = edit.start, edit.end, edit.new_end
+        # No position names the place between a line end's \r and \n (fmt makes every line end
+        # the first one's, so the edit may start or end there): take the whole pair in.
+        if 0 < start < len(text) and text[start - 1 : start + 1] == "\r\n":
+            start -= 1
+        if 0 < end < len(text) and text[end - 1 : end + 1] == "\r\n":
+            end, new_end = end + 1, new_end + 1
         lines = opened.lines(self.encoding)
-        return [types.TextEdit(range=types.Range(start=types.Position(*lines.position(edit.start)),
-                                                 end=types.Position(*lines.position(edit.end))),
-                               new_text=formatted[edit.start : edit.new_end])]
+        return [types.TextEdit(range=types.Range(start=types.Position(*lines.position(start)),
+                                                 end=types.Position(*lines.position(end))),
+                               new_text=formatted[start:new_end])]
 
 
 def _checked(live: LiveCheck, action: Callable[..., object], *args: Any) -> None:

@@ -1,0 +1,102 @@
+"""Attacks on issue 11's language server (`shotlang lsp`) and decompiler (`shotlang decompile`):
+each test is a bug found by trying to break them, named for the behaviour that was wrong.
+
+The language server through a real process where the protocol matters (tests/test_lsp.py's
+client), and in process where only the check does; the decompiler through the real command
+where what reaches the terminal matters, and through its library API elsewhere.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from shotlang.decompile import Decompiled, decompile, read_payload
+from shotlang.fmt import format_text
+from shotlang.lsp.client import Client
+
+SHOTLANG = str(Path(sys.executable).with_name("shotlang"))
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+
+def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[bytes]:
+    env = {**os.environ, "NO_COLOR": "1"}
+    return subprocess.run([sys.executable, "-m", "shotlang", *args], capture_output=True, cwd=cwd, env=env,
+                          timeout=60)
+
+
+def back(data: Any, name: str = "in.json") -> Decompiled:
+    raw = data if isinstance(data, str) else json.dumps(data)
+    return decompile([read_payload(raw.encode(), name)])
+
+
+def said(done: Decompiled) -> list[str]:
+    return [str(p) for p in done.problems]
+
+
+def record(name: Any, body: dict[str, Any]) -> dict[str, Any]:
+    return {"name": name, "scene": None, "line": 1, "method": "POST", "endpoint": "/v1/videos/text2video",
+            "body": body}
+
+
+def envelope(*records: dict[str, Any], version: Any = 1) -> dict[str, Any]:
+    return {"shotlang_format": version, "source": "a.shot", "title": None, "axes": "seed", "shots": list(records)}
+
+
+def applied(text: str, edits: list[dict[str, Any]]) -> str:
+    """`edits` applied as an editor applies them: lines end at \\r\\n, \\r or \\n, characters are
+    UTF-16 units, and a character past its line's end is the line's end (the protocol's rule)."""
+    starts = [0, *(m.end() for m in re.finditer(r"\r\n|\r|\n", text))]
+
+    def offset(position: dict[str, int]) -> int:
+        if position["line"] >= len(starts):
+            return len(text)
+        start = starts[position["line"]]
+        end = starts[position["line"] + 1] if position["line"] + 1 < len(starts) else len(text)
+        line = text[start:end].rstrip("\r\n")
+        units = 0
+        for i, char in enumerate(line):
+            if units >= position["character"]:
+                return start + i
+            units += 2 if ord(char) > 0xFFFF else 1
+        return start + len(line)
+
+    for edit in sorted(edits, key=lambda e: (e["range"]["start"]["line"], e["range"]["start"]["character"]),
+                       reverse=True):
+        a, b = offset(edit["range"]["start"]), offset(edit["range"]["end"])
+        text = text[:a] + edit["newText"] + text[b:]
+    return text
+
+
+# --- the language server -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", ['SHOT a: "x"\nSHOT b:  "y"\r\n', 'shot a: "x"\nSHOT b: "y"\r\nSHOT c: "z"\r\n'])
+def test_lsp_formatting_a_file_of_mixed_line_ends_gives_edits_an_editor_applies_to_fmts_form(
+        tmp_path: Path, text: str) -> None:
+    """fmt writes every line end as the first one; the edit that drops a `\\r` must not end
+    between it and its `\\n`, a place no position can name (an editor reads the end as the line's
+    end and keeps the `\\r`)."""
+    canonical = format_text(text, "m.shot").text
+    assert canonical is not None and "\r" not in canonical
+    with Client([SHOTLANG, "lsp"], cwd=tmp_path) as client:
+        client.initialize(tmp_path)
+        uri = (tmp_path / "m.shot").as_uri()
+        client.open(uri, text)
+        client.diagnostics(uri)
+        edits = client.request("textDocument/formatting", {"textDocument": {"uri": uri},
+                                                          "options": {"tabSize": 4, "insertSpaces": True}})
+        assert applied(text, edits) == canonical
+        assert client.close() == 0
+
+
+# --- the decompiler ------------------------------------------------------------------------------
