@@ -251,7 +251,7 @@ class LiveCheck:
         self.reused = 0
         self._images = ImageStore()
         self._initial = _snapshot(lower.Resolver([], models=self.models), None)
-        if "\0" in self.source.text:
+        if "\0" in self.text:  # the text as written: the parser's has its comments and notes blanked
             return self._not_text()
         resolver, checker = self._fresh(_Names(self))
         steps: list[Step] = []
