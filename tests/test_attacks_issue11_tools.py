@@ -117,4 +117,19 @@ def test_lsp_a_nul_in_a_block_comment_or_a_note_is_the_e001_check_reports(tmp_pa
     assert [d.code for d in live.diagnostics] == ["E001"]
 
 
+def test_lsp_a_request_after_shutdown_is_answered_with_an_error_not_left_waiting(tmp_path: Path) -> None:
+    """The protocol: a request after `shutdown` is answered with InvalidRequest; pygls dropped
+    it, so a client waiting for the answer (a second `shutdown`, a late hover) waited for ever."""
+    with Client([SHOTLANG, "lsp"], cwd=tmp_path) as client:
+        client.initialize(tmp_path)
+        assert client.request("shutdown", None) is None
+        with pytest.raises(RuntimeError, match="-32600"):
+            client.request("textDocument/hover", {"textDocument": {"uri": (tmp_path / "a.shot").as_uri()},
+                                                  "position": {"line": 0, "character": 0}}, timeout=10)
+        with pytest.raises(RuntimeError, match="-32600"):
+            client.request("shutdown", None, timeout=10)
+        client.notify("exit", None)
+        assert client.process.wait(10) == 0
+
+
 # --- the decompiler ------------------------------------------------------------------------------

@@ -20,7 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidRequest
 from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
 from pygls.uris import from_fs_path, to_fs_path
 
 from .. import __version__
@@ -66,11 +68,25 @@ class OpenFile:
         self._lines = lines.edited(start, end, inserted, self.live.text)
 
 
+class ShotProtocol(LanguageServerProtocol):
+    """pygls's protocol, but a request after `shutdown` is answered, as the protocol asks, with
+    InvalidRequest: pygls drops it unanswered, and a client waiting for the answer (a second
+    `shutdown`, a late hover) would wait for ever."""
+
+    def handle_message(self, message: Any) -> None:
+        if (self._shutdown and getattr(message, "method", types.EXIT) != types.EXIT
+                and getattr(message, "id", None) is not None):
+            error = JsonRpcInvalidRequest("the server is shut down: only `exit` is taken now")
+            self._send_response(message.id, None, error.to_response_error())
+            return
+        super().handle_message(message)
+
+
 class ShotServer(LanguageServer):
     """The documents open in one editor session, and what is published about them."""
 
     def __init__(self) -> None:
-        super().__init__("shotlang", __version__)
+        super().__init__("shotlang", __version__, protocol_cls=ShotProtocol)
         self.files: dict[str, OpenFile] = {}
         self.published: dict[str, set[str]] = {}  # a models file's URI -> the documents whose check reported it
         self.shut_down = False  # the client asked for shutdown (then `exit` is a clean end)
