@@ -59,6 +59,7 @@ _NAME = re.compile(TOKENS["NAME"][0])
 _ASPECT = re.compile(TOKENS["ASPECT"][0])
 _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\[[0-9]+\])*")  # `camera_control`, `voice_list[1]`
 _ASPECT_MAX_CHARS = 11  # lower._aspect's limit
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 # --- what comes out --------------------------------------------------------------------------
@@ -656,6 +657,12 @@ def _model_name(model: str, at: _Place) -> bool:
     if not _NAME.fullmatch(model):
         at.say("model_name", f"{_show(model)}: a model name is one word without `:`, `\"`, `#` or brackets")
         return False
+    if "[[" in model or "/*" in model:
+        at.say("model_name", f"{_show(model)}: a model name cannot hold `[[` or `/*`, where a shot list "
+                             "starts a note or a block comment")
+        return False
+    if not _writable(model, at.where, _join(at.path, "model_name"), at.problems):
+        return False
     if model != model.lower():
         at.say("model_name", f"{_show(model)}: shotlang sends model names in lower case")
         return False
@@ -1017,6 +1024,11 @@ def _writable(text: str, where: str, path: str, problems: list[Problem]) -> bool
     if bad is not None:
         problems.append(Problem(where, path, f"holds the control character {control_name(bad[0])}, which a "
                                              "shot list cannot (E002)"))
+        return False
+    half = _SURROGATE.search(text)
+    if half is not None:  # JSON may write half of a UTF-16 pair (`\ud800`); UTF-8 text cannot hold it
+        problems.append(Problem(where, path, f"holds a lone surrogate, {_show(half[0])}, which is no "
+                                             "character a file's text can hold"))
         return False
     return True
 

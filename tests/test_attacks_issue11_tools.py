@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+import shotlang
 from shotlang.compiler import analyse_bytes
 from shotlang.decompile import Decompiled, decompile, read_payload
 from shotlang.fmt import format_text
@@ -133,3 +134,34 @@ def test_lsp_a_request_after_shutdown_is_answered_with_an_error_not_left_waiting
 
 
 # --- the decompiler ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("field", ["prompt", "negative_prompt", "external_task_id", "model_name"])
+def test_decompile_a_lone_surrogate_is_reported_not_a_traceback(tmp_path: Path, field: str) -> None:
+    """JSON may spell half a UTF-16 pair (`"\\ud800"`); no file's text can hold it. It was
+    written into the shot list and printing it failed with a UnicodeEncodeError."""
+    body = {"model_name": "kling-v2-6", "prompt": "a castle", field: "kling-\\ud800"}
+    (tmp_path / "in.json").write_text(json.dumps(body).replace("\\\\ud800", "\\ud800"))
+    for args in (["in.json"], ["in.json", "-o", "out.shot"]):
+        done = run("decompile", *args, cwd=tmp_path)
+        stderr = done.stderr.decode()
+        assert "Traceback" not in stderr, stderr
+        assert done.returncode == 1
+        assert f"in.json: {field}: " in stderr and "surrogate" in stderr
+    written = (tmp_path / "out.shot").read_text(encoding="utf-8")
+    assert shotlang.compile_text(written).output is not None or field == "prompt"
+
+
+@pytest.mark.parametrize(("model", "why"), [
+    ("kling[[x", "a model name cannot hold `[[` or `/*`"),
+    ("kling/*x", "a model name cannot hold `[[` or `/*`"),
+    ("kling\x1b[31mx", "holds the control character `\\x1b` (ESC)")])
+def test_decompile_a_model_name_the_shot_list_would_read_otherwise_is_reported_at_its_path(
+        tmp_path: Path, model: str, why: str) -> None:
+    """`MODEL kling[[x` opens a note and `kling/*x` a block comment; a control character was
+    written raw (and stripped by click on a pipe, so standard output and -o differed). They
+    were reported, if at all, as errors of the output with no JSON path."""
+    done = back({"model_name": model, "prompt": "a"})
+    assert len(done.problems) == 1, said(done)
+    assert str(done.problems[0]).startswith("in.json: model_name: ") and why in str(done.problems[0])
+    assert all(line.startswith("# decompile: ") or model not in line for line in done.text.splitlines())
