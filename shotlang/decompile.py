@@ -203,6 +203,12 @@ def read_payload(data: bytes, name: str) -> Payload:
     return payload
 
 
+def _our_format(version: Any) -> bool:
+    """Whether an envelope's `shotlang_format` is this shotlang's (`true` is not 1, though
+    Python says they are equal)."""
+    return not isinstance(version, bool) and version == FORMAT_VERSION
+
+
 def _why_not_json(e: Exception) -> str:
     if isinstance(e, _Constant):
         return f"{e} is not a JSON number"
@@ -250,7 +256,7 @@ def _take(payload: Payload, value: dict[str, Any], where: str, path: str) -> Non
 def _envelope(payload: Payload, envelope: dict[str, Any], where: str, path: str) -> None:
     problems = payload.problems
     version = envelope.get("shotlang_format")
-    if version != FORMAT_VERSION:
+    if not _our_format(version):
         raise Unreadable(f"{where}: {_join(path, 'shotlang_format')}: {_show(version)}: this shotlang reads "
                          f"envelopes of format {FORMAT_VERSION}")
     _repeated(envelope, where, path, problems)
@@ -289,7 +295,7 @@ def _record(record: dict[str, Any], where: str, path: str, problems: list[Proble
     for key, value in record.items():
         at = _join(path, key)
         if key in ("shotlang_format", "source"):  # a JSON line's envelope keys
-            if key == "shotlang_format" and value != FORMAT_VERSION:
+            if key == "shotlang_format" and not _our_format(value):
                 raise Unreadable(f"{where}: {at}: {_show(value)}: this shotlang reads envelopes of format "
                                  f"{FORMAT_VERSION}")
         elif key not in RECORD_KEYS:

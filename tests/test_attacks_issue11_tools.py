@@ -152,6 +152,20 @@ def test_decompile_a_lone_surrogate_is_reported_not_a_traceback(tmp_path: Path, 
     assert shotlang.compile_text(written).output is not None or field == "prompt"
 
 
+@pytest.mark.parametrize("version", [True, 1.5, "1"])
+def test_decompile_refuses_an_envelope_of_another_format_such_as_true(tmp_path: Path, version: Any) -> None:
+    """`true == 1` in Python: an envelope (or a JSON line) saying `"shotlang_format": true` was
+    read as format 1."""
+    (tmp_path / "e.json").write_text(json.dumps(envelope(version=version)))
+    line = {**record("a", {"prompt": "x"}), "shotlang_format": version, "source": "a.shot"}
+    (tmp_path / "l.jsonl").write_text(json.dumps(line) + "\n" + json.dumps(line) + "\n")
+    for name in ("e.json", "l.jsonl"):
+        done = run("decompile", name, cwd=tmp_path)
+        assert done.returncode == 2, done.stdout.decode()
+        assert "this shotlang reads envelopes of format 1" in done.stderr.decode()
+        assert done.stdout == b""
+
+
 @pytest.mark.parametrize(("model", "why"), [
     ("kling[[x", "a model name cannot hold `[[` or `/*`"),
     ("kling/*x", "a model name cannot hold `[[` or `/*`"),
