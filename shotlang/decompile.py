@@ -485,11 +485,15 @@ def decompile(payloads: list[Payload], *, axes: str | None = None, images: Image
     reading = _Reading(chosen, images)
     problems = [p for payload in payloads for p in payload.problems]
     requests = [r for payload in payloads for r in payload.requests]
-    # Names from records first, then bare bodies' ids, so a made-up name never takes either.
-    for request in requests:
-        if request.record is not None:
-            request.name = reading.take_name(request.name) or _renamed(request, reading)
-            request.taken = [reading.take_name(m) for m in request.members or ()]
+    # Names from records first, then bare bodies' ids, so a made-up name never takes either:
+    # every name the records give is taken before the first is made up.
+    records = [r for r in requests if r.record is not None]
+    own: list[str | None] = []
+    for request in records:
+        own.append(reading.take_name(request.name))
+        request.taken = [reading.take_name(m) for m in request.members or ()]
+    for request, kept in zip(records, own, strict=True):
+        request.name = kept or _renamed(request, reading)
     for request in requests:
         if request.record is None:
             wanted = request.body.get("external_task_id")

@@ -166,6 +166,17 @@ def test_decompile_refuses_an_envelope_of_another_format_such_as_true(tmp_path: 
         assert done.stdout == b""
 
 
+def test_decompile_a_made_up_name_never_takes_a_later_records_own_name() -> None:
+    """A record whose name cannot be written is given `shot-1`; a later record named `shot-1`
+    lost its own name to it, and was reported as not free."""
+    body = {"model_name": "kling-v2-6", "prompt": "x", "duration": "5"}
+    done = back(envelope(record("bad name", body), record("shot-1", body)))
+    assert said(done) == ['in.json: shots[0].name: "bad name" is not a free, safe shot name (one word of ASCII '
+                          "letters, digits, - and _, unique); written as shot-2"]
+    assert [line for line in done.text.splitlines() if line.startswith("SHOT")] == [
+        'SHOT shot-2: "x" 5s', 'SHOT shot-1: "x" 5s']
+
+
 @pytest.mark.parametrize(("model", "why"), [
     ("kling[[x", "a model name cannot hold `[[` or `/*`"),
     ("kling/*x", "a model name cannot hold `[[` or `/*`"),
