@@ -516,6 +516,7 @@ def decompile(payloads: list[Payload], *, axes: str | None = None, images: Image
         lines.append(f"AXES {chosen}")
     if model_line is not None:
         lines.append(f"MODEL {model_line}")
+    model_at = len(lines)  # the MODEL line's number, if there is one
     places: list[tuple[int, int, _Item]] = []  # each item's first and last line (from 1)
     scene: str | None = None
     for item in items:
@@ -538,7 +539,9 @@ def decompile(payloads: list[Payload], *, axes: str | None = None, images: Image
         places.append((first, len(lines), item))
         problems += request.problems + item.problems
     text = "\n".join(lines) + "\n" if lines else ""
-    text, found = _formatted(text, name, base_dir or Path.cwd(), places)
+    # An error on the MODEL line (an unknown model) is one of each request that takes its model.
+    sharing = [item for item in items if model_line is not None and item.head.model == model_line]
+    text, found = _formatted(text, name, base_dir or Path.cwd(), places, (model_at, sharing))
     return Decompiled(text, problems + found, len(requests))
 
 
@@ -552,22 +555,29 @@ def _renamed(request: Request, reading: _Reading) -> str:
     return made
 
 
-def _formatted(text: str, name: str, base_dir: Path,
-               places: list[tuple[int, int, _Item]]) -> tuple[str, list[Problem]]:
+def _formatted(text: str, name: str, base_dir: Path, places: list[tuple[int, int, _Item]],
+               model: tuple[int, list[_Item]]) -> tuple[str, list[Problem]]:
     """`text` through fmt, and the errors the compiler finds in it, each as a problem of the
-    request on whose lines it is (a request already reported is not reported twice)."""
+    request on whose lines it is, or, on the MODEL line (`model`: its number and the requests
+    that take it), of each request that takes its model (a request already reported is not
+    reported twice)."""
     done = format_text(text, name, base_dir)
     problems = []
     firsts = [first for first, _, _ in places]
+    model_at, sharing = model
     for diagnostic in done.diagnostics:
         if diagnostic.severity is not Severity.ERROR:
             continue
         line = diagnostic.span.line
+        said = f"does not compile: error[{diagnostic.code}]: {diagnostic.message}"
+        if line == model_at and sharing:
+            problems += [Problem(item.request.where, _join(item.request.path, "model_name"), said)
+                         for item in sharing if not (item.problems or item.request.problems)]
+            continue
         at = bisect.bisect_right(firsts, line) - 1
         item = places[at][2] if at >= 0 and line <= places[at][1] else None
         if item is not None and (item.problems or item.request.problems):
             continue
-        said = f"does not compile: error[{diagnostic.code}]: {diagnostic.message}"
         if item is None:
             problems.append(Problem(name, "", said))
         else:

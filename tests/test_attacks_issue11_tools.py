@@ -177,6 +177,17 @@ def test_decompile_a_made_up_name_never_takes_a_later_records_own_name() -> None
         'SHOT shot-2: "x" 5s', 'SHOT shot-1: "x" 5s']
 
 
+def test_decompile_an_unknown_model_is_reported_for_each_request_that_names_it() -> None:
+    """docs/cli.md: each compile error is reported for its request. The model most requests
+    share goes on a MODEL line, and an error there was reported for no request: the output's
+    name (`<decompiled>`) and no JSON path."""
+    bodies = [{"model_name": "kling-v9", "prompt": "a"}, {"model_name": "kling-v9", "prompt": "b"},
+              {"model_name": "kling-v2-6", "prompt": "c"}]
+    assert said(back(bodies)) == [
+        "in.json: [0].model_name: does not compile: error[E300]: unknown model `kling-v9`",
+        "in.json: [1].model_name: does not compile: error[E300]: unknown model `kling-v9`"]
+
+
 @pytest.mark.parametrize(("model", "why"), [
     ("kling[[x", "a model name cannot hold `[[` or `/*`"),
     ("kling/*x", "a model name cannot hold `[[` or `/*`"),
