@@ -747,6 +747,8 @@ def _common(fields: dict[str, Any], line: _Line, at: _Place, to_image: bool) -> 
         if not isinstance(voices, list):
             at.say("voice_list", f"{_show(voices)} is not a list of voices")
             voices = []
+        elif not voices:
+            at.say("voice_list", "[]: shotlang leaves the field out of a request with no voice")
         for i, voice in enumerate(voices):
             key = f"voice_list[{i}]"
             found = at.object(voice, key)
@@ -774,6 +776,8 @@ def _shot(fields: dict[str, Any], line: _Line, at: _Place, to_image: bool, readi
         if not isinstance(masks, list):
             at.say("dynamic_masks", f"{_show(masks)} is not a list of masks")
             masks = []
+        elif not masks:
+            at.say("dynamic_masks", "[]: shotlang leaves the field out of a request with no motion")
         for i, mask in enumerate(masks):
             written = _motion(mask, f"dynamic_masks[{i}]", line.name, i + 1, at, reading)
             if written is not None:

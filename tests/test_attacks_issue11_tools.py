@@ -201,3 +201,14 @@ def test_decompile_a_model_name_the_shot_list_would_read_otherwise_is_reported_a
     assert len(done.problems) == 1, said(done)
     assert str(done.problems[0]).startswith("in.json: model_name: ") and why in str(done.problems[0])
     assert all(line.startswith("# decompile: ") or model not in line for line in done.text.splitlines())
+
+
+@pytest.mark.parametrize("field", ["voice_list", "dynamic_masks"])
+def test_decompile_an_empty_list_the_shot_list_cannot_write_is_reported(field: str) -> None:
+    """`compile` never writes `"voice_list": []`: it leaves the field out. Decompiling dropped
+    an empty list in silence (docs/cli.md names only null as a field left out)."""
+    body: dict[str, Any] = {"model_name": "kling-v2-6", "prompt": "a", field: []}
+    if field == "dynamic_masks":
+        body["image"] = "https://example.com/a.png"
+    done = back(body)
+    assert [p.path for p in done.problems] == [field]
