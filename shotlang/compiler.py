@@ -81,7 +81,7 @@ def analyse(text: str, name: str, base_dir: Path, *, axes: str | None = None,
     for start, _end, statement in parser.placed_statements(source, report):
         if isinstance(statement, ast.Shot | ast.Sequence):
             owners.append((start, statement.name.text))
-        take(resolver.feed(statement))
+        take(resolver.feed(statement, start))
     take(resolver.finish())
     file_notes = _notes(text, masked.trivia, owners, made) if made is not None and masked.trivia else []
     diagnostics = conclude(source, report, resolver.shots)

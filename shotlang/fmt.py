@@ -180,15 +180,11 @@ def _verbatim(text: str, start: int, end: int, indent: str) -> list[str]:
 def _indents(text: str, placed: list[tuple[int, int, ast.Statement]]) -> list[str]:
     """Each statement's indent: INDENT for the shots of a sequence, none for the rest. Which
     shots are a sequence's is decided as lower.Resolver decides it: by the indents of the lines
-    their names are on (which is not the keyword's line when a name is on a continuation line,
-    or after a block comment over lines)."""
+    the statements start on."""
     indents = []
     open_sequence: str | None = None  # the indent of the open SEQUENCE's line
-    for _start, _end, statement in placed:
-        own = ""
-        if isinstance(statement, ast.Shot | ast.Sequence):
-            line_start = text.rfind("\n", 0, statement.name.span.start) + 1
-            own = _INDENT.match(text, line_start)[0]  # type: ignore[index]  # it matches the empty string
+    for start, _end, statement in placed:
+        own = _INDENT.match(text, start)[0]  # type: ignore[index]  # it matches the empty string
         if (open_sequence is not None and isinstance(statement, ast.Shot)
                 and own.startswith(open_sequence) and len(own) > len(open_sequence)):
             indents.append(INDENT)

@@ -18,7 +18,7 @@ from .diagnostics import Diagnostic, Related, did_you_mean, either
 from .hints import guess_move, model_hint, offer, option_hint, phrases_ending, phrases_starting, word_hint
 from .language import OPTION_BY_KIND, REPEATABLE
 from .models import Matrix, built_in
-from .source import Span, describe_indent
+from .source import Source, Span, describe_indent
 from .vocabulary import (
     AXES,
     CONNECTORS,
@@ -164,18 +164,21 @@ class Resolver:
         self._axes_seen: Span | None = None
         self._sequence: _OpenSequence | None = None
 
-    def feed(self, stmt: ast.Statement) -> list[Resolved]:
+    def feed(self, stmt: ast.Statement, at: int | None = None) -> list[Resolved]:
         """Take in one statement; a SHOT comes back resolved (a sequence's shots come back in
-        their sequence, when it ends), the others change the settings."""
+        their sequence, when it ends), the others change the settings. `at` is where the
+        statement's first line starts (parser.placed_statements): its indent is that line's,
+        whichever line its name or options are on."""
         done: list[Resolved] = []
         open_sequence = self._sequence
+        keyword = _first_span(stmt) if at is None else _keyword_at(stmt.span.source, at)
         if open_sequence is not None:
-            indent = _indent(stmt.name.span if isinstance(stmt, ast.Shot) else _first_span(stmt))
+            indent = _indent(keyword if at is not None or not isinstance(stmt, ast.Shot) else stmt.name.span)
             if not (indent.startswith(open_sequence.indent) or open_sequence.indent.startswith(indent)):
                 # Tabs and spaces mixed: whether the line is inside the sequence depends on the
                 # width of a tab in the writer's editor, so it is not guessed.
                 self.report.append(Diagnostic(
-                    "E319", "this line's indentation mixes tabs and spaces with its SEQUENCE's", _first_span(stmt),
+                    "E319", "this line's indentation mixes tabs and spaces with its SEQUENCE's", keyword,
                     f"indent the SEQUENCE ({describe_indent(open_sequence.indent)}) and its shots "
                     f"({describe_indent(indent)}) the same way: with spaces only, or tabs only"))
             deeper = indent.startswith(open_sequence.indent) and len(indent) > len(open_sequence.indent)
@@ -190,7 +193,7 @@ class Resolver:
             done.append(self.finish_sequence())
             if not isinstance(stmt, ast.Shot) and deeper:
                 self.report.append(Diagnostic(
-                    "E315", "only SHOT lines go inside a SEQUENCE", _first_span(stmt),
+                    "E315", "only SHOT lines go inside a SEQUENCE", keyword,
                     "move this line out of the sequence (indent it as the SEQUENCE line is)"))
         report = self.report
         if isinstance(stmt, ast.Shot):
@@ -205,7 +208,8 @@ class Resolver:
             voices = [o for o in stmt.options if o.kind == "voice"]
             report += found
             members = {k: v._replace(inherited=True) for k, v in own.items() if k != "duration"}
-            self._sequence = _OpenSequence(stmt, self._scene, settings, voices, _indent(stmt.name.span),
+            self._sequence = _OpenSequence(stmt, self._scene, settings, voices,
+                                           _indent(stmt.name.span if at is None else keyword),
                                            {**{k: v for k, v in self._defaults.items() if k != "duration"},
                                             **members}, not _has_error(found))
         elif isinstance(stmt, ast.Scene):
@@ -274,6 +278,15 @@ def _indent(span: Span) -> str:
     start, end = span.source.line_bounds(span.line)
     line = span.source.text[start:end]
     return line[: len(line) - len(line.lstrip(" \t\f"))]
+
+
+def _keyword_at(source: Source, at: int) -> Span:
+    """The first word of the line that starts at `at`: a statement's keyword."""
+    line_end = source.text.find("\n", at)
+    line = source.text[at : len(source.text) if line_end == -1 else line_end]
+    indent = len(line) - len(line.lstrip(" \t\f"))
+    word = line[indent:].split(None, 1)[0] if line[indent:].strip() else " "
+    return Span(at + indent, at + indent + len(word), source)
 
 
 def _first_span(stmt: ast.Statement) -> Span:

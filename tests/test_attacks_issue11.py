@@ -75,19 +75,22 @@ def test_fmt_keeps_comments_in_order_after_a_trailing_block_comment_over_lines(t
 
 @pytest.mark.parametrize("text", [
     'SEQUENCE q: 15s model kling-v3\n    SHOT a: "y"\nSHOT\n    b: "x"\n',
-    'SEQUENCE q: 15s model kling-v3\nSHOT\n    b: "x"\n',
-    'SEQUENCE q: 15s model kling-v3\nSHOT /* x\n    */ a: "y"\n',
+    'SEQUENCE q: 15s model kling-v3\n    SHOT\n        b: "x"\n',
+    'SEQUENCE q: 15s model kling-v3\n  SHOT /* x\n*/ a: "y"\n',
     'SEQUENCE q: 15s model kling-v3\n    SHOT a: "x"\nSHOT [[x\n    ]] b: "y"\n',
 ])
 def test_fmt_keeps_a_sequences_shots_when_a_name_is_not_on_its_keywords_line(text: str) -> None:
-    """The compiler takes a shot into a sequence by the indent of its name's line; fmt went by
-    the keyword's, and moved shots out of their sequence (or left it empty: E317)."""
+    """The compiler takes a shot into a sequence by the indent of its keyword's line (as the
+    docs say), and fmt must decide it the same way, wherever the name is."""
     formats_safely(text)
 
 
-@pytest.mark.xfail(strict=True, reason="lower.py: Resolver.feed and _first_span take a statement's "
-                   "indent from its first word after the keyword (`5s`, `q`, on a line of their own), "
-                   "not from the keyword's line; not local to the formatter")
+def test_a_shot_whose_name_is_indented_is_not_in_the_sequence_for_that() -> None:
+    """`SHOT` at the margin ends the sequence, whatever line its name is on (before, the name's
+    line decided)."""
+    assert compiled('SEQUENCE q: 15s model kling-v3\nSHOT\n    b: "x"\n')["codes"] == ["E317"]
+
+
 @pytest.mark.parametrize("text", [
     'SEQUENCE q: 15s model kling-v3\n    SHOT a: "y"\nDEFAULTS\n    5s\nSHOT b: "x"\n',  # E315
     'SEQUENCE /* c\n  */ q: 15s model kling-v3\n    SHOT a: "x"\n',  # E317: the sequence's indent is 5

@@ -295,7 +295,7 @@ class LiveCheck:
             statement, continued = parser.parse_statement(
                 source, start, end, (previous.start, previous.end) if previous is not None else None, report)
             if statement is not None:
-                for item in resolver.feed(statement):
+                for item in resolver.feed(statement, start):
                     report += checker.check(item, resolver.axes)
         finally:
             source.asked = None
