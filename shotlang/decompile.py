@@ -833,7 +833,7 @@ def _camera(control: Any, at: _Place, reading: _Reading) -> str:
             inner.say(key, "not a field of camera_control")
     kind = found.get("type")
     config = found.get("config")
-    if kind in _PRESETS:
+    if isinstance(kind, str) and kind in _PRESETS:  # a list or object is no preset (unhashable)
         if config is not None:
             inner.say("config", f"a preset ({kind}) takes no config; shotlang sends none")
             return ""

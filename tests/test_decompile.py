@@ -717,6 +717,9 @@ CANNOT = [
     ({"camera_control": {"type": "orbit"}},
      'camera_control.type: "orbit" is not a camera type (simple, down_back, forward_up, right_turn_forward, '
      "left_turn_forward)"),
+    ({"camera_control": {"type": ["forward_up"]}},
+     'camera_control.type: ["forward_up"] is not a camera type (simple, down_back, forward_up, right_turn_forward, '
+     "left_turn_forward)"),
     ({"seed": 42}, "seed: not a field of Kling's video requests that shotlang writes"),
     ({"my key": 1}, "[\"my key\"]: not a field of Kling's video requests that shotlang writes"),
     ({"shot_type": "intelligence"},
