@@ -107,6 +107,18 @@ def test_errors_and_warnings_are_results_at_their_exact_places() -> None:
         "uri": "tests/golden/mistakes.shot", "uriBaseId": "%SRCROOT%"}
 
 
+def test_the_sarif_result_in_the_cli_doc_is_real_output() -> None:
+    """docs/cli.md shows the E201 of tests/golden/mistakes.shot as a result in `scenes.shot`."""
+    doc = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+    found = re.search(r'```json\n(\{\n  "ruleId".*?\n\})\n```', doc, re.DOTALL)
+    assert found is not None
+    shown = json.loads(found[1])
+    log, _, _ = sarif("tests/golden/mistakes.shot")
+    e201 = next(r for r in log["runs"][0]["results"] if r["ruleId"] == "E201")
+    e201["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] = "scenes.shot"
+    assert shown == e201
+
+
 def test_rules_are_the_code_table() -> None:
     log, _, _ = sarif("tests/golden/mistakes.shot")
     driver = log["runs"][0]["tool"]["driver"]
