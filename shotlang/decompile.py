@@ -36,7 +36,7 @@ from .files import atomic_file
 from .fmt import format_text, quote
 from .images import URL, NotAnImage, inspect_image
 from .language import MODE_WORDS, NAME_MAX_CHARS, OPTIONS, TOKENS
-from .lower import MAGNITUDE_DECIMALS
+from .lower import ASPECT_MAX_CHARS, MAGNITUDE_DECIMALS
 from .payload import FORMAT_VERSION, CompiledShot
 from .source import DecodeFailure, decode
 from .vocabulary import AXES, DEFAULT_MAGNITUDE, INTENSITIES, MOVES, PHRASES, Axis, Move
@@ -58,7 +58,6 @@ _NOT_IN_A_SEQUENCE = ("prompt", "camera_control", "image_tail", "static_mask", "
 _NAME = re.compile(TOKENS["NAME"][0])
 _ASPECT = re.compile(TOKENS["ASPECT"][0])
 _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\[[0-9]+\])*")  # `camera_control`, `voice_list[1]`
-_ASPECT_MAX_CHARS = 11  # lower._aspect's limit
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -1074,7 +1073,7 @@ def _whole_seconds(text: str) -> bool:
 
 
 def _aspect(text: str) -> bool:
-    if not _ASPECT.fullmatch(text) or len(text) > _ASPECT_MAX_CHARS:
+    if not _ASPECT.fullmatch(text) or len(text) > ASPECT_MAX_CHARS:
         return False
     width, _, height = text.partition(":")
     return int(width) > 0 and int(height) > 0

@@ -90,6 +90,8 @@ Magnitude = int | float
 # Kling takes fractions (its own ComfyUI nodes send 0.5). A magnitude stops at two places, as
 # E203 says: past them no one sees a difference, and what is sent stays exactly what was written.
 MAGNITUDE_DECIMALS = 2
+# An aspect ratio longer than this (`16:9` is 4) is refused (E302), whatever its digits.
+ASPECT_MAX_CHARS = 11
 
 
 class Camera(NamedTuple):
@@ -425,7 +427,7 @@ def _aspect(option: ast.Option, report: list[Diagnostic]) -> Value[Any] | None:
     word = option.value
     assert isinstance(word, ast.Word)
     width, _, height = word.text.partition(":")
-    if int(width[:6]) == 0 or int(height[:6]) == 0 or len(word.text) > 11:
+    if int(width[:6]) == 0 or int(height[:6]) == 0 or len(word.text) > ASPECT_MAX_CHARS:
         report.append(Diagnostic(
             "E302", f"aspect ratio {word.text} is not offered", word.span,
             "write width:height, such as `16:9` (`shotlang models` lists each model's ratios)"))
