@@ -883,6 +883,14 @@ def test_check_does_not_load_the_decompiler() -> None:
     assert done.returncode == 0, done.stderr
 
 
+def test_the_envelope_keys_read_are_those_compile_writes() -> None:
+    """decompile names the envelope's keys itself; they are the schema's (docs/schema/)."""
+    from shotlang.decompile import ENVELOPE_KEYS
+    from shotlang.schema import envelope_schema
+
+    assert list(ENVELOPE_KEYS) == list(envelope_schema()["properties"])
+
+
 def test_payloads_are_plain_data() -> None:
     payload = read_payload(b'{"prompt": "x"}', "a.json")
     assert isinstance(payload, Payload) and payload.requests[0].body == {"prompt": "x"}
