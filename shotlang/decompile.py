@@ -554,12 +554,18 @@ def _renamed(request: Request, reading: _Reading) -> str:
     return made
 
 
+# The errors of what decompile writes in place of a part it could not say: an image it names
+# but could not write out (E500-E506), a prompt it left empty (E305). Of a request with a
+# reported problem, these follow from it; every other error of that request is still reported.
+_STAND_INS = frozenset({"E305", "E500", "E501", "E502", "E503", "E504", "E505", "E506"})
+
+
 def _formatted(text: str, name: str, base_dir: Path, places: list[tuple[int, int, _Item]],
                model: tuple[int, list[_Item]]) -> tuple[str, list[Problem]]:
     """`text` through fmt, and the errors the compiler finds in it, each as a problem of the
     request on whose lines it is, or, on the MODEL line (`model`: its number and the requests
     that take it), of each request that takes its model (a request already reported is not
-    reported twice)."""
+    reported twice there)."""
     done = format_text(text, name, base_dir)
     problems = []
     firsts = [first for first, _, _ in places]
@@ -575,8 +581,8 @@ def _formatted(text: str, name: str, base_dir: Path, places: list[tuple[int, int
             continue
         at = bisect.bisect_right(firsts, line) - 1
         item = places[at][2] if at >= 0 and line <= places[at][1] else None
-        if item is not None and (item.problems or item.request.problems):
-            continue
+        if item is not None and (item.problems or item.request.problems) and diagnostic.code in _STAND_INS:
+            continue  # what stands in for a part already reported: that part's report says it
         if item is None:
             problems.append(Problem(name, "", said))
         else:

@@ -214,9 +214,6 @@ def test_decompile_an_empty_list_the_shot_list_cannot_write_is_reported(field: s
     assert [p.path for p in done.problems] == [field]
 
 
-@pytest.mark.xfail(strict=True, reason="which compile errors follow from a part already reported (E305 after a "
-                                       "prompt that cannot be written) is not known; reporting them all repeats "
-                                       "those, and test_decompile.py holds one problem for each such part")
 def test_decompile_a_compile_error_of_a_request_with_another_problem_is_still_reported() -> None:
     """docs/cli.md: the shot list is checked, and each error is reported for its request. A
     request with an unrelated problem (a key shotlang does not write) had its error dropped:
