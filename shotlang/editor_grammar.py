@@ -34,8 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from . import kling
-from .language import NEVER_CONTINUE, OPTIONS, STATEMENT_KEYWORDS, TOKENS, token_pattern
-from .parser import SMART_QUOTES
+from .language import NEVER_CONTINUE, OPTIONS, SMART_QUOTES, STATEMENT_KEYWORDS, TOKENS, token_pattern
 from .trivia import DELIMITERS
 from .vocabulary import AXES, CONNECTORS, INTENSITIES, JOINERS, PHRASES
 

@@ -33,6 +33,10 @@ TOKENS: dict[str, tuple[str, bool]] = {
 }
 
 
+# Quotes a word processor puts in for `"`: not quotes to the lexer, which says so (E104), and
+# marked in the editor grammar.
+SMART_QUOTES = "\u201c\u201d\u201e\u2033\u00ab\u00bb"
+
 
 def token_pattern(name: str) -> str:
     """A terminal's pattern, ready to put inside a larger one (case-insensitive where it is)."""

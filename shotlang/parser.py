@@ -27,6 +27,7 @@ from .language import (
     OPTION_BY_KEYWORD,
     OPTION_BY_TERMINAL,
     OPTION_TERMINALS,
+    SMART_QUOTES,
     STATEMENT_KEYWORDS,
     STATEMENT_TERMINALS,
     WRAPPING,
@@ -307,7 +308,6 @@ _NAMES = {
     "COMMA": "`,`",
     "$END": "the end of the line",
 }
-SMART_QUOTES = "\u201c\u201d\u201e\u2033\u00ab\u00bb"
 
 
 def _unexpected_character(source: Source, at: int) -> Diagnostic:
