@@ -748,13 +748,7 @@ def _common(fields: dict[str, Any], line: _Line, at: _Place, to_image: bool) -> 
             else:
                 inner.say("enabled", f"{_show(enabled)} is not true or false")
     if "voice_list" in fields:
-        voices = fields["voice_list"]
-        if not isinstance(voices, list):
-            at.say("voice_list", f"{_show(voices)} is not a list of voices")
-            voices = []
-        elif not voices:
-            at.say("voice_list", "[]: shotlang leaves the field out of a request with no voice")
-        for i, voice in enumerate(voices):
+        for i, voice in enumerate(_listed(fields, "voice_list", "voices", "voice", at)):
             key = f"voice_list[{i}]"
             found = at.object(voice, key)
             if found is None:
@@ -768,6 +762,18 @@ def _common(fields: dict[str, Any], line: _Line, at: _Place, to_image: bool) -> 
                 line.options.append(("voice", f"voice {quote(found['voice_id'])}"))
 
 
+def _listed(fields: dict[str, Any], key: str, items: str, one: str, at: _Place) -> list[Any]:
+    """The list in fields[key]; anything else, or an empty list (which compile never writes:
+    it leaves the field out), is reported and read as no items."""
+    found = fields[key]
+    if not isinstance(found, list):
+        at.say(key, f"{_show(found)} is not a list of {items}")
+        return []
+    if not found:
+        at.say(key, f"[]: shotlang leaves the field out of a request with no {one}")
+    return found
+
+
 def _shot(fields: dict[str, Any], line: _Line, at: _Place, to_image: bool, reading: _Reading) -> None:
     """A single shot: its prompt, move and masks."""
     prompt = fields.get("prompt", "")
@@ -777,13 +783,7 @@ def _shot(fields: dict[str, Any], line: _Line, at: _Place, to_image: bool, readi
     if "camera_control" in fields:
         line.move = _camera(fields["camera_control"], at, reading)
     if "dynamic_masks" in fields:
-        masks = fields["dynamic_masks"]
-        if not isinstance(masks, list):
-            at.say("dynamic_masks", f"{_show(masks)} is not a list of masks")
-            masks = []
-        elif not masks:
-            at.say("dynamic_masks", "[]: shotlang leaves the field out of a request with no motion")
-        for i, mask in enumerate(masks):
+        for i, mask in enumerate(_listed(fields, "dynamic_masks", "masks", "motion", at)):
             written = _motion(mask, f"dynamic_masks[{i}]", line.name, i + 1, at, reading)
             if written is not None:
                 line.options.append(("motion", written))
