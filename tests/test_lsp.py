@@ -422,3 +422,12 @@ def test_check_does_not_import_the_language_servers_packages(tmp_path: Path) -> 
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pygls', 'lsprotocol', 'cattrs')))")
     done = subprocess.run([sys.executable, "-c", code, str(shot)], capture_output=True, text=True, timeout=60)
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_completion_inside_a_note_or_a_block_comment_offers_nothing(server: Any) -> None:
+    text = 'SHOT a: "x" [[call the ]]\nSHOT b: /* slow \n*/ pan right "y"\nSHOT c: "z" [[still open '
+    client, uri, _ = opened(server, "notes.shot", text)
+    assert labels(client, uri, at(text, "[[call the ")) == []
+    assert labels(client, uri, at(text, "[[still open ")) == []
+    assert labels(client, uri, at(text, "/* slow ")) == []
+    assert "over" in labels(client, uri, at(text, '*/ pan right ')), "outside them, as before"

@@ -30,6 +30,7 @@ from ..diagnostics import Diagnostic, Severity
 from ..kling import DEFAULT_MODEL
 from ..language import WRAPPING
 from ..source import Source, Span
+from ..trivia import mask
 from . import words
 from .live import LiveCheck, difference
 from .positions import UTF16, Lines
@@ -236,6 +237,8 @@ class ShotServer(LanguageServer):
         lines = opened.lines(self.encoding)
         offset = lines.offset(position.line, position.character) - live.bom
         text = live.source.text
+        if _in_note_or_block_comment(live.source.shown, offset):
+            return []  # free text: nothing of the language to offer
         statement = self.statement_at(opened, offset)
         start = statement[0] if statement is not None else _statement_start(text, offset, opened)
         axes, model = self.settings_at(opened, offset)
@@ -377,3 +380,11 @@ def serve() -> int:
     server = build()
     server.start_io()
     return 0 if server.shut_down else 1
+
+
+def _in_note_or_block_comment(text: str, offset: int) -> bool:
+    """Whether `offset` is inside a [[note]] or /* block comment */ (or one not closed yet)."""
+    masked = mask(text)
+    if masked.unclosed is not None and offset > masked.unclosed.start:
+        return True
+    return any(t.start < offset < t.end for t in masked.trivia)
