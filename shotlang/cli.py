@@ -438,6 +438,43 @@ def decompile_command(files: tuple[str, ...], out: Path | None, axes: str | None
         sys.exit(EXIT_INPUT)
 
 
+@main.command("storyboard")
+@click.argument("file", metavar="FILE.shot")
+@click.option("-o", "--output", "out", type=click.Path(path_type=Path, dir_okay=False),
+              help="Where to write the page (default: FILE.storyboard.html beside the shot list).")
+def storyboard_command(file: str, out: Path | None) -> None:
+    """A storyboard of a shot list: one self-contained HTML page, a card per shot.
+
+    Nothing is sent to the API. A shot list with errors gets no board: its diagnostics are
+    shown and the exit code is 1.
+    """
+    from .analysis import render_all
+    from .files import write_atomic
+    from .source import DecodeFailure, decode
+    from .storyboard import storyboard
+
+    data, shown, base_dir = _read(file)
+    try:
+        text = decode(data)
+    except DecodeFailure:
+        text = "\0"
+    if "\0" in text:
+        from .compiler import analyse_bytes
+
+        click.echo(render_all(analyse_bytes(data, shown, base_dir).diagnostics, _color(sys.stderr)), err=True)
+        sys.exit(EXIT_INPUT)
+    board = storyboard(text, shown, base_dir)
+    if board.html is None:
+        click.echo(render_all(board.diagnostics, _color(sys.stderr)) + "\n", err=True)
+        sys.exit(EXIT_INPUT)
+    target = out or (Path.cwd() / "stdin.storyboard.html" if file == "-" else Path(file).with_suffix(".storyboard.html"))
+    try:
+        write_atomic(target, board.html)
+    except OSError as e:
+        raise IOFailure(f"cannot write {target}: {e.strerror or e}") from None
+    click.echo(f"storyboard written to {target}", err=True)
+
+
 @main.command()
 @click.argument("code")
 def explain(code: str) -> None:

@@ -51,9 +51,11 @@ def control_name(char: str) -> str:
 
 
 def analyse(text: str, name: str, base_dir: Path, *, axes: str | None = None,
-            images: ImageStore | None = None, records: bool = False, models: Matrix | None = None) -> Analysis:
+            images: ImageStore | None = None, records: bool = False, models: Matrix | None = None,
+            resolved: list[lower.Resolved] | None = None) -> Analysis:
     """Parse, resolve and check `text`: every diagnostic, sorted by position; and with
-    `records`, the JSON record of each shot (meaningful only if there is no error). `models`
+    `records`, the JSON record of each shot (meaningful only if there is no error); into
+    `resolved`, if given, each shot and sequence as the lowering resolved it. `models`
     is the capability matrix; if None, the one for shot lists in `base_dir` (models.py)."""
     axes = _axes_choice(axes)
     text = text.removeprefix(BOM)
@@ -72,6 +74,8 @@ def analyse(text: str, name: str, base_dir: Path, *, axes: str | None = None,
 
     def take(items: list[lower.Resolved]) -> None:
         for item in items:
+            if resolved is not None:
+                resolved.append(item)
             found = checker.check(item, resolver.axes)
             report.extend(found)
             if made is not None and item.lowered and not any(d.severity is Severity.ERROR for d in found):

@@ -1,0 +1,275 @@
+"""The storyboard: a shot list as one self-contained HTML page, to look at before paying.
+
+A card per shot, grouped by scene: its name, prompt, negative prompt, duration, mode and model,
+its frame drawn in its aspect ratio with a diagram of the camera move inside, its warnings, and
+its start and end images when they are local files (inlined; nothing is fetched from another
+host). A timeline strip shows each shot's place and length in the running time; a sequence is
+one card with a strip of its shots.
+
+Made from what the compiler resolved (lower.py) and the records it would send (records.py), so
+the board says what `compile` says. No script: the page works with JavaScript off.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from .compiler import analyse
+from .diagnostics import Diagnostic, Severity
+from .lower import Resolved, ResolvedSequence, ResolvedShot
+from .vocabulary import DEFAULT_MAGNITUDE, JOINERS, Move
+
+
+class Board(NamedTuple):
+    """The page (None if the shot list has errors) and every diagnostic of the file."""
+
+    html: str | None
+    diagnostics: list[Diagnostic]
+
+
+def storyboard(text: str, name: str, base_dir: Path) -> Board:
+    items: list[Resolved] = []
+    analysis = analyse(text, name, base_dir, records=True, resolved=items)
+    if any(d.severity is Severity.ERROR for d in analysis.diagnostics):
+        return Board(None, analysis.diagnostics)
+    records = {r["name"]: r for r in analysis.records or []}
+    cards = [_Card.of(item, records[item.name], analysis.diagnostics) for item in items if item.name in records]
+    return Board(_page(analysis.title or Path(name).stem, analysis.axes, cards), analysis.diagnostics)
+
+
+# --- what a card shows ----------------------------------------------------------------------------
+
+
+class _Frame(NamedTuple):
+    name: str
+    prompt: str
+    seconds: float
+    move: Move | None
+    magnitude: float | None
+    sent: str  # what the camera fields get, in words
+    written: str  # the move as the writer wrote it (`slow pan right`), joiners left out
+
+
+class _Card(NamedTuple):
+    name: str
+    scene: str | None
+    line: int
+    body: dict[str, Any]
+    frames: list[_Frame]  # one for a shot, one per shot for a sequence
+    warnings: list[str]
+
+    @property
+    def seconds(self) -> float:
+        return float(self.body.get("duration", 5))
+
+    @classmethod
+    def of(cls, item: Resolved, record: dict[str, Any], diagnostics: list[Diagnostic]) -> _Card:
+        body = record["body"]
+        first, last = item.syntax.span.line, item.syntax.span.end_line
+        if isinstance(item, ResolvedSequence):
+            last = max([last, *(s.syntax.span.end_line for s in item.shots)])
+            frames = [_frame(shot, float(part["duration"]), part["prompt"], None)
+                      for shot, part in zip(item.shots, body["multi_prompt"], strict=True)]
+        else:
+            frames = [_frame(item, float(body.get("duration", 5)), body.get("prompt", ""), body.get("camera_control"))]
+        warnings = [f"{d.code}: {d.message}" for d in diagnostics
+                    if d.severity is Severity.WARNING and first <= d.span.line <= last]
+        return cls(item.name, record["scene"], record["line"], body, frames, warnings)
+
+
+def _frame(shot: ResolvedShot, seconds: float, prompt: str, camera: dict[str, Any] | None) -> _Frame:
+    move = shot.camera.move if shot.camera is not None else None
+    magnitude = shot.camera.magnitude if shot.camera is not None else None
+    if camera is None:
+        sent = "no camera_control: the model moves the camera as it likes" if move is None else (
+            "no camera_control (a static shot)" if move.is_static else "written into the prompt (a sequence's shot)")
+    elif camera["type"] != "simple":
+        sent = f'camera_control type "{camera["type"]}"'
+    else:
+        field, value = next(((k, v) for k, v in camera["config"].items() if v), ("", 0))
+        sent = f"camera_control.config.{field} = {value}"
+    written = " ".join(w.text.lower() for w in shot.syntax.move if w.text.lower() not in JOINERS)
+    return _Frame(shot.name, prompt, seconds, move, magnitude, sent, written)
+
+
+# --- the camera move as a drawing -------------------------------------------------------------------
+
+# How each move is drawn: a kind and a direction (x right, y up), by the move's canonical name.
+_DRAWN: dict[str, tuple[str, float, float]] = {
+    "pan right": ("turn", 1, 0), "pan left": ("turn", -1, 0),
+    "tilt up": ("turn", 0, 1), "tilt down": ("turn", 0, -1),
+    "dolly right": ("travel", 1, 0), "dolly left": ("travel", -1, 0),
+    "dolly up": ("travel", 0, 1), "dolly down": ("travel", 0, -1),
+    "zoom in": ("in", 0, 0), "push in": ("in", 0, 0),
+    "zoom out": ("out", 0, 0), "pull back": ("out", 0, 0),
+    "roll clockwise": ("roll", 1, 0), "dutch tilt": ("roll", 1, 0),
+    "roll counter-clockwise": ("roll", -1, 0),
+}
+# The four presets as paths in a 100 x 100 box, y down: where the camera goes.
+_PRESETS = {
+    "down_back": "M 30 25 C 40 45, 55 60, 75 75",
+    "forward_up": "M 50 80 C 50 60, 55 40, 60 20",
+    "right_turn_forward": "M 40 85 C 40 60, 55 45, 80 35",
+    "left_turn_forward": "M 60 85 C 60 60, 45 45, 20 35",
+}
+
+
+def _ratio(aspect: str | None) -> float:
+    if not aspect:
+        return 16 / 9
+    width, _, height = aspect.partition(":")
+    return int(width) / int(height) if width.isdigit() and height.isdigit() and int(height) else 16 / 9
+
+
+def diagram(frame: _Frame, aspect: str | None) -> str:
+    """The frame, in its aspect ratio, with the move drawn inside; its words as the drawing's
+    text alternative."""
+    ratio = _ratio(aspect)
+    width, height = (160.0, 160.0 / ratio) if ratio >= 1 else (160.0 * ratio, 160.0)
+    cx, cy = width / 2, height / 2
+    move, strength = frame.move, frame.magnitude if frame.magnitude is not None else DEFAULT_MAGNITUDE
+    said = "no camera move given" if move is None else frame.written if move.is_static or move.preset else (
+        f"{frame.written}: {move.name}, strength {strength:g} of 10")
+    parts = [f'<rect class="frame" x="1" y="1" width="{width - 2:.1f}" height="{height - 2:.1f}" rx="3"/>']
+    if move is None or move.is_static:
+        parts.append(f'<circle class="still" cx="{cx:.1f}" cy="{cy:.1f}" r="6"/>')
+    elif move.preset:
+        scale = min(width, height) / 100
+        dx, dy = cx - 50 * scale, cy - 50 * scale
+        parts.append(f'<path class="move" marker-end="url(#head)" transform="translate({dx:.1f} {dy:.1f}) '
+                     f'scale({scale:.3f})" vector-effect="non-scaling-stroke" d="{_PRESETS[move.preset]}"/>')
+    else:
+        kind, x, y = _DRAWN.get(move.name, ("turn", 1, 0))
+        reach = (min(width, height) / 2 - 12) * min(abs(float(strength)), 10) / 10
+        if kind in ("turn", "travel"):
+            ex, ey = cx + x * reach * (width / height if x else 1) * 0.9, cy - y * reach
+            dash = ' stroke-dasharray="6 4"' if kind == "travel" else ""
+            parts.append(f'<line class="move" marker-end="url(#head)"{dash} x1="{cx:.1f}" y1="{cy:.1f}" '
+                         f'x2="{ex:.1f}" y2="{ey:.1f}"/>')
+        elif kind == "roll":
+            sweep = math.radians(30 + 30 * min(abs(float(strength)), 10))
+            r = min(width, height) / 2 - 14
+            start = -math.pi / 2
+            end = start + sweep * x
+            x1, y1 = cx + r * math.cos(start), cy + r * math.sin(start)
+            x2, y2 = cx + r * math.cos(end), cy + r * math.sin(end)
+            large = 1 if sweep > math.pi else 0
+            parts.append(f'<path class="move" marker-end="url(#head)" d="M {x1:.1f} {y1:.1f} '
+                         f'A {r:.1f} {r:.1f} 0 {large} {1 if x > 0 else 0} {x2:.1f} {y2:.1f}"/>')
+        else:  # in: frames close in on the subject; out: they open out
+            for i in (1, 2, 3):
+                share = 0.25 * i if kind == "in" else 1 - 0.25 * i
+                w = (width - 2) * (1 - share * reach / (min(width, height) / 2))
+                h = w / ratio
+                parts.append(f'<rect class="nest" x="{cx - w / 2:.1f}" y="{cy - h / 2:.1f}" '
+                             f'width="{w:.1f}" height="{h:.1f}"/>')
+            arrow = 14 + 0.5 * reach  # long enough to read even when the move is subtle
+            for sx, sy in ((-1, -1), (1, -1), (1, 1), (-1, 1)):
+                a, b = (cx + sx * (width / 2 - 6), cy + sy * (height / 2 - 6))
+                c, d = (cx + sx * (width / 2 - 6 - arrow), cy + sy * (height / 2 - 6 - arrow / ratio))
+                if kind == "out":
+                    a, b, c, d = c, d, a, b
+                parts.append(f'<line class="move" marker-end="url(#head)" x1="{a:.1f}" y1="{b:.1f}" '
+                             f'x2="{c:.1f}" y2="{d:.1f}"/>')
+    return (f'<svg class="diagram" viewBox="0 0 {width:.1f} {height:.1f}" role="img" '
+            f'aria-label="{html.escape(said)}"><title>{html.escape(said)}</title>{"".join(parts)}</svg>')
+
+
+# --- the page -----------------------------------------------------------------------------------------
+
+_CSS = """
+:root{--ink:#1b1d21;--muted:#4a5160;--line:#c9ced8;--card:#fff;--page:#f3f4f7;--accent:#0b5cad;--warn:#8a4b00}
+*{box-sizing:border-box}body{margin:0;font:15px/1.45 system-ui,sans-serif;color:var(--ink);background:var(--page)}
+header,main{max-width:1200px;margin:0 auto;padding:16px}
+h1{font-size:1.6rem;margin:.2em 0}h2{font-size:1.2rem;margin:1.4em 0 .5em}h3{font-size:1rem;margin:0}
+.meta{color:var(--muted);margin:.2em 0}
+.timeline{display:flex;height:34px;border:1px solid var(--line);border-radius:4px;overflow:hidden;background:var(--card)}
+.timeline a{display:block;min-width:3px;border-right:1px solid var(--page);color:#fff;text-decoration:none;
+ font-size:.7rem;padding:2px 4px;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
+.timeline a:focus,.timeline a:hover{outline:2px solid var(--ink)}
+.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(300px,1fr));gap:14px}
+.card{background:var(--card);border:1px solid var(--line);border-radius:6px;padding:12px}
+.card .diagram{display:block;width:100%;max-height:220px;margin:8px 0;background:#eef1f6}
+.frame{fill:none;stroke:var(--ink);stroke-width:2}.nest{fill:none;stroke:var(--muted);stroke-dasharray:3 3}
+.move{fill:none;stroke:var(--accent);stroke-width:3}.still{fill:var(--muted)}
+.prompt{margin:.4em 0}.negative{color:var(--muted)}dl{display:grid;grid-template-columns:auto 1fr;gap:2px 10px;margin:.4em 0}
+dt{color:var(--muted)}dd{margin:0}.warn{color:var(--warn)}
+.strip{display:flex;gap:8px;overflow-x:auto}.strip figure{margin:0;flex:1 1 0;min-width:120px}
+.strip figcaption{font-size:.8rem}.thumbs{display:flex;gap:6px}.thumbs img{max-width:48%;height:auto;border:1px solid var(--line)}
+@media print{section{break-after:page}.timeline{display:none}body{background:#fff}}
+"""
+_COLOURS = ["#0b5cad", "#8a3ffc", "#007d79", "#b5177a", "#5e6b00", "#a2191f"]
+
+
+def _page(title: str, axes: str, cards: list[_Card]) -> str:
+    total = sum(c.seconds for c in cards)
+    scenes: list[tuple[str | None, list[_Card]]] = []
+    for card in cards:
+        if not scenes or scenes[-1][0] != card.scene:
+            scenes.append((card.scene, []))
+        scenes[-1][1].append(card)
+    colour = {scene: _COLOURS[i % len(_COLOURS)] for i, (scene, _) in enumerate(scenes)}
+    strip = "".join(
+        f'<a href="#shot-{html.escape(c.name)}" style="flex:{c.seconds:g};background:{colour[c.scene]}" '
+        f'title="{html.escape(c.name)}: {c.seconds:g} s">{html.escape(c.name)}</a>' for c in cards)
+    body = "".join(
+        f'<section><h2>{html.escape(scene or "Shots")}</h2><div class="cards">'
+        + "".join(_card(c, axes) for c in group) + "</div></section>" for scene, group in scenes)
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+        f"<title>{html.escape(title)}: storyboard</title><style>{_CSS}</style></head><body>"
+        '<svg width="0" height="0" aria-hidden="true" style="position:absolute"><defs><marker id="head" '
+        'viewBox="0 0 10 10" refX="8" refY="5" markerWidth="5" markerHeight="5" orient="auto-start-reverse">'
+        '<path d="M0 0L10 5L0 10z" fill="#0b5cad"/></marker></defs></svg>'
+        f"<header><h1>{html.escape(title)}</h1><p class=\"meta\">{len(cards)} "
+        f"{'video' if len(cards) == 1 else 'videos'}, {_clock(total)} in all; moves read under AXES {axes}</p>"
+        f'<nav class="timeline" aria-label="timeline: each shot\'s place and length">{strip}</nav></header>'
+        f"<main>{body}</main></body></html>\n")
+
+
+def _clock(seconds: float) -> str:
+    whole = int(round(seconds))
+    return f"{whole // 60}:{whole % 60:02d}"
+
+
+def _card(card: _Card, axes: str) -> str:
+    body = card.body
+    aspect = body.get("aspect_ratio")
+    facts = [("duration", f"{card.seconds:g} s"), ("mode", body.get("mode", "std (the API's default)")),
+             ("model", body["model_name"]), ("aspect", aspect or ("of the image" if "image" in body else "16:9"))]
+    facts += [("line", str(card.line))]
+    out = [f'<article class="card" id="shot-{html.escape(card.name)}"><h3>{html.escape(card.name)}</h3>']
+    if len(card.frames) == 1:
+        frame = card.frames[0]
+        out.append(diagram(frame, aspect))
+        out.append(f'<p class="prompt">{html.escape(frame.prompt)}</p>')
+        out.append(f'<p class="meta">{html.escape(frame.sent)}</p>')
+    else:
+        out.append('<div class="strip">')
+        for frame in card.frames:
+            out.append(f"<figure>{diagram(frame, aspect)}<figcaption><b>{html.escape(frame.name)}</b> "
+                       f"{frame.seconds:g} s: {html.escape(frame.prompt)}</figcaption></figure>")
+        out.append("</div>")
+    if body.get("negative_prompt"):
+        out.append(f'<p class="negative">Avoid: {html.escape(body["negative_prompt"])}</p>')
+    out.append("<dl>" + "".join(f"<dt>{k}</dt><dd>{html.escape(str(v))}</dd>" for k, v in facts) + "</dl>")
+    thumbs = [(what, body[key]) for what, key in (("start", "image"), ("end", "image_tail")) if key in body]
+    if thumbs:
+        out.append('<div class="thumbs">' + "".join(_thumb(what, value) for what, value in thumbs) + "</div>")
+    if card.warnings:
+        out.append('<ul class="warn">' + "".join(f"<li>{html.escape(w)}</li>" for w in card.warnings) + "</ul>")
+    out.append("</article>")
+    return "".join(out)
+
+
+def _thumb(what: str, value: str) -> str:
+    """A local image, inlined as compile sends it (Base64); a URL only named: the page fetches
+    nothing from another host."""
+    if value.startswith(("http://", "https://")):
+        return f'<p class="meta">{what} image: {html.escape(value)}</p>'
+    kind = "png" if value.startswith("iVBOR") else "jpeg"
+    return f'<img alt="{what} image" src="data:image/{kind};base64,{value}">'

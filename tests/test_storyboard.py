@@ -1,0 +1,176 @@
+"""shotlang storyboard: the shot list as one self-contained HTML page (issue 12, item 1; the
+browser tests of item 5 are still to come, so these read the page as HTML)."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+import shotlang
+from shotlang.storyboard import storyboard
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = sorted((ROOT / "examples").glob("*.shot"))
+
+
+class _Page(HTMLParser):
+    """What a test looks at: the cards, the diagrams and their text, every address the page names."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cards: list[str] = []
+        self.diagrams: list[str] = []
+        self.addresses: list[str] = []
+        self.scripts = 0
+        self.timeline: list[str] = []
+        self._in_timeline = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if tag == "article":
+            self.cards.append(found.get("id") or "")
+        if tag == "svg" and found.get("class") == "diagram":
+            self.diagrams.append(found.get("aria-label") or "")
+        if tag == "script":
+            self.scripts += 1
+        if tag == "nav":
+            self._in_timeline = True
+        if tag == "a" and self._in_timeline:
+            self.timeline.append(found.get("href") or "")
+        for key in ("src", "href"):
+            value = found.get(key)
+            if value is not None:
+                self.addresses.append(value)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "nav":
+            self._in_timeline = False
+
+
+def page(path: Path) -> tuple[str, _Page]:
+    board = storyboard(path.read_text(encoding="utf-8"), str(path), path.parent)
+    assert board.html is not None, [d.code for d in board.diagnostics]
+    parsed = _Page()
+    parsed.feed(board.html)
+    return board.html, parsed
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
+def test_every_video_has_a_card_a_diagram_and_a_place_on_the_timeline(path: Path) -> None:
+    html, parsed = page(path)
+    output = shotlang.compile_file(path).output
+    assert output is not None
+    names = [r["name"] for r in output.records]
+    assert parsed.cards == [f"shot-{n}" for n in names]
+    assert parsed.timeline == [f"#shot-{n}" for n in names]
+    shots = sum(len(r.get("shots", [])) or 1 for r in output.records)
+    assert len(parsed.diagrams) == shots and all(parsed.diagrams), "a drawing, with words, for every shot"
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
+def test_the_page_asks_no_other_host_and_needs_no_script(path: Path) -> None:
+    html, parsed = page(path)
+    assert parsed.scripts == 0
+    assert all(a.startswith(("#", "data:image/")) for a in parsed.addresses), parsed.addresses
+    assert "@import" not in html and "url(http" not in html
+
+
+def test_a_card_says_what_is_sent() -> None:
+    html, parsed = page(ROOT / "examples" / "seed.shot")
+    assert "slow pan right: pan right, strength 5 of 10" in parsed.diagrams
+    assert "tilt up 8: tilt up, strength 8 of 10" in parsed.diagrams
+    assert "camera_control.config.horizontal = 5" in html
+    assert "A medieval castle on a cliff at sunrise, fog in the valley below" in html
+    assert "Kling camera control: cinematic shot examples" in html
+
+
+def test_a_sequence_is_one_card_with_a_strip_of_its_shots() -> None:
+    html, parsed = page(ROOT / "examples" / "chase.shot")
+    assert parsed.cards == ["shot-chase", "shot-aftermath"]
+    assert html.count('class="strip"') == 2
+
+
+def test_local_images_are_inlined_and_urls_only_named() -> None:
+    html, parsed = page(ROOT / "examples" / "harbour.shot")
+    assert any(a.startswith("data:image/") for a in parsed.addresses)
+    assert "https://example.com/quay.jpg" in html and 'src="https://' not in html
+
+
+def test_warnings_show_on_their_card(tmp_path: Path) -> None:
+    path = tmp_path / "w.shot"
+    path.write_text('SHOT a: pan right 1 "x"\nSHOT b: pan left "y"\n')
+    html, _ = page(path)
+    card_a = html[html.index('id="shot-a"') : html.index('id="shot-b"')]
+    assert "W100" in card_a and "W100" not in html[html.index('id="shot-b"') :]
+
+
+@pytest.mark.parametrize(("move", "drawn"), [
+    ("pan right", "<line"), ("dolly left", "stroke-dasharray"), ("roll clockwise", "<path"),
+    ("zoom in", 'class="nest"'), ("pull back", 'class="nest"'), ("crane down and back", "<path"),
+    ("static", 'class="still"'),
+])
+def test_each_kind_of_move_has_its_drawing(tmp_path: Path, move: str, drawn: str) -> None:
+    path = tmp_path / "m.shot"
+    path.write_text(f'SHOT a: {move} "x"\n')
+    html, parsed = page(path)
+    svg = html[html.index('<svg class="diagram"') :]
+    svg = svg[: svg.index("</svg>")]
+    assert drawn in svg and move in parsed.diagrams[0]
+
+
+def test_the_arrow_grows_with_the_strength(tmp_path: Path) -> None:
+    def length(strength: int) -> float:
+        path = tmp_path / f"s{strength}.shot"
+        path.write_text(f'SHOT a: pan right {strength} "x"\n')
+        html, _ = page(path)
+        x1, x2 = (float(v) for v in re.findall(r'x[12]="([\d.]+)"', html)[:2])
+        return x2 - x1
+
+    assert 0 < length(2) < length(5) < length(10)
+
+
+def test_the_frame_has_the_shots_aspect(tmp_path: Path) -> None:
+    path = tmp_path / "a.shot"
+    path.write_text('SHOT a: pan right "x" 9:16\n')
+    html, _ = page(path)
+    width, height = (float(v) for v in re.search(r'class="diagram" viewBox="0 0 ([\d.]+) ([\d.]+)"', html).groups())  # type: ignore[union-attr]
+    assert width / height == pytest.approx(9 / 16, rel=0.01)
+
+
+def test_text_is_escaped(tmp_path: Path) -> None:
+    path = tmp_path / "e.shot"
+    path.write_text('TITLE "<b>T</b>"\nSHOT a: "<script>alert(1)</script> & more"\n')
+    html, parsed = page(path)
+    assert "<script>" not in html and "&lt;script&gt;" in html and parsed.scripts == 0
+
+
+def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "shotlang", *args], capture_output=True, text=True, cwd=cwd,
+                          env={**os.environ, "NO_COLOR": "1"}, timeout=60)
+
+
+def test_cli_writes_the_board_beside_the_shot_list(tmp_path: Path) -> None:
+    path = tmp_path / "film.shot"
+    path.write_text('SHOT a: slow pan right "x"\n')
+    done = run("storyboard", str(path), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    board = tmp_path / "film.storyboard.html"
+    assert board.read_text().startswith("<!DOCTYPE html>") and str(board) in done.stderr
+    other = tmp_path / "out" / "b.html"
+    assert run("storyboard", str(path), "-o", str(other), cwd=tmp_path).returncode == 0 and other.is_file()
+
+
+def test_cli_a_shot_list_with_errors_gets_no_board(tmp_path: Path) -> None:
+    path = tmp_path / "bad.shot"
+    path.write_text('SHOT a: pan rigt "x"\n')
+    done = run("storyboard", str(path), cwd=tmp_path)
+    assert done.returncode == 1 and "error[E200]" in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "bad.storyboard.html").exists()
+    missing = run("storyboard", str(tmp_path / "none.shot"), cwd=tmp_path)
+    assert missing.returncode == 2 and "cannot read" in missing.stderr
