@@ -442,16 +442,19 @@ def decompile_command(files: tuple[str, ...], out: Path | None, axes: str | None
 @click.argument("file", metavar="FILE.shot")
 @click.option("-o", "--output", "out", type=click.Path(path_type=Path, dir_okay=False),
               help="Where to write the page (default: FILE.storyboard.html beside the shot list).")
-def storyboard_command(file: str, out: Path | None) -> None:
+@click.option("--videos", type=click.Path(path_type=Path, file_okay=False),
+              help="The folder `run --out` downloaded the videos to (default: beside the shot list).")
+def storyboard_command(file: str, out: Path | None, videos: Path | None) -> None:
     """A storyboard of a shot list: one self-contained HTML page, a card per shot.
 
-    Nothing is sent to the API. A shot list with errors gets no board: its diagnostics are
-    shown and the exit code is 1.
+    After `run`, each finished video plays on its card. Nothing is sent to the API. A shot list
+    with errors gets no board: its diagnostics are shown and the exit code is 1.
     """
     from .analysis import render_all
     from .files import write_atomic
     from .source import DecodeFailure, decode
-    from .storyboard import storyboard
+    from .state import StateError, Store, state_path
+    from .storyboard import Rendered, storyboard
 
     data, shown, base_dir = _read(file)
     try:
@@ -463,11 +466,18 @@ def storyboard_command(file: str, out: Path | None) -> None:
 
         click.echo(render_all(analyse_bytes(data, shown, base_dir).diagnostics, _color(sys.stderr)), err=True)
         sys.exit(EXIT_INPUT)
-    board = storyboard(text, shown, base_dir)
+    target = out or (Path.cwd() / "stdin.storyboard.html" if file == "-" else Path(file).with_suffix(".storyboard.html"))
+    rendered = None
+    if file != "-" and state_path(Path(file)).is_file():
+        try:
+            store = Store.read(state_path(Path(file)), Path(file).name)
+        except StateError as e:
+            raise IOFailure(str(e)) from None
+        rendered = Rendered(store.get, videos if videos is not None else Path(file).parent, target)
+    board = storyboard(text, shown, base_dir, rendered)
     if board.html is None:
         click.echo(render_all(board.diagnostics, _color(sys.stderr)) + "\n", err=True)
         sys.exit(EXIT_INPUT)
-    target = out or (Path.cwd() / "stdin.storyboard.html" if file == "-" else Path(file).with_suffix(".storyboard.html"))
     try:
         write_atomic(target, board.html)
     except OSError as e:

@@ -14,13 +14,18 @@ from __future__ import annotations
 
 import html
 import math
+import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .compiler import analyse
 from .diagnostics import Diagnostic, Severity
 from .lower import Resolved, ResolvedSequence, ResolvedShot
 from .vocabulary import DEFAULT_MAGNITUDE, JOINERS, Move
+
+if TYPE_CHECKING:
+    from .state import ShotState
 
 
 class Board(NamedTuple):
@@ -30,14 +35,24 @@ class Board(NamedTuple):
     diagnostics: list[Diagnostic]
 
 
-def storyboard(text: str, name: str, base_dir: Path) -> Board:
+class Rendered(NamedTuple):
+    """What a run recorded of the shot lists' videos (state.py), and where the page will be."""
+
+    state: Callable[[str], ShotState | None]  # a video's state by its name (Store.get)
+    videos: Path  # the folder `run` downloaded into
+    page: Path  # where the board is written: videos are linked relative to it
+
+
+def storyboard(text: str, name: str, base_dir: Path, rendered: Rendered | None = None) -> Board:
+    """The board of a shot list; with `rendered`, each finished video plays on its card, and
+    what failed, is still running or changed since its render says so."""
     items: list[Resolved] = []
     analysis = analyse(text, name, base_dir, records=True, resolved=items)
     if any(d.severity is Severity.ERROR for d in analysis.diagnostics):
         return Board(None, analysis.diagnostics)
     records = {r["name"]: r for r in analysis.records or []}
     cards = [_Card.of(item, records[item.name], analysis.diagnostics) for item in items if item.name in records]
-    return Board(_page(analysis.title or Path(name).stem, analysis.axes, cards), analysis.diagnostics)
+    return Board(_page(analysis.title or Path(name).stem, analysis.axes, cards, rendered), analysis.diagnostics)
 
 
 # --- what a card shows ----------------------------------------------------------------------------
@@ -57,6 +72,7 @@ class _Card(NamedTuple):
     name: str
     scene: str | None
     line: int
+    endpoint: str
     body: dict[str, Any]
     frames: list[_Frame]  # one for a shot, one per shot for a sequence
     warnings: list[str]
@@ -77,7 +93,7 @@ class _Card(NamedTuple):
             frames = [_frame(item, float(body.get("duration", 5)), body.get("prompt", ""), body.get("camera_control"))]
         warnings = [f"{d.code}: {d.message}" for d in diagnostics
                     if d.severity is Severity.WARNING and first <= d.span.line <= last]
-        return cls(item.name, record["scene"], record["line"], body, frames, warnings)
+        return cls(item.name, record["scene"], record["line"], record["endpoint"], body, frames, warnings)
 
 
 def _frame(shot: ResolvedShot, seconds: float, prompt: str, camera: dict[str, Any] | None) -> _Frame:
@@ -197,6 +213,7 @@ h1{font-size:1.6rem;margin:.2em 0}h2{font-size:1.2rem;margin:1.4em 0 .5em}h3{fon
 .move{fill:none;stroke:var(--accent);stroke-width:3}.still{fill:var(--muted)}
 .prompt{margin:.4em 0}.negative{color:var(--muted)}dl{display:grid;grid-template-columns:auto 1fr;gap:2px 10px;margin:.4em 0}
 dt{color:var(--muted)}dd{margin:0}.warn{color:var(--warn)}
+video{width:100%;margin:8px 0}.status{font-weight:600}.stale{color:var(--warn);font-weight:600}
 .strip{display:flex;gap:8px;overflow-x:auto}.strip figure{margin:0;flex:1 1 0;min-width:120px}
 .strip figcaption{font-size:.8rem}.thumbs{display:flex;gap:6px}.thumbs img{max-width:48%;height:auto;border:1px solid var(--line)}
 @media print{section{break-after:page}.timeline{display:none}body{background:#fff}}
@@ -204,7 +221,7 @@ dt{color:var(--muted)}dd{margin:0}.warn{color:var(--warn)}
 _COLOURS = ["#0b5cad", "#8a3ffc", "#007d79", "#b5177a", "#5e6b00", "#a2191f"]
 
 
-def _page(title: str, axes: str, cards: list[_Card]) -> str:
+def _page(title: str, axes: str, cards: list[_Card], rendered: Rendered | None) -> str:
     total = sum(c.seconds for c in cards)
     scenes: list[tuple[str | None, list[_Card]]] = []
     for card in cards:
@@ -217,7 +234,7 @@ def _page(title: str, axes: str, cards: list[_Card]) -> str:
         f'title="{html.escape(c.name)}: {c.seconds:g} s">{html.escape(c.name)}</a>' for c in cards)
     body = "".join(
         f'<section><h2>{html.escape(scene or "Shots")}</h2><div class="cards">'
-        + "".join(_card(c, axes) for c in group) + "</div></section>" for scene, group in scenes)
+        + "".join(_card(c, rendered) for c in group) + "</div></section>" for scene, group in scenes)
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
@@ -236,13 +253,15 @@ def _clock(seconds: float) -> str:
     return f"{whole // 60}:{whole % 60:02d}"
 
 
-def _card(card: _Card, axes: str) -> str:
+def _card(card: _Card, rendered: Rendered | None) -> str:
     body = card.body
     aspect = body.get("aspect_ratio")
     facts = [("duration", f"{card.seconds:g} s"), ("mode", body.get("mode", "std (the API's default)")),
              ("model", body["model_name"]), ("aspect", aspect or ("of the image" if "image" in body else "16:9"))]
     facts += [("line", str(card.line))]
     out = [f'<article class="card" id="shot-{html.escape(card.name)}"><h3>{html.escape(card.name)}</h3>']
+    if rendered is not None:
+        out.append(_render(card, rendered))
     if len(card.frames) == 1:
         frame = card.frames[0]
         out.append(diagram(frame, aspect))
@@ -264,6 +283,32 @@ def _card(card: _Card, axes: str) -> str:
         out.append('<ul class="warn">' + "".join(f"<li>{html.escape(w)}</li>" for w in card.warnings) + "</ul>")
     out.append("</article>")
     return "".join(out)
+
+
+def _render(card: _Card, rendered: Rendered) -> str:
+    """The card's video and how its render went, from the run's state."""
+    from .runner import video_path
+    from .state import body_hash
+
+    state = rendered.state(card.name)
+    if state is None:
+        return '<p class="status">not rendered yet</p>'
+    said = [f"status: {state.status}"]
+    if state.credits:
+        said.append(f"cost: {state.credits} credits")
+    out = []
+    if state.body_sha256 != body_hash(card.endpoint, card.body):
+        out.append('<p class="stale">changed since its render: the video below is of the shot as it was</p>')
+    video = video_path(rendered.videos, card.name)
+    if state.status == "succeed" and video.is_file():
+        link = Path(os.path.relpath(video, rendered.page.parent)).as_posix()
+        out.append(f'<video controls preload="metadata" src="{html.escape(link)}" '
+                   f'aria-label="the video of {html.escape(card.name)}"></video>')
+    elif state.status == "succeed":
+        said.append("the video is not in its folder")
+    if state.status == "failed" and state.status_msg:
+        said.append(f"why: {state.status_msg}")
+    return "".join(out) + f'<p class="status">{html.escape("; ".join(said))}</p>'
 
 
 def _thumb(what: str, value: str) -> str:

@@ -11,9 +11,12 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from runs import run as run_videos
+from runs import shots_in
 
 import shotlang
 from shotlang.storyboard import storyboard
+from shotlang.testing import FakeKling, Fault
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "examples").glob("*.shot"))
@@ -174,3 +177,45 @@ def test_cli_a_shot_list_with_errors_gets_no_board(tmp_path: Path) -> None:
     assert not (tmp_path / "bad.storyboard.html").exists()
     missing = run("storyboard", str(tmp_path / "none.shot"), cwd=tmp_path)
     assert missing.returncode == 2 and "cannot read" in missing.stderr
+
+
+# --- after a run (item 2) -----------------------------------------------------------------------------
+
+
+def test_after_a_run_each_card_plays_its_video_with_status_and_cost(fake: FakeKling, film: Path) -> None:
+    assert run_videos(fake, film).returncode == 0
+    assert fake.stats.creates == 8
+    done = run("storyboard", str(film), "-o", str(film.parent / "boards" / "b.html"), cwd=film.parent)
+    assert done.returncode == 0, done.stderr
+    html = (film.parent / "boards" / "b.html").read_text()
+    sources = re.findall(r'<video [^>]*src="([^"]+)"', html)
+    assert sources == [f"../{n}.mp4" for n in shots_in(film)], "relative to the page, in order"
+    assert all((film.parent / "boards" / s).resolve().is_file() for s in sources)
+    assert html.count("status: succeed") == 8 and "stale" not in html.replace(".stale", "")
+    assert fake.stats.creates == 8, "the board pays for nothing"
+
+
+def test_a_shot_changed_since_its_render_is_marked_stale_and_a_new_one_not_rendered(fake: FakeKling,
+                                                                                     film: Path) -> None:
+    assert run_videos(fake, film).returncode == 0
+    film.write_text(film.read_text().replace("subtle dutch tilt", "dutch tilt 4")
+                    + 'SHOT coda: static "The lamp goes dark"\n')
+    assert run("storyboard", str(film), cwd=film.parent).returncode == 0
+    html = (film.parent / "film.storyboard.html").read_text()
+    lamp = html[html.index('id="shot-lamp"') :]
+    lamp = lamp[: lamp.index("</article>")]
+    assert "changed since its render" in lamp and "<video" in lamp
+    assert html.count("changed since its render") == 1
+    coda = html[html.index('id="shot-coda"') :]
+    assert "not rendered yet" in coda[: coda.index("</article>")]
+    assert fake.stats.creates == 8
+
+
+def test_a_failed_shot_says_why(fake: FakeKling, film: Path) -> None:
+    fake.inject(Fault("fail_task", match="brass lens", message="content policy: the lens flare"))
+    run_videos(fake, film)
+    assert run("storyboard", str(film), cwd=film.parent).returncode == 0
+    html = (film.parent / "film.storyboard.html").read_text()
+    lamp = html[html.index('id="shot-lamp"') :]
+    lamp = lamp[: lamp.index("</article>")]
+    assert "status: failed" in lamp and "content policy: the lens flare" in lamp and "<video" not in lamp
