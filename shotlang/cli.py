@@ -485,6 +485,50 @@ def storyboard_command(file: str, out: Path | None, videos: Path | None) -> None
     click.echo(f"storyboard written to {target}", err=True)
 
 
+@main.command("timeline")
+@click.argument("file", metavar="FILE.shot")
+@click.option("-o", "--output", "out", type=click.Path(path_type=Path, dir_okay=False),
+              help="Where to write the cut (default: FILE.otio, .edl or .fcpxml beside the shot list).")
+@click.option("--format", "fmt", type=click.Choice(["otio", "edl", "fcpxml"]), default="otio", show_default=True,
+              help="OpenTimelineIO, CMX 3600 EDL, or Final Cut Pro XML.")
+@click.option("--videos", type=click.Path(path_type=Path, file_okay=False),
+              help="The folder `run --out` downloaded the videos to (default: beside the shot list).")
+def timeline_command(file: str, out: Path | None, fmt: str, videos: Path | None) -> None:
+    """The rendered clips as an editorial timeline, for DaVinci Resolve, Premiere, Final Cut, Avid.
+
+    One clip per video in file order, scenes as markers; a video not rendered yet is a
+    placeholder of its length. Needs `pip install 'shotlang[timeline]'`.
+    """
+    try:
+        import opentimelineio  # noqa: F401
+    except ImportError:
+        raise IOFailure("shotlang timeline needs OpenTimelineIO: pip install 'shotlang[timeline]'") from None
+    from .state import StateError, Store, state_path
+    from .timeline import FORMATS, build, write
+
+    if file == "-":
+        raise IOFailure("timeline needs a .shot file (its run's state and videos are beside it)")
+    [result] = _compile_all((file,), None)
+    if not result.ok or result.output is None:
+        _report([result], err=True)
+        click.echo(_summary([result]) + "; no timeline written", err=True)
+        sys.exit(EXIT_INPUT)
+    path = state_path(Path(file))
+    try:
+        store = Store.read(path, Path(file).name) if path.is_file() else None
+    except StateError as e:
+        raise IOFailure(str(e)) from None
+    cut = build(result.output.title or Path(file).stem, result.output.records,
+                store.get if store is not None else lambda name: None,
+                videos if videos is not None else Path(file).parent)
+    target = out or Path(file).with_suffix(FORMATS[fmt][1])
+    try:
+        write(cut, target, fmt)
+    except OSError as e:
+        raise IOFailure(f"cannot write {target}: {e.strerror or e}") from None
+    click.echo(f"timeline written to {target}", err=True)
+
+
 @main.command()
 @click.argument("code")
 def explain(code: str) -> None:

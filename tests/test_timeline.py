@@ -1,0 +1,97 @@
+"""shotlang timeline (issue 12, item 4): after a run against the local Kling server, the cut is
+written in each format and read back with OpenTimelineIO: every clip in place."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import opentimelineio as otio
+import pytest
+from runs import run as run_videos
+from runs import shots_in
+
+import shotlang
+from shotlang.testing import FakeKling
+
+FORMATS = {"otio": ".otio", "edl": ".edl", "fcpxml": ".fcpxml"}
+
+
+def timeline(film: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "shotlang", "timeline", str(film), *args], capture_output=True,
+                          text=True, env={**os.environ, "NO_COLOR": "1"}, timeout=120, cwd=film.parent)
+
+
+def durations(film: Path) -> list[float]:
+    output = shotlang.compile_file(film).output
+    assert output is not None
+    return [float(r["body"]["duration"]) for r in output.records]
+
+
+def clips(path: Path) -> list[otio.schema.Clip]:
+    cut = otio.adapters.read_from_file(str(path))
+    return list(cut.find_clips())
+
+
+def test_after_a_run_the_otio_cut_has_every_clip_in_order(fake: FakeKling, film: Path) -> None:
+    assert run_videos(fake, film).returncode == 0
+    done = timeline(film)
+    assert done.returncode == 0, done.stderr
+    cut = otio.adapters.read_from_file(str(film.with_suffix(".otio")))
+    found = list(cut.find_clips())
+    assert [c.name for c in found] == shots_in(film)
+    assert [c.duration().to_seconds() for c in found] == durations(film)
+    for clip in found:
+        target = Path(clip.media_reference.target_url.removeprefix("file://"))
+        assert target == (film.parent / f"{clip.name}.mp4").resolve() and target.is_file()
+        assert clip.metadata["shotlang"]["status"] == "succeed"
+        assert clip.metadata["shotlang"]["body"]["prompt"]
+    track = cut.tracks[0]
+    assert [(m.name, m.marked_range.start_time.to_seconds()) for m in track.markers] == [
+        ("EXT. HEADLAND - DAWN", 0.0), ("INT. LAMP ROOM - NIGHT", 25.0), ("EXT. HEADLAND - MORNING AFTER", 55.0)]
+    assert cut.duration().to_seconds() == sum(durations(film))
+    assert fake.stats.creates == 8, "the timeline pays for nothing"
+
+
+def test_a_shot_not_rendered_keeps_its_place_and_length(fake: FakeKling, film: Path) -> None:
+    assert run_videos(fake, film).returncode == 0
+    film.write_text(film.read_text() + 'SHOT coda: static "The lamp goes dark" 5s\n')
+    assert timeline(film).returncode == 0
+    last = clips(film.with_suffix(".otio"))[-1]
+    assert last.name == "coda" and last.duration().to_seconds() == 5.0
+    assert isinstance(last.media_reference, otio.schema.MissingReference)
+    assert last.metadata["shotlang"]["status"] == "not rendered"
+
+
+def test_before_any_run_every_clip_is_a_placeholder(film: Path) -> None:
+    assert timeline(film).returncode == 0
+    found = clips(film.with_suffix(".otio"))
+    assert len(found) == 8 and all(isinstance(c.media_reference, otio.schema.MissingReference) for c in found)
+
+
+@pytest.mark.parametrize("fmt", ["edl", "fcpxml"])
+def test_edl_and_fcpxml_read_back_with_every_clip(fake: FakeKling, film: Path, fmt: str) -> None:
+    assert run_videos(fake, film).returncode == 0
+    out = film.parent / "cuts" / f"cut{FORMATS[fmt]}"
+    done = timeline(film, "--format", fmt, "-o", str(out))
+    assert done.returncode == 0, done.stderr
+    found = clips(out)
+    assert [c.name for c in found] == shots_in(film)
+    assert [round(c.duration().to_seconds(), 3) for c in found] == durations(film)
+
+
+def test_a_shot_list_with_errors_gets_no_timeline(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.shot"
+    bad.write_text('SHOT a: pan rigt "x"\n')
+    done = timeline(bad)
+    assert done.returncode == 1 and "error[E200]" in done.stderr and not bad.with_suffix(".otio").exists()
+
+
+def test_without_opentimelineio_one_line_says_how_to_install_it(film: Path) -> None:
+    hidden = ("import sys; sys.modules['opentimelineio'] = None; sys.argv = ['shotlang', 'timeline', sys.argv[1]]; "
+              "from shotlang.__main__ import main; main()")
+    done = subprocess.run([sys.executable, "-c", hidden, str(film)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "pip install 'shotlang[timeline]'" in done.stderr
+    assert "Traceback" not in done.stderr
