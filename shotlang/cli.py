@@ -451,20 +451,15 @@ def storyboard_command(file: str, out: Path | None, videos: Path | None) -> None
     with errors gets no board: its diagnostics are shown and the exit code is 1.
     """
     from .analysis import render_all
+    from .compiler import text_of
     from .files import write_atomic
-    from .source import DecodeFailure, decode
     from .state import StateError, Store, state_path
     from .storyboard import Rendered, storyboard
 
     data, shown, base_dir = _read(file)
-    try:
-        text = decode(data)
-    except DecodeFailure:
-        text = "\0"
-    if "\0" in text:
-        from .compiler import analyse_bytes
-
-        click.echo(render_all(analyse_bytes(data, shown, base_dir).diagnostics, _color(sys.stderr)), err=True)
+    text = text_of(data, shown)
+    if not isinstance(text, str):
+        click.echo(render_all(text.diagnostics, _color(sys.stderr)), err=True)
         sys.exit(EXIT_INPUT)
     target = out or (Path.cwd() / "stdin.storyboard.html" if file == "-" else Path(file).with_suffix(".storyboard.html"))
     rendered = None

@@ -160,6 +160,15 @@ def analyse_bytes(data: bytes, name: str, base_dir: Path, *, axes: str | None = 
                   images: ImageStore | None = None, records: bool = False, models: Matrix | None = None) -> Analysis:
     """As analyse, from raw bytes: UTF-8, a byte-order mark allowed, or UTF-16 with its mark."""
     axes = _axes_choice(axes)
+    text = text_of(data, name)
+    if isinstance(text, Analysis):
+        return text
+    return analyse(text, name, base_dir, axes=axes, images=images, records=records, models=models)
+
+
+def text_of(data: bytes, name: str) -> str | Analysis:
+    """A shot list's text from its bytes (UTF-8, a byte-order mark allowed, or UTF-16 with its
+    mark); or, for bytes that are not one, the Analysis holding its one error (E001)."""
     try:
         text = decode(data)
     except DecodeFailure as bad:
@@ -168,7 +177,7 @@ def analyse_bytes(data: bytes, name: str, base_dir: Path, *, axes: str | None = 
     if nul != -1:
         # A binary file, or UTF-16 saved without its mark: one error, not one per NUL byte.
         return _not_text(text, name, nul, "a NUL byte: this is not a text file")
-    return analyse(text, name, base_dir, axes=axes, images=images, records=records, models=models)
+    return text
 
 
 def _not_text(text: str, name: str, offset: int, message: str) -> Analysis:

@@ -34,10 +34,10 @@ from typing import NamedTuple
 
 from . import parser
 from . import syntax as ast
-from .compiler import analyse, analyse_bytes
+from .compiler import analyse, text_of
 from .diagnostics import Diagnostic, Severity
 from .language import OPTION_BY_KIND, OPTIONS
-from .source import BOM, UTF16_BOMS, DecodeFailure, Source, decode
+from .source import BOM, UTF16_BOMS, Source
 from .trivia import Trivia, mask
 
 WIDTH = 100  # columns a prompt is wrapped at
@@ -79,12 +79,9 @@ def format_bytes(data: bytes, name: str, base_dir: Path) -> FormattedFile:
     for bom, utf16 in UTF16_BOMS:
         if data.startswith(bom):
             codec, mark = utf16, bom
-    try:
-        text = decode(data)
-    except DecodeFailure:
-        text = "\0"  # analyse_bytes says where and why
-    if "\0" in text:
-        return FormattedFile(None, analyse_bytes(data, name, base_dir).diagnostics)
+    text = text_of(data, name)
+    if not isinstance(text, str):
+        return FormattedFile(None, text.diagnostics)
     done = format_text(text, name, base_dir)
     return FormattedFile(None if done.text is None else mark + done.text.encode(codec), done.diagnostics)
 

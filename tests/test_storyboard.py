@@ -175,6 +175,10 @@ def test_cli_a_shot_list_with_errors_gets_no_board(tmp_path: Path) -> None:
     done = run("storyboard", str(path), cwd=tmp_path)
     assert done.returncode == 1 and "error[E200]" in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / "bad.storyboard.html").exists()
+    binary = tmp_path / "binary.shot"
+    binary.write_bytes(b"SHOT a: \x00\x01")
+    done = run("storyboard", str(binary), cwd=tmp_path)
+    assert done.returncode == 1 and "error[E001]" in done.stderr and "Traceback" not in done.stderr
     missing = run("storyboard", str(tmp_path / "none.shot"), cwd=tmp_path)
     assert missing.returncode == 2 and "cannot read" in missing.stderr
 
