@@ -148,12 +148,15 @@ def test_moves_and_explain() -> None:
     assert done.returncode == 0 and "400 invalid camera config" in done.stdout
 
 
-def test_check_path_imports_no_network_libraries(tmp_path: Path) -> None:
+@pytest.mark.parametrize("fmt", ["text", "json", "sarif", "github"])
+def test_check_path_imports_no_heavy_libraries(fmt: str) -> None:
+    """`check` starts on every save and in hooks: in no format does it load the network, the
+    envelope's pydantic, the language server or the timeline's libraries."""
     code = (
         "import sys; from shotlang.cli import main\n"
-        "try:\n    main(['check', 'examples/seed.shot'])\nexcept SystemExit:\n    pass\n"
-        "heavy = [m for m in ('httpx', 'jwt', 'yaml', 'PIL') if m in sys.modules]\n"
-        "print(heavy, file=sys.stderr)\n"
+        f"try:\n    main(['check', '--format', '{fmt}', 'examples/seed.shot'])\nexcept SystemExit:\n    pass\n"
+        "heavy = ('httpx', 'jwt', 'yaml', 'PIL', 'pydantic', 'pygls', 'opentimelineio')\n"
+        "print([m for m in heavy if m in sys.modules], file=sys.stderr)\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert done.stderr.strip().splitlines()[-1] == "[]"
