@@ -7,11 +7,15 @@ host). A timeline strip shows each shot's place and length in the running time; 
 one card with a strip of its shots.
 
 Made from what the compiler resolved (lower.py) and the records it would send (records.py), so
-the board says what `compile` says. No script: the page works with JavaScript off.
+the board says what `compile` says. It works with JavaScript off: the one script, on a board with
+videos, only adds a button that plays them in order; a content security policy lets the page run
+that script and load nothing from anywhere but itself and its videos' folder.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import html
 import math
 import os
@@ -140,15 +144,29 @@ def _ratio(aspect: str | None) -> float:
     return int(width) / int(height) if width.isdigit() and height.isdigit() and int(height) else 16 / 9
 
 
+def _strength(frame: _Frame) -> float:
+    return frame.magnitude if frame.magnitude is not None else DEFAULT_MAGNITUDE
+
+
+def _said(frame: _Frame) -> str:
+    """The move in words: as written, and what it is and how strong when the words leave that
+    open (`slow pan right: pan right, strength 5 of 10`)."""
+    move = frame.move
+    if move is None:
+        return "no camera move given"
+    if move.is_static or move.preset:
+        return frame.written
+    return f"{frame.written}: {move.name}, strength {_strength(frame):g} of 10"
+
+
 def diagram(frame: _Frame, aspect: str | None) -> str:
     """The frame, in its aspect ratio, with the move drawn inside; its words as the drawing's
     text alternative."""
     ratio = _ratio(aspect)
     width, height = (160.0, 160.0 / ratio) if ratio >= 1 else (160.0 * ratio, 160.0)
     cx, cy = width / 2, height / 2
-    move, strength = frame.move, frame.magnitude if frame.magnitude is not None else DEFAULT_MAGNITUDE
-    said = "no camera move given" if move is None else frame.written if move.is_static or move.preset else (
-        f"{frame.written}: {move.name}, strength {strength:g} of 10")
+    move, strength = frame.move, _strength(frame)
+    said = _said(frame)
     parts = [f'<rect class="frame" x="1" y="1" width="{width - 2:.1f}" height="{height - 2:.1f}" rx="3"/>']
     if move is None or move.is_static:
         parts.append(f'<circle class="still" cx="{cx:.1f}" cy="{cy:.1f}" r="6"/>')
@@ -196,29 +214,64 @@ def diagram(frame: _Frame, aspect: str | None) -> str:
 
 # --- the page -----------------------------------------------------------------------------------------
 
+# Colours chosen for contrast (WCAG AA, 4.5:1 for text): ink and muted on the cards, white on
+# every scene colour of the timeline. The browser test measures what the page shows.
 _CSS = """
-:root{--ink:#1b1d21;--muted:#4a5160;--line:#c9ced8;--card:#fff;--page:#f3f4f7;--accent:#0b5cad;--warn:#8a4b00}
+:root{--ink:#1b1d21;--muted:#4a5160;--line:#c9ced8;--card:#fff;--page:#f3f4f7;--accent:#0b5cad;--warn:#8a4b00;
+ --sky:#eef1f6}
 *{box-sizing:border-box}body{margin:0;font:15px/1.45 system-ui,sans-serif;color:var(--ink);background:var(--page)}
 header,main{max-width:1200px;margin:0 auto;padding:16px}
-h1{font-size:1.6rem;margin:.2em 0}h2{font-size:1.2rem;margin:1.4em 0 .5em}h3{font-size:1rem;margin:0}
+h1{font-size:1.6rem;margin:.2em 0}h2{font-size:1.2rem;margin:1.4em 0 .5em}
+h3{font-size:1rem;margin:0;display:flex;justify-content:space-between;gap:8px}h3 .len{color:var(--muted);font-weight:400}
 .meta{color:var(--muted);margin:.2em 0}
 .timeline{display:flex;height:34px;border:1px solid var(--line);border-radius:4px;overflow:hidden;background:var(--card)}
 .timeline a{display:block;min-width:3px;border-right:1px solid var(--page);color:#fff;text-decoration:none;
- font-size:.7rem;padding:2px 4px;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
-.timeline a:focus,.timeline a:hover{outline:2px solid var(--ink)}
-.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(300px,1fr));gap:14px}
-.card{background:var(--card);border:1px solid var(--line);border-radius:6px;padding:12px}
-.card .diagram{display:block;width:100%;max-height:220px;margin:8px 0;background:#eef1f6}
-.frame{fill:none;stroke:var(--ink);stroke-width:2}.nest{fill:none;stroke:var(--muted);stroke-dasharray:3 3}
+ font-size:.75rem;padding:2px 4px;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
+.timeline a:focus-visible,.timeline a:hover{outline:3px solid var(--ink);outline-offset:-3px}
+.legend{display:flex;flex-wrap:wrap;gap:4px 18px;list-style:none;padding:0;margin:8px 0 0;font-size:.85rem;color:var(--muted)}
+.legend i{display:inline-block;width:.8em;height:.8em;border-radius:2px;margin-right:6px;vertical-align:-.05em}
+.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(300px,100%),1fr));gap:14px}
+.card{background:var(--card);border:1px solid var(--line);border-radius:6px;padding:12px;overflow-wrap:anywhere;
+ min-width:0}
+.card.sequence{grid-column:1/-1}.card.playing{outline:3px solid var(--accent)}
+.diagram{display:block;width:100%;max-height:220px;margin:8px 0}
+.frame{fill:var(--sky);stroke:var(--ink);stroke-width:2}.nest{fill:none;stroke:var(--muted);stroke-dasharray:3 3}
 .move{fill:none;stroke:var(--accent);stroke-width:3}.still{fill:var(--muted)}
+.words{font-weight:600;margin:.2em 0;color:var(--accent)}
 .prompt{margin:.4em 0}.negative{color:var(--muted)}dl{display:grid;grid-template-columns:auto 1fr;gap:2px 10px;margin:.4em 0}
 dt{color:var(--muted)}dd{margin:0}.warn{color:var(--warn)}
-video{width:100%;margin:8px 0}.status{font-weight:600}.stale{color:var(--warn);font-weight:600}
-.strip{display:flex;gap:8px;overflow-x:auto}.strip figure{margin:0;flex:1 1 0;min-width:120px}
-.strip figcaption{font-size:.8rem}.thumbs{display:flex;gap:6px}.thumbs img{max-width:48%;height:auto;border:1px solid var(--line)}
-@media print{section{break-after:page}.timeline{display:none}body{background:#fff}}
+video{width:100%;margin:8px 0;background:#000}.status{font-weight:600}.stale{color:var(--warn);font-weight:600}
+.strip{display:flex;flex-wrap:wrap;gap:10px}.strip figure{margin:0;flex:var(--share) 1 150px;min-width:0}
+.strip .diagram{max-height:120px}.strip figcaption{font-size:.85rem}.strip figcaption .words{font-size:.85rem}
+.thumbs{display:flex;gap:6px}.thumbs figure{margin:0}.thumbs figcaption{font-size:.8rem;color:var(--muted)}
+.thumbs img{display:block;max-width:100%;max-height:140px;border:1px solid var(--line)}
+#film{font:inherit;margin-top:10px;padding:6px 14px;border:1px solid var(--accent);border-radius:4px;
+ background:var(--accent);color:#fff;cursor:pointer}#film:focus-visible{outline:3px solid var(--ink);outline-offset:2px}
+@media print{body{background:#fff;font-size:10pt}header,main{max-width:none;padding:0}
+ .timeline,#film,video{display:none}section+section{break-before:page}
+ .cards{grid-template-columns:repeat(3,1fr);gap:8px}.card{break-inside:avoid;padding:8px}
+ .card.sequence{grid-column:1/-1}.diagram{max-height:110px}.strip .diagram{max-height:80px}}
 """
-_COLOURS = ["#0b5cad", "#8a3ffc", "#007d79", "#b5177a", "#5e6b00", "#a2191f"]
+_COLOURS = ["#0b5cad", "#7529e0", "#00706c", "#a8156f", "#586400", "#a2191f"]
+
+# Played only when the board has videos, and only a nicety: with JavaScript off every video still
+# plays on its own. It adds a button that plays the film: each video in file order, the next one
+# when one ends or cannot play.
+_SCRIPT = """(()=>{const all=[...document.querySelectorAll('video')];if(!all.length)return;
+const button=document.createElement('button');button.id='film';button.type='button';
+const idle='Play the film in order';button.textContent=idle;document.querySelector('header').append(button);
+let at=-1;
+function go(next){if(at>=0){all[at].pause();all[at].closest('article').classList.remove('playing');}
+at=next<all.length?next:-1;button.textContent=at<0?idle:'Stop';if(at<0)return;
+const video=all[at];video.closest('article').classList.add('playing');
+video.scrollIntoView({block:'center'});video.currentTime=0;
+video.play().catch(()=>{if(all[at]===video)go(at+1);});}
+all.forEach((video,n)=>{for(const what of ['ended','error'])video.addEventListener(what,()=>{if(at===n)go(n+1);});});
+button.addEventListener('click',()=>go(at<0?0:all.length));})();"""
+# The page may run this script and nothing else; it loads images only from itself and media only
+# from where it lies: even a page edited by hand cannot call another host.
+_POLICY = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; media-src 'self'; "
+           f"script-src 'sha256-{base64.b64encode(hashlib.sha256(_SCRIPT.encode()).digest()).decode()}'")
 
 
 def _page(title: str, axes: str, cards: list[_Card], rendered: Rendered | None) -> str:
@@ -232,20 +285,29 @@ def _page(title: str, axes: str, cards: list[_Card], rendered: Rendered | None) 
     strip = "".join(
         f'<a href="#shot-{html.escape(c.name)}" style="flex:{c.seconds:g};background:{colour[c.scene]}" '
         f'title="{html.escape(c.name)}: {c.seconds:g} s">{html.escape(c.name)}</a>' for c in cards)
+    legend, start = [], 0.0
+    for scene, group in scenes:
+        length = sum(c.seconds for c in group)
+        legend.append(f'<li><i style="background:{colour[scene]}"></i>{_clock(start)} '
+                      f'{html.escape(scene or "Shots")} ({_clock(length)})</li>')
+        start += length
     body = "".join(
         f'<section><h2>{html.escape(scene or "Shots")}</h2><div class="cards">'
         + "".join(_card(c, rendered) for c in group) + "</div></section>" for scene, group in scenes)
+    script = f"<script>{_SCRIPT}</script>" if "<video " in body else ""
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        f'<meta http-equiv="Content-Security-Policy" content="{_POLICY}">'
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
         f"<title>{html.escape(title)}: storyboard</title><style>{_CSS}</style></head><body>"
         '<svg width="0" height="0" aria-hidden="true" style="position:absolute"><defs><marker id="head" '
-        'viewBox="0 0 10 10" refX="8" refY="5" markerWidth="5" markerHeight="5" orient="auto-start-reverse">'
+        'viewBox="0 0 10 10" refX="7" refY="5" markerWidth="3.2" markerHeight="3.2" orient="auto-start-reverse">'
         '<path d="M0 0L10 5L0 10z" fill="#0b5cad"/></marker></defs></svg>'
         f"<header><h1>{html.escape(title)}</h1><p class=\"meta\">{len(cards)} "
         f"{'video' if len(cards) == 1 else 'videos'}, {_clock(total)} in all; moves read under AXES {axes}</p>"
-        f'<nav class="timeline" aria-label="timeline: each shot\'s place and length">{strip}</nav></header>'
-        f"<main>{body}</main></body></html>\n")
+        f'<nav class="timeline" aria-label="timeline: each video\'s place and length">{strip}</nav>'
+        f'<ol class="legend" aria-label="scenes">{"".join(legend)}</ol></header>'
+        f"<main>{body}</main>{script}</body></html>\n")
 
 
 def _clock(seconds: float) -> str:
@@ -255,23 +317,31 @@ def _clock(seconds: float) -> str:
 
 def _card(card: _Card, rendered: Rendered | None) -> str:
     body = card.body
-    aspect = body.get("aspect_ratio")
-    facts = [("duration", f"{card.seconds:g} s"), ("mode", body.get("mode", "std (the API's default)")),
-             ("model", body["model_name"]), ("aspect", aspect or ("of the image" if "image" in body else "16:9"))]
-    facts += [("line", str(card.line))]
-    out = [f'<article class="card" id="shot-{html.escape(card.name)}"><h3>{html.escape(card.name)}</h3>']
+    aspect, shown = body.get("aspect_ratio"), body.get("aspect_ratio")
+    if "image" in body:  # the video takes the start image's shape: drawn so when the image is here
+        size = image_size(body["image"])
+        aspect = f"{size[0]}:{size[1]}" if size else None
+        shown = f"of the image ({size[0]} × {size[1]})" if size else "of the image"
+    facts = [("mode", body.get("mode", "std (the API's default)")), ("model", body["model_name"]),
+             ("aspect", shown or "16:9"), ("line", str(card.line))]
+    sequence = len(card.frames) > 1
+    out = [f'<article class="card{" sequence" if sequence else ""}" id="shot-{html.escape(card.name)}">'
+           f'<h3><span>{html.escape(card.name)}</span><span class="len">{card.seconds:g} s</span></h3>']
     if rendered is not None:
         out.append(_render(card, rendered))
-    if len(card.frames) == 1:
+    if not sequence:
         frame = card.frames[0]
         out.append(diagram(frame, aspect))
+        out.append(f'<p class="words">{html.escape(_said(frame))}</p>')
         out.append(f'<p class="prompt">{html.escape(frame.prompt)}</p>')
         out.append(f'<p class="meta">{html.escape(frame.sent)}</p>')
     else:
         out.append('<div class="strip">')
         for frame in card.frames:
-            out.append(f"<figure>{diagram(frame, aspect)}<figcaption><b>{html.escape(frame.name)}</b> "
-                       f"{frame.seconds:g} s: {html.escape(frame.prompt)}</figcaption></figure>")
+            out.append(f'<figure style="--share:{frame.seconds:g}">{diagram(frame, aspect)}<figcaption>'
+                       f'<b>{html.escape(frame.name)}</b> {frame.seconds:g} s'
+                       f'<span class="words"> · {html.escape(_said(frame))}</span><br>'
+                       f"{html.escape(frame.prompt)}</figcaption></figure>")
         out.append("</div>")
     if body.get("negative_prompt"):
         out.append(f'<p class="negative">Avoid: {html.escape(body["negative_prompt"])}</p>')
@@ -295,7 +365,7 @@ def _render(card: _Card, rendered: Rendered) -> str:
         return '<p class="status">not rendered yet</p>'
     said = [f"status: {state.status}"]
     if state.credits:
-        said.append(f"cost: {state.credits} credits")
+        said.append(f"cost: {state.credits} {'credit' if state.credits == '1' else 'credits'}")
     out = []
     if state.body_sha256 != body_hash(card.endpoint, card.body):
         out.append('<p class="stale">changed since its render: the video below is of the shot as it was</p>')
@@ -311,10 +381,36 @@ def _render(card: _Card, rendered: Rendered) -> str:
     return "".join(out) + f'<p class="status">{html.escape("; ".join(said))}</p>'
 
 
+def image_size(value: str) -> tuple[int, int] | None:
+    """The width and height of a PNG or JPEG image given as compile sends it (Base64), read
+    from its header; None for a URL or anything else (the frame is then drawn 16:9)."""
+    if value.startswith(("http://", "https://")):
+        return None
+    try:
+        data = base64.b64decode(value, validate=True)
+    except ValueError:
+        return None
+    if data.startswith(b"\x89PNG\r\n\x1a\n") and data[12:16] == b"IHDR":
+        width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+        return (width, height) if width and height else None
+    at = 2 if data.startswith(b"\xff\xd8") else len(data)
+    while at + 9 <= len(data) and data[at] == 0xFF:  # JPEG: walk the segments to the frame header
+        marker = data[at + 1]
+        if marker == 0xFF:  # fill byte
+            at += 1
+            continue
+        if marker in (0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF):
+            height, width = int.from_bytes(data[at + 5:at + 7], "big"), int.from_bytes(data[at + 7:at + 9], "big")
+            return (width, height) if width and height else None
+        at += 2 + int.from_bytes(data[at + 2:at + 4], "big")
+    return None
+
+
 def _thumb(what: str, value: str) -> str:
     """A local image, inlined as compile sends it (Base64); a URL only named: the page fetches
     nothing from another host."""
     if value.startswith(("http://", "https://")):
         return f'<p class="meta">{what} image: {html.escape(value)}</p>'
     kind = "png" if value.startswith("iVBOR") else "jpeg"
-    return f'<img alt="{what} image" src="data:image/{kind};base64,{value}">'
+    return (f'<figure><img alt="the {what} image" src="data:image/{kind};base64,{value}">'
+            f"<figcaption>{what}</figcaption></figure>")

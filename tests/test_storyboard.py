@@ -1,21 +1,25 @@
-"""shotlang storyboard: the shot list as one self-contained HTML page (issue 12, item 1; the
-browser tests of item 5 are still to come, so these read the page as HTML)."""
+"""shotlang storyboard: the shot list as one self-contained HTML page (issue 12, items 1 to 3),
+read here as HTML; tests/test_browser.py looks at it in a real browser."""
 
 from __future__ import annotations
 
+import base64
 import os
 import re
+import struct
 import subprocess
 import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from runs import run as run_videos
 from runs import shots_in
 
 import shotlang
-from shotlang.storyboard import storyboard
+from shotlang.storyboard import image_size, storyboard
 from shotlang.testing import FakeKling, Fault
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -144,6 +148,35 @@ def test_the_frame_has_the_shots_aspect(tmp_path: Path) -> None:
     html, _ = page(path)
     width, height = (float(v) for v in re.search(r'class="diagram" viewBox="0 0 ([\d.]+) ([\d.]+)"', html).groups())  # type: ignore[union-attr]
     assert width / height == pytest.approx(9 / 16, rel=0.01)
+
+
+def test_an_image_shot_is_drawn_in_the_images_shape() -> None:
+    html, _ = page(ROOT / "examples" / "harbour.shot")
+    mender = html[html.index('id="shot-net-mender"') :]
+    width, height = (float(v) for v in re.search(r'class="diagram" viewBox="0 0 ([\d.]+) ([\d.]+)"', mender).groups())  # type: ignore[union-attr]
+    assert width / height == pytest.approx(360 / 640, rel=0.01), "portrait.png is 360 x 640"
+    assert "of the image (360 × 640)" in mender
+
+
+def _jpeg(width: int, height: int) -> bytes:
+    app0 = b"\xff\xe0" + struct.pack(">H", 16) + b"JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
+    sof2 = b"\xff\xc2" + struct.pack(">HBHHB", 11, 8, height, width, 1) + b"\x01\x11\x00"
+    return b"\xff\xd8" + app0 + b"\xff\xff" + sof2 + b"\xff\xd9"
+
+
+def test_image_sizes_are_read_from_png_and_jpeg_headers() -> None:
+    png = base64.b64encode((ROOT / "examples" / "images" / "portrait.png").read_bytes()).decode()
+    assert image_size(png) == (360, 640)
+    assert image_size(base64.b64encode(_jpeg(1024, 768)).decode()) == (1024, 768), "a progressive JPEG, a fill byte"
+    for nothing in ("https://example.com/a.jpg", "not base64!", base64.b64encode(b"GIF89a....").decode(),
+                    base64.b64encode(_jpeg(0, 768)).decode(), base64.b64encode(b"\xff\xd8\xff\xe0\x00").decode()):
+        assert image_size(nothing) is None, nothing
+
+
+@given(st.binary(max_size=64) | st.builds(lambda tail: b"\xff\xd8" + tail, st.binary(max_size=64)))
+def test_image_size_reads_any_bytes_without_failing(data: bytes) -> None:
+    size = image_size(base64.b64encode(data).decode())
+    assert size is None or (size[0] > 0 and size[1] > 0)
 
 
 def test_text_is_escaped(tmp_path: Path) -> None:
