@@ -1,7 +1,7 @@
 """The rendered clips as an editorial timeline, through OpenTimelineIO.
 
 One clip per video in file order, named after the shot and pointing at the downloaded file,
-as long as the video `run` asked for; the scenes as markers where they begin; the prompt and
+as long as that file runs (its MP4 header; mp4.py), else as long as `run` asked for; the scenes as markers where they begin; the prompt and
 settings as each clip's metadata. A video not rendered yet is a placeholder clip of its length
 (a missing reference), so the cut keeps its running time. OpenTimelineIO writes it as OTIO,
 CMX 3600 EDL or Final Cut Pro XML (its adapter packages): the optional extra
@@ -28,6 +28,7 @@ def build(title: str, records: list[dict[str, Any]], state: Callable[[str], Shot
     """The timeline of a compiled shot list's records, with what a run recorded of each."""
     import opentimelineio as otio
 
+    from . import mp4
     from .runner import video_path
 
     track = otio.schema.Track(name="shots", kind=otio.schema.TrackKind.Video)
@@ -35,12 +36,15 @@ def build(title: str, records: list[dict[str, Any]], state: Callable[[str], Shot
     at = otio.opentime.RationalTime(0, RATE)
     for record in records:
         body = record["body"]
-        length = otio.opentime.RationalTime(round(float(body["duration"]) * RATE), RATE)
-        whole = otio.opentime.TimeRange(otio.opentime.RationalTime(0, RATE), length)
         found = state(record["name"])
         video = video_path(videos, record["name"])
+        rendered = found is not None and found.status == "succeed" and video.is_file()
+        real = mp4.duration(video) if rendered else None  # what the file runs, else what was asked
+        seconds = real if real is not None else float(body["duration"])
+        length = otio.opentime.RationalTime(max(1, round(seconds * RATE)), RATE)
+        whole = otio.opentime.TimeRange(otio.opentime.RationalTime(0, RATE), length)
         reference: otio.core.MediaReference
-        if found is not None and found.status == "succeed" and video.is_file():
+        if rendered:
             reference = otio.schema.ExternalReference(target_url=video.resolve().as_uri(), available_range=whole)
         else:
             reference = otio.schema.MissingReference(available_range=whole)
@@ -48,6 +52,7 @@ def build(title: str, records: list[dict[str, Any]], state: Callable[[str], Shot
         clip.metadata["shotlang"] = {
             "scene": record["scene"], "line": record["line"], "endpoint": record["endpoint"],
             "status": found.status if found is not None else "not rendered",
+            "seconds": {"asked": body["duration"], "file": real},
             "body": {k: v for k, v in body.items() if k not in ("image", "image_tail", "static_mask", "dynamic_masks")},
         }
         if record["scene"] != scene:

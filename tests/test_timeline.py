@@ -10,6 +10,7 @@ from pathlib import Path
 
 import opentimelineio as otio
 import pytest
+from mp4s import mp4
 from runs import run as run_videos
 from runs import shots_in
 
@@ -53,6 +54,27 @@ def test_after_a_run_the_otio_cut_has_every_clip_in_order(fake: FakeKling, film:
         ("EXT. HEADLAND - DAWN", 0.0), ("INT. LAMP ROOM - NIGHT", 25.0), ("EXT. HEADLAND - MORNING AFTER", 55.0)]
     assert cut.duration().to_seconds() == sum(durations(film))
     assert fake.stats.creates == 8, "the timeline pays for nothing"
+
+
+@pytest.mark.parametrize("fmt", ["otio", "edl"])
+def test_each_clip_is_as_long_as_its_file_runs(fake: FakeKling, film: Path, fmt: str) -> None:
+    """Kling's videos run a little over the seconds asked for: the cut holds what the files hold."""
+    assert run_videos(fake, film).returncode == 0
+    asked = durations(film)
+    for name, seconds in zip(shots_in(film), asked, strict=True):
+        (film.parent / f"{name}.mp4").write_bytes(mp4(seconds + 0.041))
+    out = film.parent / f"cut{FORMATS[fmt]}"
+    assert timeline(film, "--format", fmt, "-o", str(out)).returncode == 0
+    found = clips(out)
+    frames = [round((seconds + 0.041) * 24) for seconds in asked]
+    assert [c.duration().rescaled_to(24).value for c in found] == frames
+    assert frames != [s * 24 for s in asked], "the test tells the two apart"
+    if fmt == "otio":
+        assert [c.media_reference.available_range.duration.value for c in found] == frames
+        assert [c.metadata["shotlang"]["seconds"]["file"] for c in found] == pytest.approx([s + 0.041 for s in asked])
+        markers = otio.adapters.read_from_file(str(out)).tracks[0].markers
+        assert [m.marked_range.start_time.value for m in markers] == [0, sum(frames[:3]), sum(frames[:6])]
+    assert fake.stats.creates == 8
 
 
 def test_a_shot_not_rendered_keeps_its_place_and_length(fake: FakeKling, film: Path) -> None:
