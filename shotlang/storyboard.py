@@ -176,7 +176,7 @@ def diagram(frame: _Frame, aspect: str | None) -> str:
         parts.append(f'<path class="move" marker-end="url(#head)" transform="translate({dx:.1f} {dy:.1f}) '
                      f'scale({scale:.3f})" vector-effect="non-scaling-stroke" d="{_PRESETS[move.preset]}"/>')
     else:
-        kind, x, y = _DRAWN.get(move.name, ("turn", 1, 0))
+        kind, x, y = _DRAWN[move.name]  # every move has its drawing (a test holds it)
         reach = (min(width, height) / 2 - 12) * min(abs(float(strength)), 10) / 10
         if kind in ("turn", "travel"):
             ex, ey = cx + x * reach * (width / height if x else 1) * 0.9, cy - y * reach

@@ -19,8 +19,9 @@ from runs import run as run_videos
 from runs import shots_in
 
 import shotlang
-from shotlang.storyboard import image_size, storyboard
+from shotlang.storyboard import _DRAWN, image_size, storyboard
 from shotlang.testing import FakeKling, Fault
+from shotlang.vocabulary import MOVES, Move
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "examples").glob("*.shot"))
@@ -129,6 +130,24 @@ def test_each_kind_of_move_has_its_drawing(tmp_path: Path, move: str, drawn: str
     svg = html[html.index('<svg class="diagram"') :]
     svg = svg[: svg.index("</svg>")]
     assert drawn in svg and move in parsed.diagrams[0]
+
+
+@pytest.mark.parametrize("axes", ["seed", "official"])
+@pytest.mark.parametrize("move", [m for m in MOVES if not m.is_static], ids=lambda m: m.name)
+def test_every_move_is_drawn_as_itself_under_either_axes(tmp_path: Path, move: Move, axes: str) -> None:
+    """Every move of the vocabulary has its own drawing (none falls back to another's), and the
+    card says which field the file's AXES sends it to."""
+    assert move.preset or move.name in _DRAWN, f"{move.name} has no drawing"
+    path = tmp_path / "m.shot"
+    path.write_text(f'AXES {axes}\nSHOT a: {move.name} "x"\n')
+    html, parsed = page(path)
+    assert parsed.diagrams[0].startswith(move.name)
+    axis = getattr(move, axes)
+    if axis is not None:
+        sign = "" if axis.sign > 0 else "-"
+        assert f"camera_control.config.{axis.field} = {sign}" in html
+    else:
+        assert f"camera_control type &quot;{move.preset}&quot;" in html
 
 
 def test_the_arrow_grows_with_the_strength(tmp_path: Path) -> None:
