@@ -104,7 +104,7 @@ def _frame(shot: ResolvedShot, seconds: float, prompt: str, camera: dict[str, An
     move = shot.camera.move if shot.camera is not None else None
     magnitude = shot.camera.magnitude if shot.camera is not None else None
     if camera is None:
-        sent = "no camera_control: the model moves the camera as it likes" if move is None else (
+        sent = "no camera_control is sent" if move is None else (
             "no camera_control (a static shot)" if move.is_static else "written into the prompt (a sequence's shot)")
     elif camera["type"] != "simple":
         sent = f'camera_control type "{camera["type"]}"'
@@ -153,22 +153,30 @@ def _said(frame: _Frame) -> str:
     open (`slow pan right: pan right, strength 5 of 10`)."""
     move = frame.move
     if move is None:
-        return "no camera move given"
+        return "no camera move given: the model chooses"
     if move.is_static or move.preset:
         return frame.written
     return f"{frame.written}: {move.name}, strength {_strength(frame):g} of 10"
 
 
-def diagram(frame: _Frame, aspect: str | None) -> str:
-    """The frame, in its aspect ratio, with the move drawn inside; its words as the drawing's
-    text alternative."""
-    ratio = _ratio(aspect)
+def diagram(frame: _Frame, aspect: str | None, backdrop: str | None = None) -> str:
+    """The frame, in its aspect ratio (kept between 1:2.5 and 2.5:1, as Kling's images are),
+    with the move drawn inside, over the start image when there is one (`backdrop`, a data
+    URI); its words as the drawing's text alternative."""
+    ratio = min(max(_ratio(aspect), 1 / 2.5), 2.5)
     width, height = (160.0, 160.0 / ratio) if ratio >= 1 else (160.0 * ratio, 160.0)
     cx, cy = width / 2, height / 2
     move, strength = frame.move, _strength(frame)
     said = _said(frame)
     parts = [f'<rect class="frame" x="1" y="1" width="{width - 2:.1f}" height="{height - 2:.1f}" rx="3"/>']
-    if move is None or move.is_static:
+    if backdrop is not None:  # the picture the video starts from, a little veiled so the move reads
+        parts.append(f'<image href="{backdrop}" x="2" y="2" width="{width - 4:.1f}" height="{height - 4:.1f}" '
+                     'preserveAspectRatio="xMidYMid slice"/>'
+                     f'<rect class="veil" x="2" y="2" width="{width - 4:.1f}" height="{height - 4:.1f}"/>')
+    if move is None:  # nothing asked: the model moves the camera as it likes
+        parts.append(f'<text class="free" x="{cx:.1f}" y="{cy:.1f}" text-anchor="middle" '
+                     'dominant-baseline="central">?</text>')
+    elif move.is_static:
         parts.append(f'<circle class="still" cx="{cx:.1f}" cy="{cy:.1f}" r="6"/>')
     elif move.preset:
         scale = min(width, height) / 100
@@ -236,7 +244,8 @@ h3{font-size:1rem;margin:0;display:flex;justify-content:space-between;gap:8px}h3
 .card.sequence{grid-column:1/-1}.card.playing{outline:3px solid var(--accent)}
 .diagram{display:block;width:100%;max-height:220px;margin:8px 0}
 .frame{fill:var(--sky);stroke:var(--ink);stroke-width:2}.nest{fill:none;stroke:var(--muted);stroke-dasharray:3 3}
-.move{fill:none;stroke:var(--accent);stroke-width:3}.still{fill:var(--muted)}
+.move{fill:none;stroke:var(--accent);stroke-width:3}.still{fill:var(--muted)}.veil{fill:#fff;opacity:.35}
+.free{fill:var(--muted);font:700 40px system-ui,sans-serif}
 .words{font-weight:600;margin:.2em 0;color:var(--accent)}
 .prompt{margin:.4em 0}.negative{color:var(--muted)}dl{display:grid;grid-template-columns:auto 1fr;gap:2px 10px;margin:.4em 0}
 dt{color:var(--muted)}dd{margin:0}.warn{color:var(--warn)}
@@ -329,16 +338,17 @@ def _card(card: _Card, rendered: Rendered | None) -> str:
            f'<h3><span>{html.escape(card.name)}</span><span class="len">{card.seconds:g} s</span></h3>']
     if rendered is not None:
         out.append(_render(card, rendered))
+    backdrop = _inlined(body.get("image"))
     if not sequence:
         frame = card.frames[0]
-        out.append(diagram(frame, aspect))
+        out.append(diagram(frame, aspect, backdrop))
         out.append(f'<p class="words">{html.escape(_said(frame))}</p>')
         out.append(f'<p class="prompt">{html.escape(frame.prompt)}</p>')
         out.append(f'<p class="meta">{html.escape(frame.sent)}</p>')
     else:
         out.append('<div class="strip">')
         for frame in card.frames:
-            out.append(f'<figure style="--share:{frame.seconds:g}">{diagram(frame, aspect)}<figcaption>'
+            out.append(f'<figure style="--share:{frame.seconds:g}">{diagram(frame, aspect, backdrop)}<figcaption>'
                        f'<b>{html.escape(frame.name)}</b> {frame.seconds:g} s'
                        f'<span class="words"> · {html.escape(_said(frame))}</span><br>'
                        f"{html.escape(frame.prompt)}</figcaption></figure>")
@@ -346,7 +356,8 @@ def _card(card: _Card, rendered: Rendered | None) -> str:
     if body.get("negative_prompt"):
         out.append(f'<p class="negative">Avoid: {html.escape(body["negative_prompt"])}</p>')
     out.append("<dl>" + "".join(f"<dt>{k}</dt><dd>{html.escape(str(v))}</dd>" for k, v in facts) + "</dl>")
-    thumbs = [(what, body[key]) for what, key in (("start", "image"), ("end", "image_tail")) if key in body]
+    thumbs = [(what, body[key]) for what, key in (("start", "image"), ("end", "image_tail"))
+              if key in body and not (key == "image" and backdrop)]  # the start image is the frame's
     if thumbs:
         out.append('<div class="thumbs">' + "".join(_thumb(what, value) for what, value in thumbs) + "</div>")
     if card.warnings:
@@ -406,11 +417,18 @@ def image_size(value: str) -> tuple[int, int] | None:
     return None
 
 
-def _thumb(what: str, value: str) -> str:
-    """A local image, inlined as compile sends it (Base64); a URL only named: the page fetches
-    nothing from another host."""
-    if value.startswith(("http://", "https://")):
-        return f'<p class="meta">{what} image: {html.escape(value)}</p>'
+def _inlined(value: str | None) -> str | None:
+    """A local image as a data URI, from what compile sends (Base64); None for a URL (the page
+    fetches nothing from another host) or no image."""
+    if value is None or value.startswith(("http://", "https://")):
+        return None
     kind = "png" if value.startswith("iVBOR") else "jpeg"
-    return (f'<figure><img alt="the {what} image" src="data:image/{kind};base64,{value}">'
-            f"<figcaption>{what}</figcaption></figure>")
+    return f"data:image/{kind};base64,{html.escape(value)}"
+
+
+def _thumb(what: str, value: str) -> str:
+    """A local image, inlined; a URL only named."""
+    inlined = _inlined(value)
+    if inlined is None:
+        return f'<p class="meta">{what} image: {html.escape(value)}</p>'
+    return f'<figure><img alt="the {what} image" src="{inlined}"><figcaption>{what}</figcaption></figure>'

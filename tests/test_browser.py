@@ -75,8 +75,8 @@ MEASURE = """(() => {
       const r = box(svg);
       return {label: svg.getAttribute('aria-label'), title: svg.querySelector('title')?.textContent,
               card: svg.closest('article').id, width: r.width, height: r.height,
-              moves: svg.querySelectorAll('.move').length, still: svg.querySelectorAll('.still').length,
-              marks: [...svg.querySelectorAll('.move, .still')].map(m => {
+              moves: svg.querySelectorAll('.move').length, still: svg.querySelectorAll('.still, .free').length,
+              marks: [...svg.querySelectorAll('.move, .still, .free')].map(m => {
                 const b = box(m); return [b.left - r.left, b.top - r.top, b.right - r.left, b.bottom - r.top];
               })};
     }),

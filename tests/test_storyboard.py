@@ -121,7 +121,7 @@ def test_warnings_show_on_their_card(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("move", "drawn"), [
     ("pan right", "<line"), ("dolly left", "stroke-dasharray"), ("roll clockwise", "<path"),
     ("zoom in", 'class="nest"'), ("pull back", 'class="nest"'), ("crane down and back", "<path"),
-    ("static", 'class="still"'),
+    ("static", 'class="still"'), ("", 'class="free"'),
 ])
 def test_each_kind_of_move_has_its_drawing(tmp_path: Path, move: str, drawn: str) -> None:
     path = tmp_path / "m.shot"
@@ -129,7 +129,7 @@ def test_each_kind_of_move_has_its_drawing(tmp_path: Path, move: str, drawn: str
     html, parsed = page(path)
     svg = html[html.index('<svg class="diagram"') :]
     svg = svg[: svg.index("</svg>")]
-    assert drawn in svg and move in parsed.diagrams[0]
+    assert drawn in svg and (move or "no camera move given") in parsed.diagrams[0]
 
 
 @pytest.mark.parametrize("axes", ["seed", "official"])
@@ -175,6 +175,10 @@ def test_an_image_shot_is_drawn_in_the_images_shape() -> None:
     width, height = (float(v) for v in re.search(r'class="diagram" viewBox="0 0 ([\d.]+) ([\d.]+)"', mender).groups())  # type: ignore[union-attr]
     assert width / height == pytest.approx(360 / 640, rel=0.01), "portrait.png is 360 x 640"
     assert "of the image (360 × 640)" in mender
+    drawing = mender[mender.index("<svg") : mender.index("</svg>")]
+    assert '<image href="data:image/png;base64,' in drawing, "the move is drawn over the start image"
+    web = html[html.index('id="shot-quay-from-web"') :]
+    assert "<image" not in web[: web.index("</svg>")], "a URL is not fetched, not even for the drawing"
 
 
 def _jpeg(width: int, height: int) -> bytes:
