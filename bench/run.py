@@ -9,6 +9,9 @@ Measures, on the same generated shot lists (docs/performance.md explains each):
      same JSON
   C  Lark's lexer alone over the .shot text: the floor of a Lark-based design
   F  shotlang fmt on the same .shot text: check it, then write it in canonical form
+  S  shotlang storyboard on the same .shot text: the check, then the HTML page (in process)
+  T  shotlang timeline: compile, then the OpenTimelineIO cut written as OTIO text (no videos;
+     left out when the timeline extra is not installed)
   L  the language server (`shotlang lsp`, a real process): the time from an edit of a 1,000-shot
      list to its diagnostics, median over 20 edits of each of four kinds (bench/lsp_latency.py)
 and, as whole processes, `shotlang check` on a 20-shot file against
@@ -20,6 +23,7 @@ Reports medians and the ratios the targets are stated in.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import platform
 import random
@@ -42,6 +46,7 @@ from shotlang.cli import gc_paused
 from shotlang.fmt import format_text
 from shotlang.models import built_in
 from shotlang.parser import _parser
+from shotlang.storyboard import storyboard
 from shotlang.vocabulary import INTENSITIES, MOVES
 
 HERE = Path(__file__).resolve().parent
@@ -211,6 +216,28 @@ def fmt_text(text: str) -> str:
     return done.text
 
 
+def storyboard_page(text: str) -> str:
+    """shotlang storyboard's work on one file: the check, then the page."""
+    board = storyboard(text, "bench.shot", HERE)
+    assert board.html is not None, "the generated shot list has errors"
+    return board.html
+
+
+HAS_OTIO = importlib.util.find_spec("opentimelineio") is not None
+
+
+def timeline_text(text: str) -> str:
+    """shotlang timeline's work on one file before any run: compile, the cut, its OTIO text."""
+    import opentimelineio as otio
+
+    from shotlang.timeline import build
+
+    result = shotlang.compile_text(text, "bench.shot")
+    assert result.output is not None
+    cut = build(result.output.title or "bench", result.output.records, lambda name: None, HERE)
+    return str(otio.adapters.write_to_string(cut, adapter_name="otio_json"))
+
+
 def lark_lex(text: str) -> int:
     parser, _ = _parser()
     return sum(1 for _ in parser.lex(text))
@@ -299,11 +326,15 @@ def main() -> None:
             b = median_time(lambda t=yaml_text: yaml_compile(t), repeat)
             c = median_time(lambda t=shot_text: lark_lex(t), repeat)
             f = median_time(lambda t=shot_text: fmt_text(t), repeat)
+            sb = median_time(lambda t=shot_text: storyboard_page(t), repeat)
+            tl = median_time(lambda t=shot_text: timeline_text(t), repeat) if HAS_OTIO else None
             rows.append({"shots": size, "bytes": len(shot_text.encode()), "A_shotlang_s": a, "B_yaml_pydantic_s": b,
-                         "C_lark_lexer_s": c, "F_fmt_s": f, "A_us_per_shot": a / size * 1e6, "B_over_A": b / a,
-                         "A_over_C": a / c, "F_shots_per_s": size / f})
-            print(f"{size:>7} shots: A {a:7.3f}s  B {b:7.3f}s  C {c:7.3f}s  F {f:7.3f}s  "
-                  f"B/A {b / a:4.2f}  A/C {a / c:4.2f}  A {a / size * 1e6:6.1f} us/shot  "
+                         "C_lark_lexer_s": c, "F_fmt_s": f, "S_storyboard_s": sb, "T_timeline_s": tl,
+                         "A_us_per_shot": a / size * 1e6, "B_over_A": b / a, "A_over_C": a / c,
+                         "F_shots_per_s": size / f, "S_over_A": sb / a, "T_over_A": tl / a if tl else None})
+            timed = f"  T {tl:7.3f}s" if tl is not None else "  T (no OpenTimelineIO)"
+            print(f"{size:>7} shots: A {a:7.3f}s  B {b:7.3f}s  C {c:7.3f}s  F {f:7.3f}s  S {sb:7.3f}s{timed}  "
+                  f"B/A {b / a:4.2f}  A/C {a / c:4.2f}  S/A {sb / a:4.2f}  A {a / size * 1e6:6.1f} us/shot  "
                   f"fmt {size / f:,.0f} shots/s", flush=True)
 
         small = Path(tmp) / "small.shot"

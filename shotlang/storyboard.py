@@ -55,7 +55,11 @@ def storyboard(text: str, name: str, base_dir: Path, rendered: Rendered | None =
     if any(d.severity is Severity.ERROR for d in analysis.diagnostics):
         return Board(None, analysis.diagnostics)
     records = {r["name"]: r for r in analysis.records or []}
-    cards = [_Card.of(item, records[item.name], analysis.diagnostics) for item in items if item.name in records]
+    warnings: dict[int, list[str]] = {}  # by line: each card takes those of its own lines
+    for d in analysis.diagnostics:
+        if d.severity is Severity.WARNING:
+            warnings.setdefault(d.span.line, []).append(f"{d.code}: {d.message}")
+    cards = [_Card.of(item, records[item.name], warnings) for item in items if item.name in records]
     return Board(_page(analysis.title or Path(name).stem, analysis.axes, cards, rendered), analysis.diagnostics)
 
 
@@ -86,7 +90,7 @@ class _Card(NamedTuple):
         return float(self.body.get("duration", 5))
 
     @classmethod
-    def of(cls, item: Resolved, record: dict[str, Any], diagnostics: list[Diagnostic]) -> _Card:
+    def of(cls, item: Resolved, record: dict[str, Any], warnings: dict[int, list[str]]) -> _Card:
         body = record["body"]
         first, last = item.syntax.span.line, item.syntax.span.end_line
         if isinstance(item, ResolvedSequence):
@@ -95,9 +99,8 @@ class _Card(NamedTuple):
                       for shot, part in zip(item.shots, body["multi_prompt"], strict=True)]
         else:
             frames = [_frame(item, float(body.get("duration", 5)), body.get("prompt", ""), body.get("camera_control"))]
-        warnings = [f"{d.code}: {d.message}" for d in diagnostics
-                    if d.severity is Severity.WARNING and first <= d.span.line <= last]
-        return cls(item.name, record["scene"], record["line"], record["endpoint"], body, frames, warnings)
+        said = [w for line in range(first, last + 1) for w in warnings.get(line, ())]
+        return cls(item.name, record["scene"], record["line"], record["endpoint"], body, frames, said)
 
 
 def _frame(shot: ResolvedShot, seconds: float, prompt: str, camera: dict[str, Any] | None) -> _Frame:

@@ -20,8 +20,9 @@ def test_benchmark_runs_and_writes_its_figures(tmp_path: Path) -> None:
     assert [row["shots"] for row in figures["sizes"]] == [40, 200]
     for row in figures["sizes"]:
         assert row["A_shotlang_s"] > 0 and row["B_yaml_pydantic_s"] > 0 and row["C_lark_lexer_s"] > 0
+        assert row["S_storyboard_s"] > 0 and row["T_timeline_s"] > 0, "the test extra has OpenTimelineIO"
     assert figures["startup"]["ratio"] > 0 and figures["peak_memory_mb"]["mb"] > 0
-    assert "B/A" in done.stdout and "start-up" in done.stdout
+    assert "B/A" in done.stdout and "S/A" in done.stdout and "start-up" in done.stdout
 
 
 def test_engine_benchmark_runs_and_writes_its_figures(tmp_path: Path) -> None:
