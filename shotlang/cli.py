@@ -151,6 +151,25 @@ def main() -> None:
     """Compile .shot shot lists into checked Kling AI video requests."""
 
 
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist (yet): not the same file
+        return False
+
+
+def _target(out: Path | None, default: Path, sources: tuple[str, ...]) -> Path:
+    """Where a command writes: `-o`, else its default; never over a file it reads (a slip of
+    `-o film.shot` would replace the shot list), never an empty name (`-o "$UNSET"`)."""
+    if out is not None and str(out) in ("", "."):
+        raise IOFailure("-o needs a file name, and it was empty")
+    target = out or default
+    clash = next((s for s in sources if s != "-" and _same_file(target, Path(s))), None)
+    if clash is not None:
+        raise IOFailure(f"will not write over {clash}, which it reads: give -o another name")
+    return target
+
+
 @main.command()
 @click.argument("files", nargs=-1, required=True, metavar="FILE...")
 @click.option("-o", "--output", "out", type=click.Path(path_type=Path),
@@ -191,6 +210,8 @@ def compile(files: tuple[str, ...], out: Path | None, fmt: str, axes: str | None
         clash = next((t for i, t in enumerate(targets) if t in targets[:i]), None)
         if clash is not None:
             raise IOFailure(f"two inputs would both be written to {clash}; compile them separately")
+    for target in targets:
+        _target(target, target, files)
     from .files import write_atomic  # tempfile is slow to import; only `compile -o` needs it
 
     for target, output in zip(targets, outputs, strict=True):
@@ -427,6 +448,7 @@ def decompile_command(files: tuple[str, ...], out: Path | None, axes: str | None
     else:
         from .files import write_atomic
 
+        out = _target(out, out, files)
         try:
             write_atomic(out, done.text)
         except OSError as e:
@@ -461,7 +483,8 @@ def storyboard_command(file: str, out: Path | None, videos: Path | None) -> None
     if not isinstance(text, str):
         click.echo(render_all(text.diagnostics, _color(sys.stderr)), err=True)
         sys.exit(EXIT_INPUT)
-    target = out or (Path.cwd() / "stdin.storyboard.html" if file == "-" else Path(file).with_suffix(".storyboard.html"))
+    target = _target(out, Path.cwd() / "stdin.storyboard.html" if file == "-" else Path(file).with_suffix(".storyboard.html"),
+                     (file,))
     rendered = None
     if file != "-" and state_path(Path(file)).is_file():
         try:
@@ -499,7 +522,7 @@ def timeline_command(file: str, out: Path | None, fmt: str, videos: Path | None)
     except ImportError:
         raise IOFailure("shotlang timeline needs OpenTimelineIO: pip install 'shotlang[timeline]'") from None
     from .state import StateError, Store, state_path
-    from .timeline import FORMATS, build, write
+    from .timeline import FORMATS, CutError, build, write
 
     if file == "-":
         raise IOFailure("timeline needs a .shot file (its run's state and videos are beside it)")
@@ -513,12 +536,14 @@ def timeline_command(file: str, out: Path | None, fmt: str, videos: Path | None)
         store = Store.read(path, Path(file).name) if path.is_file() else None
     except StateError as e:
         raise IOFailure(str(e)) from None
+    target = _target(out, Path(file).with_suffix(FORMATS[fmt][1]), (file,))
     cut = build(result.output.title or Path(file).stem, result.output.records,
                 store.get if store is not None else lambda name: None,
-                videos if videos is not None else Path(file).parent)
-    target = out or Path(file).with_suffix(FORMATS[fmt][1])
+                videos if videos is not None else Path(file).parent, fmt)
     try:
         write(cut, target, fmt)
+    except CutError as e:
+        raise IOFailure(str(e)) from None
     except OSError as e:
         raise IOFailure(f"cannot write {target}: {e.strerror or e}") from None
     click.echo(f"timeline written to {target}", err=True)

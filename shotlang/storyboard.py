@@ -22,9 +22,11 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
+from urllib.parse import quote
 
 from .compiler import analyse
 from .diagnostics import Diagnostic, Severity
+from .images import URL, NotAnImage, inspect_image
 from .lower import Resolved, ResolvedSequence, ResolvedShot
 from .vocabulary import DEFAULT_MAGNITUDE, JOINERS, Move
 
@@ -232,7 +234,7 @@ _CSS = """
  --sky:#eef1f6}
 *{box-sizing:border-box}body{margin:0;font:15px/1.45 system-ui,sans-serif;color:var(--ink);background:var(--page)}
 header,main{max-width:1200px;margin:0 auto;padding:16px}
-h1{font-size:1.6rem;margin:.2em 0}h2{font-size:1.2rem;margin:1.4em 0 .5em}
+h1{font-size:1.6rem;margin:.2em 0}h2{font-size:1.2rem;margin:1.4em 0 .5em}h1,h2,.meta,.legend{overflow-wrap:anywhere}
 h3{font-size:1rem;margin:0;display:flex;justify-content:space-between;gap:8px}h3 .len{color:var(--muted);font-weight:400}
 .meta{color:var(--muted);margin:.2em 0}
 .timeline{display:flex;height:34px;border:1px solid var(--line);border-radius:4px;overflow:hidden;background:var(--card)}
@@ -350,8 +352,9 @@ def _card(card: _Card, rendered: Rendered | None) -> str:
         out.append(f'<p class="meta">{html.escape(frame.sent)}</p>')
     else:
         out.append('<div class="strip">')
-        for frame in card.frames:
-            out.append(f'<figure style="--share:{frame.seconds:g}">{diagram(frame, aspect, backdrop)}<figcaption>'
+        for n, frame in enumerate(card.frames):  # the start image is the first shot's
+            out.append(f'<figure style="--share:{frame.seconds:g}">{diagram(frame, aspect, None if n else backdrop)}'
+                       "<figcaption>"
                        f'<b>{html.escape(frame.name)}</b> {frame.seconds:g} s'
                        f'<span class="words"> · {html.escape(_said(frame))}</span><br>'
                        f"{html.escape(frame.prompt)}</figcaption></figure>")
@@ -372,7 +375,7 @@ def _card(card: _Card, rendered: Rendered | None) -> str:
 def _render(card: _Card, rendered: Rendered) -> str:
     """The card's video and how its render went, from the run's state."""
     from .runner import video_path
-    from .state import body_hash
+    from .state import body_hash, video_matches
 
     state = rendered.state(card.name)
     if state is None:
@@ -384,46 +387,34 @@ def _render(card: _Card, rendered: Rendered) -> str:
     if state.body_sha256 != body_hash(card.endpoint, card.body):
         out.append('<p class="stale">changed since its render: the video below is of the shot as it was</p>')
     video = video_path(rendered.videos, card.name)
-    if state.status == "succeed" and video.is_file():
-        link = Path(os.path.relpath(video, rendered.page.parent)).as_posix()
+    if state.status == "succeed" and video_matches(video, state):
+        link = quote(Path(os.path.relpath(video, rendered.page.parent)).as_posix())  # `#`, `?`, `%` in folders
         out.append(f'<video controls preload="metadata" src="{html.escape(link)}" '
                    f'aria-label="the video of {html.escape(card.name)}"></video>')
     elif state.status == "succeed":
-        said.append("the video is not in its folder")
+        said.append("the video downloaded is not in its folder" if not video.exists() else
+                    "the file in its folder is not the video downloaded")
     if state.status == "failed" and state.status_msg:
         said.append(f"why: {state.status_msg}")
     return "".join(out) + f'<p class="status">{html.escape("; ".join(said))}</p>'
 
 
 def image_size(value: str) -> tuple[int, int] | None:
-    """The width and height of a PNG or JPEG image given as compile sends it (Base64), read
-    from its header; None for a URL or anything else (the frame is then drawn 16:9)."""
-    if value.startswith(("http://", "https://")):
+    """The width and height of an image given as compile sends it (Base64), read as the
+    compiler reads it (images.py); None for a URL or anything else (the frame is then 16:9)."""
+    if URL.match(value):
         return None
     try:
-        data = base64.b64decode(value, validate=True)
-    except ValueError:
+        info = inspect_image(base64.b64decode(value, validate=True))
+    except (ValueError, NotAnImage):
         return None
-    if data.startswith(b"\x89PNG\r\n\x1a\n") and data[12:16] == b"IHDR":
-        width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
-        return (width, height) if width and height else None
-    at = 2 if data.startswith(b"\xff\xd8") else len(data)
-    while at + 9 <= len(data) and data[at] == 0xFF:  # JPEG: walk the segments to the frame header
-        marker = data[at + 1]
-        if marker == 0xFF:  # fill byte
-            at += 1
-            continue
-        if marker in (0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF):
-            height, width = int.from_bytes(data[at + 5:at + 7], "big"), int.from_bytes(data[at + 7:at + 9], "big")
-            return (width, height) if width and height else None
-        at += 2 + int.from_bytes(data[at + 2:at + 4], "big")
-    return None
+    return (info.width, info.height) if info.width and info.height else None
 
 
 def _inlined(value: str | None) -> str | None:
     """A local image as a data URI, from what compile sends (Base64); None for a URL (the page
     fetches nothing from another host) or no image."""
-    if value is None or value.startswith(("http://", "https://")):
+    if value is None or URL.match(value):
         return None
     kind = "png" if value.startswith("iVBOR") else "jpeg"
     return f"data:image/{kind};base64,{html.escape(value)}"

@@ -165,7 +165,8 @@ class FakeKling:
     def __init__(self, *, task_seconds: float | None = None, polls: int | None = None,
                  clock: Callable[[], float] = time.monotonic, access_key: str = TEST_ACCESS_KEY,
                  secret_key: str = TEST_SECRET_KEY, port: int = 0, max_running: int | None = None,
-                 models: list[dict[str, Any]] | None = None) -> None:
+                 models: list[dict[str, Any]] | None = None,
+                 video: Callable[[dict[str, Any]], bytes] | None = None) -> None:
         if task_seconds is not None and polls is not None:
             raise ValueError("a task moves on by task_seconds or by polls, not both")
         if polls is not None and polls < 1:
@@ -181,6 +182,9 @@ class FakeKling:
         # matrix if None. A test that teaches shotlang a model teaches the server the same way.
         self.models = {row["name"]: _ModelRules.from_row(row) for row in (models or _built_in_models())}
         self.stats = Stats()
+        # What a finished task's download holds, made from its request body (the tests of the
+        # timeline serve MP4s as long as each shot asked); VIDEO for every task if None.
+        self.video = video
         self._tasks: dict[str, _Task] = {}
         # Indexes, so a long run costs the server the same per request at its end as at its start.
         self._by_external: dict[str, _Task] = {}
@@ -997,9 +1001,9 @@ def _handler_for(fake: FakeKling) -> type[BaseHTTPRequestHandler]:
                 self._respond(302, b"", None, headers=(("Location", f"{fake.url}{self.path}"),))
                 return
             with fake._lock:
-                known = task_id in fake._tasks
+                task = fake._tasks.get(task_id)
                 fake.stats.downloads += 1
-            if not known:
+            if task is None:
                 self._respond(404, b"", None)
                 return
             # One way to serve it, in this order (a fault not used stays for the next download).
@@ -1021,7 +1025,8 @@ def _handler_for(fake: FakeKling) -> type[BaseHTTPRequestHandler]:
                 self.wfile.flush()
                 self._drop()
                 return
-            self._respond(200, VIDEO, "video/mp4", drip=fake._take_fault("download", b"", ("drip",)))
+            served = fake.video(task.body) if fake.video is not None else VIDEO
+            self._respond(200, served, "video/mp4", drip=fake._take_fault("download", b"", ("drip",)))
 
         def _respond_split(self, data: bytes, pause: float) -> None:
             """200 with `data`, its first 4 bytes sent alone: a signature check must not stop there."""

@@ -1,15 +1,19 @@
 """The rendered clips as an editorial timeline, through OpenTimelineIO.
 
 One clip per video in file order, named after the shot and pointing at the downloaded file,
-as long as that file runs (its MP4 header; mp4.py), else as long as `run` asked for; the scenes as markers where they begin; the prompt and
-settings as each clip's metadata. A video not rendered yet is a placeholder clip of its length
-(a missing reference), so the cut keeps its running time. OpenTimelineIO writes it as OTIO,
-CMX 3600 EDL or Final Cut Pro XML (its adapter packages): the optional extra
+as long as that file runs (its MP4 header, mp4.py; the length asked for when the header is
+missing or far from it); each scene a marker on its first item; the prompt and settings as
+each clip's metadata. A video not rendered yet keeps its place and length, so the cut keeps its
+running time: a placeholder clip (a missing reference) in OTIO, black (reel `BL`) in an EDL, a
+gap in Final Cut Pro XML (whose adapter would give a missing reference a made-up file path).
+OpenTimelineIO writes the three through its adapter packages: the optional extra
 `shotlang[timeline]`.
 """
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,33 +27,54 @@ FORMATS = {"otio": ("otio_json", ".otio"), "edl": ("cmx_3600", ".edl"), "fcpxml"
 RATE = 24.0  # frames a second of the timeline: Kling's videos are 24 fps
 
 
+class CutError(Exception):
+    """OpenTimelineIO could not write the cut (its adapters raise what they like)."""
+
+
+def believable(real: float, asked: float) -> bool:
+    """Whether a file's header can be the length of a video asked to run `asked` seconds:
+    Kling's run within a fraction of a second of it. A header far off (a damaged download, a
+    hostile server: 136 years, or a nanosecond) is not taken."""
+    return abs(real - asked) <= max(1.0, 0.25 * asked)
+
+
 def build(title: str, records: list[dict[str, Any]], state: Callable[[str], ShotState | None],
-          videos: Path) -> otio.schema.Timeline:
-    """The timeline of a compiled shot list's records, with what a run recorded of each."""
+          videos: Path, fmt: str = "otio") -> otio.schema.Timeline:
+    """The timeline of a compiled shot list's records, with what a run recorded of each, made
+    for `fmt` (how a video not rendered yet is held differs, see above)."""
     import opentimelineio as otio
 
     from . import mp4
     from .runner import video_path
+    from .state import video_matches
 
     track = otio.schema.Track(name="shots", kind=otio.schema.TrackKind.Video)
     scene: object = object()  # none yet
-    at = otio.opentime.RationalTime(0, RATE)
+    reels = _Reels()
     for record in records:
-        body = record["body"]
-        found = state(record["name"])
-        video = video_path(videos, record["name"])
-        rendered = found is not None and found.status == "succeed" and video.is_file()
-        real = mp4.duration(video) if rendered else None  # what the file runs, else what was asked
-        seconds = real if real is not None else float(body["duration"])
+        body, name = record["body"], record["name"]
+        found = state(name)
+        video = video_path(videos, name)
+        # The video the run downloaded: a link put in its place is not followed out of its folder.
+        rendered = found is not None and found.status == "succeed" and video_matches(video, found)
+        asked = float(body["duration"])
+        real = mp4.duration(video) if rendered else None
+        seconds = real if real is not None and believable(real, asked) else asked
         length = otio.opentime.RationalTime(max(1, round(seconds * RATE)), RATE)
         whole = otio.opentime.TimeRange(otio.opentime.RationalTime(0, RATE), length)
-        reference: otio.core.MediaReference
+        item: otio.schema.Clip | otio.schema.Gap
         if rendered:
             reference = otio.schema.ExternalReference(target_url=video.resolve().as_uri(), available_range=whole)
+            item = otio.schema.Clip(name=name, media_reference=reference, source_range=whole)
+            item.metadata["cmx_3600"] = {"reel": reels.take(name)}
+        elif fmt == "fcpxml":
+            item = otio.schema.Gap(source_range=whole)
+            item.name = name
         else:
-            reference = otio.schema.MissingReference(available_range=whole)
-        clip = otio.schema.Clip(name=record["name"], media_reference=reference, source_range=whole)
-        clip.metadata["shotlang"] = {
+            item = otio.schema.Clip(name=name, media_reference=otio.schema.MissingReference(available_range=whole),
+                                    source_range=whole)
+            item.metadata["cmx_3600"] = {"reel": "BL"}  # black, in an EDL
+        item.metadata["shotlang"] = {
             "scene": record["scene"], "line": record["line"], "endpoint": record["endpoint"],
             "status": found.status if found is not None else "not rendered",
             "seconds": {"asked": body["duration"], "file": real},
@@ -57,15 +82,45 @@ def build(title: str, records: list[dict[str, Any]], state: Callable[[str], Shot
         }
         if record["scene"] != scene:
             scene = record["scene"]
-            if scene is not None:
-                track.markers.append(otio.schema.Marker(
-                    name=str(scene), marked_range=otio.opentime.TimeRange(at, otio.opentime.RationalTime(0, RATE)),
+            if scene is not None:  # on the scene's first item, where every format keeps it
+                item.markers.append(otio.schema.Marker(
+                    name=plain(str(scene)), marked_range=otio.opentime.TimeRange(whole.start_time),
                     metadata={"shotlang": {"scene": scene}}))
-        track.append(clip)
-        at += length
-    timeline = otio.schema.Timeline(name=title)
+        track.append(item)
+    timeline = otio.schema.Timeline(name=plain(title))
     timeline.tracks.append(track)
     return timeline
+
+
+class _Reels:
+    """An EDL's reel names: at most 8 letters and digits, from the shot's name, one per clip
+    (the adapter's own, from the file name, make `lighthouse-dawn` and `lighthouse-dusk` one
+    reel), never `BL` or `AX` (black, and an auxiliary source)."""
+
+    def __init__(self) -> None:
+        self._taken = {"BL", "AX", "BLACK"}
+
+    def take(self, name: str) -> str:
+        base = re.sub(r"[^A-Z0-9]", "", name.upper())[:8] or "SHOT"
+        reel, n = base, 1
+        while reel in self._taken:
+            n += 1
+            reel = base[: 8 - len(str(n))] + str(n)
+        self._taken.add(reel)
+        return reel
+
+
+# Line and paragraph separators, controls, surrogates and noncharacters:
+# fine in a shot list's text, but an EDL line breaks on them and XML refuses them.
+def plain(text: str) -> str:
+    """A name as every format can carry it: such characters become spaces."""
+    return "".join(" " if unicodedata.category(c) in ("Cc", "Cs", "Zl", "Zp") or _nonchar(c) else c
+                   for c in text)
+
+
+def _nonchar(c: str) -> bool:
+    code = ord(c)
+    return 0xFDD0 <= code <= 0xFDEF or code & 0xFFFE == 0xFFFE
 
 
 def write(timeline: otio.schema.Timeline, path: Path, fmt: str) -> None:
@@ -74,4 +129,8 @@ def write(timeline: otio.schema.Timeline, path: Path, fmt: str) -> None:
 
     from .files import write_atomic
 
-    write_atomic(path, otio.adapters.write_to_string(timeline, adapter_name=FORMATS[fmt][0]))
+    try:
+        text = otio.adapters.write_to_string(timeline, adapter_name=FORMATS[fmt][0])
+    except Exception as e:  # noqa: BLE001 - an adapter's failure, whatever its class, is one line
+        raise CutError(f"OpenTimelineIO could not write the cut as {fmt}: {e}") from None
+    write_atomic(path, text)

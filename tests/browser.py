@@ -180,7 +180,14 @@ class Page:
             self.send("Emulation.setScriptExecutionDisabled", {"value": True})
 
     def send(self, method: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
-        return self.browser.send(method, params, self.session)
+        """A command to the page; the events that came meanwhile are taken in, so what the page
+        logged or asked for before any answer is in `errors` and `requests`."""
+        answer = self.browser.send(method, params, self.session)
+        while True:
+            try:
+                self._note(self._events.get_nowait())
+            except queue.Empty:
+                return answer
 
     def _note(self, event: dict[str, Any]) -> str:
         method, params = event["method"], event.get("params", {})

@@ -83,7 +83,7 @@ def test_every_video_has_a_card_a_diagram_and_a_place_on_the_timeline(path: Path
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
-def test_the_page_asks_no_other_host_and_needs_no_script(path: Path) -> None:
+def test_before_a_run_the_page_asks_no_other_host_and_has_no_script(path: Path) -> None:
     html, parsed = page(path)
     assert parsed.scripts == 0
     assert all(a.startswith(("#", "data:image/")) for a in parsed.addresses), parsed.addresses
@@ -271,7 +271,8 @@ def test_after_a_run_each_card_plays_its_video_with_status_and_cost(fake: FakeKl
     sources = re.findall(r'<video [^>]*src="([^"]+)"', html)
     assert sources == [f"../{n}.mp4" for n in shots_in(film)], "relative to the page, in order"
     assert all((film.parent / "boards" / s).resolve().is_file() for s in sources)
-    assert html.count("status: succeed") == 8 and "stale" not in html.replace(".stale", "")
+    assert html.count("status: succeed; cost: 1 credit</p>") == 8 and "stale" not in html.replace(".stale", "")
+    assert html.count("<script>") == 1, "the one script, to play the film, only now there are videos"
     assert fake.stats.creates == 8, "the board pays for nothing"
 
 
