@@ -186,8 +186,9 @@ def test_every_text_has_good_contrast(chromium: Browser, tmp_path: Path, example
     assert checked["seen"] > 10 and checked["low"] == []
 
 
-def test_the_board_prints_a_scene_a_page(chromium: Browser, tmp_path: Path) -> None:
-    example = ROOT / "examples" / "lighthouse.shot"
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)
+def test_the_board_prints_a_scene_a_page(chromium: Browser, tmp_path: Path, example: Path) -> None:
+    """On A4: every scene after the first starts a page, and each example's scenes fit theirs."""
     path = board(example, tmp_path / "board.html")
     with chromium.page(DESKTOP) as page:
         page.open(path)
@@ -199,7 +200,7 @@ def test_the_board_prints_a_scene_a_page(chromium: Browser, tmp_path: Path) -> N
     assert breaks == ["auto"] + ["page"] * (scenes - 1), "every scene after the first starts a page"
     assert len(re.findall(rb"/Type\s*/Page\b", pdf)) == scenes, "each scene fits its page"
     assert hidden == "none", "the coloured timeline is for the screen"
-    (SCREENSHOTS / "lighthouse-print.pdf").write_bytes(pdf)
+    (SCREENSHOTS / f"{example.stem}-print.pdf").write_bytes(pdf)
 
 
 def test_with_javascript_off_the_board_is_whole(chromium: Browser, fake: FakeKling, film: Path) -> None:
