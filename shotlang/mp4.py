@@ -44,6 +44,13 @@ def duration(path: Path) -> float | None:
     return length / scale
 
 
+def believable(real: float, asked: float) -> bool:
+    """Whether a header can be the length of a video asked to run `asked` seconds: Kling's run
+    within a fraction of a second of it. A header far off (a damaged download, a hostile
+    server: 136 years, or a nanosecond) is not taken."""
+    return abs(real - asked) <= max(1.0, 0.25 * asked)
+
+
 def _find(file: BinaryIO, kind: bytes, start: int, end: int) -> tuple[int, int] | None:
     """The (start, end) of the payload of the first box of `kind` between start and end."""
     at = start

@@ -374,6 +374,7 @@ def _card(card: _Card, rendered: Rendered | None) -> str:
 
 def _render(card: _Card, rendered: Rendered) -> str:
     """The card's video and how its render went, from the run's state."""
+    from . import mp4
     from .runner import video_path
     from .state import body_hash, video_matches
 
@@ -388,6 +389,9 @@ def _render(card: _Card, rendered: Rendered) -> str:
         out.append('<p class="stale">changed since its render: the video below is of the shot as it was</p>')
     video = video_path(rendered.videos, card.name)
     if state.status == "succeed" and video_matches(video, state):
+        real = mp4.duration(video)
+        if real is not None and mp4.believable(real, card.seconds):
+            said.append(f"runs {real:.2f} s")
         link = quote(Path(os.path.relpath(video, rendered.page.parent)).as_posix())  # `#`, `?`, `%` in folders
         out.append(f'<video controls preload="metadata" src="{html.escape(link)}" '
                    f'aria-label="the video of {html.escape(card.name)}"></video>')

@@ -31,13 +31,6 @@ class CutError(Exception):
     """OpenTimelineIO could not write the cut (its adapters raise what they like)."""
 
 
-def believable(real: float, asked: float) -> bool:
-    """Whether a file's header can be the length of a video asked to run `asked` seconds:
-    Kling's run within a fraction of a second of it. A header far off (a damaged download, a
-    hostile server: 136 years, or a nanosecond) is not taken."""
-    return abs(real - asked) <= max(1.0, 0.25 * asked)
-
-
 def build(title: str, records: list[dict[str, Any]], state: Callable[[str], ShotState | None],
           videos: Path, fmt: str = "otio") -> otio.schema.Timeline:
     """The timeline of a compiled shot list's records, with what a run recorded of each, made
@@ -59,7 +52,7 @@ def build(title: str, records: list[dict[str, Any]], state: Callable[[str], Shot
         rendered = found is not None and found.status == "succeed" and video_matches(video, found)
         asked = float(body["duration"])
         real = mp4.duration(video) if rendered else None
-        seconds = real if real is not None and believable(real, asked) else asked
+        seconds = real if real is not None and mp4.believable(real, asked) else asked
         length = otio.opentime.RationalTime(max(1, round(seconds * RATE)), RATE)
         whole = otio.opentime.TimeRange(otio.opentime.RationalTime(0, RATE), length)
         item: otio.schema.Clip | otio.schema.Gap

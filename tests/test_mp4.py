@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from mp4s import box, mp4, mvhd
 
-from shotlang.mp4 import duration
+from shotlang.mp4 import believable, duration
 from shotlang.testing import VIDEO
 
 TO_THE_END = struct.pack(">I", 0) + b"mdat" + bytes(500)  # a last box of size 0 runs to the file's end
@@ -74,3 +74,9 @@ def test_any_bytes_give_a_length_or_none(data: bytes) -> None:
         path.write_bytes(data)
         found = duration(path)
     assert found is None or found > 0
+
+
+def test_a_length_is_believed_near_what_was_asked() -> None:
+    assert believable(5.041, 5) and believable(5.9, 5) and believable(4.2, 5)
+    assert believable(12.4, 10), "a quarter of a long video"
+    assert not believable(6.3, 5) and not believable(0.5, 5) and not believable(4_294_967_294, 5)

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from mp4s import mp4
 from runs import run as run_videos
 from runs import shots_in
 
@@ -274,6 +275,16 @@ def test_after_a_run_each_card_plays_its_video_with_status_and_cost(fake: FakeKl
     assert html.count("status: succeed; cost: 1 credit</p>") == 8 and "stale" not in html.replace(".stale", "")
     assert html.count("<script>") == 1, "the one script, to play the film, only now there are videos"
     assert fake.stats.creates == 8, "the board pays for nothing"
+
+
+def test_a_card_says_how_long_its_video_really_runs(film: Path) -> None:
+    with FakeKling(polls=2, video=lambda body: mp4(float(body["duration"]) + 0.041)) as fake:
+        assert run_videos(fake, film).returncode == 0
+    assert run("storyboard", str(film), cwd=film.parent).returncode == 0
+    html = (film.parent / "film.storyboard.html").read_text()
+    approach = html[html.index('id="shot-approach"') :]
+    assert "status: succeed; cost: 1 credit; runs 5.04 s</p>" in approach[: approach.index("</article>")]
+    assert html.count("; runs 10.04 s</p>") == 7
 
 
 def test_a_shot_changed_since_its_render_is_marked_stale_and_a_new_one_not_rendered(fake: FakeKling,
