@@ -33,6 +33,8 @@ def duration(path: Path) -> float | None:
         return None
     if len(head) < 20:
         return None
+    if head[0] > 1:  # a version this reading does not know
+        return None
     if head[0] == 1:  # version 1: 64-bit times
         if len(head) < 32:
             return None
@@ -44,10 +46,16 @@ def duration(path: Path) -> float | None:
     return length / scale
 
 
-def believable(real: float, asked: float) -> bool:
+LONGEST = 60.0  # seconds: no video of the API runs longer (kling-v3's longest is 15)
+
+
+def believable(real: float, asked: float | None) -> bool:
     """Whether a header can be the length of a video asked to run `asked` seconds: Kling's run
     within a fraction of a second of it. A header far off (a damaged download, a hostile
-    server: 136 years, or a nanosecond) is not taken."""
+    server: 136 years, or a nanosecond) is not taken. With `asked` None (the video is of the
+    shot as it was, and what it asked is not known), any length a video of the API can have."""
+    if asked is None:
+        return 0.5 <= real <= LONGEST
     return abs(real - asked) <= max(1.0, 0.25 * asked)
 
 

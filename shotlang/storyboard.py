@@ -385,12 +385,13 @@ def _render(card: _Card, rendered: Rendered) -> str:
     if state.credits:
         said.append(f"cost: {state.credits} {'credit' if state.credits == '1' else 'credits'}")
     out = []
-    if state.body_sha256 != body_hash(card.endpoint, card.body):
+    stale = state.body_sha256 != body_hash(card.endpoint, card.body)
+    if stale:
         out.append('<p class="stale">changed since its render: the video below is of the shot as it was</p>')
     video = video_path(rendered.videos, card.name)
     if state.status == "succeed" and video_matches(video, state):
         real = mp4.duration(video)
-        if real is not None and mp4.believable(real, card.seconds):
+        if real is not None and mp4.believable(real, None if stale else card.seconds):
             said.append(f"runs {real:.2f} s")
         link = quote(Path(os.path.relpath(video, rendered.page.parent)).as_posix())  # `#`, `?`, `%` in folders
         out.append(f'<video controls preload="metadata" src="{html.escape(link)}" '

@@ -39,7 +39,7 @@ def build(title: str, records: list[dict[str, Any]], state: Callable[[str], Shot
 
     from . import mp4
     from .runner import video_path
-    from .state import video_matches
+    from .state import body_hash, video_matches
 
     track = otio.schema.Track(name="shots", kind=otio.schema.TrackKind.Video)
     scene: object = object()  # none yet
@@ -50,9 +50,11 @@ def build(title: str, records: list[dict[str, Any]], state: Callable[[str], Shot
         video = video_path(videos, name)
         # The video the run downloaded: a link put in its place is not followed out of its folder.
         rendered = found is not None and found.status == "succeed" and video_matches(video, found)
+        # A video of the shot as it was (changed since): its length is its own, not the new one.
+        stale = found is not None and found.body_sha256 != body_hash(record["endpoint"], body)
         asked = float(body["duration"])
         real = mp4.duration(video) if rendered else None
-        seconds = real if real is not None and mp4.believable(real, asked) else asked
+        seconds = real if real is not None and mp4.believable(real, None if stale else asked) else asked
         length = otio.opentime.RationalTime(max(1, round(seconds * RATE)), RATE)
         whole = otio.opentime.TimeRange(otio.opentime.RationalTime(0, RATE), length)
         item: otio.schema.Clip | otio.schema.Gap
@@ -69,7 +71,9 @@ def build(title: str, records: list[dict[str, Any]], state: Callable[[str], Shot
             item.metadata["cmx_3600"] = {"reel": "BL"}  # black, in an EDL
         item.metadata["shotlang"] = {
             "scene": record["scene"], "line": record["line"], "endpoint": record["endpoint"],
-            "status": found.status if found is not None else "not rendered",
+            "status": ("not rendered" if found is None else found.status if rendered or found.status != "succeed"
+                       else "succeed, but the video is not in its folder"),
+            "changed since its render": stale,
             "seconds": {"asked": body["duration"], "file": real},
             "body": {k: v for k, v in body.items() if k not in ("image", "image_tail", "static_mask", "dynamic_masks")},
         }

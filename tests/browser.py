@@ -28,7 +28,7 @@ from typing import Any
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
          "--disable-default-apps", "--disable-extensions", "--mute-audio", "--hide-scrollbars",
-         "--remote-debugging-pipe")
+         "--disable-dev-shm-usage", "--remote-debugging-pipe")
 
 
 def executable() -> str | None:
@@ -167,6 +167,7 @@ class Page:
         self.requests: list[str] = []  # every URL the page asked for
         self.loaded: set[str] = set()  # URLs whose response came
         self.blocked: list[tuple[str, str]] = []  # (URL, why) of requests the browser refused to send
+        self.seen: list[str] = []  # the name of every event taken in, in order
         self._asked: dict[str, str] = {}  # request id -> URL
         self._events = browser._queue(session)
         for domain in ("Page", "Runtime", "Log", "Network"):
@@ -191,6 +192,7 @@ class Page:
 
     def _note(self, event: dict[str, Any]) -> str:
         method, params = event["method"], event.get("params", {})
+        self.seen.append(method)
         if method == "Runtime.consoleAPICalled" and params["type"] in ("error", "assert"):
             self.errors.append("console: " + " ".join(str(a.get("value", a.get("description", "")))
                                                      for a in params.get("args", [])))
@@ -210,8 +212,11 @@ class Page:
             self.errors.append(f"load failed: {params.get('errorText')}")
         return str(method)
 
-    def pump(self, until: str | None = None, seconds: float | None = None) -> None:
-        """Take in the page's events: until one named `until` comes, or for a while."""
+    def pump(self, until: str | None = None, seconds: float | None = None, since: int | None = None) -> None:
+        """Take in the page's events: until one named `until` comes (or came, taken in by a
+        command's answer, after the `since`-th event), or for a while."""
+        if until is not None and since is not None and until in self.seen[since:]:
+            return
         deadline = time.monotonic() + (seconds if seconds is not None else self.browser.timeout)
         while True:
             left = deadline - time.monotonic()
@@ -228,8 +233,9 @@ class Page:
 
     def open(self, path: Path) -> None:
         """Loads a file and lets it settle (fonts, images, media metadata)."""
+        mark = len(self.seen)
         self.send("Page.navigate", {"url": path.resolve().as_uri()})
-        self.pump(until="Page.loadEventFired")
+        self.pump(until="Page.loadEventFired", since=mark)
         self.pump(seconds=0.3)
 
     def evaluate(self, expression: str) -> Any:

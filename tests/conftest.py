@@ -13,6 +13,7 @@ from hypothesis import settings
 # source tree is not put on sys.path) and their shared helpers from this folder.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from browser import Browser, executable  # noqa: E402
 from runs import EXAMPLES  # noqa: E402
 
 from shotlang.testing import FakeKling  # noqa: E402
@@ -52,3 +53,16 @@ def film(tmp_path: Path) -> Path:
     """A copy of an example shot list in a fresh folder (its state and videos go beside it)."""
     shutil.copy(EXAMPLES / "lighthouse.shot", tmp_path / "film.shot")
     return tmp_path / "film.shot"
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Browser]:
+    """Debian's Chromium, headless (tests/browser.py): one for the whole session. Without it
+    the tests that need it skip, unless SHOTLANG_REQUIRE_BROWSER_TESTS=1 (as in .ci/run)."""
+    path = executable()
+    if path is None:
+        if os.environ.get("SHOTLANG_REQUIRE_BROWSER_TESTS") == "1":
+            pytest.fail("SHOTLANG_REQUIRE_BROWSER_TESTS=1, and no chromium is installed")
+        pytest.skip("no Chromium: `apt-get install chromium` (or set SHOTLANG_CHROMIUM)")
+    with Browser(path) as browser:
+        yield browser

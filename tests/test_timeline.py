@@ -77,6 +77,19 @@ def test_each_clip_is_as_long_as_its_file_runs(film: Path, fmt: str) -> None:
     assert fake.stats.creates == 8
 
 
+def test_a_shot_changed_since_its_render_keeps_its_videos_own_length(film: Path) -> None:
+    with FakeKling(polls=2, video=lambda body: mp4(float(body["duration"]) + 0.041)) as fake:
+        assert run_videos(fake, film).returncode == 0
+    film.write_text(film.read_text().replace('at his beard" 5s', 'at his beard" 10s'))
+    assert durations(film)[1] == 10.0, "approach now asks 10 s; its video runs 5.041"
+    assert timeline(film).returncode == 0
+    cut = otio.adapters.read_from_file(str(film.with_suffix(".otio")))
+    approach = list(cut.find_clips())[1]
+    assert approach.name == "approach" and approach.duration().rescaled_to(24).value == 121
+    assert approach.metadata["shotlang"]["changed since its render"] is True
+    assert [c.metadata["shotlang"]["changed since its render"] for c in cut.find_clips()].count(True) == 1
+
+
 def test_a_shot_not_rendered_keeps_its_place_and_length(fake: FakeKling, film: Path) -> None:
     assert run_videos(fake, film).returncode == 0
     film.write_text(film.read_text() + 'SHOT coda: static "The lamp goes dark" 5s\n')
