@@ -20,6 +20,7 @@ import click
 
 from . import __version__
 from .kling import DEFAULT_API_BASE
+from .timeline import FORMATS as CUT_FORMATS
 from .vocabulary import AXES
 
 if TYPE_CHECKING:
@@ -466,7 +467,8 @@ def decompile_command(files: tuple[str, ...], out: Path | None, axes: str | None
               help="Where to write the page (default: FILE.storyboard.html beside the shot list).")
 @click.option("--videos", type=click.Path(path_type=Path, file_okay=False),
               help="The folder `run --out` downloaded the videos to (default: beside the shot list).")
-def storyboard_command(file: str, out: Path | None, videos: Path | None) -> None:
+@click.option("--axes", type=AXES_CHOICE, help=AXES_HELP + " Give the one `run` was given.")
+def storyboard_command(file: str, out: Path | None, videos: Path | None, axes: str | None) -> None:
     """A storyboard of a shot list: one self-contained HTML page, a card per shot.
 
     After `run`, each finished video plays on its card. Nothing is sent to the API. A shot list
@@ -492,7 +494,7 @@ def storyboard_command(file: str, out: Path | None, videos: Path | None) -> None
         except StateError as e:
             raise IOFailure(str(e)) from None
         rendered = Rendered(store.get, videos if videos is not None else Path(file).parent, target)
-    board = storyboard(text, shown, base_dir, rendered)
+    board = storyboard(text, shown, base_dir, rendered, axes=axes and axes.lower())
     if board.html is None:
         click.echo(render_all(board.diagnostics, _color(sys.stderr)) + "\n", err=True)
         sys.exit(EXIT_INPUT)
@@ -507,11 +509,12 @@ def storyboard_command(file: str, out: Path | None, videos: Path | None) -> None
 @click.argument("file", metavar="FILE.shot")
 @click.option("-o", "--output", "out", type=click.Path(path_type=Path, dir_okay=False),
               help="Where to write the cut (default: FILE.otio, .edl or .fcpxml beside the shot list).")
-@click.option("--format", "fmt", type=click.Choice(["otio", "edl", "fcpxml"]), default="otio", show_default=True,
+@click.option("--format", "fmt", type=click.Choice(list(CUT_FORMATS)), default="otio", show_default=True,
               help="OpenTimelineIO, CMX 3600 EDL, or Final Cut Pro XML.")
 @click.option("--videos", type=click.Path(path_type=Path, file_okay=False),
               help="The folder `run --out` downloaded the videos to (default: beside the shot list).")
-def timeline_command(file: str, out: Path | None, fmt: str, videos: Path | None) -> None:
+@click.option("--axes", type=AXES_CHOICE, help=AXES_HELP + " Give the one `run` was given.")
+def timeline_command(file: str, out: Path | None, fmt: str, videos: Path | None, axes: str | None) -> None:
     """The rendered clips as an editorial timeline, for DaVinci Resolve, Premiere, Final Cut, Avid.
 
     One clip per video in file order, scenes as markers; a video not rendered yet is a
@@ -526,7 +529,7 @@ def timeline_command(file: str, out: Path | None, fmt: str, videos: Path | None)
 
     if file == "-":
         raise IOFailure("timeline needs a .shot file (its run's state and videos are beside it)")
-    [result] = _compile_all((file,), None)
+    [result] = _compile_all((file,), axes)
     if not result.ok or result.output is None:
         _report([result], err=True)
         click.echo(_summary([result]) + "; no timeline written", err=True)

@@ -24,9 +24,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import quote
 
+from . import kling
 from .compiler import analyse
 from .diagnostics import Diagnostic, Severity
-from .images import URL, NotAnImage, inspect_image
+from .images import PNG_SIGNATURE, URL, NotAnImage, inspect_image
 from .lower import Resolved, ResolvedSequence, ResolvedShot
 from .vocabulary import DEFAULT_MAGNITUDE, JOINERS, Move
 
@@ -49,11 +50,13 @@ class Rendered(NamedTuple):
     page: Path  # where the board is written: videos are linked relative to it
 
 
-def storyboard(text: str, name: str, base_dir: Path, rendered: Rendered | None = None) -> Board:
-    """The board of a shot list; with `rendered`, each finished video plays on its card, and
-    what failed, is still running or changed since its render says so."""
+def storyboard(text: str, name: str, base_dir: Path, rendered: Rendered | None = None,
+               axes: str | None = None) -> Board:
+    """The board of a shot list (its moves read under `axes`, if given, instead of its AXES
+    line); with `rendered`, each finished video plays on its card, and what failed, is still
+    running or changed since its render says so."""
     items: list[Resolved] = []
-    analysis = analyse(text, name, base_dir, records=True, resolved=items)
+    analysis = analyse(text, name, base_dir, axes=axes, records=True, resolved=items)
     if any(d.severity is Severity.ERROR for d in analysis.diagnostics):
         return Board(None, analysis.diagnostics)
     records = {r["name"]: r for r in analysis.records or []}
@@ -89,7 +92,7 @@ class _Card(NamedTuple):
 
     @property
     def seconds(self) -> float:
-        return float(self.body.get("duration", 5))
+        return float(self.body["duration"])  # records always carry it
 
     @classmethod
     def of(cls, item: Resolved, record: dict[str, Any], warnings: dict[int, list[str]]) -> _Card:
@@ -100,7 +103,7 @@ class _Card(NamedTuple):
             frames = [_frame(shot, float(part["duration"]), part["prompt"], None)
                       for shot, part in zip(item.shots, body["multi_prompt"], strict=True)]
         else:
-            frames = [_frame(item, float(body.get("duration", 5)), body.get("prompt", ""), body.get("camera_control"))]
+            frames = [_frame(item, float(body["duration"]), body.get("prompt", ""), body.get("camera_control"))]
         said = [w for line in range(first, last + 1) for w in warnings.get(line, ())]
         return cls(item.name, record["scene"], record["line"], record["endpoint"], body, frames, said)
 
@@ -316,7 +319,7 @@ def _page(title: str, axes: str, cards: list[_Card], rendered: Rendered | None) 
         f"<title>{html.escape(title)}: storyboard</title><style>{_CSS}</style></head><body>"
         '<svg width="0" height="0" aria-hidden="true" style="position:absolute"><defs><marker id="head" '
         'viewBox="0 0 10 10" refX="7" refY="5" markerWidth="3.2" markerHeight="3.2" orient="auto-start-reverse">'
-        '<path d="M0 0L10 5L0 10z" fill="#0b5cad"/></marker></defs></svg>'
+        '<path d="M0 0L10 5L0 10z" style="fill:var(--accent)"/></marker></defs></svg>'
         f"<header><h1>{html.escape(title)}</h1><p class=\"meta\">{len(cards)} "
         f"{'video' if len(cards) == 1 else 'videos'}, {_clock(total)} in all; moves read under AXES {axes}</p>"
         f'<nav class="timeline" aria-label="timeline: each video\'s place and length">{strip}</nav>'
@@ -336,7 +339,7 @@ def _card(card: _Card, rendered: Rendered | None) -> str:
         size = image_size(body["image"])
         aspect = f"{size[0]}:{size[1]}" if size else None
         shown = f"of the image ({size[0]} × {size[1]})" if size else "of the image"
-    facts = [("mode", body.get("mode", "std (the API's default)")), ("model", body["model_name"]),
+    facts = [("mode", body.get("mode", f"{kling.DEFAULT_MODE} (the API's default)")), ("model", body["model_name"]),
              ("aspect", shown or "16:9"), ("line", str(card.line))]
     sequence = len(card.frames) > 1
     out = [f'<article class="card{" sequence" if sequence else ""}" id="shot-{html.escape(card.name)}">'
@@ -416,12 +419,15 @@ def image_size(value: str) -> tuple[int, int] | None:
     return (info.width, info.height) if info.width and info.height else None
 
 
+_PNG_BASE64 = base64.b64encode(PNG_SIGNATURE)[:8].decode()  # how a PNG's Base64 begins ("iVBORw0K")
+
+
 def _inlined(value: str | None) -> str | None:
     """A local image as a data URI, from what compile sends (Base64); None for a URL (the page
     fetches nothing from another host) or no image."""
     if value is None or URL.match(value):
         return None
-    kind = "png" if value.startswith("iVBOR") else "jpeg"
+    kind = "png" if value.startswith(_PNG_BASE64) else "jpeg"  # what compile inlines is one or the other
     return f"data:image/{kind};base64,{html.escape(value)}"
 
 

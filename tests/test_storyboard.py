@@ -303,6 +303,16 @@ def test_a_shot_changed_since_its_render_is_marked_stale_and_a_new_one_not_rende
     assert fake.stats.creates == 8
 
 
+def test_a_board_reads_moves_under_the_axes_run_was_given(fake: FakeKling, film: Path) -> None:
+    assert run_videos(fake, film, "--axes", "official").returncode == 0
+    assert run("storyboard", str(film), cwd=film.parent).returncode == 0
+    assert "changed since its render" in (film.parent / "film.storyboard.html").read_text()
+    assert run("storyboard", str(film), "--axes", "official", cwd=film.parent).returncode == 0
+    html = (film.parent / "film.storyboard.html").read_text()
+    assert "changed since its render" not in html and html.count("<video ") == 8
+    assert "moves read under AXES official" in html
+
+
 def test_a_failed_shot_says_why(fake: FakeKling, film: Path) -> None:
     fake.inject(Fault("fail_task", match="brass lens", message="content policy: the lens flare"))
     run_videos(fake, film)

@@ -16,8 +16,9 @@ from runs import shots_in
 
 import shotlang
 from shotlang.testing import FakeKling
+from shotlang.timeline import FORMATS as CUT_FORMATS
 
-FORMATS = {"otio": ".otio", "edl": ".edl", "fcpxml": ".fcpxml"}
+FORMATS = {name: suffix for name, (_, suffix) in CUT_FORMATS.items()}
 
 
 def timeline(film: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -130,3 +131,19 @@ def test_without_opentimelineio_one_line_says_how_to_install_it(film: Path) -> N
     done = subprocess.run([sys.executable, "-c", hidden, str(film)], capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "pip install 'shotlang[timeline]'" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_axes_and_videos_are_those_run_was_given(fake: FakeKling, film: Path) -> None:
+    """After `run --axes official --out takes`, the cut needs both to find every video as rendered."""
+    takes = film.parent / "takes"
+    assert run_videos(fake, film, "--axes", "official", "--out", str(takes)).returncode == 0
+    assert timeline(film, "--videos", str(takes)).returncode == 0
+    by_seed = clips(film.with_suffix(".otio"))
+    assert any(c.metadata["shotlang"]["changed since its render"] for c in by_seed), "read under seed: changed"
+    assert timeline(film, "--videos", str(takes), "--axes", "official").returncode == 0
+    found = clips(film.with_suffix(".otio"))
+    assert not any(c.metadata["shotlang"]["changed since its render"] for c in found)
+    for clip in found:
+        target = Path(clip.media_reference.target_url.removeprefix("file://"))
+        assert target == (takes / f"{clip.name}.mp4").resolve()
+    assert fake.stats.creates == 8
