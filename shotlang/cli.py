@@ -163,7 +163,7 @@ def _target(out: Path | None, default: Path, sources: tuple[str, ...]) -> Path:
     """Where a command writes: `-o`, else its default; never over a file it reads (a slip of
     `-o film.shot` would replace the shot list), never an empty name (`-o "$UNSET"`)."""
     if out is not None and str(out) in ("", "."):
-        raise IOFailure("-o needs a file name, and it was empty")
+        raise IOFailure("-o needs a file name: it was empty, or the current folder")
     target = out or default
     clash = next((s for s in sources if s != "-" and _same_file(target, Path(s))), None)
     if clash is not None:
