@@ -377,31 +377,26 @@ def _card(card: _Card, rendered: Rendered | None) -> str:
 
 def _render(card: _Card, rendered: Rendered) -> str:
     """The card's video and how its render went, from the run's state."""
-    from . import mp4
-    from .runner import video_path
-    from .state import body_hash, video_matches
+    from .takes import take
 
-    state = rendered.state(card.name)
+    found = take(rendered.state(card.name), rendered.videos, card.name, card.endpoint, card.body)
+    state = found.state
     if state is None:
         return '<p class="status">not rendered yet</p>'
     said = [f"status: {state.status}"]
     if state.credits:
         said.append(f"cost: {state.credits} {'credit' if state.credits == '1' else 'credits'}")
     out = []
-    stale = state.body_sha256 != body_hash(card.endpoint, card.body)
-    if stale:
+    if found.stale:
         out.append('<p class="stale">changed since its render: the video below is of the shot as it was</p>')
-    video = video_path(rendered.videos, card.name)
-    if state.status == "succeed" and video_matches(video, state):
-        real = mp4.duration(video)
-        if real is not None and mp4.believable(real, None if stale else card.seconds):
-            said.append(f"runs {real:.2f} s")
-        link = quote(Path(os.path.relpath(video, rendered.page.parent)).as_posix())  # `#`, `?`, `%` in folders
+    if found.downloaded:
+        if found.runs is not None:
+            said.append(f"runs {found.runs:.2f} s")
+        link = quote(Path(os.path.relpath(found.video, rendered.page.parent)).as_posix())  # `#`, `?`, `%`
         out.append(f'<video controls preload="metadata" src="{html.escape(link)}" '
                    f'aria-label="the video of {html.escape(card.name)}"></video>')
-    elif state.status == "succeed":
-        said.append("the video downloaded is not in its folder" if not video.exists() else
-                    "the file in its folder is not the video downloaded")
+    elif found.missing:
+        said.append(found.missing)
     if state.status == "failed" and state.status_msg:
         said.append(f"why: {state.status_msg}")
     return "".join(out) + f'<p class="status">{html.escape("; ".join(said))}</p>'

@@ -37,29 +37,21 @@ def build(title: str, records: list[dict[str, Any]], state: Callable[[str], Shot
     for `fmt` (how a video not rendered yet is held differs, see above)."""
     import opentimelineio as otio
 
-    from . import mp4
-    from .runner import video_path
-    from .state import body_hash, video_matches
+    from .takes import take
 
     track = otio.schema.Track(name="shots", kind=otio.schema.TrackKind.Video)
     scene: object = object()  # none yet
     reels = _Reels()
     for record in records:
         body, name = record["body"], record["name"]
-        found = state(name)
-        video = video_path(videos, name)
-        # The video the run downloaded: a link put in its place is not followed out of its folder.
-        rendered = found is not None and found.status == "succeed" and video_matches(video, found)
-        # A video of the shot as it was (changed since): its length is its own, not the new one.
-        stale = found is not None and found.body_sha256 != body_hash(record["endpoint"], body)
-        asked = float(body["duration"])
-        real = mp4.duration(video) if rendered else None
-        seconds = real if real is not None and mp4.believable(real, None if stale else asked) else asked
+        found = take(state(name), videos, name, record["endpoint"], body)
+        seconds = found.runs if found.runs is not None else float(body["duration"])
         length = otio.opentime.RationalTime(max(1, round(seconds * RATE)), RATE)
         whole = otio.opentime.TimeRange(otio.opentime.RationalTime(0, RATE), length)
         item: otio.schema.Clip | otio.schema.Gap
-        if rendered:
-            reference = otio.schema.ExternalReference(target_url=video.resolve().as_uri(), available_range=whole)
+        if found.downloaded:  # not a link put in its place: never followed out of its folder
+            reference = otio.schema.ExternalReference(target_url=found.video.resolve().as_uri(),
+                                                      available_range=whole)
             item = otio.schema.Clip(name=name, media_reference=reference, source_range=whole)
             item.metadata["cmx_3600"] = {"reel": reels.take(name)}
         elif fmt == "fcpxml":
@@ -71,10 +63,10 @@ def build(title: str, records: list[dict[str, Any]], state: Callable[[str], Shot
             item.metadata["cmx_3600"] = {"reel": "BL"}  # black, in an EDL
         item.metadata["shotlang"] = {
             "scene": record["scene"], "line": record["line"], "endpoint": record["endpoint"],
-            "status": ("not rendered" if found is None else found.status if rendered or found.status != "succeed"
-                       else "succeed, but the video is not in its folder"),
-            "changed since its render": stale,
-            "seconds": {"asked": body["duration"], "file": real},
+            "status": ("not rendered" if found.state is None else
+                       f"{found.state.status}, but {found.missing}" if found.missing else found.state.status),
+            "changed since its render": found.stale,
+            "seconds": {"asked": body["duration"], "file": found.real},
             "body": {k: v for k, v in body.items() if k not in ("image", "image_tail", "static_mask", "dynamic_masks")},
         }
         if record["scene"] != scene:

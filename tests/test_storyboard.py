@@ -313,6 +313,22 @@ def test_a_board_reads_moves_under_the_axes_run_was_given(fake: FakeKling, film:
     assert "moves read under AXES official" in html
 
 
+def test_a_video_gone_or_replaced_since_the_run_says_so(fake: FakeKling, film: Path) -> None:
+    assert run_videos(fake, film).returncode == 0
+    (film.parent / "lamp.mp4").unlink()
+    (film.parent / "storm.mp4").write_bytes(b"another file")
+    assert run("storyboard", str(film), cwd=film.parent).returncode == 0
+    html = (film.parent / "film.storyboard.html").read_text()
+
+    def card(name: str) -> str:
+        at = html[html.index(f'id="shot-{name}"') :]
+        return at[: at.index("</article>")]
+
+    assert "the video downloaded is not in its folder" in card("lamp") and "<video" not in card("lamp")
+    assert "the file in its folder is not the video downloaded" in card("storm") and "<video" not in card("storm")
+    assert html.count("<video ") == 6 and fake.stats.creates == 8
+
+
 def test_a_failed_shot_says_why(fake: FakeKling, film: Path) -> None:
     fake.inject(Fault("fail_task", match="brass lens", message="content policy: the lens flare"))
     run_videos(fake, film)
