@@ -4,12 +4,10 @@ because of the bug its docstring names."""
 from __future__ import annotations
 
 import base64
-import os
 import re
 import shutil
 import struct
 import subprocess
-import sys
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
@@ -19,17 +17,13 @@ import pytest
 from browser import Browser
 from mp4s import box, mp4, mvhd
 from runs import run as run_videos
+from runs import shotlang as cli
 from runs import shots_in
 
 import shotlang
 from shotlang.testing import FakeKling
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def shotlang_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "shotlang", *args], capture_output=True, text=True, cwd=cwd,
-                          env={**os.environ, "NO_COLOR": "1"}, timeout=120)
 
 
 class _Parsed(HTMLParser):
@@ -70,7 +64,7 @@ def test_a_video_folder_with_url_characters_is_linked_so_a_browser_finds_the_vid
     videos = film.parent / "take #2 ?v=1 100%"
     assert run_videos(fake, film, "--out", str(videos)).returncode == 0
     page = film.parent / "board.html"
-    done = shotlang_cli("storyboard", str(film), "-o", str(page), "--videos", str(videos), cwd=film.parent)
+    done = cli("storyboard", str(film), "-o", str(page), "--videos", str(videos), cwd=film.parent)
     assert done.returncode == 0, done.stderr
     sources = _video_sources(page.read_text())
     assert len(sources) == len(shots_in(film))
@@ -87,7 +81,7 @@ def test_an_image_url_in_capitals_is_named_not_inlined_as_broken_data(tmp_path: 
     path = tmp_path / "u.shot"
     path.write_text('SHOT a: "x" pro model kling-v2-1 image "HTTPS://example.com/q.jpg" '
                     'tail "Https://example.com/t.jpg"\n')
-    done = shotlang_cli("storyboard", str(path), cwd=tmp_path)
+    done = cli("storyboard", str(path), cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     page = parsed((tmp_path / "u.storyboard.html").read_text())
     assert [value for _, value in page.addresses if "://" in value] == [], "an image URL made into an address"
@@ -104,7 +98,7 @@ def test_a_sequences_start_image_is_inlined_once(tmp_path: Path) -> None:
     path.write_text('MODEL kling-v3\nSEQUENCE chase: 15s pro image "start.png" moves words\n'
                     '    SHOT a1: slow pan right "A"\n    SHOT a2: "B"\n    SHOT a3: "C"\n'
                     '    SHOT a4: "D"\n    SHOT a5: "E"\n')
-    done = shotlang_cli("storyboard", str(path), cwd=tmp_path)
+    done = cli("storyboard", str(path), cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     html = (tmp_path / "seq.storyboard.html").read_text()
     payload = base64.b64encode((tmp_path / "start.png").read_bytes()).decode()
@@ -120,7 +114,7 @@ def test_a_jpeg_the_compiler_accepts_is_drawn_in_its_shape(tmp_path: Path) -> No
     (tmp_path / "tall.jpg").write_bytes(b"\xff\xd8" + b"\xff\x01" + app0 + sof0 + b"\xff\xd9")
     path = tmp_path / "j.shot"
     path.write_text('SHOT a: slow pan right "x" model kling-v2-1 image "tall.jpg"\n')
-    done = shotlang_cli("storyboard", str(path), cwd=tmp_path)
+    done = cli("storyboard", str(path), cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     html = (tmp_path / "j.storyboard.html").read_text()
     assert "of the image (1080 × 1920)" in html
@@ -135,7 +129,7 @@ def test_writing_over_the_shot_list_itself_is_refused(tmp_path: Path, command: s
     path = tmp_path / "film.shot"
     shutil.copy(ROOT / "examples" / "seed.shot", path)
     before = path.read_bytes()
-    done = shotlang_cli(command, str(path), "-o", str(path), cwd=tmp_path)
+    done = cli(command, str(path), "-o", str(path), cwd=tmp_path)
     assert path.read_bytes() == before, "the shot list was overwritten"
     assert done.returncode != 0 and "Traceback" not in done.stderr
 
@@ -144,7 +138,7 @@ def test_decompile_does_not_write_over_the_payload_it_reads(tmp_path: Path) -> N
     payload = tmp_path / "bodies.json"
     payload.write_text('{"model_name": "kling-v2-6", "prompt": "x", "duration": "5"}')
     before = payload.read_bytes()
-    done = shotlang_cli("decompile", str(payload), "-o", str(payload), cwd=tmp_path)
+    done = cli("decompile", str(payload), "-o", str(payload), cwd=tmp_path)
     assert done.returncode == 2 and "will not write over" in done.stderr
     assert payload.read_bytes() == before
 
@@ -155,7 +149,7 @@ def test_an_empty_output_path_is_an_error_not_a_traceback(tmp_path: Path, comman
     temporary name cannot be made: ValueError, and a traceback."""
     path = tmp_path / "film.shot"
     shutil.copy(ROOT / "examples" / "seed.shot", path)
-    done = shotlang_cli(command, str(path), "-o", "", cwd=tmp_path)
+    done = cli(command, str(path), "-o", "", cwd=tmp_path)
     assert done.returncode != 0
     assert "Traceback" not in done.stderr, done.stderr[-300:]
 
@@ -170,7 +164,7 @@ def test_a_long_title_or_scene_name_does_not_widen_the_page_on_a_phone(chromium:
     path = tmp_path / "t.shot"
     path.write_text(f'{line}\nSHOT a: static "x"\n')
     board = tmp_path / "board.html"
-    done = shotlang_cli("storyboard", str(path), "-o", str(board), cwd=tmp_path)
+    done = cli("storyboard", str(path), "-o", str(board), cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     with chromium.page(375) as page:
         page.open(board)
@@ -182,7 +176,7 @@ def test_a_long_title_or_scene_name_does_not_widen_the_page_on_a_phone(chromium:
 
 
 def timeline(film: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return shotlang_cli("timeline", str(film), *args, cwd=film.parent)
+    return cli("timeline", str(film), *args, cwd=film.parent)
 
 
 @pytest.mark.parametrize(("fmt", "suffix"), [("edl", ".edl"), ("fcpxml", ".fcpxml")])

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -23,6 +21,7 @@ from typing import Any
 import pytest
 from browser import Browser, Page
 from runs import run as run_videos
+from runs import shotlang as cli
 from runs import shots_in
 
 import shotlang
@@ -36,8 +35,7 @@ PHONE, DESKTOP = 375, 1440
 
 def board(shots: Path, out: Path, *args: str) -> Path:
     """The board as a user makes it: through the CLI."""
-    done = subprocess.run([sys.executable, "-m", "shotlang", "storyboard", str(shots), "-o", str(out), *args],
-                          capture_output=True, text=True, timeout=120, env={**os.environ, "NO_COLOR": "1"})
+    done = cli("storyboard", str(shots), "-o", str(out), *args)
     assert done.returncode == 0, done.stderr
     return out
 

@@ -4,11 +4,9 @@ read here as HTML; tests/test_browser.py looks at it in a real browser."""
 from __future__ import annotations
 
 import base64
-import os
 import re
 import struct
 import subprocess
-import sys
 import time
 from html.parser import HTMLParser
 from pathlib import Path
@@ -18,6 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from mp4s import mp4
 from runs import run as run_videos
+from runs import shotlang as cli
 from runs import shots_in
 
 import shotlang
@@ -231,8 +230,7 @@ def test_text_is_escaped(tmp_path: Path) -> None:
 
 
 def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "shotlang", *args], capture_output=True, text=True, cwd=cwd,
-                          env={**os.environ, "NO_COLOR": "1"}, timeout=60)
+    return cli(*args, cwd=cwd)
 
 
 def test_cli_writes_the_board_beside_the_shot_list(tmp_path: Path) -> None:

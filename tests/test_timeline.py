@@ -3,7 +3,6 @@ written in each format and read back with OpenTimelineIO: every clip in place.""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +11,7 @@ import opentimelineio as otio
 import pytest
 from mp4s import mp4
 from runs import run as run_videos
+from runs import shotlang as cli
 from runs import shots_in
 
 import shotlang
@@ -22,8 +22,7 @@ FORMATS = {name: suffix for name, (_, suffix) in CUT_FORMATS.items()}
 
 
 def timeline(film: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "shotlang", "timeline", str(film), *args], capture_output=True,
-                          text=True, env={**os.environ, "NO_COLOR": "1"}, timeout=120, cwd=film.parent)
+    return cli("timeline", str(film), *args, cwd=film.parent)
 
 
 def durations(film: Path) -> list[float]:
