@@ -15,6 +15,8 @@ from . import syntax as ast
 from .diagnostics import Diagnostic, Related, either
 from .images import URL, ImageInfo, ImageStore, NotAnImage, inspect_image, resolve_image
 from .language import NAME_MAX_CHARS
+from .camera import Sending, cell, choice, kind_of, prompt, sending, sequence_prompt
+from .camera import words as move_sentence
 from .lower import (
     Resolved,
     ResolvedSequence,
@@ -23,14 +25,16 @@ from .lower import (
     Value,
     move_words,
     sequence_timing,
-    shot_prompt,
 )
 from .models import (
     FEATURE_WORDS,
+    Claim,
     Matrix,
     Model,
     built_in,
+    claim_text,
     combinations_text,
+    says,
     durations_text,
     endpoint_key,
     no,
@@ -62,19 +66,19 @@ class Checker:
             return self._check_sequence(item)
         shot = item
         found: list[Diagnostic] = []
+        model = self.models.get(shot.settings.model_name)
+        how = sending(shot, model)
         _check_name(shot.syntax.name, self.seen, found)
-        _check_texts(shot, found)
-        _check_model(shot.settings, _uses(shot), shot.syntax.name.span, self.models, found)
-        _check_groups(shot, found)
+        _check_texts(shot, found, sent=prompt(shot, how))
+        uses = _uses(shot, how)
+        _check_model(shot.settings, uses, shot.syntax.name.span, self.models, found)
+        if model is not None:
+            _check_disputes(model, shot, uses, how, found)
+        _check_groups(shot, how, found)
         _check_options(shot, found)
-        moves = shot.settings.moves
-        if moves is not None and not moves.inherited:
-            found.append(Diagnostic("E316", "`moves` is for a SEQUENCE, not a shot of its own", moves.span,
-                                    "a shot on its own sends its move as camera control: remove "
-                                    f"`moves {moves.value}`"))
         _check_voices(shot.voices, [shot.prompt], shot.settings, found)
         _check_images(shot.settings, shot.motions, self.base_dir, self.images, found)
-        _check_strength(shot, axes, found)
+        _check_strength(shot, axes, how, found)
         return found
 
     def _check_sequence(self, sequence: ResolvedSequence) -> list[Diagnostic]:
@@ -98,9 +102,14 @@ class Checker:
                 found.append(Diagnostic("E316", "a multi-shot sequence takes no `motion`", option.span,
                                         "make this a shot of its own"))
         shots = sequence.shots
+        moves = settings.moves
+        if moves is not None and not moves.inherited and moves.value in ("numeric", "both"):
+            found.append(Diagnostic("E316", f"a sequence cannot send its moves `{moves.value}`", moves.span,
+                                    "the API takes no camera control per shot of a multi-shot request: write "
+                                    "`moves words` (each move at the start of its shot's prompt) or `moves off`"))
         for shot in shots:
             _check_name(shot.syntax.name, self.seen, found)
-            _check_texts(shot, found, limit=kling.MULTI_PROMPT_MAX_CHARS, sent=shot_prompt(shot, settings))
+            _check_texts(shot, found, limit=kling.MULTI_PROMPT_MAX_CHARS, sent=sequence_prompt(shot, settings))
         if not kling.MULTI_SHOT_MIN <= len(shots) <= kling.MULTI_SHOT_MAX:
             span = shots[kling.MULTI_SHOT_MAX].syntax.name.span if shots else sequence.syntax.name.span
             found.append(Diagnostic(
@@ -122,7 +131,7 @@ class Checker:
                 found.append(Diagnostic(
                     "W107", f"`{move_words(shot)}` is sent as words in the prompt", camera.span,
                     "the API takes no camera control per shot in a sequence, so the prompt starts "
-                    f"\"{move_words(shot)}: ...\"; write `moves words` on the SEQUENCE line to keep "
+                    f"\"{move_sentence(camera)} ...\"; write `moves words` on the SEQUENCE line to keep "
                     "this quietly, or `moves off` to leave the moves out"))
         return found
 
@@ -188,13 +197,15 @@ class Use(NamedTuple):
     span: Span
     label: str = ""  # what the writer wrote, when it says more than the feature's name
     off: bool = False  # `sound off`: asks for no sound, but the field is still sent
+    chosen: bool = False  # the writer asked for it to be sent (`moves numeric`): any source's word will do
 
 
-def _uses(shot: ResolvedShot) -> list[Use]:
+def _uses(shot: ResolvedShot, how: Sending) -> list[Use]:
     uses = []
     camera = shot.camera
-    if camera is not None and not camera.move.is_static:
-        uses.append(Use("camera", camera.move.preset or "simple", camera.span, f"`{camera.move.name}`"))
+    if camera is not None and not camera.move.is_static and how.numeric:
+        uses.append(Use("camera", kind_of(camera), camera.span, f"`{camera.move.name}`",
+                        chosen=choice(shot.settings) != "auto"))
     settings = shot.settings
     if settings.tail is not None:
         uses.append(Use("image_tail", None, settings.tail.span))
@@ -266,6 +277,24 @@ def _check_model(settings: Settings, uses: list[Use], name_span: Span, matrix: M
         # In a combination the model does not offer, only what it offers nowhere is said now.
         if not refused or not model.combinations(use.feature, endpoint, use.kind):
             _check_use(model, given, use, endpoint, mode, seconds, matrix, report)
+    if not refused:
+        _check_together(model, uses, endpoint, mode, seconds, report)
+
+
+def _check_together(model: Model, uses: list[Use], endpoint: str, mode: str, seconds: str,
+                    report: list[Diagnostic]) -> None:
+    """Features a model offers only apart (kling-v2-6 renders an end frame without sound)."""
+    for use in uses:
+        if use.off or not model.offers(use.feature, endpoint, mode, seconds, use.kind):
+            continue
+        excluded = model.excludes(use.feature, endpoint, mode, seconds, use.kind)
+        for other in uses:
+            if other.feature in excluded and not other.off:
+                source = claim_text(model.features[use.feature].answer)
+                report.append(Diagnostic(
+                    "E407", f"{model.name} takes {FEATURE_WORDS[use.feature]} only without "
+                    f"{FEATURE_WORDS[other.feature]}", other.span,
+                    f"{source}; make it two shots, or drop `{other.feature}`"))
 
 
 # The codes of the features with one of their own; the others are E407.
@@ -285,6 +314,8 @@ def _check_use(model: Model, given: Value[str] | None, use: Use, endpoint: kling
             report.append(Diagnostic(code, f"{model.name}{_named(given)} makes no sound", use.span,
                                      f"remove `sound off`; sound is offered by {_models(others)}"))
         return
+    if use.chosen and model.offered_by_any(feature, endpoint, mode, seconds, use.kind):
+        return  # sent as the writer chose, on a source's word: the dispute is said once (W108)
     if model.offers(feature, endpoint, mode, seconds, use.kind):
         if offer.ignored:
             report.append(Diagnostic("W104", f"{model.name} ignores {FEATURE_WORDS[feature]}", use.span,
@@ -301,16 +332,31 @@ def _check_use(model: Model, given: Value[str] | None, use: Use, endpoint: kling
                 f"{offered}: use `model {others[-1]}`, or {instead}" if others else f"{instead}; {offered}")
         if feature == "camera" and use.kind != "simple" and model.combinations(feature, endpoint, "simple"):
             hint = f"{model.name} takes simple moves (pan, tilt, zoom, ...) only; " + hint
+        if feature == "camera":
+            hint = "write `moves words` to put the move into the prompt, which every model reads; or " + hint
         why = next((c.note for c in offer.conditions if c.note), offer.note)
         if why:
             source = next((c.source for c in offer.conditions if c.note == why), offer.source)
             hint = f"{why}{f' ({source})' if source else ''}; {hint}"
+        hint += _disputed(model, feature, endpoint, mode, seconds, use.kind)
         report.append(Diagnostic(code, f"{model.name}{_named(given)} has {no(feature)}{label}{kind}", use.span, hint))
         return
+    words = "; or write `moves words` to put the move into the prompt" if feature == "camera" else ""
     report.append(Diagnostic(
         code, f"{model.name}{_named(given)} has {no(feature)}{label} in {mode} mode at {seconds}s", use.span,
         f"{model.name} takes {FEATURE_WORDS[feature]} in {combinations_text(model, feature, endpoint, use.kind)} "
-        f"only: {_nearest(combos, mode, seconds)}"))
+        f"only: {_nearest(combos, mode, seconds)}{words}{_disputed(model, feature, endpoint, mode, seconds, use.kind)}"))
+
+
+def _disputed(model: Model, feature: str, endpoint: str, mode: str, seconds: str, kind: str | None) -> str:
+    """After a refusal's hint: the sources that say otherwise, and how to settle it."""
+    others = model.disputed(feature, endpoint, mode, seconds, kind)
+    if not others:
+        return ""
+    believed = claim_text(model.features[feature].answer)
+    verb = "say" if len(others) > 1 else says(others[0])
+    return (f" ({believed} is believed; {' and '.join(claim_text(c) for c in others)} {verb} "
+            f"it is offered: once a render shows it, settle it with `source = \"verified\"` in shotlang-models.toml)")
 
 
 def _nearest(combos: list[tuple[str, str]], mode: str, seconds: str) -> str:
@@ -329,10 +375,45 @@ def _models(names: list[str]) -> str:
     return either(f"`{n}`" for n in names[-3:]) if names else "no model"
 
 
-def _check_groups(shot: ResolvedShot, report: list[Diagnostic]) -> None:
-    """camera_control, image_tail and masks exclude each other (the seed and the API docs)."""
+def _check_disputes(model: Model, shot: ResolvedShot, uses: list[Use], how: Sending,
+                    report: list[Diagnostic]) -> None:
+    """W108 where the shot relies on a cell the sources disagree about: a feature it uses, or
+    its camera move under `moves auto` (sent numeric or as words on the believed source's
+    word). compiler.conclude makes them one warning per shot list."""
+    endpoint, mode, seconds = cell(shot.settings)
+    hedged = choice(shot.settings) == "both"  # the words go whatever camera_control does
+    asked = [(u.feature, u.kind, u.span) for u in uses if not u.off and not (u.feature == "camera" and hedged)]
+    camera = shot.camera
+    if camera is not None and not camera.move.is_static and choice(shot.settings) == "auto" and how.how == "words":
+        asked.append(("camera", kind_of(camera), camera.span))
+    disputes = []
+    for feature, kind, span in asked:
+        others = model.disputed(feature, endpoint, mode, seconds, kind)
+        said = model.offers(feature, endpoint, mode, seconds, kind)
+        if not others or (not said and feature != "camera"):
+            continue  # agreed; or refused (an error that names the other claims)
+        believed = model.features[feature].answer
+        disputes.append((span, f"{FEATURE_WORDS[feature]} on {model.name}: {_says(believed, said)}, "
+                         + ", ".join(_says(c, not said) for c in others)))
+    if disputes:
+        # `<feature> on <model>: <claims>`, joined by `; `: compiler.conclude gathers them.
+        report.append(Diagnostic("W108", "; ".join(m for _, m in disputes), disputes[0][0], DISPUTE_HINT))
+
+
+DISPUTE_HINT = ("shotlang believes the first source named; settle it: `moves words` or `moves both` for a camera "
+                "move, or a claim with `source = \"verified\"` in shotlang-models.toml once a render has shown "
+                "what the model does (`shotlang models` shows every disputed cell)")
+
+
+def _says(claim: Claim, offered: bool) -> str:
+    return f"{claim_text(claim)} {'yes' if offered else 'no'}"
+
+
+def _check_groups(shot: ResolvedShot, how: Sending, report: list[Diagnostic]) -> None:
+    """camera_control, image_tail and masks exclude each other (the seed and the API docs); a
+    move sent as words is not camera_control."""
     groups: list[tuple[str, Span]] = []
-    if shot.camera is not None and not shot.camera.move.is_static:
+    if shot.camera is not None and not shot.camera.move.is_static and how.numeric:
         groups.append((f"a camera move `{shot.camera.move.name}`", shot.camera.span))
     settings = shot.settings
     if settings.tail is not None:
@@ -346,7 +427,8 @@ def _check_groups(shot: ResolvedShot, report: list[Diagnostic]) -> None:
         (first, _), (second, span) = groups[0], groups[1]
         report.append(Diagnostic(
             "E400", f"{second} cannot be combined with {first}", span,
-            "the API takes one of: a camera move, an end image, or masks; split the shot"))
+            "the API takes one of: a camera move, an end image, or masks; split the shot, or write "
+            "`moves words` to put the move into the prompt instead"))
     if masks and settings.image is None:
         report.append(Diagnostic(
             "E403", "masks need a start image in the same shot", masks[0],
@@ -512,10 +594,11 @@ def _check_image(role: str, ref: Value[str] | ast.Text, base_dir: Path, images: 
     return info
 
 
-def _check_strength(shot: ResolvedShot, axes: str, report: list[Diagnostic]) -> None:
-    """The seed's Intensity Guidelines and Shot Type Quick Reference, as warnings."""
+def _check_strength(shot: ResolvedShot, axes: str, how: Sending, report: list[Diagnostic]) -> None:
+    """The seed's Intensity Guidelines and Shot Type Quick Reference, as warnings: for the
+    numbers camera_control sends (a move sent as words has its strength in a word)."""
     camera = shot.camera
-    if camera is None or camera.magnitude is None:
+    if camera is None or camera.magnitude is None or not how.numeric:
         return
     span = camera.strength_span or camera.span
     magnitude, move = camera.magnitude, camera.move

@@ -795,7 +795,11 @@ def _run(config: Config, store: Store, out_dir: Path, plans: list[PlannedShot], 
         est = estimate(plans, config)
         value = est.credits if unit == "credits" else est.usd
         if est.unpriced:
-            raise IOFailure(f"--max-cost: no price known for {', '.join(est.unpriced)}; add one to the config file")
+            from .pricing import some_names
+
+            raise IOFailure(f"--max-cost: no price is known for {some_names(est.unpriced_shots)} "
+                            f"({', '.join(est.unpriced)}), and shotlang does not guess one; give a price in "
+                            "shotlang-models.toml or the config file (docs/running.md), or leave out --max-cost")
         if value > limit:
             click.echo(f"shotlang: the estimate is {est.credits:g} credits (${est.usd:.2f}), over --max-cost "
                        f"{max_cost}; nothing sent", err=True)

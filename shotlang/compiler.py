@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from . import checks, lower, parser
 from . import syntax as ast
 from .analysis import Analysis, Reports
-from .diagnostics import Diagnostic, Severity, sort_key
+from .diagnostics import Diagnostic, Related, Severity, sort_key
 from .images import ImageStore
 from .models import Matrix, for_folder
 from .records import record
@@ -79,7 +79,7 @@ def analyse(text: str, name: str, base_dir: Path, *, axes: str | None = None,
             found = checker.check(item, resolver.axes)
             report.extend(found)
             if made is not None and item.lowered and not any(d.severity is Severity.ERROR for d in found):
-                made.append(record(item, resolver.axes, base_dir, images))
+                made.append(record(item, resolver.axes, base_dir, images, models))
 
     owners: list[tuple[int, str]] = []  # where each SHOT and SEQUENCE starts, and its name
     for start, _end, statement in parser.placed_statements(source, report):
@@ -130,7 +130,37 @@ def conclude(source: Source, report: list[Diagnostic], shots: int) -> list[Diagn
     if not shots and not report:
         report.append(Diagnostic("W106", "this file has no shots", source.span(0, 1),
                                  'write one, e.g. `SHOT castle: pan right over "A castle at dawn" 5s`'))
-    return _once_per_place(report)
+    return _once_per_place(_one_dispute_warning(report))
+
+
+DISPUTES_SHOWN = 4  # the disputed cells a W108 names; `shotlang models` lists them all
+RELATED_SHOWN = 8  # the other shots it points at
+
+
+def _one_dispute_warning(report: list[Diagnostic]) -> list[Diagnostic]:
+    """The W108s the checks found, shot by shot, as one warning per shot list: at the first
+    shot that relies on a disputed cell, naming each disputed cell once, pointing at the others."""
+    disputes = sorted((d for d in report if d.code == "W108"), key=sort_key)
+    if not disputes:
+        return report
+    said: dict[tuple[str, str], list[str]] = {}  # (feature, claims) -> the models
+    for d in disputes:  # checks._check_disputes: `<feature> on <model>: <claims>`, joined by `; `
+        for part in d.message.split("; "):
+            what, _, claims = part.partition(": ")
+            feature, _, model = what.rpartition(" on ")
+            models = said.setdefault((feature, claims), [])
+            if model not in models:
+                models.append(model)
+    cells = [f"{feature} on {', '.join(models)}: {claims}" for (feature, claims), models in said.items()]
+    places = list(dict.fromkeys(d.span for d in disputes))
+    named = "; ".join(cells[:DISPUTES_SHOWN]) + (f"; and {len(cells) - DISPUTES_SHOWN} more" if
+                                                  len(cells) > DISPUTES_SHOWN else "")
+    many = len(places)
+    first = disputes[0]
+    one = first._replace(
+        message=f"{many} shot{'s' * (many != 1)} rel{'y' if many != 1 else 'ies'} on what the sources dispute: {named}",
+        related=tuple(Related(span, "relies on it too") for span in places[1:1 + RELATED_SHOWN]))
+    return [d for d in report if d.code != "W108"] + [one]
 
 
 def _control_characters(source: Source) -> Iterator[Diagnostic]:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from . import kling
-from .diagnostics import either
+from .models import PRICE_SLOT_EXAMPLE, PriceSlot, price_slot
 
 
 class ConfigError(Exception):
@@ -37,7 +37,7 @@ class Config:
     credentials: Credentials | None = None
     api_base: str = kling.DEFAULT_API_BASE
     # Credits per generation by model and (mode, seconds), over the capability matrix's prices.
-    prices: dict[str, dict[tuple[str, str], float]] = field(default_factory=dict)
+    prices: dict[str, dict[PriceSlot, float]] = field(default_factory=dict)
     usd_per_credit: float = kling.USD_PER_CREDIT
     path: Path | None = None
 
@@ -70,10 +70,6 @@ def load(env: Mapping[str, str] | None = None) -> Config:
     return config
 
 
-# The keys of a model's price table: a mode and whole seconds, std-5s, pro-10s, ...
-_SLOT = re.compile(r"(?P<mode>[a-z]+)-(?P<seconds>[1-9][0-9]{0,3})s")
-
-
 def _read_prices(prices: dict[str, Any], config: Config, path: Path) -> None:
     """[prices] usd_per_credit = 0.14, and a table per model: [prices.kling-v2-6] pro-5s = 12"""
     for key, value in prices.items():
@@ -84,11 +80,11 @@ def _read_prices(prices: dict[str, Any], config: Config, path: Path) -> None:
             raise ConfigError(f"{path}: prices.{key} should be a table such as {{ std-5s = 1 }}")
         credits = config.prices.setdefault(key, {})
         for slot, amount in value.items():
-            found = _SLOT.fullmatch(slot)
-            if found is None or found["mode"] not in kling.MODES:
-                raise ConfigError(f"{path}: prices.{key}.{slot}: write a mode and whole seconds, such as "
-                                  f"{either(f'{m}-5s' for m in kling.MODES)}")
-            credits[(found["mode"], found["seconds"])] = _number(amount, path, f"prices.{key}.{slot}")
+            found = price_slot(slot)
+            if found is None:
+                raise ConfigError(f"{path}: prices.{key}.{slot}: write a mode and whole seconds (or per-second), "
+                                  f"and -sound or -voice for audio, such as {PRICE_SLOT_EXAMPLE}")
+            credits[found] = _number(amount, path, f"prices.{key}.{slot}")
 
 
 def _number(value: Any, path: Path, where: str) -> float:

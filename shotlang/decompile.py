@@ -967,9 +967,11 @@ def _shared(total: int, shots: int) -> list[int | None] | None:
 
 def _prompt_move(prompt: str) -> tuple[str, str]:
     """A sequence shot's prompt as sent, back into its camera words and prompt: `slow pan right:
-    A runner ...` is `slow pan right` and `A runner ...` when the words are a move as the
-    compiler writes them (lower.shot_prompt: lower case, an intensity word at most, not `static`).
-    Any other prompt is its own text, and compiles back to itself."""
+    A runner ...` is `slow pan right` and `A runner ...` when the words are a move as shotlang
+    wrote them before its moves had camera language (lower case, an intensity word at most, not
+    `static`). Any other prompt is its own text, and compiles back to itself: the camera
+    language of today (`The camera pans slowly to the right. A runner ...`) is read as the
+    writer's own words, which say the move already (camera.said_in)."""
     head, sep, rest = prompt.partition(": ")
     if not sep or not rest or head != head.lower():
         return "", prompt

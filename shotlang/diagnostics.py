@@ -221,8 +221,9 @@ lines before the SEQUENCE, at its indentation."""),
 A multi-shot request has one model, mode, aspect ratio, negative prompt, sound and so on
 for all its shots: they go on the SEQUENCE line. A shot inside a sequence takes its prompt,
 its camera words and a duration only. A sequence takes a start image at most: no end image,
-mask or motion. `moves words|off` says how a sequence sends its camera moves: on a shot of
-its own it means nothing, and is an error there."""),
+mask or motion. A sequence's shots take no camera control of their own, so a sequence sends
+its moves as words (`moves words`, or `auto`) or leaves them out (`moves off`): `moves
+numeric` and `moves both` are errors on a SEQUENCE, and `moves` on a shot inside one too."""),
     "E317": Code(E, "sequence with too few or too many shots", f"""
 A multi-shot generation has {kling.MULTI_SHOT_MIN} to {kling.MULTI_SHOT_MAX} shots: the SHOT lines indented under the SEQUENCE line.
 Split a longer sequence in two."""),
@@ -242,11 +243,13 @@ tabs only."""),
 For image-to-video, the API takes at most one of three groups: a camera move
 (camera_control), an end frame (image_tail), or masks (static_mask / dynamic_masks).
 Keep one group per shot and split the rest into other shots."""),
-    "E401": Code(E, "camera move not offered by this model", """
-Camera control is available on Kling models v1.6 and later (the seed's rule), unless the
-capability matrix says more about a model: a move (or a preset such as `crane down and
-back`) in a mode, duration or endpoint its row does not list is refused. Pick another model
-with `model ...` (or MODEL / DEFAULTS), change what the help says, or drop the move."""),
+    "E401": Code(E, "camera move sent where no source offers camera control", """
+A shot sends its move as camera_control (`moves numeric` or `moves both`) on a model, mode,
+duration or endpoint where no source offers numeric camera control: not the seed (v1.6 and
+later), not Kling's own capability map (kling-v1 std 5s text-to-video, kling-v1-5 pro 5s
+image-to-video, `simple` moves only), not a third-party report. Write `moves words` to put the
+move into the prompt in camera language, or `moves auto` (the default), which does so where
+camera control is not offered; or pick a model with `model ...`."""),
     "E402": Code(E, "model does not offer this kind of shot", """
 Each model offers text-to-video, image-to-video or both (the capability matrix, `shotlang
 models`). An image-to-video only model needs an `image`; otherwise pick a text-to-video
@@ -330,9 +333,19 @@ backward travel; push in / pull back are lowered to the nearest move, a zoom."""
 Kling's v2 models ignore cfg_scale; the option is sent but has no effect."""),
     "W107": Code(W, "camera move sent as words", """
 The API takes no camera control for each shot of a multi-shot request, so the move is
-written at the start of that shot's prompt, in your words ("slow pan right: ..."; a number
-becomes the nearest intensity word). Write `moves words` on the SEQUENCE line to keep this
-and silence the warning, or `moves off` to send the prompts without the moves."""),
+written at the start of that shot's prompt in camera language ("The camera pans slowly to the
+right. ..."; a number becomes the nearest intensity word). Write `moves words` on the
+SEQUENCE line to keep this and silence the warning, or `moves off` to send the prompts without
+the moves."""),
+    "W108": Code(W, "the shot list relies on a disputed capability", """
+The sources of the capability matrix disagree about a cell this shot list uses: the seed says
+camera control works on every model from v1.6, Kling's own capability map offers it on two
+legacy cells only, third parties report other things (`shotlang models` shows every disputed
+cell with each claim and its date). shotlang follows the model's `trust` (the seed for the
+models of its time, kling-v1-6 to kling-v2-6; Kling's map for the others) and says so once per
+shot list. Settle it: `moves words` (the move in the prompt, which every model reads) or
+`moves both` for a camera move; or, once a render has shown what the model does, a claim with
+`source = "verified"`, its `date` and what you `rendered`, in shotlang-models.toml."""),
     "W106": Code(W, "no shots in the file", """
 The file is empty, or holds only comments and file settings, so it compiles to nothing.
 Write a shot: `SHOT castle: pan right over "A castle at dawn" 5s`."""),

@@ -15,7 +15,7 @@ from typing import Any
 from . import kling
 from .diagnostics import CODES
 from .language import MODE_WORDS, OPTIONS, STATEMENTS
-from .models import FEATURES, Matrix, Model, built_in, durations_text, offer_text
+from .models import FEATURE_WORDS, FEATURES, Matrix, Model, built_in, claim_text, disputes, says, durations_text, offer_text
 from .vocabulary import AXES, DEFAULT_MAGNITUDE, INTENSITIES, JERKY_FROM, JOINERS, MOVES, VISIBLE_FROM, Move
 
 
@@ -191,9 +191,41 @@ def model_table(matrix: Matrix) -> str:
     for model in matrix.models.values():
         lines.append(f"  {model.name.ljust(width)}  {matrix.source_of(model.name)}"
                      + (f" ({model.source})" if model.source else ""))
+    lines += ["", *dispute_lines(matrix)]
     read = ", ".join(map(str, matrix.files)) or "none"
     lines += ["", f"Models files read: {read}"]
     return "\n".join(lines)
+
+
+def dispute_lines(matrix: Matrix) -> list[str]:
+    """Each feature of a model whose sources disagree somewhere, with every claim: where it
+    says the feature is offered, its source and date. `shotlang models` prints them."""
+    found: list[str] = []
+    settled: list[str] = []
+    for model in matrix.models.values():
+        for feature in FEATURES:
+            offer = model.features[feature]
+            if offer.settled and len(offer.claims) > 1:
+                settled.append(f"  {model.name}, {FEATURE_WORDS[feature]}: {_claims_text(model, feature)}")
+            elif disputes(model, feature):
+                found.append(f"  {model.name}, {FEATURE_WORDS[feature]}: {_claims_text(model, feature)}")
+    if not found and not settled:
+        return ["The sources agree on every cell."]
+    lines = []
+    if found:
+        lines += ["Where the sources disagree (the first claim is believed, by the model's `trust`; settle a "
+                  "cell with a claim of source = \"verified\" in shotlang-models.toml):", *found]
+    if settled:
+        lines += ["" if found else "", "Settled by your own claims (believed first):", *settled][0 if found else 1:]
+    return lines
+
+
+def _claims_text(model: Model, feature: str) -> str:
+    parts = []
+    for claim in model.features[feature].claims:
+        rendered = f", rendered: {claim.rendered}" if claim.rendered else ""
+        parts.append(f"{claim_text(claim)} {says(claim)} {offer_text(model, feature, claim)}{rendered}")
+    return "; ".join(parts)
 
 
 def md_codes() -> str:

@@ -107,7 +107,8 @@ class Option(NamedTuple):
 MODE_WORDS: dict[str, kling.Mode] = {"std": "std", "standard": "std", "pro": "pro", "professional": "pro"}
 SOUND_WORDS: dict[str, kling.Sound] = {s: s for s in kling.SOUNDS}
 SWITCH_WORDS: dict[str, bool] = {"on": True, "off": False}
-MOVES_WORDS: dict[str, str] = {"words": "words", "off": "off"}
+# How a shot's camera move is sent (camera.py): the first is the default.
+MOVES_WORDS: dict[str, str] = {w: w for w in ("auto", "numeric", "words", "both", "off")}
 
 
 OPTIONS: tuple[Option, ...] = (
@@ -149,9 +150,12 @@ OPTIONS: tuple[Option, ...] = (
            '`voice "narrator-en-1"`',
            f"up to {kling.VOICES_MAX}; needs `sound on`; the prompt says where each speaks: "
            f"`{kling.VOICE_REFERENCE.format(1)}`, `{kling.VOICE_REFERENCE.format(2)}`"),
-    Option("moves", ("moves",), "word", None, "", False, MOVES_WORDS, "`moves words` / `moves off`",
-           "`moves off`", "a SEQUENCE's camera moves: written into each shot's prompt (`words`, the "
-           "default) or left out (`off`)"),
+    Option("moves", ("moves",), "word", None, "", False, MOVES_WORDS,
+           "`moves auto` / `numeric` / `words` / `both` / `off`", "`moves words`",
+           "how the camera move is sent: as camera_control (`numeric`), as words at the start of the "
+           "prompt (`words`), `both`, or not at all (`off`); `auto`, the default, sends it numeric where "
+           "the model offers camera control for the shot, else as words (a sequence's moves always go "
+           "as words)"),
 )
 # Options a shot may give more than once (each is one more of a list).
 REPEATABLE = frozenset({"motion", "voice"})

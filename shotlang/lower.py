@@ -700,15 +700,6 @@ def move_words(shot: ResolvedShot) -> str:
     return f"{nearest} {words}"
 
 
-def shot_prompt(shot: ResolvedShot, settings: Settings) -> str:
-    """A sequence shot's prompt as sent: its camera words first ("slow pan right: ..."), unless
-    the sequence says `moves off`."""
-    camera = shot.camera
-    if camera is None or camera.move.is_static or (settings.moves is not None and settings.moves.value == "off"):
-        return shot.prompt.value
-    return f"{move_words(shot)}: {shot.prompt.value}"
-
-
 def sequence_timing(sequence: ResolvedSequence, report: list[Diagnostic],
                     renders: Sequence[str] = ()) -> tuple[str, list[str]] | None:
     """The sequence's total duration and each shot's, in whole seconds, or None after reporting

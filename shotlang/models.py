@@ -48,7 +48,27 @@ def no(feature: str) -> str:
     return "no " + words.removeprefix("an ").removeprefix("a ")
 # Endpoints by their last path segment, as models files write them.
 ENDPOINT_KEYS: dict[str, kling.Endpoint] = {e.rsplit("/", 1)[-1]: e for e in kling.ENDPOINTS}
+# Where a claim comes from: the seed document, Kling's own reference (a dated copy), third
+# parties (reported, not confirmed by Kling), and `verified`: a user who rendered it. A source
+# shotlang does not know (a models file's own name for it) is the user's word, like `verified`.
 SOURCES = ("seed", "official", "reported")
+VERIFIED = "verified"
+# The order sources are believed in where a model's entry does not say (`trust`): Kling's map
+# first. The models of the seed's time (kling-v1-6 to kling-v2-6) trust the seed first.
+TRUST = ("official", "seed", "reported")
+SOURCE_WORDS = {"seed": "the seed", "official": "Kling's reference", "reported": "third-party reports",
+                VERIFIED: "verified by a render"}
+
+
+def says(claim: Claim) -> str:
+    """The verb after claim_text: "third-party reports say", "the seed says"."""
+    return "say" if claim.source == "reported" else "says"
+
+
+def claim_text(claim: Claim) -> str:
+    """A claim's source in words: `Kling's reference (2026-03)`, `the seed`."""
+    words = SOURCE_WORDS.get(claim.source, claim.source)
+    return f"{words} ({claim.date})" if claim.date else words
 # Features that only an image-to-video request can carry.
 IMAGE_ONLY = ("image_tail", "masks")
 
@@ -66,6 +86,8 @@ class Condition:
     durations: frozenset[str] | None = None
     types: frozenset[str] | None = None  # camera_control types (camera only)
     since: tuple[int, int] | None = None  # the model's version, at least
+    # Offered only in requests that do not use these features (kling-v2-6's end frame: no sound).
+    without: frozenset[str] = frozenset()
     source: str = ""
     note: str = ""
 
@@ -79,14 +101,60 @@ class Condition:
 
 
 @dataclass(frozen=True)
-class Offer:
-    """Where a model offers a feature: under any of `conditions` (none: nowhere). `ignored`:
-    the API takes it and it does nothing."""
+class Claim:
+    """What one source says of a feature on one model: offered under any of `conditions`
+    (none: nowhere). `ignored`: the API takes it and it does nothing. `date`: of the copy or
+    report the claim was read in; `rendered`: for a `verified` claim, what the user rendered
+    to learn it."""
 
+    source: str
     conditions: tuple[Condition, ...]
     ignored: bool = False
-    source: str = ""
+    date: str = ""
     note: str = ""
+    rendered: str = ""
+    origin: str = ""  # BUILT_IN, or the models file that wrote it
+
+    def holds(self, version: tuple[int, int] | None, endpoint: str, mode: str, duration: str,
+              kind: str | None) -> bool:
+        return any(c.holds(version, endpoint, mode, duration, kind) for c in self.conditions)
+
+
+@dataclass(frozen=True)
+class Offer:
+    """Where a model offers a feature: every source's claim, the one believed first (by the
+    model's `trust`). The first claim is the answer; the others are kept, to be shown."""
+
+    claims: tuple[Claim, ...]
+
+    @property
+    def answer(self) -> Claim:
+        return self.claims[0] if self.claims else _SILENT
+
+    @property
+    def conditions(self) -> tuple[Condition, ...]:
+        return self.answer.conditions
+
+    @property
+    def ignored(self) -> bool:
+        return self.answer.ignored
+
+    @property
+    def source(self) -> str:
+        return self.answer.source
+
+    @property
+    def note(self) -> str:
+        return self.answer.note
+
+    @property
+    def settled(self) -> bool:
+        """The answer is the user's own (`verified`, or a source shotlang does not know): no
+        dispute among the other claims is shown."""
+        return self.answer.source not in SOURCES
+
+
+_SILENT = Claim("", ())
 
 
 @dataclass(frozen=True)
@@ -102,7 +170,8 @@ class Model:
     durations: tuple[str, ...]
     aspect_ratios: tuple[str, ...]
     features: Mapping[str, Offer]
-    prices: Mapping[tuple[str, str], float]  # (mode, seconds) -> credits, as written
+    prices: Mapping[PriceSlot, float]  # credits, as written
+    prices_source: str
     priced_as: str | None
     origin: str  # BUILT_IN, or file:line of the entry that added the model
     changed: tuple[str, ...] = ()  # file:line of each later entry that changed it
@@ -125,10 +194,37 @@ class Model:
         key = (feature, endpoint, mode, duration, kind)
         found = self._offers.get(key)
         if found is None:
-            found = any(c.holds(self.version, endpoint_key(endpoint), mode, duration, kind)
-                        for c in self.features[feature].conditions)
+            found = self.features[feature].answer.holds(self.version, endpoint_key(endpoint), mode, duration, kind)
             self._offers[key] = found
         return found
+
+    def excludes(self, feature: str, endpoint: str, mode: str, duration: str, kind: str | None = None) -> frozenset[str]:
+        """The features a request may not use beside `feature` here (kling-v2-6's end frame
+        comes without sound): those every condition that offers it excludes."""
+        at = endpoint_key(endpoint)
+        holding = [c.without for c in self.features[feature].conditions
+                   if c.holds(self.version, at, mode, duration, kind)]
+        return frozenset.intersection(*holding) if holding else frozenset()
+
+    def claims(self, feature: str, endpoint: str, mode: str, duration: str,
+               kind: str | None = None) -> list[tuple[Claim, bool]]:
+        """Every source's answer in this combination, the believed one first."""
+        at = endpoint_key(endpoint)
+        return [(c, c.holds(self.version, at, mode, duration, kind)) for c in self.features[feature].claims]
+
+    def disputed(self, feature: str, endpoint: str, mode: str, duration: str,
+                 kind: str | None = None) -> list[Claim]:
+        """The claims that answer otherwise than the believed one here, unless the user has
+        settled the feature (`verified`): [] when the sources agree."""
+        offer = self.features[feature]
+        if offer.settled or len(offer.claims) < 2:
+            return []
+        (_, said), *others = self.claims(feature, endpoint, mode, duration, kind)
+        return [c for c, says in others if says != said]
+
+    def offered_by_any(self, feature: str, endpoint: str, mode: str, duration: str, kind: str | None = None) -> bool:
+        """Some source says the feature is offered here (the believed one or not)."""
+        return any(says for _, says in self.claims(feature, endpoint, mode, duration, kind))
 
     def combinations(self, feature: str, endpoint: str, kind: str | None = None) -> list[tuple[str, str]]:
         """Every (mode, duration) of this model in which `feature` is offered on `endpoint`."""
@@ -144,9 +240,40 @@ class Model:
         return any(self.combinations(feature, ENDPOINT_KEYS[e], kind) for e in self.endpoints)
 
 
+# What a price is for: (mode, whole seconds or PER_SECOND, audio): audio is "" (none asked for),
+# "sound" (`sound on`) or "voice" (sound with voices), as Kling prices them.
+PriceSlot = tuple[str, str, str]
+PER_SECOND = "per-second"
+AUDIO = ("", "sound", "voice")
+# Written in models and config files as std-5s, pro-10s-sound, pro-per-second-voice.
+PRICE_SLOT = re.compile(r"(?P<mode>[a-z0-9]+)-(?:(?P<seconds>[1-9]\d{0,3})s|(?P<per>per-second))"
+                        r"(?:-(?P<audio>sound|voice))?")
+PRICE_SLOT_EXAMPLE = "std-5s, pro-10s-sound, pro-per-second-voice"
+
+
+def price_slot(text: str) -> PriceSlot | None:
+    """`pro-10s-sound` -> ("pro", "10", "sound"); None if it is not a slot of a known mode."""
+    found = PRICE_SLOT.fullmatch(text)
+    if found is None or found["mode"] not in kling.MODES:
+        return None
+    return found["mode"], found["seconds"] or PER_SECOND, found["audio"] or ""
+
+
+def slot_text(slot: PriceSlot) -> str:
+    mode, seconds, audio = slot
+    return "-".join(filter(None, (mode, seconds if seconds == PER_SECOND else f"{seconds}s", audio)))
+
+
+def audio_of(body: Mapping[str, Any]) -> str:
+    """What a request body asks of audio, as prices tell it apart."""
+    if body.get("sound") != "on":
+        return ""
+    return "voice" if body.get("voice_list") else "sound"
+
+
 class Price(NamedTuple):
-    """An estimate's credits; `assumed` says how they were worked out when no price was written
-    for this model, mode and duration ("as kling-v2-master, pro rata of pro 5s"), else ""."""
+    """An estimate's credits; `assumed` says how they were worked out when the model has no
+    price of its own and is `priced_as` another ("as kling-v2-6"), else ""."""
 
     credits: float
     assumed: str = ""
@@ -172,28 +299,29 @@ class Matrix:
     def names(self) -> list[str]:
         return list(self.models)
 
-    def price(self, name: str, mode: str, duration: str) -> Price | None:
-        """Credits for one generation, and how they were found when not as written: a model
-        with no price of its own is priced as its `priced_as`; a duration with no price of its
-        own costs pro rata of the nearest priced duration in the same mode. None: no price."""
+    def price(self, name: str, mode: str, duration: str, audio: str = "") -> Price | None:
+        """Credits for one generation: the price written for this mode, length and audio, else
+        the model's price per second of it. A model with no price of its own in this mode is
+        priced as its `priced_as`, if a models file names one. None: no price is known, and
+        none is guessed."""
         model = self.models.get(name)
         if model is None:
             return None
-        how: list[str] = []
+        how = ""
         seen: set[str] = set()
-        while not any(m == mode for m, _ in model.prices):
+        while not any(m == mode for m, _, _ in model.prices):
             seen.add(model.name)
             if model.priced_as is None or model.priced_as in seen or model.priced_as not in self.models:
                 return None
             model = self.models[model.priced_as]
-            how = [f"as {model.name}"]
-        priced = {int(d): c for (m, d), c in model.prices.items() if m == mode}
-        seconds = int(duration)
-        if seconds in priced:
-            return Price(priced[seconds], ", ".join(how))
-        nearest = min(priced, key=lambda d: (abs(d - seconds), d))
-        how.append(f"pro rata of {mode} {nearest}s")
-        return Price(priced[nearest] * seconds / nearest, ", ".join(how))
+            how = f"as {model.name}"
+        exact = model.prices.get((mode, duration, audio))
+        if exact is not None:
+            return Price(exact, how)
+        rate = model.prices.get((mode, PER_SECOND, audio))
+        if rate is not None:
+            return Price(round(rate * int(duration), 6), how)
+        return None
 
     def offering(self, feature: str, endpoint: str | None = None) -> list[str]:
         """The models that offer `feature` somewhere (on `endpoint`, if given)."""
@@ -201,9 +329,9 @@ class Matrix:
                 if (m.combinations(feature, endpoint) if endpoint else m.anywhere(feature))
                 and not m.features[feature].ignored]
 
-    def with_prices(self, prices: Mapping[str, Mapping[tuple[str, str], float]]) -> Matrix:
-        """This matrix with `prices` (credits by model, then mode and seconds) over its own, as
-        the config file's [prices] are: priced, and pro rata, like any other."""
+    def with_prices(self, prices: Mapping[str, Mapping[PriceSlot, float]]) -> Matrix:
+        """This matrix with `prices` (credits by model, then slot) over its own, as the config
+        file's [prices] are."""
         models = dict(self.models)
         for name, slots in prices.items():
             if name in models:
@@ -223,12 +351,12 @@ class Matrix:
 
 _TOP_KEYS = ("defaults", "models")
 _MODEL_KEYS = ("like", "version", "source", "note", "endpoints", "modes", "durations", "aspect_ratios",
-               "features", "prices", "priced_as")
-_DEFAULT_KEYS = ("source", "endpoints", "modes", "durations", "aspect_ratios", "features", "priced_as")
-_CONDITION_KEYS = ("offered", "ignored", "endpoints", "modes", "durations", "types", "since", "source", "note")
+               "features", "prices", "prices_source", "priced_as", "trust")
+_DEFAULT_KEYS = ("source", "endpoints", "modes", "durations", "aspect_ratios", "features", "priced_as", "trust")
+_CONDITION_KEYS = ("offered", "ignored", "endpoints", "modes", "durations", "types", "since", "without", "source",
+                   "date", "note", "rendered")
 MODEL_NAME = re.compile(r"[a-z0-9][a-z0-9._-]*")
 ASPECT = re.compile(r"[1-9]\d*:[1-9]\d*")
-PRICE_SLOT = re.compile(r"(?P<mode>[a-z0-9]+)-(?P<seconds>[1-9]\d*)s")
 MAX_SECONDS = kling.DURATION_MAX
 
 
@@ -325,36 +453,52 @@ class _Reader:
         self.error("E702", path, f"`{path[-1]}` should be text, not {_shown(value)}", f'write `{path[-1]} = "..."`')
         return None
 
-    def offer(self, value: Any, path: tuple[str, ...], model_source: str) -> Offer | None:
-        """A feature's entry: true, false, "ignored", a table of conditions, or a list of them."""
+    def offer(self, value: Any, path: tuple[str, ...], model_source: str, origin: str) -> dict[str, Claim] | None:
+        """A feature's entry: true, false, "ignored", a table of conditions, or a list of them;
+        as the claims it makes, by source (the conditions of one source are one claim: offered
+        if any of them holds)."""
         if isinstance(value, bool):
-            return Offer((Condition(source=model_source),) if value else (), source=model_source)
+            return {model_source: Claim(model_source, (Condition(source=model_source),) if value else (),
+                                        origin=origin)}
         if value == "ignored":
-            return Offer((Condition(source=model_source),), ignored=True, source=model_source)
+            return {model_source: Claim(model_source, (Condition(source=model_source),), ignored=True, origin=origin)}
         tables = value if isinstance(value, list) else [value]
         if not tables or not all(isinstance(t, dict) for t in tables):
             self.error("E702", path, f"`{path[-1]}` should be true, false, \"ignored\" or a table of "
                        f"conditions, not {_shown(value)}",
                        f'write e.g. `{path[-1]} = {{ modes = ["pro"], source = "reported" }}`')
             return None
-        conditions: list[Condition] = []
-        offered, ignored, source, note = False, False, model_source, ""
+        claims: dict[str, dict[str, Any]] = {}
         for table in tables:
             if self.unknown_keys(table, _CONDITION_KEYS, path, f"feature `{path[-1]}`"):
                 return None
-            condition = self.condition(table, path, model_source)
-            if condition is None:
-                return None
-            source, note = condition.source, condition.note or note
-            if table.get("offered", True) is not False:
-                offered = True
-                conditions.append(condition)
-            ignored = ignored or table.get("ignored") is True
             for flag in ("offered", "ignored"):
                 if flag in table and not isinstance(table[flag], bool):
                     self.error("E702", (*path, flag), f"`{flag}` should be true or false", f"write `{flag} = true`")
                     return None
-        return Offer(tuple(conditions) if offered else (), ignored=ignored, source=source, note=note)
+            condition = self.condition(table, path, model_source)
+            if condition is None:
+                return None
+            said = claims.setdefault(condition.source, {"conditions": [], "ignored": False, "date": "", "note": "",
+                                                        "rendered": ""})
+            if table.get("offered", True) is not False:
+                said["conditions"].append(condition)
+            said["ignored"] = said["ignored"] or table.get("ignored") is True
+            for key in ("date", "note", "rendered"):
+                if key in table:
+                    text = self.text(table[key], (*path, key))
+                    if text is None:
+                        return None
+                    said[key] = said[key] or text
+            if condition.source == VERIFIED and not (said["date"] and said["rendered"]):
+                missing = " and ".join(f"`{k}`" for k in ("date", "rendered") if not said[k])
+                self.error("E702", (*path, "source"), f"a `verified` claim needs {missing}",
+                           'say when and what you rendered to learn it: `date = "2026-11-30"`, '
+                           '`rendered = "slow pan right, kling-v3 pro 5s: the camera panned"`')
+                return None
+        return {source: Claim(source, tuple(said["conditions"]), said["ignored"], said["date"], said["note"],
+                              said["rendered"], origin)
+                for source, said in claims.items()}
 
     def condition(self, table: Mapping[str, Any], path: tuple[str, ...], model_source: str) -> Condition | None:
         found: dict[str, Any] = {}
@@ -364,7 +508,8 @@ class _Reader:
             return None
         for key, choices, pattern, what in (("endpoints", ENDPOINT_KEYS, None, "endpoint"),
                                             ("modes", kling.MODES, None, "mode"),
-                                            ("types", kling.CAMERA_TYPES, None, "camera type")):
+                                            ("types", kling.CAMERA_TYPES, None, "camera type"),
+                                            ("without", FEATURES, None, "feature")):
             if key in table:
                 values = self.strings(table[key], (*path, key), choices, pattern, what)
                 if values is None:
@@ -488,7 +633,7 @@ def _entry(reader: _Reader, entry: Mapping[str, Any], path: tuple[str, ...], mod
             checked = reader.durations(value, at)
         elif key == "version":
             checked = reader.version(value, at)
-        elif key in ("source", "note"):
+        elif key in ("source", "note", "prices_source"):
             checked = reader.text(value, at)
         elif key in ("like", "priced_as"):
             checked = reader.text(value, at)
@@ -497,6 +642,8 @@ def _entry(reader: _Reader, entry: Mapping[str, Any], path: tuple[str, ...], mod
                 checked = None
         elif key == "features":
             checked = _features(reader, value, at, model_source)
+        elif key == "trust":
+            checked = reader.strings(value, at, what="source")
         else:  # prices
             checked = _prices(reader, value, at)
         if checked is None:
@@ -506,37 +653,39 @@ def _entry(reader: _Reader, entry: Mapping[str, Any], path: tuple[str, ...], mod
     return out if ok else None
 
 
-def _features(reader: _Reader, value: Any, path: tuple[str, ...], model_source: str) -> dict[str, Offer] | None:
+def _features(reader: _Reader, value: Any, path: tuple[str, ...],
+              model_source: str) -> dict[str, dict[str, Claim]] | None:
     if not isinstance(value, dict):
         reader.error("E702", path, "`features` should be a table", "write e.g. `features.sound = true`")
         return None
     if reader.unknown_keys(value, FEATURES, path, "`features`"):
         return None
-    found: dict[str, Offer] = {}
+    found: dict[str, dict[str, Claim]] = {}
     for name, entry in value.items():
-        offer = reader.offer(entry, (*path, name), model_source)
+        offer = reader.offer(entry, (*path, name), model_source, reader.source.name)
         if offer is None:
             return None
         found[name] = offer
     return found
 
 
-def _prices(reader: _Reader, value: Any, path: tuple[str, ...]) -> dict[tuple[str, str], float] | None:
-    hint = "write e.g. `prices = { std-5s = 1, pro-5s = 3.5 }` (credits per generation)"
+def _prices(reader: _Reader, value: Any, path: tuple[str, ...]) -> dict[PriceSlot, float] | None:
+    hint = (f"write e.g. `prices = {{ std-5s = 1, pro-10s-sound = 10, pro-per-second = 0.8 }}` (credits per "
+            "generation, or per second of video)")
     if not isinstance(value, dict):
         reader.error("E702", path, f"`prices` should be a table, not {_shown(value)}", hint)
         return None
-    found: dict[tuple[str, str], float] = {}
+    found: dict[PriceSlot, float] = {}
     for slot, amount in value.items():
-        slot_match = PRICE_SLOT.fullmatch(slot)
-        if slot_match is None or slot_match["mode"] not in kling.MODES:
+        parsed = price_slot(slot)
+        if parsed is None:
             reader.error("E702", (*path, slot), f"`{slot}` is not a price slot", hint)
             return None
         if isinstance(amount, bool) or not isinstance(amount, int | float) or not 0 <= amount < 1e9:
             reader.error("E702", (*path, slot), f"the price `{slot}` should be a number of credits, not "
                          f"{_shown(amount)}", hint)
             return None
-        found[(slot_match["mode"], slot_match["seconds"])] = float(amount)
+        found[parsed] = float(amount)
     return found
 
 
@@ -613,7 +762,7 @@ def _merge(layers: list[_Layer], report: list[Diagnostic]) -> dict[str, Model]:
     for layer in layers:
         for key, value in layer.defaults.items():
             if key == "features":
-                defaults["features"] = {**defaults["features"], **value}
+                defaults["features"] = _features_over(defaults["features"], value)
             else:
                 defaults[key] = value
         for name, entry in layer.models.items():
@@ -621,7 +770,8 @@ def _merge(layers: list[_Layer], report: list[Diagnostic]) -> dict[str, Model]:
             if name in entries:
                 old = entries[name]
                 for key, value in entry.items():
-                    old[key] = {**old[key], **value} if key in ("features", "prices") and key in old else value
+                    old[key] = (_features_over(old[key], value) if key == "features" and key in old else
+                                {**old[key], **value} if key == "prices" and key in old else value)
                 changed[name].append(place)
             else:
                 entries[name] = {k: dict(v) if isinstance(v, dict) else v for k, v in entry.items()}
@@ -664,6 +814,16 @@ def _merge(layers: list[_Layer], report: list[Diagnostic]) -> dict[str, Model]:
     return models
 
 
+def _features_over(under: Mapping[str, Mapping[str, Claim]],
+                   over: Mapping[str, Mapping[str, Claim]]) -> dict[str, dict[str, Claim]]:
+    """Features' claims with `over`'s written over `under`'s, source by source: a later entry
+    replaces what its sources said and keeps what the others said."""
+    merged = {feature: dict(claims) for feature, claims in under.items()}
+    for feature, claims in over.items():
+        merged[feature] = {**merged.get(feature, {}), **claims}
+    return merged
+
+
 def _circle(name: str, entries: Mapping[str, Mapping[str, Any]], key: str) -> list[str]:
     """The models `key` (like, priced_as) leads through from `name` until one comes round again:
     the circle, or [] if the chain ends."""
@@ -694,11 +854,11 @@ def _made(name: str, entries: Mapping[str, dict[str, Any]], made: dict[str, dict
     for each in reversed(chain):
         if under is not None:
             entry = entries[each]
-            merged = {k: v for k, v in under.items() if k != "prices"}  # a price is the model's own
+            merged = {k: v for k, v in under.items() if k not in ("prices", "prices_source")}  # a price is the model's own
             # A version: the entry's, else its name's (kling-v3-1), else that of the model it is like.
             merged["version"] = entry.get("version") or version_from_name(each) or under.get("version")
             merged.update({k: v for k, v in entry.items() if k not in ("features", "version")})
-            merged["features"] = {**under.get("features", {}), **entry.get("features", {})}
+            merged["features"] = _features_over(under.get("features", {}), entry.get("features", {}))
             under = merged
         made[each] = under
     return made[name]
@@ -706,9 +866,13 @@ def _made(name: str, entries: Mapping[str, dict[str, Any]], made: dict[str, dict
 
 def _model(name: str, entry: Mapping[str, Any], defaults: Mapping[str, Any], origin: str,
            changed: tuple[str, ...]) -> Model:
-    features = {**defaults.get("features", {}), **entry.get("features", {})}
-    for feature in FEATURES:
-        features.setdefault(feature, Offer(()))
+    claims = _features_over(defaults.get("features", {}), entry.get("features", {}))
+    trust = entry.get("trust", defaults.get("trust", TRUST))
+
+    def believed(claim: Claim) -> int:  # the user's own word first, then the model's trust
+        return trust.index(claim.source) + 1 if claim.source in trust else 0
+
+    features = {f: Offer(tuple(sorted(claims.get(f, {}).values(), key=believed))) for f in FEATURES}
     return Model(
         name=name,
         version=entry.get("version") or version_from_name(name),
@@ -720,6 +884,7 @@ def _model(name: str, entry: Mapping[str, Any], defaults: Mapping[str, Any], ori
         aspect_ratios=entry.get("aspect_ratios", defaults.get("aspect_ratios", ())),
         features=MappingProxyType(features),
         prices=MappingProxyType(dict(entry.get("prices", {}))),
+        prices_source=entry.get("prices_source", ""),
         priced_as=entry.get("priced_as", defaults.get("priced_as")),
         origin=origin,
         changed=changed,
@@ -843,13 +1008,14 @@ def durations_text(durations: Iterable[str]) -> str:
     return ", ".join(f"{s}s" for s in seconds)
 
 
-def offer_text(model: Model, feature: str) -> str:
-    """Where a model offers a feature, in a few words worked out from the combinations:
-    `yes`, `no`, `ignored`, `pro`, `5s`, `image2video: pro`..."""
-    if model.features[feature].ignored:
+def offer_text(model: Model, feature: str, claim: Claim | None = None) -> str:
+    """Where a model offers a feature (by the believed claim, or by `claim`), in a few words
+    worked out from the combinations: `yes`, `no`, `ignored`, `pro`, `5s`, `image2video: pro`..."""
+    if (claim or model.features[feature].answer).ignored:
         return "ignored"
     endpoints = ["image2video"] if feature in IMAGE_ONLY else list(model.endpoints)
-    shown = {e: combinations_text(model, feature, ENDPOINT_KEYS[e]) for e in endpoints if e in model.endpoints}
+    shown = {e: combinations_text(model, feature, ENDPOINT_KEYS[e], claim=claim) for e in endpoints
+             if e in model.endpoints}
     if not shown:
         return "no"
     if len(set(shown.values())) == 1:
@@ -857,10 +1023,20 @@ def offer_text(model: Model, feature: str) -> str:
     return "; ".join(f"{e}: {text}" for e, text in shown.items())
 
 
-def combinations_text(model: Model, feature: str, endpoint: str, kind: str | None = None) -> str:
-    """The (mode, duration)s in which a model offers a feature, in a few words: `yes` (all of
-    them), `pro`, `5s`, or each one."""
-    offered = set(model.combinations(feature, endpoint, kind))
+def _offered(model: Model, feature: str, endpoint: str, kind: str | None, claim: Claim | None) -> list[tuple[str, str]]:
+    if claim is None:
+        return model.combinations(feature, endpoint, kind)
+    at = endpoint_key(endpoint)
+    if at not in model.endpoints:
+        return []
+    return [(m, d) for m in model.modes for d in model.durations if claim.holds(model.version, at, m, d, kind)]
+
+
+def combinations_text(model: Model, feature: str, endpoint: str, kind: str | None = None,
+                      claim: Claim | None = None) -> str:
+    """The (mode, duration)s in which a model offers a feature (by the believed claim, or by
+    `claim`), in a few words: `yes` (all of them), `pro`, `5s`, or each one."""
+    offered = set(_offered(model, feature, endpoint, kind, claim))
     if not offered:
         return "no"
     modes = [m for m in model.modes if all((m, d) in offered for d in model.durations)]
@@ -874,10 +1050,31 @@ def combinations_text(model: Model, feature: str, endpoint: str, kind: str | Non
     else:
         text = ", ".join(f"{m} {d}s" for m, d in sorted(offered, key=lambda c: (c[0], int(c[1]))))
     if feature == "camera" and kind is None:
-        types = [t for t in kling.CAMERA_TYPES if model.combinations(feature, endpoint, t)]
+        types = [t for t in kling.CAMERA_TYPES if _offered(model, feature, endpoint, t, claim)]
         if len(types) < len(kling.CAMERA_TYPES):
             text += f" ({', '.join(types)} only)"
+    if feature == "image_tail" and claim is None:
+        without = {w for m, d in offered for w in model.excludes(feature, endpoint, m, d, kind)}
+        if without:
+            text += f" (without {', '.join(FEATURE_WORDS[w] for w in sorted(without))})"
     return text
+
+
+def cells(model: Model, feature: str) -> Iterator[tuple[str, str, str, str | None]]:
+    """Every (endpoint, mode, duration, camera type) of a model where a feature could be asked."""
+    kinds: tuple[str | None, ...] = kling.CAMERA_TYPES if feature == "camera" else (None,)
+    for endpoint in model.endpoints:
+        if feature in IMAGE_ONLY and endpoint != "image2video":
+            continue
+        for mode in model.modes:
+            for duration in model.durations:
+                for kind in kinds:
+                    yield endpoint, mode, duration, kind
+
+
+def disputes(model: Model, feature: str) -> list[tuple[str, str, str, str | None]]:
+    """The cells where the sources' claims about a feature disagree (none once it is settled)."""
+    return [c for c in cells(model, feature) if model.disputed(feature, *c)]
 
 
 def rows(matrix: Matrix) -> Iterator[dict[str, Any]]:
@@ -891,7 +1088,8 @@ def rows(matrix: Matrix) -> Iterator[dict[str, Any]]:
             "durations": list(model.durations),
             "aspect_ratios": list(model.aspect_ratios),
             "features": {f: _offer_json(model, f) for f in FEATURES},
-            "prices": {f"{m}-{d}s": c for (m, d), c in model.prices.items()},
+            "prices": {slot_text(slot): c for slot, c in model.prices.items()},
+            "prices_source": model.prices_source,
             "priced_as": model.priced_as if not model.prices else None,
             "source": model.source,
             "note": model.note,
@@ -909,9 +1107,30 @@ def _offer_json(model: Model, feature: str) -> dict[str, Any]:
         for entry in offered:
             entry["types"] = [t for t in kling.CAMERA_TYPES
                               if model.offers(feature, entry["endpoint"], entry["mode"], entry["duration"], t)]
+    for entry in offered:  # what the feature may not be used with there (kling-v2-6: an end frame, no sound)
+        without = model.excludes(feature, entry["endpoint"], entry["mode"], entry["duration"])
+        if without:
+            entry["without"] = sorted(without)
     return {
         "ignored": offer.ignored,
         "offered": offered,
         "source": sorted({c.source for c in offer.conditions} or {offer.source} - {""}),
         "note": "; ".join(dict.fromkeys(c.note for c in offer.conditions if c.note)) or offer.note,
+        # Every source's claim, the believed one first, and where they disagree.
+        "claims": [_claim_json(model, feature, claim) for claim in offer.claims],
+        "settled": offer.settled and len(offer.claims) > 1,
+        "disputed": [_cell_json(c) for c in disputes(model, feature)],
     }
+
+
+def _cell_json(cell: tuple[str, str, str, str | None]) -> dict[str, Any]:
+    endpoint, mode, duration, kind = cell
+    return {"endpoint": endpoint, "mode": mode, "duration": duration, **({"type": kind} if kind else {})}
+
+
+def _claim_json(model: Model, feature: str, claim: Claim) -> dict[str, Any]:
+    return {
+        "source": claim.source, "date": claim.date, "note": claim.note, "rendered": claim.rendered,
+        "ignored": claim.ignored, "written_in": claim.origin,
+        "offered": [_cell_json(c) for c in cells(model, feature) if claim.holds(model.version, *c)],
+    }  # fmt: skip

@@ -38,13 +38,16 @@ class CompiledShot(BaseModel):
     endpoint: str
     body: bodies.VideoRequest
     shots: list[str] | None = None  # a SEQUENCE's shots, in order: one multi-shot request
+    # How its camera move is sent (camera.py); absent when it has none, or `moves off`.
+    moves: Literal["numeric", "words", "both"] | None = None
     notes: list[str] | None = None  # the writer's [[notes]] in and after it; never sent
 
     @model_serializer(mode="wrap")
     def _without_absent_keys(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        # As the compiler's record: `shots` only for a sequence, `notes` only if it has some.
+        # As the compiler's record: `shots` only for a sequence, `moves` only for a move sent,
+        # `notes` only if it has some.
         dumped: dict[str, Any] = handler(self)
-        for key in ("shots", "notes"):
+        for key in ("shots", "moves", "notes"):
             if dumped.get(key) is None:
                 dumped.pop(key, None)
         return dumped

@@ -7,6 +7,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from .config import Config
+from .models import audio_of
 from .runner import PlannedShot
 
 
@@ -16,7 +17,8 @@ class Estimate:
     credits: float = 0.0
     usd: float = 0.0
     seconds: Counter[tuple[str, str]] = field(default_factory=Counter)  # (model, mode) -> seconds
-    unpriced: list[str] = field(default_factory=list)  # models with no price at all
+    unpriced: list[str] = field(default_factory=list)  # models with no price for a shot to submit
+    unpriced_shots: list[str] = field(default_factory=list)  # those shots: not in the total
     assumed: dict[str, list[str]] = field(default_factory=dict)  # model -> how its estimates were made
 
 
@@ -31,6 +33,7 @@ def estimate(plans: list[PlannedShot], config: Config) -> Estimate:
         if plan.credits is None:
             if model not in est.unpriced:
                 est.unpriced.append(model)
+            est.unpriced_shots.append(plan.name)
             continue
         est.credits += plan.credits
         if not plan.price_published:
@@ -45,14 +48,15 @@ def _credits(plan: PlannedShot) -> str:
     if not plan.submits:
         return "-"
     if plan.credits is None:
-        return "?"
+        return "unknown"
     return f"{plan.credits:g}" + ("*" if not plan.price_published else "")
 
 
 def plan_table(plans: list[PlannedShot], est: Estimate) -> str:
-    rows = [("SHOT", "ACTION", "MODEL", "MODE", "LENGTH", "CREDITS")]
-    rows += [(p.name, p.action, p.body["model_name"], p.mode, f"{p.body['duration']}s", _credits(p)) for p in plans]
-    widths = [max(len(r[i]) for r in rows) for i in range(6)]
+    rows = [("SHOT", "ACTION", "MODEL", "MODE", "LENGTH", "AUDIO", "MOVES", "CREDITS")]
+    rows += [(p.name, p.action, p.body["model_name"], p.mode, f"{p.body['duration']}s", _audio(p),
+              p.shot.moves or "-", _credits(p)) for p in plans]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
     lines.append("")
     lines.append(f"{est.generations} generation{'s' * (est.generations != 1)} to submit, "
@@ -65,14 +69,32 @@ def plan_table(plans: list[PlannedShot], est: Estimate) -> str:
         lines.append(f"* estimated, no price written for {priced}; set real prices in shotlang-models.toml or "
                      "the config file (docs/running.md)")
     if est.unpriced:
-        lines.append(f"? no price for {', '.join(est.unpriced)}: not in the total")
+        lines.append(f"unknown: no price is known for {', '.join(est.unpriced)} in the mode, length and audio of "
+                     f"{some_names(est.unpriced_shots)}, which the total leaves out; give one in shotlang-models.toml "
+                     "or the config file (docs/running.md)")
+    words = [p.name for p in plans if p.shot.moves == "words"]
+    if words:
+        lines.append(f"moves as words: {some_names(words)} (the model takes no camera control there; "
+                     "`moves` in docs/language.md)")
     return "\n".join(lines)
+
+
+def some_names(names: list[str], shown: int = 8) -> str:
+    """`a, b, c` or `a, b, c and 5 more`."""
+    more = len(names) - shown
+    return ", ".join(names[:shown]) + (f" and {more} more" if more > 0 else "")
+
+
+def _audio(plan: PlannedShot) -> str:
+    """What the body asks of audio, as prices tell it apart: -, sound, voice."""
+    return audio_of(plan.body) or "-"
 
 
 def plan_json(plans: list[PlannedShot], est: Estimate) -> str:
     return json.dumps({
         "shots": [{"shot": p.name, "action": p.action, "model": p.body["model_name"], "mode": p.mode,
-                   "duration": p.body["duration"], "credits": p.credits if p.submits else 0,
+                   "duration": p.body["duration"], "audio": audio_of(p.body) or None, "moves": p.shot.moves or None,
+                   "credits": (p.credits if p.submits else 0), "price_known": p.credits is not None,
                    "price_published": p.price_published} for p in plans],
         "generations": est.generations,
         "seconds": [{"model": m, "mode": mode, "seconds": s} for (m, mode), s in sorted(est.seconds.items())],
@@ -80,4 +102,5 @@ def plan_json(plans: list[PlannedShot], est: Estimate) -> str:
         "usd": round(est.usd, 2),
         "assumed_prices": list(est.assumed),
         "unpriced": est.unpriced,
+        "unpriced_shots": est.unpriced_shots,
     }, indent=2)

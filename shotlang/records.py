@@ -14,7 +14,9 @@ from . import kling
 from . import syntax as ast
 from .images import ImageStore, resolve_image
 from .language import OPTION_BY_KIND, OPTIONS
-from .lower import Magnitude, Resolved, ResolvedSequence, ResolvedShot, Settings, sequence_timing, shot_prompt
+from .camera import prompt, sending, sequence_prompt
+from .lower import Magnitude, Resolved, ResolvedSequence, ResolvedShot, Settings, sequence_timing
+from .models import Matrix
 
 # Options made into fields below: images inlined, the model and duration defaulted, aspect_ratio
 # left out of image shots, motions gathered into one list. Every other option's lowered value is
@@ -46,18 +48,21 @@ def camera_control(shot: ResolvedShot, axes: str) -> dict[str, Any] | None:
     return {"type": "simple", "config": config}
 
 
-def record(item: Resolved, axes: str, base_dir: Path, images: ImageStore) -> dict[str, Any]:
+def record(item: Resolved, axes: str, base_dir: Path, images: ImageStore, models: Matrix) -> dict[str, Any]:
     """The JSON record of one shot (or sequence) that passed every check: where to send it, and
-    the body. A field the shot does not set is left out, so the API applies its own default."""
+    the body. A field the shot does not set is left out, so the API applies its own default.
+    `moves` says how the camera move is sent (camera.py), where one is."""
     if isinstance(item, ResolvedSequence):
         return _sequence_record(item, base_dir, images)
     shot = item
     settings = shot.settings
+    how = sending(shot, models.get(settings.model_name))
     found = _settings_fields(settings, shot.voices, base_dir, images)
     found["duration"] = settings.duration.value if settings.duration else kling.DEFAULT_DURATION
-    if shot.prompt.value or not settings.to_image:
-        found["prompt"] = shot.prompt.value
-    camera = camera_control(shot, axes)
+    sent = prompt(shot, how)
+    if sent or not settings.to_image:
+        found["prompt"] = sent
+    camera = camera_control(shot, axes) if how.numeric else None
     if camera is not None:
         found["camera_control"] = camera
     if shot.motions:
@@ -66,7 +71,10 @@ def record(item: Resolved, axes: str, base_dir: Path, images: ImageStore) -> dic
              "trajectories": [{"x": int(p.x), "y": int(p.y)} for p in m.points]}
             for m in shot.motions
         ]
-    return _record(shot.name, shot.scene, shot.syntax.span.line, settings, found)
+    made = _record(shot.name, shot.scene, shot.syntax.span.line, settings, found)
+    if how.how:
+        made["moves"] = how.how
+    return made
 
 
 def _sequence_record(sequence: ResolvedSequence, base_dir: Path, images: ImageStore) -> dict[str, Any]:
@@ -78,10 +86,13 @@ def _sequence_record(sequence: ResolvedSequence, base_dir: Path, images: ImageSt
     total, durations = timing
     found = _settings_fields(settings, sequence.voices, base_dir, images)
     found |= {"duration": total, "multi_shot": True, "shot_type": "customize",
-              "multi_prompt": [{"index": i, "prompt": shot_prompt(shot, settings), "duration": seconds}
+              "multi_prompt": [{"index": i, "prompt": sequence_prompt(shot, settings), "duration": seconds}
                                for i, (shot, seconds) in enumerate(zip(sequence.shots, durations, strict=True), 1)]}
     made = _record(sequence.name, sequence.scene, sequence.syntax.span.line, settings, found)
     made["shots"] = [shot.name for shot in sequence.shots]
+    if settings.moves is None or settings.moves.value != "off":
+        if any(shot.camera is not None for shot in sequence.shots):
+            made["moves"] = "words"
     return made
 
 

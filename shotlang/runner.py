@@ -44,7 +44,7 @@ from .client import (
 )
 from .config import Config
 from .files import remove_partials
-from .models import Matrix, built_in
+from .models import Matrix, audio_of, built_in
 from .state import IN_FLIGHT, ShotState, Store, body_hash, video_matches
 
 Action = Literal["new", "changed", "forced", "retry", "in flight", "download", "unchanged"]
@@ -58,13 +58,14 @@ class Shot(NamedTuple):
     name: str
     endpoint: kling.Endpoint
     body: dict[str, Any]  # the request body, exactly as it is sent
+    moves: str = ""  # how its camera move is sent (the record's `moves`): numeric, words, both or ""
 
 
 def shots_of(records: Iterable[Mapping[str, Any]]) -> list[Shot]:
     """The compiler's JSON records (CompiledFile.records) as shots to run. The bodies are used
     as they are, not rebuilt through the pydantic models: what `compile` writes is what is
     sent (a test checks every record against bodies.VideoRequest)."""
-    return [Shot(r["name"], kling.as_endpoint(r["endpoint"]), r["body"]) for r in records]
+    return [Shot(r["name"], kling.as_endpoint(r["endpoint"]), r["body"], str(r.get("moves") or "")) for r in records]
 
 
 @dataclass
@@ -75,7 +76,7 @@ class PlannedShot:
     state: ShotState | None
     credits: float | None  # the estimate for a submission; None if no price is known
     price_published: bool = True
-    priced_as: str | None = None  # how the estimate was made when no price was written ("as kling-v2-master")
+    priced_as: str | None = None  # how the estimate was made when the model is priced as another ("as kling-v2-6")
 
     @property
     def name(self) -> str:
@@ -124,7 +125,7 @@ def plan_shots(shots: list[Shot], store: Store, out_dir: Path, config: Config,
             if not already:
                 action = "forced"
         model, mode, seconds = body["model_name"], str(body.get("mode") or kling.DEFAULT_MODE), body["duration"]
-        price = models.price(model, mode, seconds)
+        price = models.price(model, mode, seconds, audio_of(body))
         plans.append(PlannedShot(shot, action, digest, state, price.credits if price else None,
                                  price.published if price else False, price.assumed if price else None))
     return plans

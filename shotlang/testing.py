@@ -166,7 +166,7 @@ class FakeKling:
                  clock: Callable[[], float] = time.monotonic, access_key: str = TEST_ACCESS_KEY,
                  secret_key: str = TEST_SECRET_KEY, port: int = 0, max_running: int | None = None,
                  models: list[dict[str, Any]] | None = None,
-                 video: Callable[[dict[str, Any]], bytes] | None = None) -> None:
+                 video: Callable[[dict[str, Any]], bytes] | None = None, official_only: bool = False) -> None:
         if task_seconds is not None and polls is not None:
             raise ValueError("a task moves on by task_seconds or by polls, not both")
         if polls is not None and polls < 1:
@@ -180,7 +180,10 @@ class FakeKling:
         self.max_running = max_running
         # The capability matrix's rows (`shotlang models --format json`'s "models"); the built-in
         # matrix if None. A test that teaches shotlang a model teaches the server the same way.
-        self.models = {row["name"]: _ModelRules.from_row(row) for row in (models or _built_in_models())}
+        # `official_only`: take only what Kling's own capability map offers (_ModelRules).
+        self.official_only = official_only
+        self.models = {row["name"]: _ModelRules.from_row(row, official_only)
+                       for row in (models or _built_in_models())}
         self.stats = Stats()
         # What a finished task's download holds, made from its request body (the tests of the
         # timeline serve MP4s as long as each shot asked); VIDEO for every task if None.
@@ -446,7 +449,13 @@ class _ModelRules(NamedTuple):
     """What one model takes, from a row of the capability matrix as `shotlang models --format
     json` prints it. The matrix is the one fact the server shares with the compiler (so that
     a test of a refused combination proves the check and the server agree); the rules that
-    read it below are the server's own."""
+    read it below are the server's own.
+
+    Where the matrix's sources disagree, the server takes what the believed claim offers and,
+    for camera control, what any source offers (a writer may send a move `numeric` on a
+    source's word). With `official_only`, it takes what Kling's own map offers wherever the map
+    says something, and refuses the rest as the API would (400, 1201): a rehearsal of what the
+    official API would say."""
 
     endpoints: tuple[str, ...]
     modes: tuple[str, ...]
@@ -455,20 +464,43 @@ class _ModelRules(NamedTuple):
     # feature -> the (endpoint, mode, duration)s it is taken in
     offered: dict[str, frozenset[tuple[str, str, str]]]
     camera_types: dict[tuple[str, str, str], tuple[str, ...]]  # (endpoint, mode, duration) -> types taken
+    # (feature, endpoint, mode, duration) -> features a request may not use beside it there
+    without: dict[tuple[str, str, str, str], tuple[str, ...]]
 
     @classmethod
-    def from_row(cls, row: dict[str, Any]) -> _ModelRules:
+    def from_row(cls, row: dict[str, Any], official_only: bool = False) -> _ModelRules:
         features = row["features"]
-        offered = {name: frozenset((f"/v1/videos/{o['endpoint']}", o["mode"], o["duration"])
-                                   for o in feature["offered"])
-                   for name, feature in features.items()}
-        types = {(f"/v1/videos/{o['endpoint']}", o["mode"], o["duration"]): tuple(o["types"])
-                 for o in features["camera"]["offered"]}
+        taken = {name: _taken(name, feature, official_only) for name, feature in features.items()}
+        offered = {name: frozenset(cell[:3] for cell in cells) for name, cells in taken.items()}
+        types: dict[tuple[str, str, str], tuple[str, ...]] = {}
+        for cell in sorted(taken["camera"], key=lambda c: _CAMERA_TYPES.index(c[3] or "simple")):
+            types[cell[:3]] = (*types.get(cell[:3], ()), cell[3] or "simple")
+        without = {(name, f"/v1/videos/{o['endpoint']}", o["mode"], o["duration"]): tuple(o["without"])
+                   for name, feature in features.items() for o in feature["offered"] if o.get("without")}
         return cls(tuple(f"/v1/videos/{e}" for e in row["endpoints"]), tuple(row["modes"]),
-                   tuple(row["durations"]), tuple(row["aspect_ratios"]), offered, types)
+                   tuple(row["durations"]), tuple(row["aspect_ratios"]), offered, types, without)
 
     def takes(self, feature: str, endpoint: str, mode: str, duration: str) -> bool:
         return (endpoint, mode, duration) in self.offered.get(feature, frozenset())
+
+
+def _taken(name: str, feature: dict[str, Any], official_only: bool) -> set[tuple[str, str, str, str | None]]:
+    """The (endpoint, mode, duration, camera type)s a feature is taken in, from its row."""
+    def cells(entries: list[dict[str, Any]]) -> set[tuple[str, str, str, str | None]]:
+        found: set[tuple[str, str, str, str | None]] = set()
+        for o in entries:
+            for kind in o.get("types") or [o.get("type")]:
+                found.add((f"/v1/videos/{o['endpoint']}", o["mode"], o["duration"], kind))
+        return found
+
+    official = [c for c in feature.get("claims", []) if c["source"] == "official"]
+    if official_only and official:
+        return cells(official[0]["offered"])
+    taken = cells(feature["offered"])
+    if name == "camera" and not official_only:
+        for claim in feature.get("claims", []):
+            taken |= cells(claim["offered"])
+    return taken
 
 
 def _built_in_models() -> list[dict[str, Any]]:
@@ -756,6 +788,9 @@ def _camera(create: _Create) -> str | None:
 def _end_frame_and_masks(create: _Create) -> str | None:
     if "image_tail" in create.body and not create.takes("image_tail"):
         return create.refused("image_tail")
+    if "image_tail" in create.body and create.body.get("sound") == "on" and "sound" in create.model.without.get(
+            ("image_tail", *create.combination), ()):
+        return create.refused("image_tail and sound on")
     if any(key in create.body for key in ("static_mask", "dynamic_masks")) and not create.takes("masks"):
         return create.refused("static_mask or dynamic_masks")
     return None
@@ -1058,6 +1093,9 @@ def main() -> None:
                       help="each task ends at the N-th query or list that reports it")
     parser.add_argument("--max-running", type=int, default=None,
                         help="tasks the account runs at once; more creates are refused 429/1303")
+    parser.add_argument("--official-only", action="store_true",
+                        help="take only what Kling's own capability map offers, and refuse the rest as the "
+                             "API would (400, 1201), where shotlang's matrix believes another source")
     parser.add_argument("--models", metavar="FOLDER", default=None,
                         help="take the capability matrix that applies to shot lists in FOLDER (its "
                              "shotlang-models.toml and the user's models.toml), as shotlang does")
@@ -1075,7 +1113,7 @@ def main() -> None:
             sys.exit(f"the models files for {args.models} have errors: run `shotlang models {args.models}`")
         rows = list(matrix_rows(matrix))
     server = FakeKling(task_seconds=seconds, polls=args.polls, port=args.port, max_running=args.max_running,
-                       models=rows)
+                       models=rows, official_only=args.official_only)
     print(f"fake Kling API on {server.url}")
     print(f"  export KLING_API_BASE={server.url}")
     print(f"  export KLING_ACCESS_KEY={server.access_key}")

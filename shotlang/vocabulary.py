@@ -2,8 +2,11 @@
 
 Moves map to one of the API's six camera fields with a sign, under each of the two readings
 of those fields (see docs/kling-mapping.md): `seed`, the reading of the seed document and the
-default, and `official`, the reading of Kling's own field descriptions. The docs and
-`shotlang moves` are made from these tables, and tests check them against each other.
+default, and `official`, the reading of Kling's own field descriptions in the newest copy of
+its reference (2026-03: `pan` turns the camera left and right, `tilt` up and down; the 2025-12
+copy had the two the other way round). Each move also has its words in camera language, for
+models that take the move in the prompt. The docs and `shotlang moves` are made from these
+tables, and tests check them against each other.
 """
 
 from __future__ import annotations
@@ -31,6 +34,9 @@ class Move(NamedTuple):
     recommended: tuple[int, int] | None = None  # the seed's Quick Reference range, if it has one
     # True where AXES official has no field for this move and a near one is used.
     approximate_in_official: bool = False
+    # The move in camera language, for models that take it in the prompt (`moves words`):
+    # `{how}` is where the strength goes ("slowly"), and goes away when none is written.
+    words: str = ""
 
     @property
     def phrases(self) -> tuple[str, ...]:
@@ -53,51 +59,60 @@ H, V, Z, R, P, T = "horizontal", "vertical", "zoom", "roll", "pan", "tilt"
 
 MOVES: tuple[Move, ...] = (
     _m("pan right", "", "camera turns right; good for landscapes",
-       seed=Axis(H, +1), official=Axis(T, +1), recommended=(5, 8)),
+       seed=Axis(H, +1), official=Axis(P, +1), recommended=(5, 8),
+       words="the camera pans {how} to the right"),
     _m("pan left", "", "camera turns left; a reveal from right to left",
-       seed=Axis(H, -1), official=Axis(T, -1), recommended=(5, 8)),
+       seed=Axis(H, -1), official=Axis(P, -1), recommended=(5, 8),
+       words="the camera pans {how} to the left"),
     _m("tilt up", "", "camera tilts upward; reveals buildings, trees",
-       seed=Axis(V, +1), official=Axis(P, +1), recommended=(5, 8)),
+       seed=Axis(V, +1), official=Axis(T, +1), recommended=(5, 8),
+       words="the camera tilts {how} up"),
     _m("tilt down", "", "camera tilts downward",
-       seed=Axis(V, -1), official=Axis(P, -1), recommended=(5, 8)),
+       seed=Axis(V, -1), official=Axis(T, -1), recommended=(5, 8),
+       words="the camera tilts {how} down"),
     _m("zoom in", "", "focus on the subject, dramatic",
-       seed=Axis(Z, +1), official=Axis(Z, -1), recommended=(5, 10)),
+       seed=Axis(Z, +1), official=Axis(Z, -1), recommended=(5, 10), words="the camera zooms {how} in"),
     _m("zoom out", "", "reveal; an establishing shot",
-       seed=Axis(Z, -1), official=Axis(Z, +1), recommended=(5, 10)),
+       seed=Axis(Z, -1), official=Axis(Z, +1), recommended=(5, 10), words="the camera zooms {how} out"),
     _m("roll clockwise", "roll right, roll cw", "camera rolls clockwise about the lens axis",
-       seed=Axis(R, +1), official=Axis(R, +1)),
+       seed=Axis(R, +1), official=Axis(R, +1), words="the camera rolls {how} clockwise"),
     _m("roll counter-clockwise",
        "roll counterclockwise, roll anticlockwise, roll anti-clockwise, roll left, roll ccw",
        "camera rolls counter-clockwise about the lens axis",
-       seed=Axis(R, -1), official=Axis(R, -1)),
+       seed=Axis(R, -1), official=Axis(R, -1), words="the camera rolls {how} counter-clockwise"),
     _m("dutch tilt", "dutch angle, dutch", "a canted frame; unsettling, artistic",
-       seed=Axis(R, +1), official=Axis(R, +1), recommended=(3, 5)),
+       seed=Axis(R, +1), official=Axis(R, +1), recommended=(3, 5),
+       words="the frame cants {how} into a dutch angle"),
     _m("dolly right", "truck right, track right", "camera travels sideways to the right",
-       seed=Axis(P, +1), official=Axis(H, +1)),
+       seed=Axis(P, +1), official=Axis(H, +1), words="the camera trucks {how} to the right"),
     _m("dolly left", "truck left, track left", "camera travels sideways to the left",
-       seed=Axis(P, -1), official=Axis(H, -1)),
+       seed=Axis(P, -1), official=Axis(H, -1), words="the camera trucks {how} to the left"),
     _m("dolly up", "crane up, pedestal up, boom up, rise", "camera travels upward",
-       seed=Axis(T, +1), official=Axis(V, +1)),
+       seed=Axis(T, +1), official=Axis(V, +1), words="the camera cranes {how} up"),
     _m("dolly down", "crane down, pedestal down, boom down, descend", "camera travels downward",
-       seed=Axis(T, -1), official=Axis(V, -1)),
+       seed=Axis(T, -1), official=Axis(V, -1), words="the camera cranes {how} down"),
     _m("push in", "dolly forward, dolly in, track in, move in, push forward",
        "camera travels toward the subject; depth effect",
-       seed=Axis(T, +1), official=Axis(Z, -1), recommended=(3, 5), approximate_in_official=True),
+       seed=Axis(T, +1), official=Axis(Z, -1), recommended=(3, 5), approximate_in_official=True,
+       words="the camera pushes in {how} toward the subject"),
     _m("pull back", "dolly back, dolly backward, dolly out, track out, pull out, move back",
        "camera travels away from the subject; a reveal",
-       seed=Axis(T, -1), official=Axis(Z, +1), recommended=(3, 5), approximate_in_official=True),
+       seed=Axis(T, -1), official=Axis(Z, +1), recommended=(3, 5), approximate_in_official=True,
+       words="the camera pulls back {how} from the subject"),
     _m("crane down and back", "down and back, descend and pull back, down back, down_back",
-       "compound preset: the camera descends and pulls back", preset="down_back"),
+       "compound preset: the camera descends and pulls back", preset="down_back",
+       words="the camera cranes down and pulls back"),
     _m("push in and up", "forward and up, push in and tilt up, forward up, forward_up",
-       "compound preset: the camera pushes forward and tilts up", preset="forward_up"),
+       "compound preset: the camera pushes forward and tilts up", preset="forward_up",
+       words="the camera pushes in and tilts up"),
     _m("turn right forward", "right turn forward, turn right and forward, right_turn_forward",
        "compound preset: the camera turns right while moving forward",
-       preset="right_turn_forward"),
+       preset="right_turn_forward", words="the camera moves forward while turning right"),
     _m("turn left forward", "left turn forward, turn left and forward, left_turn_forward",
        "compound preset: the camera turns left while moving forward",
-       preset="left_turn_forward"),
+       preset="left_turn_forward", words="the camera moves forward while turning left"),
     _m("static", "still, locked off, locked-off, fixed, no move",
-       "no camera movement: no camera_control is sent"),
+       "no camera movement: no camera_control is sent", words="a static shot, the camera locked off"),
 )
 
 # Intensity words and the magnitude they give; no word means DEFAULT_MAGNITUDE. From the seed's
@@ -150,3 +165,28 @@ for _move in MOVES:
 
 assert not (INTENSITIES.keys() & MOVE_WORDS), "an intensity word is also a move word"
 assert not (JOINERS & MOVE_WORDS), "a joiner is also a move word"
+
+# How each intensity word reads in a sentence about the camera: "the camera pans slowly".
+ADVERBS: dict[str, str] = {
+    "subtle": "subtly", "slight": "slightly",
+    "gentle": "gently", "soft": "softly",
+    "slow": "slowly", "moderate": "at a moderate pace", "steady": "steadily", "medium": "at a medium pace",
+    "strong": "strongly", "dramatic": "dramatically", "bold": "boldly",
+    "fast": "fast", "quick": "quickly", "rapid": "rapidly",
+    "extreme": "extremely fast",
+    "maximum": "as fast as it can", "max": "as fast as it can",
+}  # fmt: skip
+assert ADVERBS.keys() == INTENSITIES.keys(), "every intensity word needs its adverb"
+
+
+def nearest_intensity(magnitude: float) -> str:
+    """The intensity word whose magnitude is nearest (the weaker one on a tie): 8 -> fast."""
+    return min(INTENSITIES, key=lambda w: (abs(INTENSITIES[w] - magnitude), INTENSITIES[w]))
+
+
+def phrase(move: Move, strength: str | None = None) -> str:
+    """The move in camera language, as a sentence to put before a prompt: `The camera pans
+    slowly to the right.` `strength` is an intensity word, or None when none was written."""
+    how = ADVERBS[strength] if strength else ""
+    text = " ".join(move.words.replace("{how}", how).split())
+    return text[:1].upper() + text[1:] + "."

@@ -26,10 +26,13 @@ DEFAULTS negative "blur" callback "https://example.com/hook"
 SHOT a: slow pan right over "A castle" 10s pro 9:16 model kling-v1-6 cfg 0.3 id "mine-1"
 SHOT b: crane down and back over "A tower" sound on pro
 SHOT c: static "A field" 1:1 std cfg 1 watermark off
-SHOT d: "A boat" image "images/harbour-dawn.png" mask "images/boat-mask.png" model kling-v1-6
+SHOT d: "A boat" image "images/harbour-dawn.png" mask "images/boat-mask.png" model kling-v1
 SHOT e: dutch tilt 4 on "A lamp" sound off model kling-v2-6 cfg 0
 SHOT f: pan left 6.5 over "A quay"
-SHOT g: "<<<voice_1>>> calls out over the water" model kling-v3 sound on voice "narrator-1" 3s
+SHOT g: "<<<voice_1>>> calls out over the water" model kling-v2-6 pro sound on voice "narrator-1"
+SHOT i: slow tilt up "A tower" moves both
+SHOT j: push in "A door" model kling-v3 3s
+SHOT k: pan left "A pier" model kling-v1 moves words
 SEQUENCE h: 9s model kling-v3 moves words
     SHOT h1: slow pan right "A quay at dawn"
     SHOT h2: "A boat leaves" 4s

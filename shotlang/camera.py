@@ -1,0 +1,158 @@
+"""How a shot's camera move reaches the model: as camera_control, as words, both, or not at all.
+
+Kling's own capability map offers numeric camera control (camera_control) on two cells only;
+the seed offers it on every model from v1.6 (models.py keeps both claims). A move must reach
+the screen whatever the model, so each shot says how it is sent with `moves`:
+
+    numeric  camera_control, the move's axis and magnitude
+    words    the move in camera language at the start of the prompt, where video models read it
+    both     the two together
+    off      neither: the move is left out
+    auto     (the default) numeric where the shot's cell offers camera control, else words
+
+A sequence's shots take no camera_control, so their moves go as words (or `off`). The checks,
+the records, `plan` and the storyboard all read the one answer given here.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from typing import NamedTuple
+
+from . import kling
+from .lower import Camera, ResolvedShot, Settings
+from .models import Model
+from .vocabulary import INTENSITIES, Move, nearest_intensity, phrase
+
+# What `moves` takes, the first being the default.
+CHOICES = ("auto", "numeric", "words", "both", "off")
+DEFAULT = "auto"
+
+
+class Sending(NamedTuple):
+    """How one shot's move goes: `how` is numeric, words or both ("" when no move is written
+    or `moves off` leaves it out); `words` is the sentence put before the prompt, "" when none
+    is (also when the writer's prompt says the move already)."""
+
+    how: str
+    words: str = ""
+
+    @property
+    def numeric(self) -> bool:
+        return self.how in ("numeric", "both")
+
+
+NOTHING = Sending("")
+
+
+def choice(settings: Settings) -> str:
+    return settings.moves.value if settings.moves is not None else DEFAULT
+
+
+def cell(settings: Settings) -> tuple[kling.Endpoint, str, str]:
+    """The endpoint, mode and duration a shot's request is for, as the matrix is read by."""
+    endpoint = kling.IMAGE2VIDEO if settings.to_image else kling.TEXT2VIDEO
+    duration = settings.duration.value if settings.duration else kling.DEFAULT_DURATION
+    return endpoint, settings.mode_name, duration
+
+
+def kind_of(camera: Camera) -> str:
+    """The camera_control type a move is sent as (a static shot is read as a simple one)."""
+    return camera.move.preset or "simple"
+
+
+def sending(shot: ResolvedShot, model: Model | None) -> Sending:
+    """How `shot`'s move is sent on `model` (None: a model the matrix does not know, reported
+    elsewhere; its move is sent as the writer chose, `auto` as numeric)."""
+    camera = shot.camera
+    wanted = choice(shot.settings)
+    if camera is None or wanted == "off":
+        return NOTHING
+    if shot.in_sequence:
+        how = "words"
+    elif wanted == "auto":
+        offered = model is None or model.offers("camera", *cell(shot.settings), kind_of(camera))
+        how = "numeric" if offered else "words"
+    else:
+        how = wanted
+    if how == "numeric" or said_in(camera.move, shot.prompt.value):
+        return Sending(how)
+    return Sending(how, words(camera))
+
+
+def words(camera: Camera) -> str:
+    """The move as a sentence in camera language: `The camera pans slowly to the right.`"""
+    return phrase(camera.move, strength(camera))
+
+
+def strength(camera: Camera) -> str | None:
+    """The intensity word of a move: the one written, else the one nearest to the number
+    written (`pan right 8`: fast), else None."""
+    if camera.magnitude is None or camera.strength_span is None:
+        return None
+    span = camera.strength_span
+    written = span.source.text[span.start:span.end].lower()
+    return written if written in INTENSITIES else nearest_intensity(camera.magnitude)
+
+
+def prompt(shot: ResolvedShot, how: Sending) -> str:
+    """The prompt as sent: the move's words first, then the writer's prompt."""
+    text = shot.prompt.value
+    if not how.words:
+        return text
+    return f"{how.words} {text}" if text.strip() else how.words
+
+
+def sequence_prompt(shot: ResolvedShot, settings: Settings) -> str:
+    """A sequence shot's prompt as sent: its move's words first, unless the sequence says
+    `moves off` (the API takes no camera control per shot of a sequence)."""
+    camera = shot.camera
+    if camera is None or choice(settings) == "off" or said_in(camera.move, shot.prompt.value):
+        return shot.prompt.value
+    return prompt(shot, Sending("words", words(camera)))
+
+
+# --- a move the writer has put in the prompt already ------------------------------------------
+
+# Single words that say a move only in camera talk; the others (`still`, `rise`, `fixed`) are
+# everyday words a prompt uses for other things.
+_SAYS_ALONE = {"dutch": r"dutch[\s-]+(?:angle|tilt)", "static": r"static[\s-]+(?:shot|camera)"}
+_GAP = r"(?:\W+\w+){0,3}?\W+"  # up to three words between a move's words: "pans slowly to the right"
+
+
+class _Said(NamedTuple):
+    exact: re.Pattern[str]  # the move's own phrase: `pan right`, `push in`, `dutch angle`
+    loose: re.Pattern[str]  # its words inflected and apart (`pans slowly to the right`): said of a camera
+
+
+@cache
+def _said(move: Move) -> _Said:
+    exact, loose = [], []
+    for words_of in (p.replace("_", " ").split() for p in move.phrases):
+        if len(words_of) == 1:
+            alone = _SAYS_ALONE.get(words_of[0])
+            if alone:
+                exact.append(alone)
+            continue
+        escaped = [re.escape(w) for w in words_of]
+        exact.append(r"[\s-]+".join(escaped))
+        loose.append(escaped[0] + r"\w*" + "".join(_GAP + w for w in escaped[1:]))
+    return _Said(re.compile(r"\b(?:" + "|".join(exact) + r")\b", re.IGNORECASE),
+                 re.compile(r"\b(?:" + "|".join(loose or ["(?!)"]) + r")\b", re.IGNORECASE))
+
+
+_SENTENCE = re.compile(r"[^.!?;]+")
+_CAMERA = re.compile(r"\bcamera\b", re.IGNORECASE)
+
+
+def said_in(move: Move, text: str) -> bool:
+    """The writer's prompt says this move already: its own phrase (`slow pan right`), or a
+    sentence about the camera that says it (`the camera pans slowly to the right`). Its words
+    are then not put in a second time. (Not `her head tilting up`: said of no camera.)"""
+    if not text:
+        return False
+    said = _said(move)
+    if said.exact.search(text):
+        return True
+    return any(_CAMERA.search(s[0]) and said.loose.search(s[0]) for s in _SENTENCE.finditer(text))
