@@ -16,7 +16,18 @@ from . import kling
 from .diagnostics import CODES
 from .language import MODE_WORDS, OPTIONS, STATEMENTS
 from .models import FEATURE_WORDS, FEATURES, Matrix, Model, built_in, claim_text, disputes, says, durations_text, offer_text
-from .vocabulary import AXES, DEFAULT_MAGNITUDE, INTENSITIES, JERKY_FROM, JOINERS, MOVES, VISIBLE_FROM, Move
+from .vocabulary import (
+    ADVERBS,
+    AXES,
+    DEFAULT_MAGNITUDE,
+    INTENSITIES,
+    JERKY_FROM,
+    JOINERS,
+    MOVES,
+    VISIBLE_FROM,
+    Move,
+    phrase,
+)
 
 
 def _target(move: Move, axes: str) -> tuple[str, str]:
@@ -39,6 +50,8 @@ def move_rows(axes: str) -> list[dict[str, Any]]:
         rows.append({
             "move": move.name, "synonyms": list(move.synonyms), "field": field, "sign": sign,
             "recommended": _range(move), "description": move.description,
+            "words": phrase(move).replace("{how}", "<how>"),
+            "in_words": {word: phrase(move, word) for word in INTENSITIES} if "{how}" in move.words else {},
         })  # fmt: skip
     return rows
 
@@ -59,10 +72,19 @@ def move_table(axes: str) -> str:
         wrapped = _pack(also, TABLE_WIDTH - indent) or [""]
         lines.append(("".join(c.ljust(w + 2) for c, w in zip(cells, widths, strict=True)) + wrapped[0]).rstrip())
         lines += [" " * indent + more for more in wrapped[1:]]
+    lines += ["", "In words (`moves words`, and `moves auto` where the model takes no camera control),",
+              "at the start of the prompt; <how> is the intensity's word, left out when none is given:", ""]
+    width = max(len(m.name) for m in MOVES)
+    for move in MOVES:
+        lines += textwrap.wrap(f"{move.name.ljust(width)}  {phrase(move).replace('{how}', '<how>')}", TABLE_WIDTH,
+                               subsequent_indent=" " * (width + 4))
+    adverbs = ", ".join(f"{w} {a}" for w, a in ADVERBS.items())
+    lines += [""] + textwrap.wrap(f"<how>: {adverbs}; a number: the nearest intensity's", TABLE_WIDTH,
+                                  subsequent_indent="  ")
     words = ", ".join(f"{w} {v}" for w, v in INTENSITIES.items())
     lines.append("")
     for paragraph in (f"Intensity (before the move; default {DEFAULT_MAGNITUDE}): {words}",
-                      f"Magnitude (after the move): a whole number from 1 to {kling.MAGNITUDE_MAX}, e.g. `pan right 6`",
+                      f"Magnitude (after the move): a number from 0 to {kling.MAGNITUDE_MAX}, fractions too, e.g. `pan right 6` or `pan right 2.5`",
                       f"Joiners (before the prompt): {', '.join(sorted(JOINERS))}"):
         lines += textwrap.wrap(paragraph, TABLE_WIDTH, subsequent_indent="  ", break_on_hyphens=False)
     return "\n".join(lines)
