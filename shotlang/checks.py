@@ -397,12 +397,16 @@ def _check_disputes(model: Model, shot: ResolvedShot, uses: list[Use], how: Send
                          + ", ".join(_says(c, not said) for c in others)))
     if disputes:
         # `<feature> on <model>: <claims>`, joined by `; `: compiler.conclude gathers them.
-        report.append(Diagnostic("W108", "; ".join(m for _, m in disputes), disputes[0][0], DISPUTE_HINT))
+        camera = any(m.startswith(FEATURE_WORDS["camera"] + " on ") for _, m in disputes)
+        report.append(Diagnostic("W108", "; ".join(m for _, m in disputes), disputes[0][0],
+                                 DISPUTE_HINT_CAMERA if camera else DISPUTE_HINT))
 
 
-DISPUTE_HINT = ("shotlang believes the first source named; settle it: `moves words` or `moves both` for a camera "
-                "move, or a claim with `source = \"verified\"` in shotlang-models.toml once a render has shown "
-                "what the model does (`shotlang models` shows every disputed cell)")
+_SETTLE = ("a claim with `source = \"verified\"` in shotlang-models.toml once a render has shown what the model "
+           "does (`shotlang models` shows every disputed cell)")
+DISPUTE_HINT = f"shotlang believes the first source named; settle it with {_SETTLE}"
+DISPUTE_HINT_CAMERA = ("shotlang believes the first source named; settle it: `moves words` or `moves both` for a "
+                       f"camera move, or {_SETTLE}")
 
 
 def _says(claim: Claim, offered: bool) -> str:

@@ -157,7 +157,8 @@ def _one_dispute_warning(report: list[Diagnostic]) -> list[Diagnostic]:
                                                   len(cells) > DISPUTES_SHOWN else "")
     many = len(places)
     first = disputes[0]
-    one = first._replace(
+    hint = next((d.hint for d in disputes if d.hint == checks.DISPUTE_HINT_CAMERA), first.hint)
+    one = first._replace(hint=hint,
         message=f"{many} shot{'s' * (many != 1)} rel{'y' if many != 1 else 'ies'} on what the sources dispute: {named}",
         related=tuple(Related(span, "relies on it too") for span in places[1:1 + RELATED_SHOWN]))
     return [d for d in report if d.code != "W108"] + [one]

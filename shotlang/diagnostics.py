@@ -207,8 +207,8 @@ than by a local path."""),
     "E312": Code(E, "file setting misplaced or repeated", """
 TITLE and AXES apply to the whole file: each may appear once, and AXES must come before
 the first SHOT."""),
-    "E313": Code(E, "option not allowed in DEFAULTS", "\n" + _fill(
-        f"DEFAULTS takes options that make sense for many shots: {_and(o.kind for o in OPTIONS if not o.per_shot)}. "
+    "E313": Code(E, "option not allowed in DEFAULTS or on a SCENE", "\n" + _fill(
+        f"DEFAULTS and SCENE take options that make sense for many shots: {_and(o.kind for o in OPTIONS if not o.per_shot)}. "
         f"{_and(f'`{o.kind}`' for o in OPTIONS if o.per_shot)} belong to one shot.")),
     "E314": Code(E, "id not valid", f"""
 An external task id is your own id for the task, unique per account: 1 to {kling.EXTERNAL_ID_MAX_CHARS} characters

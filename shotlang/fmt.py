@@ -274,7 +274,7 @@ def _written(statement: ast.Statement, text: str, indent: str) -> list[str]:
     if isinstance(statement, ast.Sequence):
         return _flowed([f"{indent}SEQUENCE {_source(text, statement.name)}:"], _options(statement.options, text), more)
     if isinstance(statement, ast.Scene):
-        return _wrapped(f"{indent}SCENE", statement.heading.value, [], indent)
+        return _wrapped(f"{indent}SCENE", statement.heading.value, _options(statement.options, text), indent)
     if isinstance(statement, ast.Title):
         return _wrapped(f"{indent}TITLE", statement.title.value, [], indent)
     if isinstance(statement, ast.ModelStatement):

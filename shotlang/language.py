@@ -46,7 +46,7 @@ def token_pattern(name: str) -> str:
 
 # --- statements ------------------------------------------------------------------------------
 
-Shape = Literal["shot", "sequence", "text", "name", "word", "options"]
+Shape = Literal["shot", "sequence", "scene", "text", "name", "word", "options"]
 
 
 class Statement(NamedTuple):
@@ -62,8 +62,10 @@ STATEMENTS: tuple[Statement, ...] = (
     Statement("sequence", "sequence", True, "`SEQUENCE <name>: [options…]`",
               "one multi-shot generation: the `SHOT` lines indented below it are its shots, in order; "
               "see [Sequences](#sequences)"),
-    Statement("scene", "text", False, '`SCENE "<heading>"`',
-              "the shots below it belong to this scene (carried into the output)"),
+    Statement("scene", "scene", True, '`SCENE "<heading>" [options…]`',
+              "the shots below it belong to this scene (carried into the output); its options are "
+              "theirs up to the next `SCENE`, over `MODEL` and `DEFAULTS` lines above it (a later "
+              "`MODEL` or `DEFAULTS` line, or a shot's own option, wins)"),
     Statement("model", "name", False, "`MODEL <model>`",
               "the model of the shots below it (a shot's own `model` wins)"),
     Statement("defaults", "options", True, "`DEFAULTS <options…>`",

@@ -162,6 +162,9 @@ class Resolver:
         self._override = axes is not None
         self._defaults: dict[str, Value[Any]] = {}  # by option kind: Settings' fields
         self._scene: str | None = None
+        # The open SCENE's options, up to the next SCENE; a later MODEL or DEFAULTS line takes an
+        # option back from it (the line written last wins).
+        self._scene_defaults: dict[str, Value[Any]] = {}
         self._title_seen: Span | None = None
         self._axes_seen: Span | None = None
         self._sequence: _OpenSequence | None = None
@@ -201,28 +204,34 @@ class Resolver:
         if isinstance(stmt, ast.Shot):
             self.shots += 1
             found = []
-            done.append(_resolve_shot(stmt, self._scene, self._defaults, found, self.axes, self.models))
+            done.append(_resolve_shot(stmt, self._scene, self._inherited(), found, self.axes, self.models))
             report += found
         elif isinstance(stmt, ast.Sequence):
             found = []
             own = _settings(stmt.options, found, in_defaults=False, models=self.models)
-            settings = Settings(**{**{k: v for k, v in self._defaults.items() if k != "duration"}, **own})
+            outer = {k: v for k, v in self._inherited().items() if k != "duration"}
+            settings = Settings(**{**outer, **own})
             voices = [o for o in stmt.options if o.kind == "voice"]
             report += found
             members = {k: v._replace(inherited=True) for k, v in own.items() if k != "duration"}
             self._sequence = _OpenSequence(stmt, self._scene, settings, voices,
                                            _indent(stmt.name.span if at is None else keyword),
-                                           {**{k: v for k, v in self._defaults.items() if k != "duration"},
-                                            **members}, not _has_error(found))
+                                           {**outer, **members}, not _has_error(found))
         elif isinstance(stmt, ast.Scene):
             self._scene = stmt.heading.value
+            self._scene_defaults = {
+                key: value._replace(inherited=True)
+                for key, value in _settings(stmt.options, report, in_defaults=True, models=self.models,
+                                            where="SCENE").items()}
         elif isinstance(stmt, ast.ModelStatement):
             model = _model(stmt.name, report, self.models)
             if model is not None:
                 self._defaults["model"] = model._replace(inherited=True)
+                self._scene_defaults.pop("model", None)
         elif isinstance(stmt, ast.Defaults):
             for key, value in _settings(stmt.options, report, in_defaults=True, models=self.models).items():
                 self._defaults[key] = value._replace(inherited=True)
+                self._scene_defaults.pop(key, None)
         elif isinstance(stmt, ast.Title):
             if self._title_seen:
                 report.append(Diagnostic("E312", "TITLE is given twice", stmt.span, "keep one TITLE per file",
@@ -233,6 +242,11 @@ class Resolver:
         elif isinstance(stmt, ast.Axes):
             self._axes(stmt)
         return done
+
+    def _inherited(self) -> dict[str, Value[Any]]:
+        """What a shot below takes from the lines above it: MODEL and DEFAULTS, the open SCENE's
+        options over them."""
+        return {**self._defaults, **self._scene_defaults} if self._scene_defaults else self._defaults
 
     def finish(self) -> list[Resolved]:
         """What is still open at the end of the file: a sequence, if one is."""
@@ -339,7 +353,7 @@ def _written(option: ast.Option) -> str:
 
 
 def _settings(options: tuple[ast.Option, ...], report: list[Diagnostic], *,
-              in_defaults: bool, models: Matrix) -> dict[str, Value[Any]]:
+              in_defaults: bool, models: Matrix, where: str = "DEFAULTS") -> dict[str, Value[Any]]:
     """The settings a list of options gives, each once, by option kind (Settings' fields)."""
     found: dict[str, Value[Any]] = {}
     for option in options:
@@ -349,8 +363,8 @@ def _settings(options: tuple[ast.Option, ...], report: list[Diagnostic], *,
             continue
         if in_defaults and OPTION_BY_KIND[kind].per_shot:
             report.append(Diagnostic(
-                "E313", f"`{kind}` cannot be a default", option.span,
-                f"give `{kind}` to each shot that needs it"))
+                "E313", f"`{kind}` cannot be a default" if where == "DEFAULTS" else f"`{kind}` cannot be on a {where}",
+                option.span, f"give `{kind}` to each shot that needs it"))
             continue
         if kind in REPEATABLE:
             continue  # a shot may have several; checks.py counts them

@@ -223,7 +223,10 @@ class Model:
         return [c for c, says in others if says != said]
 
     def offered_by_any(self, feature: str, endpoint: str, mode: str, duration: str, kind: str | None = None) -> bool:
-        """Some source says the feature is offered here (the believed one or not)."""
+        """Some source says the feature is offered here (the believed one or not); where the user
+        has settled the feature, only the user's answer counts."""
+        if self.features[feature].settled:
+            return self.offers(feature, endpoint, mode, duration, kind)
         return any(says for _, says in self.claims(feature, endpoint, mode, duration, kind))
 
     def combinations(self, feature: str, endpoint: str, kind: str | None = None) -> list[tuple[str, str]]:

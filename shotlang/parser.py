@@ -95,8 +95,9 @@ class _Builder(Transformer[Token, object]):
     def move(self, *toks: Token) -> tuple[ast.Word, ...]:
         return tuple(self._word(t) for t in toks)
 
-    def scene(self, _keyword: Token, heading: ast.Text) -> ast.Scene:
-        return ast.Scene(heading, heading.span)
+    def scene(self, _keyword: Token, heading: ast.Text, *options: ast.Option) -> ast.Scene:
+        options = tuple(o for o in options if isinstance(o, ast.Option))
+        return ast.Scene(heading, heading.span.to(options[-1].span) if options else heading.span, options)
 
     def title(self, _keyword: Token, title: ast.Text) -> ast.Title:
         return ast.Title(title, title.span)

@@ -103,22 +103,34 @@ class _Card(NamedTuple):
             frames = [_frame(shot, float(part["duration"]), part["prompt"], None)
                       for shot, part in zip(item.shots, body["multi_prompt"], strict=True)]
         else:
-            frames = [_frame(item, float(body["duration"]), body.get("prompt", ""), body.get("camera_control"))]
+            frames = [_frame(item, float(body["duration"]), body.get("prompt", ""), body.get("camera_control"),
+                             record.get("moves", "off"))]
         said = [w for line in range(first, last + 1) for w in warnings.get(line, ())]
         return cls(item.name, record["scene"], record["line"], record["endpoint"], body, frames, said)
 
 
-def _frame(shot: ResolvedShot, seconds: float, prompt: str, camera: dict[str, Any] | None) -> _Frame:
+def _frame(shot: ResolvedShot, seconds: float, prompt: str, camera: dict[str, Any] | None,
+           moves: str = "words") -> _Frame:
+    """A shot's frame; `moves` is how its record sends the move (numeric, words or both)."""
     move = shot.camera.move if shot.camera is not None else None
     magnitude = shot.camera.magnitude if shot.camera is not None else None
-    if camera is None:
-        sent = "no camera_control is sent" if move is None else (
-            "no camera_control (a static shot)" if move.is_static else "written into the prompt (a sequence's shot)")
-    elif camera["type"] != "simple":
-        sent = f'camera_control type "{camera["type"]}"'
+    if move is None:
+        sent = "no camera move is sent"
+    elif moves == "off":
+        sent = "not sent (`moves off`)"
+    elif camera is None and moves == "numeric":
+        sent = "no camera_control (a static shot)"
+    elif camera is None:
+        sent = ("sent as words in the prompt" if not shot.in_sequence
+                else "sent as words in the prompt (a sequence's shot)")
     else:
-        field, value = next(((k, v) for k, v in camera["config"].items() if v), ("", 0))
-        sent = f"camera_control.config.{field} = {value}"
+        if camera["type"] != "simple":
+            sent = f'sent as camera_control type "{camera["type"]}"'
+        else:
+            field, value = next(((k, v) for k, v in camera["config"].items() if v), ("", 0))
+            sent = f"sent as camera_control.config.{field} = {value}"
+        if moves == "both":
+            sent += ", and as words in the prompt"
     written = " ".join(w.text.lower() for w in shot.syntax.move if w.text.lower() not in JOINERS)
     return _Frame(shot.name, prompt, seconds, move, magnitude, sent, written)
 

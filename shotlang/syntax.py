@@ -67,6 +67,7 @@ class Sequence(NamedTuple):
 class Scene(NamedTuple):
     heading: Text
     span: Span
+    options: tuple[Option, ...] = ()  # for the shots of the scene, up to the next SCENE
 
 
 class Title(NamedTuple):

@@ -493,6 +493,8 @@ def _taken(name: str, feature: dict[str, Any], official_only: bool) -> set[tuple
                 found.add((f"/v1/videos/{o['endpoint']}", o["mode"], o["duration"], kind))
         return found
 
+    if feature.get("settled"):
+        return cells(feature["offered"])  # the user's own word (a models file): nothing else counts
     official = [c for c in feature.get("claims", []) if c["source"] == "official"]
     if official_only and official:
         return cells(official[0]["offered"])

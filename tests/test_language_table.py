@@ -21,7 +21,8 @@ from shotlang.language import OPTIONS, STATEMENTS, TOKENS, terminal
 _ARGUMENT_SYMBOLS = {"text": ["text"], "name": ["NAME"], "word": ["WORD"], "number": ["NUMBER"],
                      "points": ["text", "point+"], "bare": []}
 _SHAPE_SYMBOLS = {"text": ["text"], "name": ["NAME"], "word": ["WORD"], "options": ["option+"],
-                  "shot": ["NAME", "COLON", "move?", "text", "option*"], "sequence": ["NAME", "COLON", "option*"]}
+                  "shot": ["NAME", "COLON", "move?", "text", "option*"], "sequence": ["NAME", "COLON", "option*"],
+                  "scene": ["text", "option*"]}
 _NOT_TOKENS = {"COMMENT"}  # ignored by the grammar, never a token of a statement
 
 
@@ -103,7 +104,7 @@ def _rules(lark: Lark) -> dict[str, list[list[str]]]:
     rules["defaults"] = [[s.replace("option*", "option+") for s in r] for r in rules.get("defaults", [])]
     # `shot: SHOT NAME ":" move? text option*` is four alternatives in Lark, `sequence: SEQUENCE
     # NAME ":" option*` two (with and without the options); the longest is the rule.
-    for name in ("shot", "sequence"):
+    for name in ("shot", "sequence", "scene"):
         if name in rules:
             longest = max(rules[name], key=len)
             rules[name] = [[s if s != "move" else "move?" for s in longest]]

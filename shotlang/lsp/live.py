@@ -83,6 +83,7 @@ class State(NamedTuple):
     axes: str
     defaults: dict[str, lower.Value[Any]]
     scene: str | None
+    scene_defaults: dict[str, lower.Value[Any]]
     title_seen: Span | None
     axes_seen: Span | None
     sequence: lower._OpenSequence | None
@@ -91,7 +92,7 @@ class State(NamedTuple):
 # lower.Resolver's attributes: those State holds, the shot count, and those fixed at its start;
 # and checks.Checker's. tests/test_lsp_live.py holds these equal to what the classes have: a
 # field added there must be carried here.
-RESOLVER_STATE = ("title", "axes", "_defaults", "_scene", "_title_seen", "_axes_seen", "_sequence")
+RESOLVER_STATE = ("title", "axes", "_defaults", "_scene", "_scene_defaults", "_title_seen", "_axes_seen", "_sequence")
 RESOLVER_FIXED = ("report", "models", "_override", "shots")
 CHECKER_FIELDS = ("base_dir", "images", "models", "seen")
 
@@ -542,11 +543,13 @@ def _snapshot(resolver: lower.Resolver, last: State | None) -> State:
     and compare at once)."""
     sequence = resolver._sequence
     if (last is not None and resolver.title == last.title and resolver.axes == last.axes
-            and resolver._scene == last.scene and resolver._title_seen == last.title_seen
+            and resolver._scene == last.scene and resolver._scene_defaults == last.scene_defaults
+            and resolver._title_seen == last.title_seen
             and resolver._axes_seen == last.axes_seen and resolver._defaults == last.defaults
             and sequence == last.sequence):
         return last
-    return State(resolver.title, resolver.axes, dict(resolver._defaults), resolver._scene, resolver._title_seen,
+    return State(resolver.title, resolver.axes, dict(resolver._defaults), resolver._scene,
+                 dict(resolver._scene_defaults), resolver._title_seen,
                  resolver._axes_seen, replace(sequence, shots=list(sequence.shots)) if sequence else None)
 
 
@@ -554,6 +557,7 @@ def _restore(resolver: lower.Resolver, state: State, shots: int) -> None:
     resolver.title, resolver.axes, resolver.shots = state.title, state.axes, shots
     resolver._defaults = dict(state.defaults)
     resolver._scene, resolver._title_seen, resolver._axes_seen = state.scene, state.title_seen, state.axes_seen
+    resolver._scene_defaults = dict(state.scene_defaults)
     sequence = state.sequence
     resolver._sequence = replace(sequence, shots=list(sequence.shots)) if sequence else None
 
