@@ -99,8 +99,9 @@ CASES = [
          "an end image (tail) cannot be combined with a camera move `pan right`"),
     Case("E400", f'SHOT a: "x" image "{URL_A}" tail "{URL_B}" mask "{URL_A}" pro', f'"{URL_A}" pro',
          "masks cannot be combined with an end image"),
-    Case("E401", 'SHOT a: pan right "x" model kling-v1', "pan", "kling-v1 has no camera control"),
-    Case("E401", 'MODEL kling-v1\nSHOT a: pan right "x"', "pan", "set on line 1"),
+    Case("E401", 'SHOT a: pan right "x" model kling-v1 10s moves numeric', "pan", "kling-v1 has no camera control",
+         hint="`moves words`"),
+    Case("E401", 'MODEL kling-v1\nSHOT a: pan right "x" 10s moves numeric', "pan", "set on line 1"),
     Case("E402", 'SHOT a: "x" model kling-v2-1', "kling", "image-to-video only"),
     Case("E402", 'SHOT a: "x" model kling-v1-5', "kling", "image-to-video only"),
     Case("E403", f'SHOT a: "x" mask "{URL_A}"', f'"{URL_A}', "need a start image"),
@@ -117,17 +118,21 @@ CASES = [
          hint="add `pro`"),
     Case("E408", 'SHOT a: "x" pro model kling-v9', "pro", "kling-v9 has no pro mode",
          {"shotlang-models.toml": b'[models.kling-v9]\nmodes = ["std"]\n'}),
-    Case("E409", 'SHOT a: "<<<voice_1>>>" model kling-v3 voice "narrator"', '"narrator"', "a voice needs sound",
+    Case("E409", 'SHOT a: "<<<voice_1>>>" model kling-v2-6 pro voice "narrator"', '"narrator"', "a voice needs sound",
          hint="add `sound on`"),
-    Case("E409", 'SHOT a: "hello" model kling-v3 sound on voice "narrator"', '"narrator"', "is never spoken",
+    Case("E409", 'SHOT a: "<<<voice_1>>>" model kling-v3 sound on voice "narrator"', '"narrator"',
+         "kling-v3 has no voices", hint="third-party reports (2025-2026) say it is offered"),
+    Case("E409", 'SHOT a: "hello" model kling-v2-6 pro sound on voice "narrator"', '"narrator"', "is never spoken",
          hint="`<<<voice_1>>>`"),
-    Case("E410", 'SHOT a: "x" model kling-v3 cfg 0.5', "0.5", "kling-v3 has no cfg", hint="remove `cfg`"),
+    Case("E410", 'SHOT a: "x" model kling-v3 cfg 0.5', "0.5", "kling-v3 has no cfg", hint="remove `cfg`",
+         files={"shotlang-models.toml": b'[models.kling-v3]\nfeatures.cfg = false\n'}),
     Case("E315", 'SEQUENCE s: 5s model kling-v3\n  SHOT a: "x"\n  SCENE "y"', 'SCENE', "only SHOT lines"),
     Case("E316", 'SEQUENCE s: 5s model kling-v3\n  SHOT a: "x" pro', "pro", "is for the whole sequence",
          hint="SEQUENCE line"),
     Case("E316", f'SEQUENCE s: model kling-v3 image "{URL_A}" tail "{URL_B}"\n  SHOT a: "x" 5s', f'"{URL_B}',
          "takes no `tail`"),
-    Case("E316", 'SHOT a: pan right "x" moves off', "off", "`moves` is for a SEQUENCE"),
+    Case("E316", 'SEQUENCE s: model kling-v3 moves numeric\n  SHOT a: pan right "x" 5s', "numeric",
+         "a sequence cannot send its moves `numeric`", hint="`moves words`"),
     Case("E103", 'SEQUENCE chase 15s model kling-v3:\n  SHOT a: "x"', "15s", "after the sequence name",
          hint="`SEQUENCE chase: 15s model kling-v3`"),
     Case("E407", 'SEQUENCE s: 10s model kling-v2-6\n  SHOT a: "x"', "s:", "kling-v2-6 has no multi-shot sequences",
@@ -170,6 +175,8 @@ CASES = [
     Case("W107", 'SEQUENCE s: 10s model kling-v3\n  SHOT a: slow pan right "x"\n  SHOT b: "y"', "pan right",
          "`slow pan right` is sent as words in the prompt", hint="`moves words`"),
     Case("W106", "# nothing but a comment\n", "#", "no shots", hint="SHOT"),
+    Case("W108", 'SHOT a: pan right "x" model kling-v3\nSHOT b: "y" model kling-v3 cfg 0.5', "pan right",
+         "2 shots rely on what the sources dispute: camera control on kling-v3", hint="`moves words`"),
 ]
 
 
@@ -209,8 +216,8 @@ def test_not_utf8_is_a_diagnostic_at_the_bad_byte() -> None:
 def test_all_diagnostics_of_a_file_are_reported_in_order(tmp_path: Path) -> None:
     text = 'SHTO a: "x"\nSHOT b: pann right "x"\nSHOT c: "x" 7s\nSHOT d: pan right 2 "x"\n'
     result = compile_in(tmp_path, text)
-    assert codes(result) == ["E105", "E200", "E303", "W100"]
-    assert [d.span.line for d in result.diagnostics] == [1, 2, 3, 4]
+    assert codes(result) == ["E105", "E200", "E303", "W108", "W100"]
+    assert [d.span.line for d in result.diagnostics] == [1, 2, 3, 4, 4]
 
 
 def test_rendered_diagnostic_points_at_the_span(tmp_path: Path) -> None:

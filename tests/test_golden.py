@@ -28,7 +28,8 @@ def _compare(path: Path, actual: str, update: bool) -> None:
 def test_example_output_matches_golden(example: Path, update_golden: bool) -> None:
     name = example.relative_to(ROOT).as_posix()
     result = shotlang.compile_bytes(example.read_bytes(), name, base_dir=example.parent)
-    assert result.diagnostics == [], result.render()
+    # Clean, but for the one warning that the sources dispute camera control (every cell is).
+    assert [d.code for d in result.diagnostics] in ([], ["W108"]), result.render()
     assert result.output is not None
     assert [s.model_dump(mode="json") for s in result.output.shots] == result.output.records
     _compare(GOLDEN / f"{example.stem}.json", result.output.to_json(), update_golden)

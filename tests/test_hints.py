@@ -20,7 +20,8 @@ DOCS = Path(__file__).resolve().parent.parent / "docs"
 
 def only(text: str, axes: str | None = None) -> Diagnostic:
     """The one diagnostic `text` draws."""
-    found = shotlang.compile_text(text, axes=axes).diagnostics
+    # W108 aside: every camera_control cell is disputed (tests/test_kling_map.py).
+    found = [d for d in shotlang.compile_text(text, axes=axes).diagnostics if d.code != "W108"]
     assert len(found) == 1, [(d.code, d.message, d.hint) for d in found]
     return found[0]
 
@@ -31,7 +32,8 @@ def where(d: Diagnostic) -> tuple[int, int, int]:
 
 def clean(text: str) -> shotlang.CompileResult:
     result = shotlang.compile_text(text)
-    assert not result.diagnostics, [(d.code, d.message) for d in result.diagnostics]
+    found = [d for d in result.diagnostics if d.code != "W108"]
+    assert not found, [(d.code, d.message) for d in found]
     return result
 
 
@@ -46,7 +48,7 @@ def camera(text: str, axes: str | None = None) -> dict[str, int]:
 # --- a signed magnitude ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("axes, field", [(None, "horizontal"), ("official", "tilt")])
+@pytest.mark.parametrize("axes, field", [(None, "horizontal"), ("official", "pan")])
 def test_a_negative_magnitude_is_told_what_the_direction_word_already_sends(axes: str | None, field: str) -> None:
     d = only('SHOT a: pan left -6 "x"', axes)
     assert (d.code, where(d)) == ("E202", (1, 18, 20))
@@ -255,8 +257,8 @@ def test_an_option_line_after_a_blank_line_is_told_the_blank_line_ended_it() -> 
     assert "a blank line ended the SHOT above" in d.message
 
 
-def test_an_unknown_statement_after_a_scene_says_nothing_of_indentation() -> None:
-    d = only('SCENE "s"\nfog\n')
+def test_an_unknown_statement_after_a_title_says_nothing_of_indentation() -> None:
+    d = only('TITLE "s"\nfog\n')  # a TITLE takes no options (a SCENE does: E105 there)
     assert d.message == "unknown statement `fog`"
 
 

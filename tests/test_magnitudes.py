@@ -34,7 +34,9 @@ def sent(text: str, **kw: Any) -> dict[str, Any]:
 
 
 def diagnostics(text: str) -> list[Diagnostic]:
-    return shotlang.compile_text(text).diagnostics
+    """What compiling `text` says, but W108: every camera_control cell is disputed (the seed and
+    Kling's own map), which tests/test_kling_map.py covers."""
+    return [d for d in shotlang.compile_text(text).diagnostics if d.code != "W108"]
 
 
 def compile_command(folder: Path, text: str) -> subprocess.CompletedProcess[str]:
@@ -69,8 +71,7 @@ def test_trailing_zeros_are_not_decimal_places() -> None:
 
 
 def test_a_magnitude_below_one_compiles_with_w100() -> None:
-    result = shotlang.compile_text('SHOT a: pan right 0.5 "x"')
-    assert [(d.code, d.message) for d in result.diagnostics] == [
+    assert [(d.code, d.message) for d in diagnostics('SHOT a: pan right 0.5 "x"')] == [
         ("W100", "magnitude 0.5 gives no visible movement")]
     assert sent('SHOT a: pan right 0.5 "x"') == {"horizontal": Decimal("0.5")}
     assert sent('SHOT a: pan right 0.01 "x"') == {"horizontal": Decimal("0.01")}
