@@ -72,8 +72,9 @@ def move_table(axes: str) -> str:
         wrapped = _pack(also, TABLE_WIDTH - indent) or [""]
         lines.append(("".join(c.ljust(w + 2) for c, w in zip(cells, widths, strict=True)) + wrapped[0]).rstrip())
         lines += [" " * indent + more for more in wrapped[1:]]
-    lines += ["", "In words (`moves words`, and `moves auto` where the model takes no camera control),",
-              "at the start of the prompt; <how> is the intensity's word, left out when none is given:", ""]
+    lines += ["", "In words (`moves words`, and `moves auto` where the model takes no camera",
+              "control), at the start of the prompt; <how> is the intensity's word, left out",
+              "when none is given:", ""]
     width = max(len(m.name) for m in MOVES)
     for move in MOVES:
         lines += textwrap.wrap(f"{move.name.ljust(width)}  {phrase(move).replace('{how}', '<how>')}", TABLE_WIDTH,

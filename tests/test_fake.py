@@ -466,6 +466,8 @@ PNG = base64.b64encode(png(320, 320)).decode()
 JPEG = base64.b64encode(jpeg(640, 360)).decode()
 URL = "https://example.com/a.jpg"
 TRAJECTORY = [{"x": 10, "y": 20}, {"x": 30, "y": 40}]
+# Masks (motion brush) are in Kling's map for kling-v1 (std and pro, 5 s) and kling-v1-5 pro 5 s only.
+MASKED = {"model_name": "kling-v1", "mode": "std", "duration": "5"}
 
 
 def base_of(endpoint: str) -> dict[str, Any]:
@@ -504,10 +506,11 @@ def test_the_server_and_kling_py_agree_on_every_value_the_api_takes(fake: FakeKl
     assert not accepted(kling.TEXT2VIDEO, prompt="x" * (kling.TEXT_MAX_CHARS + 1))
     assert accepted(kling.TEXT2VIDEO, cfg_scale=kling.CFG_MIN) and accepted(kling.TEXT2VIDEO, cfg_scale=kling.CFG_MAX)
     masks = [{"mask": PNG, "trajectories": TRAJECTORY}] * kling.DYNAMIC_MASKS_MAX
-    assert accepted(kling.IMAGE2VIDEO, dynamic_masks=masks)
-    assert not accepted(kling.IMAGE2VIDEO, dynamic_masks=[*masks, masks[0]])
+    assert accepted(kling.IMAGE2VIDEO, dynamic_masks=masks, **MASKED)
+    assert not accepted(kling.IMAGE2VIDEO, dynamic_masks=[*masks, masks[0]], **MASKED)
     for points in (kling.TRAJECTORY_MIN_POINTS, kling.TRAJECTORY_MAX_POINTS):
-        assert accepted(kling.IMAGE2VIDEO, dynamic_masks=[{"mask": PNG, "trajectories": [{"x": 1, "y": 1}] * points}])
+        assert accepted(kling.IMAGE2VIDEO, dynamic_masks=[{"mask": PNG, "trajectories": [{"x": 1, "y": 1}] * points}],
+                        **MASKED)
     assert http.get(kling.TEXT2VIDEO, params={"pageNum": 1, "pageSize": kling.LIST_PAGE_MAX}).status_code == 200
     create(http, "dup")
     assert create(http, "dup").json()["code"] == kling.DUPLICATE_EXTERNAL_ID_CODE
@@ -555,11 +558,11 @@ def simple(**config: Any) -> dict[str, Any]:
     pytest.param(I2V, {"image": ""}, "image", id="image-empty"),
     pytest.param(I2V, {"image_tail": "aGk="}, "image_tail", id="image_tail-not-an-image"),
     pytest.param(I2V, {"static_mask": "aGk="}, "static_mask", id="static_mask-not-an-image"),
-    pytest.param(I2V, {"dynamic_masks": [{"mask": "aGk=", "trajectories": TRAJECTORY}]}, "dynamic_masks[0].mask",
+    pytest.param(I2V, {**MASKED, "dynamic_masks": [{"mask": "aGk=", "trajectories": TRAJECTORY}]}, "dynamic_masks[0].mask",
                  id="dynamic-mask-not-an-image"),
-    pytest.param(I2V, {"dynamic_masks": [{"mask": PNG, "trajectories": TRAJECTORY[:1]}]},
+    pytest.param(I2V, {**MASKED, "dynamic_masks": [{"mask": PNG, "trajectories": TRAJECTORY[:1]}]},
                  "dynamic_masks[0].trajectories", id="trajectory-of-one-point"),
-    pytest.param(I2V, {"dynamic_masks": [{"mask": PNG, "trajectories": [{"x": 1.5, "y": 2}, TRAJECTORY[1]]}]},
+    pytest.param(I2V, {**MASKED, "dynamic_masks": [{"mask": PNG, "trajectories": [{"x": 1.5, "y": 2}, TRAJECTORY[1]]}]},
                  "dynamic_masks[0].trajectories[0]", id="trajectory-point-not-integer"),
     # cfg_scale
     pytest.param(T2V, {"cfg_scale": 1.5}, "cfg_scale", id="cfg_scale-over-1"),
@@ -608,6 +611,8 @@ def simple(**config: Any) -> dict[str, Any]:
     pytest.param(T2V, {**V26_PRO_SOUND, "voice_list": [{"voice_id": v} for v in "abc"]}, "voice_list",
                  id="three-voices"),
     pytest.param(T2V, {**V26_PRO_SOUND, "voice_list": []}, "voice_list", id="no-voices"),
+    pytest.param(T2V, {**V3, "sound": "on", "voice_list": [{"voice_id": "v1"}]}, "voice_list",
+                 id="voices-on-v3"),  # Kling's map: voice control ❌ on kling-v3
     pytest.param(T2V, {**V26_PRO_SOUND, "voice_list": [{"voice_id": ""}]}, "voice_list[0].voice_id",
                  id="empty-voice_id"),
     # multi-shot
@@ -714,7 +719,6 @@ def test_a_v3_video_lasts_its_duration(fake: FakeKling, http: httpx.Client, cloc
     {**V26_PRO_SOUND, "voice_list": [{"voice_id": "v-1"}]},
     {**V26_PRO_SOUND, "voice_list": [{"voice_id": "v-1"}, {"voice_id": "v-2"}],
      "prompt": "<<<voice_1>>> greets <<<voice_2>>>"},
-    {**V3, "sound": "on", "voice_list": [{"voice_id": "v-1"}]},
 ])
 def test_sound_and_voices_on_the_models_that_make_audio(fake: FakeKling, http: httpx.Client,
                                                         fields: dict[str, Any]) -> None:

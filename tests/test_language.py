@@ -94,10 +94,10 @@ def test_unclosed_string_does_not_swallow_the_next_shot() -> None:
 
 def test_model_defaults_and_scene_carry_down_and_shot_options_win() -> None:
     shots = compile_ok(
-        'TITLE "T"\nMODEL kling-v2-master\nDEFAULTS 10s pro 16:9\nSCENE "S1"\n'
+        'TITLE "T"\nMODEL kling-v2-5-turbo\nDEFAULTS 10s pro 16:9\nSCENE "S1"\n'
         'SHOT a: "x"\nSHOT b: "y" 5s std model kling-v1-6\nSCENE "S2"\nDEFAULTS 9:16\nSHOT c: "z"\n')
     a, b, c = (s["body"] for s in shots)
-    assert a == {"model_name": "kling-v2-master", "prompt": "x", "mode": "pro", "aspect_ratio": "16:9",
+    assert a == {"model_name": "kling-v2-5-turbo", "prompt": "x", "mode": "pro", "aspect_ratio": "16:9",
                  "duration": "10"}
     assert (b["model_name"], b["duration"], b["mode"]) == ("kling-v1-6", "5", "std")
     assert (c["aspect_ratio"], c["mode"], c["duration"]) == ("9:16", "pro", "10")
@@ -144,7 +144,8 @@ def test_watermark_on_or_off_is_sent_as_watermark_info_and_may_be_a_default() ->
 
 
 def test_image_options_go_to_image2video_with_masks_and_trajectories() -> None:
-    shots = compile_ok('SHOT a: "" image "https://e.com/a.jpg" motion "https://e.com/m.png" (1, 2) (30,40)')
+    shots = compile_ok('SHOT a: "" image "https://e.com/a.jpg" motion "https://e.com/m.png" (1, 2) (30,40) '
+                       "model kling-v1 5s")
     assert shots[0]["endpoint"] == "/v1/videos/image2video"
     b = shots[0]["body"]
     assert "prompt" not in b  # an image shot may leave the prompt out
@@ -182,7 +183,9 @@ def test_preset_compound_moves_have_no_config(words: str, preset: str) -> None:
 
 
 @pytest.mark.parametrize(("words", "field", "value"), [
-    ("pan right", "tilt", 5), ("pan left", "tilt", -5), ("tilt up", "pan", 5), ("tilt down", "pan", -5),
+    # Kling's field descriptions as of its 2026-03 copy: pan turns the camera left and right,
+    # tilt up and down (the 2025-12 copy had the two the other way round; docs/kling-mapping.md).
+    ("pan right", "pan", 5), ("pan left", "pan", -5), ("tilt up", "tilt", 5), ("tilt down", "tilt", -5),
     ("zoom in", "zoom", -5), ("zoom out", "zoom", 5), ("truck right", "horizontal", 5),
     ("truck left", "horizontal", -5), ("crane up", "vertical", 5), ("crane down", "vertical", -5),
     ("roll clockwise", "roll", 5), ("push in", "zoom", -5), ("pull back", "zoom", 5),
@@ -194,7 +197,7 @@ def test_official_reading(words: str, field: str, value: int) -> None:
 
 def test_cli_reading_overrides_the_file() -> None:
     assert camera('AXES official\nSHOT a: pan right "x"', axes="seed")["config"]["horizontal"] == 5
-    assert camera('SHOT a: pan right "x"', axes="official")["config"]["tilt"] == 5
+    assert camera('SHOT a: pan right "x"', axes="official")["config"]["pan"] == 5
 
 
 @pytest.mark.parametrize("move", MOVES, ids=[m.name for m in MOVES])
