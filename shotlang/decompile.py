@@ -28,8 +28,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from . import kling
+from . import kling, models
 from .checks import SAFE_NAME, WINDOWS_RESERVED
+from .camera import said_in
 from .compiler import CONTROL, control_name
 from .diagnostics import Severity
 from .files import atomic_file
@@ -39,7 +40,7 @@ from .language import MODE_WORDS, NAME_MAX_CHARS, OPTIONS, TOKENS
 from .lower import ASPECT_MAX_CHARS, MAGNITUDE_DECIMALS
 from .payload import FORMAT_VERSION, CompiledShot
 from .source import DecodeFailure, decode
-from .vocabulary import AXES, DEFAULT_MAGNITUDE, INTENSITIES, MOVES, PHRASES, Axis, Move
+from .vocabulary import AXES, DEFAULT_MAGNITUDE, INTENSITIES, MOVES, PHRASES, Axis, Move, nearest_intensity, phrase
 
 # A payload file larger than this is refused before it is read: a compiled shot list of 100k
 # shots is about 60 MB, and inlined images are at most 10 MB each.
@@ -780,13 +781,54 @@ def _shot(fields: dict[str, Any], line: _Line, at: _Place, to_image: bool, readi
     # A text shot without a prompt is written with "", which the checks refuse (E305) as the
     # API does; an image shot's "" is sent as no prompt, as the API reads it.
     line.prompt = prompt if at.text(prompt, "prompt") else ""
+    moves = ""  # how the request sends its move: numeric, words or both
     if "camera_control" in fields:
         line.move = _camera(fields["camera_control"], at, reading)
+        words, rest = _prompt_move(line.prompt)
+        if line.move and words and _sentence_of(words) == _sentence_of(line.move):
+            line.prompt, moves = rest, "both"
+        elif line.move:
+            moves = "numeric"
+    else:
+        line.move, line.prompt = _prompt_move(line.prompt)
+        moves = "words" if line.move else ""
+    if moves and moves != _auto(fields, to_image, line.move):
+        line.options.append(("moves", f"moves {moves}"))
     if "dynamic_masks" in fields:
         for i, mask in enumerate(_listed(fields, "dynamic_masks", "masks", "motion", at)):
             written = _motion(mask, f"dynamic_masks[{i}]", line.name, i + 1, at, reading)
             if written is not None:
                 line.options.append(("motion", written))
+
+
+def _sentence_of(written: str) -> str:
+    """The sentence the compiler writes for a move written so (`slow pan right`, `pan right 6`:
+    the intensity word nearest to the number, as camera.strength)."""
+    words = written.split(" ")
+    strength = None
+    if words[0] in INTENSITIES:
+        strength, words = words[0], words[1:]
+    elif words[-1][:1].isdigit():
+        strength, words = nearest_intensity(float(words[-1])), words[:-1]
+    return phrase(PHRASES[tuple(words)], strength)
+
+
+def _auto(fields: dict[str, Any], to_image: bool, written: str) -> str:
+    """How `moves auto` sends this move: numeric where the built-in matrix says the model takes
+    camera control in the request's cell, else words (camera.sending)."""
+    model = models.built_in().get(str(fields.get("model_name", kling.API_DEFAULT_MODEL)))
+    if model is None:
+        return "numeric"
+    words = written.split(" ")
+    move = PHRASES.get(tuple(words[1:] if words[0] in INTENSITIES else words[:-1] if words[-1][:1].isdigit()
+                             else words))
+    kind = move.preset if move is not None and move.preset else "simple"
+    endpoint = kling.IMAGE2VIDEO if to_image else kling.TEXT2VIDEO
+    mode = fields.get("mode", kling.DEFAULT_MODE)
+    duration = fields.get("duration", kling.DEFAULT_DURATION)
+    if not (isinstance(mode, str) and isinstance(duration, str)):
+        return "numeric"  # reported elsewhere
+    return "numeric" if model.offers("camera", endpoint, mode, duration, kind) else "words"
 
 
 def _motion(mask: Any, key: str, shot: str, n: int, at: _Place, reading: _Reading) -> str | None:
@@ -934,8 +976,6 @@ def _sequence(fields: dict[str, Any], item: _Item, at: _Place, reading: _Reading
                 inner.say("duration", f"{_show(written)}: each shot of a sequence has whole seconds as text, "
                                       "such as \"5\"")
         durations.append(seconds)
-    if any(m.move for m in item.members):
-        head.options.append(("moves", "moves words"))
     _sequence_durations(head, item, durations, fields, at)
 
 
@@ -965,22 +1005,40 @@ def _shared(total: int, shots: int) -> list[int | None] | None:
     return [share + (1 if i < extra else 0) for i in range(shots)]
 
 
+def _sentences() -> dict[str, str]:
+    """Each sentence the compiler puts before a prompt for a move (camera.words), back to the
+    words that write it: `The camera pans slowly to the right.` is `slow pan right`. Intensity
+    words that read alike (`max`, `maximum`) are written as the first; a preset or a still shot
+    has one sentence whatever its strength."""
+    found: dict[str, str] = {}
+    for move in MOVES:
+        found.setdefault(phrase(move), move.name)
+        if not (move.preset or move.is_static):
+            for word in INTENSITIES:
+                found.setdefault(phrase(move, word), f"{word} {move.name}")
+    return found
+
+
+_SENTENCES = _sentences()
+
+
 def _prompt_move(prompt: str) -> tuple[str, str]:
-    """A sequence shot's prompt as sent, back into its camera words and prompt: `slow pan right:
-    A runner ...` is `slow pan right` and `A runner ...` when the words are a move as shotlang
-    wrote them before its moves had camera language (lower case, an intensity word at most, not
-    `static`). Any other prompt is its own text, and compiles back to itself: the camera
-    language of today (`The camera pans slowly to the right. A runner ...`) is read as the
-    writer's own words, which say the move already (camera.said_in)."""
-    head, sep, rest = prompt.partition(": ")
-    if not sep or not rest or head != head.lower():
+    """A prompt as sent, back into camera words and the writer's prompt where it starts with the
+    sentence the compiler writes for a move (`The camera pans slowly to the right. A runner ...`
+    is `slow pan right` and `A runner ...`). Any other prompt is its own text, and compiles back
+    to itself (the words of a move the writer has said are not put in again: camera.said_in)."""
+    head, sep, rest = prompt.partition(". ")
+    head += "."
+    written = _SENTENCES.get(head) if sep else _SENTENCES.get(prompt)
+    if written is None:
         return "", prompt
-    words = head.split(" ")
-    intensity = len(words) > 1 and words[0] in INTENSITIES
-    move = PHRASES.get(tuple(words[1:] if intensity else words))
-    if move is None or move.is_static or (intensity and move.preset):
-        return "", prompt
-    return head, rest
+    if sep and not rest.strip():
+        return "", prompt  # before a blank prompt the compiler writes the sentence alone
+    words = written.split(" ")
+    move = PHRASES[tuple(words[1:] if words[0] in INTENSITIES else words)]
+    if said_in(move, rest):
+        return "", prompt  # the compiler would not write the sentence before this prompt
+    return written, rest
 
 
 def _not_a_sequence(key: str, value: Any) -> str:
