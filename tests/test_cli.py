@@ -37,7 +37,9 @@ def test_compile_prints_the_envelope() -> None:
     doc = json.loads(done.stdout)
     assert doc["shotlang_format"] == 1 and doc["source"] == "examples/seed.shot"
     assert [s["name"] for s in doc["shots"]][:2] == ["slow-pan-right", "dramatic-zoom-in"]
-    assert done.stderr == ""
+    # The one warning: the seed's camera control is disputed by Kling's own map.
+    assert done.stderr.startswith("warning[W108]: 5 shots rely on what the sources dispute") and \
+        done.stderr.count("warning[") == 1, done.stderr
 
 
 def test_compile_several_files_as_json_is_an_array_and_jsonl_is_a_line_per_shot() -> None:
@@ -107,13 +109,16 @@ def test_check_clean_files_exit_0() -> None:
     examples = sorted(str(p) for p in EXAMPLES.glob("*.shot"))
     done = shotlang("check", *examples)
     assert done.returncode == 0, done.stdout
-    assert done.stdout.strip().endswith(f"0 warnings in {len(examples)} files"), "the examples are clean"
+    # Clean, but for one warning a file where the sources dispute the camera control it sends.
+    warned = done.stdout.count("warning[W108]")
+    assert done.stdout.count("warning[") == warned <= len(examples), done.stdout
+    assert done.stdout.strip().endswith(f"{warned} warnings in {len(examples)} files"), done.stdout
 
 
 def test_axes_flag_switches_the_reading() -> None:
     doc = json.loads(shotlang("compile", "--axes", "official", "-", stdin='SHOT a: pan right "x"').stdout)
     assert doc["axes"] == "official"
-    assert doc["shots"][0]["body"]["camera_control"]["config"]["tilt"] == 5
+    assert doc["shots"][0]["body"]["camera_control"]["config"]["pan"] == 5
 
 
 @pytest.mark.parametrize("args", [["compile", "missing.shot"], ["check", "missing.shot"],
@@ -143,7 +148,7 @@ def test_moves_and_explain() -> None:
     done = shotlang("moves")
     assert done.returncode == 0 and "dutch tilt" in done.stdout and "3-5" in done.stdout
     rows = json.loads(shotlang("moves", "--format", "json", "--axes", "official").stdout)
-    assert {r["move"]: r["field"] for r in rows}["pan right"] == "tilt"
+    assert {r["move"]: r["field"] for r in rows}["pan right"] == "pan"
     done = shotlang("explain", "e201")
     assert done.returncode == 0 and "400 invalid camera config" in done.stdout
 

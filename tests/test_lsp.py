@@ -98,7 +98,7 @@ def test_initialize_offers_incremental_sync_completion_hover_and_formatting(tmp_
 
 
 def test_opening_a_file_publishes_checks_diagnostics_with_ranges_codes_hints_and_related(server: Any) -> None:
-    text = 'TITLE "Castles"\nSHOT castle: pan right "A castle" 5s\nSHOT castle: tilt up and pan left "Two moves"\n'
+    text = 'TITLE "Castles"\nSHOT castle: pan right "A castle" 5s moves words\nSHOT castle: tilt up and pan left "Two moves"\n'
     client, uri, found = opened(server, "castles.shot", text)
     assert found == expected(text, uri, server[1])
     duplicate, two_moves = found
@@ -120,7 +120,7 @@ def test_opening_a_file_publishes_checks_diagnostics_with_ranges_codes_hints_and
 
 
 def test_an_edit_that_fixes_the_file_clears_its_diagnostics(server: Any) -> None:
-    text = 'SHOT a: pan right "x"\nSHOT a: wobble "y"\n'
+    text = 'SHOT a: pan right "x" moves words\nSHOT a: wobble "y" moves words\n'
     client, uri, found = opened(server, "fix.shot", text)
     assert [d["code"] for d in found] == ["E307", "E200"]
     # Rename the second shot and replace `wobble` with `zoom in`, as two changes of one edit.
@@ -132,7 +132,7 @@ def test_an_edit_that_fixes_the_file_clears_its_diagnostics(server: Any) -> None
 
 def test_a_change_of_the_whole_text_is_checked_too(server: Any) -> None:
     """A client may send the whole text instead of a range."""
-    text = 'SHOT a: pan right "x"\nSHOT b: wobble "y"\n'
+    text = 'SHOT a: pan right "x" moves words\nSHOT b: wobble "y"\n'
     client, uri, found = opened(server, "whole.shot", text)
     assert [d["code"] for d in found] == ["E200"]
     fixed = 'SHOT a: pan right "x"\nSHOT a: zoom in "y"\n'
@@ -333,7 +333,7 @@ def test_hover_on_a_move_says_what_it_sends_under_the_files_axes(server: Any) ->
     client.change(uri, 2, [{"range": span_range(text, 0, 0), "text": "AXES official\n"}])
     client.diagnostics(uri, version=2)
     value = hover(client, uri, at(official, "slow pan ri"))["contents"]["value"]
-    assert "sends `camera_control.config.tilt = +5` under AXES official" in value
+    assert "sends `camera_control.config.pan = +5` under AXES official" in value
     assert "slow" in hover(client, uri, at(official, "sl"))["contents"]["value"]
 
 

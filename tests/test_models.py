@@ -32,12 +32,20 @@ def test_the_built_in_table_has_every_model_the_api_names_and_kling_v3():
     assert kling.DEFAULT_MODEL in matrix
 
 
-def test_the_seeds_rule_gives_camera_control_from_v1_6_where_nothing_more_is_known():
+def test_the_seeds_rule_and_kling_map_are_both_kept_and_each_model_believes_one():
     matrix = models.built_in()
-    assert not matrix.models["kling-v1"].anywhere("camera")
-    assert not matrix.models["kling-v1-5"].anywhere("camera")
-    assert matrix.models["kling-v1-6"].offers("camera", kling.TEXT2VIDEO, "std", "5", "simple")
-    assert matrix.models["kling-v1-6"].features["camera"].conditions[0].source == "seed"
+    v1, v1_6 = matrix.models["kling-v1"], matrix.models["kling-v1-6"]
+    # kling-v1 came before the seed: Kling's map is believed (std 5 s text-to-video only).
+    assert v1.combinations("camera", kling.TEXT2VIDEO, "simple") == [("std", "5")]
+    assert not v1.offers("camera", kling.IMAGE2VIDEO, "std", "5", "simple")
+    said = {c.source: yes for c, yes in v1.claims("camera", kling.TEXT2VIDEO, "std", "5", "simple")}
+    assert said == {"official": True, "seed": False, "reported": False} or said == {"official": True, "seed": False}
+    assert matrix.models["kling-v1-5"].combinations("camera", kling.IMAGE2VIDEO, "simple") == [("pro", "5")]
+    assert not matrix.models["kling-v1-5"].offers("camera", kling.IMAGE2VIDEO, "pro", "5", "down_back")
+    # kling-v1-6 is of the seed's time: the seed's "v1.6+" is believed, the map's "no" kept beside it.
+    assert v1_6.offers("camera", kling.TEXT2VIDEO, "std", "5", "simple")
+    assert v1_6.features["camera"].source == "seed"
+    assert [c.source for c in v1_6.disputed("camera", kling.TEXT2VIDEO, "std", "5", "simple")] == ["official"]
 
 
 def test_each_fact_says_where_it_comes_from():
@@ -47,14 +55,21 @@ def test_each_fact_says_where_it_comes_from():
             assert set(offer["source"]) <= set(models.SOURCES), (row["name"], feature, offer["source"])
 
 
-def test_a_price_is_pro_rata_for_a_duration_with_none_of_its_own():
+def test_a_price_is_the_models_own_for_its_mode_length_and_sound_or_unknown():
     matrix = models.built_in()
     assert matrix.price("kling-v1", "std", "5") == (1.0, "")
     assert matrix.price("kling-v1", "pro", "10") == (7.0, "")
-    # kling-v3 has no published price: priced as kling-v2-master, 3 s at 3/5 of its 5 s price.
-    assert matrix.price("kling-v3", "std", "3") == (6.0, "as kling-v2-master, pro rata of std 5s")
-    assert matrix.price("kling-v3", "pro", "15") == (30.0, "as kling-v2-master, pro rata of pro 10s")
-    assert matrix.price("kling-v2-6", "pro", "10") == (20.0, "as kling-v2-master")
+    # kling-v3 is priced per second, by mode and sound (Kling's price list).
+    assert matrix.price("kling-v3", "std", "3") == (pytest.approx(1.8), "")
+    assert matrix.price("kling-v3", "pro", "15") == (pytest.approx(12.0), "")
+    assert matrix.price("kling-v3", "pro", "10", "sound") == (pytest.approx(12.0), "")
+    # kling-v2-6: std cheaper than pro, sound dearer than none; never kling-v2-master's prices.
+    assert matrix.price("kling-v2-6", "pro", "10") == (5.0, "")
+    assert matrix.price("kling-v2-6", "std", "5") == (1.5, "")
+    assert matrix.price("kling-v2-6", "pro", "5", "sound") == (5.0, "")
+    # No price guessed: not from a length of its own (no pro rata), nor from another model.
+    assert matrix.price("kling-v1", "std", "7") is None
+    assert matrix.price("kling-v2-1-master", "std", "5") is None
     assert matrix.price("no-such-model", "std", "5") is None
 
 
@@ -70,7 +85,8 @@ prices = { std-5s = 4, pro-5s = 8 }
     model = matrix.models["kling-v3-1"]
     assert model.durations[-1] == "20" and model.anywhere("multi_shot")
     assert model.origin == f"{tmp_path / 'shotlang-models.toml'}:2"
-    assert matrix.price("kling-v3-1", "pro", "10") == (16.0, "pro rata of pro 5s")
+    assert matrix.price("kling-v3-1", "pro", "5") == (8.0, "")
+    assert matrix.price("kling-v3-1", "pro", "10") is None  # its own prices: kling-v3's are not its
     assert matrix.source_of("kling-v3") == models.BUILT_IN
 
 
@@ -162,7 +178,8 @@ def test_the_json_rows_are_plain_data_for_tools():
     v3 = next(r for r in rows if r["name"] == "kling-v3")
     assert v3["defined_in"] == models.BUILT_IN
     assert {"endpoint": "text2video", "mode": "std", "duration": "15"} in v3["features"]["multi_shot"]["offered"]
-    assert v3["features"]["cfg"]["offered"] == []
+    cfg = v3["features"]["cfg"]
+    assert cfg["disputed"] and {c["source"] for c in cfg["claims"]} == {"official", "reported"}
     turbo = next(r for r in rows if r["name"] == "kling-v2-5-turbo")
     assert {o["mode"] for o in turbo["features"]["image_tail"]["offered"]} == {"pro"}
 
@@ -221,19 +238,19 @@ def test_the_users_models_file_is_read_under_the_projects(tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-def test_the_config_files_prices_win_and_are_pro_rata_like_any_other():
+def test_the_config_files_prices_win_slot_by_slot():
     from shotlang.config import Config
     from shotlang.runner import Shot, plan_shots
     from shotlang.state import Store
 
-    matrix = models.built_in().with_prices({"kling-v3": {("pro", "5"): 12.0}})
+    matrix = models.built_in().with_prices({"kling-v3": {("pro", "5", ""): 12.0}})
     assert matrix.price("kling-v3", "pro", "5") == (12.0, "")
-    assert matrix.price("kling-v3", "pro", "15") == (36.0, "pro rata of pro 5s")
-    assert models.built_in().price("kling-v3", "pro", "5") == (10.0, "as kling-v2-master"), "the built-in is untouched"
-    config = Config(prices={"kling-v3": {("pro", "5"): 12.0}})
-    shot = Shot("a", kling.TEXT2VIDEO, {"model_name": "kling-v3", "mode": "pro", "duration": "15", "prompt": "x"})
+    assert matrix.price("kling-v3", "pro", "15") == (pytest.approx(12.0), "")  # its price per second still
+    assert models.built_in().price("kling-v3", "pro", "5") == (pytest.approx(4.0), ""), "the built-in is untouched"
+    config = Config(prices={"kling-v3": {("pro", "5", ""): 12.0}})
+    shot = Shot("a", kling.TEXT2VIDEO, {"model_name": "kling-v3", "mode": "pro", "duration": "5", "prompt": "x"})
     [plan] = plan_shots([shot], Store.read(Path("/nonexistent/a.state.json"), "a.shot"), Path("/nonexistent"), config)
-    assert (plan.credits, plan.price_published) == (36.0, False)
+    assert (plan.credits, plan.price_published) == (12.0, True)  # the user's own price: not assumed
 
 
 def test_the_matrix_a_folder_gets_is_read_again_when_a_file_changes_in_place(tmp_path):
