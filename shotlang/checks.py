@@ -12,11 +12,11 @@ from typing import Any, NamedTuple
 
 from . import kling
 from . import syntax as ast
+from .camera import Sending, cell, choice, kind_of, prompt, sending, sequence_prompt
+from .camera import words as move_sentence
 from .diagnostics import Diagnostic, Related, either
 from .images import URL, ImageInfo, ImageStore, NotAnImage, inspect_image, resolve_image
 from .language import NAME_MAX_CHARS
-from .camera import Sending, cell, choice, kind_of, prompt, sending, sequence_prompt
-from .camera import words as move_sentence
 from .lower import (
     Resolved,
     ResolvedSequence,
@@ -34,10 +34,10 @@ from .models import (
     built_in,
     claim_text,
     combinations_text,
-    says,
     durations_text,
     endpoint_key,
     no,
+    says,
 )
 from .source import Span
 from .vocabulary import INTENSITIES, JERKY_FROM, NATURAL, STRONG, VISIBLE_FROM
@@ -397,9 +397,9 @@ def _check_disputes(model: Model, shot: ResolvedShot, uses: list[Use], how: Send
                          + ", ".join(_says(c, not said) for c in others)))
     if disputes:
         # `<feature> on <model>: <claims>`, joined by `; `: compiler.conclude gathers them.
-        camera = any(m.startswith(FEATURE_WORDS["camera"] + " on ") for _, m in disputes)
+        of_camera = any(m.startswith(FEATURE_WORDS["camera"] + " on ") for _, m in disputes)
         report.append(Diagnostic("W108", "; ".join(m for _, m in disputes), disputes[0][0],
-                                 DISPUTE_HINT_CAMERA if camera else DISPUTE_HINT))
+                                 DISPUTE_HINT_CAMERA if of_camera else DISPUTE_HINT))
 
 
 _SETTLE = ("a claim with `source = \"verified\"` in shotlang-models.toml once a render has shown what the model "
@@ -489,16 +489,16 @@ def _check_voices(voices: list[ast.Option], prompts: list[ast.Text], settings: S
     if not voices and not any("<<<voice_" in p.value for p in prompts):
         return
     referred: dict[int, ast.Text] = {}
-    for prompt in prompts:
-        for digits in _VOICE_REFERENCE.findall(prompt.value):
+    for text in prompts:
+        for digits in _VOICE_REFERENCE.findall(text.value):
             number = int(digits) if len(digits) <= 6 else 10**6  # past that, no voice: no need to read on
             if str(number) != digits:  # <<<voice_01>>>: not how the API numbers voices
                 report.append(Diagnostic(
-                    "E409", f"`{kling.VOICE_REFERENCE.format(digits[:12])}` names no voice", prompt.span,
+                    "E409", f"`{kling.VOICE_REFERENCE.format(digits[:12])}` names no voice", text.span,
                     f"voices are numbered from 1, with no leading zero: `{kling.VOICE_REFERENCE.format(number)}`"
                     if 1 <= number <= kling.VOICES_MAX else f"voices are numbered 1 to {kling.VOICES_MAX}"))
                 continue
-            referred.setdefault(number, prompt)
+            referred.setdefault(number, text)
     if len(voices) > kling.VOICES_MAX:
         report.append(Diagnostic("E409", f"{len(voices)} voices", voices[kling.VOICES_MAX].span,
                                  f"the API takes at most {kling.VOICES_MAX} voices a request"))
@@ -515,13 +515,13 @@ def _check_voices(voices: list[ast.Option], prompts: list[ast.Text], settings: S
             mark = kling.VOICE_REFERENCE.format(number)
             report.append(Diagnostic(
                 "E409", f"voice {number} (`{voice.value.value}`) is never spoken", voice.span,
-                f"write `{mark}` in the prompt where this voice speaks"))
-    for number, prompt in sorted(referred.items()):
+                f"write `{mark}` in the text where this voice speaks"))
+    for number, text in sorted(referred.items()):
         if not 1 <= number <= len(voices):
             declared = {0: "no voice is", 1: "one voice is"}.get(len(voices), f"{len(voices)} voices are")
             report.append(Diagnostic(
-                "E409", f"the prompt names `{kling.VOICE_REFERENCE.format(number)}`, but {declared} declared",
-                prompt.span, 'declare each with `voice "<id>"`; voices are numbered in the order written'))
+                "E409", f"the text names `{kling.VOICE_REFERENCE.format(number)}`, but {declared} declared",
+                text.span, 'declare each with `voice "<id>"`; voices are numbered in the order written'))
 
 
 def _check_images(settings: Settings, motions: list[ast.Option], base_dir: Path, images: ImageStore,

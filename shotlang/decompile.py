@@ -29,8 +29,8 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from . import kling, models
-from .checks import SAFE_NAME, WINDOWS_RESERVED
 from .camera import said_in
+from .checks import SAFE_NAME, WINDOWS_RESERVED
 from .compiler import CONTROL, control_name
 from .diagnostics import Severity
 from .files import atomic_file
@@ -40,7 +40,17 @@ from .language import MODE_WORDS, NAME_MAX_CHARS, OPTIONS, TOKENS
 from .lower import ASPECT_MAX_CHARS, MAGNITUDE_DECIMALS
 from .payload import FORMAT_VERSION, CompiledShot
 from .source import DecodeFailure, decode
-from .vocabulary import AXES, DEFAULT_MAGNITUDE, INTENSITIES, MOVES, PHRASES, Axis, Move, nearest_intensity, phrase
+from .vocabulary import (
+    AXES,
+    DEFAULT_MAGNITUDE,
+    INTENSITIES,
+    MOVES,
+    PHRASES,
+    Axis,
+    Move,
+    nearest_intensity,
+    phrase,
+)
 
 # A payload file larger than this is refused before it is read: a compiled shot list of 100k
 # shots is about 60 MB, and inlined images are at most 10 MB each.

@@ -15,7 +15,18 @@ from typing import Any
 from . import kling
 from .diagnostics import CODES
 from .language import MODE_WORDS, OPTIONS, STATEMENTS
-from .models import FEATURE_WORDS, FEATURES, Matrix, Model, built_in, claim_text, disputes, says, durations_text, offer_text
+from .models import (
+    FEATURE_WORDS,
+    FEATURES,
+    Matrix,
+    Model,
+    built_in,
+    claim_text,
+    disputes,
+    durations_text,
+    offer_text,
+    says,
+)
 from .vocabulary import (
     ADVERBS,
     AXES,
@@ -94,14 +105,14 @@ def move_table(axes: str) -> str:
 def _pack(phrases: list[str], width: int) -> list[str]:
     """Phrases joined by commas into lines of at most `width`, never cutting a phrase."""
     lines: list[str] = []
-    for i, phrase in enumerate(phrases):
+    for i, item in enumerate(phrases):
         comma = i < len(phrases) - 1  # room for the comma that follows it, if one does
-        if lines and len(lines[-1]) + len(", ") + len(phrase) + comma <= width:
-            lines[-1] += f", {phrase}"
+        if lines and len(lines[-1]) + len(", ") + len(item) + comma <= width:
+            lines[-1] += f", {item}"
         else:
             if lines:
                 lines[-1] += ","
-            lines.append(phrase)
+            lines.append(item)
     return lines
 
 

@@ -673,7 +673,7 @@ def _features(reader: _Reader, value: Any, path: tuple[str, ...],
 
 
 def _prices(reader: _Reader, value: Any, path: tuple[str, ...]) -> dict[PriceSlot, float] | None:
-    hint = (f"write e.g. `prices = {{ std-5s = 1, pro-10s-sound = 10, pro-per-second = 0.8 }}` (credits per "
+    hint = ("write e.g. `prices = { std-5s = 1, pro-10s-sound = 10, pro-per-second = 0.8 }` (credits per "
             "generation, or per second of video)")
     if not isinstance(value, dict):
         reader.error("E702", path, f"`prices` should be a table, not {_shown(value)}", hint)
@@ -875,7 +875,8 @@ def _model(name: str, entry: Mapping[str, Any], defaults: Mapping[str, Any], ori
     def believed(claim: Claim) -> int:  # the user's own word first, then the model's trust
         return trust.index(claim.source) + 1 if claim.source in trust else 0
 
-    features = {f: Offer(tuple(sorted(claims.get(f, {}).values(), key=believed))) for f in FEATURES}
+    features: dict[str, Offer] = {f: Offer(tuple(sorted(claims.get(f, {}).values(), key=believed)))
+                                  for f in FEATURES}
     return Model(
         name=name,
         version=entry.get("version") or version_from_name(name),

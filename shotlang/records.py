@@ -12,9 +12,9 @@ from typing import Any
 
 from . import kling
 from . import syntax as ast
+from .camera import prompt, sending, sequence_prompt
 from .images import ImageStore, resolve_image
 from .language import OPTION_BY_KIND, OPTIONS
-from .camera import prompt, sending, sequence_prompt
 from .lower import Magnitude, Resolved, ResolvedSequence, ResolvedShot, Settings, sequence_timing
 from .models import Matrix
 
@@ -90,9 +90,8 @@ def _sequence_record(sequence: ResolvedSequence, base_dir: Path, images: ImageSt
                                for i, (shot, seconds) in enumerate(zip(sequence.shots, durations, strict=True), 1)]}
     made = _record(sequence.name, sequence.scene, sequence.syntax.span.line, settings, found)
     made["shots"] = [shot.name for shot in sequence.shots]
-    if settings.moves is None or settings.moves.value != "off":
-        if any(shot.camera is not None for shot in sequence.shots):
-            made["moves"] = "words"
+    if (settings.moves is None or settings.moves.value != "off") and any(s.camera is not None for s in sequence.shots):
+        made["moves"] = "words"
     return made
 
 

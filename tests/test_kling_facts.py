@@ -167,14 +167,18 @@ def test_the_explanations_name_the_real_limits() -> None:
     assert "capability matrix" in CODES["E302"].explanation
 
 
-def test_every_model_has_a_price_for_every_mode_and_duration() -> None:
+def test_a_model_with_prices_has_one_for_every_mode_and_duration_and_the_others_none() -> None:
     from shotlang.models import built_in
 
     matrix = built_in()
+    # No public price is known for these (docs/running.md): plan says "unknown", --max-cost stops.
+    unpriced = {"kling-v2-1", "kling-v2-1-master", "kling-v2-5-turbo"}
     for name, model in matrix.models.items():
+        assert model.prices_source or name in unpriced, name
         for mode in model.modes:
             for seconds in model.durations:
                 price = matrix.price(name, mode, seconds)
-                assert price is not None and price[0] > 0, (name, mode, seconds)
-                if not model.prices:
-                    assert model.priced_as in matrix and matrix.models[model.priced_as].prices, name
+                if name in unpriced:
+                    assert price is None, (name, mode, seconds)
+                else:
+                    assert price is not None and price.credits > 0 and price.published, (name, mode, seconds)

@@ -16,14 +16,13 @@ from typing import Any
 
 import httpx
 import pytest
+from helpers import codes, compile_in
+from runs import shotlang
 
 from shotlang import compile_text, models
 from shotlang.auth import make_token
 from shotlang.config import Credentials
 from shotlang.testing import TEST_ACCESS_KEY, TEST_SECRET_KEY, FakeKling
-
-from helpers import codes, compile_in
-from runs import shotlang
 
 HERE = Path(__file__).parent
 SHARED = HERE.parent.parent / "shared" / "kling-api.md"

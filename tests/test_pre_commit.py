@@ -28,7 +28,7 @@ from shotlang.fmt import format_text
 ROOT = Path(__file__).resolve().parent.parent
 HOOKS = ROOT / ".pre-commit-hooks.yaml"
 
-GOOD = 'TITLE "Hooks"\n\nSHOT castle: slow pan right over "A medieval castle on a cliff at sunrise" 5s pro\n'
+GOOD = 'TITLE "Hooks"\n\nSHOT castle: slow pan right over "A medieval castle on a cliff at sunrise" 5s pro moves words\n'
 BROKEN = 'SHOT combo: pan right and tilt up over "Two moves at once"\n'  # E201
 MESSY = 'shot  castle :Slow   PAN Right  OVER "A castle"   PRO  5S  AVOID "fog"  16:9   # the opening\n'
 NOT_A_SHOT_LIST = "pan right and tilt up: not shotlang, and no hook of ours may read it\n"

@@ -287,7 +287,10 @@ def test_plan_needs_no_credentials_and_sends_nothing(film: Path) -> None:
     # lighthouse.shot: 6 shots of kling-v2-6 and 1 of kling-v2-master, 10 s by default, 2 at 5 s
     assert plan["credits"] == sum(s["credits"] for s in plan["shots"])
     assert {"model": "kling-v2-master", "mode": "std", "seconds": 10} in plan["seconds"]
-    assert plan["assumed_prices"] == ["kling-v2-6"]
+    assert plan["assumed_prices"] == []  # every model here has its own price (docs/running.md)
+    # kling-v2-6 by mode, length and sound; never kling-v2-master's price (20 for 10 s).
+    assert [(s["shot"], s["audio"], s["credits"]) for s in plan["shots"]][-2:] == [
+        ("calm", None, 5), ("farewell", "sound", 10)]
 
 
 def test_prices_can_be_overridden_in_the_config_file(film: Path, tmp_path: Path) -> None:
@@ -296,7 +299,8 @@ def test_prices_can_be_overridden_in_the_config_file(film: Path, tmp_path: Path)
                       'pro-5s = 3\npro-10s = 6\n')
     plan = json.loads(shotlang("plan", str(film), "--json", env={"SHOTLANG_CONFIG": str(config)}).stdout)
     # DEFAULTS 10s pro; approach is 5s; logbook and spiral come after DEFAULTS std.
-    assert [s["credits"] for s in plan["shots"] if s["model"] == "kling-v2-6"] == [6, 3, 6, 2, 2, 6, 6]
+    # farewell has sound: pro-10s-sound is not in the config, so it keeps the built-in price.
+    assert [s["credits"] for s in plan["shots"] if s["model"] == "kling-v2-6"] == [6, 3, 6, 2, 2, 6, 10]
     assert plan["assumed_prices"] == []
     assert plan["usd"] == round(plan["credits"] * 0.1, 2)
 

@@ -46,10 +46,9 @@ def test_a_sequence_runs_as_one_task_and_downloads_as_one_video(fake: FakeKling,
 def test_plan_prices_the_whole_sequence(fake: FakeKling, chase: Path) -> None:
     plan = json.loads(shotlang("plan", str(chase), "--json").stdout)
     assert [(s["shot"], s["duration"]) for s in plan["shots"]] == [("chase", "15"), ("aftermath", "9")]
-    # kling-v3 has no published price: as kling-v2-master (10 credits for 5 s, 20 for 10 s), pro
-    # rata of the nearest priced length: 15 s from 10 s, 9 s from 10 s.
-    assert [s["credits"] for s in plan["shots"]] == [30.0, 18.0]
-    assert not any(s["price_published"] for s in plan["shots"])
+    # kling-v3's own price per second (Kling's price list): pro 0.8, std with sound 0.9.
+    assert [s["credits"] for s in plan["shots"]] == [pytest.approx(12.0), pytest.approx(8.1)]
+    assert all(s["price_published"] for s in plan["shots"])
     assert plan["generations"] == 2
     assert fake.stats.requests == 0, "plan asks the API nothing"
 

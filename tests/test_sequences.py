@@ -45,11 +45,12 @@ def test_a_sequence_is_one_request_with_its_settings_and_each_shots_prompt():
     VideoRequest.model_validate(made)
 
 
-def test_a_move_is_written_into_its_prompt_in_the_writers_words_unless_moves_off():
+def test_a_move_is_written_into_its_prompt_in_camera_language_unless_moves_off():
     text = ('SEQUENCE s: 10s model kling-v3{}\n  SHOT a: slow pan right over "a quay"\n'
             '  SHOT b: pan left 8 "a boat"\n  SHOT c: static "a gull"\n')
     prompts = [p["prompt"] for p in body(text.format(""))["multi_prompt"]]
-    assert prompts == ["slow pan right: a quay", "fast pan left: a boat", "a gull"]
+    assert prompts == ["The camera pans slowly to the right. a quay", "The camera pans fast to the left. a boat",
+                       "A static shot, the camera locked off. a gull"]
     assert [d.code for d in compiled(text.format("")).diagnostics] == ["W107", "W107"]
     assert compiled(text.format(" moves words")).diagnostics == []
     assert [p["prompt"] for p in body(text.format(" moves off"))["multi_prompt"]] == ["a quay", "a boat", "a gull"]
@@ -70,7 +71,7 @@ def test_a_shot_of_a_sequence_may_wrap_its_prompt_and_options_deeper():
 
 
 def test_a_prompt_over_512_characters_with_its_camera_words_is_refused():
-    fits = "x" * (512 - len("slow pan right: "))
+    fits = "x" * (512 - len("The camera pans slowly to the right. "))
     assert compiled(f'SEQUENCE s: 5s model kling-v3\n  SHOT a: slow pan right "{fits}"\n').ok
     result = compiled(f'SEQUENCE s: 5s model kling-v3\n  SHOT a: slow pan right "{fits}x"\n')
     assert [d.code for d in result.errors] == ["E306"]
