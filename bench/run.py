@@ -83,6 +83,8 @@ def generate(count: int, seed: int = 7) -> list[dict[str, Any]]:
             shot["negative"] = "blur, text, watermark"
         if rng.random() < 0.2:
             shot["model"] = rng.choice(["kling-v2-master", "kling-v2-1-master", "kling-v1-6"])
+            if shot["model"].endswith("-master"):
+                shot["mode"] = "std"  # Kling's map: the master models have one mode
         if rng.random() < 0.15:
             shot["image"] = f"https://example.com/stills/{i}.jpg"
             shot["model"] = "kling-v2-1"

@@ -63,7 +63,8 @@ def plan_table(plans: list[PlannedShot], est: Estimate) -> str:
                  f"{len(plans) - est.generations} already submitted")
     for (model, mode), seconds in sorted(est.seconds.items()):
         lines.append(f"  {model} {mode}: {seconds} s of video")
-    lines.append(f"estimated cost: {est.credits:g} credits (about ${est.usd:.2f})")
+    floor = "at least " if est.unpriced else ""  # the shots with no known price are not in it
+    lines.append(f"estimated cost: {floor}{est.credits:g} credits (about ${est.usd:.2f})")
     if est.assumed:
         priced = ", ".join(f"{m} ({'; '.join(a)})" if a else m for m, a in est.assumed.items())
         lines.append(f"* estimated, no price written for {priced}; set real prices in shotlang-models.toml or "
@@ -74,7 +75,7 @@ def plan_table(plans: list[PlannedShot], est: Estimate) -> str:
                      "or the config file (docs/running.md)")
     words = [p.name for p in plans if p.shot.moves == "words"]
     if words:
-        lines.append(f"moves as words: {some_names(words)} (the model takes no camera control there; "
+        lines.append(f"moves as words: {some_names(words)} (no camera_control there, or `moves words`; "
                      "`moves` in docs/language.md)")
     return "\n".join(lines)
 

@@ -98,7 +98,7 @@ def test_a_model_like_kling_v2_6_keeps_its_camera_control(tmp_path):
 
 
 def test_camera_types_by_mode_are_refused_by_the_server_as_by_the_check(tmp_path):
-    shots = project(tmp_path, 'SHOT a: pan right "x" model kling-v9 std\n', """
+    shots = project(tmp_path, 'SHOT a: pan right "x" model kling-v9 std moves numeric\n', """
 [models.kling-v9]
 like = "kling-v3"
 features.camera = [ { types = ["simple"], modes = ["pro"] }, { types = ["down_back"], modes = ["std"] } ]
@@ -133,14 +133,14 @@ def test_e402_suggests_a_model_that_does_text_to_video(tmp_path):
 # --- money: plan ----------------------------------------------------------------------------
 
 
-def test_a_pro_rata_price_is_not_called_published(tmp_path):
+def test_a_length_with_no_price_of_its_own_is_unknown_not_pro_rata(tmp_path):
     shots = project(tmp_path, 'SHOT a: "x" 20s pro model kling-v3-1\n',
                     '[models.kling-v3-1]\nlike = "kling-v3"\ndurations = { from = 3, to = 20 }\n'
                     'prices = { std-5s = 8, pro-5s = 12 }\n')
     plan = json.loads(shotlang("plan", str(shots), "--json").stdout)
     [shot] = plan["shots"]
-    assert shot["credits"] == 48
-    assert shot["price_published"] is False, shot
+    assert shot["price_known"] is False and shot["credits"] is None, shot  # null: unknown, never 0
+    assert plan["unpriced_shots"] == ["a"]
 
 
 # --- sequences ------------------------------------------------------------------------------

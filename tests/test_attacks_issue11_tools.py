@@ -217,7 +217,7 @@ def test_decompile_an_empty_list_the_shot_list_cannot_write_is_reported(field: s
 def test_decompile_a_compile_error_of_a_request_with_another_problem_is_still_reported() -> None:
     """docs/cli.md: the shot list is checked, and each error is reported for its request. A
     request with an unrelated problem (a key shotlang does not write) had its error dropped:
-    the camera move on kling-v1 (E401) was never mentioned, and the file does not compile."""
-    done = back({"model_name": "kling-v1", "prompt": "a", "seed": 1,
+    the camera move on kling-v1 10 s (E401) was never mentioned, and the file does not compile."""
+    done = back({"model_name": "kling-v1", "prompt": "a", "seed": 1, "duration": "10",
                  "camera_control": {"type": "simple", "config": {"horizontal": 5}}})
     assert any("E401" in p.message for p in done.problems), said(done)

@@ -330,3 +330,43 @@ def test_every_claim_names_its_source_and_the_official_ones_their_date() -> None
                 assert claim.source in models.SOURCES, (model.name, feature, claim)
                 if claim.source == "official":
                     assert re.fullmatch(r"\d{4}-\d{2}(-\d{2})?", claim.date), (model.name, feature, claim)
+
+
+def test_fmt_writes_a_scenes_options_in_the_tables_order_and_keeps_them() -> None:
+    from shotlang.fmt import format_text
+
+    text = 'SCENE   "EXT. QUAY"  moves words   10s\nSHOT a: pan right "x"\n'
+    formatted = format_text(text).text
+    assert formatted.splitlines()[0] == 'SCENE "EXT. QUAY" 10s moves words'
+    assert format_text(formatted).text == formatted
+    assert compile_text(formatted).output.records[0]["moves"] == "words"  # type: ignore[union-attr]
+
+
+def test_plan_says_the_total_leaves_out_the_shots_without_a_price_and_which_moves_go_as_words(tmp_path: Path) -> None:
+    film = tmp_path / "film.shot"
+    film.write_text('SHOT a: "x" model kling-v2-1-master\n'
+                    'SHOT b: slow pan right "y" model kling-v3 pro 10s sound on\n', encoding="utf-8")
+    done = shotlang("plan", str(film))
+    assert done.returncode == 0, done.stderr
+    rows = {line.split()[0]: line.split() for line in done.stdout.splitlines()[1:3]}
+    assert rows["a"][-2:] == ["-", "unknown"] and rows["b"][-3:] == ["sound", "words", "12"]
+    assert "estimated cost: at least 12 credits" in done.stdout
+    assert "moves as words: b" in done.stdout
+
+
+def test_the_storyboard_says_how_each_move_is_sent(tmp_path: Path) -> None:
+    film = tmp_path / "film.shot"
+    film.write_text('SHOT v3: slow pan right "A bay" model kling-v3\n'
+                    'SHOT v1: slow pan right "A bay" model kling-v1 std 5s\n'
+                    'SHOT hedged: slow pan right "A bay" model kling-v1 std 5s moves both\n'
+                    'SHOT quiet: slow pan right "A bay" model kling-v3 moves off\n', encoding="utf-8")
+    done = shotlang("storyboard", str(film), "-o", str(tmp_path / "board.html"))
+    assert done.returncode == 0, done.stderr
+    page = (tmp_path / "board.html").read_text(encoding="utf-8")
+    cards = {name: page[page.index(f'id="shot-{name}"'):] for name in ("v3", "v1", "hedged", "quiet")}
+    assert "sent as words in the prompt" in cards["v3"].split("</article>")[0]
+    assert "sent as camera_control.config.horizontal = 5<" in cards["v1"].split("</article>")[0]
+    assert "sent as camera_control.config.horizontal = 5, and as words in the prompt" in \
+        cards["hedged"].split("</article>")[0]
+    assert "not sent (`moves off`)" in cards["quiet"].split("</article>")[0]
+    assert "The camera pans slowly to the right. A bay" in cards["v3"].split("</article>")[0]

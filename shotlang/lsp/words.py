@@ -20,6 +20,7 @@ from lark.exceptions import UnexpectedInput
 
 from .. import lower, parser
 from .. import syntax as ast
+from ..camera import words as move_sentence
 from ..diagnostics import CODES, Diagnostic
 from ..language import MODE_WORDS, OPTION_BY_KEYWORD, OPTION_BY_KIND, OPTIONS, STATEMENTS, Option
 from ..models import Matrix, Model, durations_text
@@ -37,6 +38,7 @@ from ..vocabulary import (
     STRONG,
     VISIBLE_FROM,
     Move,
+    phrase,
 )
 
 Kind = Literal["keyword", "move", "intensity", "joiner", "option", "value", "model"]
@@ -196,8 +198,8 @@ def _move_line(move: Move, phrase: str, axes: str) -> str:
 
 def _phrases() -> Iterable[tuple[str, Move]]:
     for move in MOVES:
-        for phrase in move.phrases:
-            yield phrase, move
+        for written in move.phrases:
+            yield written, move
 
 
 def _is_number(word: str) -> bool:
@@ -352,7 +354,7 @@ def _move_hover(source: Source, start: int, end: int, here: Token, axes: str) ->
     found = _phrase_around(tokens(source.text, start, end), here)
     if found is not None:
         move, a, b = found  # in a shot that does not lower (two moves, a typo): what it would send
-        return Hover(_move_text(move, None, axes, written=False), a, b)
+        return Hover(_move_text(move, None, axes, written=False) + _in_words(phrase(move)), a, b)
     return None
 
 
@@ -381,7 +383,14 @@ def _phrase_around(found: list[Token], here: Token) -> tuple[Move, int, int] | N
 
 
 def _camera_text(camera: lower.Camera, axes: str) -> str:
-    return _move_text(camera.move, camera.magnitude, axes, written=camera.strength_span is not None)
+    return (_move_text(camera.move, camera.magnitude, axes, written=camera.strength_span is not None)
+            + _in_words(move_sentence(camera)))
+
+
+def _in_words(sentence: str) -> str:
+    """How the move reads where it goes as words (`moves`: camera.sending)."""
+    return (f"\n\nwhere the shot's model takes no `camera_control` (or with `moves words`), the prompt "
+            f"starts \"{sentence}\" instead")
 
 
 def _magnitude_text(magnitude: lower.Magnitude) -> str:
