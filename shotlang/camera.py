@@ -37,13 +37,14 @@ class Sending(NamedTuple):
 
     how: str
     words: str = ""
-
-    @property
-    def numeric(self) -> bool:
-        return self.how in ("numeric", "both")
+    numeric: bool = False  # camera_control is sent: `how` is numeric or both (made by sent_as)
 
 
 NOTHING = Sending("")
+
+
+def sent_as(how: str, words: str = "") -> Sending:
+    return Sending(how, words, how in ("numeric", "both"))
 
 
 def choice(settings: Settings) -> str:
@@ -63,8 +64,15 @@ def kind_of(camera: Camera) -> str:
 
 
 def sending(shot: ResolvedShot, model: Model | None) -> Sending:
-    """How `shot`'s move is sent on `model` (None: a model the matrix does not know, reported
-    elsewhere; its move is sent as the writer chose, `auto` as numeric)."""
+    """How `shot`'s move is sent on `model`, its settings' model (None: a model the matrix does
+    not know, reported elsewhere; its move is sent as the writer chose, `auto` as numeric).
+    Worked out once per shot."""
+    if shot.sent is None:
+        shot.sent = _sending(shot, model)
+    return shot.sent  # type: ignore[no-any-return]
+
+
+def _sending(shot: ResolvedShot, model: Model | None) -> Sending:
     camera = shot.camera
     wanted = choice(shot.settings)
     if camera is None or wanted == "off":
@@ -77,8 +85,8 @@ def sending(shot: ResolvedShot, model: Model | None) -> Sending:
     else:
         how = wanted
     if how == "numeric" or said_in(camera.move, shot.prompt.value):
-        return Sending(how)
-    return Sending(how, words(camera))
+        return sent_as(how)
+    return sent_as(how, words(camera))
 
 
 def words(camera: Camera) -> str:
@@ -110,7 +118,7 @@ def sequence_prompt(shot: ResolvedShot, settings: Settings) -> str:
     camera = shot.camera
     if camera is None or choice(settings) == "off" or said_in(camera.move, shot.prompt.value):
         return shot.prompt.value
-    return prompt(shot, Sending("words", words(camera)))
+    return prompt(shot, sent_as("words", words(camera)))
 
 
 # --- a move the writer has put in the prompt already ------------------------------------------

@@ -71,9 +71,11 @@ class Checker:
         _check_name(shot.syntax.name, self.seen, found)
         _check_texts(shot, found, sent=prompt(shot, how))
         uses = _uses(shot, how)
-        _check_model(shot.settings, uses, shot.syntax.name.span, self.models, found)
-        if model is not None:
-            _check_disputes(model, shot, uses, how, found)
+        disputes: list[tuple[str, Span, str]] | None = [] if model is not None and model.contested else None
+        _check_model(shot.settings, uses, shot.syntax.name.span, self.models, found, disputes=disputes)
+        if disputes is not None:
+            assert model is not None
+            _check_disputes(model, shot, how, disputes, found)
         _check_groups(shot, how, found)
         _check_options(shot, found)
         _check_voices(shot.voices, [shot.prompt], shot.settings, found)
@@ -198,14 +200,16 @@ class Use(NamedTuple):
     label: str = ""  # what the writer wrote, when it says more than the feature's name
     off: bool = False  # `sound off`: asks for no sound, but the field is still sent
     chosen: bool = False  # the writer asked for it to be sent (`moves numeric`): any source's word will do
+    hedged: bool = False  # `moves both`: the words go too, whatever the sources say of camera_control
 
 
 def _uses(shot: ResolvedShot, how: Sending) -> list[Use]:
     uses = []
     camera = shot.camera
     if camera is not None and not camera.move.is_static and how.numeric:
+        chosen = choice(shot.settings)
         uses.append(Use("camera", kind_of(camera), camera.span, f"`{camera.move.name}`",
-                        chosen=choice(shot.settings) != "auto"))
+                        chosen=chosen != "auto", hedged=chosen == "both"))
     settings = shot.settings
     if settings.tail is not None:
         uses.append(Use("image_tail", None, settings.tail.span))
@@ -228,9 +232,12 @@ def _uses_of_settings(settings: Settings, voices: list[ast.Option]) -> list[Use]
 
 
 def _check_model(settings: Settings, uses: list[Use], name_span: Span, matrix: Matrix, report: list[Diagnostic],
-                 duration: str | None = None, duration_span: Span | None = None) -> None:
+                 duration: str | None = None, duration_span: Span | None = None,
+                 disputes: list[tuple[str, Span, str]] | None = None) -> None:
     """The shot's model, endpoint, mode, duration and aspect ratio, and every feature it uses,
-    against the capability matrix: the exact combination refused, and the nearest that works."""
+    against the capability matrix: the exact combination refused, and the nearest that works.
+    Into `disputes`, if given: (feature, where, what the sources say) for each feature the shot
+    relies on that they disagree about (W108)."""
     model = matrix.get(settings.model_name)
     if model is None:
         return  # an unknown model was reported where it was named
@@ -276,7 +283,7 @@ def _check_model(settings: Settings, uses: list[Use], name_span: Span, matrix: M
     for use in uses:
         # In a combination the model does not offer, only what it offers nowhere is said now.
         if not refused or not model.combinations(use.feature, endpoint, use.kind):
-            _check_use(model, given, use, endpoint, mode, seconds, matrix, report)
+            _check_use(model, given, use, endpoint, mode, seconds, matrix, report, disputes)
     if not refused:
         _check_together(model, uses, endpoint, mode, seconds, report)
 
@@ -284,6 +291,8 @@ def _check_model(settings: Settings, uses: list[Use], name_span: Span, matrix: M
 def _check_together(model: Model, uses: list[Use], endpoint: str, mode: str, seconds: str,
                     report: list[Diagnostic]) -> None:
     """Features a model offers only apart (kling-v2-6 renders an end frame without sound)."""
+    if len(uses) < 2:
+        return
     for use in uses:
         if use.off or not model.offers(use.feature, endpoint, mode, seconds, use.kind):
             continue
@@ -302,7 +311,7 @@ _FEATURE_CODES = {"camera": "E401", "sound": "E406", "voice": "E409", "cfg": "E4
 
 
 def _check_use(model: Model, given: Value[str] | None, use: Use, endpoint: kling.Endpoint, mode: str, seconds: str,
-               matrix: Matrix, report: list[Diagnostic]) -> None:
+               matrix: Matrix, report: list[Diagnostic], disputes: list[tuple[str, Span, str]] | None = None) -> None:
     feature = use.feature
     offer = model.features[feature]
     label = f" ({use.label})" if use.label else ""
@@ -314,12 +323,15 @@ def _check_use(model: Model, given: Value[str] | None, use: Use, endpoint: kling
             report.append(Diagnostic(code, f"{model.name}{_named(given)} makes no sound", use.span,
                                      f"remove `sound off`; sound is offered by {_models(others)}"))
         return
-    if use.chosen and model.offered_by_any(feature, endpoint, mode, seconds, use.kind):
-        return  # sent as the writer chose, on a source's word: the dispute is said once (W108)
-    if model.offers(feature, endpoint, mode, seconds, use.kind):
-        if offer.ignored:
+    if (use.chosen and model.offered_by_any(feature, endpoint, mode, seconds, use.kind)) \
+            or model.offers(feature, endpoint, mode, seconds, use.kind):
+        if offer.ignored and model.offers(feature, endpoint, mode, seconds, use.kind):
             report.append(Diagnostic("W104", f"{model.name} ignores {FEATURE_WORDS[feature]}", use.span,
                                      f"remove `{feature}`; {_models(matrix.offering(feature))} use it"))
+        if disputes is not None and not use.hedged:  # sent on one source's word: is it disputed?
+            said = _dispute_of(model, feature, endpoint, mode, seconds, use.kind)
+            if said:
+                disputes.append((feature, use.span, said))
         return
     combos = model.combinations(feature, endpoint, use.kind)
     if not combos:
@@ -375,35 +387,47 @@ def _models(names: list[str]) -> str:
     return either(f"`{n}`" for n in names[-3:]) if names else "no model"
 
 
-def _check_disputes(model: Model, shot: ResolvedShot, uses: list[Use], how: Sending,
+def _check_disputes(model: Model, shot: ResolvedShot, how: Sending, disputes: list[tuple[str, Span, str]],
                     report: list[Diagnostic]) -> None:
-    """W108 where the shot relies on a cell the sources disagree about: a feature it uses, or
-    its camera move under `moves auto` (sent numeric or as words on the believed source's
-    word). compiler.conclude makes them one warning per shot list."""
-    endpoint, mode, seconds = cell(shot.settings)
-    hedged = choice(shot.settings) == "both"  # the words go whatever camera_control does
-    asked = [(u.feature, u.kind, u.span) for u in uses if not u.off and not (u.feature == "camera" and hedged)]
+    """W108 where the shot relies on a cell the sources disagree about: a feature it uses
+    (`disputes`, from _check_model), or its camera move that `moves auto` sends as words on the
+    believed source's word. compiler.conclude makes them one warning per shot list."""
     camera = shot.camera
-    if camera is not None and not camera.move.is_static and choice(shot.settings) == "auto" and how.how == "words":
-        asked.append(("camera", kind_of(camera), camera.span))
-    disputes = []
-    for feature, kind, span in asked:
-        others = model.disputed(feature, endpoint, mode, seconds, kind)
-        said = model.offers(feature, endpoint, mode, seconds, kind)
-        if not others or (not said and feature != "camera"):
-            continue  # agreed; or refused (an error that names the other claims)
-        believed = model.features[feature].answer
-        disputes.append((span, f"{FEATURE_WORDS[feature]} on {model.name}: {_says(believed, said)}, "
-                         + ", ".join(_says(c, not said) for c in others)))
+    if how.how == "words" and camera is not None and not camera.move.is_static and choice(shot.settings) == "auto":
+        said = _dispute_of(model, "camera", *cell(shot.settings), kind_of(camera))
+        if said:
+            disputes.append(("camera", camera.span, said))
     if disputes:
         # `<feature> on <model>: <claims>`, joined by `; `: compiler.conclude gathers them.
-        of_camera = any(m.startswith(FEATURE_WORDS["camera"] + " on ") for _, m in disputes)
-        report.append(Diagnostic("W108", "; ".join(m for _, m in disputes), disputes[0][0],
+        of_camera = any(feature == "camera" for feature, _, _ in disputes)
+        report.append(Diagnostic("W108", "; ".join(said for _, _, said in disputes), disputes[0][1],
                                  DISPUTE_HINT_CAMERA if of_camera else DISPUTE_HINT))
+
+
+def _dispute_of(model: Model, feature: str, endpoint: str, mode: str, seconds: str, kind: str | None) -> str:
+    """What _dispute says of a cell, worked out once per model and cell (asked of every shot)."""
+    key = ("W108", feature, endpoint, mode, seconds, kind)
+    said: str | None = model.known.get(key)
+    if said is None:
+        said = model.known[key] = _dispute(model, feature, endpoint, mode, seconds, kind)
+    return said
 
 
 _SETTLE = ("a claim with `source = \"verified\"` in shotlang-models.toml once a render has shown what the model "
            "does (`shotlang models` shows every disputed cell)")
+
+
+def _dispute(model: Model, feature: str, endpoint: str, mode: str, seconds: str, kind: str | None) -> str:
+    """`<feature> on <model>: <claims>` where the sources disagree about this cell, else ""."""
+    others = model.disputed(feature, endpoint, mode, seconds, kind)
+    said = model.offers(feature, endpoint, mode, seconds, kind)
+    if not others or (not said and feature != "camera"):
+        return ""  # agreed; or refused (an error that names the other claims)
+    believed = model.features[feature].answer
+    return (f"{FEATURE_WORDS[feature]} on {model.name}: {_says(believed, said)}, "
+            + ", ".join(_says(c, not said) for c in others))
+
+
 DISPUTE_HINT = f"shotlang believes the first source named; settle it with {_SETTLE}"
 DISPUTE_HINT_CAMERA = ("shotlang believes the first source named; settle it: `moves words` or `moves both` for a "
                        f"camera move, or {_SETTLE}")

@@ -15,6 +15,7 @@ the ImageStore passed in.
 from __future__ import annotations
 
 import bisect
+import heapq
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -139,28 +140,31 @@ RELATED_SHOWN = 8  # the other shots it points at
 
 def _one_dispute_warning(report: list[Diagnostic]) -> list[Diagnostic]:
     """The W108s the checks found, shot by shot, as one warning per shot list: at the first
-    shot that relies on a disputed cell, naming each disputed cell once, pointing at the others."""
-    disputes = sorted((d for d in report if d.code == "W108"), key=sort_key)
+    shot that relies on a disputed cell, naming each disputed cell once, pointing at the others.
+    (Every shot of a large file may have one: the distinct messages are few, and only the first
+    places are sorted.)"""
+    disputes = [d for d in report if d.code == "W108"]
     if not disputes:
         return report
     said: dict[tuple[str, str], list[str]] = {}  # (feature, claims) -> the models
-    for d in disputes:  # checks._check_disputes: `<feature> on <model>: <claims>`, joined by `; `
-        for part in d.message.split("; "):
+    for message in dict.fromkeys(d.message for d in disputes):
+        for part in message.split("; "):  # checks._check_disputes: `<feature> on <model>: <claims>`
             what, _, claims = part.partition(": ")
             feature, _, model = what.rpartition(" on ")
             models = said.setdefault((feature, claims), [])
             if model not in models:
                 models.append(model)
     cells = [f"{feature} on {', '.join(models)}: {claims}" for (feature, claims), models in said.items()]
-    places = list(dict.fromkeys(d.span for d in disputes))
+    spans = dict.fromkeys(d.span for d in disputes)
+    places = heapq.nsmallest(RELATED_SHOWN + 1, spans, key=lambda span: (span.start, span.end))
     named = "; ".join(cells[:DISPUTES_SHOWN]) + (f"; and {len(cells) - DISPUTES_SHOWN} more" if
                                                   len(cells) > DISPUTES_SHOWN else "")
-    many = len(places)
-    first = disputes[0]
+    many = len(spans)
+    first = min(disputes, key=sort_key)
     hint = next((d.hint for d in disputes if d.hint == checks.DISPUTE_HINT_CAMERA), first.hint)
     one = first._replace(hint=hint,
         message=f"{many} shot{'s' * (many != 1)} rel{'y' if many != 1 else 'ies'} on what the sources dispute: {named}",
-        related=tuple(Related(span, "relies on it too") for span in places[1:1 + RELATED_SHOWN]))
+        related=tuple(Related(span, "relies on it too") for span in places[1:]))
     return [d for d in report if d.code != "W108"] + [one]
 
 

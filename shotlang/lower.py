@@ -111,6 +111,9 @@ class ResolvedShot:
     lowered: bool  # False if the lowering reported an error for this shot
     voices: list[ast.Option] = field(default_factory=list)
     in_sequence: bool = False
+    # How its camera move is sent (camera.Sending), once camera.sending has worked it out: the
+    # checks and the record ask it of every shot.
+    sent: Any = None
 
     @property
     def name(self) -> str:

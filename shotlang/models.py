@@ -17,12 +17,12 @@ import os
 import re
 import threading
 import tomllib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple, TypeVar
 
 from . import kling
 from .diagnostics import Diagnostic, did_you_mean, either
@@ -157,6 +157,10 @@ class Offer:
 _SILENT = Claim("", ())
 
 
+T = TypeVar("T")
+_MISSING = object()  # Model.kept: not worked out yet
+
+
 @dataclass(frozen=True)
 class Model:
     """One model's row of the effective matrix, and where it was written."""
@@ -180,6 +184,22 @@ class Model:
         default_factory=dict, init=False, repr=False, compare=False)
     _offers: dict[tuple[str, str, str, str, str | None], bool] = field(
         default_factory=dict, init=False, repr=False, compare=False)
+    # Other answers about one cell, kept by what asked and the cell: what the checks ask of
+    # every shot (10,000 shots are a handful of cells), such as its disputes (see kept()).
+    known: dict[tuple[Any, ...], Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def kept(self, key: tuple[Any, ...], make: Callable[..., T], *args: Any) -> T:
+        """`make(*args)`, worked out once per key (in `known`)."""
+        found = self.known.get(key, _MISSING)
+        if found is _MISSING:
+            found = self.known[key] = make(*args)
+        return found  # type: ignore[no-any-return]
+
+    @cached_property
+    def contested(self) -> bool:
+        """Some feature of it has sources that disagree somewhere (and the user has not settled
+        it): the checks look for the disputes a shot relies on only then."""
+        return any(not offer.settled and len(offer.claims) > 1 for offer in self.features.values())
 
     @property
     def text2video(self) -> bool:
@@ -201,10 +221,13 @@ class Model:
     def excludes(self, feature: str, endpoint: str, mode: str, duration: str, kind: str | None = None) -> frozenset[str]:
         """The features a request may not use beside `feature` here (kling-v2-6's end frame
         comes without sound): those every condition that offers it excludes."""
-        at = endpoint_key(endpoint)
-        holding = [c.without for c in self.features[feature].conditions
-                   if c.holds(self.version, at, mode, duration, kind)]
-        return frozenset.intersection(*holding) if holding else frozenset()
+        def make() -> frozenset[str]:
+            at = endpoint_key(endpoint)
+            holding = [c.without for c in self.features[feature].conditions
+                       if c.holds(self.version, at, mode, duration, kind)]
+            return frozenset.intersection(*holding) if holding else frozenset()
+
+        return self.kept(("excludes", feature, endpoint, mode, duration, kind), make)
 
     def claims(self, feature: str, endpoint: str, mode: str, duration: str,
                kind: str | None = None) -> list[tuple[Claim, bool]]:
@@ -219,8 +242,12 @@ class Model:
         offer = self.features[feature]
         if offer.settled or len(offer.claims) < 2:
             return []
-        (_, said), *others = self.claims(feature, endpoint, mode, duration, kind)
-        return [c for c, says in others if says != said]
+
+        def make() -> list[Claim]:
+            (_, said), *others = self.claims(feature, endpoint, mode, duration, kind)
+            return [c for c, says in others if says != said]
+
+        return list(self.kept(("disputed", feature, endpoint, mode, duration, kind), make))
 
     def offered_by_any(self, feature: str, endpoint: str, mode: str, duration: str, kind: str | None = None) -> bool:
         """Some source says the feature is offered here (the believed one or not); where the user
