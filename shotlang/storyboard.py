@@ -61,11 +61,15 @@ def storyboard(text: str, name: str, base_dir: Path, rendered: Rendered | None =
         return Board(None, analysis.diagnostics)
     records = {r["name"]: r for r in analysis.records or []}
     warnings: dict[int, list[str]] = {}  # by line: each card takes those of its own lines
+    disputes: list[str] = []  # W108 is of the whole shot list: said once, above the cards
     for d in analysis.diagnostics:
-        if d.severity is Severity.WARNING:
+        if d.code == "W108":
+            disputes.append(f"{d.code}: {d.message}")
+        elif d.severity is Severity.WARNING:
             warnings.setdefault(d.span.line, []).append(f"{d.code}: {d.message}")
     cards = [_Card.of(item, records[item.name], warnings) for item in items if item.name in records]
-    return Board(_page(analysis.title or Path(name).stem, analysis.axes, cards, rendered), analysis.diagnostics)
+    return Board(_page(analysis.title or Path(name).stem, analysis.axes, cards, rendered, disputes),
+                 analysis.diagnostics)
 
 
 # --- what a card shows ----------------------------------------------------------------------------
@@ -279,7 +283,7 @@ video{width:100%;margin:8px 0;background:#000}.status{font-weight:600}.stale{col
 @media print{body{background:#fff;font-size:10pt}header,main{max-width:none;padding:0}
  .timeline,#film,video{display:none}section+section{break-before:page}
  .cards{grid-template-columns:repeat(3,1fr);gap:8px}.card{break-inside:avoid;padding:8px}
- .card.sequence{grid-column:1/-1}.diagram{max-height:110px}.strip .diagram{max-height:80px}}
+ .card.sequence{grid-column:1/-1}.diagram{max-height:90px}.strip .diagram{max-height:70px}}
 """
 _COLOURS = ["#0b5cad", "#7529e0", "#00706c", "#a8156f", "#586400", "#a2191f"]
 
@@ -303,7 +307,7 @@ _POLICY = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; media-
            f"script-src 'sha256-{base64.b64encode(hashlib.sha256(_SCRIPT.encode()).digest()).decode()}'")
 
 
-def _page(title: str, axes: str, cards: list[_Card], rendered: Rendered | None) -> str:
+def _page(title: str, axes: str, cards: list[_Card], rendered: Rendered | None, disputes: list[str]) -> str:
     total = sum(c.seconds for c in cards)
     scenes: list[tuple[str | None, list[_Card]]] = []
     for card in cards:
@@ -334,6 +338,7 @@ def _page(title: str, axes: str, cards: list[_Card], rendered: Rendered | None) 
         '<path d="M0 0L10 5L0 10z" style="fill:var(--accent)"/></marker></defs></svg>'
         f"<header><h1>{html.escape(title)}</h1><p class=\"meta\">{len(cards)} "
         f"{'video' if len(cards) == 1 else 'videos'}, {_clock(total)} in all; moves read under AXES {axes}</p>"
+        + "".join(f'<p class="meta disputed">{html.escape(d)}</p>' for d in disputes) +
         f'<nav class="timeline" aria-label="timeline: each video\'s place and length">{strip}</nav>'
         f'<ol class="legend" aria-label="scenes">{"".join(legend)}</ol></header>'
         f"<main>{body}</main>{script}</body></html>\n")

@@ -370,3 +370,15 @@ def test_the_storyboard_says_how_each_move_is_sent(tmp_path: Path) -> None:
         cards["hedged"].split("</article>")[0]
     assert "not sent (`moves off`)" in cards["quiet"].split("</article>")[0]
     assert "The camera pans slowly to the right. A bay" in cards["v3"].split("</article>")[0]
+
+
+def test_the_storyboard_says_the_disputes_once_above_the_cards(tmp_path: Path) -> None:
+    film = tmp_path / "film.shot"
+    film.write_text('SHOT a: pan right "A bay" model kling-v2-6\nSHOT b: tilt up "A cliff" model kling-v2-6\n',
+                    encoding="utf-8")
+    done = shotlang("storyboard", str(film), "-o", str(tmp_path / "board.html"))
+    assert done.returncode == 0, done.stderr
+    page = (tmp_path / "board.html").read_text(encoding="utf-8")
+    header = page[page.index("<header>"):page.index("</header>")]
+    assert header.count("W108: 2 shots rely on what the sources dispute") == 1
+    assert page.count("W108") == 1  # not on a card as well
