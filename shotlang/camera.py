@@ -80,13 +80,21 @@ def _sending(shot: ResolvedShot, model: Model | None) -> Sending:
     if shot.in_sequence:
         how = "words"
     elif wanted == "auto":
-        offered = model is None or model.offers("camera", *cell(shot.settings), kind_of(camera))
+        offered = not excluded(shot) and (model is None or model.offers("camera", *cell(shot.settings),
+                                                                         kind_of(camera)))
         how = "numeric" if offered else "words"
     else:
         how = wanted
     if how == "numeric" or said_in(camera.move, shot.prompt.value):
         return sent_as(how)
     return sent_as(how, words(camera))
+
+
+def excluded(shot: ResolvedShot) -> bool:
+    """camera_control is excluded by the shot's end frame or masks (E400): under `moves auto`
+    its move goes as words, whatever the model offers."""
+    settings = shot.settings
+    return settings.tail is not None or settings.mask is not None or bool(shot.motions)
 
 
 def words(camera: Camera) -> str:
@@ -130,37 +138,41 @@ _GAP = r"(?:\W+\w+){0,3}?\W+"  # up to three words between a move's words: "pans
 
 
 class _Said(NamedTuple):
-    exact: re.Pattern[str]  # the move's own phrase: `pan right`, `push in`, `dutch angle`
+    alone: re.Pattern[str]  # what says a move in camera talk only: `dutch angle`, `static shot`
+    exact: re.Pattern[str]  # the move's own phrase: `pan right`, `push in`, in a sentence of the camera
     loose: re.Pattern[str]  # its words inflected and apart (`pans slowly to the right`): said of a camera
 
 
 @cache
 def _said(move: Move) -> _Said:
-    exact, loose = [], []
+    alone, exact, loose = [], [], []
     for words_of in (p.replace("_", " ").split() for p in move.phrases):
         if len(words_of) == 1:
-            alone = _SAYS_ALONE.get(words_of[0])
-            if alone:
-                exact.append(alone)
+            if words_of[0] in _SAYS_ALONE:
+                alone.append(_SAYS_ALONE[words_of[0]])
             continue
         escaped = [re.escape(w) for w in words_of]
         exact.append(r"[\s-]+".join(escaped))
         loose.append(escaped[0] + r"\w*" + "".join(_GAP + w for w in escaped[1:]))
-    return _Said(re.compile(r"\b(?:" + "|".join(exact) + r")\b", re.IGNORECASE),
-                 re.compile(r"\b(?:" + "|".join(loose or ["(?!)"]) + r")\b", re.IGNORECASE))
+    return _Said(*(re.compile(r"\b(?:" + "|".join(found or ["(?!)"]) + r")\b", re.IGNORECASE)
+                   for found in (alone, exact, loose)))
 
 
 _SENTENCE = re.compile(r"[^.!?;]+")
-_CAMERA = re.compile(r"\bcamera\b", re.IGNORECASE)
+# What makes a sentence one about the camera: `A frying pan right beside the stove`, `soldiers
+# move in`, `she does not pull back` say no move.
+_CAMERA = re.compile(r"\b(?:camera|lens|shot|frame)s?\b", re.IGNORECASE)
 
 
 def said_in(move: Move, text: str) -> bool:
-    """The writer's prompt says this move already: its own phrase (`slow pan right`), or a
-    sentence about the camera that says it (`the camera pans slowly to the right`). Its words
-    are then not put in a second time. (Not `her head tilting up`: said of no camera.)"""
+    """The writer's prompt says this move already: in camera talk only (`dutch angle`), or in a
+    sentence about the camera (`the camera pans slowly to the right`, `a slow pan right shot`).
+    Its words are then not put in a second time. (Not `her head tilting up`, nor `a frying pan
+    right by the stove`: said of no camera.)"""
     if not text:
         return False
     said = _said(move)
-    if said.exact.search(text):
+    if said.alone.search(text):
         return True
-    return any(_CAMERA.search(s[0]) and said.loose.search(s[0]) for s in _SENTENCE.finditer(text))
+    return any(_CAMERA.search(s[0]) and (said.exact.search(s[0]) or said.loose.search(s[0]))
+               for s in _SENTENCE.finditer(text))

@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 
 from . import kling
 from . import syntax as ast
-from .camera import Sending, cell, choice, kind_of, prompt, sending, sequence_prompt
+from .camera import Sending, cell, choice, excluded, kind_of, prompt, sending, sequence_prompt
 from .camera import words as move_sentence
 from .diagnostics import Diagnostic, Related, either
 from .images import URL, ImageInfo, ImageStore, NotAnImage, inspect_image, resolve_image
@@ -129,7 +129,9 @@ class Checker:
         _check_voices(sequence.voices, [s.prompt for s in shots], settings, found)
         for shot in shots:
             camera = shot.camera
-            if camera is not None and settings.moves is None and not camera.move.is_static:
+            # Said unless the sequence asks for its moves as words, or none (a `moves numeric`
+            # from DEFAULTS or a SCENE is for single shots: here they still go as words).
+            if camera is not None and choice(settings) not in ("words", "off") and not camera.move.is_static:
                 found.append(Diagnostic(
                     "W107", f"`{move_words(shot)}` is sent as words in the prompt", camera.span,
                     "the API takes no camera control per shot in a sequence, so the prompt starts "
@@ -200,16 +202,14 @@ class Use(NamedTuple):
     label: str = ""  # what the writer wrote, when it says more than the feature's name
     off: bool = False  # `sound off`: asks for no sound, but the field is still sent
     chosen: bool = False  # the writer asked for it to be sent (`moves numeric`): any source's word will do
-    hedged: bool = False  # `moves both`: the words go too, whatever the sources say of camera_control
 
 
 def _uses(shot: ResolvedShot, how: Sending) -> list[Use]:
     uses = []
     camera = shot.camera
     if camera is not None and not camera.move.is_static and how.numeric:
-        chosen = choice(shot.settings)
         uses.append(Use("camera", kind_of(camera), camera.span, f"`{camera.move.name}`",
-                        chosen=chosen != "auto", hedged=chosen == "both"))
+                        chosen=choice(shot.settings) != "auto"))
     settings = shot.settings
     if settings.tail is not None:
         uses.append(Use("image_tail", None, settings.tail.span))
@@ -328,7 +328,7 @@ def _check_use(model: Model, given: Value[str] | None, use: Use, endpoint: kling
         if offer.ignored and model.offers(feature, endpoint, mode, seconds, use.kind):
             report.append(Diagnostic("W104", f"{model.name} ignores {FEATURE_WORDS[feature]}", use.span,
                                      f"remove `{feature}`; {_models(matrix.offering(feature))} use it"))
-        if disputes is not None and not use.hedged:  # sent on one source's word: is it disputed?
+        if disputes is not None:  # sent on one source's word: is it disputed?
             said = _dispute_of(model, feature, endpoint, mode, seconds, use.kind)
             if said:
                 disputes.append((feature, use.span, said))
@@ -393,7 +393,8 @@ def _check_disputes(model: Model, shot: ResolvedShot, how: Sending, disputes: li
     (`disputes`, from _check_model), or its camera move that `moves auto` sends as words on the
     believed source's word. compiler.conclude makes them one warning per shot list."""
     camera = shot.camera
-    if how.how == "words" and camera is not None and not camera.move.is_static and choice(shot.settings) == "auto":
+    if how.how == "words" and camera is not None and not camera.move.is_static and choice(shot.settings) == "auto" \
+            and not excluded(shot):  # words for the model's sake, not for an end frame's
         said = _dispute_of(model, "camera", *cell(shot.settings), kind_of(camera))
         if said:
             disputes.append(("camera", camera.span, said))
@@ -429,8 +430,8 @@ def _dispute(model: Model, feature: str, endpoint: str, mode: str, seconds: str,
 
 
 DISPUTE_HINT = f"shotlang believes the first source named; settle it with {_SETTLE}"
-DISPUTE_HINT_CAMERA = ("shotlang believes the first source named; settle it: `moves words` or `moves both` for a "
-                       f"camera move, or {_SETTLE}")
+DISPUTE_HINT_CAMERA = ("shotlang believes the first source named; settle it: `moves words` for a camera move (in "
+                       f"the prompt, which every model reads), or {_SETTLE}")
 
 
 def _says(claim: Claim, offered: bool) -> str:

@@ -794,13 +794,13 @@ def _shot(fields: dict[str, Any], line: _Line, at: _Place, to_image: bool, readi
     moves = ""  # how the request sends its move: numeric, words or both
     if "camera_control" in fields:
         line.move = _camera(fields["camera_control"], at, reading)
-        words, rest = _prompt_move(line.prompt)
+        words, rest = _prompt_move(line.prompt, alone=to_image)
         if line.move and words and _sentence_of(words) == _sentence_of(line.move):
             line.prompt, moves = rest, "both"
         elif line.move:
             moves = "numeric"
     else:
-        line.move, line.prompt = _prompt_move(line.prompt)
+        line.move, line.prompt = _prompt_move(line.prompt, alone=to_image)
         moves = "words" if line.move else ""
     if moves and moves != _auto(fields, to_image, line.move):
         line.options.append(("moves", f"moves {moves}"))
@@ -986,6 +986,8 @@ def _sequence(fields: dict[str, Any], item: _Item, at: _Place, reading: _Reading
                 inner.say("duration", f"{_show(written)}: each shot of a sequence has whole seconds as text, "
                                       "such as \"5\"")
         durations.append(seconds)
+    if any(m.move for m in item.members):
+        head.options.append(("moves", "moves words"))  # as the shots' words are sent, without W107
     _sequence_durations(head, item, durations, fields, at)
 
 
@@ -1032,14 +1034,16 @@ def _sentences() -> dict[str, str]:
 _SENTENCES = _sentences()
 
 
-def _prompt_move(prompt: str) -> tuple[str, str]:
+def _prompt_move(prompt: str, alone: bool = False) -> tuple[str, str]:
     """A prompt as sent, back into camera words and the writer's prompt where it starts with the
     sentence the compiler writes for a move (`The camera pans slowly to the right. A runner ...`
     is `slow pan right` and `A runner ...`). Any other prompt is its own text, and compiles back
-    to itself (the words of a move the writer has said are not put in again: camera.said_in)."""
+    to itself (the words of a move the writer has said are not put in again: camera.said_in).
+    A prompt that is the sentence alone is a move only where the shot may have no prompt of its
+    own (`alone`: an image shot); elsewhere an empty prompt would not compile."""
     head, sep, rest = prompt.partition(". ")
     head += "."
-    written = _SENTENCES.get(head) if sep else _SENTENCES.get(prompt)
+    written = _SENTENCES.get(head) if sep else _SENTENCES.get(prompt) if alone else None
     if written is None:
         return "", prompt
     if sep and not rest.strip():

@@ -343,9 +343,10 @@ camera control works on every model from v1.6, Kling's own capability map offers
 legacy cells only, third parties report other things (`shotlang models` shows every disputed
 cell with each claim and its date). shotlang follows the model's `trust` (the seed for the
 models of its time, kling-v1-6 to kling-v2-6; Kling's map for the others) and says so once per
-shot list. Settle it: `moves words` (the move in the prompt, which every model reads) or
-`moves both` for a camera move; or, once a render has shown what the model does, a claim with
-`source = "verified"`, its `date` and what you `rendered`, in shotlang-models.toml."""),
+shot list. Settle it: `moves words` for a camera move (the move in the prompt, which every
+model reads; `moves both` still sends camera_control, which a model that takes none may refuse,
+so it still relies on the dispute); or, once a render has shown what the model does, a claim
+with `source = "verified"`, its `date` and what you `rendered`, in shotlang-models.toml."""),
     "W106": Code(W, "no shots in the file", """
 The file is empty, or holds only comments and file settings, so it compiles to nothing.
 Write a shot: `SHOT castle: pan right over "A castle at dawn" 5s`."""),

@@ -147,7 +147,7 @@ def _statement_begin(keyword: str) -> str:
 
 
 def _wrapping_end() -> str:
-    """Where a SHOT, SEQUENCE, SCENE or DEFAULTS ends: at a line that starts a statement of its own,
+    """Where a SHOT, SEQUENCE or DEFAULTS ends: at a line that starts a statement of its own,
     or at a line that neither is indented deeper than the statement's first line (its indent
     is the begin pattern's group 1) nor starts with a string, a comment or a note."""
     own_statement = rf"^(?=[ \t]*{words(NEVER_CONTINUE)})"
@@ -304,10 +304,10 @@ def _statements() -> dict[str, Rule]:
             "beginCaptures": keyword_capture,
             "patterns": [{"include": "#options"}],
         },
-        # A SCENE's heading, then options for its shots, over lines indented deeper.
+        # A SCENE's heading, then options for its shots, on its own line.
         "statement-scene": {
             "begin": _statement_begin("scene"),
-            "end": wrapping_end,
+            "end": "$",
             "name": statement_scope("scene"),
             "beginCaptures": keyword_capture,
             "patterns": [{"include": "#options"}],

@@ -62,7 +62,9 @@ STATEMENTS: tuple[Statement, ...] = (
     Statement("sequence", "sequence", True, "`SEQUENCE <name>: [options…]`",
               "one multi-shot generation: the `SHOT` lines indented below it are its shots, in order; "
               "see [Sequences](#sequences)"),
-    Statement("scene", "scene", True, '`SCENE "<heading>" [options…]`',
+    # A SCENE's options are on its own line: the lines indented under it are its shots (and
+    # `MODEL`, which is an option word too, must stay a statement there).
+    Statement("scene", "scene", False, '`SCENE "<heading>" [options…]`',
               "the shots below it belong to this scene (carried into the output); its options are "
               "theirs up to the next `SCENE`, over `MODEL` and `DEFAULTS` lines above it (a later "
               "`MODEL` or `DEFAULTS` line, or a shot's own option, wins)"),

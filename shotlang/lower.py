@@ -334,6 +334,11 @@ def _resolve_shot(shot: ast.Shot, scene: str | None, defaults: dict[str, Value[A
                     "E316", f"a shot in a sequence takes no `{option.kind}`", option.span,
                     "a multi-shot request takes no end image, mask or motion: make this a shot of its own, "
                     "after the sequence"))
+            elif option.kind == "moves":
+                found.append(Diagnostic(
+                    "E316", f"`{_written(option)}` is for the whole sequence, not one of its shots", option.span,
+                    "a sequence sends every shot's move as words at the start of its prompt: write `moves words` "
+                    "or `moves off` on the SEQUENCE line"))
             elif option.kind != "duration":
                 found.append(Diagnostic(
                     "E316", f"`{_written(option)}` is for the whole sequence, not one of its shots", option.span,

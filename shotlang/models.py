@@ -12,6 +12,7 @@ local Kling server (testing.py) all read the one effective table made here.
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import os
 import re
@@ -25,7 +26,7 @@ from types import MappingProxyType
 from typing import Any, Literal, NamedTuple, TypeVar
 
 from . import kling
-from .diagnostics import Diagnostic, did_you_mean, either
+from .diagnostics import Diagnostic, closest, did_you_mean, either
 from .source import Source, Span
 
 PROJECT_FILE = "shotlang-models.toml"  # beside the shot list
@@ -561,6 +562,13 @@ class _Reader:
                 if text is None:
                     return None
                 found[key] = text
+        source = found.get("source")
+        if source is not None and source not in SOURCES and closest(source, SOURCES):
+            # A source of the user's own is believed before any other: a misspelt known one is not.
+            self.error("E702", (*path, "source"), f"unknown source `{source}`",
+                       f"{did_you_mean(source, SOURCES)} (a source shotlang does not know is your own word, "
+                       "believed first)")
+            return None
         found.setdefault("source", model_source)
         return Condition(**found)
 
@@ -591,6 +599,8 @@ def version_from_name(name: str) -> tuple[int, int] | None:
 
 
 def _shown(value: Any) -> str:
+    if isinstance(value, datetime.date | datetime.time):  # TOML reads an unquoted date as one
+        return f"the date `{value.isoformat()}` (put it in quotes)"
     text = repr(value) if not isinstance(value, str) else f'"{value}"'
     return f"`{text if len(text) <= 40 else text[:37] + '...'}`"
 
@@ -672,8 +682,8 @@ def _entry(reader: _Reader, entry: Mapping[str, Any], path: tuple[str, ...], mod
                 checked = None
         elif key == "features":
             checked = _features(reader, value, at, model_source)
-        elif key == "trust":
-            checked = reader.strings(value, at, what="source")
+        elif key == "trust":  # the sources shotlang knows: the user's own word is believed first anyway
+            checked = reader.strings(value, at, SOURCES, what="source")
         else:  # prices
             checked = _prices(reader, value, at)
         if checked is None:
@@ -897,10 +907,12 @@ def _made(name: str, entries: Mapping[str, dict[str, Any]], made: dict[str, dict
 def _model(name: str, entry: Mapping[str, Any], defaults: Mapping[str, Any], origin: str,
            changed: tuple[str, ...]) -> Model:
     claims = _features_over(defaults.get("features", {}), entry.get("features", {}))
-    trust = entry.get("trust", defaults.get("trust", TRUST))
+    trust: tuple[str, ...] = tuple(entry.get("trust", defaults.get("trust", TRUST)))
 
-    def believed(claim: Claim) -> int:  # the user's own word first, then the model's trust
-        return trust.index(claim.source) + 1 if claim.source in trust else 0
+    def believed(claim: Claim) -> int:  # the user's own word first, then the model's trust, then the rest
+        if claim.source in trust:
+            return trust.index(claim.source) + 1
+        return len(trust) + 1 if claim.source in SOURCES else 0
 
     features: dict[str, Offer] = {f: Offer(tuple(sorted(claims.get(f, {}).values(), key=believed)))
                                   for f in FEATURES}

@@ -25,9 +25,9 @@ MISTAKES = ROOT / "tests" / "golden" / "mistakes.shot"
 SCHEMA = json.loads((ROOT / "tests" / "data" / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
 VALIDATOR = jsonschema.Draft4Validator(SCHEMA, format_checker=jsonschema.Draft4Validator.FORMAT_CHECKER)
 # A shot name used twice (E307, pointing at the first) and a duration given twice (E309).
-# `moves words` / `moves both`: no W108 (the sources' dispute over camera control) in the way.
+# `moves words`: no W108 (the sources' dispute over camera control) in the way.
 DUPLICATES = 'SHOT a: pan right "x" 5s moves words\nSHOT A: tilt up "y" 5s 10s moves words\n'
-WARNING_ONLY = 'SHOT a: pan right 2 over "x" moves both\n'
+WARNING_ONLY = 'SHOT a: "x" cfg 0.5\n'  # W104: kling-v2-6 ignores cfg
 # RFC 3986's characters: a URI reference holds nothing else (the schema's "uri" format is not
 # checked without an extra package).
 URI_CHARACTERS = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]*")

@@ -95,7 +95,7 @@ CASES = [
     Case("E312", 'TITLE "a"\nTITLE "b"', '"b"', "TITLE is given twice"),
     Case("E313", 'DEFAULTS image "a.png"', '"a.png"', "`image` cannot be a default"),
     Case("E314", 'SHOT a: "x" id "has space"', '"has', "not a valid task id"),
-    Case("E400", f'SHOT a: pan right "x" image "{URL_A}" tail "{URL_B}" pro', f'"{URL_B}',
+    Case("E400", f'SHOT a: pan right "x" image "{URL_A}" tail "{URL_B}" pro moves numeric', f'"{URL_B}',
          "an end image (tail) cannot be combined with a camera move `pan right`"),
     Case("E400", f'SHOT a: "x" image "{URL_A}" tail "{URL_B}" mask "{URL_A}" pro', f'"{URL_A}" pro',
          "masks cannot be combined with an end image"),

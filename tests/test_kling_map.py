@@ -382,3 +382,73 @@ def test_the_storyboard_says_the_disputes_once_above_the_cards(tmp_path: Path) -
     header = page[page.index("<header>"):page.index("</header>")]
     assert header.count("W108: 2 shots rely on what the sources dispute") == 1
     assert page.count("W108") == 1  # not on a card as well
+
+
+# --- what an adversarial pass found -------------------------------------------------------------
+
+
+def test_a_model_line_indented_under_a_scene_is_still_a_statement() -> None:
+    result = compile_text('SCENE "X"\n    MODEL kling-v3\n    SHOT a: "A castle"\nSCENE "Y"\n    SHOT b: "A hall"\n')
+    assert result.ok, result.render()
+    assert [r["body"]["model_name"] for r in result.output.records] == ["kling-v3", "kling-v3"]
+
+
+@pytest.mark.parametrize(("move", "prompt"), [
+    ("push in on", "Soldiers move in on the farmhouse"),
+    ("slow pan right over", "A frying pan right beside the stove"),
+    ("pull back from", "She does not pull back from the edge"),
+])
+def test_a_prompt_that_uses_a_moves_words_of_something_else_still_gets_the_move(move: str, prompt: str) -> None:
+    record = only(f'SHOT a: {move} "{prompt}" model kling-v3\n')
+    assert record["body"]["prompt"].startswith("The camera ") and record["body"]["prompt"].endswith(prompt)
+
+
+def test_moves_both_still_relies_on_the_dispute_and_is_warned() -> None:
+    result = compile_text('SHOT a: slow pan right over "A castle" model kling-v2-6 moves both\n')
+    assert codes(result) == ["W108"] and "`moves words`" in result.diagnostics[0].hint
+    assert "`moves both`" not in result.diagnostics[0].hint
+
+
+def test_a_trust_that_leaves_a_source_out_believes_it_last_and_a_misspelt_source_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "shotlang-models.toml").write_text('[models.kling-v2-6]\ntrust = ["seed"]\n', encoding="utf-8")
+    result = compile_in(tmp_path, 'SHOT a: pan right "x"\n')
+    assert result.output.records[0]["moves"] == "numeric", result.render()  # the seed, believed first
+    assert "the seed yes, Kling's reference (2026-03) no" in result.diagnostics[0].message
+    for text in ('[models.kling-v2-6]\ntrust = ["offical", "seed"]\n',
+                 '[models.kling-v2-6]\nfeatures.camera = { offered = false, source = "offical" }\n'):
+        (tmp_path / "shotlang-models.toml").write_text(text, encoding="utf-8")
+        result = compile_in(tmp_path, 'SHOT a: "x"\n')
+        [error] = [d for d in result.diagnostics if d.severity == "error"]
+        assert error.code == "E702" and "did you mean `official`?" in error.hint, error
+    (tmp_path / "shotlang-models.toml").write_text(
+        '[models.kling-v3]\nfeatures.camera = { source = "verified", date = 2026-11-30, rendered = "x" }\n',
+        encoding="utf-8")
+    [error] = compile_in(tmp_path, 'SHOT a: "x"\n').diagnostics
+    assert "the date `2026-11-30` (put it in quotes)" in error.message
+
+
+def test_an_end_frame_sends_the_move_as_words_under_auto_and_relies_on_no_dispute() -> None:
+    result = compile_text('SHOT e: slow zoom in "A door" image "https://e.com/a.jpg" tail "https://e.com/b.jpg" pro\n')
+    assert result.ok and codes(result) == [], result.render()
+    body = result.output.records[0]["body"]
+    assert "camera_control" not in body and body["prompt"] == "The camera zooms in slowly. A door"
+
+
+def test_a_sequence_under_a_numeric_default_still_says_its_moves_go_as_words() -> None:
+    result = compile_text('MODEL kling-v3\nDEFAULTS moves numeric\nSEQUENCE s: 10s\n'
+                          '  SHOT a: pan right "x"\n  SHOT b: "y"\n')
+    assert result.ok and codes(result) == ["W107"], result.render()
+
+
+def test_decompile_keeps_a_text_prompt_that_is_only_a_moves_sentence_and_a_sequences_moves_words(
+        tmp_path: Path) -> None:
+    from shotlang.decompile import decompile, read_payload
+
+    for text in ('SHOT c: "The camera pans slowly to the right." model kling-v3\n',
+                 'MODEL kling-v3\nSEQUENCE s: 10s moves words\n  SHOT a: pan right "x"\n  SHOT b: "y"\n'):
+        first = compile_text(text)
+        assert first.ok, first.render()
+        back = decompile([read_payload(first.output.to_json().encode(), "in.json")])
+        again = compile_text(back.text)
+        assert again.ok and codes(again) == [], (back.text, again.render())
+        assert [r["body"] for r in again.output.records] == [r["body"] for r in first.output.records]

@@ -133,14 +133,14 @@ def test_a_file_with_errors_and_no_shots_does_not_also_warn() -> None:
 
 
 def test_check_reports_the_readable_files_then_the_unreadable(tmp_path: Path) -> None:
-    (tmp_path / "good.shot").write_text(GOOD + 'SHOT weak: pan right 2 over "x" moves both\n')
+    (tmp_path / "good.shot").write_text(GOOD + 'SHOT weak: pan right 2 over "x" moves both\n')  # W108, W100
     (tmp_path / "bad.shot").write_text('SHOT a: "x" 7s\n')
     done = shotlang_cmd("check", "good.shot", "missing.shot", "bad.shot", cwd=tmp_path)
     assert done.returncode == 2
     out = done.stdout.decode()
     assert "warning[W100]" in out and "good.shot:2:22" in out
     assert "error[E303]" in out and "bad.shot:1:13" in out
-    assert "1 error, 1 warning in 2 files; 1 file could not be read" in out
+    assert "1 error, 2 warnings in 2 files; 1 file could not be read" in out
     assert done.stderr.decode() == "shotlang: cannot read missing.shot: No such file or directory\n"
 
 
@@ -148,7 +148,7 @@ def test_check_json_keeps_the_readable_files_diagnostics(tmp_path: Path) -> None
     (tmp_path / "good.shot").write_text('SHOT weak: pan right 2 over "x" moves both\n')
     done = shotlang_cmd("check", "--format", "json", "good.shot", "missing.shot", cwd=tmp_path)
     assert done.returncode == 2
-    assert [r["code"] for r in json.loads(done.stdout)] == ["W100"]
+    assert [r["code"] for r in json.loads(done.stdout)] == ["W108", "W100"]
     assert b"cannot read missing.shot" in done.stderr
 
 
