@@ -44,7 +44,10 @@ NOTHING = Sending("")
 
 
 def sent_as(how: str, words: str = "") -> Sending:
-    return Sending(how, words, how in ("numeric", "both"))
+    return _PLAIN[how] if not words else Sending(how, words, how in ("numeric", "both"))
+
+
+_PLAIN = {how: Sending(how, "", how in ("numeric", "both")) for how in ("numeric", "words", "both")}
 
 
 def choice(settings: Settings) -> str:
