@@ -78,6 +78,7 @@ class Checker:
             _check_disputes(model, shot, how, disputes, found)
         _check_groups(shot, how, found)
         _check_options(shot, found)
+        _check_id(shot.settings, self.seen, found)
         _check_voices(shot.voices, [shot.prompt], shot.settings, found)
         _check_images(shot.settings, shot.motions, self.base_dir, self.images, found)
         _check_strength(shot, axes, how, found)
@@ -99,6 +100,7 @@ class Checker:
                                     f"remove `{aspect.value}`"))
         _check_images(settings, [], self.base_dir, self.images, found)
         _check_request_options(settings, found)
+        _check_id(settings, self.seen, found)
         for option in sequence.syntax.options:
             if option.kind == "motion":
                 found.append(Diagnostic("E316", "a multi-shot sequence takes no `motion`", option.span,
@@ -482,6 +484,24 @@ def _check_request_options(settings: Settings, report: list[Diagnostic]) -> None
     if task_id is not None and not EXTERNAL_ID.fullmatch(task_id.value):
         report.append(Diagnostic("E314", f"id `{task_id.value}` is not a valid task id", task_id.span,
                                  f"use 1 to {kling.EXTERNAL_ID_MAX_CHARS} letters, digits, `-`, `_` and `.`"))
+
+
+def _check_id(settings: Settings, seen: dict[str, ast.Word], report: list[Diagnostic]) -> None:
+    """One id per request: two shots sent with one external_task_id would be one task at Kling,
+    one video for both, and a wait for the other. The ids are kept beside the names in `seen`,
+    under a key no name can have."""
+    task_id = settings.id
+    if task_id is None:
+        return
+    key = f"\0id:{task_id.value}"
+    first = seen.get(key)
+    if first is None:
+        seen[key] = ast.Word(task_id.value, task_id.span)
+        return
+    report.append(Diagnostic(
+        "E320", f"id `{task_id.value}` is already the id of the shot on line {first.span.line}", task_id.span,
+        "give each shot its own id, or none (shotlang then makes one): Kling keeps one task per id",
+        (Related(first.span, "the first use of this id"),)))
 
 
 def _check_options(shot: ResolvedShot, report: list[Diagnostic]) -> None:

@@ -13,6 +13,7 @@ import json
 import os
 import sys
 from collections.abc import Iterator, Sequence
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, NoReturn
 
@@ -690,16 +691,20 @@ def _preflight(out_dir: Path, plans: list[PlannedShot]) -> None:
                            "move it aside; nothing sent")
 
 
-def _parse_cost(text: str) -> tuple[float, str]:
-    """`--max-cost 50` is 50 credits; `--max-cost $7` or `7usd` is US dollars."""
+def _parse_cost(text: str) -> tuple[Decimal, str]:
+    """`--max-cost 50` is 50 credits; `--max-cost $7` or `7usd` is US dollars; a decimal, so
+    `$1.40` is exactly what `plan` prints as $1.40. Not a number, infinite or below 0: refused."""
     raw = text.strip().lower()
     unit = "credits"
     if raw.startswith("$") or raw.endswith("usd"):
         raw, unit = raw.removeprefix("$").removesuffix("usd").strip(), "usd"
     try:
-        value = float(raw)
-    except ValueError:
-        raise click.BadParameter("write a number of credits (50) or dollars ($7)") from None
+        value = Decimal(raw)
+    except InvalidOperation:
+        raise click.BadParameter("write a number of credits (50) or dollars ($7)", param_hint="'--max-cost'") from None
+    if not value.is_finite() or value < 0:
+        raise click.BadParameter(f"{text!r} is no limit: write a number of credits (50) or dollars ($7), 0 or more",
+                                 param_hint="'--max-cost'")
     return value, unit
 
 
@@ -793,7 +798,7 @@ def _run(config: Config, store: Store, out_dir: Path, plans: list[PlannedShot], 
     if max_cost is not None:
         limit, unit = _parse_cost(max_cost)
         est = estimate(plans, config)
-        value = est.credits if unit == "credits" else est.usd
+        value = est.exact_credits if unit == "credits" else est.exact_usd
         if est.unpriced:
             from .pricing import some_names
 

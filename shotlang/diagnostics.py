@@ -239,6 +239,11 @@ below it are indented one with tabs and the other with spaces, whether that line
 depends on how wide a tab is in each editor, so shotlang does not guess: a shot pulled into a
 sequence by mistake would be paid for as part of another video. Indent with spaces only, or
 tabs only."""),
+    "E320": Code(E, "id given to two shots", """
+An `id` is the request's external_task_id: Kling keeps one task per id in an account. Two shots
+with one id would be one task: one video saved for both, and a run waiting for the other until
+its timeout. Give each shot its own id, or none: shotlang then makes one from the shot's name
+and body."""),
     "E400": Code(E, "options that exclude each other", """
 For image-to-video, the API takes at most one of three groups: a camera move
 (camera_control), an end frame (image_tail), or masks (static_mask / dynamic_masks).

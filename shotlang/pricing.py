@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from .config import Config
 from .models import audio_of
@@ -16,17 +17,38 @@ class Estimate:
     generations: int = 0
     credits: float = 0.0
     usd: float = 0.0
+    # The same in decimal (credits to 6 places, as prices are written), for `--max-cost`: $1.40
+    # is $1.40, not 1.4000000000000001 of binary floating point.
+    exact_credits: Decimal = Decimal(0)
+    exact_usd: Decimal = Decimal(0)
+    # Shots whose create was sent and never answered (a crash, the network): the next run looks
+    # them up, and creates them if the API has no such task. Counted in the totals above.
+    unanswered: list[str] = field(default_factory=list)
     seconds: Counter[tuple[str, str]] = field(default_factory=Counter)  # (model, mode) -> seconds
     unpriced: list[str] = field(default_factory=list)  # models with no price for a shot to submit
     unpriced_shots: list[str] = field(default_factory=list)  # those shots: not in the total
     assumed: dict[str, list[str]] = field(default_factory=dict)  # model -> how its estimates were made
 
 
+def money(value: float) -> Decimal:
+    """A price or a sum of them as the decimal it was written as (prices have at most a few
+    places; 6 keeps every one and drops binary floating point's noise)."""
+    return Decimal(repr(round(value, 6)))
+
+
+def unanswered(plan: PlannedShot) -> bool:
+    """A create was sent for this body and no answer read: it may be paid, or be sent again."""
+    state = plan.state
+    return plan.action == "in flight" and state is not None and state.status == "submitting" and not state.task_id
+
+
 def estimate(plans: list[PlannedShot], config: Config) -> Estimate:
     est = Estimate()
     for plan in plans:
-        if not plan.submits:
+        if not plan.submits and not unanswered(plan):
             continue
+        if not plan.submits:
+            est.unanswered.append(plan.name)
         model = plan.body["model_name"]
         est.generations += 1
         est.seconds[(model, plan.mode)] += int(plan.body["duration"])
@@ -36,11 +58,13 @@ def estimate(plans: list[PlannedShot], config: Config) -> Estimate:
             est.unpriced_shots.append(plan.name)
             continue
         est.credits += plan.credits
+        est.exact_credits += money(plan.credits)
         if not plan.price_published:
             how = est.assumed.setdefault(model, [])
             if plan.priced_as and plan.priced_as not in how:
                 how.append(plan.priced_as)
     est.usd = est.credits * config.usd_per_credit
+    est.exact_usd = est.exact_credits * money(config.usd_per_credit)
     return est
 
 
@@ -61,6 +85,9 @@ def plan_table(plans: list[PlannedShot], est: Estimate) -> str:
     lines.append("")
     lines.append(f"{est.generations} generation{'s' * (est.generations != 1)} to submit, "
                  f"{len(plans) - est.generations} already submitted")
+    if est.unanswered:
+        lines.append(f"  of them {some_names(est.unanswered)}: sent before and never answered; looked up first, "
+                     "created again (and paid) only if the API has no such task")
     for (model, mode), seconds in sorted(est.seconds.items()):
         lines.append(f"  {model} {mode}: {seconds} s of video")
     floor = "at least " if est.unpriced else ""  # the shots with no known price are not in it
@@ -104,4 +131,5 @@ def plan_json(plans: list[PlannedShot], est: Estimate) -> str:
         "assumed_prices": list(est.assumed),
         "unpriced": est.unpriced,
         "unpriced_shots": est.unpriced_shots,
+        "unanswered_shots": est.unanswered,
     }, indent=2)

@@ -137,6 +137,8 @@ CASES = [
          hint="`SEQUENCE chase: 15s model kling-v3`"),
     Case("E407", 'SEQUENCE s: 10s model kling-v2-6\n  SHOT a: "x"', "s:", "kling-v2-6 has no multi-shot sequences",
          hint="use `model kling-v3`, or make its shots shots of their own"),
+    Case("E320", 'SHOT a: "x" id "take-1"\nSHOT b: "y" id "take-1" 5s', '"take-1" 5s', "already the id of the shot on line 1",
+         hint="its own id"),
     Case("E319", '\tSEQUENCE s: 10s model kling-v3\n\t\tSHOT a: "x"\n    SHOT b: "y" model kling-v3', "SHOT b",
          "mixes tabs and spaces", hint="(1 tab) and its shots (4 spaces)"),
     Case("E317", 'SEQUENCE s: 15s model kling-v3\nSHOT a: "x"', "s:", "a sequence of 0 shots",

@@ -1,0 +1,79 @@
+"""The run engine, round three (issue 20): what a hostile pass found a paying writer could
+still lose, each through the real CLI against the local Kling server, counting what it paid."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from runs import FAST, run, shotlang
+
+from shotlang.state import state_path
+from shotlang.testing import FakeKling
+
+# --- 1. two shots with one id ------------------------------------------------------------------
+
+
+def test_two_shots_with_one_id_are_refused_before_anything_is_paid(fake: FakeKling, tmp_path: Path) -> None:
+    film = tmp_path / "film.shot"
+    film.write_text('SHOT a: "A castle" id "take-1"\nSHOT b: "A tower" id "take-1"\n', encoding="utf-8")
+    done = run(fake, film)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "error[E320]: id `take-1` is already the id of the shot on line 1" in done.stdout + done.stderr
+    assert fake.stats.creates == 0 and fake.stats.create_requests == 0
+    check = shotlang("check", "--format", "json", str(film))
+    [found] = json.loads(check.stdout)
+    assert (found["code"], found["line"], found["column"]) == ("E320", 2, 22)
+    assert [(r["line"], r["column"], r["message"]) for r in found["related"]] == [(1, 23, "the first use of this id")]
+
+
+def test_a_sequence_and_a_shot_with_one_id_are_refused_too(tmp_path: Path) -> None:
+    film = tmp_path / "film.shot"
+    film.write_text('MODEL kling-v3\nSEQUENCE s: 10s id "x-1"\n  SHOT a: "a"\n  SHOT b: "b"\n'
+                    'SHOT c: "c" id "x-1"\n', encoding="utf-8")
+    done = shotlang("check", str(film))
+    assert done.returncode == 1 and "E320" in done.stdout
+
+
+# --- 6. money limits ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("limit", ["nan", "NaN", "inf", "-inf", "$nan", "-1", "infinityusd"])
+def test_a_limit_that_is_no_number_is_refused_and_nothing_is_paid(fake: FakeKling, tmp_path: Path, limit: str) -> None:
+    film = tmp_path / "film.shot"
+    film.write_text('SHOT a: "A castle" model kling-v2-master\n', encoding="utf-8")
+    done = run(fake, film, "--max-cost", limit)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "--max-cost" in done.stderr and "Traceback" not in done.stderr
+    assert fake.stats.creates == 0 and fake.stats.requests == 0
+
+
+def test_a_limit_in_dollars_is_decimal_as_plan_prints_it(fake: FakeKling, tmp_path: Path) -> None:
+    film = tmp_path / "film.shot"
+    film.write_text('SHOT a: "A castle" model kling-v2-master\n', encoding="utf-8")  # 10 credits, $1.40
+    assert "about $1.40" in shotlang("plan", str(film)).stdout
+    over = run(fake, film, "--max-cost", "$1.39")
+    assert over.returncode == 2 and fake.stats.creates == 0, over.stderr
+    done = run(fake, film, "--max-cost", "$1.40")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert fake.stats.creates == 1
+
+
+def test_a_create_sent_and_never_answered_counts_against_the_limit(fake: FakeKling, tmp_path: Path) -> None:
+    film = tmp_path / "film.shot"
+    film.write_text('SHOT a: "A castle" model kling-v1\nSHOT b: "A tower" model kling-v1\n', encoding="utf-8")
+    # A run that never reached the API: its creates were sent (as far as it knows) and never answered.
+    nowhere = {**fake.env(), "KLING_API_BASE": "http://127.0.0.1:9"}
+    first = shotlang("run", str(film), *FAST, "--timeout", "2", env=nowhere)
+    assert first.returncode != 0
+    state = json.loads(state_path(film).read_text(encoding="utf-8"))
+    assert {s["status"] for s in state["shots"].values()} == {"submitting"}, state
+    plan = json.loads(shotlang("plan", str(film), "--json").stdout)
+    assert plan["unanswered_shots"] == ["a", "b"] and plan["credits"] == 2
+    done = run(fake, film, "--max-cost", "0")
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert fake.stats.creates == 0 and fake.stats.requests == 0
+    done = run(fake, film, "--max-cost", "2")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert fake.stats.creates == 2
