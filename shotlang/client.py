@@ -293,8 +293,10 @@ class KlingClient:
                     if refused and answer.code == kling.DUPLICATE_EXTERNAL_ID_CODE and not uncertain \
                             and isinstance(external, str):
                         # 1201 is also the duplicate-id code, whatever its wording: if the id is
-                        # taken the task exists, so look before calling this a refusal.
-                        found = self._look_up(endpoint, external, deadline, answer.describe())
+                        # taken the task exists, so look before calling this a refusal. This create
+                        # is the first that may have made it, so one quiet look is enough: the
+                        # refusal is said at once, never as network trouble.
+                        found = self._look_up(endpoint, external, deadline, answer.describe(), tries=1)
                         if found is not None:
                             return found
                     if refused and not (answer.code == kling.DUPLICATE_EXTERNAL_ID_CODE and uncertain):
@@ -515,10 +517,10 @@ class KlingClient:
         self.wait(seconds)
 
     def _look_up(self, endpoint: kling.Endpoint, external: str, deadline: float | None, why: str, *,
-                 exists: bool = False) -> bodies.Task | None:
-        """The task of an uncertain create, or None if the API says (LOOKUP_TRIES times, since a
+                 exists: bool = False, tries: int = LOOKUP_TRIES) -> bodies.Task | None:
+        """The task of an uncertain create, or None if the API says (`tries` times, since a
         lookup can lag the create) it has none. Any other outcome raises CreateUnknown."""
-        for attempt in range(LOOKUP_TRIES):
+        for attempt in range(tries):
             try:
                 task = self.query(endpoint, external, deadline=deadline)
             except KlingError as e:
@@ -526,9 +528,9 @@ class KlingClient:
                                     http=e.http, code=e.code, exists=exists) from None
             if task is not None:
                 return task
-            if attempt + 1 < LOOKUP_TRIES:
+            if attempt + 1 < tries:
                 self._pause_or(self._backoff.lag(attempt), deadline, attempt + 2, f"looking the task up: {why}",
-                               CreateUnknown, LOOKUP_TRIES)
+                               CreateUnknown, tries)
         return None
 
     # --- downloads -------------------------------------------------------------------------

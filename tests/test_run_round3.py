@@ -77,3 +77,17 @@ def test_a_create_sent_and_never_answered_counts_against_the_limit(fake: FakeKli
     done = run(fake, film, "--max-cost", "2")
     assert done.returncode == 0, done.stdout + done.stderr
     assert fake.stats.creates == 2
+
+
+# --- 12. a plain refusal is not network trouble ------------------------------------------------
+
+
+def test_a_refusal_is_said_at_once_and_not_retried_as_network_trouble(tmp_path: Path) -> None:
+    film = tmp_path / "film.shot"
+    film.write_text('SHOT a: slow pan right over "A castle" model kling-v2-6 moves numeric\n', encoding="utf-8")
+    with FakeKling(polls=1, official_only=True) as strict:  # refuses camera_control on kling-v2-6: 400, 1201
+        done = run(strict, film)
+        assert done.returncode == 4, done.stdout + done.stderr
+        assert "retrying" not in done.stderr and "looking the task up" not in done.stderr, done.stderr
+        assert "is not supported with camera_control" in done.stdout
+        assert strict.stats.creates == 0 and strict.stats.queries <= 1
