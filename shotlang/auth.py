@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from collections.abc import Callable
@@ -11,17 +10,12 @@ import jwt
 
 from . import kling
 from .config import Credentials
-from .terminal import printable
+from .terminal import REDACTED, printable, scrub
 
 # Make a new token this long before the old one expires, so no request carries a stale one.
 REFRESH_MARGIN = 300
 # Server text shown to a user or stored (messages, reasons, task status texts) is cut to this.
 REDACTED_MAX_CHARS = 300
-REDACTED = "<redacted>"
-# Shapes of secrets a server may echo back: an Authorization value, and any JWT (base64url of
-# '{"...' is 'eyJ...'), ours or not.
-_SECRET_SHAPES = re.compile(r"\bBearer\s+\S+|eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*",
-                            re.IGNORECASE)
 
 
 def make_token(credentials: Credentials, now: float) -> tuple[str, float]:
@@ -63,18 +57,19 @@ class TokenSource:
             if self._token == stale:
                 self._token = None
 
-    def redact(self, text: str) -> str:
+    def redact(self, text: str, limit: int | None = REDACTED_MAX_CHARS) -> str:
         """`text` from a server made safe to show or store: every token this source issued, the
         keys, anything like a bearer token or a JWT replaced by <redacted>; control characters
-        (terminal escapes) dropped; at most REDACTED_MAX_CHARS characters."""
+        (terminal escapes) dropped; at most `limit` characters (None: a URL, kept whole)."""
         # Controls go first, so that one spliced into an echoed secret cannot hide it.
         text = printable(text)
         with self._lock:
             secrets = {*self._issued, self._credentials.access_key, self._credentials.secret_key}
         for secret in sorted((s for s in secrets if s), key=len, reverse=True):
             text = text.replace(secret, REDACTED)
-        text = _SECRET_SHAPES.sub(REDACTED, text)
-        if len(text) > REDACTED_MAX_CHARS:
-            text = text[: REDACTED_MAX_CHARS - 1] + "\u2026"
+        text = scrub(text)
+        if limit is not None and len(text) > limit:
+            text = text[: limit - 1] + "\u2026"
         return text
+
 

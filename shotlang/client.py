@@ -381,6 +381,14 @@ class KlingClient:
             update["task_status_msg"] = self._tokens.redact(task.task_status_msg)
         if task.task_status not in kling.TASK_STATUSES:
             update["task_status"] = self._tokens.redact(task.task_status)
+        if isinstance(task.final_unit_deduction, str):  # shown and stored: a server may echo a token anywhere
+            update["final_unit_deduction"] = self._tokens.redact(task.final_unit_deduction)
+        if task.task_result is not None and task.task_result.videos:
+            # A video address that carries a token is never fetched with it: the token would go
+            # to the video's host. Redacted, the address is kept whole otherwise.
+            videos = [v.model_copy(update={"url": self._tokens.redact(v.url, limit=None),
+                                           "id": self._tokens.redact(v.id)}) for v in task.task_result.videos]
+            update["task_result"] = task.task_result.model_copy(update={"videos": videos})
         return task.model_copy(update=update) if update else task
 
     def _tasks(self, data: Any) -> builtins.list[bodies.Task]:

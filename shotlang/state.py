@@ -52,6 +52,7 @@ from pydantic import BaseModel, ValidationError, field_validator
 
 from . import kling
 from .files import NEW_FILE_MODE, fsync_dir, remove_partials, write_atomic
+from .terminal import scrub
 
 STATE_VERSION = 1
 SUFFIX = ".state.json"
@@ -84,6 +85,13 @@ class ShotState(BaseModel):
     # A task status outside the documented four (say "canceled"), as the API last reported it:
     # the shot is left as it was, and --force may make it again.
     api_status: str | None = None
+
+    @field_validator("status_msg", "result_url", "credits", "api_status", "file")
+    @classmethod
+    def _no_token(cls, value: str | None) -> str | None:
+        # Whatever field a server put a token in, it is never kept at rest (client.py redacts
+        # what it reads; this holds for anything else that writes a state).
+        return scrub(value) if value is not None else None
 
     @field_validator("external_task_id", "task_id")
     @classmethod

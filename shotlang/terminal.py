@@ -3,6 +3,7 @@ an escape sequence or a bidi override never reaches a terminal, whoever prints i
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 
@@ -11,3 +12,16 @@ def printable(text: str) -> str:
     widths); every kind of white space as a plain space."""
     return "".join(" " if c.isspace() else c for c in text
                    if c.isspace() or unicodedata.category(c) not in ("Cc", "Cf"))
+
+
+REDACTED = "<redacted>"
+# Shapes of secrets a server may echo back: an Authorization value, and any JWT (base64url of
+# '{"...' is 'eyJ...'), ours or not.
+_SECRET_SHAPES = re.compile(r"\bBearer\s+\S+|eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*",
+                            re.IGNORECASE)
+
+
+def scrub(text: str) -> str:
+    """Anything shaped like a bearer token or a JWT in `text` replaced by <redacted>: what the
+    state file and the output hold, whatever field a server put it in."""
+    return _SECRET_SHAPES.sub(REDACTED, text)

@@ -62,7 +62,7 @@ VIDEO = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + bytes(range(256)) 
 
 Where = Literal["create", "query", "list", "download", "any"]
 FaultKind = Literal["error", "drop", "lose", "slow", "cut", "fail_task", "expire_token",
-                    "garble", "lag", "drip", "echo", "status", "redirect", "split", "hold"]
+                    "garble", "lag", "drip", "echo", "status", "redirect", "split", "hold", "leak"]
 
 
 @dataclass
@@ -83,6 +83,8 @@ class Fault:
     a video 302 to its own URL (a loop with times=None). "split" serves a video as `body` (the
     normal video if empty), its first 4 bytes alone, the rest after `seconds` (0.05 if 0).
     "hold" keeps the created task from ending: it stays `processing` until `release()`.
+    "leak" writes the query's Authorization header into a finished task's answer: its video's
+    address (as `?token=`), the video's id, final_unit_deduction and task_status_msg.
     `match` limits a fault to requests whose body contains that text (e.g. a word of a prompt);
     only creates have a body, so a fault with `match` never fires on a query or download.
     """
@@ -1015,8 +1017,19 @@ def _handler_for(fake: FakeKling) -> type[BaseHTTPRequestHandler]:
                 task = None
             if task is None:
                 self._answer("query", b"", 404, _error(1203, "task not found"))
-            else:
-                self._answer("query", b"", 200, _ok(fake._look(task)))
+                return
+            data = fake._look(task)
+            if data.get("task_result") and fake._take_fault("query", b"", ("leak",)) is not None:
+                # An API that writes the caller's token into what it answers: the video's
+                # address, its id, the cost, the status text.
+                auth = self.headers.get("Authorization", "")
+                token = auth.removeprefix("Bearer ")
+                for video in data["task_result"]["videos"]:
+                    video["url"] += f"?token={token}"
+                    video["id"] = auth
+                data["final_unit_deduction"] = auth
+                data["task_status_msg"] = f"done for {token}"
+            self._answer("query", b"", 200, _ok(data))
 
         def _list(self, endpoint: str, query: dict[str, list[str]]) -> None:
             try:

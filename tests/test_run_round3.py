@@ -4,13 +4,14 @@ still lose, each through the real CLI against the local Kling server, counting w
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 from runs import FAST, run, shotlang
 
 from shotlang.state import state_path
-from shotlang.testing import FakeKling
+from shotlang.testing import FakeKling, Fault
 
 # --- 1. two shots with one id ------------------------------------------------------------------
 
@@ -91,3 +92,27 @@ def test_a_refusal_is_said_at_once_and_not_retried_as_network_trouble(tmp_path: 
         assert "retrying" not in done.stderr and "looking the task up" not in done.stderr, done.stderr
         assert "is not supported with camera_control" in done.stdout
         assert strict.stats.creates == 0 and strict.stats.queries <= 1
+
+
+# --- 9. no token at rest -------------------------------------------------------------------------
+
+JWT = re.compile(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*|Bearer\s+\S+")
+
+
+def test_a_token_the_server_writes_into_its_answer_is_never_stored_or_printed(fake: FakeKling,
+                                                                              tmp_path: Path) -> None:
+    film = tmp_path / "film.shot"
+    film.write_text('SHOT a: "A castle" model kling-v1\n', encoding="utf-8")
+    fake.inject(Fault("leak", on="query", times=None))
+    done = run(fake, film, "--json")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert fake.stats.creates == 1
+    state = state_path(film).read_text(encoding="utf-8")
+    journal = state_path(film).with_name(state_path(film).name + ".journal")
+    written = state + (journal.read_text(encoding="utf-8") if journal.exists() else "")
+    assert fake.stats.tokens_seen and not any(token in written for token in fake.stats.tokens_seen)
+    assert not JWT.search(written) and not JWT.search(done.stdout + done.stderr), written
+    assert "<redacted>" in written
+    status = shotlang("status", str(film), "--json", env=fake.env())
+    assert not JWT.search(status.stdout + status.stderr)
+    assert (tmp_path / "a.mp4").read_bytes().startswith(b"\x00\x00\x00\x18ftyp")
