@@ -19,6 +19,7 @@ render time it learns from finished tasks, instead of each shot polling on its o
 
 from __future__ import annotations
 
+import hashlib
 import os
 import statistics
 import threading
@@ -157,8 +158,15 @@ def record_task(store: Store, name: str, task: bodies.Task) -> None:
 
 
 def external_id(name: str, digest: str, generation: int) -> str:
-    """Unique per shot, body and deliberate re-run; short and safe for the API."""
-    return f"{name[:40]}-{digest[:12]}-g{generation}"
+    """Unique per shot, body and deliberate re-run; short and safe for the API. A name longer
+    than 40 characters keeps its start and a digest of the whole, so two long names alike in
+    their first 40 characters are two tasks, as two short names are."""
+    if len(name) > _NAME_IN_ID:
+        name = f"{name[:_NAME_IN_ID - 9]}-{hashlib.sha256(name.lower().encode()).hexdigest()[:8]}"
+    return f"{name}-{digest[:12]}-g{generation}"
+
+
+_NAME_IN_ID = 40
 
 
 def remove_downloads(out_dir: Path, names: list[str], *, mine: bool) -> None:

@@ -116,3 +116,22 @@ def test_a_token_the_server_writes_into_its_answer_is_never_stored_or_printed(fa
     status = shotlang("status", str(film), "--json", env=fake.env())
     assert not JWT.search(status.stdout + status.stderr)
     assert (tmp_path / "a.mp4").read_bytes().startswith(b"\x00\x00\x00\x18ftyp")
+
+
+# --- 3. long names -------------------------------------------------------------------------------
+
+
+def test_two_long_names_alike_in_their_first_40_characters_are_two_tasks(fake: FakeKling, tmp_path: Path) -> None:
+    stem = "the-long-establishing-shot-of-the-harbour"  # 41 characters
+    film = tmp_path / "film.shot"
+    film.write_text(f'SHOT {stem}-at-dawn: "A harbour" model kling-v1\n'
+                    f'SHOT {stem}-at-dusk: "A harbour" model kling-v1\n', encoding="utf-8")
+    done = run(fake, film)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert fake.stats.creates == 2 and len(fake.stats.by_external_id) == 2
+    assert all(len(external) <= 64 for external in fake.stats.by_external_id)
+    state = json.loads(state_path(film).read_text(encoding="utf-8"))
+    assert len({s["task_id"] for s in state["shots"].values()}) == 2
+    assert (tmp_path / f"{stem}-at-dawn.mp4").exists() and (tmp_path / f"{stem}-at-dusk.mp4").exists()
+    again = run(fake, film)
+    assert again.returncode == 0 and fake.stats.creates == 2, "a re-run pays nothing"
