@@ -34,6 +34,7 @@ outside kling.ID_PATTERN makes the whole file refused, as is a file from another
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import hashlib
 import json
@@ -357,7 +358,15 @@ def _take_lock(journal: Path, shown: Path) -> int:
     """The journal, opened and exclusively locked. close() deletes the journal while holding the
     lock, so the file locked may no longer be the one at `journal`: then try again."""
     for _ in range(_LOCK_TRIES):
-        fd = os.open(journal, os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, NEW_FILE_MODE)
+        try:
+            # Never through a symlink: its target, wherever it is, would be truncated or appended to.
+            fd = os.open(journal, os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC | os.O_NOFOLLOW,
+                         NEW_FILE_MODE)
+        except OSError as e:
+            if e.errno == errno.ELOOP or journal.is_symlink():
+                raise StateError(f"{journal} is a symbolic link: shotlang writes its journal only as a file of "
+                                 "its own; remove the link (nothing was sent)") from None
+            raise
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -135,3 +135,22 @@ def test_two_long_names_alike_in_their_first_40_characters_are_two_tasks(fake: F
     assert (tmp_path / f"{stem}-at-dawn.mp4").exists() and (tmp_path / f"{stem}-at-dusk.mp4").exists()
     again = run(fake, film)
     assert again.returncode == 0 and fake.stats.creates == 2, "a re-run pays nothing"
+
+
+# --- 10. symlinks --------------------------------------------------------------------------------
+
+
+def test_a_journal_that_is_a_symlink_is_refused_and_its_target_left_alone(fake: FakeKling, tmp_path: Path) -> None:
+    film = tmp_path / "film.shot"
+    film.write_text('SHOT a: "A castle" model kling-v1\n', encoding="utf-8")
+    target = tmp_path / "elsewhere" / "precious.txt"
+    target.parent.mkdir()
+    target.write_text("a file of someone else's\n", encoding="utf-8")
+    journal = state_path(film).with_suffix(".journal")
+    journal.symlink_to(target)
+    done = run(fake, film)
+    assert done.returncode != 0, done.stdout + done.stderr
+    assert "symbolic link" in done.stderr and "Traceback" not in done.stderr
+    assert target.read_text(encoding="utf-8") == "a file of someone else's\n"
+    assert fake.stats.creates == 0 and fake.stats.requests == 0
+    assert journal.is_symlink()
