@@ -180,6 +180,13 @@ def _passed(deadline: float | None) -> bool:
     return deadline is not None and time.monotonic() >= deadline
 
 
+def _own(task: bodies.Task, external: object) -> bool:
+    """A task answered for a request sent with `external` is that request's: it names no other
+    external_task_id (an answer that names none is taken at its word)."""
+    echoed = task.task_info.external_task_id
+    return not isinstance(external, str) or echoed is None or echoed == external
+
+
 def _says_duplicate(message: str) -> bool:
     lowered = message.lower()
     return all(word in lowered for word in kling.DUPLICATE_MESSAGE_WORDS)
@@ -267,7 +274,18 @@ class KlingClient:
                 if isinstance(answer, _Reply):
                     if answer.code == 0:
                         task: bodies.Task = answer.data
-                        return task
+                        if _own(task, external):
+                            return task
+                        # An answer about another task (its external_task_id is not the one
+                        # sent): never this shot's. Whether this create made one is unknown.
+                        uncertain = True
+                        why = (f"the create's answer names another task ({task.task_id}, external id "
+                               f"{task.task_info.external_task_id})")
+                        assert isinstance(external, str)  # _own holds for a create without one
+                        found = self._look_up(endpoint, external, deadline, why)
+                        if found is not None and _own(found, external):
+                            return found
+                        raise CreateUnknown(f"{why}, and looking up this shot's own task did not find it")
                     action = kling.error_action(answer.http, answer.code)
                     if action is kling.ErrorAction.REFRESH_TOKEN and not refreshed:
                         self._tokens.refresh(answer.token)
@@ -534,8 +552,11 @@ class KlingClient:
             except KlingError as e:
                 raise CreateUnknown(f"{why}; looking the task up failed: {e.message}",
                                     http=e.http, code=e.code, exists=exists) from None
-            if task is not None:
+            if task is not None and _own(task, external):
                 return task
+            if task is not None:
+                raise CreateUnknown(f"{why}; looking the task up by {external} answered another task "
+                                    f"({task.task_id})", exists=exists)
             if attempt + 1 < tries:
                 self._pause_or(self._backoff.lag(attempt), deadline, attempt + 2, f"looking the task up: {why}",
                                CreateUnknown, tries)

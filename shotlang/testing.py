@@ -62,7 +62,7 @@ VIDEO = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + bytes(range(256)) 
 
 Where = Literal["create", "query", "list", "download", "any"]
 FaultKind = Literal["error", "drop", "lose", "slow", "cut", "fail_task", "expire_token",
-                    "garble", "lag", "drip", "echo", "status", "redirect", "split", "hold", "leak"]
+                    "garble", "lag", "drip", "echo", "status", "redirect", "split", "hold", "leak", "swap"]
 
 
 @dataclass
@@ -85,6 +85,8 @@ class Fault:
     "hold" keeps the created task from ending: it stays `processing` until `release()`.
     "leak" writes the query's Authorization header into a finished task's answer: its video's
     address (as `?token=`), the video's id, final_unit_deduction and task_status_msg.
+    "swap" carries out a create and answers with another task of the endpoint (the newest other
+    one), as a server that mixes up its answers would.
     `match` limits a fault to requests whose body contains that text (e.g. a word of a prompt);
     only creates have a body, so a fault with `match` never fires on a query or download.
     """
@@ -385,6 +387,9 @@ class FakeKling:
             if external:
                 self.stats.by_external_id[str(external)] += 1
             data = self._task_data(task, now)
+            others = [t for t in self._tasks.values() if t is not task and t.endpoint == task.endpoint]
+            if others and self._take_fault_locked("create", raw, ("swap",)) is not None:
+                data = self._task_data(others[-1], now)  # the task is made; the answer names another
         return 200, _ok(data), True
 
     def _find(self, endpoint: str, key: str) -> tuple[_Task | None, bool]:

@@ -154,3 +154,22 @@ def test_a_journal_that_is_a_symlink_is_refused_and_its_target_left_alone(fake: 
     assert target.read_text(encoding="utf-8") == "a file of someone else's\n"
     assert fake.stats.creates == 0 and fake.stats.requests == 0
     assert journal.is_symlink()
+
+
+# --- 4. a create answer that names another shot's task ------------------------------------------
+
+
+def test_a_create_answered_with_another_shots_task_never_takes_its_video(fake: FakeKling, tmp_path: Path) -> None:
+    film = tmp_path / "film.shot"
+    film.write_text('SHOT a: "A castle" model kling-v1\nSHOT b: "A tower" model kling-v1\n', encoding="utf-8")
+    fake.inject(Fault("swap", on="create", match="tower"))
+    done = run(fake, film, "--concurrency", "1")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert fake.stats.creates == 2
+    state = json.loads(state_path(film).read_text(encoding="utf-8"))["shots"]
+    assert state["a"]["task_id"] != state["b"]["task_id"]
+    own = {t: e for e, t in ((s["external_task_id"], s["task_id"]) for s in state.values())}
+    for shot in state.values():  # each shot's task is the one the server made for its own id
+        assert own[shot["task_id"]] == shot["external_task_id"]
+        found = fake._find("/v1/videos/text2video", shot["external_task_id"])[0]
+        assert found is not None and found.task_id == shot["task_id"]
