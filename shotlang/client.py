@@ -361,8 +361,18 @@ class KlingClient:
         if not self._is_id(task_or_external_id):
             raise ShotError("refusing to query an id that is not a Kling task id")
         path = f"{endpoint}/{quote(task_or_external_id, safe='=')}"
+
+        def the_one_asked(data: Any) -> bodies.Task:
+            # An answer about another task is no answer (read as garbled: asked again); its
+            # video must never become this shot's.
+            found = self._task(data)
+            echoed = found.task_info.external_task_id
+            if found.task_id != task_or_external_id and echoed not in (None, task_or_external_id):
+                raise ValueError(f"an answer about another task ({found.task_id})")
+            return found
+
         try:
-            task: bodies.Task = self._get(path, self._task, deadline=deadline,
+            task: bodies.Task = self._get(path, the_one_asked, deadline=deadline,
                                           what=f"looking up task {task_or_external_id}")
         except ShotError as e:
             if e.code in kling.NOT_FOUND_CODES:  # only a Kling reply raises ShotError here

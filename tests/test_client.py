@@ -636,3 +636,20 @@ def test_an_undecodable_answer_is_unknown_not_a_crash() -> None:
     garbled = httpx.Response(200, stream=httpx.ByteStream(b"not gzip"), headers={"content-encoding": "gzip"})
     api = Api(script=[("create", True, garbled)])
     assert mock_client(api).create(ENDPOINT, EXTERNAL).task_id == "t1" and api.creates == 1
+
+
+
+def test_a_query_answered_with_another_task_is_no_answer() -> None:
+    """Asked about t1, a server answers about t2 (another external id): read as garbled, asked
+    again, never taken for t1 (issue 20: the wrong video saved as done)."""
+    asked: list[str] = []
+
+    def api(request: httpx.Request) -> httpx.Response:
+        asked.append(request.url.path)
+        other = {"task_id": "t2", "task_status": "succeed", "task_info": {"external_task_id": "other-1"},
+                 "task_result": {"videos": [{"id": "v2", "url": "https://cdn.test/t2.mp4"}]}}
+        return httpx.Response(200, json={"code": 0, "message": "SUCCEED", "data": other})
+
+    with mock_client(api, attempts=3) as c, pytest.raises(GaveUp) as raised:
+        c.query(kling.TEXT2VIDEO, "t1")
+    assert "data shotlang cannot read" in raised.value.message and len(asked) == 3
