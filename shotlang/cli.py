@@ -880,7 +880,7 @@ def _run(config: Config, store: Store, out_dir: Path, plans: list[PlannedShot], 
 @click.option("--api-base", help=f"The API's base URL (default: $KLING_API_BASE, else {DEFAULT_API_BASE}).")
 def status(file: str, out: Path | None, offline: bool, as_json: bool, api_base: str | None) -> None:
     """The recorded state of each shot; with credentials, refreshed from the API first."""
-    from .runner import plan_shots, video_path
+    from .runner import plan_shots, shot_video
 
     config, store, out_dir, plans = _prepare(file, None, out, (), (), "read" if offline else "status")
     try:
@@ -892,7 +892,7 @@ def status(file: str, out: Path | None, offline: bool, as_json: bool, api_base: 
     rows = []
     for plan in plans:
         state = store.get(plan.name)
-        on_disk = video_path(out_dir, plan.name).is_file()
+        on_disk = shot_video(store, state, out_dir, plan.name).is_file()
         rows.append({"shot": plan.name, "plan": plan.action, "status": state.status if state else "never run",
                      "task_id": state.task_id if state else None, "file": state.file if state and on_disk else None,
                      "message": state.status_msg if state else None})

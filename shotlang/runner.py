@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import statistics
 import threading
 import time
@@ -44,7 +45,7 @@ from .client import (
     TimedOut,
 )
 from .config import Config
-from .files import remove_partials
+from .files import partial_files, remove_partials
 from .models import Matrix, audio_of, built_in
 from .state import IN_FLIGHT, ShotState, Store, body_hash, video_matches
 
@@ -104,6 +105,27 @@ def video_path(out_dir: Path, name: str) -> Path:
     return out_dir / f"{name}.mp4"
 
 
+def shot_video(store: Store, state: ShotState | None, out_dir: Path, name: str) -> Path:
+    """Where the shot's video is: the file its state records, when that lies in `out_dir` (a
+    take saved beside another file is `castle.2.mp4`), else `<out_dir>/<name>.mp4`."""
+    if state is not None and state.file:
+        recorded = store.path.parent / state.file
+        if recorded.parent.resolve() == out_dir.resolve():
+            return recorded
+    return video_path(out_dir, name)
+
+
+def _beside(target: Path) -> Path:
+    """A free name beside `target` for a take that must not replace it: castle.2.mp4, castle.3.mp4
+    (a shot name has no `.`, so no other shot's video can be called so)."""
+    n = 2
+    while True:
+        candidate = target.with_name(f"{target.stem}.{n}{target.suffix}")
+        if not candidate.exists() and not candidate.is_symlink():
+            return candidate
+        n += 1
+
+
 def plan_shots(shots: list[Shot], store: Store, out_dir: Path, config: Config,
                force: frozenset[str] = frozenset(), models: Matrix | None = None) -> list[PlannedShot]:
     """What `run` would do for each shot, and what submitting it would cost: the config file's
@@ -115,7 +137,7 @@ def plan_shots(shots: list[Shot], store: Store, out_dir: Path, config: Config,
         body = shot.body
         digest = body_hash(shot.endpoint, body)
         state = store.get(shot.name)
-        action = _action(state, digest, video_path(out_dir, shot.name))
+        action = _action(state, digest, shot_video(store, state, out_dir, shot.name))
         if shot.name in force and action == "in flight" and state is not None and state.api_status:
             action = "forced"  # a status shotlang does not know (say `canceled`) is not "generating"
         elif shot.name in force and action not in ("new", "changed", "in flight"):
@@ -173,7 +195,14 @@ def remove_downloads(out_dir: Path, names: list[str], *, mine: bool) -> None:
     """Remove the half-written downloads of these shots: this process's own (mine=True, after
     an interrupt), or those of processes that are gone (a run killed earlier). Another run that
     shares the folder keeps its own."""
-    remove_partials(out_dir, {video_path(out_dir, name).name for name in names}, mine=mine)
+    takes = {name.lower() for name in names}
+    ours = {target for _, target, _ in partial_files(out_dir)
+            if (found := _TAKE_FILE.fullmatch(target)) is not None and found[1].lower() in takes}
+    remove_partials(out_dir, ours, mine=mine)
+
+
+# A shot's video file: castle.mp4, or a take kept beside another file, castle.2.mp4.
+_TAKE_FILE = re.compile(r"([A-Za-z0-9_-]+)(?:\.[0-9]+)?\.mp4")
 
 
 # --- reporting -------------------------------------------------------------------------------
@@ -704,9 +733,15 @@ class Runner:
         if not videos:
             raise ShotError("the task succeeded but the API gave no video")
         url = videos[0].url
+        before = self.store.get(plan.name)
         self.store.update(plan.name, status="succeed", result_url=url,
                           credits=None if task.final_unit_deduction is None else str(task.final_unit_deduction))
         target = video_path(self.out_dir, plan.name)
+        kept = ""
+        if (target.exists() or target.is_symlink()) and not self._this_take(target, before, task):
+            # A file there that this shot's state does not prove is this very take (an earlier
+            # take, paid for; a file of the writer's; another run's): never replaced.
+            kept, target = os.path.relpath(target, self.store.path.parent), _beside(target)
         self.reporter.event(plan.name, "downloading")
         try:
             size, sha256 = self.client.download(url, target, max_bytes=self.settings.max_video_bytes,
@@ -715,8 +750,16 @@ class Runner:
             raise OSError(e.errno, e.strerror, e.filename or str(target)) from None
         shown = os.path.relpath(target, self.store.path.parent)
         self.store.update(plan.name, file=shown, bytes=size, sha256=sha256, mtime_ns=target.stat().st_mtime_ns)
-        self.reporter.event(plan.name, "done", shown)
+        said = f"{shown} (beside {kept}, which is not this take's video: kept as it was)" if kept else shown
+        self.reporter.event(plan.name, "done", said)
         return Outcome(plan.name, "done", self.clock() - start, shown, task_id=task.task_id)
+
+    def _this_take(self, path: Path, state: ShotState | None, task: bodies.Task) -> bool:
+        """`path` is the video this shot's state records for this same task: replacing it with the
+        same task's video loses nothing."""
+        if state is None or state.task_id != task.task_id or not state.file or not state.sha256:
+            return False
+        return (self.store.path.parent / state.file) == path and video_matches(path, state)
 
     def _end(self, plan: PlannedShot, start: float, status: OutcomeStatus, reason: str,
              task_id: str | None = None) -> Outcome:

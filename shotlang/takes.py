@@ -42,6 +42,10 @@ def take(state: ShotState | None, videos: Path, name: str, endpoint: str, body: 
     from .state import body_hash, video_matches
 
     video = video_path(videos, name)
+    if state is not None and state.file:  # a take kept beside another file: castle.2.mp4
+        recorded = Path(state.file).name
+        if recorded != video.name and recorded.startswith(f"{name}.") and recorded.endswith(".mp4"):
+            video = videos / recorded
     downloaded = state is not None and state.status == "succeed" and video_matches(video, state)
     stale = state is not None and state.body_sha256 != body_hash(endpoint, body)
     real = mp4.duration(video) if downloaded else None

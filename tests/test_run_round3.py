@@ -173,3 +173,50 @@ def test_a_create_answered_with_another_shots_task_never_takes_its_video(fake: F
         assert own[shot["task_id"]] == shot["external_task_id"]
         found = fake._find("/v1/videos/text2video", shot["external_task_id"])[0]
         assert found is not None and found.task_id == shot["task_id"]
+
+
+# --- 8. never overwrite a paid take ------------------------------------------------------------
+
+
+def test_a_new_take_never_replaces_an_earlier_one_on_disk(fake: FakeKling, tmp_path: Path) -> None:
+    film = tmp_path / "film.shot"
+    film.write_text('SHOT a: "A castle" model kling-v1\n', encoding="utf-8")
+    assert run(fake, film).returncode == 0 and fake.stats.creates == 1
+    first = tmp_path / "a.mp4"
+    made = first.stat().st_mtime_ns
+    done = run(fake, film, "--force", "a")  # a second take, paid again
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert fake.stats.creates == 2
+    assert first.stat().st_mtime_ns == made, "the first take is kept"
+    assert (tmp_path / "a.2.mp4").exists() and "beside a.mp4" in done.stderr
+    state = json.loads(state_path(film).read_text(encoding="utf-8"))["shots"]["a"]
+    assert (state["file"], state["generation"]) == ("a.2.mp4", 2)
+    again = run(fake, film)  # the take it made is the shot's video: nothing to do
+    assert again.returncode == 0 and fake.stats.creates == 2 and not (tmp_path / "a.3.mp4").exists()
+    assert "unchanged" in again.stdout
+    status = json.loads(shotlang("status", str(film), "--offline", "--json").stdout)
+    assert status[0]["file"] == "a.2.mp4"
+
+
+def test_with_the_state_moved_aside_a_video_on_disk_is_not_written_over(fake: FakeKling, tmp_path: Path) -> None:
+    film = tmp_path / "film.shot"
+    film.write_text('SHOT a: "A castle" model kling-v1\n', encoding="utf-8")
+    assert run(fake, film).returncode == 0
+    video = tmp_path / "a.mp4"
+    video.write_bytes(video.read_bytes() + b"a take of another generation")
+    state_path(film).rename(tmp_path / "aside.json")
+    done = run(fake, film)  # knows nothing: finds the task by its id, fetches it beside the file
+    assert done.returncode == 0 and fake.stats.creates == 1, done.stderr
+    assert video.read_bytes().endswith(b"a take of another generation")
+    assert (tmp_path / "a.2.mp4").exists()
+
+
+def test_a_file_the_writer_put_in_place_of_a_video_is_kept(fake: FakeKling, tmp_path: Path) -> None:
+    film = tmp_path / "film.shot"
+    film.write_text('SHOT a: "A castle" model kling-v1\n', encoding="utf-8")
+    assert run(fake, film).returncode == 0
+    (tmp_path / "a.mp4").write_bytes(b"my own edit of the take")
+    done = run(fake, film)  # the recorded video is gone: fetched again, beside the writer's file
+    assert done.returncode == 0 and fake.stats.creates == 1, done.stderr
+    assert (tmp_path / "a.mp4").read_bytes() == b"my own edit of the take"
+    assert (tmp_path / "a.2.mp4").read_bytes().startswith(b"\x00\x00\x00\x18ftyp")
