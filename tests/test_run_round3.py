@@ -220,3 +220,30 @@ def test_a_file_the_writer_put_in_place_of_a_video_is_kept(fake: FakeKling, tmp_
     assert done.returncode == 0 and fake.stats.creates == 1, done.stderr
     assert (tmp_path / "a.mp4").read_bytes() == b"my own edit of the take"
     assert (tmp_path / "a.2.mp4").read_bytes().startswith(b"\x00\x00\x00\x18ftyp")
+
+
+# --- 11. two shot lists, one --out ---------------------------------------------------------------
+
+
+def test_two_shot_lists_sharing_a_folder_keep_their_videos_apart(fake: FakeKling, tmp_path: Path) -> None:
+    out = tmp_path / "videos"
+    films = []
+    for folder, prompt in (("one", "A castle"), ("two", "A tower")):
+        (tmp_path / folder).mkdir()
+        film = tmp_path / folder / "film.shot"
+        film.write_text(f'SHOT x: "{prompt}" model kling-v1\n', encoding="utf-8")
+        films.append(film)
+    one, two = films
+    assert run(fake, one, "--out", str(out)).returncode == 0
+    made = (out / "x.mp4").stat().st_mtime_ns
+    done = run(fake, two, "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    assert (out / "x.mp4").stat().st_mtime_ns == made, "the other list's video is not written over"
+    assert json.loads(state_path(two).read_text(encoding="utf-8"))["shots"]["x"]["file"].endswith("x.2.mp4")
+    assert fake.stats.creates == 2
+    for film in (one, two):  # each list's own video: the next runs pay and fetch nothing
+        before = fake.stats.downloads
+        again = run(fake, film, "--out", str(out))
+        assert again.returncode == 0 and "unchanged" in again.stdout, again.stdout + again.stderr
+        assert fake.stats.creates == 2 and fake.stats.downloads == before
+    assert sorted(p.name for p in out.iterdir()) == ["x.2.mp4", "x.mp4"]
