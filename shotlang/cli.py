@@ -791,17 +791,21 @@ def _run(config: Config, store: Store, out_dir: Path, plans: list[PlannedShot], 
 
     from .auth import TokenSource
     from .client import Backoff, KlingClient, Retry
-    from .pricing import estimate
+    from .pricing import estimate, some_names
     from .progress import JsonReporter, LineReporter, LiveReporter, summary_table
-    from .runner import Runner, RunSettings
+    from .runner import Runner, RunSettings, reused_ids
 
+    reused = reused_ids(plans)
+    if reused:
+        raise IOFailure(f"{some_names(reused)}: a shot's own `id` names the task of "
+                        "its earlier request at Kling: sent again, it would fetch that request's video, not make "
+                        "one of this body; give the shot a new `id`, or remove it (shotlang then makes one for "
+                        "each body and take); nothing sent")
     if max_cost is not None:
         limit, unit = _parse_cost(max_cost)
         est = estimate(plans, config)
         value = est.exact_credits if unit == "credits" else est.exact_usd
         if est.unpriced:
-            from .pricing import some_names
-
             raise IOFailure(f"--max-cost: no price is known for {some_names(est.unpriced_shots)} "
                             f"({', '.join(est.unpriced)}), and shotlang does not guess one; give a price in "
                             "shotlang-models.toml or the config file (docs/running.md), or leave out --max-cost")

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from .config import Config
 from .models import audio_of
-from .runner import PlannedShot
+from .runner import PlannedShot, reused_ids
 
 
 @dataclass
@@ -100,6 +100,10 @@ def plan_table(plans: list[PlannedShot], est: Estimate) -> str:
         lines.append(f"unknown: no price is known for {', '.join(est.unpriced)} in the mode, length and audio of "
                      f"{some_names(est.unpriced_shots)}, which the total leaves out; give one in shotlang-models.toml "
                      "or the config file (docs/running.md)")
+    reused = reused_ids(plans)
+    if reused:
+        lines.append(f"refused: {some_names(reused)} keep their own `id` for a new request; that id names the task "
+                     "of the earlier one at Kling, so `run` sends nothing: give a new `id` or remove it")
     words = [p.name for p in plans if p.shot.moves == "words"]
     if words:
         lines.append(f"moves as words: {some_names(words)} (no camera_control there, or `moves words`; "

@@ -154,6 +154,15 @@ def plan_shots(shots: list[Shot], store: Store, out_dir: Path, config: Config,
     return plans
 
 
+def reused_ids(plans: list[PlannedShot]) -> list[str]:
+    """The shots to submit whose own `id` already names their earlier request's task at Kling
+    (the body changed, a retry, a --force): sent again, the id would fetch that request's task,
+    and its video would be saved as this body's."""
+    return [p.name for p in plans if p.submits and p.state is not None
+            and p.body.get("external_task_id") is not None
+            and p.state.external_task_id == p.body["external_task_id"]]
+
+
 def _action(state: ShotState | None, digest: str, video: Path) -> Action:
     if state is None:
         return "new"

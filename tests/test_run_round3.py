@@ -247,3 +247,37 @@ def test_two_shot_lists_sharing_a_folder_keep_their_videos_apart(fake: FakeKling
         assert again.returncode == 0 and "unchanged" in again.stdout, again.stdout + again.stderr
         assert fake.stats.creates == 2 and fake.stats.downloads == before
     assert sorted(p.name for p in out.iterdir()) == ["x.2.mp4", "x.mp4"]
+
+
+# --- 2. a user-set id across edits ---------------------------------------------------------------
+
+
+def test_a_shot_with_its_own_id_is_never_done_with_another_bodys_video(fake: FakeKling, tmp_path: Path) -> None:
+    film = tmp_path / "film.shot"
+    film.write_text('SHOT a: "A castle" model kling-v1 id "castle-1"\n', encoding="utf-8")
+    assert run(fake, film).returncode == 0 and fake.stats.creates == 1
+    film.write_text('SHOT a: "A castle at night" model kling-v1 id "castle-1"\n', encoding="utf-8")
+    plan = shotlang("plan", str(film))
+    assert "changed" in plan.stdout and "refused: a keep their own `id`" in plan.stdout
+    for args in ((), ("--force", "a")):
+        done = run(fake, film, *args)
+        assert done.returncode == 2, done.stdout + done.stderr
+        assert "names the task of its earlier request" in done.stderr and "nothing sent" in done.stderr
+        assert "done" not in done.stdout
+    assert fake.stats.creates == 1 and fake.stats.create_requests == 1
+    film.write_text('SHOT a: "A castle at night" model kling-v1 id "castle-2"\n', encoding="utf-8")
+    done = run(fake, film)  # a new id: a new request, paid once
+    assert done.returncode == 0 and fake.stats.creates == 2, done.stderr
+
+
+def test_a_failed_shot_with_its_own_id_is_not_retried_under_it(tmp_path: Path) -> None:
+    film = tmp_path / "film.shot"
+    film.write_text('SHOT a: "A castle" model kling-v1 id "castle-1"\n', encoding="utf-8")
+    with FakeKling(polls=1) as fake:
+        fake.inject(Fault("fail_task", on="create", message="content policy"))
+        first = run(fake, film)
+        assert first.returncode != 0 and "content policy" in first.stdout + first.stderr
+        film.write_text('SHOT a: "A castle, at peace" model kling-v1 id "castle-1"\n', encoding="utf-8")
+        done = run(fake, film)
+        assert done.returncode == 2 and "nothing sent" in done.stderr, done.stdout + done.stderr
+        assert fake.stats.creates == 1
