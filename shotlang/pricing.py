@@ -100,6 +100,9 @@ def plan_table(plans: list[PlannedShot], est: Estimate) -> str:
         lines.append(f"unknown: no price is known for {', '.join(est.unpriced)} in the mode, length and audio of "
                      f"{some_names(est.unpriced_shots)}, which the total leaves out; give one in shotlang-models.toml "
                      "or the config file (docs/running.md)")
+    for plan in plans:
+        if plan.renamed_from is not None:
+            lines.append(f"{plan.name}: renamed from {plan.renamed_from}: its video is this request's, reused: 0 credits")
     reused = reused_ids(plans)
     if reused:
         lines.append(f"refused: {some_names(reused)} keep their own `id` for a new request; that id names the task "
@@ -127,7 +130,8 @@ def plan_json(plans: list[PlannedShot], est: Estimate) -> str:
         "shots": [{"shot": p.name, "action": p.action, "model": p.body["model_name"], "mode": p.mode,
                    "duration": p.body["duration"], "audio": audio_of(p.body) or None, "moves": p.shot.moves or None,
                    "credits": (p.credits if p.submits else 0), "price_known": p.credits is not None,
-                   "price_published": p.price_published} for p in plans],
+                   "price_published": p.price_published,
+                   **({"renamed_from": p.renamed_from} if p.renamed_from else {})} for p in plans],
         "generations": est.generations,
         "seconds": [{"model": m, "mode": mode, "seconds": s} for (m, mode), s in sorted(est.seconds.items())],
         "credits": est.credits,

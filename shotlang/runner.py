@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import shutil
 import statistics
 import threading
 import time
@@ -45,11 +46,11 @@ from .client import (
     TimedOut,
 )
 from .config import Config
-from .files import partial_files, remove_partials
+from .files import atomic_file, partial_files, remove_partials
 from .models import Matrix, audio_of, built_in
 from .state import IN_FLIGHT, ShotState, Store, body_hash, video_matches
 
-Action = Literal["new", "changed", "forced", "retry", "in flight", "download", "unchanged"]
+Action = Literal["new", "changed", "forced", "retry", "in flight", "download", "unchanged", "renamed"]
 SUBMITS: tuple[Action, ...] = ("new", "changed", "forced", "retry")
 MAX_VIDEO_BYTES = 2 * 1024**3
 
@@ -79,6 +80,7 @@ class PlannedShot:
     credits: float | None  # the estimate for a submission; None if no price is known
     price_published: bool = True
     priced_as: str | None = None  # how the estimate was made when the model is priced as another ("as kling-v2-6")
+    renamed_from: str | None = None  # "renamed": the shot whose rendered video this body is
 
     @property
     def name(self) -> str:
@@ -133,11 +135,17 @@ def plan_shots(shots: list[Shot], store: Store, out_dir: Path, config: Config,
     models = (models or built_in()).with_prices(config.prices)
     pending_force = store.pending_force
     plans = []
+    current = {shot.name for shot in shots}
     for shot in shots:
         body = shot.body
         digest = body_hash(shot.endpoint, body)
         state = store.get(shot.name)
         action = _action(state, digest, shot_video(store, state, out_dir, shot.name))
+        renamed_from = None
+        if action == "new" and shot.name not in force:
+            renamed_from = _rendered_as(store, out_dir, digest, current)
+            if renamed_from is not None:
+                action = "renamed"
         if shot.name in force and action == "in flight" and state is not None and state.api_status:
             action = "forced"  # a status shotlang does not know (say `canceled`) is not "generating"
         elif shot.name in force and action not in ("new", "changed", "in flight"):
@@ -150,8 +158,23 @@ def plan_shots(shots: list[Shot], store: Store, out_dir: Path, config: Config,
         model, mode, seconds = body["model_name"], str(body.get("mode") or kling.DEFAULT_MODE), body["duration"]
         price = models.price(model, mode, seconds, audio_of(body))
         plans.append(PlannedShot(shot, action, digest, state, price.credits if price else None,
-                                 price.published if price else False, price.assumed if price else None))
+                                 price.published if price else False, price.assumed if price else None,
+                                 renamed_from))
     return plans
+
+
+def _rendered_as(store: Store, out_dir: Path, digest: str, current: set[str]) -> str | None:
+    """A shot of the state, no longer in the shot list (renamed, or only its case changed),
+    whose rendered video is this very request's, still on disk as it was saved: its video is
+    reused, not paid for again."""
+    for name in store.names():
+        if name in current:
+            continue
+        state = store.get(name)
+        if state is not None and state.body_sha256 == digest and state.status == "succeed" and state.file \
+                and video_matches(store.path.parent / state.file, state):
+            return name
+    return None
 
 
 def reused_ids(plans: list[PlannedShot]) -> list[str]:
@@ -523,10 +546,14 @@ class Runner:
         for plan in plans:
             self.reporter.event(plan.name, "unchanged" if plan.action == "unchanged" else "queued")
         remove_downloads(self.out_dir, [p.name for p in plans], mine=False)  # left by a killed run
+        outcomes: dict[str, Outcome] = {}
+        for plan in plans:
+            if plan.action == "renamed":
+                outcomes[plan.name] = self._reuse(plan)
         # Tasks already generating first: they hold the account's slots until they finish.
         order = {"in flight": 0, "download": 1}
-        todo = sorted((p for p in plans if p.action != "unchanged"), key=lambda p: order.get(p.action, 2))
-        outcomes: dict[str, Outcome] = {}
+        todo = sorted((p for p in plans if p.action not in ("unchanged", "renamed")),
+                      key=lambda p: order.get(p.action, 2))
         queue = deque(todo)
         lock = threading.Lock()
         self.poller.start()
@@ -762,6 +789,31 @@ class Runner:
         said = f"{shown} (beside {kept}, which is not this take's video: kept as it was)" if kept else shown
         self.reporter.event(plan.name, "done", said)
         return Outcome(plan.name, "done", self.clock() - start, shown, task_id=task.task_id)
+
+    def _reuse(self, plan: PlannedShot) -> Outcome:
+        """A renamed shot: the video its old name rendered for this very request, linked (or
+        copied) under its new name, and its record with it. Nothing is sent."""
+        start = self.clock()
+        old = self.store.get(plan.renamed_from or "")
+        assert old is not None and old.file
+        source = self.store.path.parent / old.file
+        target = video_path(self.out_dir, plan.name)
+        if target.exists() or target.is_symlink():
+            target = _beside(target)
+        try:
+            try:
+                os.link(source, target)
+            except OSError:  # another file system, or no hard links there: a copy, written whole
+                with atomic_file(target) as f, open(source, "rb") as src:
+                    shutil.copyfileobj(src, f)
+        except OSError as e:
+            raise OSError(e.errno, e.strerror, e.filename or str(target)) from None
+        shown = os.path.relpath(target, self.store.path.parent)
+        self.store.put(plan.name, old.model_copy(update={"file": shown, "mtime_ns": target.stat().st_mtime_ns}),
+                       durable=True)
+        said = f"{shown} (renamed from {plan.renamed_from}: its video, nothing paid)"
+        self.reporter.event(plan.name, "done", said)
+        return Outcome(plan.name, "done", self.clock() - start, shown, task_id=old.task_id)
 
     def _this_take(self, path: Path, state: ShotState | None, task: bodies.Task) -> bool:
         """`path` is the video this shot's state records for this same task: replacing it with the

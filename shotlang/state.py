@@ -457,6 +457,11 @@ class Store:
         """Whether this store was opened for a run (and is not closed yet)."""
         return self._fd is not None
 
+    def names(self) -> list[str]:
+        """The shots the state has a record of."""
+        with self._lock:
+            return list(self._state.shots)
+
     def get(self, name: str) -> ShotState | None:
         with self._lock:
             shot = self._state.shots.get(name)

@@ -281,3 +281,30 @@ def test_a_failed_shot_with_its_own_id_is_not_retried_under_it(tmp_path: Path) -
         done = run(fake, film)
         assert done.returncode == 2 and "nothing sent" in done.stderr, done.stdout + done.stderr
         assert fake.stats.creates == 1
+
+
+# --- 7. a rename is not a new shot ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("new_name", ["clock-tower", "Clock"])
+def test_a_renamed_shot_reuses_its_video_and_pays_nothing(fake: FakeKling, tmp_path: Path, new_name: str) -> None:
+    film = tmp_path / "film.shot"
+    film.write_text('SHOT clock: "A clock tower at noon" model kling-v1\n', encoding="utf-8")
+    assert run(fake, film).returncode == 0 and fake.stats.creates == 1
+    film.write_text(f'SHOT {new_name}: "A clock tower at noon" model kling-v1\n', encoding="utf-8")
+    plan = shotlang("plan", str(film))
+    assert f"{new_name}: renamed from clock: its video is this request's, reused: 0 credits" in plan.stdout
+    assert json.loads(shotlang("plan", str(film), "--json").stdout)["credits"] == 0
+    sent = fake.stats.create_requests
+    done = run(fake, film)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert fake.stats.creates == 1 and fake.stats.create_requests == sent  # nothing sent, nothing paid
+    assert "renamed from clock" in done.stderr
+    video = tmp_path / f"{new_name}.mp4"
+    assert video.read_bytes() == (tmp_path / "clock.mp4").read_bytes()
+    state = json.loads(state_path(film).read_text(encoding="utf-8"))["shots"]
+    assert state[new_name]["file"] == f"{new_name}.mp4" and state[new_name]["task_id"] == state["clock"]["task_id"]
+    again = run(fake, film)
+    assert again.returncode == 0 and "unchanged" in again.stdout and fake.stats.creates == 1
+    forced = run(fake, film, "--force", new_name)  # --force still makes a new take
+    assert forced.returncode == 0 and fake.stats.creates == 2
