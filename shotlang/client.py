@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import quote
 
+import httpcore
 import httpx
 from pydantic import ValidationError
 
@@ -180,6 +181,68 @@ def _passed(deadline: float | None) -> bool:
     return deadline is not None and time.monotonic() >= deadline
 
 
+class _DeadlineStream(httpcore.NetworkStream):
+    """A connection whose every read and write waits at most until the deadline of the request
+    its thread is making (None: the timeout httpx asks for alone)."""
+
+    def __init__(self, inner: httpcore.NetworkStream, deadlines: threading.local) -> None:
+        self._inner, self._deadlines = inner, deadlines
+
+    def _wait(self, timeout: float | None, late: type[Exception]) -> float | None:
+        deadline: float | None = getattr(self._deadlines, "at", None)
+        if deadline is None:
+            return timeout
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise late("the request's deadline passed")
+        return left if timeout is None else min(timeout, left)
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, self._wait(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, self._wait(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(self, ssl_context: Any, server_hostname: str | None = None,
+                  timeout: float | None = None) -> httpcore.NetworkStream:
+        return _DeadlineStream(self._inner.start_tls(ssl_context, server_hostname,
+                                                     self._wait(timeout, httpcore.ConnectTimeout)), self._deadlines)
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.NetworkBackend):
+    def __init__(self, inner: httpcore.NetworkBackend, deadlines: threading.local) -> None:
+        self._inner, self._deadlines = inner, deadlines
+
+    def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
+                    socket_options: Any = None) -> httpcore.NetworkStream:
+        return _DeadlineStream(self._inner.connect_tcp(host, port, timeout, local_address, socket_options),
+                               self._deadlines)
+
+    def connect_unix_socket(self, path: str, timeout: float | None = None,
+                            socket_options: Any = None) -> httpcore.NetworkStream:
+        return _DeadlineStream(self._inner.connect_unix_socket(path, timeout, socket_options), self._deadlines)
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
+
+
+class _DeadlineTransport(httpx.HTTPTransport):
+    """httpx's own transport, its connections held to each request's deadline (_DeadlineStream).
+    httpx takes no network backend, so its pool's is wrapped; tests/test_run_round3.py fails if
+    a new httpx moves it."""
+
+    def __init__(self, deadlines: threading.local) -> None:
+        super().__init__()
+        pool = self._pool
+        pool._network_backend = _DeadlineBackend(pool._network_backend, deadlines)
+
+
 def _own(task: bodies.Task, external: object) -> bool:
     """A task answered for a request sent with `external` is that request's: it names no other
     external_task_id (an answer that names none is taken at its word)."""
@@ -220,6 +283,11 @@ class KlingClient:
         self._backoff = backoff
         self._timeout = timeout
         self._stop = stop or threading.Event()
+        # The deadline of the request this thread is making: every socket read and write waits
+        # at most until it, so an answer that drips (its headers too) cannot outlast it.
+        self._deadlines = threading.local()
+        if transport is None:
+            transport = _DeadlineTransport(self._deadlines)
         self._http = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout, transport=transport,
                                   headers={"User-Agent": USER_AGENT}, follow_redirects=False)
         self._host = self._http.base_url.host or base_url
@@ -466,6 +534,7 @@ class KlingClient:
             return _Unknown(f"the deadline passed before a request to {self._host}", sent=False, timed_out=True)
         token = self._tokens.token()
         headers = {"Authorization": f"Bearer {token}"}
+        self._deadlines.at = deadline
         try:
             with self._http.stream(method, path, json=body, params=params, headers=headers,
                                    timeout=timeout) as response:
@@ -482,6 +551,8 @@ class KlingClient:
             return _Unknown(f"cannot reach {self._host}: {type(e).__name__}", sent=False)
         except httpx.RequestError as e:  # dropped, reset, timed out, undecodable: after sending
             return _Unknown(f"network error with {self._host}: {type(e).__name__}", timed_out=_passed(deadline))
+        finally:
+            self._deadlines.at = None
 
     def _classify(self, response: httpx.Response, content: bytes, parse: Callable[[Any], Any],
                   token: str) -> _Reply | _Unknown:

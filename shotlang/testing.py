@@ -62,7 +62,7 @@ VIDEO = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + bytes(range(256)) 
 
 Where = Literal["create", "query", "list", "download", "any"]
 FaultKind = Literal["error", "drop", "lose", "slow", "cut", "fail_task", "expire_token",
-                    "garble", "lag", "drip", "echo", "status", "redirect", "split", "hold", "leak", "swap"]
+                    "garble", "lag", "drip", "echo", "status", "redirect", "split", "hold", "leak", "swap", "drip_headers"]
 
 
 @dataclass
@@ -86,7 +86,8 @@ class Fault:
     "leak" writes the query's Authorization header into a finished task's answer: its video's
     address (as `?token=`), the video's id, final_unit_deduction and task_status_msg.
     "swap" carries out a create and answers with another task of the endpoint (the newest other
-    one), as a server that mixes up its answers would.
+    one), as a server that mixes up its answers would. "drip_headers" is "drip" from the first
+    byte of the status line.
     `match` limits a fault to requests whose body contains that text (e.g. a word of a prompt);
     only creates have a body, so a fault with `match` never fires on a query or download.
     """
@@ -918,7 +919,14 @@ def _handler_for(fake: FakeKling) -> type[BaseHTTPRequestHandler]:
             self.send_header("Content-Length", str(len(data)))
             for name, value in headers:
                 self.send_header(name, value)
-            self.end_headers()
+            if drip is not None and drip.kind == "drip_headers":
+                # The status line and headers too, one byte at a time: a client's read timeout
+                # never fires, only a deadline for the whole answer stops it.
+                head = b"".join(self._headers_buffer) + b"\r\n"
+                self._headers_buffer: list[bytes] = []
+                data = head + data
+            else:
+                self.end_headers()
             if drip is None:
                 self.wfile.write(data)
                 return
@@ -940,7 +948,7 @@ def _handler_for(fake: FakeKling) -> type[BaseHTTPRequestHandler]:
             """Send an API answer, unless a garble fault replaces it (only once the request was
             carried out) or a drip fault slows it."""
             garble = fake._take_fault(where, raw, ("garble",)) if carried_out else None
-            drip = fake._take_fault(where, raw, ("drip",))
+            drip = fake._take_fault(where, raw, ("drip", "drip_headers"))
             if garble is not None:
                 self._respond(garble.http, garble.body, "text/html", drip=drip)
             else:

@@ -308,3 +308,42 @@ def test_a_renamed_shot_reuses_its_video_and_pays_nothing(fake: FakeKling, tmp_p
     assert again.returncode == 0 and "unchanged" in again.stdout and fake.stats.creates == 1
     forced = run(fake, film, "--force", new_name)  # --force still makes a new take
     assert forced.returncode == 0 and fake.stats.creates == 2
+
+
+# --- 5. slow headers -----------------------------------------------------------------------------
+
+
+def test_an_answer_whose_headers_drip_cannot_outlast_the_timeout(fake: FakeKling, tmp_path: Path) -> None:
+    import time
+
+    film = tmp_path / "film.shot"
+    film.write_text('SHOT a: "A castle" model kling-v1\n', encoding="utf-8")
+    fake.inject(Fault("drip_headers", on="create", seconds=0.2, times=None))  # ~30 s for a whole answer
+    start = time.monotonic()
+    done = run(fake, film, "--timeout", "3")
+    took = time.monotonic() - start
+    assert took < 12, f"the run took {took:.1f} s"
+    assert done.returncode != 0, done.stdout + done.stderr
+    assert fake.stats.creates <= 1  # sent once, its answer never read: unknown, looked up next time
+    state = json.loads(state_path(film).read_text(encoding="utf-8"))["shots"]["a"]
+    assert state["status"] == "submitting"
+    fake.clear_faults()
+    again = run(fake, film)
+    assert again.returncode == 0 and fake.stats.creates == 1, again.stdout + again.stderr
+
+
+def test_status_holds_its_thirty_seconds_a_query_against_dripping_headers(fake: FakeKling, tmp_path: Path) -> None:
+    import time
+
+    from shotlang.cli import REFRESH_QUERY_SECONDS
+
+    film = tmp_path / "film.shot"
+    film.write_text('SHOT a: "A castle" model kling-v1\n', encoding="utf-8")
+    fake.inject(Fault("hold", on="create"))
+    assert run(fake, film, "--timeout", "1").returncode != 0  # left in flight
+    fake.inject(Fault("drip_headers", on="query", seconds=0.5, times=None))  # minutes for an answer
+    start = time.monotonic()
+    done = shotlang("status", str(film), env=fake.env())
+    took = time.monotonic() - start
+    assert took < REFRESH_QUERY_SECONDS + 10, f"status took {took:.1f} s"
+    assert "Traceback" not in done.stderr
