@@ -690,6 +690,18 @@ class KlingClient:
         timeout = self._timeout_until(deadline)
         if timeout is None:
             raise _Late
+        self._deadlines.at = deadline
+        try:
+            return self._download_stream(url, target, max_bytes, deadline, timeout)
+        except httpx.TimeoutException:
+            if _passed(deadline):
+                raise _Late from None
+            raise
+        finally:
+            self._deadlines.at = None
+
+    def _download_stream(self, url: str, target: Path, max_bytes: int, deadline: float | None,
+                         timeout: httpx.Timeout) -> tuple[int, str]:
         with self._downloads.stream("GET", url, timeout=timeout) as response:
             if response.status_code >= 500 or response.status_code == 429:
                 raise _ShortDownload(f"HTTP {response.status_code}", retry_after(response))
