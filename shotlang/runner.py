@@ -136,6 +136,7 @@ def plan_shots(shots: list[Shot], store: Store, out_dir: Path, config: Config,
     pending_force = store.pending_force
     plans = []
     current = {shot.name for shot in shots}
+    rendered: dict[str, list[str]] | None = None  # body hash -> shots of the state gone from the list
     for shot in shots:
         body = shot.body
         digest = body_hash(shot.endpoint, body)
@@ -143,7 +144,9 @@ def plan_shots(shots: list[Shot], store: Store, out_dir: Path, config: Config,
         action = _action(state, digest, shot_video(store, state, out_dir, shot.name))
         renamed_from = None
         if action == "new" and shot.name not in force:
-            renamed_from = _rendered_as(store, out_dir, digest, current)
+            if rendered is None:
+                rendered = _gone(store, current)
+            renamed_from = _rendered_as(store, digest, rendered)
             if renamed_from is not None:
                 action = "renamed"
         if shot.name in force and action == "in flight" and state is not None and state.api_status:
@@ -163,16 +166,23 @@ def plan_shots(shots: list[Shot], store: Store, out_dir: Path, config: Config,
     return plans
 
 
-def _rendered_as(store: Store, out_dir: Path, digest: str, current: set[str]) -> str | None:
+def _gone(store: Store, current: set[str]) -> dict[str, list[str]]:
+    """The shots of the state no longer in the shot list, by the hash of their request."""
+    found: dict[str, list[str]] = {}
+    for name in store.names():
+        state = store.get(name)
+        if name not in current and state is not None and state.status == "succeed" and state.file:
+            found.setdefault(state.body_sha256, []).append(name)
+    return found
+
+
+def _rendered_as(store: Store, digest: str, gone: dict[str, list[str]]) -> str | None:
     """A shot of the state, no longer in the shot list (renamed, or only its case changed),
     whose rendered video is this very request's, still on disk as it was saved: its video is
     reused, not paid for again."""
-    for name in store.names():
-        if name in current:
-            continue
+    for name in gone.get(digest, ()):
         state = store.get(name)
-        if state is not None and state.body_sha256 == digest and state.status == "succeed" and state.file \
-                and video_matches(store.path.parent / state.file, state):
+        if state is not None and video_matches(store.path.parent / str(state.file), state):
             return name
     return None
 
