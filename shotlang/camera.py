@@ -37,17 +37,14 @@ class Sending(NamedTuple):
 
     how: str
     words: str = ""
-    numeric: bool = False  # camera_control is sent: `how` is numeric or both (made by sent_as)
+
+    @property
+    def numeric(self) -> bool:
+        return self.how in ("numeric", "both")
 
 
 NOTHING = Sending("")
 
-
-def sent_as(how: str, words: str = "") -> Sending:
-    return _PLAIN[how] if not words else Sending(how, words, how in ("numeric", "both"))
-
-
-_PLAIN = {how: Sending(how, "", how in ("numeric", "both")) for how in ("numeric", "words", "both")}
 
 
 def choice(settings: Settings) -> str:
@@ -89,8 +86,8 @@ def _sending(shot: ResolvedShot, model: Model | None) -> Sending:
     else:
         how = wanted
     if how == "numeric" or said_in(camera.move, shot.prompt.value):
-        return sent_as(how)
-    return sent_as(how, words(camera))
+        return Sending(how)
+    return Sending(how, words(camera))
 
 
 def excluded(shot: ResolvedShot) -> bool:
@@ -129,7 +126,7 @@ def sequence_prompt(shot: ResolvedShot, settings: Settings) -> str:
     camera = shot.camera
     if camera is None or choice(settings) == "off" or said_in(camera.move, shot.prompt.value):
         return shot.prompt.value
-    return prompt(shot, sent_as("words", words(camera)))
+    return prompt(shot, Sending("words", words(camera)))
 
 
 # --- a move the writer has put in the prompt already ------------------------------------------

@@ -325,9 +325,9 @@ def _check_use(model: Model, given: Value[str] | None, use: Use, endpoint: kling
             report.append(Diagnostic(code, f"{model.name}{_named(given)} makes no sound", use.span,
                                      f"remove `sound off`; sound is offered by {_models(others)}"))
         return
-    if (use.chosen and model.offered_by_any(feature, endpoint, mode, seconds, use.kind)) \
-            or model.offers(feature, endpoint, mode, seconds, use.kind):
-        if offer.ignored and model.offers(feature, endpoint, mode, seconds, use.kind):
+    takes = model.offers(feature, endpoint, mode, seconds, use.kind)
+    if takes or (use.chosen and model.offered_by_any(feature, endpoint, mode, seconds, use.kind)):
+        if offer.ignored and takes:
             report.append(Diagnostic("W104", f"{model.name} ignores {FEATURE_WORDS[feature]}", use.span,
                                      f"remove `{feature}`; {_models(matrix.offering(feature))} use it"))
         if disputes is not None:  # sent on one source's word: is it disputed?
@@ -409,11 +409,8 @@ def _check_disputes(model: Model, shot: ResolvedShot, how: Sending, disputes: li
 
 def _dispute_of(model: Model, feature: str, endpoint: str, mode: str, seconds: str, kind: str | None) -> str:
     """What _dispute says of a cell, worked out once per model and cell (asked of every shot)."""
-    key = ("W108", feature, endpoint, mode, seconds, kind)
-    said: str | None = model.known.get(key)
-    if said is None:
-        said = model.known[key] = _dispute(model, feature, endpoint, mode, seconds, kind)
-    return said
+    return model.kept(("W108", feature, endpoint, mode, seconds, kind), _dispute, model, feature, endpoint, mode,
+                      seconds, kind)
 
 
 _SETTLE = ("a claim with `source = \"verified\"` in shotlang-models.toml once a render has shown what the model "
@@ -560,12 +557,12 @@ def _check_voices(voices: list[ast.Option], prompts: list[ast.Text], settings: S
             mark = kling.VOICE_REFERENCE.format(number)
             report.append(Diagnostic(
                 "E409", f"voice {number} (`{voice.value.value}`) is never spoken", voice.span,
-                f"write `{mark}` in the text where this voice speaks"))
+                f"write `{mark}` in the prompt where this voice speaks"))
     for number, text in sorted(referred.items()):
         if not 1 <= number <= len(voices):
             declared = {0: "no voice is", 1: "one voice is"}.get(len(voices), f"{len(voices)} voices are")
             report.append(Diagnostic(
-                "E409", f"the text names `{kling.VOICE_REFERENCE.format(number)}`, but {declared} declared",
+                "E409", f"the prompt names `{kling.VOICE_REFERENCE.format(number)}`, but {declared} declared",
                 text.span, 'declare each with `voice "<id>"`; voices are numbered in the order written'))
 
 

@@ -811,16 +811,21 @@ def _shot(fields: dict[str, Any], line: _Line, at: _Place, to_image: bool, readi
                 line.options.append(("motion", written))
 
 
-def _sentence_of(written: str) -> str:
-    """The sentence the compiler writes for a move written so (`slow pan right`, `pan right 6`:
-    the intensity word nearest to the number, as camera.strength)."""
+def _read_move(written: str) -> tuple[Move, str | None]:
+    """The move and strength a decompiled shot writes (`slow pan right`, `pan right 6`: the
+    intensity word nearest to the number, as camera.strength; None when none is written)."""
     words = written.split(" ")
     strength = None
     if words[0] in INTENSITIES:
         strength, words = words[0], words[1:]
     elif words[-1][:1].isdigit():
         strength, words = nearest_intensity(float(words[-1])), words[:-1]
-    return phrase(PHRASES[tuple(words)], strength)
+    return PHRASES[tuple(words)], strength
+
+
+def _sentence_of(written: str) -> str:
+    """The sentence the compiler writes for a move written so."""
+    return phrase(*_read_move(written))
 
 
 def _auto(fields: dict[str, Any], to_image: bool, written: str) -> str:
@@ -829,10 +834,7 @@ def _auto(fields: dict[str, Any], to_image: bool, written: str) -> str:
     model = models.built_in().get(str(fields.get("model_name", kling.API_DEFAULT_MODEL)))
     if model is None:
         return "numeric"
-    words = written.split(" ")
-    move = PHRASES.get(tuple(words[1:] if words[0] in INTENSITIES else words[:-1] if words[-1][:1].isdigit()
-                             else words))
-    kind = move.preset if move is not None and move.preset else "simple"
+    kind = _read_move(written)[0].preset or "simple"
     endpoint = kling.IMAGE2VIDEO if to_image else kling.TEXT2VIDEO
     mode = fields.get("mode", kling.DEFAULT_MODE)
     duration = fields.get("duration", kling.DEFAULT_DURATION)
@@ -1048,9 +1050,7 @@ def _prompt_move(prompt: str, alone: bool = False) -> tuple[str, str]:
         return "", prompt
     if sep and not rest.strip():
         return "", prompt  # before a blank prompt the compiler writes the sentence alone
-    words = written.split(" ")
-    move = PHRASES[tuple(words[1:] if words[0] in INTENSITIES else words)]
-    if said_in(move, rest):
+    if said_in(_read_move(written)[0], rest):
         return "", prompt  # the compiler would not write the sentence before this prompt
     return written, rest
 

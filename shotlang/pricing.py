@@ -57,14 +57,13 @@ def estimate(plans: list[PlannedShot], config: Config) -> Estimate:
                 est.unpriced.append(model)
             est.unpriced_shots.append(plan.name)
             continue
-        est.credits += plan.credits
         est.exact_credits += money(plan.credits)
         if not plan.price_published:
             how = est.assumed.setdefault(model, [])
             if plan.priced_as and plan.priced_as not in how:
                 how.append(plan.priced_as)
-    est.usd = est.credits * config.usd_per_credit
     est.exact_usd = est.exact_credits * money(config.usd_per_credit)
+    est.credits, est.usd = float(est.exact_credits), float(est.exact_usd)
     return est
 
 

@@ -56,7 +56,7 @@ def record(item: Resolved, axes: str, base_dir: Path, images: ImageStore, models
         return _sequence_record(item, base_dir, images)
     shot = item
     settings = shot.settings
-    how = shot.sent or sending(shot, models.get(settings.model_name))  # the checks have worked it out
+    how = sending(shot, models.get(settings.model_name))
     found = _settings_fields(settings, shot.voices, base_dir, images)
     found["duration"] = settings.duration.value if settings.duration else kling.DEFAULT_DURATION
     sent = prompt(shot, how)
