@@ -78,6 +78,17 @@ DEFAULT_MODEL = "kling-v2-6"
 # The API's own default, for a body with no model_name (decompile reads such bodies).
 API_DEFAULT_MODEL = "kling-v1"
 DEFAULT_DURATION = "5"
+# What the API assumes for a field a body leaves out: a body that writes one of these out asks
+# for the same video as one that does not (run's state treats them as one request, so `5s std`
+# after `5s` is not paid for again). Source: Kling's reference, text2video and image2video
+# request bodies ("Default to ..."), copy of 2026-03 (artykrd/ai-bot-misha docs/kling_full.md,
+# committed 2026-03-27); mode and cfg_scale also ../shared/kling-api.md.
+API_DEFAULTS: dict[str, dict[str, object]] = {
+    TEXT2VIDEO: {"model_name": API_DEFAULT_MODEL, "mode": DEFAULT_MODE, "cfg_scale": CFG_DEFAULT,
+                 "duration": DEFAULT_DURATION, "sound": "off", "multi_shot": False, "aspect_ratio": "16:9"},
+    IMAGE2VIDEO: {"model_name": API_DEFAULT_MODEL, "mode": DEFAULT_MODE, "cfg_scale": CFG_DEFAULT,
+                  "duration": DEFAULT_DURATION, "sound": "off", "multi_shot": False},
+}
 
 
 # --- hosts, auth, responses ------------------------------------------------------------------

@@ -48,7 +48,7 @@ from .client import (
 from .config import Config
 from .files import atomic_file, partial_files, remove_partials
 from .models import Matrix, audio_of, built_in
-from .state import IN_FLIGHT, ShotState, Store, body_hash, video_matches
+from .state import IN_FLIGHT, ShotState, Store, body_hashes, video_matches
 
 Action = Literal["new", "changed", "forced", "retry", "in flight", "download", "unchanged", "renamed"]
 SUBMITS: tuple[Action, ...] = ("new", "changed", "forced", "retry")
@@ -139,14 +139,15 @@ def plan_shots(shots: list[Shot], store: Store, out_dir: Path, config: Config,
     rendered: dict[str, list[str]] | None = None  # body hash -> shots of the state gone from the list
     for shot in shots:
         body = shot.body
-        digest = body_hash(shot.endpoint, body)
+        digests = body_hashes(shot.endpoint, body)
+        digest = digests[0]
         state = store.get(shot.name)
-        action = _action(state, digest, shot_video(store, state, out_dir, shot.name))
+        action = _action(state, digests, shot_video(store, state, out_dir, shot.name))
         renamed_from = None
         if action == "new" and shot.name not in force:
             if rendered is None:
                 rendered = _gone(store, current)
-            renamed_from = _rendered_as(store, digest, rendered)
+            renamed_from = _rendered_as(store, digests, rendered)
             if renamed_from is not None:
                 action = "renamed"
         if shot.name in force and action == "in flight" and state is not None and state.api_status:
@@ -176,11 +177,11 @@ def _gone(store: Store, current: set[str]) -> dict[str, list[str]]:
     return found
 
 
-def _rendered_as(store: Store, digest: str, gone: dict[str, list[str]]) -> str | None:
+def _rendered_as(store: Store, digests: tuple[str, ...], gone: dict[str, list[str]]) -> str | None:
     """A shot of the state, no longer in the shot list (renamed, or only its case changed),
     whose rendered video is this very request's, still on disk as it was saved: its video is
     reused, not paid for again."""
-    for name in gone.get(digest, ()):
+    for name in (name for digest in digests for name in gone.get(digest, ())):
         state = store.get(name)
         if state is not None and video_matches(store.path.parent / str(state.file), state):
             return name
@@ -196,10 +197,10 @@ def reused_ids(plans: list[PlannedShot]) -> list[str]:
             and p.state.external_task_id == p.body["external_task_id"]]
 
 
-def _action(state: ShotState | None, digest: str, video: Path) -> Action:
+def _action(state: ShotState | None, digests: tuple[str, ...], video: Path) -> Action:
     if state is None:
         return "new"
-    if state.body_sha256 != digest:
+    if state.body_sha256 not in digests:
         return "changed"
     if state.status in IN_FLIGHT:
         return "in flight"

@@ -150,7 +150,22 @@ def journal_path(state: Path) -> Path:
 
 
 def body_hash(endpoint: str, body: dict[str, Any]) -> str:
-    """A hash of exactly what would be sent: the endpoint and the body, keys sorted."""
+    """A hash of the request as the API reads it: the endpoint and the body, keys sorted, less
+    every field that only says what the API assumes anyway (kling.API_DEFAULTS: `std`, `16:9`):
+    writing a default out is the same request, not a new one to pay for."""
+    defaults = kling.API_DEFAULTS.get(endpoint, {})
+    read = {key: value for key, value in body.items()
+            if key not in defaults or value != defaults[key] or type(value) is not type(defaults[key])}
+    return _hash(endpoint, read)
+
+
+def body_hashes(endpoint: str, body: dict[str, Any]) -> tuple[str, str]:
+    """The hashes a state may hold for this request: body_hash, and the hash of the body as
+    written, which a state written before defaults were left out holds."""
+    return body_hash(endpoint, body), _hash(endpoint, body)
+
+
+def _hash(endpoint: str, body: dict[str, Any]) -> str:
     canonical = json.dumps([endpoint, body], sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 

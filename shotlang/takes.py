@@ -39,7 +39,7 @@ class Take(NamedTuple):
 def take(state: ShotState | None, videos: Path, name: str, endpoint: str, body: dict[str, Any]) -> Take:
     """The take of the video `name`, whose request is now `endpoint` with `body`."""
     from .runner import video_path
-    from .state import body_hash, video_matches
+    from .state import body_hashes, video_matches
 
     video = video_path(videos, name)
     if state is not None and state.file:  # a take kept beside another file: castle.2.mp4
@@ -47,7 +47,7 @@ def take(state: ShotState | None, videos: Path, name: str, endpoint: str, body: 
         if recorded != video.name and recorded.startswith(f"{name}.") and recorded.endswith(".mp4"):
             video = videos / recorded
     downloaded = state is not None and state.status == "succeed" and video_matches(video, state)
-    stale = state is not None and state.body_sha256 != body_hash(endpoint, body)
+    stale = state is not None and state.body_sha256 not in body_hashes(endpoint, body)
     real = mp4.duration(video) if downloaded else None
     # A video of the shot as it was runs its own length, not the one the shot now asks.
     runs = real if real is not None and mp4.believable(real, None if stale else float(body["duration"])) else None

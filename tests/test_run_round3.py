@@ -310,6 +310,38 @@ def test_a_renamed_shot_reuses_its_video_and_pays_nothing(fake: FakeKling, tmp_p
     assert forced.returncode == 0 and fake.stats.creates == 2
 
 
+def test_writing_out_the_apis_defaults_is_the_same_request(fake: FakeKling, tmp_path: Path) -> None:
+    film = tmp_path / "film.shot"
+    film.write_text('SHOT a: "A castle" model kling-v1\n', encoding="utf-8")
+    assert run(fake, film).returncode == 0 and fake.stats.creates == 1
+    # mode std, 16:9, cfg 0.5 and 5 s are what Kling assumes for a body without them
+    film.write_text('SHOT a: "A castle" model kling-v1 5s std 16:9 cfg 0.5\n', encoding="utf-8")
+    [shot] = json.loads(shotlang("plan", str(film), "--json").stdout)["shots"]
+    assert (shot["action"], shot["credits"]) == ("unchanged", 0), shot
+    done = run(fake, film)
+    assert done.returncode == 0 and "unchanged" in done.stdout, done.stdout + done.stderr
+    assert fake.stats.creates == 1
+    film.write_text('SHOT a: "A castle" model kling-v1 5s pro 16:9\n', encoding="utf-8")  # pro is not the default
+    assert run(fake, film).returncode == 0 and fake.stats.creates == 2
+
+
+def test_a_state_written_before_defaults_were_left_out_still_holds(fake: FakeKling, tmp_path: Path) -> None:
+    from shotlang.state import body_hashes
+
+    film = tmp_path / "film.shot"
+    film.write_text('SHOT a: "A castle" model kling-v1 std 16:9\n', encoding="utf-8")
+    assert run(fake, film).returncode == 0 and fake.stats.creates == 1
+    saved = json.loads(state_path(film).read_text(encoding="utf-8"))
+    [record] = [json.loads(line) for line in shotlang("compile", "--format", "jsonl", str(film)).stdout.splitlines()]
+    now, written = body_hashes(record["endpoint"], record["body"])
+    assert saved["shots"]["a"]["body_sha256"] == now != written
+    saved["shots"]["a"]["body_sha256"] = written  # as an earlier shotlang kept it
+    state_path(film).write_text(json.dumps(saved), encoding="utf-8")
+    done = run(fake, film)
+    assert done.returncode == 0 and "unchanged" in done.stdout, done.stdout + done.stderr
+    assert fake.stats.creates == 1
+
+
 # --- 5. slow headers -----------------------------------------------------------------------------
 
 
