@@ -351,9 +351,14 @@ class _Watch:
     since: float  # when it was known to be generating (local clock)
     due: float  # when to look next
     step: float  # the wait after a look that finds it still running; grows to poll_max
+    seen: float  # when a look last found it running
     on_change: Callable[[bodies.Task], None]
     done: threading.Event = field(default_factory=threading.Event)
     error: Exception | None = None
+
+
+# An epoch time in milliseconds is at least this (2001-09-09); in seconds, it stays below it until the year 5138.
+_EPOCH_MS_FLOOR = 10**11
 
 
 class Poller:
@@ -377,17 +382,12 @@ class Poller:
     def start(self) -> None:
         self._thread.start()
 
-    def render_estimate(self) -> float | None:
-        with self._cond:
-            return statistics.median(self._renders) if self._renders else None
-
     def watch(self, endpoint: kling.Endpoint, task: bodies.Task, on_change: Callable[[bodies.Task], None]) -> _Watch:
-        estimate = self.render_estimate()
         now = self._clock()
-        first = estimate if estimate is not None else self._settings.poll_interval
-        step = max(0.01, 0.02 * estimate if estimate is not None else 0.1 * self._settings.poll_interval)
-        w = _Watch(endpoint, task, now, now + first, step, on_change)
         with self._cond:
+            estimate = statistics.median(self._renders) if self._renders else None
+            first = estimate if estimate is not None else self._settings.poll_interval
+            w = _Watch(endpoint, task, now, now + first, self._step(), now, on_change)
             self._watches[task.task_id] = w
             self._cond.notify()
         return w
@@ -418,11 +418,13 @@ class Poller:
         while not self._stop.is_set():
             with self._cond:
                 now = self._clock()
-                due = [w for w in self._watches.values() if w.due <= now]
-                if not due:
+                if not any(w.due <= now for w in self._watches.values()):
                     nxt = min((w.due for w in self._watches.values()), default=now + 0.5)
                     self._cond.wait(min(max(nxt - now, 0.001), 0.5))
                     continue
+                # A task due a moment from now is looked at with this one: one query, not two.
+                soon = now + self._step()
+                due = [w for w in self._watches.values() if w.due <= soon]
                 endpoints = sorted({w.endpoint for w in due})
             for endpoint in endpoints:
                 try:
@@ -453,7 +455,7 @@ class Poller:
             if task is None and w in due:
                 task = self._query(w)
             if task is not None:
-                self._update(w, task)
+                self._update(w, task, w in due)
 
     def _query(self, w: _Watch) -> bodies.Task | None:
         try:
@@ -472,19 +474,31 @@ class Poller:
                                                 "use --force to make it again"))
         return task
 
-    def _update(self, w: _Watch, task: bodies.Task) -> None:
+    def _update(self, w: _Watch, task: bodies.Task, due: bool) -> None:
         changed = task.task_status != w.task.task_status
         w.task = task
         if changed:
             w.on_change(task)
         if task.task_status in kling.TASK_RUNNING:
-            if w.due <= self._clock():
+            w.seen = self._clock()
+            if due or w.due <= w.seen:  # looked at for itself (or a moment early): the next look
                 self._later(w)
             return
         if task.task_status in kling.TASK_FINAL:
             self._learn(w, task)
         with self._cond:
             self._finish(w)
+
+    def _step(self) -> float:
+        """The first wait after a look finds a task still running when it should be done, and
+        how far ahead a look takes in tasks not due yet: 2% of a render, or a quarter of how much
+        the renders learnt vary (at most 10% of one), so renders that vary are not asked about
+        again and again. Called with the condition held."""
+        if not self._renders:
+            return max(0.01, 0.1 * self._settings.poll_interval)
+        estimate = statistics.median(self._renders)
+        varies = max(self._renders) - min(self._renders) if len(self._renders) >= 3 else 0.0
+        return max(0.01, 0.02 * estimate, min(varies / 4, 0.1 * estimate))
 
     def _later(self, w: _Watch) -> None:
         w.due = self._clock() + w.step
@@ -495,18 +509,27 @@ class Poller:
         that is past), rather than on the schedule it started with. Called with the condition held."""
         now = self._clock()
         soon = now + 0.01 * estimate
+        step = self._step()
         for w in self._watches.values():
-            expected = max(w.since + estimate, soon)
+            # not sooner than a step after a look found it running: that look counts
+            expected = max(w.since + estimate, soon, w.seen + step)
             if expected < w.due or w.due <= now:
+                w.step = step
                 w.due = expected
-                w.step = max(0.01, 0.02 * estimate)
 
     def _learn(self, w: _Watch, task: bodies.Task) -> None:
         """The render time of a finished task: from the API's timestamps when they make sense,
         else from what this run saw."""
         render = self._clock() - w.since
         if task.created_at and task.updated_at and task.updated_at > task.created_at:
-            render = min(render, (task.updated_at - task.created_at) / 1000)
+            # Epoch milliseconds, as Kling documents them. A server that writes whole seconds is
+            # read as such, and as the upper end of what they may mean (6 s between two such
+            # times is up to 7 s): a render read too short has every task asked about too soon,
+            # again and again; one read too long costs only what this run saw anyway.
+            if task.created_at < _EPOCH_MS_FLOOR:
+                render = min(render, task.updated_at - task.created_at + 1.0)
+            else:
+                render = min(render, (task.updated_at - task.created_at) / 1000)
         with self._cond:
             self._renders.append(max(render, 0.0))
             estimate = statistics.median(self._renders)

@@ -25,11 +25,14 @@ How a task moves on is the test's choice, so a test waits on nothing but its cli
 - `task_seconds=S` (the default, 0.5 s): by a clock, `processing` from S/3 after the create
   and final from S. The clock is `time.monotonic` unless `clock=` gives another, such as a
   `ManualClock` the test steps with `advance()`. Real time only where a test needs it (a
-  timeout, a kill while shots are in flight, an account's limit over time).
+  timeout, a kill while shots are in flight, an account's limit over time). `spread=F` makes
+  each task's time S × (1 ± up to F), drawn from a seeded generator (`seed=`), as real renders
+  vary: the n-th task created takes the same time in every run.
 - In either mode `Fault("hold")` keeps a task `processing` until `release()`: a run that is
   certainly mid-flight, however slow or fast the machine.
 `created_at` and `updated_at` are the epoch milliseconds of the task's creation and of its
-latest status change (on the server's clock), never of the query.
+latest status change (on the server's clock), never of the query; `stamps_in_seconds=True`
+writes them in seconds, as some servers do.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ import contextlib
 import itertools
 import json
 import math
+import random
 import re
 import socket
 import sys
@@ -153,6 +157,7 @@ class _Task:
     endpoint: str
     body: dict[str, Any]
     created: float  # on the server's clock: for ages, the timeline and the epoch times
+    seconds: float = 0.0  # its render time, task_seconds mode
     fail_message: str | None = None
     final_status: str = "succeed"
     held: bool = False  # by a "hold" fault, until release()
@@ -171,13 +176,19 @@ class FakeKling:
                  clock: Callable[[], float] = time.monotonic, access_key: str = TEST_ACCESS_KEY,
                  secret_key: str = TEST_SECRET_KEY, port: int = 0, max_running: int | None = None,
                  models: list[dict[str, Any]] | None = None,
-                 video: Callable[[dict[str, Any]], bytes] | None = None, official_only: bool = False) -> None:
+                 video: Callable[[dict[str, Any]], bytes] | None = None, official_only: bool = False,
+                 spread: float = 0.0, seed: int = 0, stamps_in_seconds: bool = False) -> None:
         if task_seconds is not None and polls is not None:
             raise ValueError("a task moves on by task_seconds or by polls, not both")
         if polls is not None and polls < 1:
             raise ValueError("polls must be 1 or more")
         self.polls = polls
         self.task_seconds = 0.5 if task_seconds is None and polls is None else (task_seconds or 0.0)
+        if not 0.0 <= spread < 1.0:
+            raise ValueError("spread is a fraction of task_seconds, from 0 up to 1")
+        self.spread = spread
+        self.stamp_unit = 1 if stamps_in_seconds else 1000  # created_at/updated_at per second
+        self._renders = random.Random(seed)
         self.clock = clock
         self._epoch = time.time() - clock()  # the server clock's reading as epoch seconds
         self.access_key = access_key
@@ -312,6 +323,11 @@ class FakeKling:
 
     # --- a task's life -----------------------------------------------------------------------
 
+    def render_times(self) -> list[float]:
+        """How long each task created renders (task_seconds mode), in the order they were created."""
+        with self._lock:
+            return [task.seconds for task in self._tasks.values()]
+
     def _ended(self, task: _Task) -> float:
         """When the task took its final status on the server's clock (inf: not yet, or not known
         yet in polls mode until a look ends it)."""
@@ -319,7 +335,7 @@ class FakeKling:
             return float("inf")
         if self.polls is not None:
             return task.final_since if task.final_since is not None else float("inf")
-        end = task.created + self.task_seconds
+        end = task.created + task.seconds
         return end if task.released is None else max(end, task.released)
 
     def _status(self, task: _Task, now: float) -> tuple[str, float]:
@@ -330,9 +346,9 @@ class FakeKling:
             if task.processing_since is None:
                 return "submitted", task.created
             return "processing", task.processing_since
-        if now - task.created < self.task_seconds / 3:
+        if now - task.created < task.seconds / 3:
             return "submitted", task.created
-        return "processing", task.created + self.task_seconds / 3
+        return "processing", task.created + task.seconds / 3
 
     def _look_locked(self, task: _Task, now: float) -> dict[str, Any]:
         """The task as a query or list reports it; in polls mode the report moves it on."""
@@ -370,7 +386,8 @@ class FakeKling:
             if self.max_running is not None and self._running_locked(now) >= self.max_running:
                 self.stats.refused_concurrency += 1
                 return 429, _error(_OVER_CONCURRENCY, "concurrency over the account's limit"), False
-            task = _Task(uuid.uuid4().hex[:20], endpoint, body, now)
+            seconds = self.task_seconds * (1.0 + self.spread * self._renders.uniform(-1.0, 1.0))
+            task = _Task(uuid.uuid4().hex[:20], endpoint, body, now, seconds)
             # Faults that shape the task are taken with it, so no query sees it without them.
             failing = self._take_fault_locked("create", raw, ("fail_task",))
             if failing is not None:
@@ -417,8 +434,8 @@ class FakeKling:
         data: dict[str, Any] = {
             "task_id": task.task_id, "task_status": status,
             "task_info": {"external_task_id": task.external_id()},
-            "created_at": int((self._epoch + task.created) * 1000),
-            "updated_at": int((self._epoch + changed) * 1000),
+            "created_at": int((self._epoch + task.created) * self.stamp_unit),
+            "updated_at": int((self._epoch + changed) * self.stamp_unit),
         }
         if status == "failed":
             data["task_status_msg"] = task.fail_message or "task failed"

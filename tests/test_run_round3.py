@@ -342,6 +342,24 @@ def test_a_state_written_before_defaults_were_left_out_still_holds(fake: FakeKli
     assert fake.stats.creates == 1
 
 
+# --- 13. at the account's limit -------------------------------------------------------------------
+# How close a run comes to the limit is measured by bench/engine.py (docs/performance.md); what a
+# test can hold without a stopwatch is how many times each task is asked about.
+
+
+@pytest.mark.parametrize("in_seconds", [False, True])
+def test_a_run_at_the_accounts_limit_asks_about_each_task_at_most_twice(tmp_path: Path, in_seconds: bool) -> None:
+    film = tmp_path / "film.shot"
+    film.write_text("".join(f'SHOT s{i}: "A lighthouse, take {i}" model kling-v1\n' for i in range(12)), encoding="utf-8")
+    # Renders of 1.2 s ± 20%, four at once; a server that writes its times in seconds once had
+    # each task asked about every few milliseconds (a 1 s render read as 1 ms).
+    with FakeKling(task_seconds=1.2, max_running=4, spread=0.2, stamps_in_seconds=in_seconds) as server:
+        done = run(server, film, "--concurrency", "4", "--poll-interval", "1.2")
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert server.stats.creates == 12
+        assert server.stats.queries + server.stats.lists <= 2 * 12, (server.stats.queries, server.stats.lists)
+
+
 # --- 5. slow headers -----------------------------------------------------------------------------
 
 
