@@ -668,7 +668,7 @@ def _prepare(file: str, axes: str | None, out: Path | None, only: tuple[str, ...
         raise LocalFailure(f"cannot keep the run's state beside {file}: {e.strerror or e}; nothing sent") from None
     out_dir = out if out is not None else Path(file).parent
     models, _ = for_folder(Path(file).parent)  # as the compile read it (read once, then cached)
-    plans = plan_shots(shots, store, out_dir, config, frozenset(force), models)
+    plans = plan_shots(shots, store, out_dir, config, frozenset(force), models, listed=names)
     return config, store, out_dir, plans
 
 
@@ -797,10 +797,10 @@ def _run(config: Config, store: Store, out_dir: Path, plans: list[PlannedShot], 
 
     reused = reused_ids(plans)
     if reused:
-        raise IOFailure(f"{some_names(reused)}: a shot's own `id` names the task of "
-                        "its earlier request at Kling: sent again, it would fetch that request's video, not make "
-                        "one of this body; give the shot a new `id`, or remove it (shotlang then makes one for "
-                        "each body and take); nothing sent")
+        raise IOFailure(f"{some_names(reused)}: a shot's own `id` names the task of an earlier request at "
+                        "Kling (this shot's before it changed, or another shot's): sent again, it would fetch that "
+                        "request's video, not make one of this body; give the shot a new `id`, or remove it "
+                        "(shotlang then makes one for each body and take); nothing sent")
     if max_cost is not None:
         limit, unit = _parse_cost(max_cost)
         est = estimate(plans, config)
@@ -876,20 +876,26 @@ def _run(config: Config, store: Store, out_dir: Path, plans: list[PlannedShot], 
         sys.exit(EXIT_SHOTS_FAILED)
 
 
+REFRESH_QUERY_SECONDS = 30.0  # `status` asks about one task for this long at most, by default
+
+
 @main.command()
 @RUN_FILE
 @OUT
 @click.option("--offline", is_flag=True, help="Show the recorded state only; ask the API nothing.")
 @click.option("--json", "as_json", is_flag=True, help="The state as JSON.")
 @click.option("--api-base", help=f"The API's base URL (default: $KLING_API_BASE, else {DEFAULT_API_BASE}).")
-def status(file: str, out: Path | None, offline: bool, as_json: bool, api_base: str | None) -> None:
+@click.option("--timeout", "query_timeout", type=click.FloatRange(0.1), default=REFRESH_QUERY_SECONDS,
+              show_default=True, help="Seconds to wait for the API's answer about each shot in flight.")
+def status(file: str, out: Path | None, offline: bool, as_json: bool, api_base: str | None,
+           query_timeout: float) -> None:
     """The recorded state of each shot; with credentials, refreshed from the API first."""
     from .runner import plan_shots, shot_video
 
     config, store, out_dir, plans = _prepare(file, None, out, (), (), "read" if offline else "status")
     try:
         if not offline and config.credentials is not None and store.writable:
-            _refresh(store, plans, config, api_base)
+            _refresh(store, plans, config, api_base, query_timeout)
             plans = plan_shots([p.shot for p in plans], store, out_dir, config)
     finally:
         store.close()
@@ -913,10 +919,8 @@ def status(file: str, out: Path | None, offline: bool, as_json: bool, api_base: 
         click.echo("  ".join(str(c).ljust(w) for c, w in zip(row[:4], widths, strict=True)) + "  " + str(row[4]))
 
 
-REFRESH_QUERY_SECONDS = 30.0  # `status` asks about one task for this long at most
-
-
-def _refresh(store: Store, plans: list[PlannedShot], config: Config, api_base: str | None) -> None:
+def _refresh(store: Store, plans: list[PlannedShot], config: Config, api_base: str | None,
+             query_timeout: float = REFRESH_QUERY_SECONDS) -> None:
     """Ask the API about every shot still in flight and record the answers."""
     import time
 
@@ -934,7 +938,7 @@ def _refresh(store: Store, plans: list[PlannedShot], config: Config, api_base: s
                 continue
             try:  # a deadline, as a server that drips its answer would hold the state's lock for ever
                 task = client.query(state.endpoint, state.task_id or state.external_task_id,
-                                    deadline=time.monotonic() + REFRESH_QUERY_SECONDS)
+                                    deadline=time.monotonic() + query_timeout)
             except KlingError as e:
                 raise IOFailure(f"cannot refresh from the API: {e.message}") from None
             if task is not None:

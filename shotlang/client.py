@@ -250,6 +250,11 @@ def _own(task: bodies.Task, external: object) -> bool:
     return not isinstance(external, str) or echoed is None or echoed == external
 
 
+_TAKEN = ("the id `{}` already names a task at Kling, made by another request (an earlier body of "
+          "this shot, another shot, or another shot list): its video is not this body's; give the "
+          "shot a new `id`, or remove it (shotlang then makes one per body and take)")
+
+
 def _says_duplicate(message: str) -> bool:
     lowered = message.lower()
     return all(word in lowered for word in kling.DUPLICATE_MESSAGE_WORDS)
@@ -313,14 +318,16 @@ class KlingClient:
     # --- tasks -----------------------------------------------------------------------------
 
     def create(self, endpoint: kling.Endpoint, body: dict[str, Any], *, maybe_sent: bool = False,
-               deadline: float | None = None) -> bodies.Task:
+               deadline: float | None = None, adopt: bool = True) -> bodies.Task:
         """Create a task, or return the one its external_task_id already names.
 
         Raises AuthError, AccountError, ShotError or OverConcurrency only when a Kling reply
         refused the create (nothing was created), GaveUp or TimedOut only when no request can
         have reached the API, and CreateUnknown when one may have and its outcome could not be
         learnt. `maybe_sent`: an earlier process may have sent this create; it is looked up
-        first and only sent if the API has no such task.
+        first and only sent if the API has no such task. `adopt=False`: the id is the caller's
+        own (a writer's `id`), so a task it already names, that no attempt of this create can
+        have made, is another request's: refused (ShotError), never taken for this one.
         """
         self._check_endpoint(endpoint)
         external = body.get("external_task_id")
@@ -342,6 +349,15 @@ class KlingClient:
                 if isinstance(answer, _Reply):
                     if answer.code == 0:
                         task: bodies.Task = answer.data
+                        if isinstance(external, str) and task.task_info.external_task_id is None:
+                            # An answer that names no external id: whose task it is, the API
+                            # says when asked by this create's own id.
+                            uncertain = True
+                            why = f"the create's answer ({task.task_id}) names no external id"
+                            found = self._look_up(endpoint, external, deadline, why)
+                            if found is not None:
+                                return found
+                            raise CreateUnknown(f"{why}, and looking this shot's task up did not find it")
                         if _own(task, external):
                             return task
                         # An answer about another task (its external_task_id is not the one
@@ -369,6 +385,8 @@ class KlingClient:
                     if answer.code == kling.DUPLICATE_EXTERNAL_ID_CODE and isinstance(external, str) \
                             and _says_duplicate(answer.message):
                         # The id is taken, so the task exists: find it, never make another.
+                        if not adopt and not uncertain:
+                            raise ShotError(_TAKEN.format(external), http=answer.http, code=answer.code)
                         why = f"the API says external_task_id {external} exists ({answer.describe()})"
                         found = self._look_up(endpoint, external, deadline, why, exists=True)
                         if found is not None:
@@ -383,6 +401,8 @@ class KlingClient:
                         # is the first that may have made it, so one quiet look is enough: the
                         # refusal is said at once, never as network trouble.
                         found = self._look_up(endpoint, external, deadline, answer.describe(), tries=1)
+                        if found is not None and not adopt:
+                            raise ShotError(_TAKEN.format(external), http=answer.http, code=answer.code)
                         if found is not None:
                             return found
                     if refused and not (answer.code == kling.DUPLICATE_EXTERNAL_ID_CODE and uncertain):

@@ -100,12 +100,16 @@ def plan_table(plans: list[PlannedShot], est: Estimate) -> str:
                      f"{some_names(est.unpriced_shots)}, which the total leaves out; give one in shotlang-models.toml "
                      "or the config file (docs/running.md)")
     for plan in plans:
-        if plan.renamed_from is not None:
+        if plan.renamed_from is not None and plan.action == "renamed":
             lines.append(f"{plan.name}: renamed from {plan.renamed_from}: its video is this request's, reused: 0 credits")
+        elif plan.renamed_from is not None:
+            lines.append(f"{plan.name}: renamed from {plan.renamed_from}: its task, still generating, is this "
+                         "request's and is followed: 0 credits")
     reused = reused_ids(plans)
     if reused:
-        lines.append(f"refused: {some_names(reused)} keep their own `id` for a new request; that id names the task "
-                     "of the earlier one at Kling, so `run` sends nothing: give a new `id` or remove it")
+        lines.append(f"refused: {some_names(reused)} keep an `id` for a new request that an earlier one used; "
+                     "that id names the earlier request's task at Kling, so `run` sends nothing: give a new `id` "
+                     "or remove it")
     words = [p.name for p in plans if p.shot.moves == "words"]
     if words:
         lines.append(f"moves as words: {some_names(words)} (no camera_control there, or `moves words`; "

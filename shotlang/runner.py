@@ -80,7 +80,9 @@ class PlannedShot:
     credits: float | None  # the estimate for a submission; None if no price is known
     price_published: bool = True
     priced_as: str | None = None  # how the estimate was made when the model is priced as another ("as kling-v2-6")
-    renamed_from: str | None = None  # "renamed": the shot whose rendered video this body is
+    renamed_from: str | None = None  # "renamed" (or "in flight"): the record whose request this body is
+    id_used_by: str | None = None  # the record that already used this shot's own `id`
+    taken: ShotState | None = None  # the record renamed_from names, as it was when planned
 
     @property
     def name(self) -> str:
@@ -129,27 +131,37 @@ def _beside(target: Path) -> Path:
 
 
 def plan_shots(shots: list[Shot], store: Store, out_dir: Path, config: Config,
-               force: frozenset[str] = frozenset(), models: Matrix | None = None) -> list[PlannedShot]:
+               force: frozenset[str] = frozenset(), models: Matrix | None = None,
+               listed: Iterable[str] | None = None) -> list[PlannedShot]:
     """What `run` would do for each shot, and what submitting it would cost: the config file's
-    price if it has one, else the capability matrix's (`models`, the built-in one if None)."""
+    price if it has one, else the capability matrix's (`models`, the built-in one if None).
+    `listed`: every shot of the shot list, when `shots` are some of them (--only)."""
     models = (models or built_in()).with_prices(config.prices)
     pending_force = store.pending_force
     plans = []
-    current = {shot.name for shot in shots}
-    rendered: dict[str, list[str]] | None = None  # body hash -> shots of the state gone from the list
+    asks = {shot.name: body_hashes(shot.endpoint, shot.body) for shot in shots}
+    listed = set(asks) if listed is None else set(listed) | set(asks)
+    earlier: dict[str, list[str]] | None = None  # body hash -> records whose shot asks no more for it
+    adopted: set[str] = set()  # records in flight already taken over by a renamed shot
+    ids = _ids(store)
     for shot in shots:
         body = shot.body
-        digests = body_hashes(shot.endpoint, body)
+        digests = asks[shot.name]
         digest = digests[0]
         state = store.get(shot.name)
         action = _action(state, digests, shot_video(store, state, out_dir, shot.name))
-        renamed_from = None
-        if action == "new" and shot.name not in force:
-            if rendered is None:
-                rendered = _gone(store, current)
-            renamed_from = _rendered_as(store, digests, rendered)
-            if renamed_from is not None:
-                action = "renamed"
+        renamed_from, taken = None, None
+        if action in ("new", "changed") and shot.name not in force:
+            if earlier is None:
+                earlier = _asked_no_more(store, listed, asks)
+            found = _rendered_as(store, digests, earlier, adopted)
+            if found is not None:
+                renamed_from, taken = found
+                if taken.status == "succeed":
+                    action = "renamed"
+                else:  # still generating: followed under the new name, not paid for again
+                    action, state = "in flight", taken
+                    adopted.add(renamed_from)
         if shot.name in force and action == "in flight" and state is not None and state.api_status:
             action = "forced"  # a status shotlang does not know (say `canceled`) is not "generating"
         elif shot.name in force and action not in ("new", "changed", "in flight"):
@@ -159,42 +171,65 @@ def plan_shots(shots: list[Shot], store: Store, out_dir: Path, config: Config,
             already = state is not None and pending_force.get(shot.name) == state.generation
             if not already:
                 action = "forced"
+        own_id = body.get("external_task_id")
+        id_used_by = None
+        if own_id is not None and action in SUBMITS:
+            id_used_by = next(iter(ids.get(str(own_id), ())), None)
         model, mode, seconds = body["model_name"], str(body.get("mode") or kling.DEFAULT_MODE), body["duration"]
         price = models.price(model, mode, seconds, audio_of(body))
         plans.append(PlannedShot(shot, action, digest, state, price.credits if price else None,
                                  price.published if price else False, price.assumed if price else None,
-                                 renamed_from))
+                                 renamed_from, id_used_by, taken))
     return plans
 
 
-def _gone(store: Store, current: set[str]) -> dict[str, list[str]]:
-    """The shots of the state no longer in the shot list, by the hash of their request."""
+def _ids(store: Store) -> dict[str, list[str]]:
+    """The external ids of the state's records, and whose they are."""
     found: dict[str, list[str]] = {}
     for name in store.names():
         state = store.get(name)
-        if name not in current and state is not None and state.status == "succeed" and state.file:
-            found.setdefault(state.body_sha256, []).append(name)
+        if state is not None and state.external_task_id:
+            found.setdefault(state.external_task_id, []).append(name)
     return found
 
 
-def _rendered_as(store: Store, digests: tuple[str, ...], gone: dict[str, list[str]]) -> str | None:
-    """A shot of the state, no longer in the shot list (renamed, or only its case changed),
-    whose rendered video is this very request's, still on disk as it was saved: its video is
-    reused, not paid for again."""
-    for name in (name for digest in digests for name in gone.get(digest, ())):
+def _asked_no_more(store: Store, listed: set[str], asks: Mapping[str, tuple[str, ...]]) -> dict[str, list[str]]:
+    """The state's records whose request no shot of that name asks for now (the shot is gone
+    from the list, renamed, or asks for another body), finished or still generating, by the
+    hash of their request: a shot that now asks for that very request takes it over."""
+    found: dict[str, list[str]] = {}
+    for name in store.names():
         state = store.get(name)
-        if state is not None and video_matches(store.path.parent / str(state.file), state):
-            return name
+        if state is None or state.status not in ("succeed", *IN_FLIGHT) or state.api_status:
+            continue
+        if name in listed and (name not in asks or state.body_sha256 in asks[name]):
+            continue  # its shot is in the list and still asks for it (or is left out by --only)
+        found.setdefault(state.body_sha256, []).append(name)
+    return found
+
+
+def _rendered_as(store: Store, digests: tuple[str, ...], earlier: dict[str, list[str]],
+                 adopted: set[str]) -> tuple[str, ShotState] | None:
+    """A record of the state whose shot asks no more for this very request (renamed, only its
+    case changed, names swapped, or its body changed): its rendered video, still on disk as it
+    was saved, is reused; or its task still generating is followed, by one shot only."""
+    for name in (name for digest in digests for name in earlier.get(digest, ())):
+        state = store.get(name)
+        if state is None:
+            continue
+        if state.status == "succeed":
+            if state.file and video_matches(store.path.parent / state.file, state):
+                return name, state
+        elif name not in adopted and (state.task_id or state.external_task_id):
+            return name, state
     return None
 
 
 def reused_ids(plans: list[PlannedShot]) -> list[str]:
-    """The shots to submit whose own `id` already names their earlier request's task at Kling
-    (the body changed, a retry, a --force): sent again, the id would fetch that request's task,
-    and its video would be saved as this body's."""
-    return [p.name for p in plans if p.submits and p.state is not None
-            and p.body.get("external_task_id") is not None
-            and p.state.external_task_id == p.body["external_task_id"]]
+    """The shots to submit whose own `id` already names an earlier request's task at Kling (this
+    shot's, its body since changed, failed or forced, or another shot's): sent again, the id
+    would fetch that request's task, and its video would be saved as this body's."""
+    return [p.name for p in plans if p.submits and p.id_used_by is not None]
 
 
 def _action(state: ShotState | None, digests: tuple[str, ...], video: Path) -> Action:
@@ -530,6 +565,9 @@ class Poller:
                 render = min(render, task.updated_at - task.created_at + 1.0)
             else:
                 render = min(render, (task.updated_at - task.created_at) / 1000)
+            # Never shorter than this run saw it generate: times that say a 1 ms render would
+            # have every task asked about at once, again and again.
+            render = max(render, w.seen - w.since)
         with self._cond:
             self._renders.append(max(render, 0.0))
             estimate = statistics.median(self._renders)
@@ -584,6 +622,8 @@ class Runner:
         for plan in plans:
             if plan.action == "renamed":
                 outcomes[plan.name] = self._reuse(plan)
+            elif plan.taken is not None:  # a task still generating, followed under its new name
+                self.store.put(plan.name, plan.taken, durable=True)
         # Tasks already generating first: they hold the account's slots until they finish.
         order = {"in flight": 0, "download": 1}
         todo = sorted((p for p in plans if p.action not in ("unchanged", "renamed")),
@@ -751,7 +791,9 @@ class Runner:
                         raise
             self.reporter.event(plan.name, "submitting")
             try:
-                task = self.client.create(plan.endpoint, body, maybe_sent=maybe_sent, deadline=deadline)
+                # A writer's own id on a first create: a task it already names is not this one.
+                task = self.client.create(plan.endpoint, body, maybe_sent=maybe_sent, deadline=deadline,
+                                          adopt=maybe_sent or not plan.body.get("external_task_id"))
             except OverConcurrency as e:
                 maybe_sent = maybe_sent or e.maybe_created
                 if not self.slots.refused():
@@ -828,7 +870,7 @@ class Runner:
         """A renamed shot: the video its old name rendered for this very request, linked (or
         copied) under its new name, and its record with it. Nothing is sent."""
         start = self.clock()
-        old = self.store.get(plan.renamed_from or "")
+        old = plan.taken  # as planned: another renamed shot may have taken its name since
         assert old is not None and old.file
         source = self.store.path.parent / old.file
         target = video_path(self.out_dir, plan.name)
