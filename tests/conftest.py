@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,6 +26,15 @@ from shotlang.testing import FakeKling  # noqa: E402
 # quick), so every test keeps its strength in CI and shares the saving everywhere else.
 # No user's models file (~/.config/shotlang/models.toml) may change what the tests see.
 os.environ["SHOTLANG_MODELS"] = "/nonexistent/models.toml"
+# The tests start the CLI as a process a few thousand times. Each would compile shotlang's
+# modules again where bytecode is not written (PYTHONDONTWRITEBYTECODE, a read-only install):
+# about 0.12 s a process. The processes keep their bytecode in one folder of the session
+# instead, outside the source tree.
+# (pytest-xdist's workers inherit the folder the first process made; that one removes it.)
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+if "PYTHONPYCACHEPREFIX" not in os.environ:
+    os.environ["PYTHONPYCACHEPREFIX"] = tempfile.mkdtemp(prefix="shotlang-tests-pycache-")
+    atexit.register(shutil.rmtree, os.environ["PYTHONPYCACHEPREFIX"], ignore_errors=True)
 
 settings.register_profile("ci", max_examples=100)
 settings.register_profile("quick", max_examples=10)
@@ -33,6 +44,34 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "quick"))
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--update-golden", action="store_true",
                      help="rewrite tests/golden/ from the compiler's current output")
+
+
+# The everyday suite leaves out the tests marked `slow` (a browser, node, seconds of real time
+# on a server, benchmarks, 50 MB inputs): SHOTLANG_FULL_SUITE=1 runs them too, as .ci/run does,
+# and so does naming them (`-m slow`, or a test's own node id).
+FULL_SUITE = os.environ.get("SHOTLANG_FULL_SUITE") == "1"
+
+
+# Tests that drive a browser or node are slow whatever their marks say.
+_SLOW_FIXTURES = frozenset({"chromium", "node", "tokenize"})
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if _SLOW_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+    if FULL_SUITE or config.getoption("markexpr") or any("::" in arg for arg in config.args):
+        return
+    slow = [item for item in items if item.get_closest_marker("slow") is not None]
+    if slow:
+        config.hook.pytest_deselected(items=slow)
+        items[:] = [item for item in items if item.get_closest_marker("slow") is None]
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    if FULL_SUITE:
+        return "shotlang: the full suite (SHOTLANG_FULL_SUITE=1)"
+    return "shotlang: the everyday suite, tests marked slow left out (SHOTLANG_FULL_SUITE=1 runs every test)"
 
 
 @pytest.fixture

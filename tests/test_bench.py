@@ -8,9 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.mark.slow
 def test_benchmark_runs_and_writes_its_figures(tmp_path: Path) -> None:
     out = tmp_path / "figures.json"
     done = subprocess.run([sys.executable, str(ROOT / "bench" / "run.py"), "--sizes", "40", "200", "--repeat", "1",
@@ -25,6 +28,7 @@ def test_benchmark_runs_and_writes_its_figures(tmp_path: Path) -> None:
     assert "B/A" in done.stdout and "S/A" in done.stdout and "start-up" in done.stdout
 
 
+@pytest.mark.slow
 def test_engine_benchmark_runs_and_writes_its_figures(tmp_path: Path) -> None:
     out = tmp_path / "engine.json"
     done = subprocess.run([sys.executable, str(ROOT / "bench" / "engine.py"), "--sizes", "20", "60",

@@ -590,6 +590,7 @@ def dripping(first: bytes, interval: float) -> Iterator[str]:
         server.server_close()
 
 
+@pytest.mark.slow
 def test_a_slow_drip_query_times_out_at_its_deadline() -> None:
     with dripping(b'{"code": 0, "data": ', 0.2) as url:
         c = KlingClient(url, TokenSource(CREDS), timeout=3.0)

@@ -285,6 +285,7 @@ def camera_cells() -> list[tuple[str, str, str, str]]:
             for mode in m.modes for d in m.durations]
 
 
+@pytest.mark.slow
 def test_the_official_only_server_takes_camera_control_exactly_where_kling_map_lists_it() -> None:
     matrix = models.built_in()
     with FakeKling(polls=1, official_only=True) as strict, FakeKling(polls=1) as lenient:

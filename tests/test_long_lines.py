@@ -71,6 +71,7 @@ def long_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_a_50_mb_line_is_checked_in_bounded_memory_with_a_short_report(long_files: Path, variant: str) -> None:
     code = VARIANTS[variant][3]
@@ -82,6 +83,7 @@ def test_a_50_mb_line_is_checked_in_bounded_memory_with_a_short_report(long_file
     assert run["peak_mb"] < PEAK_LIMIT_MB  # type: ignore[operator]
 
 
+@pytest.mark.slow
 def test_json_diagnostics_of_a_50_mb_word_keep_exact_columns(long_files: Path) -> None:
     run = measured_check("--format", "json", "unknown-word.shot", cwd=long_files)
     assert run["stdout_bytes"] < OUTPUT_LIMIT and run["peak_mb"] < PEAK_LIMIT_MB  # type: ignore[operator]

@@ -150,6 +150,7 @@ def test_readme_lists_every_hook() -> None:
 # These share one installation of the hooks (pre-commit's store, in the module's
 # PRE_COMMIT_HOME, keeps it; `args` is not part of what it is keyed by).
 
+@pytest.mark.slow
 def test_readme_config_passes_a_good_shot_list_and_leaves_other_files_alone(
         project: Path, hooks_repo: Path, env: dict[str, str]) -> None:
     with_readme_config(project, hooks_repo, env)
@@ -161,6 +162,7 @@ def test_readme_config_passes_a_good_shot_list_and_leaves_other_files_alone(
     assert (project / "good.shot").read_text(encoding="utf-8") == GOOD
 
 
+@pytest.mark.slow
 def test_fmt_rewrites_a_messy_shot_list_and_stops_the_commit(
         project: Path, hooks_repo: Path, env: dict[str, str]) -> None:
     with_readme_config(project, hooks_repo, env)
@@ -175,6 +177,7 @@ def test_fmt_rewrites_a_messy_shot_list_and_stops_the_commit(
     assert (project / "good.shot").read_text(encoding="utf-8") == GOOD
 
 
+@pytest.mark.slow
 def test_fmt_with_check_in_its_args_only_reports(project: Path, hooks_repo: Path, env: dict[str, str]) -> None:
     with_readme_config(project, hooks_repo, env, args=["--check"])
     run = pre_commit(project, env, "run", "--color", "never", "shotlang-fmt", "--files", "messy.shot", "good.shot")
@@ -188,6 +191,7 @@ def test_fmt_with_check_in_its_args_only_reports(project: Path, hooks_repo: Path
 
 # --- through `pre-commit try-repo`, the way a hook's author tries them ---------------------------
 
+@pytest.mark.slow
 def test_both_hooks_stop_a_broken_shot_list_with_its_diagnostic(
         project: Path, hooks_repo: Path, env: dict[str, str]) -> None:
     # No hook named: try-repo runs every hook of .pre-commit-hooks.yaml.

@@ -11,11 +11,13 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from runs import FAST, cli_env, run, shotlang
 
 from shotlang.testing import VIDEO, FakeKling, Fault
 
 
+@pytest.mark.slow
 def test_a_resumed_shot_whose_query_drips_is_bounded_by_timeout(film: Path) -> None:
     # The first query of a shot left in flight (or left to download) had no deadline.
     with FakeKling(task_seconds=3) as server:
@@ -30,6 +32,7 @@ def test_a_resumed_shot_whose_query_drips_is_bounded_by_timeout(film: Path) -> N
         assert server.stats.creates == 1
 
 
+@pytest.mark.slow
 def test_an_account_kept_full_by_another_client_does_not_hang_past_timeout(fake: FakeKling, film: Path) -> None:
     # Every create refused 1303 while none of this run's tasks generates: it waited forever,
     # asking again every --poll-interval.
@@ -43,6 +46,7 @@ def test_an_account_kept_full_by_another_client_does_not_hang_past_timeout(fake:
     assert fake.stats.creates == 1 and (film.parent / "lamp.mp4").read_bytes() == VIDEO
 
 
+@pytest.mark.slow
 def test_status_against_a_dripping_server_ends(film: Path) -> None:
     with FakeKling(task_seconds=3) as server:
         assert run(server, film, "--only", "lamp", "--timeout", "0.3").returncode == 4
@@ -56,6 +60,7 @@ def test_status_against_a_dripping_server_ends(film: Path) -> None:
         assert server.stats.creates == 1
 
 
+@pytest.mark.slow
 def test_a_forced_shot_whose_download_timed_out_is_not_paid_for_again(fake: FakeKling, film: Path) -> None:
     assert run(fake, film, "--only", "lamp").returncode == 0
     fake.inject(Fault("drip", on="download", seconds=1.0, times=1))

@@ -85,6 +85,7 @@ def _pty_run(args: list[str], env: dict[str, str], rows: int = 24, columns: int 
     return process.wait(timeout=30), output
 
 
+@pytest.mark.slow
 def test_a_40_shot_run_on_a_24_row_terminal_stays_within_the_screen(tmp_path: Path) -> None:
     film = tmp_path / "film.shot"
     lines = ['DEFAULTS 5s std'] + [f'SHOT s{i:02d}: slow pan right over "Shot {i}"' for i in range(40)]

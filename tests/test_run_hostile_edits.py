@@ -419,6 +419,7 @@ class SkewedKling(FakeKling):
                                      "a known limit: times that say a 1 ms render cost about 2.5 looks a "
                                      "shot (5 before), not 2; nothing paid twice"))),
                                  "strings", "zero", "query_time"])
+@pytest.mark.slow
 def test_hostile_timestamps_keep_two_looks_a_shot(tmp_path: Path, how: str) -> None:
     film = tmp_path / "film.shot"
     write(film, "".join(f'SHOT s{i}: "A lighthouse, take {i}" model kling-v1\n' for i in range(12)))

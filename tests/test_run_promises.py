@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from runs import (
     FAST,
+    as_in_a_terminal,
     assert_all_downloaded,
     cli_env,
     run,
@@ -258,6 +259,7 @@ def test_a_second_run_on_the_same_file_is_refused_and_nothing_is_lost(fake: Fake
 # --- 7. at the account's limit -----------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_over_the_accounts_concurrency_the_run_adapts_instead_of_hammering(film: Path) -> None:
     with FakeKling(task_seconds=0.4, max_running=2) as server:
         done = run(server, film, "--concurrency", "8", "--poll-interval", "0.2")
@@ -271,6 +273,7 @@ def test_over_the_accounts_concurrency_the_run_adapts_instead_of_hammering(film:
 # --- 8. smaller promises -----------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("where", ["query", "download"])
 def test_timeout_bounds_a_slow_drip(fake: FakeKling, film: Path, where: str) -> None:
     fake.inject(Fault("drip", on=where, seconds=1.0, times=None))  # type: ignore[arg-type]
@@ -372,6 +375,7 @@ def test_an_api_message_that_echoes_the_authorization_header_is_redacted(fake: F
     assert fake.stats.creates == 0, "the refused create is not paid"
 
 
+@pytest.mark.slow
 def test_a_senseless_retry_after_is_ignored(fake: FakeKling, film: Path) -> None:
     # Obeyed, `Retry-After: inf` would wait the backoff's cap (30 s with --retry-base 1) twice.
     # (nan and negative values, which an old client turned into no wait at all, are checked on
@@ -402,12 +406,17 @@ def test_an_unknown_task_status_is_reported_and_left_resumable(fake: FakeKling, 
 START_UP_ENV = {"KLING_API_BASE": "http://127.0.0.1:9", "KLING_ACCESS_KEY": "a", "KLING_SECRET_KEY": "b"}
 
 
-@pytest.mark.parametrize("delay", [0.2, 0.3, 0.5])
-def test_ctrl_c_during_start_up_exits_130_without_a_traceback(film: Path, delay: float) -> None:
-    # From 0.2 s on, Python's own start-up (runpy, site) is over even on a busy machine: what
-    # is left is shotlang's imports, reading and compiling the list, and opening the state.
-    process = start("run", str(film), *FAST, env=START_UP_ENV)
-    time.sleep(delay)
+@pytest.mark.parametrize("module", ["click._compat", "shotlang.kling", "shotlang.vocabulary"])
+def test_ctrl_c_during_start_up_exits_130_without_a_traceback(film: Path, module: str) -> None:
+    # Python says each module it has imported (-X importtime, on stderr): the Ctrl-C lands at a
+    # known point of shotlang's imports however busy the machine, not after a guessed delay.
+    process = subprocess.Popen([sys.executable, "-X", "importtime", "-m", "shotlang", "run", str(film), *FAST],
+                               env=cli_env(START_UP_ENV), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, preexec_fn=as_in_a_terminal)
+    assert process.stderr is not None
+    for line in process.stderr:
+        if line.startswith("import time:") and line.rsplit("|", 1)[-1].strip() == module:
+            break
     process.send_signal(signal.SIGINT)
     _out, err = process.communicate(timeout=30)
     assert process.returncode == 130, err
@@ -438,6 +447,7 @@ def test_ctrl_c_while_reading_the_shot_list_exits_130(tmp_path: Path) -> None:
     assert err.strip() == "shotlang: interrupted"
 
 
+@pytest.mark.slow
 def test_a_run_sharing_the_video_folder_leaves_the_other_runs_download_alone(fake: FakeKling, film: Path) -> None:
     other = film.with_name("other.shot")
     other.write_text(film.read_text())

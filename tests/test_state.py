@@ -302,6 +302,7 @@ def test_two_stores_in_one_process_exclude_each_other(path: Path) -> None:
         pass  # released on close, and the deleted journal is not in the way
 
 
+@pytest.mark.slow
 def test_runs_one_after_another_never_lose_entries(path: Path) -> None:
     """Two runs with disjoint --only sets lost 4 of 8 entries. Now each waits its turn; many short
     runs also race close() deleting the journal against open() locking it."""

@@ -347,6 +347,7 @@ def test_a_state_written_before_defaults_were_left_out_still_holds(fake: FakeKli
 # test can hold without a stopwatch is how many times each task is asked about.
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("in_seconds", [False, True])
 def test_a_run_at_the_accounts_limit_asks_about_each_task_at_most_twice(tmp_path: Path, in_seconds: bool) -> None:
     film = tmp_path / "film.shot"
@@ -363,6 +364,7 @@ def test_a_run_at_the_accounts_limit_asks_about_each_task_at_most_twice(tmp_path
 # --- 5. slow headers -----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_an_answer_whose_headers_drip_cannot_outlast_the_timeout(fake: FakeKling, tmp_path: Path) -> None:
     import time
 
@@ -382,6 +384,7 @@ def test_an_answer_whose_headers_drip_cannot_outlast_the_timeout(fake: FakeKling
     assert again.returncode == 0 and fake.stats.creates == 1, again.stdout + again.stderr
 
 
+@pytest.mark.slow
 def test_status_holds_its_timeout_a_query_against_dripping_headers(fake: FakeKling, tmp_path: Path) -> None:
     import time
 
