@@ -95,7 +95,20 @@ OPTIONS = {
     "negative": st.sampled_from(['negative "blur"', 'AVOID "text, logos"', 'Negative "a \\"b\\""']),
     "watermark": st.sampled_from(["watermark on", "WATERMARK Off"]),
     "callback": st.just('callback "https://example.com/hook"'),
+    "cfg": st.sampled_from(["cfg 0.5", "CFG 0.25", "cfg 1", "cfg .5"]),
+    "sound": st.sampled_from(["sound off", "SOUND Off", "sound on"]),
+    "voice": st.sampled_from(['voice "narrator-1"', 'VOICE "a \\"b\\""']),
+    "model": st.sampled_from(["model kling-v2-6", "MODEL kling-v2-master", "model kling-v1-6"]),
+    "moves": st.sampled_from(["moves words", "MOVES Auto", "moves numeric", "moves both", "moves off"]),
+    # an image-to-video shot from an address (a file would be read): its end frame and masks too
+    "image": st.sampled_from(['image "https://example.com/dawn.png"', 'IMAGE "https://example.com/a b.jpg"']),
+    "tail": st.just('tail "https://example.com/dusk.png"'),
+    "mask": st.just('mask "https://example.com/sky.png"'),
+    "motion": st.sampled_from(['motion "https://example.com/boat.png" (10, 20) (90, 40)',
+                               'MOTION "https://example.com/b.png" (1,2)(3,4) (5, 6)']),
 }
+# `id` is drawn apart (one per shot); everything else the language takes is drawn above.
+OPTIONS_LEFT_OUT = {"id"}
 
 
 @st.composite
@@ -199,6 +212,12 @@ def _trivia(text: str) -> tuple[list[str], list[str]]:
     comments = ["\n".join(line.rstrip(" \t\r") for line in text[t.start : t.end].split("\n"))
                 for t in found if t.kind != "note"]
     return comments, [t.note(text) for t in found if t.kind == "note"]
+
+
+def test_the_generator_writes_every_option_of_the_language() -> None:
+    from shotlang.language import OPTIONS as LANGUAGE_OPTIONS
+
+    assert set(OPTIONS) | OPTIONS_LEFT_OUT == {o.kind for o in LANGUAGE_OPTIONS}
 
 
 def test_generated_files_are_mostly_valid() -> None:

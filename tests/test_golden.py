@@ -42,5 +42,9 @@ def test_diagnostics_match_golden(mistakes: Path, update_golden: bool) -> None:
     _compare(mistakes.with_suffix(".txt"), result.render() + "\n", update_golden)
 
 
-def test_there_are_examples_and_mistakes() -> None:
-    assert len(EXAMPLES) >= 3 and MISTAKES
+def test_every_golden_file_belongs_to_an_example_or_a_file_of_mistakes() -> None:
+    # An example removed or renamed must take its golden file with it: one left behind is
+    # compared with nothing and would hide that the example it pinned is gone.
+    shots = {p.stem for p in EXAMPLES} | {p.stem for p in MISTAKES}
+    golden = {p.stem for p in GOLDEN.iterdir() if p.suffix in (".json", ".txt")}
+    assert golden == shots, (sorted(golden - shots), sorted(shots - golden))

@@ -1,4 +1,4 @@
-"""Attacks on issue 11's language server (`shotlang lsp`) and decompiler (`shotlang decompile`):
+"""Attacks on the language server (`shotlang lsp`) and decompiler (`shotlang decompile`):
 each test is a bug found by trying to break them, named for the behaviour that was wrong.
 
 The language server through a real process where the protocol matters (tests/test_lsp.py's

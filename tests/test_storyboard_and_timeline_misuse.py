@@ -1,4 +1,4 @@
-"""Attacks on issue 12's storyboard and timeline: each test here failed when it was written,
+"""Attacks on the storyboard and the timeline: each test here failed when it was written,
 because of the bug its docstring names."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""Adversarial review of issue 10 (capability matrix, models files, SEQUENCE, voices, fractional
-magnitudes): each test is a defect found by trying to break the new work as a careless or
+"""Careless and hostile use of the capability matrix, models files, SEQUENCE, voices and fractional
+magnitudes: each test is a defect found by trying to break the new work as a careless or
 hostile user would (a deeply nested models file, tabs and spaces around a SEQUENCE, a typo in a
 feature's modes, hints that led to another error...), kept as a test now that it is fixed."""
 

@@ -1,4 +1,4 @@
-"""Adversarial review of issue 11 (fmt, notes and block comments, check --format sarif|github):
+"""Careless and hostile use of fmt, notes and block comments, and check --format sarif|github:
 each test is a defect found by trying to break the new work (a block comment that ends on a
 statement's line, a note that ends in `]`, a shot's name on a continuation line, an emoji in a
 block comment, a UTF-16 file under --diff, a file owned by someone else...), kept as a test of
