@@ -604,6 +604,7 @@ def test_a_slow_drip_query_times_out_at_its_deadline() -> None:
         assert time.monotonic() < deadline + 1
 
 
+@pytest.mark.slow
 def test_a_slow_drip_create_is_unknown_at_its_deadline() -> None:
     with dripping(b'{"code": 0, "data": ', 0.2) as url:
         c = KlingClient(url, TokenSource(CREDS), timeout=3.0)
@@ -613,6 +614,7 @@ def test_a_slow_drip_create_is_unknown_at_its_deadline() -> None:
         assert time.monotonic() < deadline + 1
 
 
+@pytest.mark.slow
 def test_a_slow_drip_download_times_out_and_leaves_nothing(tmp_path: Path) -> None:
     with dripping(VIDEO[:16], 0.2) as url:
         c = KlingClient("https://api.test", TokenSource(CREDS), timeout=3.0)
@@ -622,6 +624,7 @@ def test_a_slow_drip_download_times_out_and_leaves_nothing(tmp_path: Path) -> No
         assert time.monotonic() < deadline + 1 and list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_stop_ends_a_slow_drip_promptly() -> None:
     stop = threading.Event()
     with dripping(b'{"code": 0, "data": ', 0.2) as url:

@@ -117,6 +117,7 @@ def test_after_any_edits_the_diagnostics_are_analyses(tmp_path_factory: pytest.T
         assert seen(got) == seen(analyse(text, "t.shot", folder).diagnostics), (start, end, inserted)
 
 
+@pytest.mark.slow
 def test_random_edits_of_a_long_list_read_little_again(tmp_path: Path) -> None:
     """Typing in a 400-shot list: each edit keeps the outcome of almost every statement, and
     the diagnostics still equal analyse's."""

@@ -157,6 +157,7 @@ def test_the_caret_is_under_the_key_inside_an_inline_table(tmp_path):
     assert "did you mean `when`" not in d.hint and "`modes`" in d.hint
 
 
+@pytest.mark.slow
 def test_a_long_chain_of_likes_is_followed_without_recursion(tmp_path):
     chain = "".join(f'[models.m{i}]\nlike = "m{i - 1}"\n' for i in range(1, 3000))
     matrix, report = read(tmp_path, '[models.m0]\nlike = "kling-v3"\n' + chain)

@@ -240,6 +240,7 @@ def test_a_rename_with_force_on_the_new_name_pays_once(kling: FakeKling, tmp_pat
     assert video_of(film, "b").endswith(b"A castle")
 
 
+@pytest.mark.slow
 def test_a_rename_across_two_lists_sharing_a_folder(kling: FakeKling, tmp_path: Path) -> None:
     out = tmp_path / "videos"
     one, two = tmp_path / "one" / "film.shot", tmp_path / "two" / "film.shot"
@@ -265,6 +266,7 @@ def test_a_rename_across_two_lists_sharing_a_folder(kling: FakeKling, tmp_path: 
     ("kling-v2-6", "5s std 16:9 sound off", ["pro", "9:16", "10s", "1:1"]),
     ("kling-v1", "5s std 16:9 cfg 0.5", ["pro", "9:16", "cfg 0.6", "10s", "cfg 0.4"]),
 ])
+@pytest.mark.slow
 def test_defaults_are_one_request_and_others_are_not(kling: FakeKling, tmp_path: Path, model: str, defaults: str,
                                                      others: list[str]) -> None:
     film = tmp_path / "film.shot"
@@ -281,6 +283,7 @@ def test_defaults_are_one_request_and_others_are_not(kling: FakeKling, tmp_path:
         assert done.returncode == 0 and kling.stats.creates == paid, (other, done.stdout, done.stderr)
 
 
+@pytest.mark.slow
 def test_image_to_video_defaults_are_one_request(kling: FakeKling, tmp_path: Path) -> None:
     from helpers import png
 
@@ -361,6 +364,7 @@ class LeakyKling(FakeKling):
 
 
 @pytest.mark.parametrize("outcome", ["succeed", "failed"])
+@pytest.mark.slow
 def test_no_secret_of_any_shape_is_stored_or_printed(tmp_path: Path, outcome: str) -> None:
     film = tmp_path / "film.shot"
     write(film, 'SHOT a: "A castle" model kling-v1\nSHOT b: "A tower" model kling-v1\n')

@@ -61,6 +61,7 @@ def test_a_limit_in_dollars_is_decimal_as_plan_prints_it(fake: FakeKling, tmp_pa
     assert fake.stats.creates == 1
 
 
+@pytest.mark.slow
 def test_a_create_sent_and_never_answered_counts_against_the_limit(fake: FakeKling, tmp_path: Path) -> None:
     film = tmp_path / "film.shot"
     film.write_text('SHOT a: "A castle" model kling-v1\nSHOT b: "A tower" model kling-v1\n', encoding="utf-8")

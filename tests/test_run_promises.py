@@ -80,6 +80,7 @@ def test_a_duplicate_refusal_with_a_lagging_lookup_is_not_a_failure(fake: FakeKl
     assert fake.stats.creates == 1
 
 
+@pytest.mark.slow
 def test_a_shot_left_submitting_stays_unknown_while_its_lookup_fails(fake: FakeKling, film: Path) -> None:
     assert run(fake, film, "--only", "lamp").returncode == 0
     state = json.loads(state_path(film).read_text())
@@ -99,6 +100,7 @@ def test_a_shot_left_submitting_stays_unknown_while_its_lookup_fails(fake: FakeK
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.slow
 def test_force_interrupted_and_run_again_pays_once(fake: FakeKling, film: Path, sig: signal.Signals) -> None:
     assert run(fake, film, "--only", "lamp", "--only", "calm").returncode == 0
     assert fake.stats.creates == 2

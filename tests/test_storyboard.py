@@ -119,6 +119,7 @@ def test_warnings_show_on_their_card(tmp_path: Path) -> None:
     assert "W100" in card_a and "W100" not in html[html.index('id="shot-b"') :]
 
 
+@pytest.mark.slow
 def test_board_time_grows_linearly_with_warnings() -> None:
     """Each card looked through every warning of the file: 10,000 shots of the benchmark took
     8.5 s (compile: 0.55 s). A ratio, not a time: 8 times the shots may take 8 times as long,
