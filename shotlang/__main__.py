@@ -14,7 +14,7 @@ def main() -> None:
     except KeyboardInterrupt:
         sys.stderr.write("shotlang: interrupted\n")
         sys.stderr.flush()
-        os._exit(130)
+        os._exit(130)  # exits.INTERRUPTED, written out: nothing may be imported before this handler
     run()
 
 

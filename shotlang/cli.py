@@ -1,8 +1,6 @@
 """The `shotlang` command: thin click commands over the Python API.
 
-Exit codes (docs/cli.md, stable): 0 clean (warnings allowed), 1 errors in the input, 2 usage or
-I/O; `run` adds 3 credentials, 4 shots failed or pending, 5 account, 6 local, 7 busy, 130
-interrupted, 143 terminated.
+Exit codes: exits.py (stable; docs/cli.md's table is written from it).
 """
 
 from __future__ import annotations
@@ -19,7 +17,7 @@ from typing import TYPE_CHECKING, Literal, NoReturn
 
 import click
 
-from . import __version__
+from . import __version__, exits
 from .kling import DEFAULT_API_BASE
 from .timeline import FORMATS as CUT_FORMATS
 from .vocabulary import AXES
@@ -32,9 +30,11 @@ if TYPE_CHECKING:
     from .runner import PlannedShot
     from .state import Store
 
-EXIT_OK, EXIT_INPUT, EXIT_USAGE = 0, 1, 2
-EXIT_AUTH, EXIT_SHOTS_FAILED, EXIT_STOPPED, EXIT_LOCAL, EXIT_BUSY = 3, 4, 5, 6, 7
-EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
+# The exit codes, each written once with what it means (exits.py; the docs' tables come from there).
+EXIT_OK, EXIT_INPUT, EXIT_USAGE = exits.OK, exits.INPUT, exits.USAGE
+EXIT_AUTH, EXIT_SHOTS_FAILED, EXIT_STOPPED, EXIT_LOCAL, EXIT_BUSY = (exits.AUTH, exits.SHOTS_FAILED, exits.STOPPED,
+                                                                    exits.LOCAL, exits.BUSY)
+EXIT_INTERRUPTED, EXIT_TERMINATED = exits.INTERRUPTED, exits.TERMINATED
 AXES_CHOICE = click.Choice(AXES, case_sensitive=False)
 AXES_HELP = "How moves map to camera fields; overrides the file's AXES line."
 

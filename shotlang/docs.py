@@ -14,6 +14,7 @@ from typing import Any
 
 from . import kling
 from .diagnostics import CODES
+from .exits import EXITS
 from .language import MODE_WORDS, OPTIONS, STATEMENTS
 from .models import (
     FEATURE_WORDS,
@@ -275,11 +276,48 @@ def md_code_details() -> str:
     return "\n".join(parts)
 
 
+def md_exit_codes() -> str:
+    return _md(["code", "meaning"], [[str(e.code), e.meaning] for e in EXITS.values()])
+
+
+def md_run_exit_codes() -> str:
+    return _md(["code", "`run`", "`plan`, `status`"],
+               [[str(e.code), e.run or "—", e.shown or "—"] for e in EXITS.values()])
+
+
+def md_exit_summary() -> str:
+    every = [e for e in EXITS.values() if e.shown]
+    run_only = [e for e in EXITS.values() if not e.shown]
+    said = ", ".join(f"{e.code} {e.short}" for e in every)
+    added = ", ".join(f"{e.code} ({e.short})" for e in run_only[:-1]) + f" and {run_only[-1].code} ({run_only[-1].short})"
+    return f"Exit codes: {said}; `run` adds {added}."
+
+
+def md_api_errors() -> str:
+    rows: list[list[str]] = []
+    codes = sorted(kling.ERRORS)
+    start = 0
+    while start < len(codes):  # codes in a row with the same meaning are one line: 1000–1004
+        end = start
+        while (end + 1 < len(codes) and codes[end + 1] == codes[end] + 1
+               and kling.ERRORS[codes[end + 1]] == kling.ERRORS[codes[start]]):
+            end += 1
+        error = kling.ERRORS[codes[start]]
+        shown = str(codes[start]) if end == start else f"{codes[start]}–{codes[end]}"
+        rows.append([shown, str(error.http), error.meaning, kling.ACTION_SAYS[error.action].format(**_EXIT_CODES)])
+        start = end + 1
+    return _md(["code", "HTTP", "meaning (Kling's)", "what shotlang does"], rows)
+
+
+_EXIT_CODES = {name: e.code for name, e in EXITS.items()}
+
+
 SECTIONS = {"moves": md_moves, "shared-fields": md_shared_fields, "range-warnings": md_range_warnings,
             "intensities": md_intensities, "modes": md_modes, "options": md_options,
             "statements": md_statements,
             "joiners": md_joiners, "models": md_models, "codes": md_codes,
-            "code-details": md_code_details}
+            "code-details": md_code_details, "exit-codes": md_exit_codes, "run-exit-codes": md_run_exit_codes,
+            "exit-summary": md_exit_summary, "api-errors": md_api_errors}
 _SECTION = re.compile(r"(<!-- generated: ([\w-]+) -->\n)(.*?)(<!-- end: \2 -->)", re.DOTALL)
 
 
@@ -299,4 +337,4 @@ def main(paths: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:] or [str(p) for p in Path("docs").glob("*.md")]))
+    sys.exit(main(sys.argv[1:] or [str(p) for p in [Path("README.md"), *Path("docs").glob("*.md")]]))

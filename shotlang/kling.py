@@ -120,6 +120,17 @@ class ErrorAction(StrEnum):
     WAIT_AND_RETRY = "wait_and_retry"  # over the concurrency limit: wait for a task to end
 
 
+# What shotlang does about each, as docs/running.md's table of Kling's codes says it (written
+# from here by `python -m shotlang.docs`; {auth}, {shots_failed}, {stopped}: the exit codes).
+ACTION_SAYS: dict[ErrorAction, str] = {
+    ErrorAction.REFRESH_TOKEN: "makes a new token and tries once more; refused again, the run stops (exit {auth})",
+    ErrorAction.STOP_RUN: "stops the run: no retry would pay; shots in flight stay in the state (exit {stopped})",
+    ErrorAction.FAIL_SHOT: "fails that shot with the API's message; the others go on (exit {shots_failed})",
+    ErrorAction.RETRY: "waits and tries again, with backoff (a `Retry-After` of seconds or a date is honoured)",
+    ErrorAction.WAIT_AND_RETRY: "not created: keeps fewer tasks at once and sends it when one of the run's ends",
+}
+
+
 class ApiError(NamedTuple):
     http: int
     meaning: str

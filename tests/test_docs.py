@@ -16,7 +16,7 @@ DOCS = sorted((ROOT / "docs").glob("*.md"))
 SHOT_BLOCK = re.compile(r"```shot\n(.*?)```", re.DOTALL)
 
 
-@pytest.mark.parametrize("doc", DOCS, ids=[d.name for d in DOCS])
+@pytest.mark.parametrize("doc", [ROOT / "README.md", *DOCS], ids=["README.md", *(d.name for d in DOCS)])
 def test_generated_tables_are_current(doc: Path) -> None:
     text = doc.read_text(encoding="utf-8")
     assert refresh(text) == text, f"run `python -m shotlang.docs` to update {doc.name}"
@@ -66,3 +66,19 @@ def test_envelope_example_in_the_cli_doc_is_real_output() -> None:
     assert documented["shots"][0] == actual["shots"][0]
     assert {k: v for k, v in documented.items() if k not in ("shots", "source")} == {
         k: v for k, v in actual.items() if k not in ("shots", "source")}
+
+
+def test_every_exit_code_the_commands_return_is_in_the_table() -> None:
+    from shotlang import cli, exits
+
+    returned = {value for name, value in vars(cli).items() if name.startswith("EXIT_")}
+    assert returned == {e.code for e in exits.EXITS.values()}
+    assert len({e.code for e in exits.EXITS.values()}) == len(exits.EXITS), "two rows with one code"
+    main = (ROOT / "shotlang" / "__main__.py").read_text(encoding="utf-8")
+    assert f"os._exit({exits.INTERRUPTED})" in main  # written out there, before anything is imported
+
+
+def test_every_action_on_kling_codes_is_said() -> None:
+    from shotlang import kling
+
+    assert set(kling.ACTION_SAYS) == set(kling.ErrorAction)
