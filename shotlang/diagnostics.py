@@ -14,7 +14,7 @@ from enum import StrEnum
 from typing import NamedTuple
 
 from . import kling
-from .language import MODE_WORDS, NAME_MAX_CHARS, OPTIONS
+from .language import MODE_WORDS, NAME_MAX_CHARS, OPTIONS, STATEMENTS
 from .source import Source, Span
 from .vocabulary import AXES, JERKY_FROM, VISIBLE_FROM
 
@@ -59,6 +59,11 @@ _WORD_VALUES = ", ".join(f"`{o.keywords[0]}` is {either(f'`{w}`' for w in o.valu
 # The API's limits as the explanations write them (kling.py holds the numbers).
 _MAX = kling.MAGNITUDE_MAX
 _CFG = f"from {kling.CFG_MIN:g} to {kling.CFG_MAX:g}"
+# The statements as E100 and E105 list them, from the language table (SEQUENCE included).
+_STATEMENT_SHAPES = "\n".join("    " + s.written.replace("`", "") for s in STATEMENTS)
+
+_STATEMENT_WORDS = either(s.keyword.upper() for s in STATEMENTS)
+_WRAPPING_WORDS = either(s.keyword.upper() for s in STATEMENTS if s.wraps)
 _RATIO = f"{kling.IMAGE_MAX_RATIO:g}"
 
 CODES: dict[str, Code] = {
@@ -75,15 +80,10 @@ newline and carriage return) make a terminal change colour, ring or move its cur
 the API would receive them inside a prompt. They usually come from copying text out of a
 terminal or another program. Remove them; shotlang shows them escaped, as `\\x1b`."""),
     # --- E1xx: syntax ----------------------------------------------------------------------
-    "E100": Code(E, "syntax error", """
+    "E100": Code(E, "syntax error", f"""
 The line does not follow the shape of any statement. Statements are:
 
-    TITLE "<title>"
-    MODEL <model>
-    AXES seed | official
-    DEFAULTS <options...>
-    SCENE "<heading>"
-    SHOT <name>: [intensity] [move] [magnitude] [joiner] "<prompt>" [options...]
+{_STATEMENT_SHAPES}
 
 The caret shows the first token that does not fit; the message says what was expected."""),
     "E101": Code(E, "unterminated string", """
@@ -106,12 +106,12 @@ A shot's name ends with a colon: `SHOT castle: slow pan right over "..."`."""),
     "E104": Code(E, "unexpected character", """
 This character cannot start any word of the language. Prompts and paths go in double
 quotes; names use letters, digits, `-` and `_`."""),
-    "E105": Code(E, "unknown statement", """
-A statement starts with one of SHOT, SCENE, TITLE, MODEL, DEFAULTS or AXES (in any case).
+    "E105": Code(E, "unknown statement", f"""
+A statement starts with one of {_STATEMENT_WORDS} (in any case).
 A line that starts with a quoted string continues the statement above it; it must follow
 that statement directly (comment lines may come between, blank lines may not).
 
-A line of options continues a SHOT or DEFAULTS line only when it is indented deeper than
+A line of options continues a {_WRAPPING_WORDS} line only when it is indented deeper than
 that line's first line. Each tab counts as one column, like a space, so a line indented
 with one tab under a SHOT indented with four spaces is not deeper: it is read as a statement
 of its own, and `10s` or `pro` is no statement. Indent with spaces."""),

@@ -215,8 +215,8 @@ def statement_chunks(text: str) -> list[tuple[int, int]]:
     A statement starts on a line of its own and goes on over the lines that continue it:
     - a line indented deeper than the statement's first, while a quoted string is open;
     - a line starting with a quote (adjacent strings join);
-    - a line indented deeper than a SHOT or DEFAULTS line, unless it starts a statement of its
-      own (SHOT, SCENE, TITLE, DEFAULTS, AXES).
+    - a line indented deeper than a statement whose options wrap (language.WRAPPING), unless it
+      starts a statement of its own (language.NEVER_CONTINUE).
     Comment lines may come between; a blank line ends a statement.
     """
     chunks: list[list[int]] = []
