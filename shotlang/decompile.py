@@ -283,7 +283,7 @@ def _envelope(payload: Payload, envelope: dict[str, Any], where: str, path: str)
     if axes in AXES:
         payload.axes = payload.axes or axes
     elif axes is not None:
-        problems.append(Problem(where, _join(path, "axes"), f"{_show(axes)} is not seed or official"))
+        problems.append(Problem(where, _join(path, "axes"), f"{_show(axes)} is not {' or '.join(AXES)}"))
     shots = envelope.get("shots")
     if not isinstance(shots, list):
         raise Unreadable(f"{where}: {_join(path, 'shots')}: {_kind(shots)}, not a list of records")

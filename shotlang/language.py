@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from typing import Literal, NamedTuple
 
 from . import kling
+from .vocabulary import AXES
 
 # --- tokens ----------------------------------------------------------------------------------
 # The grammar's value terminals: name -> (regular expression, case-insensitive). The grammar
@@ -74,7 +75,7 @@ STATEMENTS: tuple[Statement, ...] = (
               "options for the shots below it; a shot's own options win; a later `DEFAULTS` line adds "
               "to or replaces the earlier ones option by option"),
     Statement("title", "text", False, '`TITLE "<title>"`', "the shot list's title (once)"),
-    Statement("axes", "word", False, "`AXES seed` / `AXES official`",
+    Statement("axes", "word", False, " / ".join(f"`AXES {a}`" for a in AXES),
               "how moves map to the API's camera fields (once, before the first `SHOT`); see "
               "[kling-mapping.md](kling-mapping.md)"),
 )

@@ -274,7 +274,7 @@ class Resolver:
                                           "move AXES above the first SHOT; it applies to the whole file"))
         elif word not in AXES:
             self.report.append(Diagnostic("E311", f"unknown AXES `{stmt.value.text}`", stmt.span,
-                                          did_you_mean(word, AXES) or "write `AXES seed` or `AXES official`"))
+                                          did_you_mean(word, AXES) or "write " + " or ".join(f"`AXES {a}`" for a in AXES)))
         elif not self._override:
             self.axes = word
         self._axes_seen = self._axes_seen or stmt.span

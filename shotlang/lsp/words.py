@@ -27,6 +27,7 @@ from ..models import Matrix, Model, durations_text
 from ..quickparse import parse_shot
 from ..source import Source
 from ..vocabulary import (
+    AXES,
     DEFAULT_MAGNITUDE,
     INTENSITIES,
     JERKY_FROM,
@@ -126,7 +127,7 @@ def completions(text: str, statement_start: int, offset: int, matrix: Matrix, mo
     if keyword == "model":
         return _models(matrix, at) if not rest else []
     if keyword == "axes":
-        return [_value(w, "how moves map to the camera fields", at) for w in ("seed", "official")] if not rest else []
+        return [_value(w, "how moves map to the camera fields", at) for w in AXES] if not rest else []
     if keyword == "defaults":
         return _options(rest, at, matrix, model, in_defaults=True)
     if keyword in ("shot", "sequence"):
