@@ -7,7 +7,7 @@ key. A models file that cannot be used is reported like a shot list: E700-E702 w
 file:line:column and a caret.
 
 The checks (checks.py), the prices of `plan` and `run`, `shotlang models`, the docs and the
-local Kling server (testing.py) all read the one effective table made here.
+local Kling server (testing/) all read the one effective table made here.
 """
 
 from __future__ import annotations

@@ -457,9 +457,28 @@ def test_the_server_takes_none_of_its_rules_from_shotlang() -> None:
     # An independent witness: a wrong value in kling.py must not make the server agree with it.
     # The one thing it shares is the capability matrix's data (which model offers what), read
     # as the rows `shotlang models --format json` prints; the rules reading them are its own.
-    tree = ast.parse(Path(shotlang.testing.__file__).read_text(encoding="utf-8"))
-    imports = [n for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and (n.level or "shotlang" in (n.module or ""))]
-    assert imports and all(n.module == "shotlang.models" for n in imports), [ast.unparse(n) for n in imports]
+    package = Path(shotlang.testing.__file__).parent  # its own subpackage: its modules import each other
+    imports = [n for path in sorted(package.glob("*.py"))
+               for n in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+               if isinstance(n, ast.ImportFrom) and (n.level or "shotlang" in (n.module or ""))]
+    outside = [n for n in imports if not (n.level == 1 and n.module in {"server", "rules"})]
+    assert outside and all(n.module == "shotlang.models" for n in outside), [ast.unparse(n) for n in outside]
+
+
+def test_the_core_never_imports_the_local_server() -> None:
+    core = Path(shotlang.__file__).parent
+    for path in core.rglob("*.py"):
+        if path.parent.name == "testing" or path.name == "testing.py":
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom):
+                named = (node.module or "").split(".") + [alias.name for alias in node.names]
+            elif isinstance(node, ast.Import):
+                named = [part for alias in node.names for part in alias.name.split(".")]
+            else:
+                continue
+            assert "testing" not in named, f"{path.relative_to(core)}: {ast.unparse(node)}"
 
 
 

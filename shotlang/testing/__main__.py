@@ -1,0 +1,55 @@
+"""`python -m shotlang.testing`: the local Kling server on its own, until Ctrl-C."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+
+from .server import FakeKling
+
+
+def main() -> None:
+    """Run the fake API until Ctrl-C:
+    `python -m shotlang.testing [--port N] [--task-seconds S | --polls N] [--max-running N]
+    [--models FOLDER]`."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m shotlang.testing", description=main.__doc__)
+    parser.add_argument("--port", type=int, default=8765)
+    pace = parser.add_mutually_exclusive_group()
+    pace.add_argument("--task-seconds", type=float, default=None, help="each task takes S seconds (default 5)")
+    pace.add_argument("--polls", type=int, default=None,
+                      help="each task ends at the N-th query or list that reports it")
+    parser.add_argument("--max-running", type=int, default=None,
+                        help="tasks the account runs at once; more creates are refused 429/1303")
+    parser.add_argument("--official-only", action="store_true",
+                        help="take only what Kling's own capability map offers, and refuse the rest as the "
+                             "API would (400, 1201), where shotlang's matrix believes another source")
+    parser.add_argument("--models", metavar="FOLDER", default=None,
+                        help="take the capability matrix that applies to shot lists in FOLDER (its "
+                             "shotlang-models.toml and the user's models.toml), as shotlang does")
+    args = parser.parse_args()
+    seconds = 5.0 if args.task_seconds is None and args.polls is None else args.task_seconds
+    rows = None
+    if args.models is not None:
+        from pathlib import Path
+
+        from shotlang.models import for_folder  # the data only, as by default
+        from shotlang.models import rows as matrix_rows
+
+        matrix, problems = for_folder(Path(args.models))
+        if problems:
+            sys.exit(f"the models files for {args.models} have errors: run `shotlang models {args.models}`")
+        rows = list(matrix_rows(matrix))
+    server = FakeKling(task_seconds=seconds, polls=args.polls, port=args.port, max_running=args.max_running,
+                       models=rows, official_only=args.official_only)
+    print(f"fake Kling API on {server.url}")
+    print(f"  export KLING_API_BASE={server.url}")
+    print(f"  export KLING_ACCESS_KEY={server.access_key}")
+    print(f"  export KLING_SECRET_KEY={server.secret_key}")
+    with contextlib.suppress(KeyboardInterrupt):
+        server._server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
