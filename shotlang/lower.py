@@ -9,7 +9,7 @@ relate several settings are checked later, in checks.py.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Any, Generic, NamedTuple, TypeVar
 
 from . import kling
@@ -251,6 +251,32 @@ class Resolver:
         options over them."""
         return {**self._defaults, **self._scene_defaults} if self._scene_defaults else self._defaults
 
+    # --- for incremental checking (the language server): what is carried between statements ---
+
+    def state(self, last: ResolverState | None = None) -> ResolverState:
+        """What the resolver carries from one statement to the next, but the shot count (kept
+        apart: a checker keeps it per statement): a value to keep, compare, and give back to
+        restore(). `last` itself when nothing changed, so unchanged states are shared."""
+        sequence = self._sequence
+        if (last is not None and self.title == last.title and self.axes == last.axes
+                and self._scene == last.scene and self._scene_defaults == last.scene_defaults
+                and self._title_seen == last.title_seen and self._axes_seen == last.axes_seen
+                and self._defaults == last.defaults and sequence == last.sequence):
+            return last
+        return ResolverState(self.title, self.axes, dict(self._defaults), self._scene, dict(self._scene_defaults),
+                             self._title_seen, self._axes_seen,
+                             replace(sequence, shots=list(sequence.shots)) if sequence else None)
+
+    def restore(self, state: ResolverState, shots: int) -> None:
+        """Go back to `state`, with `shots` shots read so far: the next statement fed is read as
+        if the file had only the statements before it."""
+        self.title, self.axes, self.shots = state.title, state.axes, shots
+        self._defaults = dict(state.defaults)
+        self._scene, self._title_seen, self._axes_seen = state.scene, state.title_seen, state.axes_seen
+        self._scene_defaults = dict(state.scene_defaults)
+        sequence = state.sequence
+        self._sequence = replace(sequence, shots=list(sequence.shots)) if sequence else None
+
     def finish(self) -> list[Resolved]:
         """What is still open at the end of the file: a sequence, if one is."""
         return [self.finish_sequence()] if self._sequence is not None else []
@@ -290,6 +316,27 @@ class _OpenSequence:
     member_defaults: dict[str, Value[Any]]  # the sequence's settings, as its shots inherit them
     lowered: bool
     shots: list[ResolvedShot] = field(default_factory=list)
+
+
+class ResolverState(NamedTuple):
+    """What Resolver carries from one statement to the next (Resolver.state(), restore())."""
+
+    title: str | None
+    axes: str
+    defaults: dict[str, Value[Any]]
+    scene: str | None
+    scene_defaults: dict[str, Value[Any]]
+    title_seen: Span | None
+    axes_seen: Span | None
+    sequence: _OpenSequence | None
+
+
+# Resolver's attributes: those ResolverState carries, and those fixed at its start (with the
+# shot count). tests/test_lsp_live.py holds these equal to what a Resolver has: an attribute
+# added must be carried by state() and restore(), or said to be fixed.
+RESOLVER_CARRIED = ("title", "axes", "_defaults", "_scene", "_scene_defaults", "_title_seen", "_axes_seen",
+                    "_sequence")
+RESOLVER_FIXED = ("report", "models", "_override", "shots")
 
 
 def _indent(span: Span) -> str:

@@ -75,25 +75,13 @@ class LiveSource(Source):
         self._line_starts = []
 
 
-class State(NamedTuple):
-    """What lower.Resolver carries from one statement to the next: its fields, but `shots`,
-    whose count is kept per step (the resolver asks only whether there was a shot yet)."""
-
-    title: str | None
-    axes: str
-    defaults: dict[str, lower.Value[Any]]
-    scene: str | None
-    scene_defaults: dict[str, lower.Value[Any]]
-    title_seen: Span | None
-    axes_seen: Span | None
-    sequence: lower._OpenSequence | None
+# What the resolver carries between statements (its public incremental interface).
+State = lower.ResolverState
 
 
-# lower.Resolver's attributes: those State holds, the shot count, and those fixed at its start;
-# and checks.Checker's. tests/test_lsp_live.py holds these equal to what the classes have: a
-# field added there must be carried here.
-RESOLVER_STATE = ("title", "axes", "_defaults", "_scene", "_scene_defaults", "_title_seen", "_axes_seen", "_sequence")
-RESOLVER_FIXED = ("report", "models", "_override", "shots")
+# checks.Checker's fields, which a step keeps: tests/test_lsp_live.py holds these equal to what
+# a Checker has (and lower.RESOLVER_CARRIED and RESOLVER_FIXED to what a Resolver has).
+RESOLVER_STATE, RESOLVER_FIXED = lower.RESOLVER_CARRIED, lower.RESOLVER_FIXED
 CHECKER_FIELDS = ("base_dir", "images", "models", "seen")
 
 
@@ -251,7 +239,7 @@ class LiveCheck:
         self._moves: dict[int, dict[int, Any]] = {}  # by edit: what states it moved (see _moved)
         self.reused = 0
         self._images = ImageStore()
-        self._initial = _snapshot(lower.Resolver([], models=self.models), None)
+        self._initial = lower.Resolver([], models=self.models).state()
         if "\0" in self.text:  # the text as written: the parser's has its comments and notes blanked
             return self._not_text()
         resolver, checker = self._fresh(_Names(self))
@@ -302,7 +290,7 @@ class LiveCheck:
             source.asked = None
             names.looked = names.added = None
         step = Step(start, end, len(self.log), report, tuple(looked), tuple(added), tuple(asked),
-                    _snapshot(resolver, last.state if last is not None else self._initial), len(self.log),
+                    resolver.state(last.state if last is not None else self._initial), len(self.log),
                     previous, resolver.shots - shots, shots)
         if continued:
             step.previous = step
@@ -328,7 +316,7 @@ class LiveCheck:
                     for key, _ in step.added:
                         dict.__setitem__(names, key, step)
                 resolver, checker = self._fresh(names)
-                _restore(resolver, last.state, shots)
+                resolver.restore(last.state, shots)
             resolver.report = report
             for item in resolver.finish():
                 report += checker.check(item, resolver.axes)
@@ -442,7 +430,7 @@ class LiveCheck:
                 self._current_state(last)  # where reading goes on from
             if resolver is None or checker is None:
                 resolver, checker = self._fresh(names)
-                _restore(resolver, last.state if last is not None else self._initial, shots)
+                resolver.restore(last.state if last is not None else self._initial, shots)
             steps.append(self._run(start, end, resolver, checker, last))
         self.steps = steps
         self.reused = reused
@@ -536,30 +524,6 @@ def difference(old: str, new: str) -> Edit:
         else:
             break
     return Edit(start, end_old, end_new - start)
-
-
-def _snapshot(resolver: lower.Resolver, last: State | None) -> State:
-    """The resolver's state; `last` itself if it has not changed (so unchanged states are shared
-    and compare at once)."""
-    sequence = resolver._sequence
-    if (last is not None and resolver.title == last.title and resolver.axes == last.axes
-            and resolver._scene == last.scene and resolver._scene_defaults == last.scene_defaults
-            and resolver._title_seen == last.title_seen
-            and resolver._axes_seen == last.axes_seen and resolver._defaults == last.defaults
-            and sequence == last.sequence):
-        return last
-    return State(resolver.title, resolver.axes, dict(resolver._defaults), resolver._scene,
-                 dict(resolver._scene_defaults), resolver._title_seen,
-                 resolver._axes_seen, replace(sequence, shots=list(sequence.shots)) if sequence else None)
-
-
-def _restore(resolver: lower.Resolver, state: State, shots: int) -> None:
-    resolver.title, resolver.axes, resolver.shots = state.title, state.axes, shots
-    resolver._defaults = dict(state.defaults)
-    resolver._scene, resolver._title_seen, resolver._axes_seen = state.scene, state.title_seen, state.axes_seen
-    resolver._scene_defaults = dict(state.scene_defaults)
-    sequence = state.sequence
-    resolver._sequence = replace(sequence, shots=list(sequence.shots)) if sequence else None
 
 
 __all__ = ["Edit", "LiveCheck", "LiveSource", "State", "Step", "difference"]
