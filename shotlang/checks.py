@@ -7,6 +7,8 @@ emittable; warnings (the seed's advice on magnitudes, ignored options) do not.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -61,28 +63,15 @@ class Checker:
         self.seen: dict[str, ast.Word] = {}
 
     def check(self, item: Resolved, axes: str) -> list[Diagnostic]:
-        """What the rules say about one shot or sequence: its diagnostics, in the order found."""
+        """What the rules say about one shot or sequence: its diagnostics, in the order found
+        (the shot checks registered below, in their order)."""
         if isinstance(item, ResolvedSequence):
             return self._check_sequence(item)
-        shot = item
-        found: list[Diagnostic] = []
-        model = self.models.get(shot.settings.model_name)
-        how = sending(shot, model)
-        _check_name(shot.syntax.name, self.seen, found)
-        _check_texts(shot, found, sent=prompt(shot, how))
-        uses = _uses(shot, how)
-        disputes: list[tuple[str, Span, str]] | None = [] if model is not None and model.contested else None
-        _check_model(shot.settings, uses, shot.syntax.name.span, self.models, found, disputes=disputes)
-        if disputes is not None:
-            assert model is not None
-            _check_disputes(model, shot, how, disputes, found)
-        _check_groups(shot, how, found)
-        _check_options(shot, found)
-        _check_id(shot.settings, self.seen, found)
-        _check_voices(shot.voices, [shot.prompt], shot.settings, found)
-        _check_images(shot.settings, shot.motions, self.base_dir, self.images, found)
-        _check_strength(shot, axes, how, found)
-        return found
+        model = self.models.get(item.settings.model_name)
+        looking = Looking(item, sending(item, model), model, self, axes, [])
+        for registered in SHOT_CHECKS:
+            registered.run(looking)
+        return looking.report
 
     def _check_sequence(self, sequence: ResolvedSequence) -> list[Diagnostic]:
         found: list[Diagnostic] = []
@@ -140,6 +129,100 @@ class Checker:
                     f"\"{move_sentence(camera)} ...\"; write `moves words` on the SEQUENCE line to keep "
                     "this quietly, or `moves off` to leave the moves out"))
         return found
+
+
+# --- the checks of a single shot: each registers itself with the codes it gives --------------
+
+
+@dataclass(slots=True)
+class Looking:
+    """What every check of one shot sees, and where it reports."""
+
+    shot: ResolvedShot
+    how: Sending  # how its camera move is sent
+    model: Model | None
+    checker: Checker  # the names and ids seen so far, the folder, the images, the matrix
+    axes: str
+    report: list[Diagnostic]
+    disputes: list[tuple[str, Span, str]] | None = None  # what the matrix's sources dispute, found by `model`
+
+
+class ShotCheck(NamedTuple):
+    name: str
+    codes: frozenset[str]  # every code it may give (tests/test_checks_registry.py holds them to checks.py)
+    run: Callable[[Looking], None]
+
+
+# Run in the order registered (the order of the diagnostics of one shot).
+SHOT_CHECKS: list[ShotCheck] = []
+
+
+def shot_check(*codes: str) -> Callable[[Callable[[Looking], None]], Callable[[Looking], None]]:
+    """Register a check of single shots with the codes it gives."""
+    def register(run: Callable[[Looking], None]) -> Callable[[Looking], None]:
+        SHOT_CHECKS.append(ShotCheck(run.__name__.strip("_"), frozenset(codes), run))
+        return run
+    return register
+
+
+@shot_check("E307", "E308")
+def _name(at: Looking) -> None:
+    _check_name(at.shot.syntax.name, at.checker.seen, at.report)
+
+
+@shot_check("E305", "E306")
+def _texts(at: Looking) -> None:
+    _check_texts(at.shot, at.report, sent=prompt(at.shot, at.how))
+
+
+@shot_check("E302", "E303", "E401", "E402", "E406", "E407", "E408", "E409", "E410", "W104")
+def _model(at: Looking) -> None:
+    shot, model = at.shot, at.model
+    at.disputes = [] if model is not None and model.contested else None
+    _check_model(shot.settings, _uses(shot, at.how), shot.syntax.name.span, at.checker.models, at.report,
+                 disputes=at.disputes)
+
+
+@shot_check("W108")
+def _disputes(at: Looking) -> None:
+    if at.disputes is not None:
+        assert at.model is not None
+        _check_disputes(at.model, at.shot, at.how, at.disputes, at.report)
+
+
+@shot_check("E400", "E403", "E404")
+def _groups(at: Looking) -> None:
+    _check_groups(at.shot, at.how, at.report)
+
+
+@shot_check("E405", "E306", "E310", "E314")
+def _options(at: Looking) -> None:
+    _check_options(at.shot, at.report)
+
+
+@shot_check("E320")
+def _id(at: Looking) -> None:
+    _check_id(at.shot.settings, at.checker.seen, at.report)
+
+
+@shot_check("E409")
+def _voices(at: Looking) -> None:
+    _check_voices(at.shot.voices, [at.shot.prompt], at.shot.settings, at.report)
+
+
+@shot_check("E310", "E500", "E501", "E502", "E503", "E504", "E505", "E506")
+def _images(at: Looking) -> None:
+    _check_images(at.shot.settings, at.shot.motions, at.checker.base_dir, at.checker.images, at.report)
+
+
+@shot_check("W100", "W101", "W102", "W103")
+def _strength(at: Looking) -> None:
+    _check_strength(at.shot, at.axes, at.how, at.report)
+
+
+# A multi-shot SEQUENCE is checked as one (Checker._check_sequence), with the same helpers; the
+# codes only it gives:
+SEQUENCE_CODES = frozenset({"E316", "E317", "W107"})
 
 
 def _where(value: Value[Any]) -> str:
