@@ -55,7 +55,7 @@ def render_all(diagnostics: list[Diagnostic], color: bool = False) -> str:
 
 @dataclass
 class Analysis(Reports):
-    """A file parsed, resolved and checked: its diagnostics and, if asked for, its records."""
+    """A file parsed, lowered and checked: its diagnostics and, if asked for, its records."""
 
     source: Source
     diagnostics: list[Diagnostic]

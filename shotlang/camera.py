@@ -21,7 +21,7 @@ from functools import cache
 from typing import NamedTuple
 
 from . import kling
-from .lower import Camera, ResolvedShot, Settings
+from .lower import Camera, LoweredShot, Settings
 from .models import Model
 from .vocabulary import INTENSITIES, Move, nearest_intensity, phrase
 
@@ -63,7 +63,7 @@ def kind_of(camera: Camera) -> str:
     return camera.move.preset or "simple"
 
 
-def sending(shot: ResolvedShot, model: Model | None) -> Sending:
+def sending(shot: LoweredShot, model: Model | None) -> Sending:
     """How `shot`'s move is sent on `model`, its settings' model (None: a model the matrix does
     not know, reported elsewhere; its move is sent as the writer chose, `auto` as numeric).
     Worked out once per shot."""
@@ -72,7 +72,7 @@ def sending(shot: ResolvedShot, model: Model | None) -> Sending:
     return shot.sent  # type: ignore[no-any-return]
 
 
-def _sending(shot: ResolvedShot, model: Model | None) -> Sending:
+def _sending(shot: LoweredShot, model: Model | None) -> Sending:
     camera = shot.camera
     wanted = choice(shot.settings)
     if camera is None or wanted == "off":
@@ -90,7 +90,7 @@ def _sending(shot: ResolvedShot, model: Model | None) -> Sending:
     return Sending(how, words(camera))
 
 
-def excluded(shot: ResolvedShot) -> bool:
+def excluded(shot: LoweredShot) -> bool:
     """camera_control is excluded by the shot's end frame or masks (E400): under `moves auto`
     its move goes as words, whatever the model offers."""
     settings = shot.settings
@@ -112,7 +112,7 @@ def strength(camera: Camera) -> str | None:
     return written if written in INTENSITIES else nearest_intensity(camera.magnitude)
 
 
-def prompt(shot: ResolvedShot, how: Sending) -> str:
+def prompt(shot: LoweredShot, how: Sending) -> str:
     """The prompt as sent: the move's words first, then the writer's prompt."""
     text = shot.prompt.value
     if not how.words:
@@ -120,7 +120,7 @@ def prompt(shot: ResolvedShot, how: Sending) -> str:
     return f"{how.words} {text}" if text.strip() else how.words
 
 
-def sequence_prompt(shot: ResolvedShot, settings: Settings) -> str:
+def sequence_prompt(shot: LoweredShot, settings: Settings) -> str:
     """A sequence shot's prompt as sent: its move's words first, unless the sequence says
     `moves off` (the API takes no camera control per shot of a sequence)."""
     camera = shot.camera

@@ -20,9 +20,9 @@ from .diagnostics import Diagnostic, Related, either
 from .images import URL, ImageInfo, ImageStore, NotAnImage, inspect_image, resolve_image
 from .language import NAME_MAX_CHARS
 from .lower import (
-    Resolved,
-    ResolvedSequence,
-    ResolvedShot,
+    Lowered,
+    LoweredSequence,
+    LoweredShot,
     Settings,
     Value,
     move_words,
@@ -62,10 +62,10 @@ class Checker:
         self.models = models or built_in()
         self.seen: dict[str, ast.Word] = {}
 
-    def check(self, item: Resolved, axes: str) -> list[Diagnostic]:
+    def check(self, item: Lowered, axes: str) -> list[Diagnostic]:
         """What the rules say about one shot or sequence: its diagnostics, in the order found
         (the shot checks registered below, in their order)."""
-        if isinstance(item, ResolvedSequence):
+        if isinstance(item, LoweredSequence):
             return self._check_sequence(item)
         model = self.models.get(item.settings.model_name)
         looking = Looking(item, sending(item, model), model, self, axes, [])
@@ -73,7 +73,7 @@ class Checker:
             registered.run(looking)
         return looking.report
 
-    def _check_sequence(self, sequence: ResolvedSequence) -> list[Diagnostic]:
+    def _check_sequence(self, sequence: LoweredSequence) -> list[Diagnostic]:
         found: list[Diagnostic] = []
         _check_name(sequence.syntax.name, self.seen, found)
         settings = sequence.settings
@@ -138,7 +138,7 @@ class Checker:
 class Looking:
     """What every check of one shot sees, and where it reports."""
 
-    shot: ResolvedShot
+    shot: LoweredShot
     how: Sending  # how its camera move is sent
     model: Model | None
     checker: Checker  # the names and ids seen so far, the folder, the images, the matrix
@@ -256,7 +256,7 @@ def _check_name(name: ast.Word, seen: dict[str, ast.Word], report: list[Diagnost
         seen[key] = name
 
 
-def _check_texts(shot: ResolvedShot, report: list[Diagnostic], limit: int = kling.TEXT_MAX_CHARS,
+def _check_texts(shot: LoweredShot, report: list[Diagnostic], limit: int = kling.TEXT_MAX_CHARS,
                  sent: str | None = None) -> None:
     """The prompt: not empty (but for an image shot), and at most `limit` characters as sent
     (`sent`: with a sequence shot's camera words)."""
@@ -289,7 +289,7 @@ class Use(NamedTuple):
     chosen: bool = False  # the writer asked for it to be sent (`moves numeric`): any source's word will do
 
 
-def _uses(shot: ResolvedShot, how: Sending) -> list[Use]:
+def _uses(shot: LoweredShot, how: Sending) -> list[Use]:
     uses = []
     camera = shot.camera
     if camera is not None and not camera.move.is_static and how.numeric:
@@ -472,7 +472,7 @@ def _models(names: list[str]) -> str:
     return either(f"`{n}`" for n in names[-3:]) if names else "no model"
 
 
-def _check_disputes(model: Model, shot: ResolvedShot, how: Sending, disputes: list[tuple[str, Span, str]],
+def _check_disputes(model: Model, shot: LoweredShot, how: Sending, disputes: list[tuple[str, Span, str]],
                     report: list[Diagnostic]) -> None:
     """W108 where the shot relies on a cell the sources disagree about: a feature it uses
     (`disputes`, from _check_model), or its camera move that `moves auto` sends as words on the
@@ -520,7 +520,7 @@ def _says(claim: Claim, offered: bool) -> str:
     return f"{claim_text(claim)} {'yes' if offered else 'no'}"
 
 
-def _check_groups(shot: ResolvedShot, how: Sending, report: list[Diagnostic]) -> None:
+def _check_groups(shot: LoweredShot, how: Sending, report: list[Diagnostic]) -> None:
     """camera_control, image_tail and masks exclude each other (the seed and the API docs); a
     move sent as words is not camera_control."""
     groups: list[tuple[str, Span]] = []
@@ -584,7 +584,7 @@ def _check_id(settings: Settings, seen: dict[str, ast.Word], report: list[Diagno
         (Related(first.span, "the first use of this id"),)))
 
 
-def _check_options(shot: ResolvedShot, report: list[Diagnostic]) -> None:
+def _check_options(shot: LoweredShot, report: list[Diagnostic]) -> None:
     _check_request_options(shot.settings, report)
     if len(shot.motions) > kling.DYNAMIC_MASKS_MAX:
         report.append(Diagnostic(
@@ -723,7 +723,7 @@ def _check_image(role: str, ref: Value[str] | ast.Text, base_dir: Path, images: 
     return info
 
 
-def _check_strength(shot: ResolvedShot, axes: str, how: Sending, report: list[Diagnostic]) -> None:
+def _check_strength(shot: LoweredShot, axes: str, how: Sending, report: list[Diagnostic]) -> None:
     """The seed's Intensity Guidelines and Shot Type Quick Reference, as warnings: for the
     numbers camera_control sends (a move sent as words has its strength in a word)."""
     camera = shot.camera

@@ -1,9 +1,9 @@
 """The compiler's driver and Python API: text in, checked requests and diagnostics out.
 
-    parse (parser.py) -> resolve (lower.py) -> check (checks.py) -> records (records.py)
+    parse (parser.py) -> lower (lower.py) -> check (checks.py) -> records (records.py)
     -> envelope (payload.py, result.py)
 
-The stages run statement by statement: each shot is parsed, resolved, checked and turned
+The stages run statement by statement: each shot is parsed, lowered, checked and turned
 into its JSON record before the next is read, so a 100k-shot file never holds all its syntax
 trees at once. `check` stops before the records; the pydantic envelope and models (payload.py,
 result.py) are imported only by `compile_*`, which keeps `check` quick to start.
@@ -53,10 +53,10 @@ def control_name(char: str) -> str:
 
 def analyse(text: str, name: str, base_dir: Path, *, axes: str | None = None,
             images: ImageStore | None = None, records: bool = False, models: Matrix | None = None,
-            resolved: list[lower.Resolved] | None = None) -> Analysis:
-    """Parse, resolve and check `text`: every diagnostic, sorted by position; and with
+            lowered: list[lower.Lowered] | None = None) -> Analysis:
+    """Parse, lower and check `text`: every diagnostic, sorted by position; and with
     `records`, the JSON record of each shot (meaningful only if there is no error); into
-    `resolved`, if given, each shot and sequence as the lowering resolved it. `models`
+    `lowered`, if given, each shot and sequence as the lowering made it. `models`
     is the capability matrix; if None, the one for shot lists in `base_dir` (models.py)."""
     axes = _axes_choice(axes)
     text = text.removeprefix(BOM)
@@ -69,28 +69,28 @@ def analyse(text: str, name: str, base_dir: Path, *, axes: str | None = None,
     if models is None:
         models, problems = for_folder(base_dir)
         report += problems
-    resolver = lower.Resolver(report, axes=axes, models=models)
+    lowering = lower.Lowering(report, axes=axes, models=models)
     checker = checks.Checker(base_dir, images, models)
     made: list[dict[str, Any]] | None = [] if records else None
 
-    def take(items: list[lower.Resolved]) -> None:
+    def take(items: list[lower.Lowered]) -> None:
         for item in items:
-            if resolved is not None:
-                resolved.append(item)
-            found = checker.check(item, resolver.axes)
+            if lowered is not None:
+                lowered.append(item)
+            found = checker.check(item, lowering.axes)
             report.extend(found)
             if made is not None and item.lowered and not any(d.severity is Severity.ERROR for d in found):
-                made.append(record(item, resolver.axes, base_dir, images, models))
+                made.append(record(item, lowering.axes, base_dir, images, models))
 
     owners: list[tuple[int, str]] = []  # where each SHOT and SEQUENCE starts, and its name
     for start, _end, statement in parser.placed_statements(source, report):
         if isinstance(statement, ast.Shot | ast.Sequence):
             owners.append((start, statement.name.text))
-        take(resolver.feed(statement, start))
-    take(resolver.finish())
+        take(lowering.feed(statement, start))
+    take(lowering.finish())
     file_notes = _notes(text, masked.trivia, owners, made) if made is not None and masked.trivia else []
-    diagnostics = conclude(source, report, resolver.shots)
-    return Analysis(source, diagnostics, resolver.title, resolver.axes, resolver.shots, made, file_notes)
+    diagnostics = conclude(source, report, lowering.shots)
+    return Analysis(source, diagnostics, lowering.title, lowering.axes, lowering.shots, made, file_notes)
 
 
 def _notes(text: str, trivia: list[Trivia], owners: list[tuple[int, str]], made: list[dict[str, Any]]) -> list[str]:

@@ -45,7 +45,7 @@ INDENT = "    "  # a sequence's shots, and a statement's continuation lines
 
 _ORDER = {o.kind: i for i, o in enumerate(OPTIONS)}
 _BLANKS = " \t\f\r"
-_INDENT = re.compile("[ \t\f]*")  # a line's indent, as lower.Resolver counts it
+_INDENT = re.compile("[ \t\f]*")  # a line's indent, as lower.Lowering counts it
 
 
 class Formatted(NamedTuple):
@@ -176,7 +176,7 @@ def _verbatim(text: str, start: int, end: int, indent: str) -> list[str]:
 
 def _indents(text: str, placed: list[tuple[int, int, ast.Statement]]) -> list[str]:
     """Each statement's indent: INDENT for the shots of a sequence, none for the rest. Which
-    shots are a sequence's is decided as lower.Resolver decides it: by the indents of the lines
+    shots are a sequence's is decided as lower.Lowering decides it: by the indents of the lines
     the statements start on."""
     indents = []
     open_sequence: str | None = None  # the indent of the open SEQUENCE's line

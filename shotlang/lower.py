@@ -1,4 +1,4 @@
-"""Syntax tree to resolved shots: file settings applied, words given their meaning.
+"""Syntax tree to lowered shots: file settings applied, words given their meaning.
 
 Here MODEL, DEFAULTS, SCENE, TITLE and AXES take effect, option words become API values
 (`professional` -> `pro`, `10s` -> "10") and a move's words become one camera move with a
@@ -102,7 +102,7 @@ class Camera(NamedTuple):
 
 
 @dataclass(slots=True)
-class ResolvedShot:
+class LoweredShot:
     syntax: ast.Shot
     scene: str | None
     settings: Settings
@@ -125,7 +125,7 @@ class ResolvedShot:
 
 
 @dataclass(slots=True)
-class ResolvedSequence:
+class LoweredSequence:
     """A SEQUENCE and its shots: one multi-shot generation. Its settings are the sequence's
     (its own options over the file's); each shot brings its prompt, camera words and duration."""
 
@@ -133,7 +133,7 @@ class ResolvedSequence:
     scene: str | None
     settings: Settings
     voices: list[ast.Option]
-    shots: list[ResolvedShot]
+    shots: list[LoweredShot]
     lowered: bool
 
     @property
@@ -141,10 +141,10 @@ class ResolvedSequence:
         return self.syntax.name.text
 
 
-Resolved = ResolvedShot | ResolvedSequence
+Lowered = LoweredShot | LoweredSequence
 
 
-class Resolver:
+class Lowering:
     """Walks a file's statements in order, carrying its settings down to each shot.
 
     Statements are fed one at a time, so a large file's shots can be checked and turned into
@@ -172,12 +172,12 @@ class Resolver:
         self._axes_seen: Span | None = None
         self._sequence: _OpenSequence | None = None
 
-    def feed(self, stmt: ast.Statement, at: int | None = None) -> list[Resolved]:
-        """Take in one statement; a SHOT comes back resolved (a sequence's shots come back in
+    def feed(self, stmt: ast.Statement, at: int | None = None) -> list[Lowered]:
+        """Take in one statement; a SHOT comes back lowered (a sequence's shots come back in
         their sequence, when it ends), the others change the settings. `at` is where the
         statement's first line starts (parser.placed_statements): its indent is that line's,
         whichever line its name or options are on."""
-        done: list[Resolved] = []
+        done: list[Lowered] = []
         open_sequence = self._sequence
         keyword = _first_span(stmt) if at is None else _keyword_at(stmt.span.source, at)
         if open_sequence is not None:
@@ -253,8 +253,8 @@ class Resolver:
 
     # --- for incremental checking (the language server): what is carried between statements ---
 
-    def state(self, last: ResolverState | None = None) -> ResolverState:
-        """What the resolver carries from one statement to the next, but the shot count (kept
+    def state(self, last: LoweringState | None = None) -> LoweringState:
+        """What the lowering carries from one statement to the next, but the shot count (kept
         apart: a checker keeps it per statement): a value to keep, compare, and give back to
         restore(). `last` itself when nothing changed, so unchanged states are shared."""
         sequence = self._sequence
@@ -263,11 +263,11 @@ class Resolver:
                 and self._title_seen == last.title_seen and self._axes_seen == last.axes_seen
                 and self._defaults == last.defaults and sequence == last.sequence):
             return last
-        return ResolverState(self.title, self.axes, dict(self._defaults), self._scene, dict(self._scene_defaults),
+        return LoweringState(self.title, self.axes, dict(self._defaults), self._scene, dict(self._scene_defaults),
                              self._title_seen, self._axes_seen,
                              replace(sequence, shots=list(sequence.shots)) if sequence else None)
 
-    def restore(self, state: ResolverState, shots: int) -> None:
+    def restore(self, state: LoweringState, shots: int) -> None:
         """Go back to `state`, with `shots` shots read so far: the next statement fed is read as
         if the file had only the statements before it."""
         self.title, self.axes, self.shots = state.title, state.axes, shots
@@ -277,15 +277,15 @@ class Resolver:
         sequence = state.sequence
         self._sequence = replace(sequence, shots=list(sequence.shots)) if sequence else None
 
-    def finish(self) -> list[Resolved]:
+    def finish(self) -> list[Lowered]:
         """What is still open at the end of the file: a sequence, if one is."""
         return [self.finish_sequence()] if self._sequence is not None else []
 
-    def finish_sequence(self) -> ResolvedSequence:
+    def finish_sequence(self) -> LoweredSequence:
         open_sequence = self._sequence
         assert open_sequence is not None
         self._sequence = None
-        return ResolvedSequence(open_sequence.syntax, open_sequence.scene, open_sequence.settings,
+        return LoweredSequence(open_sequence.syntax, open_sequence.scene, open_sequence.settings,
                                 open_sequence.voices, open_sequence.shots,
                                 lowered=open_sequence.lowered and all(s.lowered for s in open_sequence.shots))
 
@@ -315,11 +315,11 @@ class _OpenSequence:
     indent: str
     member_defaults: dict[str, Value[Any]]  # the sequence's settings, as its shots inherit them
     lowered: bool
-    shots: list[ResolvedShot] = field(default_factory=list)
+    shots: list[LoweredShot] = field(default_factory=list)
 
 
-class ResolverState(NamedTuple):
-    """What Resolver carries from one statement to the next (Resolver.state(), restore())."""
+class LoweringState(NamedTuple):
+    """What Lowering carries from one statement to the next (Lowering.state(), restore())."""
 
     title: str | None
     axes: str
@@ -331,12 +331,12 @@ class ResolverState(NamedTuple):
     sequence: _OpenSequence | None
 
 
-# Resolver's attributes: those ResolverState carries, and those fixed at its start (with the
-# shot count). tests/test_lsp_live.py holds these equal to what a Resolver has: an attribute
+# Lowering's attributes: those LoweringState carries, and those fixed at its start (with the
+# shot count). tests/test_lsp_live.py holds these equal to what a Lowering has: an attribute
 # added must be carried by state() and restore(), or said to be fixed.
-RESOLVER_CARRIED = ("title", "axes", "_defaults", "_scene", "_scene_defaults", "_title_seen", "_axes_seen",
+LOWERING_CARRIED = ("title", "axes", "_defaults", "_scene", "_scene_defaults", "_title_seen", "_axes_seen",
                     "_sequence")
-RESOLVER_FIXED = ("report", "models", "_override", "shots")
+LOWERING_FIXED = ("report", "models", "_override", "shots")
 
 
 def _indent(span: Span) -> str:
@@ -370,7 +370,7 @@ def _has_error(found: list[Diagnostic]) -> bool:
 
 
 def _resolve_shot(shot: ast.Shot, scene: str | None, defaults: dict[str, Value[Any]], found: list[Diagnostic],
-                  axes: str, models: Matrix, in_sequence: bool = False) -> ResolvedShot:
+                  axes: str, models: Matrix, in_sequence: bool = False) -> LoweredShot:
     """One shot lowered; what cannot be given a meaning goes into `found`. In a sequence a shot
     brings only its prompt, camera words and duration: any other option is the sequence's."""
     options = shot.options
@@ -396,7 +396,7 @@ def _resolve_shot(shot: ast.Shot, scene: str | None, defaults: dict[str, Value[A
     motions = [o for o in options if o.kind == "motion"]
     voices = [o for o in options if o.kind == "voice"]
     camera = lower_move(shot.move, found, axes)
-    return ResolvedShot(shot, scene, settings, motions, camera, lowered=not _has_error(found), voices=voices,
+    return LoweredShot(shot, scene, settings, motions, camera, lowered=not _has_error(found), voices=voices,
                         in_sequence=in_sequence)
 
 
@@ -750,7 +750,7 @@ def _text_of(span: Span) -> str:
 # --- sequences: a shot's camera words in its prompt, and the shots' durations ----------------
 
 
-def move_words(shot: ResolvedShot) -> str:
+def move_words(shot: LoweredShot) -> str:
     """The camera move as words a prompt can carry, in the writer's own words: `slow pan right`,
     `dutch tilt`. A number becomes the intensity word nearest to it (`pan right 8` -> `fast pan
     right`): a model reads words, not magnitudes."""
@@ -769,7 +769,7 @@ def move_words(shot: ResolvedShot) -> str:
     return f"{nearest} {words}"
 
 
-def sequence_timing(sequence: ResolvedSequence, report: list[Diagnostic],
+def sequence_timing(sequence: LoweredSequence, report: list[Diagnostic],
                     renders: Sequence[str] = ()) -> tuple[str, list[str]] | None:
     """The sequence's total duration and each shot's, in whole seconds, or None after reporting
     why they cannot be told (`renders`: the durations its model renders, for the hint).

@@ -15,7 +15,7 @@ from . import syntax as ast
 from .camera import prompt, sending, sequence_prompt
 from .images import ImageStore, resolve_image
 from .language import OPTION_BY_KIND, OPTIONS
-from .lower import Magnitude, Resolved, ResolvedSequence, ResolvedShot, Settings, sequence_timing
+from .lower import Lowered, LoweredSequence, LoweredShot, Magnitude, Settings, sequence_timing
 from .models import Matrix
 
 # Options made into fields below: images inlined, the model and duration defaulted, aspect_ratio
@@ -35,7 +35,7 @@ def body_order() -> tuple[str, ...]:
     return tuple(VideoRequest.model_fields)
 
 
-def camera_control(shot: ResolvedShot, axes: str) -> dict[str, Any] | None:
+def camera_control(shot: LoweredShot, axes: str) -> dict[str, Any] | None:
     camera = shot.camera
     if camera is None or camera.move.is_static:
         return None
@@ -48,11 +48,11 @@ def camera_control(shot: ResolvedShot, axes: str) -> dict[str, Any] | None:
     return {"type": "simple", "config": config}
 
 
-def record(item: Resolved, axes: str, base_dir: Path, images: ImageStore, models: Matrix) -> dict[str, Any]:
+def record(item: Lowered, axes: str, base_dir: Path, images: ImageStore, models: Matrix) -> dict[str, Any]:
     """The JSON record of one shot (or sequence) that passed every check: where to send it, and
     the body. A field the shot does not set is left out, so the API applies its own default.
     `moves` says how the camera move is sent (camera.py), where one is."""
-    if isinstance(item, ResolvedSequence):
+    if isinstance(item, LoweredSequence):
         return _sequence_record(item, base_dir, images)
     shot = item
     settings = shot.settings
@@ -77,7 +77,7 @@ def record(item: Resolved, axes: str, base_dir: Path, images: ImageStore, models
     return made
 
 
-def _sequence_record(sequence: ResolvedSequence, base_dir: Path, images: ImageStore) -> dict[str, Any]:
+def _sequence_record(sequence: LoweredSequence, base_dir: Path, images: ImageStore) -> dict[str, Any]:
     """A SEQUENCE as one multi-shot request: each shot's prompt (its camera move in words) and
     duration in multi_prompt, the total as the request's duration."""
     settings = sequence.settings

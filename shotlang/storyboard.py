@@ -6,7 +6,7 @@ its start and end images when they are local files (inlined; nothing is fetched 
 host). A timeline strip shows each shot's place and length in the running time; a sequence is
 one card with a strip of its shots.
 
-Made from what the compiler resolved (lower.py) and the records it would send (records.py), so
+Made from what the compiler lowered (lower.py) and the records it would send (records.py), so
 the board says what `compile` says. It works with JavaScript off: the one script, on a board with
 videos, only adds a button that plays them in order; a content security policy lets the page run
 that script and load nothing from anywhere but itself and its videos' folder.
@@ -28,7 +28,7 @@ from . import kling
 from .compiler import analyse
 from .diagnostics import Diagnostic, Severity
 from .images import PNG_SIGNATURE, URL, NotAnImage, inspect_image
-from .lower import Resolved, ResolvedSequence, ResolvedShot
+from .lower import Lowered, LoweredSequence, LoweredShot
 from .vocabulary import DEFAULT_MAGNITUDE, JOINERS, Move
 
 if TYPE_CHECKING:
@@ -55,8 +55,8 @@ def storyboard(text: str, name: str, base_dir: Path, rendered: Rendered | None =
     """The board of a shot list (its moves read under `axes`, if given, instead of its AXES
     line); with `rendered`, each finished video plays on its card, and what failed, is still
     running or changed since its render says so."""
-    items: list[Resolved] = []
-    analysis = analyse(text, name, base_dir, axes=axes, records=True, resolved=items)
+    items: list[Lowered] = []
+    analysis = analyse(text, name, base_dir, axes=axes, records=True, lowered=items)
     if any(d.severity is Severity.ERROR for d in analysis.diagnostics):
         return Board(None, analysis.diagnostics)
     records = {r["name"]: r for r in analysis.records or []}
@@ -99,10 +99,10 @@ class _Card(NamedTuple):
         return float(self.body["duration"])  # records always carry it
 
     @classmethod
-    def of(cls, item: Resolved, record: dict[str, Any], warnings: dict[int, list[str]]) -> _Card:
+    def of(cls, item: Lowered, record: dict[str, Any], warnings: dict[int, list[str]]) -> _Card:
         body = record["body"]
         first, last = item.syntax.span.line, item.syntax.span.end_line
-        if isinstance(item, ResolvedSequence):
+        if isinstance(item, LoweredSequence):
             last = max([last, *(s.syntax.span.end_line for s in item.shots)])
             frames = [_frame(shot, float(part["duration"]), part["prompt"], None)
                       for shot, part in zip(item.shots, body["multi_prompt"], strict=True)]
@@ -113,7 +113,7 @@ class _Card(NamedTuple):
         return cls(item.name, record["scene"], record["line"], record["endpoint"], body, frames, said)
 
 
-def _frame(shot: ResolvedShot, seconds: float, prompt: str, camera: dict[str, Any] | None,
+def _frame(shot: LoweredShot, seconds: float, prompt: str, camera: dict[str, Any] | None,
            moves: str = "words") -> _Frame:
     """A shot's frame; `moves` is how its record sends the move (numeric, words or both)."""
     move = shot.camera.move if shot.camera is not None else None

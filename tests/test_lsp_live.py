@@ -21,7 +21,7 @@ from shotlang import checks, lower
 from shotlang.compiler import analyse
 from shotlang.diagnostics import Diagnostic
 from shotlang.images import ImageStore
-from shotlang.lsp.live import CHECKER_FIELDS, RESOLVER_FIXED, RESOLVER_STATE, LiveCheck
+from shotlang.lsp.live import CHECKER_FIELDS, LOWERING_FIXED, LOWERING_STATE, LiveCheck
 from shotlang.models import built_in
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -191,10 +191,10 @@ def test_a_models_file_written_beside_the_list_is_read_at_the_next_edit(tmp_path
 
 
 def test_the_resolver_and_checker_carry_no_state_the_server_does_not_know() -> None:
-    """live.py saves and restores the Resolver's fields by name, and stands in for the
+    """live.py saves and restores the Lowering's fields by name, and stands in for the
     Checker's names: a field added to either must be added there too."""
-    resolver = lower.Resolver([], models=built_in())
-    assert set(vars(resolver)) == set(RESOLVER_STATE + RESOLVER_FIXED)
+    lowering = lower.Lowering([], models=built_in())
+    assert set(vars(lowering)) == set(LOWERING_STATE + LOWERING_FIXED)
     checker = checks.Checker(Path("."), ImageStore(), built_in())
     assert set(vars(checker)) == set(CHECKER_FIELDS)
 

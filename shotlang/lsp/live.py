@@ -1,15 +1,15 @@
 """Checking a shot list again after each edit, in the time between two keystrokes.
 
 analyse() (compiler.py) reads a file statement by statement: each statement is parsed, then
-fed to the Resolver (which carries MODEL, DEFAULTS, AXES, SCENE, TITLE and an open SEQUENCE
+fed to the Lowering (which carries MODEL, DEFAULTS, AXES, SCENE, TITLE and an open SEQUENCE
 down the file) and its shots to the Checker (which remembers the shot names, for duplicates).
 LiveCheck runs exactly those steps and keeps what each one took and gave: its statement's
 place, what it reported, the shot names it looked up and added, the offsets whose line numbers
-it asked for (a message says "on line 12"), and the resolver's state after it.
+it asked for (a message says "on line 12"), and the lowering's state after it.
 
 After an edit, the statements before it keep their outcome; the statements the edit touched
 are read again; after it, a statement is read again only if something it depends on differs:
-the resolver's state before it, what its shot names find (a renamed shot makes a later one a
+the lowering's state before it, what its shot names find (a renamed shot makes a later one a
 duplicate, or no longer one), the statement it may continue (parse errors look back at it), or,
 when the edit added or removed lines, a line number that went into a message. The others keep
 their diagnostics, moved by the edit's length. So typing in a shot costs about as much as
@@ -75,13 +75,13 @@ class LiveSource(Source):
         self._line_starts = []
 
 
-# What the resolver carries between statements (its public incremental interface).
-State = lower.ResolverState
+# What the lowering carries between statements (its public incremental interface).
+State = lower.LoweringState
 
 
 # checks.Checker's fields, which a step keeps: tests/test_lsp_live.py holds these equal to what
-# a Checker has (and lower.RESOLVER_CARRIED and RESOLVER_FIXED to what a Resolver has).
-RESOLVER_STATE, RESOLVER_FIXED = lower.RESOLVER_CARRIED, lower.RESOLVER_FIXED
+# a Checker has (and lower.LOWERING_CARRIED and LOWERING_FIXED to what a Lowering has).
+LOWERING_STATE, LOWERING_FIXED = lower.LOWERING_CARRIED, lower.LOWERING_FIXED
 CHECKER_FIELDS = ("base_dir", "images", "models", "seen")
 
 
@@ -96,7 +96,7 @@ class Step:
     looked: tuple[tuple[str, ast.Word | None], ...]  # shot names it looked up, and what each found
     added: tuple[tuple[str, ast.Word], ...]  # shot names it saw first
     asked: tuple[int, ...]  # offsets whose line numbers it asked for
-    state: State  # the resolver's, after it
+    state: State  # the lowering's, after it
     state_version: int  # how many edits of the log `state` has been moved through
     previous: Step | None  # after it, the statement the next one may continue (parse errors)
     shots: int  # the shots it counted
@@ -239,17 +239,17 @@ class LiveCheck:
         self._moves: dict[int, dict[int, Any]] = {}  # by edit: what states it moved (see _moved)
         self.reused = 0
         self._images = ImageStore()
-        self._initial = lower.Resolver([], models=self.models).state()
+        self._initial = lower.Lowering([], models=self.models).state()
         if "\0" in self.text:  # the text as written: the parser's has its comments and notes blanked
             return self._not_text()
-        resolver, checker = self._fresh(_Names(self))
+        lowering, checker = self._fresh(_Names(self))
         steps: list[Step] = []
         last: Step | None = None
         for start, end in parser.statement_chunks(self.source.text):
-            last = self._run(start, end, resolver, checker, last)
+            last = self._run(start, end, lowering, checker, last)
             steps.append(last)
         self.steps = steps
-        return self._conclude(resolver, checker)
+        return self._conclude(lowering, checker)
 
     def _not_text(self) -> list[Diagnostic]:
         """A NUL in the text: as `check` reads the file's bytes, one E001 and nothing else."""
@@ -258,18 +258,18 @@ class LiveCheck:
         self.diagnostics = analyse_bytes(data, self.name, self.base_dir, models=self.models).diagnostics
         return self.diagnostics
 
-    def _fresh(self, names: _Names) -> tuple[lower.Resolver, checks.Checker]:
-        resolver = lower.Resolver([], models=self.models)
+    def _fresh(self, names: _Names) -> tuple[lower.Lowering, checks.Checker]:
+        lowering = lower.Lowering([], models=self.models)
         checker = checks.Checker(self.base_dir, self._images, self.models)
         checker.seen = names  # type: ignore[assignment]  # a dict of Words, as far as it can tell
-        return resolver, checker
+        return lowering, checker
 
-    def _run(self, start: int, end: int, resolver: lower.Resolver, checker: checks.Checker,
+    def _run(self, start: int, end: int, lowering: lower.Lowering, checker: checks.Checker,
              last: Step | None) -> Step:
         """Read one statement as analyse does, noting what it took and gave; `last` is the
-        step before it (the resolver is in the state it left)."""
+        step before it (the lowering is in the state it left)."""
         report: list[Diagnostic] = []
-        resolver.report = report
+        lowering.report = report
         names = checker.seen
         assert isinstance(names, _Names)
         looked: list[tuple[str, ast.Word | None]] = []
@@ -278,27 +278,27 @@ class LiveCheck:
         names.looked, names.added = looked, added
         source = self.source
         source.asked = asked
-        shots = resolver.shots
+        shots = lowering.shots
         previous = last.previous if last is not None else None
         try:
             statement, continued = parser.parse_statement(
                 source, start, end, (previous.start, previous.end) if previous is not None else None, report)
             if statement is not None:
-                for item in resolver.feed(statement, start):
-                    report += checker.check(item, resolver.axes)
+                for item in lowering.feed(statement, start):
+                    report += checker.check(item, lowering.axes)
         finally:
             source.asked = None
             names.looked = names.added = None
         step = Step(start, end, len(self.log), report, tuple(looked), tuple(added), tuple(asked),
-                    resolver.state(last.state if last is not None else self._initial), len(self.log),
-                    previous, resolver.shots - shots, shots)
+                    lowering.state(last.state if last is not None else self._initial), len(self.log),
+                    previous, lowering.shots - shots, shots)
         if continued:
             step.previous = step
         return step
 
-    def _conclude(self, resolver: lower.Resolver | None, checker: checks.Checker | None) -> list[Diagnostic]:
+    def _conclude(self, lowering: lower.Lowering | None, checker: checks.Checker | None) -> list[Diagnostic]:
         """After the last statement: the sequence still open, if any, then what analyse says of
-        the file as a whole. `resolver` and `checker` are those that read the last statement,
+        the file as a whole. `lowering` and `checker` are those that read the last statement,
         or None if its outcome was kept (then they are made from the steps)."""
         last = self.steps[-1] if self.steps else None
         shots = last.shots_before + last.shots if last else 0
@@ -310,16 +310,16 @@ class LiveCheck:
                 report += step.report
         if last is not None and last.state.sequence is not None:
             self._current_state(last)
-            if resolver is None or checker is None:
+            if lowering is None or checker is None:
                 names = _Names(self)
                 for step in self.steps:
                     for key, _ in step.added:
                         dict.__setitem__(names, key, step)
-                resolver, checker = self._fresh(names)
-                resolver.restore(last.state, shots)
-            resolver.report = report
-            for item in resolver.finish():
-                report += checker.check(item, resolver.axes)
+                lowering, checker = self._fresh(names)
+                lowering.restore(last.state, shots)
+            lowering.report = report
+            for item in lowering.finish():
+                report += checker.check(item, lowering.axes)
         self.diagnostics = conclude(self.source, report, shots)
         return self.diagnostics
 
@@ -402,7 +402,7 @@ class LiveCheck:
                 dict.__setitem__(names, key, step)
         steps = list(base)
         later_at = {s.start: i for i, s in enumerate(later)}
-        resolver: lower.Resolver | None = None  # set while the last step was read, not kept
+        lowering: lower.Lowering | None = None  # set while the last step was read, not kept
         checker: checks.Checker | None = None
         reused = len(base)
         for start, end in chunks[len(base):]:
@@ -424,17 +424,17 @@ class LiveCheck:
                 kept.shots_before = shots
                 steps.append(kept)
                 reused += 1
-                resolver = checker = None
+                lowering = checker = None
                 continue
             if last is not None:
                 self._current_state(last)  # where reading goes on from
-            if resolver is None or checker is None:
-                resolver, checker = self._fresh(names)
-                resolver.restore(last.state if last is not None else self._initial, shots)
-            steps.append(self._run(start, end, resolver, checker, last))
+            if lowering is None or checker is None:
+                lowering, checker = self._fresh(names)
+                lowering.restore(last.state if last is not None else self._initial, shots)
+            steps.append(self._run(start, end, lowering, checker, last))
         self.steps = steps
         self.reused = reused
-        diagnostics = self._conclude(resolver, checker)
+        diagnostics = self._conclude(lowering, checker)
         if any(d.span.start == GONE or any(r.span.start == GONE for r in d.related) for d in diagnostics):
             return self.refresh()  # a kept outcome pointed into the edit: not expected, never shown
         return diagnostics
