@@ -100,9 +100,10 @@ class Checker:
             found.append(Diagnostic("E316", f"a sequence cannot send its moves `{moves.value}`", moves.span,
                                     "the API takes no camera control per shot of a multi-shot request: write "
                                     "`moves words` (each move at the start of its shot's prompt) or `moves off`"))
-        for shot in shots:
+        sequence.prompts = [sequence_prompt(shot, settings) for shot in shots]
+        for shot, sent in zip(shots, sequence.prompts, strict=True):
             _check_name(shot.syntax.name, self.seen, found)
-            _check_texts(shot, found, limit=kling.MULTI_PROMPT_MAX_CHARS, sent=sequence_prompt(shot, settings))
+            _check_texts(shot, found, limit=kling.MULTI_PROMPT_MAX_CHARS, sent=sent)
         if not kling.MULTI_SHOT_MIN <= len(shots) <= kling.MULTI_SHOT_MAX:
             span = shots[kling.MULTI_SHOT_MAX].syntax.name.span if shots else sequence.syntax.name.span
             found.append(Diagnostic(
@@ -110,7 +111,7 @@ class Checker:
                 f"a multi-shot generation has {kling.MULTI_SHOT_MIN} to {kling.MULTI_SHOT_MAX} shots; "
                 + ("indent SHOT lines under the SEQUENCE line" if not shots else "split it into two sequences")))
         model = self.models.get(settings.model_name)
-        timing = sequence_timing(sequence, found, model.durations if model else ())
+        timing = sequence.timing = sequence_timing(sequence, found, model.durations if model else ())
         if timing is not None:
             total, _ = timing
             uses = [Use("multi_shot", None, sequence.syntax.name.span), *_uses_of_settings(settings, sequence.voices)]

@@ -135,6 +135,10 @@ class LoweredSequence:
     voices: list[ast.Option]
     shots: list[LoweredShot]
     lowered: bool
+    # Worked out once, by the check, and carried to the record: the total and each shot's
+    # seconds (sequence_timing), and each shot's prompt as sent (camera.sequence_prompt).
+    timing: tuple[str, list[str]] | None = None
+    prompts: list[str] | None = None
 
     @property
     def name(self) -> str:

@@ -81,13 +81,14 @@ def _sequence_record(sequence: LoweredSequence, base_dir: Path, images: ImageSto
     """A SEQUENCE as one multi-shot request: each shot's prompt (its camera move in words) and
     duration in multi_prompt, the total as the request's duration."""
     settings = sequence.settings
-    timing = sequence_timing(sequence, [])
+    timing = sequence.timing or sequence_timing(sequence, [])  # as the check worked it out
     assert timing is not None, "a sequence is emitted only when its timing is known"
     total, durations = timing
+    prompts = sequence.prompts or [sequence_prompt(shot, settings) for shot in sequence.shots]
     found = _settings_fields(settings, sequence.voices, base_dir, images)
     found |= {"duration": total, "multi_shot": True, "shot_type": "customize",
-              "multi_prompt": [{"index": i, "prompt": sequence_prompt(shot, settings), "duration": seconds}
-                               for i, (shot, seconds) in enumerate(zip(sequence.shots, durations, strict=True), 1)]}
+              "multi_prompt": [{"index": i, "prompt": sent, "duration": seconds}
+                               for i, (sent, seconds) in enumerate(zip(prompts, durations, strict=True), 1)]}
     made = _record(sequence.name, sequence.scene, sequence.syntax.span.line, settings, found)
     made["shots"] = [shot.name for shot in sequence.shots]
     if (settings.moves is None or settings.moves.value != "off") and any(s.camera is not None for s in sequence.shots):
