@@ -234,8 +234,8 @@ class _DeadlineBackend(httpcore.NetworkBackend):
 
 class _DeadlineTransport(httpx.HTTPTransport):
     """httpx's own transport, its connections held to each request's deadline (_DeadlineStream).
-    httpx takes no network backend, so its pool's is wrapped; tests/test_run_round3.py fails if
-    a new httpx moves it."""
+    httpx takes no network backend, so its pool's is wrapped; the dripping-headers tests of
+    tests/test_run_paid_once_after_edits.py fail if a new httpx moves it."""
 
     def __init__(self, deadlines: threading.local) -> None:
         super().__init__()

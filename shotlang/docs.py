@@ -337,4 +337,5 @@ def main(paths: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:] or [str(p) for p in [Path("README.md"), *Path("docs").glob("*.md")]]))
+    here = [Path("README.md"), *Path("docs").glob("*.md")]  # run from the repository's top
+    sys.exit(main(sys.argv[1:] or [str(p) for p in here if p.is_file()]))

@@ -174,7 +174,7 @@ class Lowering:
         self._scene_defaults: dict[str, Value[Any]] = {}
         self._title_seen: Span | None = None
         self._axes_seen: Span | None = None
-        self._sequence: _OpenSequence | None = None
+        self._sequence: OpenSequence | None = None
 
     def feed(self, stmt: ast.Statement, at: int | None = None) -> list[Lowered]:
         """Take in one statement; a SHOT comes back lowered (a sequence's shots come back in
@@ -221,7 +221,7 @@ class Lowering:
             voices = [o for o in stmt.options if o.kind == "voice"]
             report += found
             members = {k: v._replace(inherited=True) for k, v in own.items() if k != "duration"}
-            self._sequence = _OpenSequence(stmt, self._scene, settings, voices,
+            self._sequence = OpenSequence(stmt, self._scene, settings, voices,
                                            _indent(stmt.name.span if at is None else keyword),
                                            {**outer, **members}, not _has_error(found))
         elif isinstance(stmt, ast.Scene):
@@ -311,7 +311,7 @@ class Lowering:
 
 
 @dataclass
-class _OpenSequence:
+class OpenSequence:
     syntax: ast.Sequence
     scene: str | None
     settings: Settings
@@ -332,7 +332,7 @@ class LoweringState(NamedTuple):
     scene_defaults: dict[str, Value[Any]]
     title_seen: Span | None
     axes_seen: Span | None
-    sequence: _OpenSequence | None
+    sequence: OpenSequence | None
 
 
 # Lowering's attributes: those LoweringState carries, and those fixed at its start (with the

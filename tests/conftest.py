@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import atexit
 import os
 import shutil
 import sys
@@ -30,11 +29,10 @@ os.environ["SHOTLANG_MODELS"] = "/nonexistent/models.toml"
 # modules again where bytecode is not written (PYTHONDONTWRITEBYTECODE, a read-only install):
 # about 0.12 s a process. The processes keep their bytecode in one folder of the session
 # instead, outside the source tree.
-# (pytest-xdist's workers inherit the folder the first process made; that one removes it.)
+# (One folder per user, kept from run to run: Python checks each file's bytecode against its
+# source, and writes it atomically, so runs side by side and edits between runs are safe.)
 os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
-if "PYTHONPYCACHEPREFIX" not in os.environ:
-    os.environ["PYTHONPYCACHEPREFIX"] = tempfile.mkdtemp(prefix="shotlang-tests-pycache-")
-    atexit.register(shutil.rmtree, os.environ["PYTHONPYCACHEPREFIX"], ignore_errors=True)
+os.environ.setdefault("PYTHONPYCACHEPREFIX", str(Path(tempfile.gettempdir()) / f"shotlang-tests-pycache-{os.getuid()}"))
 
 settings.register_profile("ci", max_examples=100)
 settings.register_profile("quick", max_examples=10)
@@ -48,7 +46,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 # The everyday suite leaves out the tests marked `slow` (a browser, node, seconds of real time
 # on a server, benchmarks, 50 MB inputs): SHOTLANG_FULL_SUITE=1 runs them too, as .ci/run does,
-# and so does naming them (`-m slow`, or a test's own node id).
+# and so does asking for tests by name (a node id, `-k`), by mark (`-m slow`) or `--lf`.
 FULL_SUITE = os.environ.get("SHOTLANG_FULL_SUITE") == "1"
 
 
@@ -60,7 +58,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if _SLOW_FIXTURES.intersection(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)
-    if FULL_SUITE or config.getoption("markexpr") or any("::" in arg for arg in config.args):
+    # Asked for by name (a node id, -k), by mark (-m), or again after a failure (--lf): run them.
+    if (FULL_SUITE or config.getoption("markexpr") or config.getoption("keyword") or config.getoption("lf", default=False)
+            or any("::" in arg for arg in config.args)):
         return
     slow = [item for item in items if item.get_closest_marker("slow") is not None]
     if slow:

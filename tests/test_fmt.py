@@ -95,26 +95,38 @@ OPTIONS = {
     "negative": st.sampled_from(['negative "blur"', 'AVOID "text, logos"', 'Negative "a \\"b\\""']),
     "watermark": st.sampled_from(["watermark on", "WATERMARK Off"]),
     "callback": st.just('callback "https://example.com/hook"'),
-    "cfg": st.sampled_from(["cfg 0.5", "CFG 0.25", "cfg 1", "cfg .5"]),
+    "cfg": st.sampled_from(["cfg 0.5", "CFG 0.25", "cfg 1", "cfg 0"]),
     "sound": st.sampled_from(["sound off", "SOUND Off", "sound on"]),
-    "voice": st.sampled_from(['voice "narrator-1"', 'VOICE "a \\"b\\""']),
     "model": st.sampled_from(["model kling-v2-6", "MODEL kling-v2-master", "model kling-v1-6"]),
     "moves": st.sampled_from(["moves words", "MOVES Auto", "moves numeric", "moves both", "moves off"]),
-    # an image-to-video shot from an address (a file would be read): its end frame and masks too
+    # an image-to-video shot from an address (a file would be read); its end frame, masks and
+    # voices come in the kits below
     "image": st.sampled_from(['image "https://example.com/dawn.png"', 'IMAGE "https://example.com/a b.jpg"']),
-    "tail": st.just('tail "https://example.com/dusk.png"'),
-    "mask": st.just('mask "https://example.com/sky.png"'),
-    "motion": st.sampled_from(['motion "https://example.com/boat.png" (10, 20) (90, 40)',
-                               'MOTION "https://example.com/b.png" (1,2)(3,4) (5, 6)']),
 }
-# `id` is drawn apart (one per shot); everything else the language takes is drawn above.
+# `id` is drawn apart (one per shot); the options that need others come in KITS; everything else
+# the language takes is drawn above.
 OPTIONS_LEFT_OUT = {"id"}
+KIT_OPTIONS = {"tail", "mask", "motion", "voice"}
+# Options drawn at random rarely make a shot that compiles when they need others (an end frame
+# or a mask needs an image and a model that takes it, a voice needs sound and a pro model): these
+# kits do, so the properties, which skip files with errors, see every option at work.
+KITS = [
+    ["model kling-v2-6", "pro", 'image "https://example.com/dawn.png"', 'tail "https://example.com/dusk.png"'],
+    ["MODEL kling-v1", "5s", "std", 'image "https://example.com/dawn.png"', 'MASK "https://example.com/sky.png"'],
+    ["model kling-v1", "5S", "Standard", 'image "https://example.com/a.jpg"',
+     'motion "https://example.com/boat.png" (10, 20) (90, 40)', 'motion "https://example.com/b.png" (1,2)(3,4)'],
+    ["model kling-v2-6", "PRO", "sound on", 'voice "narrator-1"'],
+]
 
 
 @st.composite
 def options(draw: st.DrawFn, shot_id: str | None) -> list[str]:
-    kinds = draw(st.lists(st.sampled_from(sorted(OPTIONS)), unique=True, max_size=5))
-    chosen = [draw(OPTIONS[k]) for k in kinds]
+    if draw(st.integers(0, 3)) == 0:  # options that take others with them, as Kling's map takes them
+        extra = draw(st.lists(st.sampled_from(["negative", "watermark", "callback"]), unique=True, max_size=2))
+        chosen = [*draw(st.sampled_from(KITS)), *(draw(OPTIONS[k]) for k in extra)]
+    else:
+        kinds = draw(st.lists(st.sampled_from(sorted(OPTIONS)), unique=True, max_size=5))
+        chosen = [draw(OPTIONS[k]) for k in kinds]
     if shot_id is not None and draw(st.booleans()):
         chosen.append(f'id "{shot_id}"')
     return draw(st.permutations(chosen)) if chosen else []
@@ -124,8 +136,11 @@ def options(draw: st.DrawFn, shot_id: str | None) -> list[str]:
 def shot(draw: st.DrawFn, name: str, indent: str, member: bool = False) -> str:
     keyword = draw(st.sampled_from(["SHOT", "shot", "Shot"]))
     head = f"{indent}{keyword}{draw(GAP)}{name}{draw(st.sampled_from(['', ' ']))}:{draw(GAP)}{draw(move())}"
-    line = head + draw(written_text(draw(prompt()), indent))
     opts = [] if member else draw(options(name))
+    said = draw(prompt())
+    if any(o.lower().startswith("voice") for o in opts):
+        said += " <<<voice_1>>> speaks"  # where the voice speaks: a voice the prompt never names is an error
+    line = head + draw(written_text(said, indent))
     if opts:
         if draw(st.integers(0, 4)) == 0:  # options continued on an indented line
             k = draw(st.integers(0, len(opts)))
@@ -217,7 +232,8 @@ def _trivia(text: str) -> tuple[list[str], list[str]]:
 def test_the_generator_writes_every_option_of_the_language() -> None:
     from shotlang.language import OPTIONS as LANGUAGE_OPTIONS
 
-    assert set(OPTIONS) | OPTIONS_LEFT_OUT == {o.kind for o in LANGUAGE_OPTIONS}
+    assert set(OPTIONS) | KIT_OPTIONS | OPTIONS_LEFT_OUT == {o.kind for o in LANGUAGE_OPTIONS}
+    assert all(any(re.match(rf"{kind}\b", o, re.IGNORECASE) for kit in KITS for o in kit) for kind in KIT_OPTIONS)
 
 
 def test_generated_files_are_mostly_valid() -> None:
@@ -231,6 +247,22 @@ def test_generated_files_are_mostly_valid() -> None:
 
     look()
     assert sum(found) >= 0.5 * len(found), f"{sum(found)} of {len(found)} compile"
+
+
+def test_every_option_is_at_work_in_generated_files_that_compile() -> None:
+    """The properties skip files with errors: each option must be in some that compile."""
+    seen: set[str] = set()
+
+    @settings(max_examples=300, deadline=None, database=None, derandomize=True)  # the same files every run
+    @given(shot_list())
+    def look(text: str) -> None:
+        if compiled(text)["ok"]:
+            seen.update(kind for kind in {*OPTIONS, *KIT_OPTIONS}
+                        if re.search(rf'(?<![\w"]){kind}\b', text, re.IGNORECASE))
+
+    look()
+    keyword_options = {*OPTIONS, *KIT_OPTIONS} - {"duration", "mode", "aspect"}  # bare words, not found by name
+    assert keyword_options <= seen, sorted(keyword_options - seen)
 
 
 # --- the canonical form, by example ---------------------------------------------------------------
