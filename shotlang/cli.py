@@ -958,10 +958,13 @@ def interrupted(cause: BaseException | None, more: str = "") -> NoReturn:
 def run() -> None:
     """The console script: click, with Ctrl-C (130), SIGTERM (143) and a closed pipe (`| head`)
     ending quietly with one line at most."""
-    import signal
+    try:  # a Ctrl-C while the signal module loads (slow on a busy machine) ends quietly too
+        import signal
 
-    # Process-wide settings belong to the program, not to the library or a click command.
-    signal.signal(signal.SIGTERM, _terminated)
+        # Process-wide settings belong to the program, not to the library or a click command.
+        signal.signal(signal.SIGTERM, _terminated)
+    except KeyboardInterrupt as e:
+        interrupted(e)
     # `run`'s threads mostly wait on the network: hand the interpreter over sooner than every
     # 5 ms, so a finished task's slot is reused without a queue of hand-overs.
     sys.setswitchinterval(0.001)
