@@ -42,7 +42,8 @@ def either(words: Iterable[str]) -> str:
     return ", ".join(listed[:-1]) + " or " + listed[-1] if len(listed) > 1 else "".join(listed)
 
 
-def _and(words: Iterable[str]) -> str:
+def all_of(words: Iterable[str]) -> str:
+    """a, b and c."""
     listed = list(words)
     return ", ".join(listed[:-1]) + " and " + listed[-1] if len(listed) > 1 else "".join(listed)
 
@@ -208,8 +209,8 @@ than by a local path."""),
 TITLE and AXES apply to the whole file: each may appear once, and AXES must come before
 the first SHOT."""),
     "E313": Code(E, "option not allowed in DEFAULTS or on a SCENE", "\n" + _fill(
-        f"DEFAULTS and SCENE take options that make sense for many shots: {_and(o.kind for o in OPTIONS if not o.per_shot)}. "
-        f"{_and(f'`{o.kind}`' for o in OPTIONS if o.per_shot)} belong to one shot.")),
+        f"DEFAULTS and SCENE take options that make sense for many shots: {all_of(o.kind for o in OPTIONS if not o.per_shot)}. "
+        f"{all_of(f'`{o.kind}`' for o in OPTIONS if o.per_shot)} belong to one shot.")),
     "E314": Code(E, "id not valid", f"""
 An external task id is your own id for the task, unique per account: 1 to {kling.EXTERNAL_ID_MAX_CHARS} characters
 of letters, digits, `-`, `_` and `.`."""),

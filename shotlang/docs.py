@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from . import kling
-from .diagnostics import CODES
+from .diagnostics import CODES, all_of
 from .exits import EXITS
 from .language import MODE_WORDS, OPTIONS, STATEMENTS
 from .models import (
@@ -289,8 +289,7 @@ def md_exit_summary() -> str:
     every = [e for e in EXITS.values() if e.shown]
     run_only = [e for e in EXITS.values() if not e.shown]
     said = ", ".join(f"{e.code} {e.short}" for e in every)
-    added = ", ".join(f"{e.code} ({e.short})" for e in run_only[:-1]) + f" and {run_only[-1].code} ({run_only[-1].short})"
-    return f"Exit codes: {said}; `run` adds {added}."
+    return f"Exit codes: {said}; `run` adds {all_of(f'{e.code} ({e.short})' for e in run_only)}."
 
 
 def md_api_errors() -> str:

@@ -143,7 +143,7 @@ def plan_shots(shots: list[Shot], store: Store, out_dir: Path, config: Config,
     listed = set(asks) if listed is None else set(listed) | set(asks)
     earlier: dict[str, list[str]] | None = None  # body hash -> records whose shot asks no more for it
     adopted: set[str] = set()  # records in flight already taken over by a renamed shot
-    ids = _ids(store)
+    ids: dict[str, list[str]] | None = None  # external id -> records that used it, when a shot has its own
     for shot in shots:
         body = shot.body
         digests = asks[shot.name]
@@ -174,6 +174,7 @@ def plan_shots(shots: list[Shot], store: Store, out_dir: Path, config: Config,
         own_id = body.get("external_task_id")
         id_used_by = None
         if own_id is not None and action in SUBMITS:
+            ids = _ids(store) if ids is None else ids
             id_used_by = next(iter(ids.get(str(own_id), ())), None)
         model, mode, seconds = body["model_name"], str(body.get("mode") or kling.DEFAULT_MODE), body["duration"]
         price = models.price(model, mode, seconds, audio_of(body))
