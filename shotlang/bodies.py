@@ -6,9 +6,9 @@ The value sets and limits they check come from kling.py.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from .kling import (
     MAGNITUDE_MAX,
@@ -17,10 +17,9 @@ from .kling import (
     MULTI_SHOT_MIN,
     VOICES_MAX,
     CameraType,
-    Mode,
     ShotType,
-    Sound,
 )
+from .language import AS_IS, Option
 
 # --- requests --------------------------------------------------------------------------------
 
@@ -55,13 +54,6 @@ class DynamicMask(_Body):
     trajectories: list[TrajectoryPoint]
 
 
-class WatermarkInfo(_Body):
-    """Whether the video carries Kling's watermark. Reported by third-party documentation of
-    2025-2026, not confirmed by Kling's own pages (../shared/kling-api.md)."""
-
-    enabled: bool
-
-
 class Voice(_Body):
     """One of voice_list: a voice of the account, spoken where the prompt says <<<voice_n>>>.
     Reported by third-party documentation, not confirmed (../shared/kling-api.md)."""
@@ -77,20 +69,18 @@ class ShotPrompt(_Body):
     duration: str = Field(pattern=r"^[1-9][0-9]*$")
 
 
-class VideoRequest(_Body):
-    """The body of POST /v1/videos/text2video or /v1/videos/image2video."""
+class _Made(_Body):
+    """The fields of a video request made by code (records.py), as the API takes them. The
+    other fields are those of the options sent as their value says (language.AS_IS): each is
+    made from its option's row, below."""
 
     model_name: str
     image: str | None = None
     image_tail: str | None = None
     prompt: str | None = None
-    negative_prompt: str | None = None
-    cfg_scale: float | None = None
-    mode: Mode | None = None
     aspect_ratio: str | None = Field(None, pattern=r"^[1-9][0-9]*:[1-9][0-9]*$")
     # Whole seconds as a string; which ones a model renders is in the capability matrix.
     duration: str = Field(pattern=r"^[1-9][0-9]*$")
-    sound: Sound | None = None
     voice_list: list[Voice] | None = Field(None, max_length=VOICES_MAX)
     multi_shot: bool | None = None
     shot_type: ShotType | None = None
@@ -98,9 +88,56 @@ class VideoRequest(_Body):
     camera_control: CameraControl | None = None
     static_mask: str | None = None
     dynamic_masks: list[DynamicMask] | None = None
-    callback_url: str | None = None
-    external_task_id: str | None = None
-    watermark_info: WatermarkInfo | None = None
+
+
+# The order of a body's fields in emitted JSON, kept stable so compiled output diffs well (the
+# order of Kling's reference, more or less). A field not named here (a new option's) goes last.
+FIELD_ORDER = (
+    "model_name", "image", "image_tail", "prompt", "negative_prompt", "cfg_scale", "mode", "aspect_ratio",
+    "duration", "sound", "voice_list", "multi_shot", "shot_type", "multi_prompt", "camera_control",
+    "static_mask", "dynamic_masks", "callback_url", "external_task_id", "watermark_info",
+)
+
+
+def value_type(option: Option) -> Any:
+    """The Python type of an option's API value, with its bounds: from its row alone."""
+    if option.values is not None:
+        values = tuple(dict.fromkeys(option.values.values()))
+        return bool if all(isinstance(v, bool) for v in values) else Literal[values]
+    if option.bounds is not None:
+        low, high = option.bounds.low, option.bounds.high
+        kind = int if option.bounds.whole else float
+        return Annotated[kind, Field(ge=kind(low), le=kind(high))]
+    return str
+
+
+def _option_field(option: Option) -> tuple[Any, Any]:
+    """An option's body field as pydantic wants it: (type, default); a field inside an object
+    (`watermark_info.enabled`) is that object, a model of its own."""
+    outer, _, inner = option.field.partition(".")
+    kind = value_type(option)
+    if inner:
+        name = "".join(part.title() for part in outer.split("_"))
+        inside: dict[str, Any] = {inner: (kind, ...)}
+        kind = create_model(name, __base__=_Body, __doc__=option.source or None, **inside)
+    return kind | None, None
+
+
+def _video_request() -> type[_Made]:
+    made = {name: (info.annotation, info) for name, info in _Made.model_fields.items()}
+    sent = {o.field.partition(".")[0]: _option_field(o) for o in AS_IS}
+    assert not made.keys() & sent.keys(), f"made and sent as is: {made.keys() & sent.keys()}"
+    every = {**made, **sent}
+    ordered = [*(n for n in FIELD_ORDER if n in every), *(n for n in every if n not in FIELD_ORDER)]
+    return create_model(  # type: ignore[call-overload, no-any-return]
+        "VideoRequest", __base__=_Body, __doc__="The body of POST /v1/videos/text2video or /v1/videos/image2video.",
+        __module__=__name__, **{n: every[n] for n in ordered})
+
+
+if TYPE_CHECKING:
+    VideoRequest = _Made
+else:
+    VideoRequest = _video_request()
 
 
 # --- responses -----------------------------------------------------------------------------

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from . import kling, models
+from .bodies import VideoRequest
 from .camera import said_in
 from .checks import SAFE_NAME, WINDOWS_RESERVED
 from .compiler import CONTROL, control_name
@@ -36,7 +37,7 @@ from .diagnostics import Severity
 from .files import atomic_file
 from .fmt import format_text, quote
 from .images import URL, NotAnImage, inspect_image
-from .language import MODE_WORDS, NAME_MAX_CHARS, OPTIONS, TOKENS
+from .language import AS_IS, NAME_MAX_CHARS, OPTIONS, TOKENS, Option
 from .lower import ASPECT_MAX_CHARS, MAGNITUDE_DECIMALS
 from .payload import FORMAT_VERSION, CompiledShot
 from .source import DecodeFailure, decode
@@ -62,7 +63,6 @@ ENVELOPE_KEYS = ("shotlang_format", "source", "title", "axes", "notes", "shots")
 # The order options are written in: the language table's (fmt writes them so too).
 _ORDER = {o.kind: i for i, o in enumerate(OPTIONS)}
 # The fields of a body each option fills, beyond those made into the move or the sequence.
-_PLAIN_FIELDS = {"negative_prompt": "negative", "callback_url": "callback", "external_task_id": "id"}
 _IMAGE_FIELDS = {"image": "image", "image_tail": "tail", "static_mask": "mask"}
 _SEQUENCE_FIELDS = ("multi_shot", "shot_type", "multi_prompt")
 _NOT_IN_A_SEQUENCE = ("prompt", "camera_control", "image_tail", "static_mask", "dynamic_masks")
@@ -647,10 +647,8 @@ def _item(request: Request, reading: _Reading) -> _Item:
     return item
 
 
-_KNOWN_FIELDS = frozenset({
-    "model_name", "image", "image_tail", "prompt", "negative_prompt", "cfg_scale", "mode", "aspect_ratio",
-    "duration", "sound", "voice_list", "multi_shot", "shot_type", "multi_prompt", "camera_control",
-    "static_mask", "dynamic_masks", "callback_url", "external_task_id", "watermark_info"})
+# Every field of the bodies compile writes.
+_KNOWN_FIELDS = frozenset(VideoRequest.model_fields)
 
 
 class _Place:
@@ -707,15 +705,10 @@ def _model_name(model: str, at: _Place) -> bool:
 
 def _common(fields: dict[str, Any], line: _Line, at: _Place, to_image: bool) -> None:
     """The fields a shot and a sequence both take: their options."""
-    for key, kind in _PLAIN_FIELDS.items():
-        if key in fields and at.text(fields[key], key):
-            line.options.append((kind, f"{kind} {quote(fields[key])}"))
-    if "mode" in fields:
-        mode = fields["mode"]
-        if mode in kling.MODES:
-            line.options.append(("mode", next(w for w, m in MODE_WORDS.items() if m == mode)))
-        else:
-            at.say("mode", f"{_show(mode)} is not a mode shotlang writes ({' or '.join(kling.MODES)})")
+    for option in AS_IS:
+        key = option.field.partition(".")[0]
+        if key in fields:
+            _as_is(option, fields[key], line, at)
     if "duration" in fields:
         seconds = fields["duration"]
         if isinstance(seconds, str) and _whole_seconds(seconds):
@@ -733,31 +726,6 @@ def _common(fields: dict[str, Any], line: _Line, at: _Place, to_image: bool) -> 
         else:
             at.say("aspect_ratio", f"{_show(ratio)} is not an aspect ratio shotlang writes (width:height, "
                                    "such as \"16:9\")")
-    if "cfg_scale" in fields:
-        scale = fields["cfg_scale"]
-        number = _decimal(scale)
-        if number is None or not kling.CFG_MIN <= scale <= kling.CFG_MAX:
-            at.say("cfg_scale", f"{_show(scale)} is not a number from {kling.CFG_MIN:g} to {kling.CFG_MAX:g}")
-        else:
-            line.options.append(("cfg", f"cfg {number}"))
-    if "sound" in fields:
-        sound = fields["sound"]
-        if sound in kling.SOUNDS:
-            line.options.append(("sound", f"sound {sound}"))
-        else:
-            at.say("sound", f"{_show(sound)} is not {' or '.join(map(_show, kling.SOUNDS))}")
-    if "watermark_info" in fields:
-        info = at.object(fields["watermark_info"], "watermark_info")
-        if info is not None:
-            inner = at.inner("watermark_info")
-            for key in info:
-                if key != "enabled":
-                    inner.say(key, "not a field of watermark_info")
-            enabled = info.get("enabled")
-            if isinstance(enabled, bool):
-                line.options.append(("watermark", f"watermark {'on' if enabled else 'off'}"))
-            else:
-                inner.say("enabled", f"{_show(enabled)} is not true or false")
     if "voice_list" in fields:
         for i, voice in enumerate(_listed(fields, "voice_list", "voices", "voice", at)):
             key = f"voice_list[{i}]"
@@ -771,6 +739,42 @@ def _common(fields: dict[str, Any], line: _Line, at: _Place, to_image: bool) -> 
                 at.inner(key).say("voice_id", "absent")
             elif at.inner(key).text(found["voice_id"], "voice_id"):
                 line.options.append(("voice", f"voice {quote(found['voice_id'])}"))
+
+
+def _as_is(option: Option, value: Any, line: _Line, at: _Place) -> None:
+    """An option sent as its value says (language.AS_IS), back from its field, by its row of the
+    language table: a text, one of its words' values, or a number within its bounds."""
+    key, _, inner = option.field.partition(".")
+    if inner:  # a field of an object: {"watermark_info": {"enabled": true}}
+        found = at.object(value, key)
+        if found is None:
+            return
+        for name in found:
+            if name != inner:
+                at.inner(key).say(name, f"not a field of {key}")
+        if inner not in found:
+            at.inner(key).say(inner, "absent")
+            return
+        value, at = found[inner], at.inner(key)
+        key = inner
+    keyword = f"{option.keywords[0]} " if option.keywords else ""
+    if option.values is not None:
+        word = next((w for w, v in option.values.items() if v == value and type(v) is type(value)), None)
+        if word is None:
+            shown = " or ".join(_show(v) for v in dict.fromkeys(option.values.values()))
+            at.say(key, f"{_show(value)} is not {shown}")
+        else:
+            line.options.append((option.kind, keyword + word))
+    elif option.bounds is not None:
+        bounds = option.bounds
+        number = _decimal(value)
+        if number is None or not bounds.low <= value <= bounds.high or (bounds.whole and not isinstance(value, int)):
+            what = "a whole number" if bounds.whole else "a number"
+            at.say(key, f"{_show(value)} is not {what} from {bounds.number(bounds.low)} to {bounds.number(bounds.high)}")
+        else:
+            line.options.append((option.kind, keyword + number))
+    elif at.text(value, key):
+        line.options.append((option.kind, keyword + quote(value)))
 
 
 def _listed(fields: dict[str, Any], key: str, items: str, one: str, at: _Place) -> list[Any]:

@@ -15,7 +15,7 @@ from typing import Any
 from . import kling
 from .diagnostics import CODES, all_of
 from .exits import EXITS
-from .language import MODE_WORDS, OPTIONS, STATEMENTS
+from .language import MODE_WORDS, OPTION_KEYWORDS, OPTIONS, STATEMENT_KEYWORDS, STATEMENTS, terminal
 from .models import (
     FEATURE_WORDS,
     FEATURES,
@@ -173,6 +173,51 @@ def md_options() -> str:
                [[o.written, o.example, f"`{o.field}`" if o.field else "(none)", o.note] for o in OPTIONS])
 
 
+def md_fields() -> str:
+    """docs/kling-mapping.md's Fields table: what each option sends, from the language table."""
+    rows = [["the quoted prompt", "`prompt`",
+             "the text, strings joined with one space; left out for an image shot with `\"\"`"]]
+    rows += [[o.example if o.argument == "bare" else o.written, f"`{o.field.partition('.')[0]}`", o.sent_text()]
+             for o in OPTIONS if o.field]
+    rows += [["the move", "`camera_control` and/or the start of `prompt`",
+              "see below (`moves`); no `camera_control` for no move or `static`"],
+             ["`SEQUENCE name: …` and its shots", "`multi_shot`, `shot_type`, `multi_prompt`",
+              '`true`, `"customize"`, and `[{"index": 1, "prompt": "…", "duration": "4"}, …]`: each shot\'s prompt '
+              '(its move written first in camera language: "The camera pans slowly to the right. …") and duration; '
+              "the sequence's length is `duration`. See [Sequences](language.md#sequences)"]]
+    return _md(["shotlang", "API field", "value sent"], rows)
+
+
+def md_body_order() -> str:
+    """The order of a body's fields, as compile writes them (bodies.VideoRequest's)."""
+    from .bodies import VideoRequest
+
+    return textwrap.fill(", ".join(f"`{name}`" for name in VideoRequest.model_fields), 100)
+
+
+# What follows an option's keyword in the grammar, by the table's `argument`.
+_GRAMMAR_ARGUMENT = {"text": "text", "name": "NAME", "word": "WORD", "number": "NUMBER", "points": "text point+",
+                     "bare": ""}
+
+
+def lark_options() -> str:
+    """grammar/shot.lark's `option` rule, one alternative per row of the language table."""
+    lines = []
+    for i, option in enumerate(OPTIONS):
+        heads = [terminal(k) for k in option.keywords]
+        head = heads[0] if len(heads) == 1 else f"({' | '.join(heads)})" if heads else str(option.terminal)
+        alternative = f"{head} {_GRAMMAR_ARGUMENT[option.argument]}".rstrip()
+        lines.append(f"{'option:' if i == 0 else '      |'} {alternative:<26}// {option.kind}: "
+                     + option.example.replace("`", ""))
+    return "\n".join(lines)
+
+
+def lark_keywords() -> str:
+    """grammar/shot.lark's keyword terminals: the statements', then the options'."""
+    words = [*STATEMENT_KEYWORDS, *(k for k in OPTION_KEYWORDS if k not in STATEMENT_KEYWORDS)]
+    return "\n".join(f'{terminal(k)}: "{k}"i' for k in words)
+
+
 def md_statements() -> str:
     return _md(["statement", "meaning"], [[s.written, s.meaning] for s in STATEMENTS])
 
@@ -316,8 +361,10 @@ SECTIONS = {"moves": md_moves, "shared-fields": md_shared_fields, "range-warning
             "statements": md_statements,
             "joiners": md_joiners, "models": md_models, "codes": md_codes,
             "code-details": md_code_details, "exit-codes": md_exit_codes, "run-exit-codes": md_run_exit_codes,
-            "exit-summary": md_exit_summary, "api-errors": md_api_errors}
-_SECTION = re.compile(r"(<!-- generated: ([\w-]+) -->\n)(.*?)(<!-- end: \2 -->)", re.DOTALL)
+            "exit-summary": md_exit_summary, "api-errors": md_api_errors, "fields": md_fields,
+            "body-order": md_body_order, "options-rule": lark_options, "keywords": lark_keywords}
+# `<!-- generated: NAME -->` in Markdown, `// generated: NAME` (to the line's end) in the grammar.
+_SECTION = re.compile(r"((?:<!-- |// )generated: ([\w-]+)(?: -->)?[^\n]*\n)(.*?)((?:<!-- |// )end: \2)", re.DOTALL)
 
 
 def refresh(text: str) -> str:
@@ -336,5 +383,5 @@ def main(paths: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    here = [Path("README.md"), *Path("docs").glob("*.md")]  # run from the repository's top
+    here = [Path("README.md"), *Path("docs").glob("*.md"), Path("grammar/shot.lark")]  # from the repository's top
     sys.exit(main(sys.argv[1:] or [str(p) for p in here if p.is_file()]))

@@ -14,6 +14,7 @@ Adding an option: docs/contributing.md.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Literal, NamedTuple
 
@@ -90,10 +91,31 @@ NAME_MAX_CHARS = 64
 Argument = Literal["text", "name", "word", "number", "points", "bare"]
 
 
+class Bounds(NamedTuple):
+    """The numbers a `number` option takes: from `low` to `high`, whole numbers only if `whole`
+    (sent as an int). `hint` is said with a number outside them (E304)."""
+
+    low: float
+    high: float
+    whole: bool = False
+    hint: str = ""
+
+    @staticmethod
+    def number(value: float) -> str:
+        """A bound as the messages write it: `0`, `0.5`, `2147483647`."""
+        return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
 class Option(NamedTuple):
-    """One option a shot (or DEFAULTS) may carry.
+    """One option a shot (or DEFAULTS) may carry: its one definition.
 
     `kind` names it everywhere: the syntax tree's Option.kind, the lowered setting, messages.
+    An option that is not `made` is sent as its value says, under `field`, and everything about
+    it follows from this row: its grammar alternative (the generated part of grammar/shot.lark),
+    its lowering and value check (a text is itself; a word one of `values`; a number within
+    `bounds`), its field in bodies.VideoRequest, the JSON Schema, decompile's way back, the
+    local server's acceptance, completion, hover, fmt and the docs tables. A `made` option's
+    field is made by code of its own (records.py: images inlined, a default duration, ...).
     """
 
     kind: str
@@ -106,6 +128,29 @@ class Option(NamedTuple):
     written: str  # how the docs write it
     example: str
     note: str
+    bounds: Bounds | None = None  # a number's range (argument "number")
+    made: bool = False  # its field is made by code, not sent as the value says
+    sent: str = ""  # what the API gets, for docs/kling-mapping.md; derived when ""
+    source: str = ""  # where the API field is documented, if not Kling's own reference
+
+    def sent_text(self) -> str:
+        """What the API gets, in the docs' words."""
+        if self.sent:
+            return self.sent
+        if self.values is not None:
+            shown = [json_text(v) for v in dict.fromkeys(self.values.values())]
+            outer, _, inner = self.field.partition(".")
+            if inner:
+                shown = [f'{{"{inner}": {v}}}' for v in shown]
+            return " / ".join(f"`{v}`" for v in shown)
+        if self.bounds is not None:
+            return "the whole number" if self.bounds.whole else "the number"
+        return "the text"
+
+
+def json_text(value: object) -> str:
+    """A value as JSON writes it: `true`, `"on"`."""
+    return json.dumps(value)
 
 
 # Input words for the API's values.
@@ -118,29 +163,40 @@ MOVES_WORDS: dict[str, str] = {w: w for w in ("auto", "numeric", "words", "both"
 
 OPTIONS: tuple[Option, ...] = (
     Option("duration", (), "bare", "DURATION", "duration", False, None, "duration", "`5s`, `10s`, `15s`",
-           f"whole seconds, those the model renders (the models table); default `{kling.DEFAULT_DURATION}s`"),
+           f"whole seconds, those the model renders (the models table); default `{kling.DEFAULT_DURATION}s`",
+           made=True, sent=f'the whole seconds as a string, `"5"`; `"{kling.DEFAULT_DURATION}"` when none is given; '
+           "which ones a model renders is the capability matrix's"),
     Option("mode", (), "bare", "WORD", "mode", False, MODE_WORDS, "mode", ", ".join(f"`{w}`" for w in MODE_WORDS),
            f"sent as {'/'.join(f'`{m}`' for m in kling.MODES)}; left out if not given "
-           f"(the API's default is `{kling.DEFAULT_MODE}`)"),
+           f"(the API's default is `{kling.DEFAULT_MODE}`)",
+           sent=" / ".join(f'`"{m}"`' for m in kling.MODES) + f"; left out when none is given (the API's default "
+           f"is `{kling.DEFAULT_MODE}`)"),
     Option("aspect", (), "bare", "ASPECT", "aspect_ratio", False, None, "aspect ratio",
-           "`16:9`, `9:16`, `1:1`", "text-to-video only; those the model renders (the models table)"),
+           "`16:9`, `9:16`, `1:1`", "text-to-video only; those the model renders (the models table)",
+           made=True, sent="as written (text-to-video only; the ratios the model's row lists)"),
     Option("model", ("model",), "name", None, "model_name", False, None, "`model <name>`",
-           "`model kling-v2-master`", "see the models table"),
+           "`model kling-v2-master`", "see the models table",
+           made=True, sent=f"the name; `{kling.DEFAULT_MODEL}` when none is given (`MODEL` sets it for the shots below)"),
     Option("negative", ("negative", "avoid"), "text", None, "negative_prompt", False, None,
            '`negative "<text>"` (or `avoid`)', '`negative "blur, text"`',
            f"at most {kling.TEXT_MAX_CHARS:,} characters"),
     Option("cfg", ("cfg",), "number", None, "cfg_scale", False, None,
-           f"`cfg <{kling.CFG_MIN:g}–{kling.CFG_MAX:g}>`", "`cfg 0.3`", "v2 models ignore it (W104)"),
+           f"`cfg <{kling.CFG_MIN:g}–{kling.CFG_MAX:g}>`", "`cfg 0.3`", "v2 models ignore it (W104)",
+           bounds=Bounds(kling.CFG_MIN, kling.CFG_MAX, hint=(
+               f"{kling.CFG_MIN:g} lets the model roam, {kling.CFG_MAX:g} follows the prompt closely; "
+               f"{kling.CFG_DEFAULT:g} is the default"))),
     Option("image", ("image",), "text", None, "image", True, None, '`image "<path or URL>"`',
-           '`image "stills/dawn.png"`', "makes an image-to-video shot"),
+           '`image "stills/dawn.png"`', "makes an image-to-video shot",
+           made=True, sent="a URL as written, or the local file as Base64 (no `data:` prefix)"),
     Option("tail", ("tail",), "text", None, "image_tail", True, None, '`tail "<path or URL>"`',
-           '`tail "stills/dusk.png"`', "the end frame; makes an image-to-video shot"),
+           '`tail "stills/dusk.png"`', "the end frame; makes an image-to-video shot", made=True, sent="likewise"),
     Option("mask", ("mask",), "text", None, "static_mask", True, None, '`mask "<path or URL>"`',
-           '`mask "sky-mask.png"`', "needs `image`"),
+           '`mask "sky-mask.png"`', "needs `image`", made=True, sent="likewise"),
     Option("motion", ("motion",), "points", None, "dynamic_masks", True, None,
            '`motion "<mask>" (x, y) (x, y)…`', '`motion "boat.png" (10, 20) (90, 40)`',
            f"needs `image`; {kling.TRAJECTORY_MIN_POINTS}–{kling.TRAJECTORY_MAX_POINTS} points, "
-           f"at most {kling.DYNAMIC_MASKS_MAX} motions"),
+           f"at most {kling.DYNAMIC_MASKS_MAX} motions",
+           made=True, sent='`[{"mask": <image>, "trajectories": [{"x": x, "y": y}, …]}, …]`'),
     Option("id", ("id",), "text", None, "external_task_id", True, None, '`id "<id>"`',
            '`id "ep1-castle"`', "your own task id"),
     Option("callback", ("callback",), "text", None, "callback_url", False, None,
@@ -150,20 +206,29 @@ OPTIONS: tuple[Option, ...] = (
            "models with sound only, `on` in the modes the models table says"),
     Option("watermark", ("watermark",), "word", None, "watermark_info.enabled", False, SWITCH_WORDS,
            "`watermark on` / `watermark off`", "`watermark off`",
-           'sent as `{"enabled": true}` / `{"enabled": false}`; left out if not given'),
+           'sent as `{"enabled": true}` / `{"enabled": false}`; left out if not given',
+           source="Whether the video carries Kling's watermark. Reported by third-party documentation of "
+           "2025-2026, not confirmed by Kling's own pages (../shared/kling-api.md)."),
     Option("voice", ("voice",), "text", None, "voice_list", True, None, '`voice "<voice id>"`',
            '`voice "narrator-en-1"`',
            f"up to {kling.VOICES_MAX}; needs `sound on`; the prompt says where each speaks: "
+           f"`{kling.VOICE_REFERENCE.format(1)}`, `{kling.VOICE_REFERENCE.format(2)}`",
+           made=True, sent='`[{"voice_id": "…"}, …]` in the order written; the prompt names them '
            f"`{kling.VOICE_REFERENCE.format(1)}`, `{kling.VOICE_REFERENCE.format(2)}`"),
     Option("moves", ("moves",), "word", None, "", False, MOVES_WORDS,
            "`moves auto` / `numeric` / `words` / `both` / `off`", "`moves words`",
            "how the camera move is sent: as camera_control (`numeric`), as words at the start of the "
            "prompt (`words`), `both`, or not at all (`off`); `auto`, the default, sends it numeric where "
            "the model offers camera control for the shot, else as words (a sequence's moves always go "
-           "as words)"),
+           "as words)",
+           made=True, sent="nothing of its own: it says how the move is sent (see Camera moves)"),
 )
 # Options a shot may give more than once (each is one more of a list).
 REPEATABLE = frozenset({"motion", "voice"})
+
+# The options sent as their value says, under their field: everything about them follows from
+# their row (records.py, bodies.py, decompile.py, the local server, the schema, the docs).
+AS_IS: tuple[Option, ...] = tuple(o for o in OPTIONS if not o.made and o.field)
 
 OPTION_BY_KIND: dict[str, Option] = {o.kind: o for o in OPTIONS}
 OPTION_BY_KEYWORD: dict[str, Option] = {k: o for o in OPTIONS for k in o.keywords}

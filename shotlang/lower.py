@@ -16,7 +16,7 @@ from . import kling
 from . import syntax as ast
 from .diagnostics import Diagnostic, Related, did_you_mean, either
 from .hints import guess_move, model_hint, offer, option_hint, phrases_ending, phrases_starting, word_hint
-from .language import OPTION_BY_KIND, REPEATABLE
+from .language import OPTION_BY_KIND, OPTIONS, REPEATABLE, Bounds
 from .models import Matrix, built_in
 from .source import Source, Span, describe_indent
 from .vocabulary import (
@@ -65,6 +65,25 @@ class Settings:
     sound: Value[kling.Sound] | None = None
     watermark: Value[bool] | None = None
     moves: Value[str] | None = None
+    # The other options sent as their value says (language.AS_IS), by kind: an option whose row
+    # says everything about it needs no field of its own here.
+    more: dict[str, Value[Any]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, values: dict[str, Value[Any]]) -> Settings:
+        """The settings from values by option kind: typed fields for those named here, `more`
+        for the rest."""
+        if TYPED_SETTINGS.issuperset(values):  # the usual case, at C speed
+            return cls(**values)  # type: ignore[arg-type]
+        more = {k: v for k, v in values.items() if k not in TYPED_SETTINGS}
+        return cls(**{k: v for k, v in values.items() if k in TYPED_SETTINGS}, more=more)
+
+    def get(self, kind: str) -> Value[Any] | None:
+        """The value of the option `kind`, if given (or inherited)."""
+        if kind in TYPED_SETTINGS:
+            value: Value[Any] | None = getattr(self, kind)
+            return value
+        return self.more.get(kind)
 
     @property
     def model_name(self) -> str:
@@ -81,7 +100,9 @@ class Settings:
         return self.image is not None or self.tail is not None
 
 
-SETTING_NAMES: tuple[str, ...] = tuple(f.name for f in fields(Settings))
+TYPED_SETTINGS = frozenset(f.name for f in fields(Settings) if f.name != "more")
+# Every option a shot gives once: a typed field, or one of `more`.
+SETTING_NAMES: tuple[str, ...] = tuple(o.kind for o in OPTIONS if o.kind not in REPEATABLE)
 
 
 # A magnitude as the API gets it: an int when whole (sent as 5, never 5.0), else a float of at
@@ -217,7 +238,7 @@ class Lowering:
             found = []
             own = _settings(stmt.options, found, in_defaults=False, models=self.models)
             outer = {k: v for k, v in self._inherited().items() if k != "duration"}
-            settings = Settings(**{**outer, **own})
+            settings = Settings.of({**outer, **own})
             voices = [o for o in stmt.options if o.kind == "voice"]
             report += found
             members = {k: v._replace(inherited=True) for k, v in own.items() if k != "duration"}
@@ -396,7 +417,7 @@ def _resolve_shot(shot: ast.Shot, scene: str | None, defaults: dict[str, Value[A
                     "write it on the SEQUENCE line; a shot in a sequence takes its prompt, its camera "
                     "words and a duration"))
         options = tuple(o for o in options if o.kind == "duration")
-    settings = Settings(**{**defaults, **_settings(options, found, in_defaults=False, models=models)})
+    settings = Settings.of({**defaults, **_settings(options, found, in_defaults=False, models=models)})
     motions = [o for o in options if o.kind == "motion"]
     voices = [o for o in options if o.kind == "voice"]
     camera = lower_move(shot.move, found, axes)
@@ -456,6 +477,9 @@ def _interpret(option: ast.Option, report: list[Diagnostic], models: Matrix) -> 
     value = option.value
     if isinstance(value, ast.Text):
         return Value(value.value, value.span)
+    bounds = OPTION_BY_KIND[option.kind].bounds
+    if bounds is not None:
+        return _number(option, bounds, report)
     return _word_value(option, report)
 
 
@@ -519,17 +543,22 @@ def _mode(option: ast.Option, report: list[Diagnostic]) -> Value[Any] | None:
     return None
 
 
-def _cfg(option: ast.Option, report: list[Diagnostic]) -> Value[Any] | None:
+def _number(option: ast.Option, bounds: Bounds, report: list[Diagnostic]) -> Value[Any] | None:
+    """A number within the option's bounds (its row of the language table): an int if the
+    option takes whole numbers, else a float."""
     word = option.value
     assert isinstance(word, ast.Word)
-    scale = float(word.text)
-    if not kling.CFG_MIN <= scale <= kling.CFG_MAX:
-        report.append(Diagnostic(
-            "E304", f"cfg {word.text} is outside {kling.CFG_MIN:g} to {kling.CFG_MAX:g}", word.span,
-            f"{kling.CFG_MIN:g} lets the model roam, {kling.CFG_MAX:g} follows the prompt closely; "
-            f"{kling.CFG_DEFAULT:g} is the default"))
+    low, high = bounds.number(bounds.low), bounds.number(bounds.high)
+    hint = bounds.hint or f"write {'a whole number' if bounds.whole else 'a number'} from {low} to {high}"
+    if bounds.whole and "." in word.text.strip("0").rstrip("."):
+        report.append(Diagnostic("E304", f"{option.kind} is a whole number, not {word.text}", word.span, hint))
         return None
-    return Value(scale, word.span)
+    digits = word.text.lstrip("+-").lstrip("0").partition(".")[0]
+    number: float = float(word.text) if len(digits) <= 20 else float("inf")
+    if not bounds.low <= number <= bounds.high:
+        report.append(Diagnostic("E304", f"{option.kind} {word.text} is outside {low} to {high}", word.span, hint))
+        return None
+    return Value(int(number) if bounds.whole else number, word.span)
 
 
 def _model(name: ast.Word, report: list[Diagnostic], models: Matrix) -> Value[str] | None:
@@ -541,7 +570,7 @@ def _model(name: ast.Word, report: list[Diagnostic], models: Matrix) -> Value[st
 
 
 # Options whose value needs more than the language table says (a check against the API's values).
-RULES: dict[str, Rule] = {"duration": _duration, "aspect": _aspect, "mode": _mode, "cfg": _cfg}
+RULES: dict[str, Rule] = {"duration": _duration, "aspect": _aspect, "mode": _mode}
 
 
 # --- moves -----------------------------------------------------------------------------------

@@ -14,15 +14,14 @@ from . import kling
 from . import syntax as ast
 from .camera import prompt, sending, sequence_prompt
 from .images import ImageStore, resolve_image
-from .language import OPTION_BY_KIND, OPTIONS
-from .lower import Lowered, LoweredSequence, LoweredShot, Magnitude, Settings, sequence_timing
+from .language import AS_IS, OPTION_BY_KIND
+from .lower import TYPED_SETTINGS, Lowered, LoweredSequence, LoweredShot, Magnitude, Settings, sequence_timing
 from .models import Matrix
 
-# Options made into fields below: images inlined, the model and duration defaulted, aspect_ratio
-# left out of image shots, motions gathered into one list. Every other option's lowered value is
-# sent as it is, under the API field its row of the language table names.
-_MADE_HERE = frozenset({"model", "duration", "image", "tail", "mask", "motion", "aspect", "voice", "moves"})
-_AS_IS = tuple((o.kind, *o.field.partition(".")[::2]) for o in OPTIONS if o.kind not in _MADE_HERE and o.field)
+# The options whose lowered value is sent as it is, under the API field their row of the language
+# table names. The `made` ones are made into fields below: images inlined, the model and duration
+# defaulted, aspect_ratio left out of image shots, motions and voices gathered into lists.
+_AS_IS = tuple((o.kind, *o.field.partition(".")[::2]) for o in AS_IS)
 
 
 @cache
@@ -101,7 +100,7 @@ def _settings_fields(settings: Settings, voices: list[ast.Option], base_dir: Pat
     """The body fields a shot's or a sequence's settings give."""
     found: dict[str, Any] = {"model_name": settings.model_name}
     for kind, field, inner in _AS_IS:
-        value = getattr(settings, kind)
+        value = getattr(settings, kind, None) if kind in TYPED_SETTINGS else settings.more.get(kind)
         if value is not None:
             if inner:  # a field of an object: {"watermark_info": {"enabled": true}}
                 found.setdefault(field, {})[inner] = value.value

@@ -750,7 +750,7 @@ CANNOT = [
     ({"shot_type": "intelligence"},
      'shot_type: "intelligence": the model cuts one prompt into shots; a SEQUENCE writes each shot ("customize" '
      "with multi_prompt)"),
-    ({"mode": "turbo"}, 'mode: "turbo" is not a mode shotlang writes (std or pro)'),
+    ({"mode": "turbo"}, 'mode: "turbo" is not "std" or "pro"'),
     ({"duration": "05"}, 'duration: "05": shotlang sends whole seconds from 1 to 600 as text, such as "5"'),
     ({"duration": 5}, 'duration: 5: shotlang sends whole seconds from 1 to 600 as text, such as "5"'),
     ({"image": URL, "aspect_ratio": "16:9"},

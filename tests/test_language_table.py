@@ -168,12 +168,50 @@ def test_every_option_is_documented_and_derived_names_hold() -> None:
     assert "model" not in language.NEVER_CONTINUE and "scene" in language.NEVER_CONTINUE
 
 
-def test_each_option_the_table_names_is_a_typed_setting_and_an_api_field() -> None:
+def test_each_option_is_a_setting_and_an_api_field() -> None:
     from shotlang.bodies import VideoRequest
-    from shotlang.lower import SETTING_NAMES
+    from shotlang.lower import SETTING_NAMES, TYPED_SETTINGS, Settings, Value
+    from shotlang.source import Source, Span
 
-    assert set(SETTING_NAMES) == {o.kind for o in OPTIONS if o.kind not in language.REPEATABLE}
+    kinds = {o.kind for o in OPTIONS if o.kind not in language.REPEATABLE}
+    assert set(SETTING_NAMES) == kinds and kinds >= TYPED_SETTINGS, "a typed setting that is no option's"
     assert {o.field.partition(".")[0] for o in OPTIONS if o.field} <= set(VideoRequest.model_fields)
+    # An option sent as its value says needs no typed field: its value is kept all the same.
+    span = Span(Source("x"), 0, 1)
+    settings = Settings.of({"cfg": Value(0.5, span), "zzprobe": Value(7, span)})
+    assert settings.cfg == settings.get("cfg") == Value(0.5, span)
+    assert settings.get("zzprobe") == Value(7, span) and settings.more == {"zzprobe": Value(7, span)}
+    assert settings.get("sound") is None
+
+
+@pytest.mark.parametrize("option", language.AS_IS, ids=[o.kind for o in language.AS_IS])
+def test_an_option_sent_as_is_has_its_body_field_made_from_its_row(option: language.Option) -> None:
+    """bodies.VideoRequest's field for the option takes exactly what the row says: its words'
+    values, the numbers within its bounds (whole ones if it says so), or text."""
+    from pydantic import ValidationError
+
+    from shotlang.bodies import VideoRequest
+
+    outer, _, inner = option.field.partition(".")
+
+    def body(value: object) -> dict[str, object]:
+        return {"model_name": "m", "duration": "5", outer: {inner: value} if inner else value}
+
+    if option.values is not None:
+        good, bad = list(option.values.values()), ["maybe", 2, None if inner else "ON"]
+    elif option.bounds is not None:
+        low, high = option.bounds.low, option.bounds.high
+        good, bad = [low, high], [low - 1, high + 1, "high"]
+        if not option.bounds.whole:
+            good.append((low + high) / 2)
+    else:
+        good, bad = ["some text", ""], [5, True]
+    for value in good:
+        assert VideoRequest.model_validate(body(value)).model_dump(exclude_none=True)[outer] == (
+            {inner: value} if inner else value)
+    for value in bad:
+        with pytest.raises(ValidationError):
+            VideoRequest.model_validate(body(value))
 
 
 def _first_example(option: language.Option) -> str:

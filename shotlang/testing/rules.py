@@ -115,8 +115,22 @@ _OVER_CONCURRENCY = 1303  # 429: the account runs as many tasks as it may
 _COMMON_FIELDS = ("model_name", "prompt", "negative_prompt", "cfg_scale", "mode", "duration", "camera_control",
                   "callback_url", "external_task_id", "sound", "voice_list", "watermark_info", "multi_shot",
                   "shot_type", "multi_prompt")
-_BODY_FIELDS = {_TEXT2VIDEO: (*_COMMON_FIELDS, "aspect_ratio"),
-                _IMAGE2VIDEO: (*_COMMON_FIELDS, "image", "image_tail", "static_mask", "dynamic_masks")}
+
+
+def _declared_options() -> dict[str, Any]:
+    """The options the compiler sends as their value says (shotlang.language.AS_IS) whose field
+    this server's own lists do not name yet, by field: a new option is taken, and its value
+    checked by its own row (a text; one of its words' values; a number within its bounds), so an
+    option added by the recipe in docs/contributing.md runs here without an edit. The fields
+    listed above stay this server's own, a witness apart from the compiler's."""
+    from shotlang.language import AS_IS  # the data only: each option's row
+
+    return {o.field.partition(".")[0]: o for o in AS_IS if o.field.partition(".")[0] not in _COMMON_FIELDS}
+
+
+_DECLARED = _declared_options()
+_BODY_FIELDS = {_TEXT2VIDEO: (*_COMMON_FIELDS, *_DECLARED, "aspect_ratio"),
+                _IMAGE2VIDEO: (*_COMMON_FIELDS, *_DECLARED, "image", "image_tail", "static_mask", "dynamic_masks")}
 # The fields of each object inside a body, by where it sits ("[]": each entry of a list).
 _OBJECT_FIELDS = {
     "camera_control": ("type", "config"),
@@ -234,6 +248,30 @@ def _model_problem(endpoint: str, body: dict[str, Any], models: dict[str, _Model
 def _strings(create: _Create) -> str | None:
     for key in _STRING_FIELDS:
         if key in create.body and not isinstance(create.body[key], str):
+            return f"{key} must be a string"
+    return None
+
+
+def _declared(create: _Create) -> str | None:
+    """A field of _DECLARED holds what its option's row says it takes."""
+    for key, option in _DECLARED.items():
+        if key not in create.body:
+            continue
+        value = create.body[key]
+        inner = option.field.partition(".")[2]
+        if inner:
+            if not isinstance(value, dict) or set(value) != {inner}:
+                return f"invalid parameter {key}: an object with {inner} alone"
+            value = value[inner]
+        if option.values is not None:
+            if not any(value == v and type(value) is type(v) for v in option.values.values()):
+                return f"invalid parameter {key}: {value!r}"
+        elif option.bounds is not None:
+            number = isinstance(value, int | float) and not isinstance(value, bool)
+            if not number or not option.bounds.low <= value <= option.bounds.high or (
+                    option.bounds.whole and not isinstance(value, int)):
+                return f"invalid parameter {key}: {value!r} is out of range"
+        elif not isinstance(value, str):
             return f"{key} must be a string"
     return None
 
@@ -457,6 +495,6 @@ def _multi_prompt(create: _Create) -> str | None:
 
 # In order: the first broken rule answers.
 _RULES: tuple[Callable[[_Create], str | None], ...] = (
-    _strings, _prompt, _images, _duration, _mode, _aspect_ratio, _cfg_scale, _sound, _voice_list,
+    _strings, _declared, _prompt, _images, _duration, _mode, _aspect_ratio, _cfg_scale, _sound, _voice_list,
     _watermark, _camera, _end_frame_and_masks, _camera_alone, _dynamic_masks, _multi_shot, _multi_prompt,
 )
