@@ -35,7 +35,7 @@ from typing import Any
 
 from . import kling
 from .language import NEVER_CONTINUE, OPTIONS, SMART_QUOTES, STATEMENT_KEYWORDS, TOKENS, token_pattern
-from .trivia import DELIMITERS
+from .scanner import DELIMITERS
 from .vocabulary import AXES, CONNECTORS, INTENSITIES, JOINERS, PHRASES
 
 # Where the committed grammar lives, from the repository's top.

@@ -24,6 +24,9 @@ from .vocabulary import AXES
 # --- tokens ----------------------------------------------------------------------------------
 # The grammar's value terminals: name -> (regular expression, case-insensitive). The grammar
 # writes the same patterns (a test holds them equal); quickparse.py builds its scanner from these.
+# The inside of a quoted string up to its closing quote: possessive runs of plain characters
+# between escapes (see the grammar's STRING). scanner.py builds its other string scanners on it.
+STRING_INSIDE = r'[^"\\]*+(?:\\.[^"\\]*+)*+'
 TOKENS: dict[str, tuple[str, bool]] = {
     "NAME": (r'[^\s:"#()]+', False),
     "WORD": (r"[^\W\d][\w'-]*", False),
@@ -31,7 +34,7 @@ TOKENS: dict[str, tuple[str, bool]] = {
     "DURATION": (r"\d+(\.\d+)?s(?!\w)", True),
     "ASPECT": (r"\d+:\d+", False),
     # Possessive runs of plain characters between escapes: see the grammar's STRING.
-    "STRING": (r'"[^"\\]*+(?:\\.[^"\\]*+)*+"', False),
+    "STRING": (f'"{STRING_INSIDE}"', False),
 }
 
 

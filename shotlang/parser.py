@@ -34,6 +34,7 @@ from .language import (
     token_pattern,
 )
 from .quickparse import LONGEST_WORD, parse_shot, unquote
+from .scanner import STRING_OR_COMMENT, STRING_REST
 from .source import Source, Span, describe_indent
 from .vocabulary import JOINERS
 
@@ -185,10 +186,6 @@ def _canonical(word: str) -> str:
     return next(k for k in STATEMENT_KEYWORDS if re.fullmatch(f"(?i:{k})", word))
 
 
-# Scans a line for where strings and comments start and end; a string may run off the line.
-# Written as the grammar's STRING is (see there), so scanning a long string costs no memory.
-_QUOTE_OR_COMMENT = re.compile(r'"[^"\\]*+(?:\\.[^"\\]*+)*+("|\\?$)|#')
-_STRING_REST = re.compile(r'[^"\\]*+(?:\\.[^"\\]*+)*+"')
 
 
 def _ends_in_string(line: str, in_string: bool) -> bool:
@@ -197,11 +194,11 @@ def _ends_in_string(line: str, in_string: bool) -> bool:
         return False
     pos = 0
     if in_string:
-        closing = _STRING_REST.match(line)
+        closing = STRING_REST.match(line)
         if closing is None:
             return True
         pos = closing.end()
-    for m in _QUOTE_OR_COMMENT.finditer(line, pos):
+    for m in STRING_OR_COMMENT.finditer(line, pos):
         if line[m.start()] == "#":  # not m[0]: that would copy a whole long string
             return False
         if not m[1] or m[1] != '"':

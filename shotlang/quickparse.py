@@ -17,23 +17,15 @@ from collections.abc import Callable
 
 from . import syntax as ast
 from .language import OPTION_BY_KEYWORD, OPTION_BY_TERMINAL, token_pattern
+from .scanner import scanner
 from .source import Source, Span
 
 # `SHOT name:` at the start of the statement (its first line has no leading blank here).
 _HEAD = re.compile(rf'[ \t\f]*(?i:shot)[ \t]+({token_pattern("NAME")})[ \t]*:')
 # One token of what follows the colon, named by kind: the grammar's terminals, in the order
-# its contextual lexer prefers them where two could match.
-_TOKEN = re.compile(
-    r"(?P<ws>[ \t\f\r\n]+)"
-    r"|(?P<comment>\#[^\n]*)"
-    rf"|(?P<string>{token_pattern('STRING')})"
-    rf"|(?P<duration>{token_pattern('DURATION')})"
-    rf"|(?P<aspect>{token_pattern('ASPECT')})"
-    rf"|(?P<number>{token_pattern('NUMBER')})"
-    rf"|(?P<word>{token_pattern('WORD')})"
-    # A point as the grammar's `point` rule; its two numbers are read again by _point_numbers.
-    r"|(?P<point>\([ \t]*[+-]?\d+(?:\.\d+)?[ \t]*,[ \t]*[+-]?\d+(?:\.\d+)?[ \t]*\))"
-)
+# its contextual lexer prefers them where two could match. A point's two numbers are read again
+# by _point_numbers.
+_TOKEN = scanner("space", "comment", "string", "duration", "aspect", "number", "word", "point")
 # The option kind of a bare token the scanner names (its grammar terminal, in lower case).
 _BARE_KIND = {name: OPTION_BY_TERMINAL[name.upper()].kind for name in ("duration", "aspect")}
 _WORD_KIND = OPTION_BY_TERMINAL["WORD"].kind
@@ -102,7 +94,7 @@ def parse_shot(source: Source, start: int, end: int) -> ast.Shot | None:
         if m is None:
             return None
         kind = m.lastgroup  # a point's own groups are inside it, so this still names it
-        if kind != "ws" and kind != "comment":
+        if kind != "space" and kind != "comment":
             tokens.append((kind, pos, m.end()))  # type: ignore[arg-type]
         pos = m.end()
 

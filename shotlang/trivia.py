@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from typing import Literal, NamedTuple
 
-from .language import TOKENS
+from .scanner import DELIMITERS, scanner
 
 Kind = Literal["comment", "block", "note"]
 
@@ -36,10 +36,9 @@ class Masked(NamedTuple):
     unclosed: Trivia | None  # a `/*` or `[[` with no end: it runs to the end of the file
 
 
-# What opens each, and what closes it. (The editor grammar is made from this table too.)
-DELIMITERS: dict[Kind, tuple[str, str]] = {"block": ("/*", "*/"), "note": ("[[", "]]")}
+# What opens each, and what closes it (scanner.DELIMITERS; the editor grammar is made from it too).
 _OPENERS = {opener: (kind, closer) for kind, (opener, closer) in DELIMITERS.items()}
-_SCAN = re.compile("|".join([TOKENS["STRING"][0], "#[^\\n]*", *(re.escape(o) for o in _OPENERS)]))
+_SCAN = scanner("string", "comment", "block", "note")
 _NOT_NEWLINE = re.compile(r"[^\n]")
 
 

@@ -25,6 +25,7 @@ from ..diagnostics import CODES, Diagnostic
 from ..language import MODE_WORDS, OPTION_BY_KEYWORD, OPTION_BY_KIND, OPTIONS, STATEMENTS, Option
 from ..models import Matrix, Model, durations_text
 from ..quickparse import parse_shot
+from ..scanner import Token, scan, scanner
 from ..source import Source
 from ..vocabulary import (
     AXES,
@@ -63,40 +64,16 @@ class Hover(NamedTuple):
 
 # --- reading a statement up to the cursor -------------------------------------------------------
 
-_TOKEN = re.compile(r"""
-    (?P<string>"[^"\\\n]*(?:\\.[^"\\\n]*)*(?:"|$))
-  | (?P<comment>\#[^\n]*)
-  | (?P<word>\d+:\d+|[^\s"#:(),]+)
-  | (?P<colon>:)
-  | (?P<other>[(),])
-  | (?P<space>\s+)
-""", re.VERBOSE)
-
-
-class Token(NamedTuple):
-    kind: str
-    text: str
-    start: int
-    end: int
-
-    @property
-    def lower(self) -> str:
-        return self.text.lower()
+# A statement as an editor sees it while it is typed: a string may be open at the end of its
+# line, and a word is any run up to a blank, quote, comment, colon or bracket.
+_TOKEN = scanner("line_string", "comment", "aspect", "loose", "colon", "punctuation", "blank")
+_KINDS = {"line_string": "string", "aspect": "word", "loose": "word", "punctuation": "other"}
 
 
 def tokens(text: str, start: int, end: int) -> list[Token]:
     """The tokens of text[start:end], blanks left out; a string may be open at the end."""
-    found = []
-    pos = start
-    while pos < end:
-        m = _TOKEN.match(text, pos, end)
-        if m is None:  # cannot happen: every character fits one alternative
-            break
-        kind = m.lastgroup or "other"
-        if kind != "space":
-            found.append(Token(kind, m[0], m.start(), m.end()))
-        pos = m.end()
-    return found
+    return [Token(_KINDS.get(t.kind, t.kind), t.text, t.start, t.end)
+            for t in scan(_TOKEN, text, start, end, skip=frozenset({"blank"}))]
 
 
 def _open_string(token: Token) -> bool:
