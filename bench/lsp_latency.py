@@ -4,7 +4,7 @@
     python bench/lsp_latency.py --shots 1000 --edits 20 --json /tmp/lsp.json
 
 A real `shotlang lsp` process, spoken to over its standard input and output by
-shotlang/lsp/client.py: a generated shot list (bench/run.py's, realistic) is opened, then edited
+shotlang/tools/lsp/client.py: a generated shot list (bench/run.py's, realistic) is opened, then edited
 with incremental didChange messages. The latency of an edit is the time from writing its
 didChange to reading the publishDiagnostics for that document version (the client's reader
 thread notes when each message arrives). Edits of four kinds, taken in turn at random places:
@@ -75,8 +75,8 @@ def measure(shots: int = 1000, edits: int = 20, seed: int = 7) -> dict[str, Any]
     sys.path.insert(0, str(HERE))
     from run import generate, to_shot_text
 
-    from shotlang.compiler import analyse
-    from shotlang.lsp.client import Client
+    from shotlang.compiler.pipeline import analyse
+    from shotlang.tools.lsp.client import Client
 
     text = to_shot_text(generate(shots, seed))
     rng = random.Random(seed)

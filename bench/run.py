@@ -41,13 +41,13 @@ import yaml
 from pydantic import BaseModel, Field, field_validator
 
 import shotlang
-from shotlang import kling
 from shotlang.cli import gc_paused
-from shotlang.fmt import format_text
-from shotlang.models import built_in
-from shotlang.parser import _parser
-from shotlang.storyboard import storyboard
-from shotlang.vocabulary import INTENSITIES, MOVES
+from shotlang.compiler import kling
+from shotlang.compiler.models import built_in
+from shotlang.compiler.parser import _parser
+from shotlang.compiler.vocabulary import INTENSITIES, MOVES
+from shotlang.tools.fmt import format_text
+from shotlang.tools.storyboard import storyboard
 
 HERE = Path(__file__).resolve().parent
 
@@ -232,7 +232,7 @@ def timeline_text(text: str) -> str:
     """shotlang timeline's work on one file before any run: compile, the cut, its OTIO text."""
     import opentimelineio as otio
 
-    from shotlang.timeline import build
+    from shotlang.tools.timeline import build
 
     result = shotlang.compile_text(text, "bench.shot")
     assert result.output is not None

@@ -14,18 +14,18 @@ __all__ = ["CompileResult", "compile_bytes", "compile_file", "compile_text", "__
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from .compiler import compile_bytes, compile_file, compile_text
-    from .result import CompileResult
+    from .compiler.pipeline import compile_bytes, compile_file, compile_text
+    from .compiler.result import CompileResult
 
 
 def __getattr__(name: str) -> Any:
     # Imported on first use, so `import shotlang.cli` (and `shotlang check`) stays light.
     if name in ("compile_bytes", "compile_file", "compile_text"):
-        from . import compiler
+        from .compiler import pipeline
 
-        return getattr(compiler, name)
+        return getattr(pipeline, name)
     if name == "CompileResult":
-        from .result import CompileResult
+        from .compiler.result import CompileResult
 
         return CompileResult
     raise AttributeError(f"module 'shotlang' has no attribute {name!r}")

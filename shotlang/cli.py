@@ -18,17 +18,17 @@ from typing import TYPE_CHECKING, Literal, NoReturn
 import click
 
 from . import __version__, exits
-from .kling import DEFAULT_API_BASE
-from .timeline import FORMATS as CUT_FORMATS
-from .vocabulary import AXES
+from .compiler.kling import DEFAULT_API_BASE
+from .compiler.vocabulary import AXES
+from .tools.timeline import FORMATS as CUT_FORMATS
 
 if TYPE_CHECKING:
-    from .compiler import Analysis, Reports
+    from .compiler.payload import CompiledFile
+    from .compiler.pipeline import Analysis, Reports
+    from .compiler.result import CompileResult
     from .config import Config
-    from .payload import CompiledFile
-    from .result import CompileResult
-    from .runner import PlannedShot
-    from .state import Store
+    from .engine.runner import PlannedShot
+    from .engine.state import Store
 
 # The exit codes, each written once with what it means (exits.py; the docs' tables come from there).
 EXIT_OK, EXIT_INPUT, EXIT_USAGE = exits.OK, exits.INPUT, exits.USAGE
@@ -96,7 +96,7 @@ def gc_paused() -> Iterator[None]:
 
 
 def _analyse_all(files: tuple[str, ...], axes: str | None) -> tuple[list[Analysis], list[IOFailure]]:
-    from .compiler import analyse_bytes
+    from .compiler.pipeline import analyse_bytes
 
     read, failures = _read_all(files)
     with gc_paused():  # this process is ours: the collector waits while files compile
@@ -112,7 +112,7 @@ def _compile_all(files: tuple[str, ...], axes: str | None) -> list[CompileResult
 
 
 def _compile_readable(files: tuple[str, ...], axes: str | None) -> tuple[list[CompileResult], list[IOFailure]]:
-    from .compiler import compile_bytes
+    from .compiler.pipeline import compile_bytes
 
     read, failures = _read_all(files)
     with gc_paused():  # this process is ours: the collector waits while files compile
@@ -238,11 +238,11 @@ def check(files: tuple[str, ...], fmt: str, axes: str | None) -> None:
         records = [rec for r in results for rec in r.diagnostics_json()]
         click.echo(json.dumps(records, indent=2, ensure_ascii=False))
     elif fmt == "sarif":
-        from .ci_formats import sarif_log
+        from .tools.ci_formats import sarif_log
 
         click.echo(sarif_log(results, [f.message for f in failures], code))
     elif fmt == "github":
-        from .ci_formats import github_annotations
+        from .tools.ci_formats import github_annotations
 
         for line in github_annotations(results, [f.message for f in failures]):
             click.echo(line)
@@ -266,8 +266,8 @@ def fmt_command(files: tuple[str, ...], check_only: bool, diff: bool) -> None:
     FILE may be `-`: standard input, formatted to standard output. A file with errors is left
     as it is and its diagnostics shown (exit 1).
     """
-    from .analysis import render_all
-    from .fmt import format_bytes
+    from .compiler.analysis import render_all
+    from .tools.fmt import format_bytes
 
     changed = same = broken = 0
     failures: list[IOFailure] = []
@@ -327,7 +327,7 @@ def _unified_diff(before: bytes, after: bytes, name: str) -> str:
     (splitlines would also cut at a U+2028 in a prompt)."""
     import difflib
 
-    from .source import decode
+    from .compiler.source import decode
 
     def lines(data: bytes) -> list[str]:
         *ended, last = decode(data).split("\n")
@@ -367,7 +367,7 @@ def _rewrite(path: Path, data: bytes) -> None:
               show_default=True, help="A table to read, or a JSON list of the moves for tools.")
 def moves(axes: str, fmt: str) -> None:
     """The move vocabulary: words, camera field, sign and recommended range."""
-    from .docs import move_rows, move_table
+    from .tools.docs import move_rows, move_table
 
     if fmt == "json":
         click.echo(json.dumps(move_rows(axes.lower()), indent=2))
@@ -382,9 +382,9 @@ def moves(axes: str, fmt: str) -> None:
 def models_command(where: str | None, fmt: str) -> None:
     """The capability matrix in effect for a shot list (or a folder; default: here): the
     built-in table with the user's models.toml and the folder's shotlang-models.toml over it."""
-    from .analysis import render_all
-    from .docs import model_table
-    from .models import for_folder, rows
+    from .compiler.analysis import render_all
+    from .compiler.models import for_folder, rows
+    from .tools.docs import model_table
 
     place = Path(where) if where else Path.cwd()
     if where and not place.exists():
@@ -404,7 +404,7 @@ def models_command(where: str | None, fmt: str) -> None:
               help="The schema of `compile --format json` (the envelope) or of one `--format jsonl` line.")
 def schema(fmt: str) -> None:
     """The JSON Schema of what `shotlang compile` writes (docs/schema/ holds both)."""
-    from .schema import schema_text
+    from .tools.schema import schema_text
 
     click.echo(schema_text(fmt), nl=False)
 
@@ -424,7 +424,7 @@ def decompile_command(files: tuple[str, ...], out: Path | None, axes: str | None
     input. What a shot list cannot say is listed on standard error with its JSON path and the
     exit code is 1; the rest is still written.
     """
-    from .decompile import ImageFolder, Unreadable, decompile, read_input, read_payload
+    from .tools.decompile import ImageFolder, Unreadable, decompile, read_input, read_payload
 
     payloads, failures = [], []
     for name in files:
@@ -475,11 +475,11 @@ def storyboard_command(file: str, out: Path | None, videos: Path | None, axes: s
     After `run`, each finished video plays on its card. Nothing is sent to the API. A shot list
     with errors gets no board: its diagnostics are shown and the exit code is 1.
     """
-    from .analysis import render_all
-    from .compiler import text_of
+    from .compiler.analysis import render_all
+    from .compiler.pipeline import text_of
+    from .engine.state import StateError, Store, state_path
     from .files import write_atomic
-    from .state import StateError, Store, state_path
-    from .storyboard import Rendered, storyboard
+    from .tools.storyboard import Rendered, storyboard
 
     data, shown, base_dir = _read(file)
     text = text_of(data, shown)
@@ -525,8 +525,8 @@ def timeline_command(file: str, out: Path | None, fmt: str, videos: Path | None,
         import opentimelineio  # noqa: F401
     except ImportError:
         raise IOFailure("shotlang timeline needs OpenTimelineIO: pip install 'shotlang[timeline]'") from None
-    from .state import StateError, Store, state_path
-    from .timeline import FORMATS, CutError, build, write
+    from .engine.state import StateError, Store, state_path
+    from .tools.timeline import FORMATS, CutError, build, write
 
     if file == "-":
         raise IOFailure("timeline needs a .shot file (its run's state and videos are beside it)")
@@ -557,7 +557,7 @@ def timeline_command(file: str, out: Path | None, fmt: str, videos: Path | None,
 @click.argument("code")
 def explain(code: str) -> None:
     """The long explanation of a diagnostic code, such as E201."""
-    from .diagnostics import CODES, closest
+    from .compiler.diagnostics import CODES, closest
 
     found = CODES.get(code.upper())
     if found is None:
@@ -572,7 +572,7 @@ def explain(code: str) -> None:
 def lsp(stdio: bool) -> None:
     """Run the language server for editors: check's diagnostics while typing, completion,
     hover and formatting (docs/cli.md, "shotlang lsp")."""
-    from .lsp import Unavailable, serve  # pygls is imported by this command only
+    from .tools.lsp import Unavailable, serve  # pygls is imported by this command only
 
     try:
         code = serve()
@@ -589,7 +589,7 @@ def lsp(stdio: bool) -> None:
 def _only(names: tuple[str, ...], shots: list[str], option: str, within: dict[str, str] | None = None) -> None:
     """Each of `names` is a shot to run; `within` maps a sequence's shots to the sequence, which
     is what runs (its shots are not requests of their own)."""
-    from .diagnostics import did_you_mean
+    from .compiler.diagnostics import did_you_mean
 
     for name in names:
         if name not in shots:
@@ -624,11 +624,11 @@ def _prepare(file: str, axes: str | None, out: Path | None, only: tuple[str, ...
     `run` holds the state's lock from here to its end, so no two processes ever decide about
     the same shot; `plan` reads without it; `status` takes it to record what it learns, or
     reads if a run holds it (and then asks the API nothing)."""
+    from .compiler.models import for_folder
     from .config import ConfigError
     from .config import load as load_config
-    from .models import for_folder
-    from .runner import plan_shots, shots_of
-    from .state import StateBusy, StateError, Store, state_path
+    from .engine.runner import plan_shots, shots_of
+    from .engine.state import StateBusy, StateError, Store, state_path
 
     if file == "-":
         raise IOFailure("run, plan and status need a .shot file (its state is kept beside it)")
@@ -676,7 +676,7 @@ def _preflight(out_dir: Path, plans: list[PlannedShot]) -> None:
     """Before paying for anything: can the videos be written where they should go?"""
     import tempfile
 
-    from .runner import video_path
+    from .engine.runner import video_path
 
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -726,7 +726,7 @@ FORCE = click.option("--force", multiple=True, metavar="NAME",
 def plan(file: str, only: tuple[str, ...], force: tuple[str, ...], out: Path | None, as_json: bool,
          axes: str | None) -> None:
     """What `run` would do for each shot, and what it would cost. Sends nothing."""
-    from .pricing import estimate, plan_json, plan_table
+    from .engine.pricing import estimate, plan_json, plan_table
 
     config, _store, _out, plans = _prepare(file, axes, out, only, force, "read")
     if as_json:
@@ -767,7 +767,7 @@ def run_command(file: str, only: tuple[str, ...], force: tuple[str, ...], out: P
 
 def _close(store: Store) -> None:
     """Save the state for good (its journal folded into the state file) and release its lock."""
-    from .state import journal_path
+    from .engine.state import journal_path
 
     try:
         store.close()
@@ -789,11 +789,11 @@ def _run(config: Config, store: Store, out_dir: Path, plans: list[PlannedShot], 
          retry_base: float) -> None:
     import threading
 
-    from .auth import TokenSource
-    from .client import Backoff, KlingClient, Retry
-    from .pricing import estimate, some_names
-    from .progress import JsonReporter, LineReporter, LiveReporter, summary_table
-    from .runner import Runner, RunSettings, reused_ids
+    from .engine.auth import TokenSource
+    from .engine.client import Backoff, KlingClient, Retry
+    from .engine.pricing import estimate, some_names
+    from .engine.progress import JsonReporter, LineReporter, LiveReporter, summary_table
+    from .engine.runner import Runner, RunSettings, reused_ids
 
     reused = reused_ids(plans)
     if reused:
@@ -890,7 +890,7 @@ REFRESH_QUERY_SECONDS = 30.0  # `status` asks about one task for this long at mo
 def status(file: str, out: Path | None, offline: bool, as_json: bool, api_base: str | None,
            query_timeout: float) -> None:
     """The recorded state of each shot; with credentials, refreshed from the API first."""
-    from .runner import plan_shots, shot_video
+    from .engine.runner import plan_shots, shot_video
 
     config, store, out_dir, plans = _prepare(file, None, out, (), (), "read" if offline else "status")
     try:
@@ -924,10 +924,10 @@ def _refresh(store: Store, plans: list[PlannedShot], config: Config, api_base: s
     """Ask the API about every shot still in flight and record the answers."""
     import time
 
-    from .auth import TokenSource
-    from .client import Backoff, KlingClient, KlingError
-    from .runner import record_task
-    from .state import IN_FLIGHT
+    from .engine.auth import TokenSource
+    from .engine.client import Backoff, KlingClient, KlingError
+    from .engine.runner import record_task
+    from .engine.state import IN_FLIGHT
 
     assert config.credentials is not None
     with KlingClient(api_base or config.api_base, TokenSource(config.credentials),

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import kling
-from .models import PRICE_SLOT_EXAMPLE, PriceSlot, price_slot
+from .compiler import kling
+from .compiler.models import PRICE_SLOT_EXAMPLE, PriceSlot, price_slot
 
 
 class ConfigError(Exception):

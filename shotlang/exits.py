@@ -1,6 +1,6 @@
 """shotlang's exit codes: one row each, in one place. The constants the commands return, the
 tables of docs/cli.md and docs/running.md and README's summary are all read from here
-(`python -m shotlang.docs` writes them; tests/test_docs.py fails while they differ).
+(`python -m shotlang.tools.docs` writes them; tests/test_docs.py fails while they differ).
 
 The codes are stable: scripts may rely on them.
 """

@@ -7,7 +7,7 @@ import zlib
 from pathlib import Path
 
 import shotlang
-from shotlang.result import CompileResult
+from shotlang.compiler.result import CompileResult
 
 
 def png(width: int, height: int) -> bytes:

@@ -1,7 +1,7 @@
 """The recipe of docs/contributing.md, proven: a new option, `seed N`, added to a scratch copy of
 the repository by the recipe's edits alone, and then seen at work in every part of shotlang.
 
-The copy gets three edits by hand (one row in shotlang/language.py, a shot that uses it in the
+The copy gets three edits by hand (one row in shotlang/compiler/language.py, a shot that uses it in the
 API facts test, a diagnostic case) and the two generator runs the recipe names; nothing else is
 touched. Then, through the copy's own CLI and modules, in subprocesses: the option is parsed,
 lowered, checked (its bounds, given twice), compiled (its field last in the body), decompiled
@@ -30,7 +30,7 @@ SEED_ROW = '''    Option("seed", ("seed",), "number", None, "seed", False, None,
            "the same seed, prompt and settings give the same video", bounds=Bounds(0, 2**31 - 1, whole=True)),
 '''
 EDITS = (
-    ("shotlang/language.py", '''           made=True, sent="nothing of its own: it says how the move is sent (see Camera moves)"),
+    ("shotlang/compiler/language.py", '''           made=True, sent="nothing of its own: it says how the move is sent (see Camera moves)"),
 ''', SEED_ROW),
     ("tests/test_kling_facts.py", '''SHOT k: pan left "A pier" model kling-v1 moves words
 ''', '''SHOT l: "A bell" seed 42
@@ -40,8 +40,8 @@ EDITS = (
 '''),
 )
 GENERATORS = (
-    ["-m", "shotlang.docs"],
-    ["-m", "shotlang.editor_grammar", "editors/vscode/syntaxes/shot.tmLanguage.json"],
+    ["-m", "shotlang.tools.docs"],
+    ["-m", "shotlang.tools.editor_grammar", "editors/vscode/syntaxes/shot.tmLanguage.json"],
 )
 
 
@@ -136,9 +136,9 @@ def test_a_new_option_is_decompiled_back_and_formatted(scratch: Path) -> None:
 def test_a_new_option_is_completed_and_explained_by_the_language_server(scratch: Path) -> None:
     probe = textwrap.dedent('''\
         import json
-        from shotlang.lsp.words import completions, hover
-        from shotlang.models import built_in
-        from shotlang.source import Source
+        from shotlang.tools.lsp.words import completions, hover
+        from shotlang.compiler.models import built_in
+        from shotlang.compiler.source import Source
         text = 'SHOT a: "x" se'
         items = [[i.label, i.detail] for i in completions(text, 0, len(text), built_in(), "kling-v2-6")]
         text = 'SHOT a: "x" seed 4'

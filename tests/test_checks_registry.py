@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from shotlang import checks
-from shotlang.diagnostics import CODES
+from shotlang.compiler import checks
+from shotlang.compiler.diagnostics import CODES
 
 
 def test_every_code_the_checks_give_is_registered_with_a_check() -> None:

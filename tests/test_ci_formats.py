@@ -17,7 +17,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from shotlang.diagnostics import CODES
+from shotlang.compiler.diagnostics import CODES
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted(ROOT.glob("examples/*.shot"))

@@ -180,7 +180,7 @@ def test_parse_tables_come_from_the_cache_on_a_second_start() -> None:
 
 def test_grammar_ships_with_the_package() -> None:
     import shotlang
-    from shotlang.parser import grammar_path
+    from shotlang.compiler.parser import grammar_path
 
     package = Path(shotlang.__file__).resolve().parent
     path = grammar_path()

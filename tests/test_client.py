@@ -18,9 +18,10 @@ import httpx
 import jwt
 import pytest
 
-from shotlang import kling
-from shotlang.auth import REFRESH_MARGIN, TokenSource, make_token
-from shotlang.client import (
+from shotlang.compiler import kling
+from shotlang.config import ConfigError, Credentials, load
+from shotlang.engine.auth import REFRESH_MARGIN, TokenSource, make_token
+from shotlang.engine.client import (
     LOOKUP_TRIES,
     AccountError,
     AuthError,
@@ -34,7 +35,6 @@ from shotlang.client import (
     TimedOut,
     retry_after,
 )
-from shotlang.config import ConfigError, Credentials, load
 from shotlang.testing import TEST_ACCESS_KEY, TEST_SECRET_KEY, VIDEO, FakeKling, Fault
 
 CREDS = Credentials(TEST_ACCESS_KEY, TEST_SECRET_KEY)

@@ -24,8 +24,9 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import shotlang
-from shotlang import kling
-from shotlang.decompile import (
+from shotlang.compiler import kling
+from shotlang.compiler.vocabulary import INTENSITIES, JOINERS, MOVES
+from shotlang.tools.decompile import (
     MAX_INPUT_BYTES,
     Decompiled,
     ImageFolder,
@@ -35,8 +36,7 @@ from shotlang.decompile import (
     read_input,
     read_payload,
 )
-from shotlang.fmt import format_text
-from shotlang.vocabulary import INTENSITIES, JOINERS, MOVES
+from shotlang.tools.fmt import format_text
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "examples").glob("*.shot"))
@@ -906,15 +906,15 @@ def test_bad_input_through_the_command_exits_2_and_writes_nothing(tmp_path: Path
 
 
 def test_check_does_not_load_the_decompiler() -> None:
-    code = "import sys, shotlang.cli; assert 'shotlang.decompile' not in sys.modules, 'loaded'"
+    code = "import sys, shotlang.cli; assert 'shotlang.tools.decompile' not in sys.modules, 'loaded'"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
 
 
 def test_the_envelope_keys_read_are_those_compile_writes() -> None:
     """decompile names the envelope's keys itself; they are the schema's (docs/schema/)."""
-    from shotlang.decompile import ENVELOPE_KEYS
-    from shotlang.schema import envelope_schema
+    from shotlang.tools.decompile import ENVELOPE_KEYS
+    from shotlang.tools.schema import envelope_schema
 
     assert list(ENVELOPE_KEYS) == list(envelope_schema()["properties"])
 

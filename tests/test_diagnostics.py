@@ -9,7 +9,7 @@ import pytest
 from helpers import codes, compile_in, jpeg, png
 
 import shotlang
-from shotlang.diagnostics import CODES, Severity
+from shotlang.compiler.diagnostics import CODES, Severity
 
 URL_A = "https://example.com/a.jpg"
 URL_B = "https://example.com/b.jpg"

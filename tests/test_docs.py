@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import shotlang
-from shotlang.docs import refresh
+from shotlang.tools.docs import refresh
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = sorted((ROOT / "docs").glob("*.md"))
@@ -19,7 +19,7 @@ SHOT_BLOCK = re.compile(r"```shot\n(.*?)```", re.DOTALL)
 @pytest.mark.parametrize("doc", [ROOT / "README.md", *DOCS], ids=["README.md", *(d.name for d in DOCS)])
 def test_generated_tables_are_current(doc: Path) -> None:
     text = doc.read_text(encoding="utf-8")
-    assert refresh(text) == text, f"run `python -m shotlang.docs` to update {doc.name}"
+    assert refresh(text) == text, f"run `python -m shotlang.tools.docs` to update {doc.name}"
 
 
 def _shot_blocks() -> list[tuple[str, str]]:
@@ -79,6 +79,6 @@ def test_every_exit_code_the_commands_return_is_in_the_table() -> None:
 
 
 def test_every_action_on_kling_codes_is_said() -> None:
-    from shotlang import kling
+    from shotlang.compiler import kling
 
     assert set(kling.ACTION_SAYS) == set(kling.ErrorAction)

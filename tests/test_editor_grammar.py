@@ -20,11 +20,11 @@ from typing import Any
 import pytest
 
 import shotlang
-from shotlang import editor_grammar
-from shotlang.editor_grammar import SCOPES, statement_scope, word_scope
-from shotlang.language import OPTIONS, STATEMENT_KEYWORDS
-from shotlang.models import built_in
-from shotlang.vocabulary import AXES, CONNECTORS, INTENSITIES, JOINERS, PHRASES
+from shotlang.compiler.language import OPTIONS, STATEMENT_KEYWORDS
+from shotlang.compiler.models import built_in
+from shotlang.compiler.vocabulary import AXES, CONNECTORS, INTENSITIES, JOINERS, PHRASES
+from shotlang.tools import editor_grammar
+from shotlang.tools.editor_grammar import SCOPES, statement_scope, word_scope
 
 ROOT = Path(__file__).resolve().parent.parent
 VSCODE = ROOT / "editors" / "vscode"
@@ -38,7 +38,7 @@ Tokenize = Callable[[list[str]], list[list[list[Token]]]]
 
 def test_the_committed_grammar_is_current() -> None:
     assert GRAMMAR_FILE.read_text(encoding="utf-8") == editor_grammar.render(), (
-        f"run `python -m shotlang.editor_grammar {editor_grammar.GRAMMAR_PATH}`"
+        f"run `python -m shotlang.tools.editor_grammar {editor_grammar.GRAMMAR_PATH}`"
     )
 
 

@@ -20,10 +20,10 @@ import pytest
 from helpers import jpeg, png
 
 import shotlang.testing
-from shotlang import kling
-from shotlang.auth import make_token
+from shotlang.compiler import kling
+from shotlang.compiler.models import built_in
 from shotlang.config import Credentials
-from shotlang.models import built_in
+from shotlang.engine.auth import make_token
 from shotlang.testing import TEST_ACCESS_KEY, TEST_SECRET_KEY, VIDEO, FakeKling, Fault, ManualClock
 
 TASK_SECONDS = 0.3
@@ -464,7 +464,7 @@ def test_the_server_takes_none_of_its_rules_from_shotlang() -> None:
                for n in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
                if isinstance(n, ast.ImportFrom) and (n.level or "shotlang" in (n.module or ""))]
     outside = [n for n in imports if not (n.level == 1 and n.module in {"server", "rules"})]
-    assert outside and all(n.module in ("shotlang.models", "shotlang.language") for n in outside), [
+    assert outside and all(n.module in ("shotlang.compiler.models", "shotlang.compiler.language") for n in outside), [
         ast.unparse(n) for n in outside]
 
 

@@ -27,7 +27,7 @@ import jwt
 import pytest
 from helpers import jpeg
 
-from shotlang import kling
+from shotlang.compiler import kling
 from shotlang.testing import TEST_ACCESS_KEY, TEST_SECRET_KEY, FakeKling
 
 JPEG = base64.b64encode(jpeg(1280, 720)).decode()

@@ -14,10 +14,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import shotlang
-from shotlang.fmt import WIDTH, canonical, format_bytes, format_text, quote
-from shotlang.quickparse import unquote
-from shotlang.trivia import mask
-from shotlang.vocabulary import INTENSITIES, JOINERS, MOVES
+from shotlang.compiler.quickparse import unquote
+from shotlang.compiler.trivia import mask
+from shotlang.compiler.vocabulary import INTENSITIES, JOINERS, MOVES
+from shotlang.tools.fmt import WIDTH, canonical, format_bytes, format_text, quote
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "examples").glob("*.shot"))
@@ -230,7 +230,7 @@ def _trivia(text: str) -> tuple[list[str], list[str]]:
 
 
 def test_the_generator_writes_every_option_of_the_language() -> None:
-    from shotlang.language import OPTIONS as LANGUAGE_OPTIONS
+    from shotlang.compiler.language import OPTIONS as LANGUAGE_OPTIONS
 
     assert set(OPTIONS) | KIT_OPTIONS | OPTIONS_LEFT_OUT == {o.kind for o in LANGUAGE_OPTIONS}
     assert all(any(re.match(rf"{kind}\b", o, re.IGNORECASE) for kit in KITS for o in kit) for kind in KIT_OPTIONS)
@@ -411,8 +411,8 @@ def test_the_docs_example_is_what_fmt_gives() -> None:
 
 def test_the_docs_state_fmts_width_indent_and_option_order() -> None:
     """docs/language.md and docs/cli.md write WIDTH, INDENT and the option order out by hand."""
-    from shotlang.fmt import INDENT
-    from shotlang.language import OPTIONS
+    from shotlang.compiler.language import OPTIONS
+    from shotlang.tools.fmt import INDENT
 
     language = (ROOT / "docs" / "language.md").read_text(encoding="utf-8")
     section = language[language.index("### Canonical form") :].split("\n## ", 1)[0]
@@ -428,7 +428,7 @@ def test_the_docs_state_fmts_width_indent_and_option_order() -> None:
 @settings(max_examples=10 * settings.default.max_examples, deadline=None)
 @given(st.lists(st.text(alphabet='ab\\" é', min_size=0, max_size=12), min_size=1, max_size=80))
 def test_wrapping_fits_the_width_and_reads_back(words: list[str]) -> None:
-    from shotlang.fmt import _wrapped
+    from shotlang.tools.fmt import _wrapped
 
     prompt = " ".join(words)
     lines = _wrapped("SHOT a:", prompt, ["5s"], "")
@@ -438,7 +438,7 @@ def test_wrapping_fits_the_width_and_reads_back(words: list[str]) -> None:
 
 
 def _strings(line: str) -> list[str]:
-    from shotlang.language import TOKENS
+    from shotlang.compiler.language import TOKENS
 
     return re.findall(TOKENS["STRING"][0], line)
 

@@ -19,7 +19,7 @@ from test_ci_formats import sarif
 from test_fmt import _trivia, compiled, fmt
 
 import shotlang
-from shotlang.fmt import canonical
+from shotlang.tools.fmt import canonical
 
 UGLY = 'shot a:  "x"\n'
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 import shotlang
-from shotlang.diagnostics import Diagnostic, closest, edit_distance, max_edits
-from shotlang.models import built_in
+from shotlang.compiler.diagnostics import Diagnostic, closest, edit_distance, max_edits
+from shotlang.compiler.models import built_in
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 

@@ -1,4 +1,4 @@
-"""shotlang/kling.py is the one place for the API's facts: the request schema, the run's types
+"""shotlang/compiler/kling.py is the one place for the API's facts: the request schema, the run's types
 and the explanations read them from there, and what `run` sends is what `compile` writes."""
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ import pytest
 from pydantic import ValidationError
 
 import shotlang
-from shotlang import bodies, kling
-from shotlang.payload import CompiledShot
-from shotlang.runner import shots_of
+from shotlang.compiler import bodies, kling
+from shotlang.compiler.payload import CompiledShot
+from shotlang.engine.runner import shots_of
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "examples").glob("*.shot"))
@@ -137,12 +137,12 @@ def test_the_explanations_read_the_limits_from_kling() -> None:
     this process keeps the real table)."""
     script = """
 import json
-from shotlang import kling
+from shotlang.compiler import kling
 kling.TEXT_MAX_CHARS, kling.IMAGE_MAX_BYTES, kling.IMAGE_MIN_SIDE = 3125, 20 * 1024 * 1024, 512
 kling.TRAJECTORY_MAX_POINTS, kling.DYNAMIC_MASKS_MAX, kling.EXTERNAL_ID_MAX_CHARS = 99, 8, 40
 kling.MAGNITUDE_MAX, kling.VOICES_MAX, kling.MULTI_SHOT_MAX = 12, 3, 8
 kling.IMAGE_MAX_RATIO, kling.CFG_MAX = 3.0, 2.0
-from shotlang.diagnostics import CODES
+from shotlang.compiler.diagnostics import CODES
 print(json.dumps({code: entry.explanation for code, entry in CODES.items()}))
 """
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
@@ -160,7 +160,7 @@ print(json.dumps({code: entry.explanation for code, entry in CODES.items()}))
 
 
 def test_the_explanations_name_the_real_limits() -> None:
-    from shotlang.diagnostics import CODES
+    from shotlang.compiler.diagnostics import CODES
 
     assert "at most 2,500 characters" in CODES["E306"].explanation
     assert "capability matrix" in CODES["E303"].explanation
@@ -168,7 +168,7 @@ def test_the_explanations_name_the_real_limits() -> None:
 
 
 def test_a_model_with_prices_has_one_for_every_mode_and_duration_and_the_others_none() -> None:
-    from shotlang.models import built_in
+    from shotlang.compiler.models import built_in
 
     matrix = built_in()
     # No public price is known for these (docs/running.md): plan says "unknown", --max-cost stops.

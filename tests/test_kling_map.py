@@ -19,9 +19,10 @@ import pytest
 from helpers import codes, compile_in
 from runs import shotlang
 
-from shotlang import compile_text, models
-from shotlang.auth import make_token
+from shotlang import compile_text
+from shotlang.compiler import models
 from shotlang.config import Credentials
+from shotlang.engine.auth import make_token
 from shotlang.testing import TEST_ACCESS_KEY, TEST_SECRET_KEY, FakeKling
 
 HERE = Path(__file__).parent
@@ -334,7 +335,7 @@ def test_every_claim_names_its_source_and_the_official_ones_their_date() -> None
 
 
 def test_fmt_writes_a_scenes_options_in_the_tables_order_and_keeps_them() -> None:
-    from shotlang.fmt import format_text
+    from shotlang.tools.fmt import format_text
 
     text = 'SCENE   "EXT. QUAY"  moves words   10s\nSHOT a: pan right "x"\n'
     formatted = format_text(text).text
@@ -443,7 +444,7 @@ def test_a_sequence_under_a_numeric_default_still_says_its_moves_go_as_words() -
 
 def test_decompile_keeps_a_text_prompt_that_is_only_a_moves_sentence_and_a_sequences_moves_words(
         tmp_path: Path) -> None:
-    from shotlang.decompile import decompile, read_payload
+    from shotlang.tools.decompile import decompile, read_payload
 
     for text in ('SHOT c: "The camera pans slowly to the right." model kling-v3\n',
                  'MODEL kling-v3\nSEQUENCE s: 10s moves words\n  SHOT a: pan right "x"\n  SHOT b: "y"\n'):

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 import shotlang
-from shotlang.vocabulary import INTENSITIES, MOVES
+from shotlang.compiler.vocabulary import INTENSITIES, MOVES
 
 
 def compile_ok(text: str, **kw: Any) -> list[dict[str, Any]]:

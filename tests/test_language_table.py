@@ -1,4 +1,4 @@
-"""The language table (shotlang/language.py) says what the grammar says.
+"""The language table (shotlang/compiler/language.py) says what the grammar says.
 
 The grammar is the readable spec; the table is the same language as data for the fast path, the
 tree builder, the lowering, the hints and the docs. These tests read the grammar through Lark's
@@ -14,8 +14,8 @@ import pytest
 from lark import Lark
 from lark.lexer import PatternRE, PatternStr
 
-from shotlang import language, parser
-from shotlang.language import OPTIONS, STATEMENTS, TOKENS, terminal
+from shotlang.compiler import language, parser
+from shotlang.compiler.language import OPTIONS, STATEMENTS, TOKENS, terminal
 
 # What follows an option's keyword in the grammar, by the table's `argument`.
 _ARGUMENT_SYMBOLS = {"text": ["text"], "name": ["NAME"], "word": ["WORD"], "number": ["NUMBER"],
@@ -149,7 +149,7 @@ def test_a_statement_or_token_changed_on_one_side_is_caught(grammar: str) -> Non
 
 
 def test_the_option_words_give_every_api_value() -> None:
-    from shotlang import kling
+    from shotlang.compiler import kling
 
     assert set(language.MODE_WORDS.values()) == set(kling.MODES)
     assert set(language.SOUND_WORDS.values()) == set(kling.SOUNDS)
@@ -169,9 +169,9 @@ def test_every_option_is_documented_and_derived_names_hold() -> None:
 
 
 def test_each_option_is_a_setting_and_an_api_field() -> None:
-    from shotlang.bodies import VideoRequest
-    from shotlang.lower import SETTING_NAMES, TYPED_SETTINGS, Settings, Value
-    from shotlang.source import Source, Span
+    from shotlang.compiler.bodies import VideoRequest
+    from shotlang.compiler.lower import SETTING_NAMES, TYPED_SETTINGS, Settings, Value
+    from shotlang.compiler.source import Source, Span
 
     kinds = {o.kind for o in OPTIONS if o.kind not in language.REPEATABLE}
     assert set(SETTING_NAMES) == kinds and kinds >= TYPED_SETTINGS, "a typed setting that is no option's"
@@ -190,7 +190,7 @@ def test_an_option_sent_as_is_has_its_body_field_made_from_its_row(option: langu
     values, the numbers within its bounds (whole ones if it says so), or text."""
     from pydantic import ValidationError
 
-    from shotlang.bodies import VideoRequest
+    from shotlang.compiler.bodies import VideoRequest
 
     outer, _, inner = option.field.partition(".")
 
@@ -222,9 +222,9 @@ def _first_example(option: language.Option) -> str:
 def test_each_option_is_read_alike_by_the_fast_path_and_the_grammar(option: language.Option) -> None:
     """Every row's example, after a prompt: the fast path reads it (no trip to Lark for a plain
     option), Lark builds the same tree, and both call it the row's kind."""
-    from shotlang.parser import parse_with_grammar
-    from shotlang.quickparse import parse_shot
-    from shotlang.source import Source
+    from shotlang.compiler.parser import parse_with_grammar
+    from shotlang.compiler.quickparse import parse_shot
+    from shotlang.compiler.source import Source
 
     text = f'SHOT a: "x" {_first_example(option)}'
     source = Source(text)
@@ -238,9 +238,9 @@ def test_each_option_is_read_alike_by_the_fast_path_and_the_grammar(option: lang
 def test_keywords_with_unicode_case_folds_are_read_alike(keyword: str) -> None:
     """Lark's case-insensitive keywords match by Python's rules, where `ſ` (long s) is `s` and
     `İ` is `i`; the fast path must then agree with Lark or leave the statement to it."""
-    from shotlang.parser import parse_with_grammar
-    from shotlang.quickparse import parse_shot
-    from shotlang.source import Source
+    from shotlang.compiler.parser import parse_with_grammar
+    from shotlang.compiler.quickparse import parse_shot
+    from shotlang.compiler.source import Source
 
     for variant in {keyword.replace("s", "ſ"), keyword.replace("i", "İ"), keyword.upper()} - {keyword}:
         for value in ("on", '"v"', "1", "kling-v2-6", '"m.png" (1, 2) (3, 4)'):
@@ -257,7 +257,7 @@ def test_keywords_with_unicode_case_folds_are_read_alike(keyword: str) -> None:
 
 
 def test_a_long_s_statement_keyword_starts_a_statement_as_the_grammar_reads_it() -> None:
-    from shotlang.parser import statement_chunks
+    from shotlang.compiler.parser import statement_chunks
 
     text = 'SHOT a: "x"\n    ſcene "EXT. FIELD"\n'
     assert len(statement_chunks(text)) == 2  # not a continuation of the SHOT

@@ -20,8 +20,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import shotlang
-from shotlang.diagnostics import WINDOW, Diagnostic, render_text, source_window
-from shotlang.source import Source
+from shotlang.compiler.diagnostics import WINDOW, Diagnostic, render_text, source_window
+from shotlang.compiler.source import Source
 
 MB = 2**20
 LONG = 50 * MB
@@ -182,7 +182,7 @@ def test_the_window_never_exceeds_its_width_and_escapes_every_control(line: str,
 
 
 def test_the_docs_state_the_window_and_the_quote_length() -> None:
-    from shotlang.diagnostics import QUOTED
+    from shotlang.compiler.diagnostics import QUOTED
 
     docs = (Path(__file__).resolve().parent.parent / "docs" / "diagnostics.md").read_text(encoding="utf-8")
     assert f"at most {WINDOW} columns" in docs and f"up to\n{QUOTED} characters" in docs

@@ -1,5 +1,5 @@
 """`shotlang lsp` as an editor meets it: the installed console script, a real process, LSP
-messages over its standard input and output (shotlang/lsp/client.py frames them).
+messages over its standard input and output (shotlang/tools/lsp/client.py frames them).
 
 What it must say is worked out here independently: diagnostics from analyse() with their
 ranges counted in UTF-16 by this file, completions and hovers from the vocabulary tables.
@@ -17,11 +17,11 @@ from typing import Any
 
 import pytest
 
-from shotlang.compiler import analyse
-from shotlang.diagnostics import CODES, Diagnostic
-from shotlang.fmt import format_text
-from shotlang.lsp.client import Client
-from shotlang.vocabulary import INTENSITIES, JOINERS, MOVES
+from shotlang.compiler.diagnostics import CODES, Diagnostic
+from shotlang.compiler.pipeline import analyse
+from shotlang.compiler.vocabulary import INTENSITIES, JOINERS, MOVES
+from shotlang.tools.fmt import format_text
+from shotlang.tools.lsp.client import Client
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOTLANG = str(Path(sys.executable).with_name("shotlang"))

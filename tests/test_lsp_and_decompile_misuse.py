@@ -19,11 +19,11 @@ from typing import Any
 import pytest
 
 import shotlang
-from shotlang.compiler import analyse_bytes
-from shotlang.decompile import Decompiled, decompile, read_payload
-from shotlang.fmt import format_text
-from shotlang.lsp.client import Client
-from shotlang.lsp.live import LiveCheck
+from shotlang.compiler.pipeline import analyse_bytes
+from shotlang.tools.decompile import Decompiled, decompile, read_payload
+from shotlang.tools.fmt import format_text
+from shotlang.tools.lsp.client import Client
+from shotlang.tools.lsp.live import LiveCheck
 
 SHOTLANG = str(Path(sys.executable).with_name("shotlang"))
 

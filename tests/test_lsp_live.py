@@ -1,4 +1,4 @@
-"""The language server's check after an edit (shotlang/lsp/live.py) says exactly what analyse()
+"""The language server's check after an edit (shotlang/tools/lsp/live.py) says exactly what analyse()
 says of the same text, while reading again only what the edit touched.
 
 In process, without the protocol: tests/test_lsp.py drives the real server.
@@ -17,12 +17,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from shotlang import checks, lower
-from shotlang.compiler import analyse
-from shotlang.diagnostics import Diagnostic
-from shotlang.images import ImageStore
-from shotlang.lsp.live import CHECKER_FIELDS, LOWERING_FIXED, LOWERING_STATE, LiveCheck
-from shotlang.models import built_in
+from shotlang.compiler import checks, lower
+from shotlang.compiler.diagnostics import Diagnostic
+from shotlang.compiler.images import ImageStore
+from shotlang.compiler.models import built_in
+from shotlang.compiler.pipeline import analyse
+from shotlang.tools.lsp.live import CHECKER_FIELDS, LOWERING_FIXED, LOWERING_STATE, LiveCheck
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -201,7 +201,7 @@ def test_the_resolver_and_checker_carry_no_state_the_server_does_not_know() -> N
 
 @given(text=st.text("ab\n\r😀é", max_size=40), data=st.data())
 def test_the_line_index_after_an_edit_is_the_one_counted_afresh(text: str, data: st.DataObject) -> None:
-    from shotlang.lsp.positions import ENCODINGS, Lines
+    from shotlang.tools.lsp.positions import ENCODINGS, Lines
 
     start = data.draw(st.integers(0, len(text)))
     end = data.draw(st.integers(start, len(text)))
@@ -221,7 +221,7 @@ def test_the_line_index_after_an_edit_is_the_one_counted_afresh(text: str, data:
        tail=st.text("ab\n", max_size=5000))
 def test_the_difference_of_two_texts_is_one_edit_between_their_common_ends(common: str, old: str, new: str,
                                                                             tail: str) -> None:
-    from shotlang.lsp.live import difference
+    from shotlang.tools.lsp.live import difference
 
     before, after = common + old + tail, common + new + tail
     edit = difference(before, after)

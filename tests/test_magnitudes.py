@@ -16,8 +16,8 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import shotlang
-from shotlang import kling
-from shotlang.diagnostics import Diagnostic
+from shotlang.compiler import kling
+from shotlang.compiler.diagnostics import Diagnostic
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -17,10 +17,10 @@ import httpx
 import pytest
 
 import shotlang
-from shotlang import models
-from shotlang.auth import make_token
-from shotlang.compiler import compile_text
+from shotlang.compiler import models
+from shotlang.compiler.pipeline import compile_text
 from shotlang.config import Credentials
+from shotlang.engine.auth import make_token
 from shotlang.testing import TEST_ACCESS_KEY, TEST_SECRET_KEY, FakeKling
 
 HERE = Path(__file__).parent
@@ -160,7 +160,7 @@ features.camera = { types = ["simple"] }
                      f'SHOT b: "y" image "{IMAGE}" tail "{IMAGE}" pro model kling-v9\n'
                      'SHOT c: "z" pro model kling-v8\n'
                      'SHOT d: crane down and back "w" model kling-v8 moves numeric\n', encoding="utf-8")
-    from shotlang.compiler import compile_file
+    from shotlang.compiler.pipeline import compile_file
 
     result = compile_file(shots)
     # kling-v9 is kling-v3's row: its camera control is disputed (W108); kling-v8's the file settles.

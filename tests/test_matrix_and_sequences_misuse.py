@@ -14,10 +14,10 @@ import httpx
 import pytest
 from runs import shotlang
 
-from shotlang import models
-from shotlang.auth import make_token
-from shotlang.compiler import compile_file, compile_text
+from shotlang.compiler import models
+from shotlang.compiler.pipeline import compile_file, compile_text
 from shotlang.config import Credentials
+from shotlang.engine.auth import make_token
 from shotlang.testing import TEST_ACCESS_KEY, TEST_SECRET_KEY, FakeKling
 
 

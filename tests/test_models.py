@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from shotlang import kling, models
-from shotlang.diagnostics import Diagnostic, render_text
+from shotlang.compiler import kling, models
+from shotlang.compiler.diagnostics import Diagnostic, render_text
 
 
 def read(tmp_path: Path, text: str, name: str = "shotlang-models.toml") -> tuple[models.Matrix, list[Diagnostic]]:
@@ -241,8 +241,8 @@ def test_the_users_models_file_is_read_under_the_projects(tmp_path):
 
 def test_the_config_files_prices_win_slot_by_slot():
     from shotlang.config import Config
-    from shotlang.runner import Shot, plan_shots
-    from shotlang.state import Store
+    from shotlang.engine.runner import Shot, plan_shots
+    from shotlang.engine.state import Store
 
     matrix = models.built_in().with_prices({"kling-v3": {("pro", "5", ""): 12.0}})
     assert matrix.price("kling-v3", "pro", "5") == (12.0, "")

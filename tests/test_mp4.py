@@ -1,4 +1,4 @@
-"""shotlang.mp4: a downloaded video's real running time, from its movie header (for the timeline)."""
+"""shotlang.engine.mp4: a downloaded video's real running time, from its movie header (for the timeline)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from mp4s import box, mp4, mvhd
 
-from shotlang.mp4 import believable, duration
+from shotlang.engine.mp4 import believable, duration
 from shotlang.testing import VIDEO
 
 TO_THE_END = struct.pack(">I", 0) + b"mdat" + bytes(500)  # a last box of size 0 runs to the file's end

@@ -14,8 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import shotlang
-from shotlang.state import body_hash
-from shotlang.trivia import mask
+from shotlang.compiler.trivia import mask
+from shotlang.engine.state import body_hash
 
 
 def records(text: str) -> list[dict[str, Any]]:

@@ -23,7 +23,7 @@ import pytest
 import yaml
 from pre_commit.clientlib import load_manifest
 
-from shotlang.fmt import format_text
+from shotlang.tools.fmt import format_text
 
 ROOT = Path(__file__).resolve().parent.parent
 HOOKS = ROOT / ".pre-commit-hooks.yaml"

@@ -11,11 +11,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import shotlang
-from shotlang import kling
-from shotlang.diagnostics import CODES
-from shotlang.language import MODE_WORDS
-from shotlang.models import built_in
-from shotlang.vocabulary import INTENSITIES, JOINERS, MOVES
+from shotlang.compiler import kling
+from shotlang.compiler.diagnostics import CODES
+from shotlang.compiler.language import MODE_WORDS
+from shotlang.compiler.models import built_in
+from shotlang.compiler.vocabulary import INTENSITIES, JOINERS, MOVES
 
 EXAMPLES = sorted((Path(__file__).resolve().parent.parent / "examples").glob("*.shot"))
 EXAMPLE_TEXTS = [p.read_text(encoding="utf-8") for p in EXAMPLES]

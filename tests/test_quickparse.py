@@ -10,10 +10,10 @@ from hypothesis import strategies as st
 from lark.exceptions import UnexpectedInput
 from test_properties import PIECES, fragments, mutated_example
 
-from shotlang.parser import parse_with_grammar, statement_chunks
-from shotlang.quickparse import parse_shot
-from shotlang.source import Source
-from shotlang.trivia import mask
+from shotlang.compiler.parser import parse_with_grammar, statement_chunks
+from shotlang.compiler.quickparse import parse_shot
+from shotlang.compiler.source import Source
+from shotlang.compiler.trivia import mask
 
 EXAMPLES = sorted((Path(__file__).resolve().parent.parent / "examples").glob("*.shot"))
 AGREE = settings(max_examples=20 * settings.default.max_examples,  # 2,000 in CI: tests/conftest.py

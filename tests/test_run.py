@@ -21,7 +21,7 @@ from runs import (
     wait_for,
 )
 
-from shotlang.state import state_path
+from shotlang.engine.state import state_path
 from shotlang.testing import VIDEO, FakeKling, Fault
 
 # --- the ordinary path ------------------------------------------------------------------------

@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 from runs import EXAMPLES, FAST, cli_env, run, shotlang
 
-from shotlang.client import Retry
-from shotlang.progress import LiveReporter
+from shotlang.engine.client import Retry
+from shotlang.engine.progress import LiveReporter
 from shotlang.testing import FakeKling, Fault
 
 

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from runs import FAST, run, shotlang, start_run, wait_for
 
-from shotlang.state import state_path
+from shotlang.engine.state import state_path
 from shotlang.testing import VIDEO, FakeKling, Fault
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from runs import FAST, run, shotlang
 
-from shotlang.state import state_path
+from shotlang.engine.state import state_path
 from shotlang.testing import FakeKling, Fault
 
 # --- 1. two shots with one id ------------------------------------------------------------------
@@ -327,7 +327,7 @@ def test_writing_out_the_apis_defaults_is_the_same_request(fake: FakeKling, tmp_
 
 
 def test_a_state_written_before_defaults_were_left_out_still_holds(fake: FakeKling, tmp_path: Path) -> None:
-    from shotlang.state import body_hashes
+    from shotlang.engine.state import body_hashes
 
     film = tmp_path / "film.shot"
     film.write_text('SHOT a: "A castle" model kling-v1 std 16:9\n', encoding="utf-8")

@@ -31,7 +31,7 @@ from runs import (
     wait_for,
 )
 
-from shotlang.state import state_path
+from shotlang.engine.state import state_path
 from shotlang.testing import VIDEO, FakeKling, Fault
 
 CALM = "washed-out morning light"  # words of the prompt of the shot `calm` in lighthouse.shot
@@ -408,7 +408,7 @@ def test_an_unknown_task_status_is_reported_and_left_resumable(fake: FakeKling, 
 START_UP_ENV = {"KLING_API_BASE": "http://127.0.0.1:9", "KLING_ACCESS_KEY": "a", "KLING_SECRET_KEY": "b"}
 
 
-@pytest.mark.parametrize("module", ["click._compat", "shotlang.kling", "shotlang.vocabulary"])
+@pytest.mark.parametrize("module", ["click._compat", "shotlang.compiler.kling", "shotlang.compiler.vocabulary"])
 def test_ctrl_c_during_start_up_exits_130_without_a_traceback(film: Path, module: str) -> None:
     # Python says each module it has imported (-X importtime, on stderr): the Ctrl-C lands at a
     # known point of shotlang's imports however busy the machine, not after a guessed delay.

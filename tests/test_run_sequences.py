@@ -12,7 +12,7 @@ import pytest
 from runs import EXAMPLES, run, shotlang, start_run, temporary_files, wait_for
 
 import shotlang as api
-from shotlang.state import state_path
+from shotlang.engine.state import state_path
 from shotlang.testing import VIDEO, FakeKling, Fault
 
 SEQUENCES = ["chase", "aftermath"]

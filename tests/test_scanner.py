@@ -1,4 +1,4 @@
-"""One scanner for the language's words (shotlang/scanner.py): what a string, a comment, a note
+"""One scanner for the language's words (shotlang/compiler/scanner.py): what a string, a comment, a note
 or a number is, is said once, and every reader of the text without the grammar builds on it."""
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from lark import Lark
 
-from shotlang import parser, quickparse, scanner, trivia
-from shotlang.language import STRING_INSIDE
-from shotlang.lsp import words
+from shotlang.compiler import parser, quickparse, scanner, trivia
+from shotlang.compiler.language import STRING_INSIDE
+from shotlang.tools.lsp import words
 
 PACKAGE = Path(scanner.__file__).parent
 

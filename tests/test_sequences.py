@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import shotlang
-from shotlang.bodies import VideoRequest
+from shotlang.compiler.bodies import VideoRequest
 
 
 def compiled(text: str) -> shotlang.CompileResult:

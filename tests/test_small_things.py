@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import shotlang
-from shotlang.diagnostics import CODES
+from shotlang.compiler.diagnostics import CODES
 
 ROOT = Path(__file__).resolve().parent.parent
 # `moves words`: the move goes into the prompt, so the sources' dispute over camera control

@@ -1,4 +1,4 @@
-"""The run state (shotlang.state) and atomic files (shotlang.files) on real files: the journal,
+"""The run state (shotlang.engine.state) and atomic files (shotlang.files) on real files: the journal,
 the lock between real processes, permissions, symlinks, and files that are not state files."""
 
 from __future__ import annotations
@@ -19,9 +19,8 @@ from typing import Any
 
 import pytest
 
-from shotlang import kling
-from shotlang.files import atomic_file, write_atomic
-from shotlang.state import (
+from shotlang.compiler import kling
+from shotlang.engine.state import (
     STATE_VERSION,
     ShotState,
     StateBusy,
@@ -32,6 +31,7 @@ from shotlang.state import (
     state_path,
     video_matches,
 )
+from shotlang.files import atomic_file, write_atomic
 
 SOURCE = "castle.shot"
 
@@ -250,7 +250,7 @@ def test_update_is_validated_before_anything_is_written(path: Path) -> None:
 HOLD = textwrap.dedent("""
     import sys, time
     from pathlib import Path
-    from shotlang.state import Store, ShotState
+    from shotlang.engine.state import Store, ShotState
     store = Store.open(Path(sys.argv[1]), "castle.shot")
     store.put("child", ShotState(body_sha256="cd", endpoint="/v1/videos/text2video",
                                  external_task_id="child-g1", status="submitting"), durable=True)
@@ -309,7 +309,7 @@ def test_runs_one_after_another_never_lose_entries(path: Path) -> None:
     script = textwrap.dedent("""
         import sys
         from pathlib import Path
-        from shotlang.state import Store, ShotState, StateBusy
+        from shotlang.engine.state import Store, ShotState, StateBusy
         for run in range(25):
             while True:  # no pause: the tighter the race, the likelier a wrong lock shows
                 try:
@@ -337,7 +337,7 @@ def test_a_failed_append_changes_nothing(path: Path) -> None:
     script = textwrap.dedent("""
         import resource, signal, sys
         from pathlib import Path
-        from shotlang.state import Store, ShotState, journal_path
+        from shotlang.engine.state import Store, ShotState, journal_path
         path = Path(sys.argv[1])
         store = Store.open(path, "castle.shot")
         store.put("lamp", ShotState(body_sha256="cd", endpoint="/v1/videos/text2video",

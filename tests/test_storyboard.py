@@ -20,9 +20,9 @@ from runs import shotlang as cli
 from runs import shots_in
 
 import shotlang
-from shotlang.storyboard import _DRAWN, image_size, storyboard
+from shotlang.compiler.vocabulary import MOVES, Move
 from shotlang.testing import FakeKling, Fault
-from shotlang.vocabulary import MOVES, Move
+from shotlang.tools.storyboard import _DRAWN, image_size, storyboard
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "examples").glob("*.shot"))

@@ -58,8 +58,8 @@ def test_eight_threads_compiling_at_once_get_what_one_thread_gets() -> None:
 
 
 def test_spans_point_into_their_own_source_when_threads_parse_at_once() -> None:
-    from shotlang.parser import parse_with_grammar
-    from shotlang.source import Source
+    from shotlang.compiler.parser import parse_with_grammar
+    from shotlang.compiler.source import Source
 
     strays: list[tuple[int, int]] = []
     start = threading.Barrier(8)

@@ -16,7 +16,7 @@ from runs import shots_in
 
 import shotlang
 from shotlang.testing import FakeKling
-from shotlang.timeline import FORMATS as CUT_FORMATS
+from shotlang.tools.timeline import FORMATS as CUT_FORMATS
 
 FORMATS = {name: suffix for name, (_, suffix) in CUT_FORMATS.items()}
 

@@ -34,8 +34,8 @@ def main() -> None:
     if args.models is not None:
         from pathlib import Path
 
-        from shotlang.models import for_folder  # the data only, as by default
-        from shotlang.models import rows as matrix_rows
+        from shotlang.compiler.models import for_folder  # the data only, as by default
+        from shotlang.compiler.models import rows as matrix_rows
 
         matrix, problems = for_folder(Path(args.models))
         if problems:

@@ -13,7 +13,7 @@ from urllib.parse import urlparse
 
 # --- the API's rules, as this server reads them ------------------------------------------------
 # Written here from the API's documentation (../shared/kling-api.md), and kept apart from
-# shotlang/kling.py on purpose: nothing below is derived from shotlang's own code or tables, so
+# shotlang/compiler/kling.py on purpose: nothing below is derived from shotlang's own code or tables, so
 # this server is an independent witness of what the compiler and the client send. A change to
 # kling.py (a limit, a value set, a code) cannot silently make the server agree with it; when the
 # API changes, change both, each from the documentation. The one shared thing is data: which
@@ -87,7 +87,7 @@ def _taken(name: str, feature: dict[str, Any], official_only: bool) -> set[tuple
 
 
 def _built_in_models() -> list[dict[str, Any]]:
-    from shotlang.models import built_in, rows  # the data only: the capability matrix
+    from shotlang.compiler.models import built_in, rows  # the data only: the capability matrix
 
     return list(rows(built_in()))
 
@@ -118,12 +118,12 @@ _COMMON_FIELDS = ("model_name", "prompt", "negative_prompt", "cfg_scale", "mode"
 
 
 def _declared_options() -> dict[str, Any]:
-    """The options the compiler sends as their value says (shotlang.language.AS_IS) whose field
+    """The options the compiler sends as their value says (shotlang.compiler.language.AS_IS) whose field
     this server's own lists do not name yet, by field: a new option is taken, and its value
     checked by its own row (a text; one of its words' values; a number within its bounds), so an
     option added by the recipe in docs/contributing.md runs here without an edit. The fields
     listed above stay this server's own, a witness apart from the compiler's."""
-    from shotlang.language import AS_IS  # the data only: each option's row
+    from shotlang.compiler.language import AS_IS  # the data only: each option's row
 
     return {o.field.partition(".")[0]: o for o in AS_IS if o.field.partition(".")[0] not in _COMMON_FIELDS}
 

@@ -4,7 +4,7 @@ Every word list in it comes from the language table (language.py) and the film v
 (vocabulary.py), so a move, intensity or option added there is highlighted once the file is
 written again:
 
-    python -m shotlang.editor_grammar editors/vscode/syntaxes/shot.tmLanguage.json
+    python -m shotlang.tools.editor_grammar editors/vscode/syntaxes/shot.tmLanguage.json
 
 tests/test_editor_grammar.py fails when the committed file differs from what this module makes,
 and runs the file through a real TextMate engine (vscode-textmate with oniguruma).
@@ -33,10 +33,17 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from . import kling
-from .language import NEVER_CONTINUE, OPTIONS, SMART_QUOTES, STATEMENT_KEYWORDS, TOKENS, token_pattern
-from .scanner import DELIMITERS
-from .vocabulary import AXES, CONNECTORS, INTENSITIES, JOINERS, PHRASES
+from ..compiler import kling
+from ..compiler.language import (
+    NEVER_CONTINUE,
+    OPTIONS,
+    SMART_QUOTES,
+    STATEMENT_KEYWORDS,
+    TOKENS,
+    token_pattern,
+)
+from ..compiler.scanner import DELIMITERS
+from ..compiler.vocabulary import AXES, CONNECTORS, INTENSITIES, JOINERS, PHRASES
 
 # Where the committed grammar lives, from the repository's top.
 GRAMMAR_PATH = "editors/vscode/syntaxes/shot.tmLanguage.json"
@@ -343,8 +350,8 @@ def _statements() -> dict[str, Rule]:
 def grammar() -> dict[str, Any]:
     """The TextMate grammar, as the JSON object VS Code reads."""
     return {
-        "comment": f"Made by `python -m shotlang.editor_grammar {GRAMMAR_PATH}` from shotlang/language.py "
-                   "and shotlang/vocabulary.py: change those, not this file.",
+        "comment": f"Made by `python -m shotlang.tools.editor_grammar {GRAMMAR_PATH}` from shotlang/compiler/language.py "
+                   "and shotlang/compiler/vocabulary.py: change those, not this file.",
         "name": "shotlang",
         "scopeName": SCOPE_NAME,
         "fileTypes": ["shot"],

@@ -24,15 +24,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import quote
 
-from . import kling
-from .compiler import analyse
-from .diagnostics import Diagnostic, Severity
-from .images import PNG_SIGNATURE, URL, NotAnImage, inspect_image
-from .lower import Lowered, LoweredSequence, LoweredShot
-from .vocabulary import DEFAULT_MAGNITUDE, JOINERS, Move
+from ..compiler import kling
+from ..compiler.diagnostics import Diagnostic, Severity
+from ..compiler.images import PNG_SIGNATURE, URL, NotAnImage, inspect_image
+from ..compiler.lower import Lowered, LoweredSequence, LoweredShot
+from ..compiler.pipeline import analyse
+from ..compiler.vocabulary import DEFAULT_MAGNITUDE, JOINERS, Move
 
 if TYPE_CHECKING:
-    from .state import ShotState
+    from ..engine.state import ShotState
 
 
 class Board(NamedTuple):
@@ -394,7 +394,7 @@ def _card(card: _Card, rendered: Rendered | None) -> str:
 
 def _render(card: _Card, rendered: Rendered) -> str:
     """The card's video and how its render went, from the run's state."""
-    from .takes import take
+    from ..engine.takes import take
 
     found = take(rendered.state(card.name), rendered.videos, card.name, card.endpoint, card.body)
     state = found.state

@@ -8,9 +8,9 @@ from collections.abc import Callable
 
 import jwt
 
-from . import kling
-from .config import Credentials
-from .terminal import REDACTED, printable, scrub
+from ..compiler import kling
+from ..config import Credentials
+from ..terminal import REDACTED, printable, scrub
 
 # Make a new token this long before the old one expires, so no request carries a stale one.
 REFRESH_MARGIN = 300

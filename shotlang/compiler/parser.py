@@ -38,9 +38,9 @@ from .scanner import STRING_OR_COMMENT, STRING_REST
 from .source import Source, Span, describe_indent
 from .vocabulary import JOINERS
 
-_HERE = Path(__file__).resolve().parent
+_PACKAGE = Path(__file__).resolve().parent.parent  # shotlang/
 # Installed wheels carry the grammar inside the package; a source checkout keeps it at the top.
-_GRAMMAR_PLACES = (_HERE / "grammar" / "shot.lark", _HERE.parent / "grammar" / "shot.lark")
+_GRAMMAR_PLACES = (_PACKAGE / "grammar" / "shot.lark", _PACKAGE.parent / "grammar" / "shot.lark")
 
 def grammar_path() -> Path:
     for place in _GRAMMAR_PLACES:

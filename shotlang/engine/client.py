@@ -36,9 +36,9 @@ import httpcore
 import httpx
 from pydantic import ValidationError
 
-from . import bodies, kling
+from ..compiler import bodies, kling
+from ..files import atomic_file
 from .auth import TokenSource
-from .files import atomic_file
 
 USER_AGENT = "shotlang"
 MP4_BOX = b"ftyp"  # bytes 4-8 of every MP4 file

@@ -1,6 +1,6 @@
 """The capability matrix: which model offers what, in which endpoint, mode and duration.
 
-The facts are data (shotlang/models.toml, with the source of each); a project's
+The facts are data (shotlang/compiler/models.toml, with the source of each); a project's
 `shotlang-models.toml` beside its shot lists, then the user's `models.toml` in the config
 folder, may add a model or override any entry without a new release. Later files win, key by
 key. A models file that cannot be used is reported like a shot list: E700-E702 with

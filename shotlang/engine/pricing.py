@@ -7,8 +7,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from .config import Config
-from .models import audio_of
+from ..compiler.models import audio_of
+from ..config import Config
 from .runner import PlannedShot, reused_ids
 
 

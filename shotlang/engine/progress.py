@@ -11,9 +11,9 @@ import time
 from collections.abc import Callable
 from typing import TextIO, get_args
 
+from ..terminal import printable
 from .client import Retry
 from .runner import Outcome, OutcomeStatus, ShotEvent
-from .terminal import printable
 
 
 class _Lines:

@@ -18,16 +18,16 @@ from typing import Literal, NamedTuple
 
 from lark.exceptions import UnexpectedInput
 
-from .. import lower, parser
-from .. import syntax as ast
-from ..camera import words as move_sentence
-from ..diagnostics import CODES, Diagnostic
-from ..language import MODE_WORDS, OPTION_BY_KEYWORD, OPTION_BY_KIND, OPTIONS, STATEMENTS, Option
-from ..models import Matrix, Model, durations_text
-from ..quickparse import parse_shot
-from ..scanner import Token, scan, scanner
-from ..source import Source
-from ..vocabulary import (
+from ...compiler import lower, parser
+from ...compiler import syntax as ast
+from ...compiler.camera import words as move_sentence
+from ...compiler.diagnostics import CODES, Diagnostic
+from ...compiler.language import MODE_WORDS, OPTION_BY_KEYWORD, OPTION_BY_KIND, OPTIONS, STATEMENTS, Option
+from ...compiler.models import Matrix, Model, durations_text
+from ...compiler.quickparse import parse_shot
+from ...compiler.scanner import Token, scan, scanner
+from ...compiler.source import Source
+from ...compiler.vocabulary import (
     AXES,
     DEFAULT_MAGNITUDE,
     INTENSITIES,

@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import quote
 
-from . import __version__
-from .analysis import Reports
-from .diagnostics import CODES, TEXT_ESCAPES, Diagnostic, clip
-from .source import Source, Span
+from .. import __version__
+from ..compiler.analysis import Reports
+from ..compiler.diagnostics import CODES, TEXT_ESCAPES, Diagnostic, clip
+from ..compiler.source import Source, Span
 
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 # A relative file name is relative to this base: the folder `check` ran in, which in CI is the

@@ -51,9 +51,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError, field_validator
 
-from . import kling
-from .files import NEW_FILE_MODE, fsync_dir, remove_partials, write_atomic
-from .terminal import scrub
+from ..compiler import kling
+from ..files import NEW_FILE_MODE, fsync_dir, remove_partials, write_atomic
+from ..terminal import scrub
 
 STATE_VERSION = 1
 SUFFIX = ".state.json"

@@ -121,7 +121,7 @@ class ErrorAction(StrEnum):
 
 
 # What shotlang does about each, as docs/running.md's table of Kling's codes says it (written
-# from here by `python -m shotlang.docs`; {auth}, {shots_failed}, {stopped}: the exit codes).
+# from here by `python -m shotlang.tools.docs`; {auth}, {shots_failed}, {stopped}: the exit codes).
 ACTION_SAYS: dict[ErrorAction, str] = {
     ErrorAction.REFRESH_TOKEN: "makes a new token and tries once more; refused again, the run stops (exit {auth})",
     ErrorAction.STOP_RUN: "stops the run: no retry would pay; shots in flight stay in the state (exit {stopped})",

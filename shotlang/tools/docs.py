@@ -1,7 +1,7 @@
 """Tables made from the vocabulary and the code table, for `shotlang moves` and docs/.
 
 docs/*.md hold these tables between `<!-- generated: NAME -->` and `<!-- end: NAME -->`
-markers. `python -m shotlang.docs` rewrites them; a test fails when they are out of date.
+markers. `python -m shotlang.tools.docs` rewrites them; a test fails when they are out of date.
 """
 
 from __future__ import annotations
@@ -12,11 +12,10 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-from . import kling
-from .diagnostics import CODES, all_of
-from .exits import EXITS
-from .language import MODE_WORDS, OPTION_KEYWORDS, OPTIONS, STATEMENT_KEYWORDS, STATEMENTS, terminal
-from .models import (
+from ..compiler import kling
+from ..compiler.diagnostics import CODES, all_of
+from ..compiler.language import MODE_WORDS, OPTION_KEYWORDS, OPTIONS, STATEMENT_KEYWORDS, STATEMENTS, terminal
+from ..compiler.models import (
     FEATURE_WORDS,
     FEATURES,
     Matrix,
@@ -28,7 +27,7 @@ from .models import (
     offer_text,
     says,
 )
-from .vocabulary import (
+from ..compiler.vocabulary import (
     ADVERBS,
     AXES,
     DEFAULT_MAGNITUDE,
@@ -40,6 +39,7 @@ from .vocabulary import (
     Move,
     phrase,
 )
+from ..exits import EXITS
 
 
 def _target(move: Move, axes: str) -> tuple[str, str]:
@@ -190,7 +190,7 @@ def md_fields() -> str:
 
 def md_body_order() -> str:
     """The order of a body's fields, as compile writes them (bodies.VideoRequest's)."""
-    from .bodies import VideoRequest
+    from ..compiler.bodies import VideoRequest
 
     return textwrap.fill(", ".join(f"`{name}`" for name in VideoRequest.model_fields), 100)
 
@@ -254,7 +254,7 @@ _FEATURE_HEADS = {"camera": "camera", "image_tail": "end image", "masks": "masks
 
 
 def md_models() -> str:
-    """The built-in capability matrix, from shotlang/models.toml."""
+    """The built-in capability matrix, from shotlang/compiler/models.toml."""
     head, rows = model_table_rows(built_in())
     return _md(head, [[f"`{r[0]}`", *r[1:]] for r in rows])
 

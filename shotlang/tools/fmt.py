@@ -32,13 +32,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
 
-from . import parser
-from . import syntax as ast
-from .compiler import analyse, text_of
-from .diagnostics import Diagnostic, Severity
-from .language import OPTION_BY_KIND, OPTIONS
-from .source import BOM, UTF16_BOMS, Source
-from .trivia import Trivia, mask
+from ..compiler import parser
+from ..compiler import syntax as ast
+from ..compiler.diagnostics import Diagnostic, Severity
+from ..compiler.language import OPTION_BY_KIND, OPTIONS
+from ..compiler.pipeline import analyse, text_of
+from ..compiler.source import BOM, UTF16_BOMS, Source
+from ..compiler.trivia import Trivia, mask
 
 WIDTH = 100  # columns a prompt is wrapped at
 INDENT = "    "  # a sequence's shots, and a statement's continuation lines

@@ -1,6 +1,6 @@
 """Checking a shot list again after each edit, in the time between two keystrokes.
 
-analyse() (compiler.py) reads a file statement by statement: each statement is parsed, then
+analyse() (compiler/pipeline.py) reads a file statement by statement: each statement is parsed, then
 fed to the Lowering (which carries MODEL, DEFAULTS, AXES, SCENE, TITLE and an open SEQUENCE
 down the file) and its shots to the Checker (which remembers the shot names, for duplicates).
 LiveCheck runs exactly those steps and keeps what each one took and gave: its statement's
@@ -33,15 +33,15 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from .. import checks, lower, parser
-from .. import syntax as ast
-from ..compiler import analyse_bytes, conclude, unclosed
-from ..diagnostics import Diagnostic, Related
-from ..images import ImageStore
-from ..models import for_folder
-from ..source import BOM, Source, Span
-from ..trivia import mask
-from ..vocabulary import Move
+from ...compiler import checks, lower, parser
+from ...compiler import syntax as ast
+from ...compiler.diagnostics import Diagnostic, Related
+from ...compiler.images import ImageStore
+from ...compiler.models import for_folder
+from ...compiler.pipeline import analyse_bytes, conclude, unclosed
+from ...compiler.source import BOM, Source, Span
+from ...compiler.trivia import mask
+from ...compiler.vocabulary import Move
 
 # A place an edit removed: a span or offset that no longer exists, equal to none that does.
 GONE = -1

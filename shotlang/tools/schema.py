@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import kling
-from .payload import FORMAT_VERSION, CompiledShot
+from ..compiler import kling
+from ..compiler.payload import FORMAT_VERSION, CompiledShot
 
 SCHEMA_DRAFT = "https://json-schema.org/draft/2020-12/schema"
 BASE_ID = "https://shotlang.dev/schema"  # a name, not fetched: the files are in docs/schema/

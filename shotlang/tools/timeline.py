@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import opentimelineio as otio
 
-    from .state import ShotState
+    from ..engine.state import ShotState
 
 FORMATS = {"otio": ("otio_json", ".otio"), "edl": ("cmx_3600", ".edl"), "fcpxml": ("fcpx_xml", ".fcpxml")}
 RATE = 24.0  # frames a second of the timeline: Kling's videos are 24 fps
@@ -37,7 +37,7 @@ def build(title: str, records: list[dict[str, Any]], state: Callable[[str], Shot
     for `fmt` (how a video not rendered yet is held differs, see above)."""
     import opentimelineio as otio
 
-    from .takes import take
+    from ..engine.takes import take
 
     track = otio.schema.Track(name="shots", kind=otio.schema.TrackKind.Video)
     scene: object = object()  # none yet
@@ -116,7 +116,7 @@ def write(timeline: otio.schema.Timeline, path: Path, fmt: str) -> None:
     """Written atomically: a half-written cut is never left for an editor to open."""
     import opentimelineio as otio
 
-    from .files import write_atomic
+    from ..files import write_atomic
 
     try:
         text = otio.adapters.write_to_string(timeline, adapter_name=FORMATS[fmt][0])

@@ -32,7 +32,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, NamedTuple, Protocol
 
-from . import bodies, kling
+from ..compiler import bodies, kling
+from ..compiler.models import Matrix, audio_of, built_in
+from ..config import Config
+from ..files import atomic_file, partial_files, remove_partials
 from .client import (
     AccountError,
     AuthError,
@@ -45,9 +48,6 @@ from .client import (
     Stopped,
     TimedOut,
 )
-from .config import Config
-from .files import atomic_file, partial_files, remove_partials
-from .models import Matrix, audio_of, built_in
 from .state import IN_FLIGHT, ShotState, Store, body_hashes, video_matches
 
 Action = Literal["new", "changed", "forced", "retry", "in flight", "download", "unchanged", "renamed"]

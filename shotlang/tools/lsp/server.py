@@ -25,17 +25,17 @@ from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 from pygls.uris import from_fs_path, to_fs_path
 
-from .. import __version__
-from ..diagnostics import Diagnostic, Severity
-from ..kling import DEFAULT_MODEL
-from ..language import WRAPPING
-from ..source import Source, Span
-from ..trivia import mask
+from ... import __version__
+from ...compiler.diagnostics import Diagnostic, Severity
+from ...compiler.kling import DEFAULT_MODEL
+from ...compiler.language import WRAPPING
+from ...compiler.source import Source, Span
+from ...compiler.trivia import mask
 from . import words
 from .live import LiveCheck, difference
 from .positions import UTF16, Lines
 
-log = logging.getLogger("shotlang.lsp")
+log = logging.getLogger("shotlang.tools.lsp")
 
 _KINDS = {
     "keyword": types.CompletionItemKind.Keyword,

@@ -28,20 +28,18 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from . import kling, models
-from .bodies import VideoRequest
-from .camera import said_in
-from .checks import SAFE_NAME, WINDOWS_RESERVED
-from .compiler import CONTROL, control_name
-from .diagnostics import Severity
-from .files import atomic_file
-from .fmt import format_text, quote
-from .images import URL, NotAnImage, inspect_image
-from .language import AS_IS, NAME_MAX_CHARS, OPTIONS, TOKENS, Option
-from .lower import ASPECT_MAX_CHARS, MAGNITUDE_DECIMALS
-from .payload import FORMAT_VERSION, CompiledShot
-from .source import DecodeFailure, decode
-from .vocabulary import (
+from ..compiler import kling, models
+from ..compiler.bodies import VideoRequest
+from ..compiler.camera import said_in
+from ..compiler.checks import SAFE_NAME, WINDOWS_RESERVED
+from ..compiler.diagnostics import Severity
+from ..compiler.images import URL, NotAnImage, inspect_image
+from ..compiler.language import AS_IS, NAME_MAX_CHARS, OPTIONS, TOKENS, Option
+from ..compiler.lower import ASPECT_MAX_CHARS, MAGNITUDE_DECIMALS
+from ..compiler.payload import FORMAT_VERSION, CompiledShot
+from ..compiler.pipeline import CONTROL, control_name
+from ..compiler.source import DecodeFailure, decode
+from ..compiler.vocabulary import (
     AXES,
     DEFAULT_MAGNITUDE,
     INTENSITIES,
@@ -52,6 +50,8 @@ from .vocabulary import (
     nearest_intensity,
     phrase,
 )
+from ..files import atomic_file
+from .fmt import format_text, quote
 
 # A payload file larger than this is refused before it is read: a compiled shot list of 100k
 # shots is about 60 MB, and inlined images are at most 10 MB each.
