@@ -667,7 +667,7 @@ def _prepare(file: str, axes: str | None, out: Path | None, only: tuple[str, ...
     except OSError as e:
         raise LocalFailure(f"cannot keep the run's state beside {file}: {e.strerror or e}; nothing sent") from None
     out_dir = out if out is not None else Path(file).parent
-    models, _ = for_folder(Path(file).parent)  # as the compile read it (read once, then cached)
+    models = result.models or for_folder(Path(file).parent)[0]  # the matrix the checks used
     plans = plan_shots(shots, store, out_dir, config, frozenset(force), models, listed=names)
     return config, store, out_dir, plans
 

@@ -90,6 +90,21 @@ prices = { std-5s = 4, pro-5s = 8 }
     assert matrix.source_of("kling-v3") == models.BUILT_IN
 
 
+def test_the_compile_result_carries_the_matrix_its_checks_used(tmp_path):
+    """What acts on a compiled file (`run`'s plans and prices) takes the matrix the checks read,
+    not a second reading that a models file changed in between would make different."""
+    import shotlang
+
+    (tmp_path / "shotlang-models.toml").write_text(
+        '[models.kling-v3-1]\nlike = "kling-v3"\nsource = "ours"\nprices = { std-5s = 4 }\n', encoding="utf-8")
+    (tmp_path / "a.shot").write_text('SHOT a: "x" model kling-v3-1\n', encoding="utf-8")
+    result = shotlang.compile_file(tmp_path / "a.shot")
+    assert result.ok and result.models is not None
+    (tmp_path / "shotlang-models.toml").write_text("", encoding="utf-8")  # changed after the compile
+    assert result.models.price("kling-v3-1", "std", "5") == (4.0, "")
+    assert "models" not in result.model_dump()  # the Python API's output is unchanged
+
+
 def test_a_later_file_overrides_one_entry_and_keeps_the_rest(tmp_path):
     user = tmp_path / "user.toml"
     user.write_text('[models.kling-v2-5-turbo]\nfeatures.image_tail = true\n', encoding="utf-8")

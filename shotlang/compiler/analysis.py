@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .diagnostics import Diagnostic, Severity, render_text, to_json
+from .models import Matrix
 from .source import Source
 
 
@@ -64,6 +65,9 @@ class Analysis(Reports):
     shots: int = 0
     records: list[dict[str, Any]] | None = None  # the shots' JSON records, when asked for
     notes: list[str] | None = None  # the notes above the first shot, with the records
+    # The capability matrix the checks used (the folder's models files read once): whatever acts
+    # on the result (`run`'s plans and prices) takes this one, never a second reading.
+    models: Matrix | None = None
 
     @property
     def shot_count(self) -> int:

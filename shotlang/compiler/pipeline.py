@@ -90,7 +90,7 @@ def analyse(text: str, name: str, base_dir: Path, *, axes: str | None = None,
     take(lowering.finish())
     file_notes = _notes(text, masked.trivia, owners, made) if made is not None and masked.trivia else []
     diagnostics = conclude(source, report, lowering.shots)
-    return Analysis(source, diagnostics, lowering.title, lowering.axes, lowering.shots, made, file_notes)
+    return Analysis(source, diagnostics, lowering.title, lowering.axes, lowering.shots, made, file_notes, models)
 
 
 def _notes(text: str, trivia: list[Trivia], owners: list[tuple[int, str]], made: list[dict[str, Any]]) -> list[str]:

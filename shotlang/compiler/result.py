@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field, SkipValidation
 from . import payload
 from .analysis import Analysis, Reports
 from .diagnostics import Diagnostic, Severity
+from .models import Matrix
 from .source import Source
 
 
@@ -20,6 +21,8 @@ class CompileResult(Reports, BaseModel):
     source: SkipValidation[Source] = Field(repr=False)
     diagnostics: SkipValidation[list[Diagnostic]]
     output: payload.CompiledFile | None
+    # The capability matrix the checks used, for what acts on the result (analysis.Analysis).
+    models: SkipValidation[Matrix | None] = Field(None, repr=False, exclude=True)
 
     @property
     def shot_count(self) -> int:
@@ -31,7 +34,8 @@ def finish(analysis: Analysis) -> CompileResult:
     output = None
     if not any(d.severity is Severity.ERROR for d in analysis.diagnostics):
         output = _output(analysis)
-    return CompileResult(source=analysis.source, diagnostics=analysis.diagnostics, output=output)
+    return CompileResult(source=analysis.source, diagnostics=analysis.diagnostics, output=output,
+                         models=analysis.models)
 
 
 def _output(analysis: Analysis) -> payload.CompiledFile:
