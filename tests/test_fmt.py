@@ -409,22 +409,6 @@ def test_the_docs_example_is_what_fmt_gives() -> None:
     assert fmt(before) == after
 
 
-def test_the_docs_state_fmts_width_indent_and_option_order() -> None:
-    """docs/language.md and docs/cli.md write WIDTH, INDENT and the option order out by hand."""
-    from shotlang.compiler.language import OPTIONS
-    from shotlang.tools.fmt import INDENT
-
-    language = (ROOT / "docs" / "language.md").read_text(encoding="utf-8")
-    section = language[language.index("### Canonical form") :].split("\n## ", 1)[0]
-    assert f"**Width: {WIDTH} columns.**" in section
-    assert f"indented by {len(INDENT)} spaces" in " ".join(section.replace("four", "4").split())
-    listed = re.search(r"A shot's options in this order: (.*?) \(the order", " ".join(section.split()))
-    assert listed is not None
-    named = [w.strip("` ") for w in re.split(r",|\band\b", listed[1])]
-    assert named == [o.keywords[0] if o.keywords else {"aspect": "aspect ratio"}.get(o.kind, o.kind) for o in OPTIONS]
-    assert f"prompts wrapped at {WIDTH} columns" in (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
-
-
 @settings(max_examples=10 * settings.default.max_examples, deadline=None)
 @given(st.lists(st.text(alphabet='ab\\" é', min_size=0, max_size=12), min_size=1, max_size=80))
 def test_wrapping_fits_the_width_and_reads_back(words: list[str]) -> None:

@@ -181,13 +181,6 @@ def test_the_window_never_exceeds_its_width_and_escapes_every_control(line: str,
         assert w.shown == line  # a short line is shown as it is
 
 
-def test_the_docs_state_the_window_and_the_quote_length() -> None:
-    from shotlang.compiler.diagnostics import QUOTED
-
-    docs = (Path(__file__).resolve().parent.parent / "docs" / "diagnostics.md").read_text(encoding="utf-8")
-    assert f"at most {WINDOW} columns" in docs and f"up to\n{QUOTED} characters" in docs
-
-
 @pytest.mark.parametrize(("number", "code"), [("5" * 5000, "E202"), ("-" + "5" * 5000, "E202"),
                                               ("9" * 400 + ".5", "E202"), ("2." + "3" * 5000, "E203"),
                                               ("0." + "0" * 5000 + "1", "E203")])

@@ -440,7 +440,7 @@ _RESET = "\x1b[0m"
 # "Long lines"): a longer line is cut to a window around the span, with … on the cut sides.
 WINDOW = 120
 # Columns of the line kept before the span when the line has to be cut on the left.
-_CONTEXT = 30
+CONTEXT = 30
 _CUT = "…"
 # A word quoted in a message (`…`) is shown up to this many characters.
 QUOTED = 60
@@ -513,7 +513,7 @@ def source_window(text: str, line_start: int, line_end: int, start: int, end: in
             # Some context before the span, half of what the span leaves, but not so much
             # that the span's first character and a … on each side no longer fit.
             first = _cells(text[start]) if start < line_end else 1
-            context, used = min(max(_CONTEXT, (width - 2 - span) // 2), width - 2 - first), 0
+            context, used = min(max(CONTEXT, (width - 2 - span) // 2), width - 2 - first), 0
             while left > line_start and used + _cells(text[left - 1]) <= context:
                 left -= 1
                 used += _cells(text[left])

@@ -14,7 +14,15 @@ from typing import Any
 
 from ..compiler import kling
 from ..compiler.diagnostics import CODES, all_of
-from ..compiler.language import MODE_WORDS, OPTION_KEYWORDS, OPTIONS, STATEMENT_KEYWORDS, STATEMENTS, terminal
+from ..compiler.language import (
+    MODE_WORDS,
+    OPTION_KEYWORDS,
+    OPTIONS,
+    REPEATABLE,
+    STATEMENT_KEYWORDS,
+    STATEMENTS,
+    terminal,
+)
 from ..compiler.models import (
     FEATURE_WORDS,
     FEATURES,
@@ -218,6 +226,48 @@ def lark_keywords() -> str:
     return "\n".join(f'{terminal(k)}: "{k}"i' for k in words)
 
 
+def md_fmt_statements() -> str:
+    from .fmt import INDENT
+
+    keywords = ", ".join(f"`{s.keyword.upper()}`" for s in STATEMENTS)
+    return textwrap.fill(
+        f"- Statement keywords in capitals ({keywords}), one statement a line, at the left margin; the shots "
+        f"of a `SEQUENCE` indented by {len(INDENT)} spaces under it.", 96, subsequent_indent="  ")
+
+
+def md_fmt_options() -> str:
+    written = all_of(o.keywords and f"`{o.keywords[0]}`" or ("aspect ratio" if o.kind == "aspect" else o.kind)
+                     for o in OPTIONS)
+    repeated = ", ".join(f"`{o.keywords[0]}`" for o in OPTIONS if o.kind in REPEATABLE)
+    return textwrap.fill(
+        f"- A shot's options in this order: {written} (the order of the options table below). Repeated "
+        f"options ({repeated}) keep their order.", 96, subsequent_indent="  ")
+
+
+def md_fmt_width() -> str:
+    from .fmt import INDENT, WIDTH
+
+    return textwrap.fill(
+        f"- **Width: {WIDTH} columns.** A prompt (or a `SCENE` or `TITLE` text) that would take its line past "
+        f"{WIDTH} columns is cut at spaces into adjacent strings on continuation lines, indented {len(INDENT)} "
+        "spaces under the statement (a word longer than a line keeps a line of its own). The options follow the "
+        "last line if they all fit there, and start a line of their own otherwise.", 96, subsequent_indent="  ")
+
+
+def md_long_lines() -> str:
+    from ..compiler.diagnostics import CONTEXT, QUOTED, WINDOW
+
+    return textwrap.fill(
+        f"**Long lines.** The source line under a diagnostic shows at most {WINDOW} columns. A longer line is "
+        "cut to a window around the span, with `…` on each side that was cut: about half the window before the "
+        f"span (at least {CONTEXT} columns when the span is long) and the rest after it. The carets stay "
+        "under the span; a span longer than the window shows its start, and its carets end in `…` under the "
+        "line's `…`. Wide characters (CJK) take two columns and a tab one, so the caret stays under the span "
+        f"whatever the line holds. A word quoted in a message or hint (`` `…` ``) is shown up to {QUOTED} "
+        "characters. The `-->` line and `--format json` keep the exact line and column however long the line "
+        "is, so an editor can still jump to the spot.", 96)
+
+
 def md_statements() -> str:
     return _md(["statement", "meaning"], [[s.written, s.meaning] for s in STATEMENTS])
 
@@ -362,7 +412,8 @@ SECTIONS = {"moves": md_moves, "shared-fields": md_shared_fields, "range-warning
             "joiners": md_joiners, "models": md_models, "codes": md_codes,
             "code-details": md_code_details, "exit-codes": md_exit_codes, "run-exit-codes": md_run_exit_codes,
             "exit-summary": md_exit_summary, "api-errors": md_api_errors, "fields": md_fields,
-            "body-order": md_body_order, "options-rule": lark_options, "keywords": lark_keywords}
+            "body-order": md_body_order, "fmt-statements": md_fmt_statements, "fmt-options": md_fmt_options,
+            "fmt-width": md_fmt_width, "long-lines": md_long_lines, "options-rule": lark_options, "keywords": lark_keywords}
 # `<!-- generated: NAME -->` in Markdown, `// generated: NAME` (to the line's end) in the grammar.
 _SECTION = re.compile(r"((?:<!-- |// )generated: ([\w-]+)(?: -->)?[^\n]*\n)(.*?)((?:<!-- |// )end: \2)", re.DOTALL)
 
