@@ -23,7 +23,7 @@ from shotlang.testing import FakeKling  # noqa: E402
 # "ci" (which .ci/run exports) for hypothesis's full 100 examples. A property test asks for a
 # multiple of the profile's count (`20 * settings.default.max_examples`: 2,000 in CI, 200 when
 # quick), so every test keeps its strength in CI and shares the saving everywhere else.
-# No user's models file (~/.config/shotlang/compiler/models.toml) may change what the tests see.
+# No user's models file (~/.config/shotlang/models.toml) may change what the tests see.
 os.environ["SHOTLANG_MODELS"] = "/nonexistent/models.toml"
 # The tests start the CLI as a process a few thousand times. Each would compile shotlang's
 # modules again where bytecode is not written (PYTHONDONTWRITEBYTECODE, a read-only install):

@@ -296,7 +296,7 @@ BAD = {
     "dynamic_masks": [[{"mask": URL, "trajectories": [{"x": 1.5, "y": 2}]}], [{"trajectories": []}], "m",
                       [{"mask": URL, "trajectories": [{"x": -1, "y": 2}]}]],
     "watermark_info": [{"enabled": "yes"}, {"enabled": True, "x": 1}, True],
-    "seed": [1],
+    "frame_rate": [1],
     "multi_shot": [True, False],
     "shot_type": ["intelligence", "customize"],
 }
@@ -745,7 +745,7 @@ CANNOT = [
     ({"camera_control": {"type": ["forward_up"]}},
      'camera_control.type: ["forward_up"] is not a camera type (simple, down_back, forward_up, right_turn_forward, '
      "left_turn_forward)"),
-    ({"seed": 42}, "seed: not a field of Kling's video requests that shotlang writes"),
+    ({"frame_rate": 24}, "frame_rate: not a field of Kling's video requests that shotlang writes"),
     ({"my key": 1}, "[\"my key\"]: not a field of Kling's video requests that shotlang writes"),
     ({"shot_type": "intelligence"},
      'shot_type: "intelligence": the model cuts one prompt into shots; a SEQUENCE writes each shot ("customize" '

@@ -16,10 +16,20 @@ DOCS = sorted((ROOT / "docs").glob("*.md"))
 SHOT_BLOCK = re.compile(r"```shot\n(.*?)```", re.DOTALL)
 
 
-@pytest.mark.parametrize("doc", [ROOT / "README.md", *DOCS], ids=["README.md", *(d.name for d in DOCS)])
+GENERATED = [ROOT / "README.md", *DOCS, ROOT / "grammar" / "shot.lark"]
+
+
+@pytest.mark.parametrize("doc", GENERATED, ids=[d.name for d in GENERATED])
 def test_generated_tables_are_current(doc: Path) -> None:
     text = doc.read_text(encoding="utf-8")
     assert refresh(text) == text, f"run `python -m shotlang.tools.docs` to update {doc.name}"
+
+
+def test_a_stale_grammar_is_caught() -> None:
+    grammar = (ROOT / "grammar" / "shot.lark").read_text(encoding="utf-8")
+    assert "      | CFG NUMBER" in grammar
+    assert refresh(grammar.replace("      | CFG NUMBER", "      | CFG WORD")) != grammar.replace(
+        "      | CFG NUMBER", "      | CFG WORD")
 
 
 def _shot_blocks() -> list[tuple[str, str]]:

@@ -453,7 +453,7 @@ def test_the_command_line_takes_max_running_and_a_pace(pace: list[str]) -> None:
 # --- the server's own reading of the API's rules -------------------------------------------------
 
 
-def test_the_server_takes_none_of_its_rules_from_shotlang() -> None:
+def test_the_server_takes_only_data_from_shotlang() -> None:
     # An independent witness: a wrong value in kling.py must not make the server agree with it.
     # What it shares is data: the capability matrix's (which model offers what), read as the
     # rows `shotlang models --format json` prints, and the rows of options whose field its own

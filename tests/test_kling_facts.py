@@ -155,7 +155,7 @@ print(json.dumps({code: entry.explanation for code, entry in CODES.items()}))
     assert "2 to 99" in texts["E405"] and "most 8 of them" in texts["E405"]
     assert "1 to 40 characters" in texts["E314"]
     assert "at most 12" in texts["E202"] and "from -12 to 12" in texts["E203"]
-    assert "from 0 to 2; " in texts["E304"] and "0.5 is the default" in texts["E304"]
+    assert "from 0 to 2 (" in texts["E304"] and "0.5 is the default" in texts["E304"]
     assert "at most 3," in texts["E409"] and "1 to 8 shots" in texts["E317"]
 
 

@@ -60,9 +60,9 @@ _WORD_VALUES = ", ".join(f"`{o.keywords[0]}` is {either(f'`{w}`' for w in o.valu
 # The API's limits as the explanations write them (kling.py holds the numbers).
 _MAX = kling.MAGNITUDE_MAX
 # The options that take a number, and their bounds (E304), from the language table.
-_NUMBERS = "\n".join(
-    f"- `{o.keywords[0]}`: {'a whole number' if b.whole else 'a number'} from {b.number(b.low)} to "
-    f"{b.number(b.high)}" + (f"; {b.hint}" if b.hint else "") for o in OPTIONS if (b := o.bounds) is not None)
+_NUMBERS = "; ".join(
+    f"`{o.keywords[0]}` takes {'a whole number' if b.whole else 'a number'} from {b.number(b.low)} to "
+    f"{b.number(b.high)}" + (f" ({b.hint})" if b.hint else "") for o in OPTIONS if (b := o.bounds) is not None) + "."
 # The statements as E100 and E105 list them, from the language table (SEQUENCE included).
 _STATEMENT_SHAPES = "\n".join("    " + s.written.replace("`", "") for s in STATEMENTS)
 
@@ -186,8 +186,7 @@ row of the capability matrix lists (`shotlang models`): a list such as 5 and 10 
 a range of whole seconds. In a SEQUENCE the total is checked."""),
     "E304": Code(E, "number outside its option's range", f"""
 An option that takes a number takes those the API does, and shotlang refuses any other before
-it is sent:
-{_NUMBERS}"""),
+it is sent. {_NUMBERS}"""),
     "E305": Code(E, "empty prompt", """
 Text-to-video needs a prompt that says what to show. An image-to-video shot may leave the
 prompt empty (`""`) only if it has an image."""),

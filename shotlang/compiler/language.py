@@ -216,7 +216,7 @@ OPTIONS: tuple[Option, ...] = (
            '`voice "narrator-en-1"`',
            f"up to {kling.VOICES_MAX}; needs `sound on`; the prompt says where each speaks: "
            f"`{kling.VOICE_REFERENCE.format(1)}`, `{kling.VOICE_REFERENCE.format(2)}`",
-           made=True, sent='`[{"voice_id": "…"}, …]` in the order written; the prompt names them '
+           made=True, sent=f'up to {kling.VOICES_MAX}, `[{{"voice_id": "…"}}, …]` in the order written; the prompt names them '
            f"`{kling.VOICE_REFERENCE.format(1)}`, `{kling.VOICE_REFERENCE.format(2)}`"),
     Option("moves", ("moves",), "word", None, "", False, MOVES_WORDS,
            "`moves auto` / `numeric` / `words` / `both` / `off`", "`moves words`",

@@ -16,7 +16,7 @@ from . import kling
 from . import syntax as ast
 from .diagnostics import Diagnostic, Related, did_you_mean, either
 from .hints import guess_move, model_hint, offer, option_hint, phrases_ending, phrases_starting, word_hint
-from .language import OPTION_BY_KIND, OPTIONS, REPEATABLE, Bounds
+from .language import OPTION_BY_KIND, REPEATABLE, Bounds
 from .models import Matrix, built_in
 from .source import Source, Span, describe_indent
 from .vocabulary import (
@@ -101,8 +101,6 @@ class Settings:
 
 
 TYPED_SETTINGS = frozenset(f.name for f in fields(Settings) if f.name != "more")
-# Every option a shot gives once: a typed field, or one of `more`.
-SETTING_NAMES: tuple[str, ...] = tuple(o.kind for o in OPTIONS if o.kind not in REPEATABLE)
 
 
 # A magnitude as the API gets it: an int when whole (sent as 5, never 5.0), else a float of at

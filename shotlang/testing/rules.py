@@ -13,11 +13,15 @@ from urllib.parse import urlparse
 
 # --- the API's rules, as this server reads them ------------------------------------------------
 # Written here from the API's documentation (../shared/kling-api.md), and kept apart from
-# shotlang/compiler/kling.py on purpose: nothing below is derived from shotlang's own code or tables, so
-# this server is an independent witness of what the compiler and the client send. A change to
-# kling.py (a limit, a value set, a code) cannot silently make the server agree with it; when the
-# API changes, change both, each from the documentation. The one shared thing is data: which
-# model offers what, the capability matrix's rows (_ModelRules), read by the rules below.
+# shotlang/compiler/kling.py on purpose: the rules below for every field shotlang sent when they
+# were written are not derived from shotlang's own code or tables, so this server is an
+# independent witness of what the compiler and the client send. A change to kling.py (a limit, a
+# value set, a code) cannot silently make the server agree with it; when the API changes, change
+# both, each from the documentation. Shared, as data: which model offers what (the capability
+# matrix's rows, _ModelRules), and, for a field none of the lists below names yet (an option
+# added since), that option's row of the language table (_declared_options): such a field is
+# taken as its row says, so a new option runs here at once, but its row is then not witnessed;
+# writing its rule here, from the documentation, makes it so.
 #
 # A create body is refused (400, code 1201) with a message that names the offending field, as
 # the API's "invalid parameters" does. `null` is read as absent, at any depth.

@@ -752,10 +752,7 @@ def _as_is(option: Option, value: Any, line: _Line, at: _Place) -> None:
         for name in found:
             if name != inner:
                 at.inner(key).say(name, f"not a field of {key}")
-        if inner not in found:
-            at.inner(key).say(inner, "absent")
-            return
-        value, at = found[inner], at.inner(key)
+        value, at = found.get(inner), at.inner(key)  # absent or null: said as null below
         key = inner
     keyword = f"{option.keywords[0]} " if option.keywords else ""
     if option.values is not None:

@@ -423,10 +423,23 @@ def refresh(text: str) -> str:
     return _SECTION.sub(lambda m: m[1] + SECTIONS[m[2]]() + "\n" + m[4], text)
 
 
+# The JSON Schemas of compile's output the repository keeps (`shotlang schema --format FMT`).
+SCHEMA_FILES = {"json": Path("docs/schema/envelope.schema.json"), "jsonl": Path("docs/schema/line.schema.json")}
+
+
 def main(paths: list[str]) -> int:
-    for path in map(Path, paths):
-        old = path.read_text(encoding="utf-8")
-        new = refresh(old)
+    """Rewrite the generated sections of `paths`; with no paths, of every generated file of the
+    repository (run from its top): README.md, docs/*.md, the grammar, and docs/schema/."""
+    from .schema import schema_text
+
+    made: dict[Path, str | None] = dict.fromkeys(map(Path, paths))
+    if not paths:
+        made = dict.fromkeys(p for p in (Path("README.md"), *sorted(Path("docs").glob("*.md")),
+                                         Path("grammar/shot.lark")) if p.is_file())
+        made |= {path: schema_text(fmt) for fmt, path in SCHEMA_FILES.items() if path.parent.is_dir()}
+    for path, whole in made.items():
+        old = path.read_text(encoding="utf-8") if path.is_file() else ""
+        new = refresh(old) if whole is None else whole
         if new != old:
             path.write_text(new, encoding="utf-8")
             print(f"updated {path}")
@@ -434,5 +447,4 @@ def main(paths: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    here = [Path("README.md"), *Path("docs").glob("*.md"), Path("grammar/shot.lark")]  # from the repository's top
-    sys.exit(main(sys.argv[1:] or [str(p) for p in here if p.is_file()]))
+    sys.exit(main(sys.argv[1:]))
