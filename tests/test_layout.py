@@ -96,7 +96,7 @@ def test_the_compiler_s_stages_only_look_forward() -> None:
 def test_the_layout_is_what_the_docs_say() -> None:
     parts = sorted(p.name for p in PACKAGE.iterdir() if (p / "__init__.py").is_file())  # not the grammar's folder
     assert parts == ["compiler", "engine", "testing", "tools"]
-    contributing = (PACKAGE.parent / "docs" / "contributing.md").read_text(encoding="utf-8")
+    contributing = (Path(__file__).resolve().parent.parent / "docs" / "contributing.md").read_text(encoding="utf-8")
     for part in parts:
         assert f"`shotlang/{part}/`" in contributing
 
