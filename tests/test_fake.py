@@ -497,6 +497,8 @@ MASKED = {"model_name": "kling-v1", "mode": "std", "duration": "5"}
 def base_of(endpoint: str) -> dict[str, Any]:
     """The least body each endpoint takes."""
     model = {"model_name": "kling-v2-6"}
+    if endpoint == kling.OMNI_VIDEO:
+        return {"model_name": "kling-v3-omni", "prompt": "a lamp", "aspect_ratio": "16:9"}
     return {**model, "prompt": "a lamp"} if endpoint == kling.TEXT2VIDEO else {**model, "image": PNG}
 
 
@@ -512,9 +514,10 @@ def test_the_server_and_kling_py_agree_on_every_value_the_api_takes(fake: FakeKl
         return answer.status_code == 200
 
     for name, model in built_in().models.items():
-        assert accepted(kling.TEXT2VIDEO, model_name=name) == model.text2video, name
-        assert accepted(kling.IMAGE2VIDEO, model_name=name) == model.image2video, name
-        endpoint = kling.TEXT2VIDEO if model.text2video else kling.IMAGE2VIDEO
+        assert accepted(kling.TEXT2VIDEO, model_name=name) == ("text2video" in model.endpoints), name
+        assert accepted(kling.IMAGE2VIDEO, model_name=name) == ("image2video" in model.endpoints), name
+        assert accepted(kling.OMNI_VIDEO, model_name=name) == model.omni, name
+        endpoint = model.endpoint_for(to_image="text2video" not in model.endpoints and not model.omni)
         assert accepted(endpoint, model_name=name, mode="pro", sound="on") == model.anywhere("sound"), name
         assert all(accepted(endpoint, model_name=name, duration=d) for d in model.durations), name
     assert all(accepted(kling.TEXT2VIDEO, duration=d) for d in ("5", "10"))

@@ -48,7 +48,7 @@ def combinations() -> list[tuple[str, str, str, str, str]]:
             for mode in model.modes:
                 for seconds in model.durations:
                     for feature in FEATURES:
-                        if feature in models.IMAGE_ONLY and endpoint != "image2video":
+                        if feature in models.IMAGE_ONLY and endpoint == "text2video":
                             continue
                         found.append((model.name, endpoint, mode, seconds, feature))
     return found
@@ -64,7 +64,8 @@ def shot_line(model: str, endpoint: str, mode: str, seconds: str, feature: str) 
     # (as the local server takes it by default); under `auto` it would go as words where not.
     options = "moves numeric" if feature.startswith("camera") else words
     prompt = "A harbour at dawn <<<voice_1>>>" if feature == "voice" else "A harbour at dawn"
-    image = f' image "{IMAGE}"' if endpoint == "image2video" else ""
+    needs_image = endpoint == "image2video" or (endpoint == "omni-video" and feature in models.IMAGE_ONLY)
+    image = f' image "{IMAGE}"' if needs_image else ""
     return f'SHOT a: {move} "{prompt}"{image} {seconds}s {mode} model {model} {options}\n'
 
 
@@ -74,6 +75,13 @@ def body(model: str, endpoint: str, mode: str, seconds: str, feature: str) -> di
     made = {"model_name": model, "prompt": prompt, "mode": mode, "duration": seconds, **fields}
     if endpoint == "image2video":
         made["image"] = IMAGE
+    elif endpoint == "omni-video":  # the frames in image_list; an aspect ratio where none is given
+        if feature in models.IMAGE_ONLY:
+            made["image_list"] = [{"image_url": IMAGE, "type": "first_frame"}]
+            if "image_tail" in made:
+                made["image_list"].append({"image_url": made.pop("image_tail"), "type": "end_frame"})
+        else:
+            made["aspect_ratio"] = "16:9"
     return made
 
 
@@ -93,8 +101,7 @@ def accepted(fake: FakeKling, endpoint: str, payload: dict[str, Any]) -> tuple[b
 def test_there_are_combinations_of_every_feature_and_both_outcomes():
     assert len(COMBINATIONS) > 500
     outcomes = {(c[4], compile_text(shot_line(*c)).ok) for c in COMBINATIONS}
-    # cfg_scale is taken by every model (ignored by some, W104): no refusal to test there.
-    assert outcomes == {(f, ok) for f in FEATURES for ok in (True, False)} - {("cfg", False)}
+    assert outcomes == {(f, ok) for f in FEATURES for ok in (True, False)}
 
 
 def refusals() -> list[tuple[str, str, dict[str, Any]]]:
@@ -109,7 +116,7 @@ def refusals() -> list[tuple[str, str, dict[str, Any]]]:
                       {"model_name": model.name, "prompt": "x", "duration": seconds}
                       | ({"image": IMAGE} if image else {})))
         for other in ("text2video", "image2video"):
-            if other not in model.endpoints:
+            if other not in model.endpoints and not model.omni:  # an omni model takes both at its own
                 image = f' image "{IMAGE}"' if other == "image2video" else ""
                 found.append((f'SHOT a: "x"{image} model {model.name}', other,
                               {"model_name": model.name, "prompt": "x", "duration": model.durations[0]}
@@ -269,6 +276,8 @@ def test_a_sequence_is_checked_and_served_alike_in_every_combination(server, com
                "multi_prompt": [{"index": 1, "prompt": "a harbour", "duration": seconds}]}
     if image:
         payload["image"] = IMAGE
+    if endpoint == "omni-video":  # no start frame: an aspect ratio, shotlang's default
+        payload["aspect_ratio"] = "16:9"
     ok, answer = accepted(server, endpoint, payload)
     assert compiled.ok == ok, (compiled.render(), answer)
     if compiled.ok:

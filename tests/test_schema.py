@@ -56,7 +56,9 @@ def test_what_compile_never_writes_is_invalid() -> None:
         broken(lambda d: d["shots"][0]["body"].update(model="kling-v3")),  # a misspelt field
         broken(lambda d: d["shots"][0]["body"].update(duration=15)),  # a number, not a string
         broken(lambda d: d["shots"][0]["body"].update(mode=None)),  # null: compile leaves it out
-        broken(lambda d: d["shots"][0].update(endpoint="/v1/videos/omni-video")),
+        broken(lambda d: d["shots"][0].update(endpoint="/v1/videos/elsewhere")),
+        broken(lambda d: d["shots"][0]["body"].update(negative_prompt="x") or d["shots"][0].update(
+            endpoint="/v1/videos/omni-video")),  # a field the omni endpoint does not take
         broken(lambda d: d["shots"][0]["body"]["multi_prompt"].append(
             {"index": 4, "prompt": "x" * 513, "duration": "1"})),
         broken(lambda d: d.update(shotlang_format=2)),

@@ -6,10 +6,12 @@ The value sets and limits they check come from kling.py.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
+from . import kling
 from .kling import (
     MAGNITUDE_MAX,
     MULTI_PROMPT_MAX_CHARS,
@@ -19,7 +21,7 @@ from .kling import (
     CameraType,
     ShotType,
 )
-from .language import AS_IS, Option
+from .language import AS_IS, OPTION_BY_KIND, Option
 
 # --- requests --------------------------------------------------------------------------------
 
@@ -113,7 +115,13 @@ def value_type(option: Option) -> Any:
 
 def _option_field(option: Option) -> tuple[Any, Any]:
     """An option's body field as pydantic wants it: (type, default); a field inside an object
-    (`watermark_info.enabled`) is that object, a model of its own."""
+    (`watermark_info.enabled`) is that object, a model of its own (one for every request)."""
+    return _field_of_kind(option.kind)
+
+
+@cache
+def _field_of_kind(kind_name: str) -> tuple[Any, Any]:
+    option = OPTION_BY_KIND[kind_name]
     outer, _, inner = option.field.partition(".")
     kind = value_type(option)
     if inner:
@@ -123,21 +131,58 @@ def _option_field(option: Option) -> tuple[Any, Any]:
     return kind | None, None
 
 
-def _video_request() -> type[_Made]:
-    made = {name: (info.annotation, info) for name, info in _Made.model_fields.items()}
-    sent = {o.field.partition(".")[0]: _option_field(o) for o in AS_IS}
+def _request(name: str, doc: str, made_by: type[_Body], order: tuple[str, ...],
+             without: tuple[str, ...] = ()) -> Any:
+    """A request body's model: the fields code makes (`made_by`), then those of the options sent
+    as their value says (but the endpoint's `without`), in `order`; a field not in it goes last."""
+    made = {name: (info.annotation, info) for name, info in made_by.model_fields.items()}
+    sent = {o.field.partition(".")[0]: _option_field(o) for o in AS_IS if o.field.partition(".")[0] not in without}
     assert not made.keys() & sent.keys(), f"made and sent as is: {made.keys() & sent.keys()}"
     every = {**made, **sent}
-    ordered = [*(n for n in FIELD_ORDER if n in every), *(n for n in every if n not in FIELD_ORDER)]
-    return create_model(  # type: ignore[call-overload, no-any-return]
-        "VideoRequest", __base__=_Body, __doc__="The body of POST /v1/videos/text2video or /v1/videos/image2video.",
-        __module__=__name__, **{n: every[n] for n in ordered})
+    ordered = [*(n for n in order if n in every), *(n for n in every if n not in order)]
+    fields: dict[str, Any] = {n: every[n] for n in ordered}
+    return create_model(name, __base__=_Body, __doc__=doc, __module__=__name__, **fields)
 
+
+class ImageRef(_Body):
+    """One image of an omni request's image_list; `type` for a start or an end frame."""
+
+    image_url: str
+    type: Literal["first_frame", "end_frame"] | None = None
+
+
+class _OmniMade(_Body):
+    """The fields of an omni request made by code (records.py)."""
+
+    model_name: str
+    prompt: str | None = None
+    multi_shot: bool | None = None
+    shot_type: ShotType | None = None
+    multi_prompt: list[ShotPrompt] | None = Field(None, min_length=MULTI_SHOT_MIN, max_length=MULTI_SHOT_MAX)
+    image_list: list[ImageRef] | None = Field(None, min_length=1)
+    aspect_ratio: str | None = Field(None, pattern=r"^[1-9][0-9]*:[1-9][0-9]*$")
+    duration: str = Field(pattern=r"^[1-9][0-9]*$")
+
+
+# An omni body's fields in the order of ../shared/kling-api.md, "Omni video".
+OMNI_FIELD_ORDER = (
+    "model_name", "prompt", "multi_shot", "shot_type", "multi_prompt", "image_list", "sound", "mode",
+    "aspect_ratio", "duration", "watermark_info", "callback_url", "external_task_id",
+)
 
 if TYPE_CHECKING:
     VideoRequest = _Made
+    OmniRequest = _OmniMade
 else:
-    VideoRequest = _video_request()
+    VideoRequest = _request("VideoRequest", "The body of POST /v1/videos/text2video or /v1/videos/image2video.",
+                            _Made, FIELD_ORDER)
+    OmniRequest = _request("OmniRequest", "The body of POST /v1/videos/omni-video (kling-v3-omni, kling-video-o1).",
+                           _OmniMade, OMNI_FIELD_ORDER, kling.OMNI_WITHOUT)
+
+
+def request_model(endpoint: str) -> type[_Body]:
+    """The model of a request body sent to `endpoint`."""
+    return OmniRequest if endpoint == kling.OMNI_VIDEO else VideoRequest
 
 
 # --- responses -----------------------------------------------------------------------------

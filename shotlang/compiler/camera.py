@@ -51,11 +51,19 @@ def choice(settings: Settings) -> str:
     return settings.moves.value if settings.moves is not None else DEFAULT
 
 
-def cell(settings: Settings) -> tuple[kling.Endpoint, str, str]:
+def endpoint_of(settings: Settings, model: Model | None) -> kling.Endpoint:
+    """Where a shot's (or a sequence's) request goes: by its model (models.Model.endpoint_for),
+    text2video or image2video for a model the matrix does not know."""
+    if model is not None:
+        return model.endpoint_for(settings.to_image)
+    return kling.IMAGE2VIDEO if settings.to_image else kling.TEXT2VIDEO
+
+
+def cell(settings: Settings, model: Model | None) -> tuple[kling.Endpoint, str, str]:
     """The endpoint, mode and duration a shot's request is for, as the matrix is read by."""
-    endpoint = kling.IMAGE2VIDEO if settings.to_image else kling.TEXT2VIDEO
+    endpoint = endpoint_of(settings, model)
     duration = settings.duration.value if settings.duration else kling.DEFAULT_DURATION
-    return endpoint, settings.mode_name, duration
+    return endpoint, settings.mode_at(endpoint), duration
 
 
 def kind_of(camera: Camera) -> str:
@@ -80,7 +88,7 @@ def _sending(shot: LoweredShot, model: Model | None) -> Sending:
     if shot.in_sequence:
         how = "words"
     elif wanted == "auto":
-        offered = not excluded(shot) and (model is None or model.offers("camera", *cell(shot.settings),
+        offered = not excluded(shot) and (model is None or model.offers("camera", *cell(shot.settings, model),
                                                                          kind_of(camera)))
         how = "numeric" if offered else "words"
     else:

@@ -89,6 +89,7 @@ class Checker:
                                     f"remove `{aspect.value}`"))
         _check_images(settings, [], self.base_dir, self.images, found)
         _check_request_options(settings, found)
+        _check_omni(settings, self.models.get(settings.model_name), found)
         _check_id(settings, self.seen, found)
         for option in sequence.syntax.options:
             if option.kind == "motion":
@@ -216,6 +217,11 @@ def _images(at: Looking) -> None:
     _check_images(at.shot.settings, at.shot.motions, at.checker.base_dir, at.checker.images, at.report)
 
 
+@shot_check("E411", "E412")
+def _omni(at: Looking) -> None:
+    _check_omni(at.shot.settings, at.model, at.report)
+
+
 @shot_check("W100", "W101", "W102", "W103")
 def _strength(at: Looking) -> None:
     _check_strength(at.shot, at.axes, at.how, at.report)
@@ -329,7 +335,7 @@ def _check_model(settings: Settings, uses: list[Use], name_span: Span, matrix: M
         return  # an unknown model was reported where it was named
     given = settings.model
     span = given.span if given and not given.inherited else name_span
-    endpoint = kling.IMAGE2VIDEO if settings.to_image else kling.TEXT2VIDEO
+    endpoint = model.endpoint_for(settings.to_image)
     multi_shot = any(use.feature == "multi_shot" for use in uses)
     if settings.to_image and not model.image2video:
         report.append(Diagnostic("E402", f"{model.name}{_named(given)} does not do image-to-video", span,
@@ -344,7 +350,7 @@ def _check_model(settings: Settings, uses: list[Use], name_span: Span, matrix: M
                     f"{'sequence' if multi_shot else 'shot'} has no image", span,
             f'give it a start image (`image "start.jpg"`), or pick a text-to-video model{such}'))
         return
-    mode = settings.mode_name
+    mode = settings.mode_at(endpoint)
     seconds = duration or (settings.duration.value if settings.duration else kling.DEFAULT_DURATION)
     refused = False
     if mode not in model.modes:
@@ -481,7 +487,7 @@ def _check_disputes(model: Model, shot: LoweredShot, how: Sending, disputes: lis
     camera = shot.camera
     if how.how == "words" and camera is not None and not camera.move.is_static and choice(shot.settings) == "auto" \
             and not excluded(shot):  # words for the model's sake, not for an end frame's
-        said = _dispute_of(model, "camera", *cell(shot.settings), kind_of(camera))
+        said = _dispute_of(model, "camera", *cell(shot.settings, model), kind_of(camera))
         if said:
             disputes.append(("camera", camera.span, said))
     if disputes:
@@ -550,6 +556,23 @@ def _check_groups(shot: LoweredShot, how: Sending, report: list[Diagnostic]) -> 
         report.append(Diagnostic(
             "E404", "an image shot takes its aspect ratio from the image", aspect.span,
             f"remove `{aspect.value}`"))
+
+
+def _check_omni(settings: Settings, model: Model | None, report: list[Diagnostic]) -> None:
+    """What a request to the omni endpoint cannot carry (../shared/kling-api.md, "Omni video"):
+    a negative prompt (no such field), an end frame without a start frame."""
+    if model is None or model.endpoint_for(settings.to_image) != kling.OMNI_VIDEO:
+        return
+    negative = settings.negative
+    if negative is not None:
+        report.append(Diagnostic(
+            "E411", f"{model.name} takes no negative prompt{_where(negative)}", negative.span,
+            "its requests go to the omni endpoint, which has no negative_prompt: say what to avoid in the "
+            "prompt, or pick another model"))
+    if settings.tail is not None and settings.image is None:
+        report.append(Diagnostic(
+            "E412", f"{model.name} takes an end frame only with a start frame", settings.tail.span,
+            'give the shot its start frame too (`image "start.png"`), or make the end frame the start'))
 
 
 def _check_request_options(settings: Settings, report: list[Diagnostic]) -> None:

@@ -294,6 +294,13 @@ or a name with no voice declared, is an error, since the API would not say so.""
     "E410": Code(E, "cfg refused by this model", """
 The capability matrix says this model does not take `cfg_scale` at all (the API refuses it),
 where older v2 models only ignore it (W104). Remove `cfg`."""),
+    "E411": Code(E, "field the omni endpoint does not take", f"""
+kling-v3-omni and kling-video-o1 take their requests at the omni endpoint
+(`{kling.OMNI_VIDEO}`), whose body has no {", ".join(f"`{f}`" for f in kling.OMNI_WITHOUT)}
+(../shared/kling-api.md, "Omni video"). shotlang sends a camera move to these models as words
+in the prompt; a negative prompt has nowhere to go: say in the prompt what to avoid."""),
+    "E412": Code(E, "end frame without a start frame", """
+At the omni endpoint an end frame (`tail`) needs a start frame (`image`) in the same request."""),
     # --- E5xx: images ----------------------------------------------------------------------
     "E500": Code(E, "image file not found", """
 A local image path is read relative to the .shot file's folder (or the working folder

@@ -15,9 +15,15 @@ from typing import Literal, NamedTuple, get_args
 # are read from it (get_args), so a type and its values cannot drift apart.
 
 # The only paths shotlang ever sends a request (and so a token) to: these, and one task under them.
-Endpoint = Literal["/v1/videos/text2video", "/v1/videos/image2video"]
+Endpoint = Literal["/v1/videos/text2video", "/v1/videos/image2video", "/v1/videos/omni-video"]
 ENDPOINTS: tuple[Endpoint, ...] = get_args(Endpoint)
-TEXT2VIDEO, IMAGE2VIDEO = ENDPOINTS
+TEXT2VIDEO, IMAGE2VIDEO, OMNI_VIDEO = ENDPOINTS
+# The omni endpoint (kling-v3-omni, kling-video-o1) takes text and images alike, its frames in
+# image_list; of the fields of text2video and image2video it has none of these
+# (../shared/kling-api.md, "Omni video").
+OMNI_WITHOUT = ("negative_prompt", "cfg_scale", "camera_control", "static_mask", "dynamic_masks", "voice_list")
+# An omni request needs an aspect ratio unless a first frame gives it: shotlang's, when none is written.
+DEFAULT_ASPECT = "16:9"
 # Task ids and external ids as they may appear in a path segment (checked before any request).
 ID_PATTERN = r"(?!\.+$)[A-Za-z0-9._=-]{1,128}"
 
@@ -88,6 +94,8 @@ API_DEFAULTS: dict[str, dict[str, object]] = {
                  "duration": DEFAULT_DURATION, "sound": "off", "multi_shot": False, "aspect_ratio": "16:9"},
     IMAGE2VIDEO: {"model_name": API_DEFAULT_MODEL, "mode": DEFAULT_MODE, "cfg_scale": CFG_DEFAULT,
                   "duration": DEFAULT_DURATION, "sound": "off", "multi_shot": False},
+    # ../shared/kling-api.md, "Omni video": `mode` (default pro); no other default is documented.
+    OMNI_VIDEO: {"mode": "pro"},
 }
 
 

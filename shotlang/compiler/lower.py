@@ -89,10 +89,13 @@ class Settings:
     def model_name(self) -> str:
         return self.model.value if self.model is not None else kling.DEFAULT_MODEL
 
-    @property
-    def mode_name(self) -> kling.Mode:
-        """The mode the API will use: the one given, else the API's default."""
-        return self.mode.value if self.mode is not None else kling.DEFAULT_MODE
+    def mode_at(self, endpoint: kling.Endpoint) -> kling.Mode:
+        """The mode the API will use at `endpoint`: the one given, else that endpoint's default
+        (std; pro at the omni endpoint)."""
+        if self.mode is not None:
+            return self.mode.value
+        default = kling.API_DEFAULTS[endpoint].get("mode", kling.DEFAULT_MODE)
+        return "pro" if default == "pro" else "std"
 
     @property
     def to_image(self) -> bool:

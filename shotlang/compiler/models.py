@@ -70,8 +70,10 @@ def claim_text(claim: Claim) -> str:
     """A claim's source in words: `Kling's reference (2026-03)`, `the seed`."""
     words = SOURCE_WORDS.get(claim.source, claim.source)
     return f"{words} ({claim.date})" if claim.date else words
-# Features that only an image-to-video request can carry.
+# Features that only a request with a start image can carry: on image2video, and on omni-video
+# (which takes text and images alike).
 IMAGE_ONLY = ("image_tail", "masks")
+OMNI = "omni-video"
 
 
 def endpoint_key(endpoint: str) -> str:
@@ -203,12 +205,24 @@ class Model:
         return any(not offer.settled and len(offer.claims) > 1 for offer in self.features.values())
 
     @property
+    def omni(self) -> bool:
+        """It takes its requests at the omni endpoint, text and images alike (kling-v3-omni)."""
+        return OMNI in self.endpoints
+
+    @property
     def text2video(self) -> bool:
-        return "text2video" in self.endpoints
+        return "text2video" in self.endpoints or self.omni
 
     @property
     def image2video(self) -> bool:
-        return "image2video" in self.endpoints
+        return "image2video" in self.endpoints or self.omni
+
+    def endpoint_for(self, to_image: bool) -> kling.Endpoint:
+        """Where a request for this model goes: the omni endpoint if the model takes its
+        requests there, else image2video for a shot with an image, text2video otherwise."""
+        if self.omni and ("image2video" if to_image else "text2video") not in self.endpoints:
+            return kling.OMNI_VIDEO
+        return kling.IMAGE2VIDEO if to_image else kling.TEXT2VIDEO
 
     def offers(self, feature: str, endpoint: str, mode: str, duration: str, kind: str | None = None) -> bool:
         """Whether `feature` is offered (or ignored, which the API takes) in this combination."""
@@ -1056,7 +1070,7 @@ def offer_text(model: Model, feature: str, claim: Claim | None = None) -> str:
     worked out from the combinations: `yes`, `no`, `ignored`, `pro`, `5s`, `image2video: pro`..."""
     if (claim or model.features[feature].answer).ignored:
         return "ignored"
-    endpoints = ["image2video"] if feature in IMAGE_ONLY else list(model.endpoints)
+    endpoints = [e for e in model.endpoints if e != "text2video"] if feature in IMAGE_ONLY else list(model.endpoints)
     shown = {e: combinations_text(model, feature, ENDPOINT_KEYS[e], claim=claim) for e in endpoints
              if e in model.endpoints}
     if not shown:
@@ -1107,7 +1121,7 @@ def cells(model: Model, feature: str) -> Iterator[tuple[str, str, str, str | Non
     """Every (endpoint, mode, duration, camera type) of a model where a feature could be asked."""
     kinds: tuple[str | None, ...] = kling.CAMERA_TYPES if feature == "camera" else (None,)
     for endpoint in model.endpoints:
-        if feature in IMAGE_ONLY and endpoint != "image2video":
+        if feature in IMAGE_ONLY and endpoint == "text2video":
             continue
         for mode in model.modes:
             for duration in model.durations:

@@ -18,8 +18,10 @@ from pydantic import (
     Field,
     SerializerFunctionWrapHandler,
     SkipValidation,
+    ValidationInfo,
     computed_field,
     field_serializer,
+    field_validator,
     model_serializer,
 )
 
@@ -36,11 +38,19 @@ class CompiledShot(BaseModel):
     line: int
     method: Literal["POST"] = "POST"
     endpoint: str
-    body: bodies.VideoRequest
+    # The model of the endpoint's body: an omni request, or a text2video or image2video one.
+    body: bodies.VideoRequest | bodies.OmniRequest
     shots: list[str] | None = None  # a SEQUENCE's shots, in order: one multi-shot request
     # How its camera move is sent (camera.py); absent when it has none, or `moves off`.
     moves: Literal["numeric", "words", "both"] | None = None
     notes: list[str] | None = None  # the writer's [[notes]] in and after it; never sent
+
+    @field_validator("body", mode="before")
+    @classmethod
+    def _body_of_its_endpoint(cls, body: Any, info: ValidationInfo) -> Any:
+        if isinstance(body, dict):
+            return bodies.request_model(str(info.data.get("endpoint", ""))).model_validate(body)
+        return body
 
     @model_serializer(mode="wrap")
     def _without_absent_keys(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
@@ -53,7 +63,7 @@ class CompiledShot(BaseModel):
         return dumped
 
     @field_serializer("body")
-    def _body(self, body: bodies.VideoRequest) -> dict[str, Any]:
+    def _body(self, body: bodies.VideoRequest | bodies.OmniRequest) -> dict[str, Any]:
         # Only the fields a shot sets are sent; the API applies its own defaults to the rest.
         return body.model_dump(mode="json", exclude_none=True)
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from . import kling
 from . import syntax as ast
-from .camera import prompt, sending, sequence_prompt
+from .camera import endpoint_of, prompt, sending, sequence_prompt
 from .images import ImageStore, resolve_image
 from .language import AS_IS, OPTION_BY_KIND
 from .lower import TYPED_SETTINGS, Lowered, LoweredSequence, LoweredShot, Magnitude, Settings, sequence_timing
@@ -25,13 +25,13 @@ _AS_IS = tuple((o.kind, *o.field.partition(".")[::2]) for o in AS_IS)
 
 
 @cache
-def body_order() -> tuple[str, ...]:
-    """The body's keys in the order of bodies.VideoRequest's fields, so the emitted JSON is
-    stable and diffs well. (Imported here, not at the top: `check` makes no records and does not
-    load pydantic; `compile` loads it anyway.)"""
-    from .bodies import VideoRequest
+def body_order(endpoint: str = kling.TEXT2VIDEO) -> tuple[str, ...]:
+    """The keys of a body sent to `endpoint` in the order of its model's fields (bodies.py), so
+    the emitted JSON is stable and diffs well. (Imported here, not at the top: `check` makes no
+    records and does not load pydantic; `compile` loads it anyway.)"""
+    from .bodies import request_model
 
-    return tuple(VideoRequest.model_fields)
+    return tuple(request_model(endpoint).model_fields)
 
 
 def camera_control(shot: LoweredShot, axes: str) -> dict[str, Any] | None:
@@ -51,11 +51,13 @@ def record(item: Lowered, axes: str, base_dir: Path, images: ImageStore, models:
     """The JSON record of one shot (or sequence) that passed every check: where to send it, and
     the body. A field the shot does not set is left out, so the API applies its own default.
     `moves` says how the camera move is sent (camera.py), where one is."""
+    model = models.get(item.settings.model_name)
+    endpoint = endpoint_of(item.settings, model)
     if isinstance(item, LoweredSequence):
-        return _sequence_record(item, base_dir, images)
+        return _sequence_record(item, endpoint, base_dir, images)
     shot = item
     settings = shot.settings
-    how = sending(shot, models.get(settings.model_name))
+    how = sending(shot, model)
     found = _settings_fields(settings, shot.voices, base_dir, images)
     found["duration"] = settings.duration.value if settings.duration else kling.DEFAULT_DURATION
     sent = prompt(shot, how)
@@ -70,13 +72,14 @@ def record(item: Lowered, axes: str, base_dir: Path, images: ImageStore, models:
              "trajectories": [{"x": int(p.x), "y": int(p.y)} for p in m.points]}
             for m in shot.motions
         ]
-    made = _record(shot.name, shot.scene, shot.syntax.span.line, settings, found)
+    made = _record(shot.name, shot.scene, shot.syntax.span.line, endpoint, found)
     if how.how:
         made["moves"] = how.how
     return made
 
 
-def _sequence_record(sequence: LoweredSequence, base_dir: Path, images: ImageStore) -> dict[str, Any]:
+def _sequence_record(sequence: LoweredSequence, endpoint: kling.Endpoint, base_dir: Path,
+                     images: ImageStore) -> dict[str, Any]:
     """A SEQUENCE as one multi-shot request: each shot's prompt (its camera move in words) and
     duration in multi_prompt, the total as the request's duration."""
     settings = sequence.settings
@@ -88,7 +91,7 @@ def _sequence_record(sequence: LoweredSequence, base_dir: Path, images: ImageSto
     found |= {"duration": total, "multi_shot": True, "shot_type": "customize",
               "multi_prompt": [{"index": i, "prompt": sent, "duration": seconds}
                                for i, (sent, seconds) in enumerate(zip(prompts, durations, strict=True), 1)]}
-    made = _record(sequence.name, sequence.scene, sequence.syntax.span.line, settings, found)
+    made = _record(sequence.name, sequence.scene, sequence.syntax.span.line, endpoint, found)
     made["shots"] = [shot.name for shot in sequence.shots]
     if (settings.moves is None or settings.moves.value != "off") and any(s.camera is not None for s in sequence.shots):
         made["moves"] = "words"
@@ -117,11 +120,24 @@ def _settings_fields(settings: Settings, voices: list[ast.Option], base_dir: Pat
     return found
 
 
-def _record(name: str, scene: str | None, line: int, settings: Settings, found: dict[str, Any]) -> dict[str, Any]:
-    body = {key: found[key] for key in body_order() if key in found}
-    assert len(body) == len(found), f"fields missing from bodies.VideoRequest: {found.keys() - body.keys()}"
-    return {"name": name, "scene": scene, "line": line, "method": "POST",
-            "endpoint": kling.IMAGE2VIDEO if settings.to_image else kling.TEXT2VIDEO, "body": body}
+def _record(name: str, scene: str | None, line: int, endpoint: kling.Endpoint, found: dict[str, Any]) -> dict[str, Any]:
+    if endpoint == kling.OMNI_VIDEO:
+        _as_omni(found)
+    body = {key: found[key] for key in body_order(endpoint) if key in found}
+    assert len(body) == len(found), f"fields missing from the body's model: {found.keys() - body.keys()}"
+    return {"name": name, "scene": scene, "line": line, "method": "POST", "endpoint": endpoint, "body": body}
+
+
+def _as_omni(found: dict[str, Any]) -> None:
+    """A request's fields as the omni endpoint takes them: the start and end frames in
+    image_list, and an aspect ratio where no start frame gives one (the checks have refused
+    the fields it does not take, kling.OMNI_WITHOUT)."""
+    frames = [{"image_url": found.pop(key), "type": kind}
+              for key, kind in (("image", "first_frame"), ("image_tail", "end_frame")) if key in found]
+    if frames:
+        found["image_list"] = frames
+    elif "aspect_ratio" not in found:
+        found["aspect_ratio"] = kling.DEFAULT_ASPECT
 
 
 def _inline(ref: str, base_dir: Path, images: ImageStore) -> str:

@@ -102,7 +102,13 @@ class PlannedShot:
 
     @property
     def mode(self) -> str:
-        return str(self.body.get("mode") or kling.DEFAULT_MODE)
+        return mode_of(self.shot.endpoint, self.body)
+
+
+def mode_of(endpoint: str, body: dict[str, Any]) -> str:
+    """The mode a request renders in: its own, else its endpoint's default (pro at omni-video)."""
+    default = kling.API_DEFAULTS.get(endpoint, {}).get("mode", kling.DEFAULT_MODE)
+    return str(body.get("mode") or default)
 
 
 def video_path(out_dir: Path, name: str) -> Path:
@@ -176,7 +182,7 @@ def plan_shots(shots: list[Shot], store: Store, out_dir: Path, config: Config,
         if own_id is not None and action in SUBMITS:
             ids = _ids(store) if ids is None else ids
             id_used_by = next(iter(ids.get(str(own_id), ())), None)
-        model, mode, seconds = body["model_name"], str(body.get("mode") or kling.DEFAULT_MODE), body["duration"]
+        model, mode, seconds = body["model_name"], mode_of(shot.endpoint, body), body["duration"]
         price = models.price(model, mode, seconds, audio_of(body))
         plans.append(PlannedShot(shot, action, digest, state, price.credits if price else None,
                                  price.published if price else False, price.assumed if price else None,

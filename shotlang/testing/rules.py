@@ -26,7 +26,11 @@ from urllib.parse import urlparse
 # A create body is refused (400, code 1201) with a message that names the offending field, as
 # the API's "invalid parameters" does. `null` is read as absent, at any depth.
 _TEXT2VIDEO, _IMAGE2VIDEO = "/v1/videos/text2video", "/v1/videos/image2video"
-_ENDPOINTS = (_TEXT2VIDEO, _IMAGE2VIDEO)
+# kling-v3-omni and kling-video-o1: text and images alike, frames in image_list ("Omni video").
+_OMNI = "/v1/videos/omni-video"
+_ENDPOINTS = (_TEXT2VIDEO, _IMAGE2VIDEO, _OMNI)
+_OMNI_DEFAULT_MODE = "pro"
+_FRAME_TYPES = ("first_frame", "end_frame")
 _DEFAULT_MODEL, _DEFAULT_MODE, _DEFAULT_DURATION = "kling-v1", "std", "5"
 
 
@@ -134,7 +138,10 @@ def _declared_options() -> dict[str, Any]:
 
 _DECLARED = _declared_options()
 _BODY_FIELDS = {_TEXT2VIDEO: (*_COMMON_FIELDS, *_DECLARED, "aspect_ratio"),
-                _IMAGE2VIDEO: (*_COMMON_FIELDS, *_DECLARED, "image", "image_tail", "static_mask", "dynamic_masks")}
+                _IMAGE2VIDEO: (*_COMMON_FIELDS, *_DECLARED, "image", "image_tail", "static_mask", "dynamic_masks"),
+                _OMNI: ("model_name", "prompt", "multi_shot", "shot_type", "multi_prompt", "image_list", "element_list",
+                        "video_list", "sound", "mode", "aspect_ratio", "duration", "watermark_info", "callback_url",
+                        "external_task_id", *_DECLARED)}
 # The fields of each object inside a body, by where it sits ("[]": each entry of a list).
 _OBJECT_FIELDS = {
     "camera_control": ("type", "config"),
@@ -144,6 +151,9 @@ _OBJECT_FIELDS = {
     "watermark_info": ("enabled",),
     "voice_list[]": ("voice_id",),
     "multi_prompt[]": ("index", "prompt", "duration"),
+    "image_list[]": ("image_url", "type"),
+    "element_list[]": ("element_id",),
+    "video_list[]": ("video_url", "refer_type", "keep_original_sound"),
 }
 _STRING_FIELDS = ("prompt", "negative_prompt", "mode", "aspect_ratio", "callback_url", "external_task_id",
                   "shot_type")
@@ -185,8 +195,13 @@ class _Create(NamedTuple):
     mode: Any
 
     @property
-    def image(self) -> bool:  # to image2video
-        return self.endpoint == _IMAGE2VIDEO
+    def image(self) -> bool:  # to image2video, or an omni request with a start frame
+        return self.endpoint == _IMAGE2VIDEO or self.frame("first_frame")
+
+    def frame(self, kind: str) -> bool:
+        """An omni request's image_list holds a frame of this type."""
+        return self.endpoint == _OMNI and any(isinstance(i, dict) and i.get("type") == kind
+                                              for i in self.body.get("image_list") or ())
 
     def multi_shot_customize(self) -> bool:
         return self.body.get("multi_shot") is True and self.body.get("shot_type") == "customize"
@@ -211,7 +226,8 @@ def _validate(endpoint: str, body: dict[str, Any], models: dict[str, _ModelRules
     if problem is not None:
         return problem
     name = body.get("model_name", _DEFAULT_MODEL)
-    create = _Create(endpoint, body, name, models[name], body.get("mode", _DEFAULT_MODE))
+    create = _Create(endpoint, body, name, models[name],
+                     body.get("mode", _OMNI_DEFAULT_MODE if endpoint == _OMNI else _DEFAULT_MODE))
     for rule in _RULES:
         problem = rule(create)
         if problem is not None:
@@ -308,8 +324,39 @@ def _image_problem(name: str, value: Any) -> str | None:
     return None
 
 
+def _omni_images(create: _Create) -> str | None:
+    """An omni request's image_list: images, each a start or an end frame or a reference; one
+    start and one end frame at most, an end frame only with a start frame and where the model
+    takes it; an aspect ratio unless a start frame gives it."""
+    if create.endpoint != _OMNI:
+        return None
+    images = create.body.get("image_list")
+    if images is not None:
+        if not isinstance(images, list) or not images:
+            return "image_list must be a list of images"
+        for i, image in enumerate(images):
+            if not isinstance(image, dict) or "image_url" not in image:
+                return f"image_list[{i}] needs an image_url"
+            problem = _image_problem(f"image_list[{i}].image_url", image["image_url"])
+            if problem is not None:
+                return problem
+            if image.get("type", _FRAME_TYPES[0]) not in _FRAME_TYPES:
+                return f"image_list[{i}].type must be {' or '.join(_FRAME_TYPES)}"
+        for kind in _FRAME_TYPES:
+            if sum(isinstance(i, dict) and i.get("type") == kind for i in images) > 1:
+                return f"image_list has more than one {kind}"
+    if create.frame("end_frame"):
+        if not create.frame("first_frame"):
+            return "an end_frame needs a first_frame"
+        if not create.takes("image_tail"):
+            return create.refused("end_frame")
+    if "aspect_ratio" not in create.body and not create.frame("first_frame"):
+        return "aspect_ratio is required without a first_frame"
+    return None
+
+
 def _images(create: _Create) -> str | None:
-    if not create.image:
+    if create.endpoint != _IMAGE2VIDEO:
         return None
     if not (create.body.get("image") or create.body.get("image_tail")):
         return "image or image_tail is required"
@@ -499,6 +546,6 @@ def _multi_prompt(create: _Create) -> str | None:
 
 # In order: the first broken rule answers.
 _RULES: tuple[Callable[[_Create], str | None], ...] = (
-    _strings, _declared, _prompt, _images, _duration, _mode, _aspect_ratio, _cfg_scale, _sound, _voice_list,
+    _strings, _declared, _prompt, _images, _omni_images, _duration, _mode, _aspect_ratio, _cfg_scale, _sound, _voice_list,
     _watermark, _camera, _end_frame_and_masks, _camera_alone, _dynamic_masks, _multi_shot, _multi_prompt,
 )

@@ -557,7 +557,7 @@ def _handler_for(fake: FakeKling) -> type[BaseHTTPRequestHandler]:
             if url.path.startswith("/videos/"):
                 self._video(url.path.removeprefix("/videos/").removesuffix(".mp4"))
                 return
-            match = re.fullmatch(r"(/v1/videos/(?:text2video|image2video))(?:/([^/]+))?", url.path)
+            match = re.fullmatch(r"(/v1/videos/(?:text2video|image2video|omni-video))(?:/([^/]+))?", url.path)
             if match is None:
                 self._send(404, _error(1202, "no such endpoint"))
                 return

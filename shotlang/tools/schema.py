@@ -30,6 +30,12 @@ def _shot_schema() -> dict[str, Any]:
     for definition in schema.get("$defs", {}).values():  # the body and its parts
         for field in definition.get("properties", {}).values():
             _no_nulls(field)
+    # The body is the model of its endpoint's requests: an omni body at the omni endpoint only.
+    refs = {ref["$ref"].rsplit("/", 1)[-1]: ref for ref in schema["properties"]["body"].pop("anyOf")}
+    schema["properties"]["body"]["type"] = "object"
+    schema["allOf"] = [{"if": {"properties": {"endpoint": {"const": kling.OMNI_VIDEO}}},
+                        "then": {"properties": {"body": refs["OmniRequest"]}},
+                        "else": {"properties": {"body": refs["VideoRequest"]}}}]
     return schema
 
 
