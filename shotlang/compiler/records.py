@@ -128,6 +128,17 @@ def _record(name: str, scene: str | None, line: int, endpoint: kling.Endpoint, f
     return {"name": name, "scene": scene, "line": line, "method": "POST", "endpoint": endpoint, "body": body}
 
 
+def with_frames(body: dict[str, Any]) -> dict[str, Any]:
+    """A body with its start and end images under `image` and `image_tail`, whichever endpoint
+    it is for (an omni request keeps them in image_list): for those who show a request."""
+    frames = {_FRAME_FIELDS[str(i.get("type"))]: i.get("image_url") for i in body.get("image_list") or ()
+              if isinstance(i, dict) and str(i.get("type")) in _FRAME_FIELDS}
+    return {**body, **frames} if frames else body
+
+
+_FRAME_FIELDS = {"first_frame": "image", "end_frame": "image_tail"}
+
+
 def _as_omni(found: dict[str, Any]) -> None:
     """A request's fields as the omni endpoint takes them: the start and end frames in
     image_list, and an aspect ratio where no start frame gives one (the checks have refused

@@ -243,6 +243,11 @@ class FakeKling:
                 task.looks = max(task.looks, (self.polls or 1) - 1)
             return len(held)
 
+    def created(self) -> list[tuple[str, dict[str, Any]]]:
+        """Each task created, in order: the endpoint it was created at and the body it got."""
+        with self._lock:
+            return [(t.endpoint, dict(t.body)) for t in self._tasks.values()]
+
     def tasks(self) -> list[dict[str, Any]]:
         """Every task as a query would answer it, without counting as a look."""
         with self._lock:

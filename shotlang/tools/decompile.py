@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from ..compiler import kling, models
-from ..compiler.bodies import VideoRequest
+from ..compiler.bodies import OmniRequest, VideoRequest
 from ..compiler.camera import said_in
 from ..compiler.checks import SAFE_NAME, WINDOWS_RESERVED
 from ..compiler.diagnostics import Severity
@@ -619,6 +619,8 @@ def _item(request: Request, reading: _Reading) -> _Item:
         if key not in _KNOWN_FIELDS:
             problems.append(Problem(where, _join(path, key), "not a field of Kling's video requests that shotlang "
                                                            "writes"))
+    if "image_list" in fields:  # an omni request's frames, as the image and the end image
+        _frames(fields, at)
     model = fields.get("model_name", kling.API_DEFAULT_MODEL)
     if at.word(model, "model_name", "a model name") and _model_name(model, at):
         head.model = model
@@ -630,8 +632,14 @@ def _item(request: Request, reading: _Reading) -> _Item:
                 head.options.append((kind, f"{kind} {quote(ref)}"))
                 to_image = to_image or key in ("image", "image_tail")
     if request.endpoint is not None:
-        expected = kling.IMAGE2VIDEO if to_image else kling.TEXT2VIDEO
-        if request.endpoint != expected:
+        known = models.built_in().get(model) if isinstance(model, str) else None
+        expected = known.endpoint_for(to_image) if known is not None else (
+            kling.IMAGE2VIDEO if to_image else kling.TEXT2VIDEO)
+        if request.endpoint != expected and kling.OMNI_VIDEO in (request.endpoint, expected):
+            problems.append(Problem(where, _join(request.record or "", "endpoint"),
+                                    f"{_show(request.endpoint)}, but shotlang sends a request for {model} to "
+                                    f"{expected}"))
+        elif request.endpoint != expected:
             has = "has" if to_image else "has no"
             problems.append(Problem(where, _join(request.record or "", "endpoint"),
                                     f"{_show(request.endpoint)}, but the body {has} image: shotlang sends it to "
@@ -648,7 +656,34 @@ def _item(request: Request, reading: _Reading) -> _Item:
 
 
 # Every field of the bodies compile writes.
-_KNOWN_FIELDS = frozenset(VideoRequest.model_fields)
+_KNOWN_FIELDS = frozenset(VideoRequest.model_fields) | frozenset(OmniRequest.model_fields)
+# An omni request's frames (image_list, by type) and the fields they are read back as.
+_FRAMES = {"first_frame": "image", "end_frame": "image_tail"}
+
+
+def _frames(fields: dict[str, Any], at: _Place) -> None:
+    """An omni request's image_list in `fields`, read as its start image and end image (the
+    `image` and `tail` it was compiled from); anything else in it is reported."""
+    images = fields.pop("image_list")
+    for i, image in enumerate(_listed({"image_list": images}, "image_list", "images", "image", at)):
+        key = f"image_list[{i}]"
+        found = at.object(image, key)
+        if found is None:
+            continue
+        inner = at.inner(key)
+        for name in found:
+            if name not in ("image_url", "type"):
+                inner.say(name, "not a field of an image")
+        target = _FRAMES.get(found.get("type"))  # type: ignore[arg-type]
+        if target is None:
+            inner.say("type", f"{_show(found.get('type'))}: shotlang writes a start and an end frame only "
+                              f"({' and '.join(_FRAMES)})")
+        elif target in fields:
+            inner.say("type", f"a second {found['type']}")
+        elif "image_url" not in found:
+            inner.say("image_url", "absent")
+        else:
+            fields[target] = found["image_url"]
 
 
 class _Place:
@@ -836,8 +871,8 @@ def _auto(fields: dict[str, Any], to_image: bool, written: str) -> str:
     if model is None:
         return "numeric"
     kind = _read_move(written)[0].preset or "simple"
-    endpoint = kling.IMAGE2VIDEO if to_image else kling.TEXT2VIDEO
-    mode = fields.get("mode", kling.DEFAULT_MODE)
+    endpoint = model.endpoint_for(to_image)
+    mode = fields.get("mode", kling.API_DEFAULTS[endpoint].get("mode", kling.DEFAULT_MODE))
     duration = fields.get("duration", kling.DEFAULT_DURATION)
     if not (isinstance(mode, str) and isinstance(duration, str)):
         return "numeric"  # reported elsewhere

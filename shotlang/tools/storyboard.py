@@ -29,6 +29,7 @@ from ..compiler.diagnostics import Diagnostic, Severity
 from ..compiler.images import PNG_SIGNATURE, URL, NotAnImage, inspect_image
 from ..compiler.lower import Lowered, LoweredSequence, LoweredShot
 from ..compiler.pipeline import analyse
+from ..compiler.records import with_frames
 from ..compiler.vocabulary import DEFAULT_MAGNITUDE, JOINERS, Move
 
 if TYPE_CHECKING:
@@ -350,13 +351,14 @@ def _clock(seconds: float) -> str:
 
 
 def _card(card: _Card, rendered: Rendered | None) -> str:
-    body = card.body
+    body = with_frames(card.body)
     aspect, shown = body.get("aspect_ratio"), body.get("aspect_ratio")
     if "image" in body:  # the video takes the start image's shape: drawn so when the image is here
         size = image_size(body["image"])
         aspect = f"{size[0]}:{size[1]}" if size else None
         shown = f"of the image ({size[0]} × {size[1]})" if size else "of the image"
-    facts = [("mode", body.get("mode", f"{kling.DEFAULT_MODE} (the API's default)")), ("model", body["model_name"]),
+    default_mode = kling.API_DEFAULTS.get(card.endpoint, {}).get("mode", kling.DEFAULT_MODE)
+    facts = [("mode", body.get("mode", f"{default_mode} (the API's default)")), ("model", body["model_name"]),
              ("aspect", shown or "16:9"), ("line", str(card.line))]
     sequence = len(card.frames) > 1
     out = [f'<article class="card{" sequence" if sequence else ""}" id="shot-{html.escape(card.name)}">'
