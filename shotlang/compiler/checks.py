@@ -561,7 +561,7 @@ def _check_groups(shot: LoweredShot, how: Sending, report: list[Diagnostic]) -> 
 def _check_omni(settings: Settings, model: Model | None, report: list[Diagnostic]) -> None:
     """What a request to the omni endpoint cannot carry (../shared/kling-api.md, "Omni video"):
     a negative prompt (no such field), an end frame without a start frame."""
-    if model is None or model.endpoint_for(settings.to_image) != kling.OMNI_VIDEO:
+    if model is None or not model.omni or model.endpoint_for(settings.to_image) != kling.OMNI_VIDEO:
         return
     negative = settings.negative
     if negative is not None:

@@ -204,7 +204,7 @@ class Model:
         it): the checks look for the disputes a shot relies on only then."""
         return any(not offer.settled and len(offer.claims) > 1 for offer in self.features.values())
 
-    @property
+    @cached_property
     def omni(self) -> bool:
         """It takes its requests at the omni endpoint, text and images alike (kling-v3-omni)."""
         return OMNI in self.endpoints
