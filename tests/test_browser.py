@@ -199,20 +199,6 @@ def test_with_javascript_off_the_board_is_whole(chromium: Browser, fake: FakeKli
     assert fake.stats.creates == 8
 
 
-# A short MP4 made by the browser itself (a canvas recorded for a while): a video it can play,
-# for the local server to send (its own bytes only start like an MP4).
-RECORD = """new Promise(done => {
-  const canvas = Object.assign(document.createElement('canvas'), {width: 64, height: 36});
-  const paint = canvas.getContext('2d'), stream = canvas.captureStream(25);
-  const recorder = new MediaRecorder(stream, {mimeType: 'video/mp4'}), parts = [];
-  recorder.ondataavailable = e => parts.push(e.data);
-  recorder.onstop = () => { const r = new FileReader(); r.onload = () => done(r.result.split(',')[1]);
-                            r.readAsDataURL(new Blob(parts, {type: 'video/mp4'})); };
-  let frame = 0; const tick = setInterval(() => { paint.fillStyle = `hsl(${frame++ * 20}, 60%, 50%)`;
-                                                  paint.fillRect(0, 0, 64, 36); }, 40);
-  recorder.start(); setTimeout(() => { clearInterval(tick); recorder.stop(); }, 600);
-})"""
-
 # Which video plays, looked at every 50 ms until the film ends (the button says so again).
 WATCH = """(() => {
   const all = [...document.querySelectorAll('video')], button = document.getElementById('film');
@@ -226,13 +212,9 @@ WATCH = """(() => {
 
 
 def test_after_a_run_the_board_plays_the_film_in_order(chromium: Browser, film: Path) -> None:
-    import base64
-
-    with chromium.page(DESKTOP) as page:  # a clip the browser can play, for the server to send
-        page.open(ROOT / "examples" / "seed.shot")  # any file: recording needs a page, not its content
-        clip = base64.b64decode(page.evaluate(RECORD))
-    # The lamp's video (the third) is bytes no browser can play: the film goes on without it.
-    with FakeKling(polls=2, video=lambda body: VIDEO if "brass lens" in body["prompt"] else clip) as fake:
+    # The server's real videos (H.264 made by PyAV), but the lamp's (the third): bytes no browser
+    # can play. The film goes on without it.
+    with FakeKling(polls=2, real_videos=True, video=lambda body: VIDEO if "brass lens" in body["prompt"] else None) as fake:
         assert run_videos(fake, film).returncode == 0
     assert fake.stats.creates == 8
     names = shots_in(film)

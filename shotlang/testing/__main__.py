@@ -6,12 +6,13 @@ import contextlib
 import sys
 
 from .server import FakeKling
+from .videos import NoEncoder
 
 
 def main() -> None:
     """Run the fake API until Ctrl-C:
     `python -m shotlang.testing [--port N] [--task-seconds S | --polls N] [--max-running N]
-    [--models FOLDER]`."""
+    [--models FOLDER] [--real-videos]`."""
     import argparse
 
     parser = argparse.ArgumentParser(prog="python -m shotlang.testing", description=main.__doc__)
@@ -28,6 +29,9 @@ def main() -> None:
     parser.add_argument("--models", metavar="FOLDER", default=None,
                         help="take the capability matrix that applies to shot lists in FOLDER (its "
                              "shotlang-models.toml and the user's models.toml), as shotlang does")
+    parser.add_argument("--real-videos", action="store_true",
+                        help="serve each task a real MP4 of its own look (a few frames of H.264; needs PyAV, "
+                             "the `frames` extra) instead of a tiny placeholder")
     args = parser.parse_args()
     seconds = 5.0 if args.task_seconds is None and args.polls is None else args.task_seconds
     rows = None
@@ -41,8 +45,11 @@ def main() -> None:
         if problems:
             sys.exit(f"the models files for {args.models} have errors: run `shotlang models {args.models}`")
         rows = list(matrix_rows(matrix))
-    server = FakeKling(task_seconds=seconds, polls=args.polls, port=args.port, max_running=args.max_running,
-                       models=rows, official_only=args.official_only)
+    try:
+        server = FakeKling(task_seconds=seconds, polls=args.polls, port=args.port, max_running=args.max_running,
+                           models=rows, official_only=args.official_only, real_videos=args.real_videos)
+    except NoEncoder as e:
+        sys.exit(str(e))
     print(f"fake Kling API on {server.url}")
     print(f"  export KLING_API_BASE={server.url}")
     print(f"  export KLING_ACCESS_KEY={server.access_key}")

@@ -34,6 +34,7 @@ from .rules import (
     _present,
     _validate,
 )
+from .videos import clip
 
 TEST_ACCESS_KEY = "test-access-key-AK0123456789"
 TEST_SECRET_KEY = "test-secret-key-SK0123456789abcdef"
@@ -152,8 +153,9 @@ class FakeKling:
                  clock: Callable[[], float] = time.monotonic, access_key: str = TEST_ACCESS_KEY,
                  secret_key: str = TEST_SECRET_KEY, port: int = 0, max_running: int | None = None,
                  models: list[dict[str, Any]] | None = None,
-                 video: Callable[[dict[str, Any]], bytes] | None = None, official_only: bool = False,
-                 spread: float = 0.0, seed: int = 0, stamps_in_seconds: bool = False) -> None:
+                 video: Callable[[dict[str, Any]], bytes | None] | None = None, official_only: bool = False,
+                 spread: float = 0.0, seed: int = 0, stamps_in_seconds: bool = False,
+                 real_videos: bool = False) -> None:
         if task_seconds is not None and polls is not None:
             raise ValueError("a task moves on by task_seconds or by polls, not both")
         if polls is not None and polls < 1:
@@ -180,6 +182,10 @@ class FakeKling:
         # What a finished task's download holds, made from its request body (the tests of the
         # timeline serve MP4s as long as each shot asked); VIDEO for every task if None.
         self.video = video
+        # Each task's video a real MP4 of its own look (videos.clip, PyAV), not the tiny VIDEO.
+        self.real_videos = real_videos
+        if real_videos:
+            clip("probe")  # NoEncoder now, not at the first download
         self._tasks: dict[str, _Task] = {}
         # Indexes, so a long run costs the server the same per request at its end as at its start.
         self._by_external: dict[str, _Task] = {}
@@ -637,7 +643,9 @@ def _handler_for(fake: FakeKling) -> type[BaseHTTPRequestHandler]:
                 self.wfile.flush()
                 self._drop()
                 return
-            served = fake.video(task.body) if fake.video is not None else VIDEO
+            served = fake.video(task.body) if fake.video is not None else None
+            if served is None:  # the test's own bytes first, then the server's
+                served = clip(task.task_id) if fake.real_videos else VIDEO
             self._respond(200, served, "video/mp4", drip=fake._take_fault("download", b"", ("drip",)))
 
         def _respond_split(self, data: bytes, pause: float) -> None:
