@@ -149,3 +149,64 @@ def test_the_storyboard_shows_an_omni_shot_s_frames_and_its_default_mode(tmp_pat
     assert f"start image: {START}" in frames and f"end image: {END}" in frames
     text = board[board.index('id="shot-text"'):board.index('id="shot-frames"')]
     assert "<dt>mode</dt><dd>pro (the API&#x27;s default)" in text
+
+
+def test_what_a_models_file_lets_through_the_omni_endpoint_still_refuses(tmp_path: Path) -> None:
+    """A model of a models file at the omni endpoint, or a verified claim of camera control there:
+    the endpoint's body has no field for them, so the check refuses them (E411), never a traceback
+    in compile."""
+    (tmp_path / "shotlang-models.toml").write_text(
+        '[models.my-omni]\nendpoints = ["omni-video"]\nsource = "ours"\n\n'
+        '[models.kling-v3-omni]\nfeatures.camera = { endpoints = ["omni-video"], source = "verified", '
+        'date = "2026-12-01", rendered = "a pan" }\n', encoding="utf-8")
+    (tmp_path / "film.shot").write_text(
+        'SHOT a: "x" model my-omni cfg 0.5\n'
+        'SHOT b: pan left "x" model kling-v3-omni moves numeric\n'
+        'SHOT c: pan left "x" model kling-v3-omni\n', encoding="utf-8")
+    done = shotlang_cli("check", "--format", "json", "film.shot", cwd=tmp_path)
+    said = [(d["line"], d["code"], d["message"]) for d in json.loads(done.stdout)]
+    assert said == [(1, "E411", "my-omni takes no cfg here"), (2, "E411", "kling-v3-omni takes no camera control here")]
+    (tmp_path / "film.shot").write_text('SHOT c: pan left "x" model kling-v3-omni\n', encoding="utf-8")
+    done = shotlang_cli("compile", "film.shot", cwd=tmp_path)  # under `moves auto`, the move goes as words
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    assert json.loads(done.stdout)["shots"][0]["moves"] == "words"
+
+
+@pytest.mark.parametrize(("body", "said"), [
+    ({"image_list": [{"image_url": START, "type": ["first_frame"]}]}, 'image_list[0].type: ["first_frame"]: shotlang'),
+    ({"image_list": [{"image_url": 5, "type": "first_frame"}]}, "image_list[0].image_url: 5 is not text"),
+    ({"image": START}, "image: not a field of Kling's omni-video requests"),
+    ({}, "aspect_ratio: absent: an omni request without a start frame needs one"),
+    ({"model_name": "kling-v2-6", "image_list": [{"image_url": START, "type": "first_frame"}]},
+     'model_name: "kling-v2-6" takes its requests at text2video and image2video, not omni-video'),
+])
+def test_an_omni_body_decompile_cannot_say_is_reported_at_its_place(body: dict[str, Any], said: str) -> None:
+    whole = {"model_name": "kling-v3-omni", "prompt": "x", "duration": "5"} | body
+    done = subprocess.run([sys.executable, "-m", "shotlang", "decompile", "-"], input=json.dumps(whole),
+                          capture_output=True, text=True, env=cli_env(), timeout=60)
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    assert f"<stdin>: {said}" in done.stderr
+
+
+def test_the_timeline_keeps_an_omni_shot_s_inlined_frames_out_of_its_metadata(tmp_path: Path) -> None:
+    pytest.importorskip("opentimelineio")
+    image = Path(__file__).resolve().parent.parent / "examples" / "images" / "harbour-dawn.png"
+    (tmp_path / "dawn.png").write_bytes(image.read_bytes())
+    (tmp_path / "film.shot").write_text('SHOT a: "The tide" model kling-v3-omni image "dawn.png"\n', encoding="utf-8")
+    done = shotlang_cli("timeline", "film.shot", "-o", "cut.otio", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    cut = (tmp_path / "cut.otio").read_text(encoding="utf-8")
+    assert '"image_list"' not in cut and '"model_name": "kling-v3-omni"' in cut
+
+
+@pytest.mark.parametrize(("change", "said"), [
+    ({"image_list": 5}, "image_list must be a list of images"),
+    ({"element_list": 5}, "element_list must be a list of {element_id}"),
+    ({"video_list": [{"video_url": "https://e.com/v.mp4", "refer_type": "feature"}], "sound": "on"},
+     "sound must be off when a video is given"),
+])
+def test_the_local_server_answers_a_hostile_omni_body_with_a_refusal(fake: FakeKling, change: dict[str, Any],
+                                                                     said: str) -> None:
+    body = {"model_name": "kling-v3-omni", "prompt": "x", "duration": "5", "aspect_ratio": "16:9"} | change
+    answer = _post(fake, body)
+    assert answer.status_code == 400 and said in answer.json()["message"], answer.text

@@ -88,8 +88,9 @@ def _sending(shot: LoweredShot, model: Model | None) -> Sending:
     if shot.in_sequence:
         how = "words"
     elif wanted == "auto":
-        offered = not excluded(shot) and (model is None or model.offers("camera", *cell(shot.settings, model),
-                                                                         kind_of(camera)))
+        at = cell(shot.settings, model)
+        offered = not excluded(shot) and at[0] != kling.OMNI_VIDEO and (  # no camera_control at omni-video
+            model is None or model.offers("camera", *at, kind_of(camera)))
         how = "numeric" if offered else "words"
     else:
         how = wanted

@@ -7,7 +7,7 @@ emittable; warnings (the seed's advice on magnitudes, ignored options) do not.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -89,7 +89,7 @@ class Checker:
                                     f"remove `{aspect.value}`"))
         _check_images(settings, [], self.base_dir, self.images, found)
         _check_request_options(settings, found)
-        _check_omni(settings, self.models.get(settings.model_name), found)
+        _check_omni(settings, self.models.get(settings.model_name), found, voices=sequence.voices, tail=False)
         _check_id(settings, self.seen, found)
         for option in sequence.syntax.options:
             if option.kind == "motion":
@@ -219,7 +219,8 @@ def _images(at: Looking) -> None:
 
 @shot_check("E411", "E412")
 def _omni(at: Looking) -> None:
-    _check_omni(at.shot.settings, at.model, at.report)
+    _check_omni(at.shot.settings, at.model, at.report, motions=at.shot.motions, voices=at.shot.voices,
+                camera=at.shot.camera.span if at.how.numeric and at.shot.camera is not None else None)
 
 
 @shot_check("W100", "W101", "W102", "W103")
@@ -558,18 +559,39 @@ def _check_groups(shot: LoweredShot, how: Sending, report: list[Diagnostic]) -> 
             f"remove `{aspect.value}`"))
 
 
-def _check_omni(settings: Settings, model: Model | None, report: list[Diagnostic]) -> None:
-    """What a request to the omni endpoint cannot carry (../shared/kling-api.md, "Omni video"):
-    a negative prompt (no such field), an end frame without a start frame."""
+def _check_omni(settings: Settings, model: Model | None, report: list[Diagnostic], *,
+                motions: Sequence[ast.Option] = (), voices: Sequence[ast.Option] = (), camera: Span | None = None,
+                tail: bool = True) -> None:
+    """What a request to the omni endpoint cannot carry, whatever a model's row says (its body has
+    no such field: kling.OMNI_WITHOUT): a negative prompt, and, where the row would let them
+    through (a models file's omni model, a `verified` claim), cfg, a numeric camera move, masks
+    and voices; and an end frame without a start frame."""
     if model is None or not model.omni or model.endpoint_for(settings.to_image) != kling.OMNI_VIDEO:
         return
+    endpoint, mode, seconds = cell(settings, model)
     negative = settings.negative
     if negative is not None:
         report.append(Diagnostic(
             "E411", f"{model.name} takes no negative prompt{_where(negative)}", negative.span,
             "its requests go to the omni endpoint, which has no negative_prompt: say what to avoid in the "
             "prompt, or pick another model"))
-    if settings.tail is not None and settings.image is None:
+    found: list[tuple[str, str, Span]] = []  # (feature, what, where) the row did not refuse already
+    if settings.cfg is not None:
+        found.append(("cfg", "cfg", settings.cfg.span))
+    if camera is not None:
+        found.append(("camera", "camera control", camera))
+    mask = settings.mask.span if settings.mask is not None else motions[0].span if motions else None
+    if mask is not None:
+        found.append(("masks", "masks", mask))
+    if voices:
+        found.append(("voice", "voices", voices[0].span))
+    for feature, what, span in found:
+        if model.offers(feature, endpoint, mode, seconds):
+            report.append(Diagnostic(
+                "E411", f"{model.name} takes no {what} here", span,
+                f"its requests go to the omni endpoint, which has no field for {what}: remove it"
+                + (", or write the move as words (`moves words`)" if feature == "camera" else "")))
+    if tail and settings.tail is not None and settings.image is None:
         report.append(Diagnostic(
             "E412", f"{model.name} takes an end frame only with a start frame", settings.tail.span,
             'give the shot its start frame too (`image "start.png"`), or make the end frame the start'))

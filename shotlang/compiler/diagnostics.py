@@ -295,10 +295,12 @@ or a name with no voice declared, is an error, since the API would not say so.""
 The capability matrix says this model does not take `cfg_scale` at all (the API refuses it),
 where older v2 models only ignore it (W104). Remove `cfg`."""),
     "E411": Code(E, "field the omni endpoint does not take", f"""
-kling-v3-omni and kling-video-o1 take their requests at the omni endpoint
-(`{kling.OMNI_VIDEO}`), whose body has no {", ".join(f"`{f}`" for f in kling.OMNI_WITHOUT)}
-(../shared/kling-api.md, "Omni video"). shotlang sends a camera move to these models as words
-in the prompt; a negative prompt has nowhere to go: say in the prompt what to avoid."""),
+kling-v3-omni and kling-video-o1 (and any model a models file sends there) take their requests
+at the omni endpoint (`{kling.OMNI_VIDEO}`), whose body has no {", ".join(f"`{f}`" for f in kling.OMNI_WITHOUT)}
+(Kling's reference, "Omni video"). A negative prompt has nowhere to go there: say in the prompt
+what to avoid. A camera move goes as words in the prompt (`moves auto` does so at this
+endpoint); `cfg`, masks and voices, where a model's row would let them through, are refused
+here too."""),
     "E412": Code(E, "end frame without a start frame", """
 At the omni endpoint an end frame (`tail`) needs a start frame (`image`) in the same request."""),
     # --- E5xx: images ----------------------------------------------------------------------

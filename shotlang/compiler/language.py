@@ -173,10 +173,11 @@ OPTIONS: tuple[Option, ...] = (
            f"sent as {'/'.join(f'`{m}`' for m in kling.MODES)}; left out if not given "
            f"(the API's default is `{kling.DEFAULT_MODE}`)",
            sent=" / ".join(f'`"{m}"`' for m in kling.MODES) + f"; left out when none is given (the API's default "
-           f"is `{kling.DEFAULT_MODE}`)"),
+           f"is `{kling.DEFAULT_MODE}`; `pro` at the omni endpoint)"),
     Option("aspect", (), "bare", "ASPECT", "aspect_ratio", False, None, "aspect ratio",
            "`16:9`, `9:16`, `1:1`", "text-to-video only; those the model renders (the models table)",
-           made=True, sent="as written (text-to-video only; the ratios the model's row lists)"),
+           made=True, sent="as written (text-to-video only; the ratios the model's row lists); at the omni endpoint "
+           f'`"{kling.DEFAULT_ASPECT}"` when none is given and no start frame gives it'),
     Option("model", ("model",), "name", None, "model_name", False, None, "`model <name>`",
            "`model kling-v2-master`", "see the models table",
            made=True, sent=f"the name; `{kling.DEFAULT_MODEL}` when none is given (`MODEL` sets it for the shots below)"),

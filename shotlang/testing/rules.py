@@ -200,8 +200,9 @@ class _Create(NamedTuple):
 
     def frame(self, kind: str) -> bool:
         """An omni request's image_list holds a frame of this type."""
-        return self.endpoint == _OMNI and any(isinstance(i, dict) and i.get("type") == kind
-                                              for i in self.body.get("image_list") or ())
+        images = self.body.get("image_list")
+        return self.endpoint == _OMNI and isinstance(images, list) and any(
+            isinstance(i, dict) and i.get("type") == kind for i in images)
 
     def multi_shot_customize(self) -> bool:
         return self.body.get("multi_shot") is True and self.body.get("shot_type") == "customize"
@@ -352,6 +353,21 @@ def _omni_images(create: _Create) -> str | None:
             return create.refused("end_frame")
     if "aspect_ratio" not in create.body and not create.frame("first_frame"):
         return "aspect_ratio is required without a first_frame"
+    elements = create.body.get("element_list")
+    if elements is not None and not (isinstance(elements, list) and all(
+            isinstance(e, dict) and isinstance(e.get("element_id"), str | int) for e in elements)):
+        return "element_list must be a list of {element_id}"
+    videos = create.body.get("video_list")
+    if videos is not None:
+        if not (isinstance(videos, list) and len(videos) <= 1):
+            return "video_list must be a list of at most one video"
+        for video in videos:
+            if not (isinstance(video, dict) and isinstance(video.get("video_url"), str)
+                    and video.get("refer_type", "base") in ("feature", "base")
+                    and video.get("keep_original_sound", "no") in ("yes", "no")):
+                return "video_list[0] needs a video_url, a refer_type feature or base, keep_original_sound yes or no"
+        if videos and create.body.get("sound", "off") != "off":
+            return "sound must be off when a video is given"
     return None
 
 

@@ -615,24 +615,37 @@ def _item(request: Request, reading: _Reading) -> _Item:
     item = _Item(request, head, sequence=sequence, problems=problems)
     at = _Place(where, path, problems)
 
-    for key in fields:
-        if key not in _KNOWN_FIELDS:
-            problems.append(Problem(where, _join(path, key), "not a field of Kling's video requests that shotlang "
-                                                           "writes"))
-    if "image_list" in fields:  # an omni request's frames, as the image and the end image
-        _frames(fields, at)
     model = fields.get("model_name", kling.API_DEFAULT_MODEL)
+    known = models.built_in().get(model) if isinstance(model, str) else None
+    # An omni request by its endpoint, its frames, or its model; its own fields, and no others.
+    omni = request.endpoint == kling.OMNI_VIDEO if request.endpoint is not None else (
+        "image_list" in fields or (known is not None and known.omni))
+    taken = _OMNI_FIELDS if omni else _KNOWN_FIELDS
+    for key in fields:
+        if key not in taken:
+            problems.append(Problem(where, _join(path, key), f"not a field of Kling's {'omni-video' if omni else 'video'} "
+                                                           "requests that shotlang writes"))
+    paths: dict[str, tuple[_Place, str]] = {}  # where an omni request's frames are, for what is said of them
+    if omni:
+        for key in ("image", "image_tail"):
+            fields.pop(key, None)  # said above: not a field of an omni request
+        if "image_list" in fields:
+            _frames(fields, at, paths)
+        if "aspect_ratio" not in fields and "image" not in fields and not sequence:
+            at.say("aspect_ratio", "absent: an omni request without a start frame needs one")
+        if known is not None and not known.omni:
+            at.say("model_name", f"{_show(model)} takes its requests at text2video and image2video, not omni-video")
     if at.word(model, "model_name", "a model name") and _model_name(model, at):
         head.model = model
     to_image = False
     for key, kind in _IMAGE_FIELDS.items():
         if key in fields and not (sequence and key != "image"):
-            ref = _image(fields[key], key, name, kind, at, reading)
+            place, field_name = paths.get(key, (at, key))
+            ref = _image(fields[key], field_name, name, kind, place, reading)
             if ref is not None:
                 head.options.append((kind, f"{kind} {quote(ref)}"))
                 to_image = to_image or key in ("image", "image_tail")
     if request.endpoint is not None:
-        known = models.built_in().get(model) if isinstance(model, str) else None
         expected = known.endpoint_for(to_image) if known is not None else (
             kling.IMAGE2VIDEO if to_image else kling.TEXT2VIDEO)
         if request.endpoint != expected and kling.OMNI_VIDEO in (request.endpoint, expected):
@@ -655,15 +668,17 @@ def _item(request: Request, reading: _Reading) -> _Item:
     return item
 
 
-# Every field of the bodies compile writes.
-_KNOWN_FIELDS = frozenset(VideoRequest.model_fields) | frozenset(OmniRequest.model_fields)
+# Every field of the bodies compile writes: to text2video and image2video, and to omni-video.
+_KNOWN_FIELDS = frozenset(VideoRequest.model_fields) - {"image_list"}
+_OMNI_FIELDS = frozenset(OmniRequest.model_fields)
 # An omni request's frames (image_list, by type) and the fields they are read back as.
 _FRAMES = {"first_frame": "image", "end_frame": "image_tail"}
 
 
-def _frames(fields: dict[str, Any], at: _Place) -> None:
+def _frames(fields: dict[str, Any], at: _Place, paths: dict[str, tuple[_Place, str]]) -> None:
     """An omni request's image_list in `fields`, read as its start image and end image (the
-    `image` and `tail` it was compiled from); anything else in it is reported."""
+    `image` and `tail` it was compiled from), each one's place in `paths`; anything else in it
+    is reported."""
     images = fields.pop("image_list")
     for i, image in enumerate(_listed({"image_list": images}, "image_list", "images", "image", at)):
         key = f"image_list[{i}]"
@@ -674,7 +689,8 @@ def _frames(fields: dict[str, Any], at: _Place) -> None:
         for name in found:
             if name not in ("image_url", "type"):
                 inner.say(name, "not a field of an image")
-        target = _FRAMES.get(found.get("type"))  # type: ignore[arg-type]
+        kind = found.get("type")
+        target = _FRAMES.get(kind) if isinstance(kind, str) else None
         if target is None:
             inner.say("type", f"{_show(found.get('type'))}: shotlang writes a start and an end frame only "
                               f"({' and '.join(_FRAMES)})")
@@ -684,6 +700,7 @@ def _frames(fields: dict[str, Any], at: _Place) -> None:
             inner.say("image_url", "absent")
         else:
             fields[target] = found["image_url"]
+            paths[target] = (inner, "image_url")
 
 
 class _Place:

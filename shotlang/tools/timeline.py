@@ -67,7 +67,8 @@ def build(title: str, records: list[dict[str, Any]], state: Callable[[str], Shot
                        f"{found.state.status}, but {found.missing}" if found.missing else found.state.status),
             "changed since its render": found.stale,
             "seconds": {"asked": body["duration"], "file": found.real},
-            "body": {k: v for k, v in body.items() if k not in ("image", "image_tail", "static_mask", "dynamic_masks")},
+            "body": {k: v for k, v in body.items()  # less the inlined images, an omni request's frames too
+                     if k not in ("image", "image_tail", "static_mask", "dynamic_masks", "image_list")},
         }
         if record["scene"] != scene:
             scene = record["scene"]
