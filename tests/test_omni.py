@@ -210,3 +210,10 @@ def test_the_local_server_answers_a_hostile_omni_body_with_a_refusal(fake: FakeK
     body = {"model_name": "kling-v3-omni", "prompt": "x", "duration": "5", "aspect_ratio": "16:9"} | change
     answer = _post(fake, body)
     assert answer.status_code == 400 and said in answer.json()["message"], answer.text
+
+
+def test_a_plan_with_no_known_price_says_unknown_not_zero(tmp_path: Path) -> None:
+    (tmp_path / "film.shot").write_text('SHOT a: "x" model kling-v3-omni\n', encoding="utf-8")
+    done = shotlang_cli("plan", str(tmp_path / "film.shot"))
+    assert done.returncode == 0, done.stderr
+    assert "estimated cost: unknown\n" in done.stdout and "0 credits" not in done.stdout

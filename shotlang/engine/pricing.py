@@ -90,7 +90,10 @@ def plan_table(plans: list[PlannedShot], est: Estimate) -> str:
     for (model, mode), seconds in sorted(est.seconds.items()):
         lines.append(f"  {model} {mode}: {seconds} s of video")
     floor = "at least " if est.unpriced else ""  # the shots with no known price are not in it
-    lines.append(f"estimated cost: {floor}{est.credits:g} credits (about ${est.usd:.2f})")
+    if est.unpriced and not est.credits:  # every shot to submit unpriced: nothing to add up
+        lines.append("estimated cost: unknown")
+    else:
+        lines.append(f"estimated cost: {floor}{est.credits:g} credits (about ${est.usd:.2f})")
     if est.assumed:
         priced = ", ".join(f"{m} ({'; '.join(a)})" if a else m for m, a in est.assumed.items())
         lines.append(f"* estimated, no price written for {priced}; set real prices in shotlang-models.toml or "
