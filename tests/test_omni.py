@@ -108,6 +108,9 @@ def test_an_omni_film_runs_paying_once_a_shot_and_a_rerun_pays_nothing(fake: Fak
     done = run(fake, film)
     assert done.returncode == 0, done.stderr
     assert fake.stats.creates == 4
+    # The endpoint documents queries by id and no list (the server answers a list 404): the run
+    # follows each task by its own queries.
+    assert fake.stats.lists == 0 and fake.stats.queries >= 4
     sent = fake.created()
     assert {endpoint for endpoint, _ in sent} == {kling.OMNI_VIDEO}
     frames = next(body for _, body in sent if "image_list" in body)

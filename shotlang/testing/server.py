@@ -24,6 +24,7 @@ from .rules import (
     _DEFAULT_DURATION,
     _DUPLICATE_EXTERNAL_ID,
     _ENDPOINTS,
+    _OMNI,
     _INVALID_PARAMETERS,
     _LIST_PAGE_MAX,
     _OVER_CONCURRENCY,
@@ -576,6 +577,9 @@ def _handler_for(fake: FakeKling) -> type[BaseHTTPRequestHandler]:
             if self._faults_first(where, b"") or not self._authorized():
                 return
             if match[2] is None:
+                if match[1] == _OMNI:  # the omni endpoint documents queries by id, no list
+                    self._answer("list", b"", 404, _error(1202, "no such endpoint"))
+                    return
                 self._list(match[1], parse_qs(url.query))
                 return
             with fake._lock:
