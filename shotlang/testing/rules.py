@@ -30,6 +30,14 @@ _TEXT2VIDEO, _IMAGE2VIDEO = "/v1/videos/text2video", "/v1/videos/image2video"
 _OMNI = "/v1/videos/omni-video"
 _ENDPOINTS = (_TEXT2VIDEO, _IMAGE2VIDEO, _OMNI)
 _OMNI_DEFAULT_MODE = "pro"
+# Elements: a cast member or an object made once from reference images (or a video), then named in
+# omni and kling-v3 image-to-video requests (../shared/kling-api.md, "Elements").
+_ELEMENTS = "/v1/general/advanced-custom-elements"
+_ELEMENT_FIELDS = ("element_name", "element_description", "reference_type", "element_image_list",
+                   "element_video_list", "element_voice_id", "tag_list", "callback_url", "external_task_id")
+_ELEMENT_NAME_MAX, _ELEMENT_DESCRIPTION_MAX = 20, 100
+_REFER_IMAGES_MIN, _REFER_IMAGES_MAX = 1, 3
+_TAGS = tuple(f"o_{n}" for n in range(101, 109))
 _FRAME_TYPES = ("first_frame", "end_frame")
 _DEFAULT_MODEL, _DEFAULT_MODE, _DEFAULT_DURATION = "kling-v1", "std", "5"
 
@@ -233,6 +241,56 @@ def _validate(endpoint: str, body: dict[str, Any], models: dict[str, _ModelRules
         problem = rule(create)
         if problem is not None:
             return problem
+    return None
+
+
+def validate_element(body: dict[str, Any]) -> str | None:
+    """The API's rules for an element's create body (nulls dropped); a message if one is broken."""
+    for key in body:
+        if key not in _ELEMENT_FIELDS:
+            return f"invalid parameter {key}: not a field of advanced-custom-elements"
+    name, description = body.get("element_name"), body.get("element_description")
+    if not isinstance(name, str) or not 1 <= len(name) <= _ELEMENT_NAME_MAX:
+        return f"element_name must be text of 1 to {_ELEMENT_NAME_MAX} characters"
+    if not isinstance(description, str) or not 1 <= len(description) <= _ELEMENT_DESCRIPTION_MAX:
+        return f"element_description must be text of 1 to {_ELEMENT_DESCRIPTION_MAX} characters"
+    kind = body.get("reference_type")
+    if kind == "image_refer":
+        images = body.get("element_image_list")
+        if not isinstance(images, dict) or set(images) - {"frontal_image", "refer_images"}:
+            return "element_image_list must hold frontal_image and refer_images"
+        problem = _image_problem("element_image_list.frontal_image", images.get("frontal_image"))
+        if problem is not None:
+            return problem
+        refer = images.get("refer_images")
+        if not isinstance(refer, list) or not _REFER_IMAGES_MIN <= len(refer) <= _REFER_IMAGES_MAX:
+            return f"refer_images must hold {_REFER_IMAGES_MIN} to {_REFER_IMAGES_MAX} images"
+        for i, image in enumerate(refer):
+            if not isinstance(image, dict) or set(image) != {"image_url"}:
+                return f"refer_images[{i}] must be an object with image_url"
+            problem = _image_problem(f"refer_images[{i}].image_url", image["image_url"])
+            if problem is not None:
+                return problem
+        if "element_video_list" in body:
+            return "element_video_list is for reference_type video_refer"
+    elif kind == "video_refer":
+        videos = body.get("element_video_list")
+        refer = videos.get("refer_videos") if isinstance(videos, dict) else None
+        if not (isinstance(refer, list) and len(refer) == 1 and isinstance(refer[0], dict)
+                and isinstance(refer[0].get("video_url"), str)
+                and urlparse(refer[0]["video_url"]).path.lower().endswith((".mp4", ".mov"))):
+            return "element_video_list.refer_videos must hold one .mp4 or .mov video_url"
+        if "element_image_list" in body:
+            return "element_image_list is for reference_type image_refer"
+    else:
+        return "reference_type must be image_refer or video_refer"
+    tags = body.get("tag_list", [])
+    if not (isinstance(tags, list) and all(isinstance(t, dict) and t.get("tag_id") in _TAGS and len(t) == 1
+                                           for t in tags)):
+        return f"tag_list must be a list of {{tag_id}}, each one of {', '.join(_TAGS)}"
+    for key in ("element_voice_id", "callback_url", "external_task_id"):
+        if key in body and not isinstance(body[key], str):
+            return f"{key} must be a string"
     return None
 
 

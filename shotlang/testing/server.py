@@ -23,10 +23,11 @@ import jwt
 from .rules import (
     _DEFAULT_DURATION,
     _DUPLICATE_EXTERNAL_ID,
+    _ELEMENTS,
     _ENDPOINTS,
-    _OMNI,
     _INVALID_PARAMETERS,
     _LIST_PAGE_MAX,
+    _OMNI,
     _OVER_CONCURRENCY,
     _built_in_models,
     _error,
@@ -34,6 +35,7 @@ from .rules import (
     _ok,
     _present,
     _validate,
+    validate_element,
 )
 from .videos import clip
 
@@ -362,16 +364,20 @@ class FakeKling:
     def _create(self, endpoint: str, body: dict[str, Any], raw: bytes) -> tuple[int, dict[str, Any], bool]:
         """Carry out a create: (http, payload, whether a task was created)."""
         body = _present(body)  # null fields are absent: the task keeps the body without them
-        problem = _validate(endpoint, body, self.models)
+        problem = validate_element(body) if endpoint == _ELEMENTS else _validate(endpoint, body, self.models)
         if problem is not None:
             return 400, _error(_INVALID_PARAMETERS, problem), False
         with self._lock:
+            problem = self._unknown_elements_locked(body)
+            if problem is not None:
+                return 400, _error(_INVALID_PARAMETERS, problem), False
             self.stats.create_requests += 1
             external = body.get("external_task_id")
             if external and str(external) in self._by_external:
                 return 400, _error(_DUPLICATE_EXTERNAL_ID, "external_task_id already exists"), False
             now = self.clock()
-            if self.max_running is not None and self._running_locked(now) >= self.max_running:
+            # An element is made beside the account's video tasks: it takes no place among them.
+            if endpoint != _ELEMENTS and self.max_running is not None and self._running_locked(now) >= self.max_running:
                 self.stats.refused_concurrency += 1
                 return 429, _error(_OVER_CONCURRENCY, "concurrency over the account's limit"), False
             seconds = self.task_seconds * (1.0 + self.spread * self._renders.uniform(-1.0, 1.0))
@@ -385,7 +391,8 @@ class FakeKling:
                 task.final_status = ending.status
             task.held = self._take_fault_locked("create", raw, ("hold",)) is not None
             self._tasks[task.task_id] = task
-            self._running[task.task_id] = task
+            if endpoint != _ELEMENTS:
+                self._running[task.task_id] = task
             if external:
                 self._by_external[str(external)] = task
             self.stats.creates += 1
@@ -397,6 +404,18 @@ class FakeKling:
             if others and self._take_fault_locked("create", raw, ("swap",)) is not None:
                 data = self._task_data(others[-1], now)  # the task is made; the answer names another
         return 200, _ok(data), True
+
+    def _unknown_elements_locked(self, body: dict[str, Any]) -> str | None:
+        """A video request's element_list names only elements made here and done."""
+        elements = body.get("element_list")
+        if not isinstance(elements, list):
+            return None
+        now = self.clock()
+        for i, entry in enumerate(elements):
+            task = self._tasks.get(str(entry.get("element_id", ""))[2:]) if isinstance(entry, dict) else None
+            if task is None or task.endpoint != _ELEMENTS or self._status(task, now)[0] != "succeed":
+                return f"element_list[{i}].element_id: no such element"
+        return None
 
     def _find(self, endpoint: str, key: str) -> tuple[_Task | None, bool]:
         """The task with this task id or external id, and whether it was found by external id."""
@@ -427,7 +446,10 @@ class FakeKling:
         }
         if status == "failed":
             data["task_status_msg"] = task.fail_message or "task failed"
-        if status == "succeed":
+        if status == "succeed" and task.endpoint == _ELEMENTS:
+            data["task_result"] = {"elements": [{"element_id": f"el{task.task_id}",
+                                                 "element_name": task.body.get("element_name")}]}
+        elif status == "succeed":
             duration = str(task.body.get("duration", _DEFAULT_DURATION))
             data["task_result"] = {"videos": [{"id": task.task_id, "url": f"{self.url}/videos/{task.task_id}.mp4",
                                                "duration": duration}]}
@@ -547,7 +569,7 @@ def _handler_for(fake: FakeKling) -> type[BaseHTTPRequestHandler]:
         def do_POST(self) -> None:  # noqa: N802 - the http.server convention
             raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             path = urlparse(self.path).path
-            if path not in _ENDPOINTS:
+            if path not in _ENDPOINTS and path != _ELEMENTS:
                 self._send(404, _error(1202, "no such endpoint"))
                 return
             if self._faults_first("create", raw) or not self._authorized():
@@ -569,7 +591,8 @@ def _handler_for(fake: FakeKling) -> type[BaseHTTPRequestHandler]:
             if url.path.startswith("/videos/"):
                 self._video(url.path.removeprefix("/videos/").removesuffix(".mp4"))
                 return
-            match = re.fullmatch(r"(/v1/videos/(?:text2video|image2video|omni-video))(?:/([^/]+))?", url.path)
+            match = re.fullmatch(r"(/v1/videos/(?:text2video|image2video|omni-video)|/v1/general/advanced-custom-elements)"
+                                 r"(?:/([^/]+))?", url.path)
             if match is None:
                 self._send(404, _error(1202, "no such endpoint"))
                 return
