@@ -220,3 +220,18 @@ def test_a_plan_with_no_known_price_says_unknown_not_zero(tmp_path: Path) -> Non
     done = shotlang_cli("plan", str(tmp_path / "film.shot"))
     assert done.returncode == 0, done.stderr
     assert "estimated cost: unknown\n" in done.stdout and "0 credits" not in done.stdout
+
+
+def test_decompile_reads_a_models_file_s_omni_model_as_compile_does(tmp_path: Path) -> None:
+    (tmp_path / "shotlang-models.toml").write_text('[models.kling-v3-1-omni]\nlike = "kling-v3-omni"\n',
+                                                  encoding="utf-8")
+    (tmp_path / "film.shot").write_text(f'SHOT a: pan left "x" model kling-v3-1-omni image "{START}" tail "{END}"\n'
+                                        'SHOT b: "y" model kling-v3-1-omni\n', encoding="utf-8")
+    assert shotlang_cli("compile", "film.shot", "-o", "film.json", cwd=tmp_path).returncode == 0
+    back = shotlang_cli("decompile", "film.json", cwd=tmp_path)
+    assert back.returncode == 0, back.stderr  # its requests go to omni-video, as the folder's matrix says
+    assert "moves" not in back.stdout  # `moves auto` sends words at the omni endpoint: nothing to say
+    first = json.loads((tmp_path / "film.json").read_text(encoding="utf-8"))["shots"]
+    (tmp_path / "again.shot").write_text(back.stdout, encoding="utf-8")
+    again = shotlang_cli("compile", "again.shot", cwd=tmp_path)
+    assert [s["body"] for s in json.loads(again.stdout)["shots"]] == [s["body"] for s in first]

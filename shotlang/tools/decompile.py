@@ -436,9 +436,12 @@ class ImageFolder:
 class _Reading:
     """The state of one decompile: the AXES moves are read under, the names taken, the images."""
 
-    def __init__(self, axes: str, images: ImageFolder | None) -> None:
+    def __init__(self, axes: str, images: ImageFolder | None, matrix: models.Matrix | None = None) -> None:
         self.axes = axes
         self.images = images
+        # The capability matrix the shot list will be compiled with (its folder's models files):
+        # which endpoint a model's requests go to, how `moves auto` sends a move.
+        self.models = matrix or models.built_in()
         self.names: set[str] = set()  # lower case: names are unique ignoring case
         self.counter = 0
         self.moves = _moves_by_axis(axes)
@@ -492,7 +495,7 @@ def decompile(payloads: list[Payload], *, axes: str | None = None, images: Image
     files (else each is reported, under a file name to give it). `base_dir` is the folder the
     shot list will be read from (its images and models files; default the working folder)."""
     chosen = axes or next((p.axes for p in payloads if p.axes), None) or "seed"
-    reading = _Reading(chosen, images)
+    reading = _Reading(chosen, images, models.for_folder(base_dir or Path.cwd())[0])
     problems = [p for payload in payloads for p in payload.problems]
     requests = [r for payload in payloads for r in payload.requests]
     # Names from records first, then bare bodies' ids, so a made-up name never takes either:
@@ -516,8 +519,8 @@ def decompile(payloads: list[Payload], *, axes: str | None = None, images: Image
             title = text if _writable(text, where, path, problems) else None
         elif text != title:
             problems.append(Problem(where, path, f"a second title, {_show(text)}: a shot list has one TITLE"))
-    models = Counter(item.head.model for item in items if item.head.model is not None)
-    model_line = models.most_common(1)[0][0] if models else None
+    model_counts = Counter(item.head.model for item in items if item.head.model is not None)
+    model_line = model_counts.most_common(1)[0][0] if model_counts else None
 
     lines = [f"[[{note}]]" for payload in payloads for note in payload.notes]  # the file's own
     if title is not None:
@@ -616,7 +619,7 @@ def _item(request: Request, reading: _Reading) -> _Item:
     at = _Place(where, path, problems)
 
     model = fields.get("model_name", kling.API_DEFAULT_MODEL)
-    known = models.built_in().get(model) if isinstance(model, str) else None
+    known = reading.models.get(model) if isinstance(model, str) else None
     # An omni request by its endpoint, its frames, or its model; its own fields, and no others.
     omni = request.endpoint == kling.OMNI_VIDEO if request.endpoint is not None else (
         "image_list" in fields or (known is not None and known.omni))
@@ -855,7 +858,7 @@ def _shot(fields: dict[str, Any], line: _Line, at: _Place, to_image: bool, readi
     else:
         line.move, line.prompt = _prompt_move(line.prompt, alone=to_image)
         moves = "words" if line.move else ""
-    if moves and moves != _auto(fields, to_image, line.move):
+    if moves and moves != _auto(fields, to_image, line.move, reading.models):
         line.options.append(("moves", f"moves {moves}"))
     if "dynamic_masks" in fields:
         for i, mask in enumerate(_listed(fields, "dynamic_masks", "masks", "motion", at)):
@@ -881,14 +884,16 @@ def _sentence_of(written: str) -> str:
     return phrase(*_read_move(written))
 
 
-def _auto(fields: dict[str, Any], to_image: bool, written: str) -> str:
-    """How `moves auto` sends this move: numeric where the built-in matrix says the model takes
-    camera control in the request's cell, else words (camera.sending)."""
-    model = models.built_in().get(str(fields.get("model_name", kling.API_DEFAULT_MODEL)))
+def _auto(fields: dict[str, Any], to_image: bool, written: str, matrix: models.Matrix) -> str:
+    """How `moves auto` sends this move: numeric where the matrix says the model takes camera
+    control in the request's cell (never at the omni endpoint), else words (camera.sending)."""
+    model = matrix.get(str(fields.get("model_name", kling.API_DEFAULT_MODEL)))
     if model is None:
         return "numeric"
     kind = _read_move(written)[0].preset or "simple"
     endpoint = model.endpoint_for(to_image)
+    if endpoint == kling.OMNI_VIDEO:
+        return "words"
     mode = fields.get("mode", kling.API_DEFAULTS[endpoint].get("mode", kling.DEFAULT_MODE))
     duration = fields.get("duration", kling.DEFAULT_DURATION)
     if not (isinstance(mode, str) and isinstance(duration, str)):
