@@ -24,6 +24,8 @@ TEXT2VIDEO, IMAGE2VIDEO, OMNI_VIDEO = ENDPOINTS
 OMNI_WITHOUT = ("negative_prompt", "cfg_scale", "camera_control", "static_mask", "dynamic_masks", "voice_list")
 # An omni request needs an aspect ratio unless a first frame gives it: shotlang's, when none is written.
 DEFAULT_ASPECT = "16:9"
+# An omni request's frames (image_list entries by `type`) and the image2video fields they stand for.
+FRAME_FIELDS: dict[str, str] = {"first_frame": "image", "end_frame": "image_tail"}
 # Task ids and external ids as they may appear in a path segment (checked before any request).
 ID_PATTERN = r"(?!\.+$)[A-Za-z0-9._=-]{1,128}"
 
@@ -97,6 +99,11 @@ API_DEFAULTS: dict[str, dict[str, object]] = {
     # ../shared/kling-api.md, "Omni video": `mode` (default pro); no other default is documented.
     OMNI_VIDEO: {"mode": "pro"},
 }
+
+
+def default_mode(endpoint: str) -> Mode:
+    """The mode a request to `endpoint` renders in when it names none: std; pro at omni-video."""
+    return "pro" if API_DEFAULTS.get(endpoint, {}).get("mode") == "pro" else DEFAULT_MODE
 
 
 # --- hosts, auth, responses ------------------------------------------------------------------

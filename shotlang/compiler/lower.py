@@ -92,10 +92,7 @@ class Settings:
     def mode_at(self, endpoint: kling.Endpoint) -> kling.Mode:
         """The mode the API will use at `endpoint`: the one given, else that endpoint's default
         (std; pro at the omni endpoint)."""
-        if self.mode is not None:
-            return self.mode.value
-        default = kling.API_DEFAULTS[endpoint].get("mode", kling.DEFAULT_MODE)
-        return "pro" if default == "pro" else "std"
+        return self.mode.value if self.mode is not None else kling.default_mode(endpoint)
 
     @property
     def to_image(self) -> bool:

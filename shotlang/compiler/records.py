@@ -131,20 +131,16 @@ def _record(name: str, scene: str | None, line: int, endpoint: kling.Endpoint, f
 def with_frames(body: dict[str, Any]) -> dict[str, Any]:
     """A body with its start and end images under `image` and `image_tail`, whichever endpoint
     it is for (an omni request keeps them in image_list): for those who show a request."""
-    frames = {_FRAME_FIELDS[str(i.get("type"))]: i.get("image_url") for i in body.get("image_list") or ()
-              if isinstance(i, dict) and str(i.get("type")) in _FRAME_FIELDS}
+    frames = {kling.FRAME_FIELDS[str(i.get("type"))]: i.get("image_url") for i in body.get("image_list") or ()
+              if isinstance(i, dict) and str(i.get("type")) in kling.FRAME_FIELDS}
     return {**body, **frames} if frames else body
-
-
-_FRAME_FIELDS = {"first_frame": "image", "end_frame": "image_tail"}
 
 
 def _as_omni(found: dict[str, Any]) -> None:
     """A request's fields as the omni endpoint takes them: the start and end frames in
     image_list, and an aspect ratio where no start frame gives one (the checks have refused
     the fields it does not take, kling.OMNI_WITHOUT)."""
-    frames = [{"image_url": found.pop(key), "type": kind}
-              for key, kind in (("image", "first_frame"), ("image_tail", "end_frame")) if key in found]
+    frames = [{"image_url": found.pop(key), "type": kind} for kind, key in kling.FRAME_FIELDS.items() if key in found]
     if frames:
         found["image_list"] = frames
     elif "aspect_ratio" not in found:

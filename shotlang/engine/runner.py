@@ -107,8 +107,7 @@ class PlannedShot:
 
 def mode_of(endpoint: str, body: dict[str, Any]) -> str:
     """The mode a request renders in: its own, else its endpoint's default (pro at omni-video)."""
-    default = kling.API_DEFAULTS.get(endpoint, {}).get("mode", kling.DEFAULT_MODE)
-    return str(body.get("mode") or default)
+    return str(body.get("mode") or kling.default_mode(endpoint))
 
 
 def video_path(out_dir: Path, name: str) -> Path:

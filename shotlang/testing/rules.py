@@ -244,7 +244,7 @@ def _validate(endpoint: str, body: dict[str, Any], models: dict[str, _ModelRules
     return None
 
 
-def validate_element(body: dict[str, Any]) -> str | None:
+def _validate_element(body: dict[str, Any]) -> str | None:
     """The API's rules for an element's create body (nulls dropped); a message if one is broken."""
     for key in body:
         if key not in _ELEMENT_FIELDS:

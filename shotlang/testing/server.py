@@ -35,7 +35,7 @@ from .rules import (
     _ok,
     _present,
     _validate,
-    validate_element,
+    _validate_element,
 )
 from .videos import clip
 
@@ -364,7 +364,7 @@ class FakeKling:
     def _create(self, endpoint: str, body: dict[str, Any], raw: bytes) -> tuple[int, dict[str, Any], bool]:
         """Carry out a create: (http, payload, whether a task was created)."""
         body = _present(body)  # null fields are absent: the task keeps the body without them
-        problem = validate_element(body) if endpoint == _ELEMENTS else _validate(endpoint, body, self.models)
+        problem = _validate_element(body) if endpoint == _ELEMENTS else _validate(endpoint, body, self.models)
         if problem is not None:
             return 400, _error(_INVALID_PARAMETERS, problem), False
         with self._lock:

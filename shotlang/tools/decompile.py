@@ -675,7 +675,6 @@ def _item(request: Request, reading: _Reading) -> _Item:
 _KNOWN_FIELDS = frozenset(VideoRequest.model_fields) - {"image_list"}
 _OMNI_FIELDS = frozenset(OmniRequest.model_fields)
 # An omni request's frames (image_list, by type) and the fields they are read back as.
-_FRAMES = {"first_frame": "image", "end_frame": "image_tail"}
 
 
 def _frames(fields: dict[str, Any], at: _Place, paths: dict[str, tuple[_Place, str]]) -> None:
@@ -693,10 +692,10 @@ def _frames(fields: dict[str, Any], at: _Place, paths: dict[str, tuple[_Place, s
             if name not in ("image_url", "type"):
                 inner.say(name, "not a field of an image")
         kind = found.get("type")
-        target = _FRAMES.get(kind) if isinstance(kind, str) else None
+        target = kling.FRAME_FIELDS.get(kind) if isinstance(kind, str) else None
         if target is None:
             inner.say("type", f"{_show(found.get('type'))}: shotlang writes a start and an end frame only "
-                              f"({' and '.join(_FRAMES)})")
+                              f"({' and '.join(kling.FRAME_FIELDS)})")
         elif target in fields:
             inner.say("type", f"a second {found['type']}")
         elif "image_url" not in found:
@@ -894,7 +893,7 @@ def _auto(fields: dict[str, Any], to_image: bool, written: str, matrix: models.M
     endpoint = model.endpoint_for(to_image)
     if endpoint == kling.OMNI_VIDEO:
         return "words"
-    mode = fields.get("mode", kling.API_DEFAULTS[endpoint].get("mode", kling.DEFAULT_MODE))
+    mode = fields.get("mode", kling.default_mode(endpoint))
     duration = fields.get("duration", kling.DEFAULT_DURATION)
     if not (isinstance(mode, str) and isinstance(duration, str)):
         return "numeric"  # reported elsewhere

@@ -357,8 +357,7 @@ def _card(card: _Card, rendered: Rendered | None) -> str:
         size = image_size(body["image"])
         aspect = f"{size[0]}:{size[1]}" if size else None
         shown = f"of the image ({size[0]} × {size[1]})" if size else "of the image"
-    default_mode = kling.API_DEFAULTS.get(card.endpoint, {}).get("mode", kling.DEFAULT_MODE)
-    facts = [("mode", body.get("mode", f"{default_mode} (the API's default)")), ("model", body["model_name"]),
+    facts = [("mode", body.get("mode", f"{kling.default_mode(card.endpoint)} (the API's default)")), ("model", body["model_name"]),
              ("aspect", shown or "16:9"), ("line", str(card.line))]
     sequence = len(card.frames) > 1
     out = [f'<article class="card{" sequence" if sequence else ""}" id="shot-{html.escape(card.name)}">'
