@@ -219,6 +219,8 @@ def _images(at: Looking) -> None:
 
 @shot_check("E411", "E412")
 def _omni(at: Looking) -> None:
+    if at.model is None or not at.model.omni:
+        return  # most shots: nothing to build the call for
     _check_omni(at.shot.settings, at.model, at.report, motions=at.shot.motions, voices=at.shot.voices,
                 camera=at.shot.camera.span if at.how.numeric and at.shot.camera is not None else None)
 
