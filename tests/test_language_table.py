@@ -8,6 +8,7 @@ only fails here, whatever the other tests' inputs happen to contain.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 import pytest
@@ -22,8 +23,9 @@ _ARGUMENT_SYMBOLS = {"text": ["text"], "name": ["NAME"], "word": ["WORD"], "numb
                      "points": ["text", "point+"], "bare": []}
 _SHAPE_SYMBOLS = {"text": ["text"], "name": ["NAME"], "word": ["WORD"], "options": ["option+"],
                   "shot": ["NAME", "COLON", "move?", "text", "option*"], "sequence": ["NAME", "COLON", "option*"],
-                  "scene": ["text", "option*"]}
+                  "scene": ["text", "option*"], "cast": ["NAME", "COLON", "text", "also*"]}
 _NOT_TOKENS = {"COMMENT"}  # ignored by the grammar, never a token of a statement
+_WHOLE_WORD = '(?![^\\s:"#()])'  # after a keyword matched only as a whole word
 
 
 def _lark(grammar: str) -> Lark:
@@ -38,8 +40,11 @@ def differences(lark: Lark, options: Iterable[language.Option] = OPTIONS,
     found: list[str] = []
     keywords = {t.name: t.pattern.value for t in lark.terminals
                 if isinstance(t.pattern, PatternStr) and t.pattern.value.isalpha()}
+    # A keyword matched only as a whole word (language.WHOLE_WORD_KEYWORDS): `cast(?!…)`.
+    keywords |= {t.name: whole[1] for t in lark.terminals if isinstance(t.pattern, PatternRE)
+                 and (whole := re.fullmatch(r"([a-z]+)" + re.escape(_WHOLE_WORD), t.pattern.value))}
     table_keywords = {terminal(k): k for k in (*(s.keyword for s in statements),
-                                               *(k for o in options for k in o.keywords))}
+                                               *(k for o in options for k in o.keywords), *language.OTHER_KEYWORDS)}
     for name in sorted(keywords.keys() - table_keywords.keys()):
         found.append(f"the grammar's keyword {name} ({keywords[name]!r}) is not in the table")
     for name in sorted(table_keywords.keys() - keywords.keys()):
@@ -51,7 +56,8 @@ def differences(lark: Lark, options: Iterable[language.Option] = OPTIONS,
                          f"{table_keywords[name]!r} case-insensitive in the table")
 
     patterns = {t.name: t for t in lark.terminals
-                if isinstance(t.pattern, PatternRE) and not t.name.startswith("__") and t.name not in _NOT_TOKENS}
+                if isinstance(t.pattern, PatternRE) and not t.name.startswith("__") and t.name not in _NOT_TOKENS
+                and t.name not in keywords}
     for name in sorted(patterns.keys() ^ tokens.keys()):
         side = "grammar" if name in patterns else "table"
         found.append(f"token {name} is only in the {side}")
@@ -104,7 +110,7 @@ def _rules(lark: Lark) -> dict[str, list[list[str]]]:
     rules["defaults"] = [[s.replace("option*", "option+") for s in r] for r in rules.get("defaults", [])]
     # `shot: SHOT NAME ":" move? text option*` is four alternatives in Lark, `sequence: SEQUENCE
     # NAME ":" option*` two (with and without the options); the longest is the rule.
-    for name in ("shot", "sequence", "scene"):
+    for name in ("shot", "sequence", "scene", "cast"):
         if name in rules:
             longest = max(rules[name], key=len)
             rules[name] = [[s if s != "move" else "move?" for s in longest]]

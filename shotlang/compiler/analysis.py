@@ -68,6 +68,7 @@ class Analysis(Reports):
     # The capability matrix the checks used (the folder's models files read once): whatever acts
     # on the result (`run`'s plans and prices) takes this one, never a second reading.
     models: Matrix | None = None
+    cast: list[dict[str, Any]] | None = None  # the CASTs' records (the bodies of their elements), with the records
 
     @property
     def shot_count(self) -> int:

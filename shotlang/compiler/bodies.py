@@ -71,6 +71,13 @@ class ShotPrompt(_Body):
     duration: str = Field(pattern=r"^[1-9][0-9]*$")
 
 
+class ElementRef(_Body):
+    """One of element_list: an element of the account, named in the prompt as <<<element_n>>>. A
+    compiled body holds `@name` (its CAST) until `run` has made the element."""
+
+    element_id: str = Field(min_length=1)
+
+
 class _Made(_Body):
     """The fields of a video request made by code (records.py), as the API takes them. The
     other fields are those of the options sent as their value says (language.AS_IS): each is
@@ -90,6 +97,7 @@ class _Made(_Body):
     camera_control: CameraControl | None = None
     static_mask: str | None = None
     dynamic_masks: list[DynamicMask] | None = None
+    element_list: list[ElementRef] | None = Field(None, min_length=1, max_length=kling.ELEMENTS_MAX)
 
 
 # The order of a body's fields in emitted JSON, kept stable so compiled output diffs well (the
@@ -97,7 +105,7 @@ class _Made(_Body):
 FIELD_ORDER = (
     "model_name", "image", "image_tail", "prompt", "negative_prompt", "cfg_scale", "mode", "aspect_ratio",
     "duration", "sound", "voice_list", "multi_shot", "shot_type", "multi_prompt", "camera_control",
-    "static_mask", "dynamic_masks", "callback_url", "external_task_id", "watermark_info",
+    "static_mask", "dynamic_masks", "element_list", "callback_url", "external_task_id", "watermark_info",
 )
 
 
@@ -160,13 +168,14 @@ class _OmniMade(_Body):
     shot_type: ShotType | None = None
     multi_prompt: list[ShotPrompt] | None = Field(None, min_length=MULTI_SHOT_MIN, max_length=MULTI_SHOT_MAX)
     image_list: list[ImageRef] | None = Field(None, min_length=1)
+    element_list: list[ElementRef] | None = Field(None, min_length=1, max_length=kling.ELEMENTS_MAX)
     aspect_ratio: str | None = Field(None, pattern=r"^[1-9][0-9]*:[1-9][0-9]*$")
     duration: str = Field(pattern=r"^[1-9][0-9]*$")
 
 
 # An omni body's fields in the order of ../shared/kling-api.md, "Omni video".
 OMNI_FIELD_ORDER = (
-    "model_name", "prompt", "multi_shot", "shot_type", "multi_prompt", "image_list", "sound", "mode",
+    "model_name", "prompt", "multi_shot", "shot_type", "multi_prompt", "image_list", "element_list", "sound", "mode",
     "aspect_ratio", "duration", "watermark_info", "callback_url", "external_task_id",
 )
 
@@ -178,6 +187,26 @@ else:
                             _Made, FIELD_ORDER)
     OmniRequest = _request("OmniRequest", "The body of POST /v1/videos/omni-video (kling-v3-omni, kling-video-o1).",
                            _OmniMade, OMNI_FIELD_ORDER, kling.OMNI_WITHOUT)
+
+
+class ReferImage(_Body):
+    image_url: str
+
+
+class ElementImages(_Body):
+    frontal_image: str
+    refer_images: list[ReferImage] = Field(min_length=kling.ELEMENT_REFER_IMAGES[0],
+                                           max_length=kling.ELEMENT_REFER_IMAGES[1])
+
+
+class ElementRequest(_Body):
+    """The body of POST /v1/general/advanced-custom-elements for a multi-image element (a CAST)."""
+
+    element_name: str = Field(min_length=1, max_length=kling.ELEMENT_NAME_MAX_CHARS)
+    element_description: str = Field(min_length=1, max_length=kling.ELEMENT_DESCRIPTION_MAX_CHARS)
+    reference_type: Literal["image_refer"]
+    element_image_list: ElementImages
+    external_task_id: str | None = None
 
 
 def request_model(endpoint: str) -> type[_Body]:

@@ -21,7 +21,7 @@ from functools import cache
 from typing import NamedTuple
 
 from . import kling
-from .lower import Camera, LoweredShot, Settings
+from .lower import Camera, LoweredShot, Settings, with_elements
 from .models import Model
 from .vocabulary import INTENSITIES, Move, nearest_intensity, phrase
 
@@ -122,8 +122,9 @@ def strength(camera: Camera) -> str | None:
 
 
 def prompt(shot: LoweredShot, how: Sending) -> str:
-    """The prompt as sent: the move's words first, then the writer's prompt."""
-    text = shot.prompt.value
+    """The prompt as sent: the move's words first, then the writer's prompt (its cast named as
+    `<<<element_N>>>`)."""
+    text = with_elements(shot.prompt.value, shot.cast) if shot.cast else shot.prompt.value
     if not how.words:
         return text
     return f"{how.words} {text}" if text.strip() else how.words

@@ -21,6 +21,7 @@ from .images import URL, ImageInfo, ImageStore, NotAnImage, inspect_image, resol
 from .language import NAME_MAX_CHARS
 from .lower import (
     Lowered,
+    LoweredCast,
     LoweredSequence,
     LoweredShot,
     Settings,
@@ -63,15 +64,26 @@ class Checker:
         self.seen: dict[str, ast.Word] = {}
 
     def check(self, item: Lowered, axes: str) -> list[Diagnostic]:
-        """What the rules say about one shot or sequence: its diagnostics, in the order found
-        (the shot checks registered below, in their order)."""
+        """What the rules say about one shot, sequence or cast member: its diagnostics, in the
+        order found (the shot checks registered below, in their order)."""
         if isinstance(item, LoweredSequence):
             return self._check_sequence(item)
+        if isinstance(item, LoweredCast):
+            return self._check_cast(item)
         model = self.models.get(item.settings.model_name)
         looking = Looking(item, sending(item, model), model, self, axes, [])
         for registered in SHOT_CHECKS:
             registered.run(looking)
         return looking.report
+
+    def _check_cast(self, cast: LoweredCast) -> list[Diagnostic]:
+        """A cast member's images, by the rules of a shot's image (E310, E500-E506)."""
+        found: list[Diagnostic] = []
+        if cast.image is not None:
+            _check_image("front image", cast.image, self.base_dir, self.images, found)
+        for other in cast.syntax.also:
+            _check_image("cast image", other, self.base_dir, self.images, found)
+        return found
 
     def _check_sequence(self, sequence: LoweredSequence) -> list[Diagnostic]:
         found: list[Diagnostic] = []
@@ -223,6 +235,12 @@ def _omni(at: Looking) -> None:
         return  # most shots: nothing to build the call for
     _check_omni(at.shot.settings, at.model, at.report, motions=at.shot.motions, voices=at.shot.voices,
                 camera=at.shot.camera.span if at.how.numeric and at.shot.camera is not None else None)
+
+
+@shot_check("E413")
+def _cast(at: Looking) -> None:
+    if at.shot.cast:
+        _check_cast_use(at.shot, at.model, at.checker.models, at.report)
 
 
 @shot_check("W100", "W101", "W102", "W103")
@@ -597,6 +615,41 @@ def _check_omni(settings: Settings, model: Model | None, report: list[Diagnostic
         report.append(Diagnostic(
             "E412", f"{model.name} takes an end frame only with a start frame", settings.tail.span,
             'give the shot its start frame too (`image "start.png"`), or make the end frame the start'))
+
+
+def _check_cast_use(shot: LoweredShot, model: Model | None, matrix: Matrix, report: list[Diagnostic]) -> None:
+    """A shot that names its cast: on a cell that takes elements (the matrix's `elements`), and
+    no more of them than a request takes (fewer with a start frame)."""
+    first = shot.cast[0].span
+    if model is None:
+        return  # an unknown model was reported where it was named
+    settings = shot.settings
+    endpoint, mode, seconds = cell(settings, model)
+    if not model.offers("elements", endpoint, mode, seconds):
+        takers = matrix.offering("elements")
+        image_takers = [m for m in takers if matrix.models[m].combinations("elements", kling.IMAGE2VIDEO)]
+        anywhere = model.anywhere("elements")
+        if anywhere and not settings.to_image and model.combinations("elements", kling.IMAGE2VIDEO):
+            hint = (f'{model.name} takes elements in image-to-video: give the shot a start image (`image "…"`)'
+                    + (f", or use {_models([m for m in takers if m not in image_takers])}"
+                       if set(takers) - set(image_takers) else ""))
+        elif anywhere:
+            hint = f"{model.name} takes elements in {combinations_text(model, 'elements', endpoint, None)} only"
+        else:
+            hint = (f"pick a model that takes them: {_models(takers)}" if takers
+                    else "no model here takes elements")
+        why = _disputed(model, "elements", endpoint, mode, seconds, None)
+        where = f" in {endpoint_key(endpoint)}" if anywhere else ""
+        report.append(Diagnostic("E413", f"{model.name}{_named(settings.model)} takes no cast members (elements){where}",
+                                 first, hint + why))
+        return
+    most = kling.ELEMENTS_MAX_WITH_FRAME if settings.image is not None else kling.ELEMENTS_MAX
+    if len(shot.cast) > most:
+        report.append(Diagnostic(
+            "E413", f"the shot names {len(shot.cast)} cast members", shot.cast[most].span,
+            f"a request takes at most {most} elements"
+            + (f" with a start frame ({kling.ELEMENTS_MAX} without)" if settings.image is not None else "")
+            + ": split the shot, or name fewer"))
 
 
 def _check_request_options(settings: Settings, report: list[Diagnostic]) -> None:

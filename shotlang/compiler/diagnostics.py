@@ -249,6 +249,17 @@ An `id` is the request's external_task_id: Kling keeps one task per id in an acc
 with one id would be one task: one video saved for both, and a run waiting for the other until
 its timeout. Give each shot its own id, or none: shotlang then makes one from the shot's name
 and body."""),
+    "E321": Code(E, "cast member not valid", f"""
+A CAST declares a cast member or an object once: `CAST keeper: "a lighthouse keeper, grey
+beard" image "keeper.png" also "keeper-side.png"`. `run` makes it a Kling element from its
+images, and shots name it in their prompts as `@keeper`. Its name is the element's name: a
+letter, then letters, digits, `-` or `_`, at most {kling.ELEMENT_NAME_MAX_CHARS} characters, each name cast once. Its
+description says who or what it is in 1 to {kling.ELEMENT_DESCRIPTION_MAX_CHARS} characters. It takes one front
+`image` and {kling.ELEMENT_REFER_IMAGES[0]} to {kling.ELEMENT_REFER_IMAGES[1]} other views (`also`), and no other option: a shot's options go on the shot."""),
+    "E322": Code(E, "`@name` names no cast member", """
+A prompt names a cast member as `@name`, after its CAST line. `@kepper` close to a cast name
+is taken for a typo of it; a CAST line below the first shot that names it must move above it.
+An `@word` that is not close to any cast name is sent as written, with a warning (W109)."""),
     "E400": Code(E, "options that exclude each other", """
 For image-to-video, the API takes at most one of three groups: a camera move
 (camera_control), an end frame (image_tail), or masks (static_mask / dynamic_masks).
@@ -335,6 +346,11 @@ A value in a models file is of the wrong kind or names something that does not e
 mode, endpoint or camera type shotlang does not know, a duration that is not whole seconds,
 a `like` or `priced_as` naming no model, a price that is not a number of credits. The
 message names the key; docs/language.md, "Models", shows each entry's form."""),
+    "E413": Code(E, "cast members where the request takes no elements", f"""
+A shot that names a cast member (`@keeper`) sends its element in element_list. Kling takes
+elements on kling-v3 image-to-video (a shot with a start image) and on the omni models
+(kling-v3-omni, kling-video-o1), per the capability matrix (`shotlang models`); a request names
+at most {kling.ELEMENTS_MAX} of them, {kling.ELEMENTS_MAX_WITH_FRAME} when it has a start frame (../shared/kling-api.md, "Elements")."""),
     # --- W: warnings, from the seed's guidance ---------------------------------------------
     "W100": Code(W, "movement too weak to see", f"""
 Magnitudes below {VISIBLE_FROM} (`2`, `2.5`, `0.5`) give no visible movement. Use {VISIBLE_FROM} or more
@@ -366,6 +382,10 @@ shot list. Settle it: `moves words` for a camera move (the move in the prompt, w
 model reads; `moves both` still sends camera_control, which a model that takes none may refuse,
 so it still relies on the dispute); or, once a render has shown what the model does, a claim
 with `source = "verified"`, its `date` and what you `rendered`, in shotlang-models.toml."""),
+    "W109": Code(W, "`@word` that names no cast member", """
+A prompt's `@word` names a cast member only when a CAST line above declares it. In a shot list
+with a cast, an `@word` that is no cast name (and close to none) is sent as written: declare it
+with CAST if it is one."""),
     "W106": Code(W, "no shots in the file", """
 The file is empty, or holds only comments and file settings, so it compiles to nothing.
 Write a shot: `SHOT castle: pan right over "A castle at dawn" 5s`."""),

@@ -26,6 +26,15 @@ OMNI_WITHOUT = ("negative_prompt", "cfg_scale", "camera_control", "static_mask",
 DEFAULT_ASPECT = "16:9"
 # An omni request's frames (image_list entries by `type`) and the image2video fields they stand for.
 FRAME_FIELDS: dict[str, str] = {"first_frame": "image", "end_frame": "image_tail"}
+# Elements: a cast member or object made once from reference images, then named in requests
+# (../shared/kling-api.md, "Elements"). Made at their own path, as tasks, and not billed.
+ELEMENTS = "/v1/general/advanced-custom-elements"
+ELEMENT_NAME_MAX_CHARS = 20
+ELEMENT_DESCRIPTION_MAX_CHARS = 100
+ELEMENT_REFER_IMAGES = (1, 3)  # besides the front image
+ELEMENT_REFERENCE = "<<<element_{}>>>"  # how a prompt names element n of element_list
+ELEMENTS_MAX = 7  # elements a request may name
+ELEMENTS_MAX_WITH_FRAME = 3  # ... when it has a start frame
 # Task ids and external ids as they may appear in a path segment (checked before any request).
 ID_PATTERN = r"(?!\.+$)[A-Za-z0-9._=-]{1,128}"
 

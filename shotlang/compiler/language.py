@@ -51,7 +51,7 @@ def token_pattern(name: str) -> str:
 
 # --- statements ------------------------------------------------------------------------------
 
-Shape = Literal["shot", "sequence", "scene", "text", "name", "word", "options"]
+Shape = Literal["shot", "sequence", "cast", "scene", "text", "name", "word", "options"]
 
 
 class Statement(NamedTuple):
@@ -79,11 +79,20 @@ STATEMENTS: tuple[Statement, ...] = (
               "options for the shots below it; a shot's own options win; a later `DEFAULTS` line adds "
               "to or replaces the earlier ones option by option"),
     Statement("title", "text", False, '`TITLE "<title>"`', "the shot list's title (once)"),
+    Statement("cast", "cast", True, '`CAST <name>: "<description>" image "<front>" also "<other>"…`',
+              "a cast member or an object made once as a Kling element from its images (a front image "
+              "and 1 to 3 others), then named in any shot's prompt as `@name`; see "
+              "[Making a film](#making-a-film)"),
     Statement("axes", "word", False, " / ".join(f"`AXES {a}`" for a in AXES),
               "how moves map to the API's camera fields (once, before the first `SHOT`); see "
               "[kling-mapping.md](kling-mapping.md)"),
 )
 STATEMENT_KEYWORDS: tuple[str, ...] = tuple(s.keyword for s in STATEMENTS)
+# Keywords that are neither a statement's nor an option's: a CAST's other images.
+OTHER_KEYWORDS: tuple[str, ...] = ("also",)
+# Keywords that begin everyday names (`castle: …` is a shot without its SHOT, not CAST `le`): the
+# grammar matches them only as whole words.
+WHOLE_WORD_KEYWORDS = frozenset({"cast"})
 # A shot's name names its video file: at most this many characters (checks.py, E308).
 NAME_MAX_CHARS = 64
 

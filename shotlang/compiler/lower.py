@@ -8,13 +8,14 @@ relate several settings are checked later, in checks.py.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, Generic, NamedTuple, TypeVar
 
 from . import kling
 from . import syntax as ast
-from .diagnostics import Diagnostic, Related, did_you_mean, either
+from .diagnostics import Diagnostic, Related, closest, did_you_mean, either
 from .hints import guess_move, model_hint, offer, option_hint, phrases_ending, phrases_starting, word_hint
 from .language import OPTION_BY_KIND, REPEATABLE, Bounds
 from .models import Matrix, built_in
@@ -133,6 +134,9 @@ class LoweredShot:
     # How its camera move is sent (camera.Sending), once camera.sending has worked it out: the
     # checks and the record ask it of every shot.
     sent: Any = None
+    # The cast members its prompt names (`@keeper`), each once, in the order first named: the
+    # element_list, element 1 first.
+    cast: tuple[CastRef, ...] = ()
 
     @property
     def name(self) -> str:
@@ -164,7 +168,35 @@ class LoweredSequence:
         return self.syntax.name.text
 
 
-Lowered = LoweredShot | LoweredSequence
+@dataclass(slots=True)
+class LoweredCast:
+    """A CAST: a cast member made once as a Kling element, from its description and images."""
+
+    syntax: ast.Cast
+    image: Value[str] | None  # the front image; None after an error
+    lowered: bool
+
+    @property
+    def name(self) -> str:
+        return self.syntax.name.text
+
+    @property
+    def description(self) -> str:
+        return self.syntax.description.value
+
+
+class CastRef(NamedTuple):
+    """`@keeper` in a prompt: the cast member, and where it is named."""
+
+    cast: LoweredCast
+    span: Span
+
+    @property
+    def name(self) -> str:
+        return self.cast.name
+
+
+Lowered = LoweredShot | LoweredSequence | LoweredCast
 
 
 class Lowering:
@@ -194,6 +226,9 @@ class Lowering:
         self._title_seen: Span | None = None
         self._axes_seen: Span | None = None
         self._sequence: OpenSequence | None = None
+        self._cast: dict[str, LoweredCast] = {}  # by name, lower case
+        # `@name`s named before any CAST of that name, and where first: a later CAST of it says so.
+        self._cast_wanted: dict[str, Span] = {}
 
     def feed(self, stmt: ast.Statement, at: int | None = None) -> list[Lowered]:
         """Take in one statement; a SHOT comes back lowered (a sequence's shots come back in
@@ -218,6 +253,11 @@ class Lowering:
                 found: list[Diagnostic] = []
                 member = _resolve_shot(stmt, self._scene, open_sequence.member_defaults, found, self.axes,
                                        self.models, in_sequence=True)
+                if self._cast_refs(stmt, found):
+                    found.append(Diagnostic(
+                        "E316", "a shot in a sequence cannot name a cast member", stmt.prompt.span,
+                        "a multi-shot request takes no elements here: make this a shot of its own, after the "
+                        "sequence"))
                 self.report += found
                 open_sequence.shots.append(member)
                 return done
@@ -230,8 +270,12 @@ class Lowering:
         if isinstance(stmt, ast.Shot):
             self.shots += 1
             found = []
-            done.append(_resolve_shot(stmt, self._scene, self._inherited(), found, self.axes, self.models))
+            shot = _resolve_shot(stmt, self._scene, self._inherited(), found, self.axes, self.models)
+            shot.cast = self._cast_refs(stmt, found)
+            done.append(shot)
             report += found
+        elif isinstance(stmt, ast.Cast):
+            done.append(self._lower_cast(stmt))
         elif isinstance(stmt, ast.Sequence):
             found = []
             own = _settings(stmt.options, found, in_defaults=False, models=self.models)
@@ -284,11 +328,13 @@ class Lowering:
         if (last is not None and self.title == last.title and self.axes == last.axes
                 and self._scene == last.scene and self._scene_defaults == last.scene_defaults
                 and self._title_seen == last.title_seen and self._axes_seen == last.axes_seen
-                and self._defaults == last.defaults and sequence == last.sequence):
+                and self._defaults == last.defaults and sequence == last.sequence
+                and self._cast == last.cast and self._cast_wanted == last.cast_wanted):
             return last
         return LoweringState(self.title, self.axes, dict(self._defaults), self._scene, dict(self._scene_defaults),
                              self._title_seen, self._axes_seen,
-                             replace(sequence, shots=list(sequence.shots)) if sequence else None)
+                             replace(sequence, shots=list(sequence.shots)) if sequence else None,
+                             dict(self._cast), dict(self._cast_wanted))
 
     def restore(self, state: LoweringState, shots: int) -> None:
         """Go back to `state`, with `shots` shots read so far: the next statement fed is read as
@@ -299,6 +345,7 @@ class Lowering:
         self._scene_defaults = dict(state.scene_defaults)
         sequence = state.sequence
         self._sequence = replace(sequence, shots=list(sequence.shots)) if sequence else None
+        self._cast, self._cast_wanted = dict(state.cast), dict(state.cast_wanted)
 
     def finish(self) -> list[Lowered]:
         """What is still open at the end of the file: a sequence, if one is."""
@@ -311,6 +358,91 @@ class Lowering:
         return LoweredSequence(open_sequence.syntax, open_sequence.scene, open_sequence.settings,
                                 open_sequence.voices, open_sequence.shots,
                                 lowered=open_sequence.lowered and all(s.lowered for s in open_sequence.shots))
+
+    def _lower_cast(self, stmt: ast.Cast) -> LoweredCast:
+        """A CAST's own rules (E321); its images are checked with the shots' (checks.py)."""
+        report = self.report
+        name = stmt.name
+        found: list[Diagnostic] = []
+        if not CAST_NAME.fullmatch(name.text):
+            found.append(Diagnostic(
+                "E321", f"`{name.text}` cannot name a cast member", name.span,
+                f"a cast name is its element's name, at most {kling.ELEMENT_NAME_MAX_CHARS} characters: a letter, "
+                "then letters, digits, `-` or `_`"))
+        key = name.text.lower()
+        first = self._cast.get(key)
+        if first is not None:
+            found.append(Diagnostic("E321", f"`{name.text}` is cast twice", name.span,
+                                    "give each cast member its own name, or remove one",
+                                    (Related(first.syntax.name.span, "the first CAST"),)))
+        wanted = self._cast_wanted.pop(key, None)
+        if wanted is not None:
+            found.append(Diagnostic(
+                "E322", f"`@{name.text}` is named on line {wanted.line}, above its CAST", wanted,
+                f"move `CAST {name.text}` above the first shot that names it",
+                (Related(name.span, "its CAST"),)))
+        description = stmt.description
+        if not description.value.strip() or len(description.value) > kling.ELEMENT_DESCRIPTION_MAX_CHARS:
+            found.append(Diagnostic(
+                "E321", f"the description is {len(description.value):,} characters long" if description.value.strip()
+                else "the description is empty", description.span,
+                f"say who or what it is in 1 to {kling.ELEMENT_DESCRIPTION_MAX_CHARS} characters"))
+        image: Value[str] | None = None
+        for option in stmt.options:
+            if option.kind == "image" and isinstance(option.value, ast.Text):
+                if image is not None:
+                    found.append(Diagnostic("E321", "the front image is given twice", option.span,
+                                            'give one `image`, and the others with `also "…"`',
+                                            (Related(image.span, "the first image"),)))
+                else:
+                    image = Value(option.value.value, option.value.span)
+            else:
+                found.append(Diagnostic(
+                    "E321", f"a CAST takes no `{_written(option)}`", option.span,
+                    'a CAST takes its front `image "…"` and 1 to 3 `also "…"` images; options go on the shots'))
+        if image is None and not any(d.message.startswith("the front image") for d in found):
+            found.append(Diagnostic("E321", f"`{name.text}` has no front image", stmt.span,
+                                    f'add `image "{name.text}.png"`, and 1 to 3 other views with `also "…"`'))
+        low, high = kling.ELEMENT_REFER_IMAGES
+        if not low <= len(stmt.also) <= high:
+            at = stmt.also[high].span if len(stmt.also) > high else stmt.span
+            found.append(Diagnostic(
+                "E321", f"`{name.text}` has {len(stmt.also) or 'no'} other image{'s' * (len(stmt.also) != 1)}", at,
+                f"an element takes its front image and {low} to {high} others: `also \"{name.text}-side.png\"`"
+                if not stmt.also else f"an element takes {low} to {high} images besides the front one"))
+        report += found
+        cast = LoweredCast(stmt, image, lowered=not _has_error(found))
+        if first is None:
+            self._cast[key] = cast
+        return cast
+
+    def _cast_refs(self, stmt: ast.Shot, found: list[Diagnostic]) -> tuple[CastRef, ...]:
+        """The cast members a shot's prompt names, each once, in order; an unknown `@name` is an
+        error when it is close to a cast name (a typo), else a warning (sent as written)."""
+        prompt = stmt.prompt
+        if "@" not in prompt.value:
+            return ()
+        refs: dict[str, CastRef] = {}
+        for name, start, end in cast_references(prompt.value):
+            span = _within(prompt, start, end)
+            cast = self._cast.get(name.lower())
+            if cast is not None:
+                refs.setdefault(cast.name.lower(), CastRef(cast, span))
+                continue
+            if not self._cast:
+                self._cast_wanted.setdefault(name.lower(), span)
+                continue
+            names = [c.name for c in self._cast.values()]
+            guess = closest(name, names)
+            if guess:
+                found.append(Diagnostic("E322", f"`@{name}` names no cast member", span,
+                                        f"did you mean `@{guess}`?"))
+            else:
+                found.append(Diagnostic(
+                    "W109", f"`@{name}` names no cast member: it is sent as written", span,
+                    f"declare it above with `CAST {name}: \"…\" image \"…\" also \"…\"` if it is one; "
+                    f"the cast is {', '.join(f'`@{n}`' for n in names[:5])}"))
+        return tuple(refs.values())
 
     def _axes(self, stmt: ast.Axes) -> None:
         word = stmt.value.text.lower()
@@ -352,13 +484,15 @@ class LoweringState(NamedTuple):
     title_seen: Span | None
     axes_seen: Span | None
     sequence: OpenSequence | None
+    cast: dict[str, LoweredCast]
+    cast_wanted: dict[str, Span]
 
 
 # Lowering's attributes: those LoweringState carries, and those fixed at its start (with the
 # shot count). tests/test_lsp_live.py holds these equal to what a Lowering has: an attribute
 # added must be carried by state() and restore(), or said to be fixed.
 LOWERING_CARRIED = ("title", "axes", "_defaults", "_scene", "_scene_defaults", "_title_seen", "_axes_seen",
-                    "_sequence")
+                    "_sequence", "_cast", "_cast_wanted")
 LOWERING_FIXED = ("report", "models", "_override", "shots")
 
 
@@ -386,6 +520,40 @@ def _first_span(stmt: ast.Statement) -> Span:
     indent = len(line) - len(line.lstrip(" \t\f"))
     word = line[indent:].split(None, 1)[0] if line[indent:].strip() else " "
     return Span(start + indent, start + indent + len(word), span.source)
+
+
+# A cast member's name: its element's name (at most kling.ELEMENT_NAME_MAX_CHARS characters).
+CAST_NAME = re.compile(rf"[A-Za-z][A-Za-z0-9_-]{{0,{kling.ELEMENT_NAME_MAX_CHARS - 1}}}")
+# `@keeper` in a prompt: an @ not after a letter, digit or @ (an e-mail address is not a name).
+_CAST_REFERENCE = re.compile(r"(?<![\w@])@([A-Za-z][A-Za-z0-9_-]*)")
+
+
+def cast_references(text: str) -> list[tuple[str, int, int]]:
+    """Each `@name` in a prompt: the name, and where the `@name` starts and ends in `text`."""
+    return [(m[1], m.start(), m.end()) for m in _CAST_REFERENCE.finditer(text)]
+
+
+def with_elements(text: str, refs: Sequence[CastRef]) -> str:
+    """A prompt as sent: each `@name` of its cast as `<<<element_N>>>`, N its place in the list."""
+    if not refs:
+        return text
+    number = {ref.name.lower(): n for n, ref in enumerate(refs, 1)}
+
+    def element(m: re.Match[str]) -> str:
+        n = number.get(m[1].lower())
+        return kling.ELEMENT_REFERENCE.format(n) if n is not None else m[0]
+
+    return _CAST_REFERENCE.sub(element, text)
+
+
+def _within(text: ast.Text, start: int, end: int) -> Span:
+    """Where `text.value[start:end]` is written in the source, when it can be found in the
+    string as written (escapes and line breaks move things); else the whole string."""
+    span = text.span
+    written = span.source.text[span.start:span.end]
+    piece = text.value[start:end]
+    at = written.find(piece)
+    return Span(span.start + at, span.start + at + len(piece), span.source) if at >= 0 else span
 
 
 def _has_error(found: list[Diagnostic]) -> bool:

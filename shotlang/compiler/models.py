@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from functools import cache, cached_property
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Literal, NamedTuple, TypeVar
+from typing import Any, Literal, NamedTuple, TypeVar, get_args
 
 from . import kling
 from .diagnostics import Diagnostic, closest, did_you_mean, either
@@ -34,12 +34,12 @@ USER_FILE = "models.toml"  # in the config folder, beside config.toml
 BUILT_IN = "built-in"
 
 # What a model may offer. `cfg` is cfg_scale; `voice` is voice_list; `masks` static and dynamic.
-Feature = Literal["camera", "image_tail", "masks", "sound", "voice", "multi_shot", "cfg"]
-FEATURES: tuple[Feature, ...] = ("camera", "image_tail", "masks", "sound", "voice", "multi_shot", "cfg")
+Feature = Literal["camera", "image_tail", "masks", "sound", "voice", "multi_shot", "cfg", "elements"]
+FEATURES: tuple[Feature, ...] = get_args(Feature)
 # How messages name a feature: "takes an end image", "has no end image".
 FEATURE_WORDS: dict[str, str] = {
     "camera": "camera control", "image_tail": "an end image", "masks": "masks", "sound": "sound",
-    "voice": "voices", "multi_shot": "multi-shot sequences", "cfg": "cfg",
+    "voice": "voices", "multi_shot": "multi-shot sequences", "cfg": "cfg", "elements": "cast members (elements)",
 }
 
 

@@ -93,6 +93,16 @@ class _Builder(Transformer[Token, object]):
         options = tuple(o for o in options if isinstance(o, ast.Option))
         return ast.Sequence(name_word, options, name_word.span.to(options[-1].span) if options else name_word.span)
 
+    def cast(self, _keyword: Token, name: Token, description: ast.Text, *rest: object) -> ast.Cast:
+        name_word = self._word(name)
+        options = tuple(o for o in rest if isinstance(o, ast.Option))
+        also = tuple(t for t in rest if isinstance(t, ast.Text))
+        spans = [description.span, *(o.span for o in options), *(t.span for t in also)]
+        return ast.Cast(name_word, description, options, also, name_word.span.to(max(spans, key=lambda s: s.end)))
+
+    def also(self, _keyword: Token, image: ast.Text) -> ast.Text:
+        return image
+
     def move(self, *toks: Token) -> tuple[ast.Word, ...]:
         return tuple(self._word(t) for t in toks)
 
@@ -373,9 +383,11 @@ def _explain(error: UnexpectedInput, source: Source, start: int, end: int,
                 "remove the blank line between them, or start the line with SHOT",
             )
         match = closest(str(token), STATEMENT_KEYWORDS)
-        if match:
+        named = text[span.end : end].lstrip(" \t").startswith(":")
+        # `castle: …` is a shot without its SHOT, not a misspelt CAST (a keyword the name begins with).
+        if match and not (named and str(token).lower().startswith(match)):
             return Diagnostic("E105", f"unknown statement {seen}", span, f"did you mean `{match.upper()}`?")
-        if text[span.end : end].lstrip(" \t").startswith(":"):
+        if named:
             return Diagnostic("E105", f"unknown statement {seen}", span,
                               f"a shot starts with SHOT: `SHOT {str(token).rstrip(':')}: ...`")
         if previous is not None:

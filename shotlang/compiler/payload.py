@@ -44,6 +44,7 @@ class CompiledShot(BaseModel):
     # How its camera move is sent (camera.py); absent when it has none, or `moves off`.
     moves: Literal["numeric", "words", "both"] | None = None
     notes: list[str] | None = None  # the writer's [[notes]] in and after it; never sent
+    cast: list[str] | None = None  # the cast members its element_list names, in order
 
     @field_validator("body", mode="before")
     @classmethod
@@ -57,7 +58,7 @@ class CompiledShot(BaseModel):
         # As the compiler's record: `shots` only for a sequence, `moves` only for a move sent,
         # `notes` only if it has some.
         dumped: dict[str, Any] = handler(self)
-        for key in ("shots", "moves", "notes"):
+        for key in ("shots", "moves", "notes", "cast"):
             if dumped.get(key) is None:
                 dumped.pop(key, None)
         return dumped
@@ -66,6 +67,18 @@ class CompiledShot(BaseModel):
     def _body(self, body: bodies.VideoRequest | bodies.OmniRequest) -> dict[str, Any]:
         # Only the fields a shot sets are sent; the API applies its own defaults to the rest.
         return body.model_dump(mode="json", exclude_none=True)
+
+
+class CompiledCast(BaseModel):
+    """A CAST's record: the request that makes its element; shots name it by `@name`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    line: int
+    method: Literal["POST"] = "POST"
+    endpoint: Literal["/v1/general/advanced-custom-elements"]
+    body: bodies.ElementRequest
 
 
 class CompiledFile(BaseModel):
@@ -86,6 +99,8 @@ class CompiledFile(BaseModel):
     axes: Literal["seed", "official"]
     records: SkipValidation[list[dict[str, Any]]] = Field(repr=False, exclude=True)
     notes: list[str] | None = Field(default=None, exclude=True)  # the notes above the first shot
+    # The CASTs' records: the body that makes each element; shots name them by `@name`.
+    cast: SkipValidation[list[dict[str, Any]] | None] = Field(default=None, repr=False, exclude=True)
 
     @computed_field  # type: ignore[prop-decorator]
     @cached_property
@@ -95,7 +110,11 @@ class CompiledFile(BaseModel):
     def _envelope(self) -> dict[str, Any]:
         head = {"shotlang_format": self.shotlang_format, "source": self.source, "title": self.title,
                 "axes": self.axes}
-        return {**head, "notes": self.notes, "shots": self.records} if self.notes else {**head, "shots": self.records}
+        if self.notes:
+            head["notes"] = self.notes
+        if self.cast:
+            head["cast"] = self.cast
+        return {**head, "shots": self.records}
 
     def to_json(self) -> str:
         """The envelope, indented by two spaces, UTF-8 unescaped: as json.dumps(indent=2,
@@ -103,6 +122,7 @@ class CompiledFile(BaseModel):
         return orjson.dumps(self._envelope(), option=orjson.OPT_INDENT_2).decode() + "\n"
 
     def to_jsonl(self) -> str:
-        """One line per shot, each carrying its source so lines from many files can mix."""
+        """One line per cast member (its endpoint the elements') and then per shot, each carrying
+        its source so lines from many files can mix."""
         head = {"shotlang_format": self.shotlang_format, "source": self.source}
-        return "".join(orjson.dumps({**head, **record}).decode() + "\n" for record in self.records)
+        return "".join(orjson.dumps({**head, **record}).decode() + "\n" for record in (*(self.cast or ()), *self.records))

@@ -72,6 +72,7 @@ def analyse(text: str, name: str, base_dir: Path, *, axes: str | None = None,
     lowering = lower.Lowering(report, axes=axes, models=models)
     checker = checks.Checker(base_dir, images, models)
     made: list[dict[str, Any]] | None = [] if records else None
+    cast: list[dict[str, Any]] = []
 
     def take(items: list[lower.Lowered]) -> None:
         for item in items:
@@ -80,7 +81,8 @@ def analyse(text: str, name: str, base_dir: Path, *, axes: str | None = None,
             found = checker.check(item, lowering.axes)
             report.extend(found)
             if made is not None and item.lowered and not any(d.severity is Severity.ERROR for d in found):
-                made.append(record(item, lowering.axes, base_dir, images, models))
+                made_one = record(item, lowering.axes, base_dir, images, models)
+                (cast if isinstance(item, lower.LoweredCast) else made).append(made_one)
 
     owners: list[tuple[int, str]] = []  # where each SHOT and SEQUENCE starts, and its name
     for start, _end, statement in parser.placed_statements(source, report):
@@ -90,7 +92,8 @@ def analyse(text: str, name: str, base_dir: Path, *, axes: str | None = None,
     take(lowering.finish())
     file_notes = _notes(text, masked.trivia, owners, made) if made is not None and masked.trivia else []
     diagnostics = conclude(source, report, lowering.shots)
-    return Analysis(source, diagnostics, lowering.title, lowering.axes, lowering.shots, made, file_notes, models)
+    return Analysis(source, diagnostics, lowering.title, lowering.axes, lowering.shots, made, file_notes, models,
+                    cast if made is not None else None)
 
 
 def _notes(text: str, trivia: list[Trivia], owners: list[tuple[int, str]], made: list[dict[str, Any]]) -> list[str]:

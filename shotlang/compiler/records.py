@@ -15,7 +15,16 @@ from . import syntax as ast
 from .camera import endpoint_of, prompt, sending, sequence_prompt
 from .images import ImageStore, resolve_image
 from .language import AS_IS, OPTION_BY_KIND
-from .lower import TYPED_SETTINGS, Lowered, LoweredSequence, LoweredShot, Magnitude, Settings, sequence_timing
+from .lower import (
+    TYPED_SETTINGS,
+    Lowered,
+    LoweredCast,
+    LoweredSequence,
+    LoweredShot,
+    Magnitude,
+    Settings,
+    sequence_timing,
+)
 from .models import Matrix
 
 # The options whose lowered value is sent as it is, under the API field their row of the language
@@ -50,7 +59,11 @@ def camera_control(shot: LoweredShot, axes: str) -> dict[str, Any] | None:
 def record(item: Lowered, axes: str, base_dir: Path, images: ImageStore, models: Matrix) -> dict[str, Any]:
     """The JSON record of one shot (or sequence) that passed every check: where to send it, and
     the body. A field the shot does not set is left out, so the API applies its own default.
-    `moves` says how the camera move is sent (camera.py), where one is."""
+    `moves` says how the camera move is sent (camera.py), where one is; `cast` the cast members
+    its element_list names, in order (each entry's element_id is `@name` until `run` makes the
+    element and puts its id there)."""
+    if isinstance(item, LoweredCast):
+        return cast_record(item, base_dir, images)
     model = models.get(item.settings.model_name)
     endpoint = endpoint_of(item.settings, model)
     if isinstance(item, LoweredSequence):
@@ -72,10 +85,35 @@ def record(item: Lowered, axes: str, base_dir: Path, images: ImageStore, models:
              "trajectories": [{"x": int(p.x), "y": int(p.y)} for p in m.points]}
             for m in shot.motions
         ]
+    if shot.cast:
+        found["element_list"] = [{"element_id": cast_placeholder(ref.name)} for ref in shot.cast]
     made = _record(shot.name, shot.scene, shot.syntax.span.line, endpoint, found)
     if how.how:
         made["moves"] = how.how
+    if shot.cast:
+        made["cast"] = [ref.name for ref in shot.cast]
     return made
+
+
+def cast_placeholder(name: str) -> str:
+    """What a compiled body's element_list holds for a cast member until `run` makes its element."""
+    return f"@{name}"
+
+
+def cast_record(cast: LoweredCast, base_dir: Path, images: ImageStore) -> dict[str, Any]:
+    """A CAST's record: the body that makes its element (../shared/kling-api.md, "Elements")."""
+    assert cast.image is not None, "a cast member is emitted only when it passed its checks"
+    body = {
+        "element_name": cast.name,
+        "element_description": cast.description,
+        "reference_type": "image_refer",
+        "element_image_list": {
+            "frontal_image": _inline(cast.image.value, base_dir, images),
+            "refer_images": [{"image_url": _inline(other.value, base_dir, images)} for other in cast.syntax.also],
+        },
+    }
+    return {"name": cast.name, "line": cast.syntax.span.line, "method": "POST", "endpoint": kling.ELEMENTS,
+            "body": body}
 
 
 def _sequence_record(sequence: LoweredSequence, endpoint: kling.Endpoint, base_dir: Path,

@@ -46,4 +46,5 @@ def _output(analysis: Analysis) -> payload.CompiledFile:
         axes=analysis.axes,  # type: ignore[arg-type]
         records=analysis.records,
         notes=analysis.notes or None,
+        cast=analysis.cast or None,
     )

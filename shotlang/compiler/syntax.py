@@ -64,6 +64,17 @@ class Sequence(NamedTuple):
     span: Span
 
 
+class Cast(NamedTuple):
+    """A cast member: its name, its description, and its options (its front `image`); `also`
+    are its other reference images, in order."""
+
+    name: Word
+    description: Text
+    options: tuple[Option, ...]
+    also: tuple[Text, ...]
+    span: Span
+
+
 class Scene(NamedTuple):
     heading: Text
     span: Span
@@ -90,4 +101,4 @@ class Axes(NamedTuple):
     span: Span
 
 
-Statement = Shot | Sequence | Scene | Title | ModelStatement | Defaults | Axes
+Statement = Shot | Sequence | Cast | Scene | Title | ModelStatement | Defaults | Axes

@@ -35,7 +35,7 @@ from ..compiler.checks import SAFE_NAME, WINDOWS_RESERVED
 from ..compiler.diagnostics import Severity
 from ..compiler.images import URL, NotAnImage, inspect_image
 from ..compiler.language import AS_IS, NAME_MAX_CHARS, OPTIONS, TOKENS, Option
-from ..compiler.lower import ASPECT_MAX_CHARS, MAGNITUDE_DECIMALS
+from ..compiler.lower import ASPECT_MAX_CHARS, CAST_NAME, MAGNITUDE_DECIMALS
 from ..compiler.payload import FORMAT_VERSION, CompiledShot
 from ..compiler.pipeline import CONTROL, control_name
 from ..compiler.source import DecodeFailure, decode
@@ -59,7 +59,8 @@ MAX_INPUT_BYTES = 512 * 1024 * 1024
 
 # The keys of a record in the envelope (payload.CompiledShot) and of the envelope itself.
 RECORD_KEYS = tuple(CompiledShot.model_fields)
-ENVELOPE_KEYS = ("shotlang_format", "source", "title", "axes", "notes", "shots")
+ENVELOPE_KEYS = ("shotlang_format", "source", "title", "axes", "notes", "cast", "shots")
+CAST_KEYS = ("name", "line", "method", "endpoint", "body")  # a cast member's record (payload.CompiledCast)
 # The order options are written in: the language table's (fmt writes them so too).
 _ORDER = {o.kind: i for i, o in enumerate(OPTIONS)}
 # The fields of a body each option fills, beyond those made into the move or the sequence.
@@ -70,6 +71,7 @@ _NAME = re.compile(TOKENS["NAME"][0])
 _ASPECT = re.compile(TOKENS["ASPECT"][0])
 _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\[[0-9]+\])*")  # `camera_control`, `voice_list[1]`
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_ELEMENT = re.compile(re.escape(kling.ELEMENT_REFERENCE).replace(r"\{\}", r"([1-9][0-9]{0,2})"))
 
 
 # --- what comes out --------------------------------------------------------------------------
@@ -157,6 +159,7 @@ class Payload:
     axes: str | None = None  # the first envelope's
     notes: list[str] = field(default_factory=list)  # the envelopes' own [[notes]], above the first shot
     problems: list[Problem] = field(default_factory=list)
+    cast: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)  # (where, path, record)
 
 
 def read_input(name: str, stdin: Any = None) -> bytes:
@@ -255,7 +258,9 @@ def _line_column(text: str, offset: int) -> tuple[int, int]:
 
 def _take(payload: Payload, value: dict[str, Any], where: str, path: str) -> None:
     """A record, an envelope or a body, by its keys (a body has neither `body` nor `shots`)."""
-    if "body" in value:  # a JSON line of a sequence has `shots` too: its shots' names
+    if value.get("endpoint") == kling.ELEMENTS or "element_name" in value:  # a cast member's record, or its body
+        payload.cast.append((where, path, value if "body" in value else {"body": value}))
+    elif "body" in value:  # a JSON line of a sequence has `shots` too: its shots' names
         payload.requests.append(_record(value, where, path, payload.problems))
     elif "shots" in value and ("shotlang_format" in value or "axes" in value):
         _envelope(payload, value, where, path)
@@ -284,6 +289,13 @@ def _envelope(payload: Payload, envelope: dict[str, Any], where: str, path: str)
         payload.axes = payload.axes or axes
     elif axes is not None:
         problems.append(Problem(where, _join(path, "axes"), f"{_show(axes)} is not {' or '.join(AXES)}"))
+    cast = envelope.get("cast", [])
+    if not isinstance(cast, list):
+        raise Unreadable(f"{where}: {_join(path, 'cast')}: {_kind(cast)}, not a list of records")
+    for i, record in enumerate(cast):
+        if not isinstance(record, dict) or not isinstance(record.get("body"), dict):
+            raise Unreadable(f"{where}: {_join(path, 'cast')}[{i}]: {_kind(record)}, not a record with a body")
+        payload.cast.append((where, f"{_join(path, 'cast')}[{i}]", record))
     shots = envelope.get("shots")
     if not isinstance(shots, list):
         raise Unreadable(f"{where}: {_join(path, 'shots')}: {_kind(shots)}, not a list of records")
@@ -530,6 +542,8 @@ def decompile(payloads: list[Payload], *, axes: str | None = None, images: Image
     if model_line is not None:
         lines.append(f"MODEL {model_line}")
     model_at = len(lines)  # the MODEL line's number, if there is one
+    for where, path, record in (c for payload in payloads for c in payload.cast):
+        lines += _cast(record, where, path, reading, problems)
     places: list[tuple[int, int, _Item]] = []  # each item's first and last line (from 1)
     scene: str | None = None
     for item in items:
@@ -840,12 +854,66 @@ def _listed(fields: dict[str, Any], key: str, items: str, one: str, at: _Place) 
     return found
 
 
+def _cast(record: dict[str, Any], where: str, path: str, reading: _Reading, problems: list[Problem]) -> list[str]:
+    """A cast member's record as its CAST line: its name, description and images."""
+    at = _Place(where, path, problems)
+    for key in record:
+        if key not in (*CAST_KEYS, "shotlang_format", "source"):
+            at.say(key, "not a key of shotlang's cast records")
+    body = record["body"]
+    inside = at.inner("body")
+    for key in body:
+        if key not in ("element_name", "element_description", "reference_type", "element_image_list"):
+            inside.say(key, "not a field of the elements shotlang makes (a CAST: a name, a description, images)")
+    name = record.get("name", body.get("element_name"))
+    if not (isinstance(name, str) and CAST_NAME.fullmatch(name)):
+        made = reading.new_name("cast")
+        at.say("name", f"{_show(name)} is not a cast name; written as {made}")
+        name = made
+    description = body.get("element_description", "")
+    if not inside.text(description, "element_description"):
+        description = ""
+    if body.get("reference_type") != "image_refer":
+        inside.say("reference_type", f"{_show(body.get('reference_type'))}: a CAST is made from images (image_refer)")
+    images = inside.object(body.get("element_image_list"), "element_image_list") or {}
+    place = inside.inner("element_image_list")
+    front = _image(images.get("frontal_image"), "frontal_image", name, "front", place, reading)
+    others = []
+    for i, other in enumerate(_listed(images, "refer_images", "images", "image", place) if "refer_images" in images
+                              else ()):
+        if place.object(other, f"refer_images[{i}]") is not None:
+            ref = _image(other.get("image_url"), f"refer_images[{i}].image_url", name, f"view-{i + 1}", place, reading)
+            if ref is not None:
+                others.append(f"also {quote(ref)}")
+    written = f"CAST {name}: {quote(description)}" + (f" image {quote(front)}" if front is not None else "")
+    return [" ".join([written, *others])]
+
+
+def _cast_names(fields: dict[str, Any], at: _Place) -> list[str] | None:
+    """The cast members an element_list names (`@name` until `run` makes them), in order; None
+    when one is an element no CAST makes (reported)."""
+    names = []
+    for i, entry in enumerate(_listed(fields, "element_list", "elements", "element", at)):
+        element = entry.get("element_id") if isinstance(entry, dict) else None
+        if isinstance(element, str) and element.startswith("@") and CAST_NAME.fullmatch(element[1:]):
+            names.append(element[1:])
+        else:
+            at.say(f"element_list[{i}]", f"{_show(entry)}: an element a shot list can name only by its CAST "
+                                         "(`@name`, as compile writes it)")
+            return None
+    return names
+
+
 def _shot(fields: dict[str, Any], line: _Line, at: _Place, to_image: bool, reading: _Reading) -> None:
     """A single shot: its prompt, move and masks."""
     prompt = fields.get("prompt", "")
     # A text shot without a prompt is written with "", which the checks refuse (E305) as the
     # API does; an image shot's "" is sent as no prompt, as the API reads it.
     line.prompt = prompt if at.text(prompt, "prompt") else ""
+    names = _cast_names(fields, at) if "element_list" in fields else None
+    if names:
+        line.prompt = _ELEMENT.sub(lambda m: f"@{names[int(m[1]) - 1]}" if 1 <= int(m[1]) <= len(names) else m[0],
+                                   line.prompt)
     moves = ""  # how the request sends its move: numeric, words or both
     if "camera_control" in fields:
         line.move = _camera(fields["camera_control"], at, reading)

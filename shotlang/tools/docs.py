@@ -18,9 +18,11 @@ from ..compiler.language import (
     MODE_WORDS,
     OPTION_KEYWORDS,
     OPTIONS,
+    OTHER_KEYWORDS,
     REPEATABLE,
     STATEMENT_KEYWORDS,
     STATEMENTS,
+    WHOLE_WORD_KEYWORDS,
     terminal,
 )
 from ..compiler.models import (
@@ -222,8 +224,9 @@ def lark_options() -> str:
 
 def lark_keywords() -> str:
     """grammar/shot.lark's keyword terminals: the statements', then the options'."""
-    words = [*STATEMENT_KEYWORDS, *(k for k in OPTION_KEYWORDS if k not in STATEMENT_KEYWORDS)]
-    return "\n".join(f'{terminal(k)}: "{k}"i' for k in words)
+    words = [*STATEMENT_KEYWORDS, *(k for k in OPTION_KEYWORDS if k not in STATEMENT_KEYWORDS), *OTHER_KEYWORDS]
+    return "\n".join(f'{terminal(k)}: /{k}(?![^\\s:"#()])/i' if k in WHOLE_WORD_KEYWORDS else f'{terminal(k)}: "{k}"i'
+                     for k in words)
 
 
 def md_fmt_statements() -> str:
@@ -300,7 +303,7 @@ def _cell(model: Model, feature: str) -> str:
 
 
 _FEATURE_HEADS = {"camera": "camera", "image_tail": "end image", "masks": "masks", "sound": "sound",
-                  "voice": "voice", "multi_shot": "multi-shot", "cfg": "cfg"}
+                  "voice": "voice", "multi_shot": "multi-shot", "cfg": "cfg", "elements": "cast"}
 
 
 def md_models() -> str:

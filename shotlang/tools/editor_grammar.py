@@ -37,6 +37,7 @@ from ..compiler import kling
 from ..compiler.language import (
     NEVER_CONTINUE,
     OPTIONS,
+    OTHER_KEYWORDS,
     SMART_QUOTES,
     STATEMENT_KEYWORDS,
     TOKENS,
@@ -66,6 +67,7 @@ SCOPES: dict[str, str] = {
     "statement": "keyword.control.statement.shot",
     "shot-name": "entity.name.function.shot.shot",
     "sequence-name": "entity.name.function.sequence.shot",
+    "cast-name": "entity.name.type.cast.shot",
     "colon": "punctuation.separator.colon.shot",
     "move-words": "meta.move.shot",
     "move": "support.function.move.shot",
@@ -303,6 +305,15 @@ def _statements() -> dict[str, Rule]:
             "beginCaptures": {**keyword_capture, "3": {"name": SCOPES["sequence-name"]},
                               "4": {"name": SCOPES["colon"]}},
             "patterns": [{"include": "#options"}],
+        },
+        # A CAST: its name, its description, its front image and `also` images.
+        "statement-cast": {
+            "begin": _statement_begin("cast") + name + r"(?:[ \t]*(:))?",
+            "end": wrapping_end,
+            "name": statement_scope("cast"),
+            "beginCaptures": {**keyword_capture, "3": {"name": SCOPES["cast-name"]},
+                              "4": {"name": SCOPES["colon"]}},
+            "patterns": [{"match": words(OTHER_KEYWORDS), "name": SCOPES["option"]}, {"include": "#options"}],
         },
         "statement-defaults": {
             "begin": _statement_begin("defaults"),

@@ -273,6 +273,10 @@ def _written(statement: ast.Statement, text: str, indent: str) -> list[str]:
         return _wrapped(head, statement.prompt.value, _options(statement.options, text), indent)
     if isinstance(statement, ast.Sequence):
         return _flowed([f"{indent}SEQUENCE {_source(text, statement.name)}:"], _options(statement.options, text), more)
+    if isinstance(statement, ast.Cast):  # its front image, then its other views in their order
+        others = [f"also {quote(t.value)}" for t in statement.also]
+        return _wrapped(f"{indent}CAST {_source(text, statement.name)}:", statement.description.value,
+                        _options(statement.options, text) + others, indent)
     if isinstance(statement, ast.Scene):
         return _wrapped(f"{indent}SCENE", statement.heading.value, _options(statement.options, text), indent)
     if isinstance(statement, ast.Title):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..compiler import kling
-from ..compiler.payload import FORMAT_VERSION, CompiledShot
+from ..compiler.payload import FORMAT_VERSION, CompiledCast, CompiledShot
 
 SCHEMA_DRAFT = "https://json-schema.org/draft/2020-12/schema"
 BASE_ID = "https://shotlang.dev/schema"  # a name, not fetched: the files are in docs/schema/
@@ -51,10 +51,24 @@ def _no_nulls(field: dict[str, Any]) -> None:
         del field["default"]
 
 
+def _cast_schema() -> dict[str, Any]:
+    """A CAST's record: the body that makes its element (at the elements' endpoint)."""
+    schema = CompiledCast.model_json_schema(mode="validation", ref_template="#/$defs/{model}")
+    schema["additionalProperties"] = False
+    schema["required"] = ["name", "line", "method", "endpoint", "body"]
+    for definition in schema.get("$defs", {}).values():
+        for field in definition.get("properties", {}).values():
+            _no_nulls(field)
+    return schema
+
+
 def envelope_schema() -> dict[str, Any]:
     shot = _shot_schema()
     defs = shot.pop("$defs", {})
     defs["CompiledShot"] = shot
+    cast = _cast_schema()
+    defs |= cast.pop("$defs", {})
+    defs["CompiledCast"] = cast
     return {
         "$schema": SCHEMA_DRAFT,
         "$id": f"{BASE_ID}/envelope-{FORMAT_VERSION}.json",
@@ -68,6 +82,8 @@ def envelope_schema() -> dict[str, Any]:
             "axes": {"enum": ["seed", "official"], "description": "how moves were mapped to camera fields"},
             "notes": {"type": "array", "items": {"type": "string"},
                       "description": "the [[notes]] above the first shot; absent if there are none"},
+            "cast": {"type": "array", "items": {"$ref": "#/$defs/CompiledCast"},
+                     "description": "the CASTs: the request that makes each one's element; absent if there are none"},
             "shots": {"type": "array", "items": {"$ref": "#/$defs/CompiledShot"}},
         },
         "required": ["shotlang_format", "source", "title", "axes", "shots"],
@@ -84,21 +100,29 @@ def schema_text(fmt: str) -> str:
 
 
 def line_schema() -> dict[str, Any]:
-    shot = _shot_schema()
-    defs = shot.pop("$defs", {})
-    properties = {
+    """A line is a shot's record, or (first) a cast member's, by its endpoint."""
+    head = {
         "shotlang_format": {"const": FORMAT_VERSION, "description": "the envelope's version"},
         "source": {"type": "string", "description": "the file as named on the command line"},
-        **shot["properties"],
     }
+    shot = _shot_schema()
+    defs = shot.pop("$defs", {})
+    cast = _cast_schema()
+    defs |= cast.pop("$defs", {})
+
+    def line(record: dict[str, Any]) -> dict[str, Any]:
+        return {**record, "properties": {**head, **record["properties"]},
+                "required": ["shotlang_format", "source", *record.get("required", [])]}
+
     return {
         "$schema": SCHEMA_DRAFT,
         "$id": f"{BASE_ID}/line-{FORMAT_VERSION}.json",
-        "title": "shotlang compiled shot (one JSON line)",
-        "description": "One line of `shotlang compile --format jsonl`: a shot's record with its source.",
+        "title": "shotlang compiled shot or cast member (one JSON line)",
+        "description": "One line of `shotlang compile --format jsonl`: a shot's record with its source, or "
+                       "a cast member's (at the elements' endpoint; those come first).",
         "type": "object",
-        "properties": properties,
-        "required": ["shotlang_format", "source", *shot.get("required", [])],
-        "additionalProperties": False,
+        "if": {"properties": {"endpoint": {"const": kling.ELEMENTS}}, "required": ["endpoint"]},
+        "then": line(cast),
+        "else": line(shot),
         "$defs": defs,
     }

@@ -27,7 +27,7 @@ from urllib.parse import quote
 from ..compiler import kling
 from ..compiler.diagnostics import Diagnostic, Severity
 from ..compiler.images import PNG_SIGNATURE, URL, NotAnImage, inspect_image
-from ..compiler.lower import Lowered, LoweredSequence, LoweredShot
+from ..compiler.lower import Lowered, LoweredCast, LoweredSequence, LoweredShot
 from ..compiler.pipeline import analyse
 from ..compiler.records import with_frames
 from ..compiler.vocabulary import DEFAULT_MAGNITUDE, JOINERS, Move
@@ -68,7 +68,8 @@ def storyboard(text: str, name: str, base_dir: Path, rendered: Rendered | None =
             disputes.append(f"{d.code}: {d.message}")
         elif d.severity is Severity.WARNING:
             warnings.setdefault(d.span.line, []).append(f"{d.code}: {d.message}")
-    cards = [_Card.of(item, records[item.name], warnings) for item in items if item.name in records]
+    cards = [_Card.of(item, records[item.name], warnings) for item in items
+             if not isinstance(item, LoweredCast) and item.name in records]
     return Board(_page(analysis.title or Path(name).stem, analysis.axes, cards, rendered, disputes),
                  analysis.diagnostics)
 
@@ -100,7 +101,7 @@ class _Card(NamedTuple):
         return float(self.body["duration"])  # records always carry it
 
     @classmethod
-    def of(cls, item: Lowered, record: dict[str, Any], warnings: dict[int, list[str]]) -> _Card:
+    def of(cls, item: LoweredShot | LoweredSequence, record: dict[str, Any], warnings: dict[int, list[str]]) -> _Card:
         body = record["body"]
         first, last = item.syntax.span.line, item.syntax.span.end_line
         if isinstance(item, LoweredSequence):
