@@ -13,7 +13,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, NoReturn
+from typing import TYPE_CHECKING, Literal, NamedTuple, NoReturn
 
 import click
 
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from .compiler.pipeline import Analysis, Reports
     from .compiler.result import CompileResult
     from .config import Config
-    from .engine.runner import PlannedShot
+    from .engine.runner import PlannedShot, Shot
     from .engine.state import Store
 
 # The exit codes, each written once with what it means (exits.py; the docs' tables come from there).
@@ -617,9 +617,19 @@ class Busy(IOFailure):
 StoreMode = Literal["run", "read", "status"]
 
 
+class Prepared(NamedTuple):
+    config: Config
+    store: Store
+    out_dir: Path
+    plans: list[PlannedShot]
+    cast: list[PlannedShot]  # the cast members the plans need made (or made already)
+    members: list[Shot]  # every cast member of the shot list
+
+
 def _prepare(file: str, axes: str | None, out: Path | None, only: tuple[str, ...],
-             force: tuple[str, ...], mode: StoreMode) -> tuple[Config, Store, Path, list[PlannedShot]]:
-    """Compile one shot list for running: the config, the state store, the shots and plans.
+             force: tuple[str, ...], mode: StoreMode) -> Prepared:
+    """Compile one shot list for running: the config, the state store, the shots' plans and
+    those of the cast members they need.
 
     `run` holds the state's lock from here to its end, so no two processes ever decide about
     the same shot; `plan` reads without it; `status` takes it to record what it learns, or
@@ -627,7 +637,7 @@ def _prepare(file: str, axes: str | None, out: Path | None, only: tuple[str, ...
     from .compiler.models import for_folder
     from .config import ConfigError
     from .config import load as load_config
-    from .engine.runner import plan_shots, shots_of
+    from .engine.runner import cast_of, plan_cast, plan_shots, shots_of
     from .engine.state import StateBusy, StateError, Store, state_path
 
     if file == "-":
@@ -668,8 +678,9 @@ def _prepare(file: str, axes: str | None, out: Path | None, only: tuple[str, ...
         raise LocalFailure(f"cannot keep the run's state beside {file}: {e.strerror or e}; nothing sent") from None
     out_dir = out if out is not None else Path(file).parent
     models = result.models or for_folder(Path(file).parent)[0]  # the matrix the checks used
-    plans = plan_shots(shots, store, out_dir, config, frozenset(force), models, listed=names)
-    return config, store, out_dir, plans
+    cast = cast_of(result.output.cast)
+    plans = plan_shots(shots, store, out_dir, config, frozenset(force), models, listed=names, cast=cast)
+    return Prepared(config, store, out_dir, plans, plan_cast(cast, plans, store), cast)
 
 
 def _preflight(out_dir: Path, plans: list[PlannedShot]) -> None:
@@ -728,11 +739,11 @@ def plan(file: str, only: tuple[str, ...], force: tuple[str, ...], out: Path | N
     """What `run` would do for each shot, and what it would cost. Sends nothing."""
     from .engine.pricing import estimate, plan_json, plan_table
 
-    config, _store, _out, plans = _prepare(file, axes, out, only, force, "read")
+    config, _store, _out, plans, cast, _members = _prepare(file, axes, out, only, force, "read")
     if as_json:
-        click.echo(plan_json(plans, estimate(plans, config)))
+        click.echo(plan_json(plans, estimate(plans, config), cast))
     else:
-        click.echo(plan_table(plans, estimate(plans, config)))
+        click.echo(plan_table(plans, estimate(plans, config), cast))
 
 
 @main.command("run")
@@ -756,9 +767,9 @@ def run_command(file: str, only: tuple[str, ...], force: tuple[str, ...], out: P
         max_cost: str | None, as_json: bool, axes: str | None, api_base: str | None, poll_interval: float,
         task_timeout: float, retry_base: float) -> None:
     """Generate the videos of a shot list: submit, poll, download. Safe to run again."""
-    config, store, out_dir, plans = _prepare(file, axes, out, only, force, "run")
+    config, store, out_dir, plans, cast, _members = _prepare(file, axes, out, only, force, "run")
     try:
-        _run(config, store, out_dir, plans, max_cost=max_cost, as_json=as_json, api_base=api_base,
+        _run(config, store, out_dir, plans, cast, max_cost=max_cost, as_json=as_json, api_base=api_base,
              concurrency=concurrency, poll_interval=poll_interval, task_timeout=task_timeout,
              retry_base=retry_base)
     finally:
@@ -784,7 +795,8 @@ def _terminated(signum: int, frame: object) -> None:
     raise Terminated
 
 
-def _run(config: Config, store: Store, out_dir: Path, plans: list[PlannedShot], *, max_cost: str | None,
+def _run(config: Config, store: Store, out_dir: Path, plans: list[PlannedShot], cast: list[PlannedShot], *,
+         max_cost: str | None,
          as_json: bool, api_base: str | None, concurrency: int, poll_interval: float, task_timeout: float,
          retry_base: float) -> None:
     import threading
@@ -838,7 +850,7 @@ def _run(config: Config, store: Store, out_dir: Path, plans: list[PlannedShot], 
     settings = RunSettings(concurrency=concurrency, poll_interval=poll_interval, task_timeout=task_timeout)
     runner = Runner(client, store, out_dir, reporter, settings, stop)
     try:
-        outcomes = runner.run(plans)
+        outcomes = runner.run(plans, cast)
     except KeyboardInterrupt as e:
         if isinstance(reporter, LiveReporter):
             reporter.close(keep=True)  # no summary follows: leave the last picture
@@ -890,17 +902,18 @@ REFRESH_QUERY_SECONDS = 30.0  # `status` asks about one task for this long at mo
 def status(file: str, out: Path | None, offline: bool, as_json: bool, api_base: str | None,
            query_timeout: float) -> None:
     """The recorded state of each shot; with credentials, refreshed from the API first."""
-    from .engine.runner import plan_shots, shot_video
+    from .engine.runner import plan_cast, plan_shots, shot_video
 
-    config, store, out_dir, plans = _prepare(file, None, out, (), (), "read" if offline else "status")
+    config, store, out_dir, plans, cast, members = _prepare(file, None, out, (), (), "read" if offline else "status")
     try:
         if not offline and config.credentials is not None and store.writable:
-            _refresh(store, plans, config, api_base, query_timeout)
-            plans = plan_shots([p.shot for p in plans], store, out_dir, config)
+            _refresh(store, [*cast, *plans], config, api_base, query_timeout)
+            plans = plan_shots([p.shot for p in plans], store, out_dir, config, cast=members)
+            cast = plan_cast(members, plans, store)
     finally:
         store.close()
     rows = []
-    for plan in plans:
+    for plan in (*cast, *plans):
         state = store.get(plan.name)
         on_disk = shot_video(store, state, out_dir, plan.name).is_file()
         rows.append({"shot": plan.name, "plan": plan.action, "status": state.status if state else "never run",

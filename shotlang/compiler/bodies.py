@@ -225,10 +225,19 @@ class VideoResult(BaseModel):
     duration: str | float | None = None
 
 
+class ElementResult(BaseModel):
+    """An element made (task_result.elements of an element's task)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    element_id: int | str
+
+
 class TaskResult(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     videos: list[VideoResult] = []
+    elements: list[ElementResult] = []
 
 
 class TaskInfo(BaseModel):

@@ -28,7 +28,11 @@ DEFAULT_ASPECT = "16:9"
 FRAME_FIELDS: dict[str, str] = {"first_frame": "image", "end_frame": "image_tail"}
 # Elements: a cast member or object made once from reference images, then named in requests
 # (../shared/kling-api.md, "Elements"). Made at their own path, as tasks, and not billed.
-ELEMENTS = "/v1/general/advanced-custom-elements"
+ElementsPath = Literal["/v1/general/advanced-custom-elements"]
+ELEMENTS: ElementsPath = "/v1/general/advanced-custom-elements"
+# Every path a task is created at and queried under: the video endpoints, and the elements'.
+TaskPath = Literal[Endpoint, ElementsPath]
+TASK_PATHS: tuple[TaskPath, ...] = (*ENDPOINTS, ELEMENTS)
 ELEMENT_NAME_MAX_CHARS = 20
 ELEMENT_DESCRIPTION_MAX_CHARS = 100
 ELEMENT_REFER_IMAGES = (1, 3)  # besides the front image

@@ -317,7 +317,7 @@ class KlingClient:
 
     # --- tasks -----------------------------------------------------------------------------
 
-    def create(self, endpoint: kling.Endpoint, body: dict[str, Any], *, maybe_sent: bool = False,
+    def create(self, endpoint: kling.TaskPath, body: dict[str, Any], *, maybe_sent: bool = False,
                deadline: float | None = None, adopt: bool = True) -> bodies.Task:
         """Create a task, or return the one its external_task_id already names.
 
@@ -442,7 +442,7 @@ class KlingClient:
             raise
 
 
-    def query(self, endpoint: kling.Endpoint, task_or_external_id: str, *,
+    def query(self, endpoint: kling.TaskPath, task_or_external_id: str, *,
               deadline: float | None = None) -> bodies.Task | None:
         """One task by its task_id or external_task_id; None if the API says it has no such task."""
         self._check_endpoint(endpoint)
@@ -468,7 +468,7 @@ class KlingClient:
             raise
         return task
 
-    def list(self, endpoint: kling.Endpoint, page: int = 1, size: int = 30, *,
+    def list(self, endpoint: kling.TaskPath, page: int = 1, size: int = 30, *,
              deadline: float | None = None) -> list[bodies.Task]:
         self._check_endpoint(endpoint)
         tasks: builtins.list[bodies.Task] = self._get(endpoint, self._tasks, params={"pageNum": page, "pageSize": size},
@@ -480,7 +480,7 @@ class KlingClient:
     @staticmethod
     def _check_endpoint(endpoint: str) -> None:
         # The token only ever goes to the API's own paths, whatever a state file says.
-        if endpoint not in kling.ENDPOINTS:
+        if endpoint not in kling.TASK_PATHS:
             raise ShotError("refusing to send a request to an address that is not a Kling endpoint")
 
     @staticmethod
@@ -643,7 +643,7 @@ class KlingClient:
             self._on_retry(Retry(host or self._host, why, attempt, attempts or self._backoff.attempts, seconds))
         self.wait(seconds)
 
-    def _look_up(self, endpoint: kling.Endpoint, external: str, deadline: float | None, why: str, *,
+    def _look_up(self, endpoint: kling.TaskPath, external: str, deadline: float | None, why: str, *,
                  exists: bool = False, tries: int = LOOKUP_TRIES) -> bodies.Task | None:
         """The task of an uncertain create, or None if the API says (`tries` times, since a
         lookup can lag the create) it has none. Any other outcome raises CreateUnknown."""

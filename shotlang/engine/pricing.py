@@ -75,7 +75,7 @@ def _credits(plan: PlannedShot) -> str:
     return f"{plan.credits:g}" + ("*" if not plan.price_published else "")
 
 
-def plan_table(plans: list[PlannedShot], est: Estimate) -> str:
+def plan_table(plans: list[PlannedShot], est: Estimate, cast: list[PlannedShot] | None = None) -> str:
     rows = [("SHOT", "ACTION", "MODEL", "MODE", "LENGTH", "AUDIO", "MOVES", "CREDITS")]
     rows += [(p.name, p.action, p.body["model_name"], p.mode, f"{p.body['duration']}s", _audio(p),
               p.shot.moves or "-", _credits(p)) for p in plans]
@@ -117,7 +117,18 @@ def plan_table(plans: list[PlannedShot], est: Estimate) -> str:
     if words:
         lines.append(f"moves as words: {some_names(words)} (no camera_control there, or `moves words`; "
                      "`moves` in docs/language.md)")
+    if cast:
+        said = ", ".join(f"{p.name} {_cast_action(p)}" for p in cast)
+        lines.append(f"cast: {said} (elements, made once and not billed; a shot that names one waits for it)")
     return "\n".join(lines)
+
+
+def _cast_action(plan: PlannedShot) -> str:
+    """What `run` does about a cast member's element, in words."""
+    if plan.taken is not None:
+        return "made by another shot list here: reused"
+    return {"unchanged": "made", "new": "to make", "changed": "changed: to make again", "retry": "failed: to make again",
+            "in flight": "being made", "download": "made: its id to fetch"}.get(plan.action, plan.action)
 
 
 def some_names(names: list[str], shown: int = 8) -> str:
@@ -131,8 +142,10 @@ def _audio(plan: PlannedShot) -> str:
     return audio_of(plan.body) or "-"
 
 
-def plan_json(plans: list[PlannedShot], est: Estimate) -> str:
+def plan_json(plans: list[PlannedShot], est: Estimate, cast: list[PlannedShot] | None = None) -> str:
     return json.dumps({
+        "cast": [{"cast": p.name.removeprefix("@"), "action": p.action, "reused": p.taken is not None}
+                 for p in cast or ()],
         "shots": [{"shot": p.name, "action": p.action, "model": p.body["model_name"], "mode": p.mode,
                    "duration": p.body["duration"], "audio": audio_of(p.body) or None, "moves": p.shot.moves or None,
                    "credits": (p.credits if p.submits else 0), "price_known": p.credits is not None,

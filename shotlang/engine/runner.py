@@ -28,7 +28,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal, NamedTuple, Protocol
 
@@ -56,19 +56,41 @@ MAX_VIDEO_BYTES = 2 * 1024**3
 
 
 class Shot(NamedTuple):
-    """What `run` needs of one compiled shot: its name, where to send it, and its body."""
+    """What `run` needs of one compiled shot: its name, where to send it, and its body. A cast
+    member is one too: named `@name`, sent to the elements' endpoint."""
 
     name: str
-    endpoint: kling.Endpoint
-    body: dict[str, Any]  # the request body, exactly as it is sent
+    endpoint: kling.TaskPath
+    body: dict[str, Any]  # the request body, exactly as it is sent (but its cast's element ids)
     moves: str = ""  # how its camera move is sent (the record's `moves`): numeric, words, both or ""
+    cast: tuple[str, ...] = ()  # the cast members its element_list names, `@name` until they are made
 
 
 def shots_of(records: Iterable[Mapping[str, Any]]) -> list[Shot]:
     """The compiler's JSON records (CompiledFile.records) as shots to run. The bodies are used
     as they are, not rebuilt through the pydantic models: what `compile` writes is what is
     sent (a test checks every record against bodies.VideoRequest)."""
-    return [Shot(r["name"], kling.as_endpoint(r["endpoint"]), r["body"], str(r.get("moves") or "")) for r in records]
+    return [Shot(r["name"], kling.as_endpoint(r["endpoint"]), r["body"], str(r.get("moves") or ""),
+                 tuple(cast_key(n) for n in r.get("cast") or ())) for r in records]
+
+
+def cast_of(records: Iterable[Mapping[str, Any]] | None) -> list[Shot]:
+    """The compiler's cast records (CompiledFile.cast) as elements to make, each named `@name`:
+    the state keeps them beside the shots, under names no shot can have."""
+    return [Shot(cast_key(r["name"]), kling.ELEMENTS, r["body"]) for r in records or ()]
+
+
+def cast_key(name: str) -> str:
+    """A cast member's name in the state and in a run's reports: `@keeper`."""
+    return f"@{name}"
+
+
+def _with_cast_digests(body: dict[str, Any], digests: Mapping[str, tuple[str, ...]]) -> dict[str, Any]:
+    """A body as its hash reads it: each `@name` of its element_list with its element's body
+    hash, so that a cast member whose images or words change changes the shots that name it."""
+    listed = [{"element_id": f"{e['element_id']}#{digests[e['element_id']][0][:16]}"}
+              if isinstance(e, dict) and e.get("element_id") in digests else e for e in body.get("element_list") or ()]
+    return {**body, "element_list": listed}
 
 
 @dataclass
@@ -89,7 +111,7 @@ class PlannedShot:
         return self.shot.name
 
     @property
-    def endpoint(self) -> kling.Endpoint:
+    def endpoint(self) -> kling.TaskPath:
         return self.shot.endpoint
 
     @property
@@ -137,14 +159,17 @@ def _beside(target: Path) -> Path:
 
 def plan_shots(shots: list[Shot], store: Store, out_dir: Path, config: Config,
                force: frozenset[str] = frozenset(), models: Matrix | None = None,
-               listed: Iterable[str] | None = None) -> list[PlannedShot]:
+               listed: Iterable[str] | None = None, cast: Iterable[Shot] = ()) -> list[PlannedShot]:
     """What `run` would do for each shot, and what submitting it would cost: the config file's
     price if it has one, else the capability matrix's (`models`, the built-in one if None).
-    `listed`: every shot of the shot list, when `shots` are some of them (--only)."""
+    `listed`: every shot of the shot list, when `shots` are some of them (--only). `cast`: the
+    shot list's cast members (cast_of), whose element bodies are part of the shots that name them."""
     models = (models or built_in()).with_prices(config.prices)
     pending_force = store.pending_force
     plans = []
-    asks = {shot.name: body_hashes(shot.endpoint, shot.body) for shot in shots}
+    cast_digests = {member.name: body_hashes(member.endpoint, member.body) for member in cast}
+    asks = {shot.name: body_hashes(shot.endpoint, _with_cast_digests(shot.body, cast_digests) if shot.cast
+                                   else shot.body) for shot in shots}
     listed = set(asks) if listed is None else set(listed) | set(asks)
     earlier: dict[str, list[str]] | None = None  # body hash -> records whose shot asks no more for it
     adopted: set[str] = set()  # records in flight already taken over by a renamed shot
@@ -187,6 +212,63 @@ def plan_shots(shots: list[Shot], store: Store, out_dir: Path, config: Config,
                                  price.published if price else False, price.assumed if price else None,
                                  renamed_from, id_used_by, taken))
     return plans
+
+
+def plan_cast(cast: list[Shot], plans: list[PlannedShot], store: Store) -> list[PlannedShot]:
+    """The cast members the planned shots need made (those they will send), each once: made
+    already (here, or by another shot list of the folder: its element is reused), or to make.
+    An element is not billed (third-party clients, ../shared/kling-api.md), so it costs 0."""
+    wanted = {name for p in plans if _sends_body(p) for name in p.shot.cast}
+    found: list[PlannedShot] = []
+    elsewhere: dict[str, ShotState] | None = None
+    for member in cast:
+        if member.name not in wanted:
+            continue
+        digests = body_hashes(member.endpoint, member.body)
+        state = store.get(member.name)
+        taken = None
+        if state is not None and state.body_sha256 in digests:
+            if state.status == "succeed":
+                action: Action = "unchanged" if state.element_id is not None else "download"
+            else:
+                action = "in flight" if state.status in IN_FLIGHT else "retry"
+        else:
+            elsewhere = folder_elements(store) if elsewhere is None else elsewhere
+            taken = next((elsewhere[d] for d in digests if d in elsewhere), None)
+            action = "unchanged" if taken is not None else "new" if state is None else "changed"
+        found.append(PlannedShot(member, action, digests[0], taken or state, 0.0, taken=taken))
+    return found
+
+
+def _sends_body(plan: PlannedShot) -> bool:
+    """Whether running this plan may send its body (a create, or one maybe sent to look up)."""
+    state = plan.state
+    return plan.submits or (plan.action == "in flight" and (state is None or state.status == "submitting"
+                                                             or not state.task_id))
+
+
+def folder_elements(store: Store) -> dict[str, ShotState]:
+    """The elements the other shot lists of this state's folder have made, by body hash: a cast
+    member made by one is reused by all (read from their state files, without their locks)."""
+    from .state import SUFFIX, StateError
+
+    found: dict[str, ShotState] = {}
+    folder = store.path.parent
+    try:
+        others = sorted(p for p in folder.glob(f"*{SUFFIX}") if p.resolve() != store.path.resolve())
+    except OSError:
+        return found
+    for path in others:
+        try:
+            other = Store.read(path, path.name.removesuffix(SUFFIX))
+        except (StateError, OSError, ValueError):
+            continue  # another list's unreadable state is its own business
+        for name in other.names():
+            state = other.get(name)
+            if (name.startswith("@") and state is not None and state.endpoint == kling.ELEMENTS
+                    and state.status == "succeed" and state.element_id is not None):
+                found.setdefault(state.body_sha256, state)
+    return found
 
 
 def _ids(store: Store) -> dict[str, list[str]]:
@@ -266,7 +348,11 @@ def record_task(store: Store, name: str, task: bodies.Task) -> None:
 def external_id(name: str, digest: str, generation: int) -> str:
     """Unique per shot, body and deliberate re-run; short and safe for the API. A name longer
     than 40 characters keeps its start and a digest of the whole, so two long names alike in
-    their first 40 characters are two tasks, as two short names are."""
+    their first 40 characters are two tasks, as two short names are. A cast member's is its
+    element's body alone (`cast-<hash>-g1`): two shot lists that cast the same member make one
+    element, the second finding the first's task under that id."""
+    if name.startswith("@"):
+        return f"cast-{digest[:24]}-g{generation}"
     if len(name) > _NAME_IN_ID:
         name = f"{name[:_NAME_IN_ID - 9]}-{hashlib.sha256(name.lower().encode()).hexdigest()[:8]}"
     return f"{name}-{digest[:12]}-g{generation}"
@@ -296,6 +382,14 @@ ShotEvent = Literal["queued", "submitting", "submitted", "processing", "download
 OutcomeStatus = Literal["done", "unchanged", "failed", "pending", "stopped"]
 # Why a run stopped early: the credentials, the account, this machine (disk, permissions), or the user.
 StopKind = Literal["auth", "account", "local", "interrupted"]
+
+
+class _NoCast(Exception):
+    """A shot's cast member has no element (its making failed, or is still pending)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 class Reporter(Protocol):
@@ -387,7 +481,7 @@ class Slots:
 
 @dataclass(eq=False)
 class _Watch:
-    endpoint: kling.Endpoint
+    endpoint: kling.TaskPath
     task: bodies.Task
     since: float  # when it was known to be generating (local clock)
     due: float  # when to look next
@@ -423,7 +517,7 @@ class Poller:
     def start(self) -> None:
         self._thread.start()
 
-    def watch(self, endpoint: kling.Endpoint, task: bodies.Task, on_change: Callable[[bodies.Task], None]) -> _Watch:
+    def watch(self, endpoint: kling.TaskPath, task: bodies.Task, on_change: Callable[[bodies.Task], None]) -> _Watch:
         now = self._clock()
         with self._cond:
             estimate = statistics.median(self._renders) if self._renders else None
@@ -477,7 +571,7 @@ class Poller:
                         for w in list(self._watches.values()):
                             self._finish(w, error=e)
 
-    def _look(self, endpoint: kling.Endpoint, due: list[_Watch]) -> None:
+    def _look(self, endpoint: kling.TaskPath, due: list[_Watch]) -> None:
         with self._cond:
             watching = [w for w in self._watches.values() if w.endpoint == endpoint]
         size = min(kling.LIST_PAGE_MAX, max(30, 2 * len(watching)))
@@ -525,7 +619,7 @@ class Poller:
             if due or w.due <= w.seen:  # looked at for itself (or a moment early): the next look
                 self._later(w)
             return
-        if task.task_status in kling.TASK_FINAL:
+        if task.task_status in kling.TASK_FINAL and w.endpoint != kling.ELEMENTS:  # elements teach no render time
             self._learn(w, task)
         with self._cond:
             self._finish(w)
@@ -608,6 +702,7 @@ class Runner:
     slots: Slots = field(init=False)
     poller: Poller = field(init=False)
     _local: threading.local = field(default_factory=threading.local)
+    _made: dict[str, threading.Event] = field(default_factory=dict)  # a cast member's element: made or given up
 
     def __post_init__(self) -> None:
         self.slots = Slots(self.settings.concurrency, self.stop)
@@ -617,23 +712,34 @@ class Runner:
         """The shot the calling thread works on (None in the poller): who a retry is for."""
         return getattr(self._local, "shot", None)
 
-    def run(self, plans: list[PlannedShot]) -> list[Outcome]:
-        """Run every planned shot; returns their outcomes in order. On Ctrl-C (KeyboardInterrupt
-        in the calling thread), asks the workers to stop, gives them `grace` seconds, and
-        re-raises: their threads are daemons, so the process never waits on a slow server."""
-        for plan in plans:
+    def run(self, plans: list[PlannedShot], cast: list[PlannedShot] | None = None) -> list[Outcome]:
+        """Run every planned shot, and first the cast members they need (plan_cast): a shot that
+        names one waits for its element, the others run meanwhile. Returns the outcomes in order,
+        the cast's first. On Ctrl-C (KeyboardInterrupt in the calling thread), asks the workers
+        to stop, gives them `grace` seconds, and re-raises: their threads are daemons, so the
+        process never waits on a slow server."""
+        cast = cast or []
+        for plan in (*cast, *plans):
             self.reporter.event(plan.name, "unchanged" if plan.action == "unchanged" else "queued")
         remove_downloads(self.out_dir, [p.name for p in plans], mine=False)  # left by a killed run
         outcomes: dict[str, Outcome] = {}
+        self._made = {p.name: threading.Event() for p in cast}
+        for plan in cast:
+            if plan.taken is not None:  # made by another shot list of the folder: its element is ours too
+                self.store.put(plan.name, plan.taken, durable=True)
+            if plan.action == "unchanged":
+                self._made[plan.name].set()
         for plan in plans:
             if plan.action == "renamed":
                 outcomes[plan.name] = self._reuse(plan)
             elif plan.taken is not None:  # a task still generating, followed under its new name
                 self.store.put(plan.name, plan.taken, durable=True)
-        # Tasks already generating first: they hold the account's slots until they finish.
+        # The cast first (its shots wait for it); then tasks already generating: they hold the
+        # account's slots until they finish.
         order = {"in flight": 0, "download": 1}
-        todo = sorted((p for p in plans if p.action not in ("unchanged", "renamed")),
-                      key=lambda p: order.get(p.action, 2))
+        todo = [p for p in cast if p.action != "unchanged"]
+        todo += sorted((p for p in plans if p.action not in ("unchanged", "renamed")),
+                       key=lambda p: order.get(p.action, 2))
         queue = deque(todo)
         lock = threading.Lock()
         self.poller.start()
@@ -644,7 +750,12 @@ class Runner:
                     if not queue:
                         return
                     plan = queue.popleft()
-                outcome = self._one(plan)
+                try:
+                    outcome = self._one(plan)
+                finally:
+                    made = self._made.get(plan.name)
+                    if made is not None:
+                        made.set()  # made or not: the shots waiting for it go on
                 with lock:
                     outcomes[plan.name] = outcome
 
@@ -665,12 +776,12 @@ class Runner:
             raise
         finally:
             self.stop.set()  # ends the poller
-        for plan in plans:
+        for plan in (*cast, *plans):
             if plan.action == "unchanged":
                 state = plan.state
                 outcomes[plan.name] = Outcome(plan.name, "unchanged", 0.0, state.file if state else None,
                                               task_id=state.task_id if state else None)
-        return [outcomes[p.name] for p in plans if p.name in outcomes]
+        return [outcomes[p.name] for p in (*cast, *plans) if p.name in outcomes]
 
     @property
     def finished(self) -> bool:
@@ -691,6 +802,8 @@ class Runner:
         try:
             if self.stop.is_set():
                 raise Stopped
+            if plan.shot.cast and _sends_body(plan):
+                plan = self._with_elements(plan)
             task, held, deadline = self._task(plan)
             if task.task_status in kling.TASK_RUNNING:
                 task = self.poller.wait(self.poller.watch(plan.endpoint, task,
@@ -711,7 +824,12 @@ class Runner:
                 return self._end(plan, start, "pending", reason, task.task_id)
             if self.stop.is_set():
                 raise Stopped
+            if plan.endpoint == kling.ELEMENTS:
+                return self._element_made(plan, task, start)
             return self._download(plan, task, deadline, start)
+        except _NoCast as e:
+            self._note(plan.name, e.reason)
+            return self._end(plan, start, "pending", e.reason)
         except Stopped:
             return self._end(plan, start, "stopped", f"run stopped: {self.stop_reason}" if self.stop_reason
                              else "run stopped")
@@ -768,6 +886,37 @@ class Runner:
             generation = state.generation + 1
         ext = plan.body.get("external_task_id") or external_id(plan.name, plan.hash, generation)
         return self._create(plan, ext, maybe_sent=False, generation=generation)
+
+    def _with_elements(self, plan: PlannedShot) -> PlannedShot:
+        """The plan with its body as it is sent: each `@name` of its element_list the id of that
+        cast member's element, once it is made (waiting for it, if it is being made)."""
+        for name in plan.shot.cast:
+            made = self._made.get(name)
+            while made is not None and not made.wait(0.2):
+                if self.stop.is_set():
+                    raise Stopped
+        ids: dict[str, int | str] = {}
+        for name in plan.shot.cast:
+            state = self.store.get(name)
+            if state is None or state.status != "succeed" or state.element_id is None:
+                why = state.status_msg if state is not None and state.status_msg else "it is not made"
+                raise _NoCast(f"not submitted: its cast member {name} has no element ({why}); "
+                              "run again once it is made")
+            ids[name] = state.element_id
+        body = {**plan.body, "element_list": [
+            {**e, "element_id": ids.get(str(e.get("element_id")), e.get("element_id"))} if isinstance(e, dict) else e
+            for e in plan.body.get("element_list") or ()]}
+        return replace(plan, shot=plan.shot._replace(body=body))
+
+    def _element_made(self, plan: PlannedShot, task: bodies.Task, start: float) -> Outcome:
+        """A cast member's element is made: its id, kept for every shot that names it."""
+        elements = task.task_result.elements if task.task_result else []
+        element_id = elements[0].element_id if elements else None
+        if element_id is None or (isinstance(element_id, str) and not re.fullmatch(kling.ID_PATTERN, element_id)):
+            raise ShotError("the element's task succeeded, but the API gave no element id shotlang can use")
+        self.store.update(plan.name, status="succeed", element_id=element_id, durable=True)
+        self.reporter.event(plan.name, "done", f"element {element_id}")
+        return Outcome(plan.name, "done", self.clock() - start, task_id=task.task_id)
 
     def _adopt(self, task: bodies.Task) -> bool:
         if task.task_status not in kling.TASK_RUNNING:

@@ -70,7 +70,7 @@ _LOCK_TRIES = 20
 
 class ShotState(BaseModel):
     body_sha256: str
-    endpoint: kling.Endpoint
+    endpoint: kling.TaskPath
     external_task_id: str
     generation: int = 1
     task_id: str | None = None
@@ -82,6 +82,9 @@ class ShotState(BaseModel):
     sha256: str | None = None  # of the downloaded video
     mtime_ns: int | None = None  # the video's st_mtime_ns when recorded
     credits: str | None = None  # final_unit_deduction, as the API reports it
+    # A cast member's element, once made (its record's name is `@name`, its endpoint the elements'):
+    # sent as it came, a number or a text, in the element_list of the shots that name it.
+    element_id: int | str | None = None
     updated: str = ""
     # A task status outside the documented four (say "canceled"), as the API last reported it:
     # the shot is left as it was, and --force may make it again.
@@ -93,6 +96,13 @@ class ShotState(BaseModel):
         # Whatever field a server put a token in, it is never kept at rest (client.py redacts
         # what it reads; this holds for anything else that writes a state).
         return scrub(value) if value is not None else None
+
+    @field_validator("element_id")
+    @classmethod
+    def _element(cls, value: int | str | None) -> int | str | None:
+        if isinstance(value, str) and not _ID.fullmatch(value):
+            raise ValueError("not a Kling element id")
+        return value
 
     @field_validator("external_task_id", "task_id")
     @classmethod
@@ -228,7 +238,7 @@ def _refusal(where: str, error: ValidationError, shot: str | None = None) -> str
             continue
         if field == "endpoint":
             return (f'{where}: shot "{name}" has endpoint {_show(e["input"])}, which is not one of '
-                    f'{", ".join(kling.ENDPOINTS)}; shotlang will not send a token anywhere else. '
+                    f'{", ".join(kling.TASK_PATHS)}; shotlang will not send a token anywhere else. '
                     f"Fix the state file or move it aside")
         if field in ("external_task_id", "task_id"):
             return (f'{where}: shot "{name}" has {field} {_show(e["input"])}, which is not a Kling task id; '

@@ -146,7 +146,8 @@ def _declared_options() -> dict[str, Any]:
 
 _DECLARED = _declared_options()
 _BODY_FIELDS = {_TEXT2VIDEO: (*_COMMON_FIELDS, *_DECLARED, "aspect_ratio"),
-                _IMAGE2VIDEO: (*_COMMON_FIELDS, *_DECLARED, "image", "image_tail", "static_mask", "dynamic_masks"),
+                _IMAGE2VIDEO: (*_COMMON_FIELDS, *_DECLARED, "image", "image_tail", "static_mask", "dynamic_masks",
+                               "element_list"),
                 _OMNI: ("model_name", "prompt", "multi_shot", "shot_type", "multi_prompt", "image_list", "element_list",
                         "video_list", "sound", "mode", "aspect_ratio", "duration", "watermark_info", "callback_url",
                         "external_task_id", *_DECLARED)}
@@ -411,10 +412,6 @@ def _omni_images(create: _Create) -> str | None:
             return create.refused("end_frame")
     if "aspect_ratio" not in create.body and not create.frame("first_frame"):
         return "aspect_ratio is required without a first_frame"
-    elements = create.body.get("element_list")
-    if elements is not None and not (isinstance(elements, list) and all(
-            isinstance(e, dict) and isinstance(e.get("element_id"), str | int) for e in elements)):
-        return "element_list must be a list of {element_id}"
     videos = create.body.get("video_list")
     if videos is not None:
         if not (isinstance(videos, list) and len(videos) <= 1):
@@ -618,8 +615,35 @@ def _multi_prompt(create: _Create) -> str | None:
     return None
 
 
+def _elements(create: _Create) -> str | None:
+    """element_list (../shared/kling-api.md, "Elements"): where the model takes elements; at most
+    3 with a start frame, images and elements at most 4 with a reference video, else 7."""
+    elements = create.body.get("element_list")
+    if elements is None:
+        return None
+    if not (isinstance(elements, list) and elements and all(
+            isinstance(e, dict) and isinstance(e.get("element_id"), str | int) for e in elements)):
+        return "element_list must be a list of {element_id}"
+    if not create.takes("elements"):
+        return create.refused("element_list")
+    listed = create.body.get("image_list")
+    images = listed if isinstance(listed, list) else []
+    if create.body.get("video_list"):
+        most, why = _ELEMENTS_WITH_VIDEO - len(images), "images and elements with a reference video"
+    elif create.image:
+        most, why = _ELEMENTS_WITH_FRAME, "elements with a start frame"
+    else:
+        most, why = _ELEMENTS_MAX, "elements"
+    if len(elements) > most:
+        return f"element_list: too many {why} ({len(elements)})"
+    return None
+
+
+_ELEMENTS_MAX, _ELEMENTS_WITH_FRAME, _ELEMENTS_WITH_VIDEO = 7, 3, 4
+
+
 # In order: the first broken rule answers.
 _RULES: tuple[Callable[[_Create], str | None], ...] = (
     _strings, _declared, _prompt, _images, _omni_images, _duration, _mode, _aspect_ratio, _cfg_scale, _sound, _voice_list,
-    _watermark, _camera, _end_frame_and_masks, _camera_alone, _dynamic_masks, _multi_shot, _multi_prompt,
+    _watermark, _camera, _end_frame_and_masks, _camera_alone, _dynamic_masks, _multi_shot, _multi_prompt, _elements,
 )

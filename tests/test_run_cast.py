@@ -1,0 +1,102 @@
+"""`run` with a cast: each element made once, before the shots that name it, and reused."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from runs import EXAMPLES, run, shotlang
+
+from shotlang.compiler import kling
+from shotlang.testing import FakeKling
+from shotlang.testing.server import Fault
+
+TWO = """MODEL kling-v3-omni
+CAST keeper: "a lighthouse keeper" image "images/keeper.png" also "images/keeper-side.png"
+CAST dog: "a sheepdog" image "images/dog.png" also "images/dog-side.png"
+SHOT a: "@keeper climbs the stairs, @dog behind" 5s
+SHOT b: "@dog sleeps by the lamp" 5s
+SHOT c: "@keeper lights the lamp" 5s model kling-v3 image "images/harbour-dusk.png"
+SHOT d: "The sea at night" 5s
+"""
+
+
+def _folder(tmp_path: Path, text: str = TWO, name: str = "film.shot") -> Path:
+    if not (tmp_path / "images").exists():
+        shutil.copytree(EXAMPLES / "images", tmp_path / "images")
+    (tmp_path / name).write_text(text, encoding="utf-8")
+    return tmp_path / name
+
+
+def _elements(fake: FakeKling) -> list[dict]:
+    return [body for endpoint, body in fake.created() if endpoint == kling.ELEMENTS]
+
+
+def test_each_element_is_made_once_and_the_shots_name_it_by_its_id(fake: FakeKling, tmp_path: Path) -> None:
+    film = _folder(tmp_path)
+    done = run(fake, film)
+    assert done.returncode == 0, done.stderr
+    elements = _elements(fake)
+    assert sorted(e["element_name"] for e in elements) == ["dog", "keeper"]
+    assert fake.stats.creates == 2 + 4  # two elements, four shots
+    ids = {t["task_result"]["elements"][0]["element_name"]: t["task_result"]["elements"][0]["element_id"]
+           for t in fake.tasks() if t.get("task_result", {}).get("elements")}
+    shots = {body["prompt"]: body for endpoint, body in fake.created() if endpoint != kling.ELEMENTS}
+    a = shots["<<<element_1>>> climbs the stairs, <<<element_2>>> behind"]
+    assert a["element_list"] == [{"element_id": ids["keeper"]}, {"element_id": ids["dog"]}]
+    assert shots["<<<element_1>>> sleeps by the lamp"]["element_list"] == [{"element_id": ids["dog"]}]
+    c = shots["<<<element_1>>> lights the lamp"]
+    assert c["element_list"] == [{"element_id": ids["keeper"]}] and "image" in c  # kling-v3 image2video
+    assert "element_list" not in shots["The sea at night"]
+    # The elements were done before any shot naming them was sent (the server refuses otherwise).
+    state = json.loads((tmp_path / "film.shot.state.json").read_text())
+    assert {n: s["element_id"] for n, s in state["shots"].items() if n.startswith("@")} == {
+        "@keeper": ids["keeper"], "@dog": ids["dog"]}
+    assert "dog" in done.stdout and "keeper" in done.stdout
+
+    again = run(fake, film)
+    assert again.returncode == 0, again.stderr
+    assert fake.stats.creates == 6  # a re-run pays nothing and makes no element
+
+
+def test_a_changed_cast_member_is_made_again_and_its_shots_only_are_sent_again(fake: FakeKling, tmp_path: Path) -> None:
+    film = _folder(tmp_path)
+    assert run(fake, film).returncode == 0
+    film.write_text(TWO.replace('"a sheepdog"', '"a black sheepdog"'), encoding="utf-8")
+    planned = shotlang("plan", str(film), "--json", env=fake.env())
+    assert planned.returncode == 0, planned.stderr
+    plan = json.loads(planned.stdout)
+    assert {p["shot"]: p["action"] for p in plan["shots"]} == {"a": "changed", "b": "changed", "c": "unchanged",
+                                                                "d": "unchanged"}
+    assert plan["cast"] == [{"cast": "keeper", "action": "unchanged", "reused": False},
+                            {"cast": "dog", "action": "changed", "reused": False}]
+    assert run(fake, film).returncode == 0
+    assert fake.stats.creates == 6 + 1 + 2  # the dog again, and a and b
+
+
+def test_another_shot_list_in_the_folder_reuses_the_elements(fake: FakeKling, tmp_path: Path) -> None:
+    film = _folder(tmp_path)
+    assert run(fake, film).returncode == 0
+    other = _folder(tmp_path, TWO.replace("SHOT a:", "SHOT a2:").replace("SHOT b:", "SHOT b2:")
+                    .replace("SHOT c:", "SHOT c2:").replace("SHOT d:", "SHOT d2:").replace("5s", "10s"), "trailer.shot")
+    planned = shotlang("plan", str(other), env=fake.env())
+    assert "made by another shot list here: reused" in planned.stdout
+    done = run(fake, other)
+    assert done.returncode == 0, done.stderr
+    assert len(_elements(fake)) == 2  # made once for the folder
+    assert fake.stats.creates == 6 + 4
+
+
+def test_a_failed_element_holds_back_its_shots_only_and_a_rerun_makes_it(fake: FakeKling, tmp_path: Path) -> None:
+    film = _folder(tmp_path)
+    fake.inject(Fault("fail_task", on="create", message="the images show no one", match='"element_name":"dog"'))
+    done = run(fake, film)
+    assert done.returncode != 0
+    assert "@dog" in done.stdout and "no element" in done.stdout
+    made = {body.get("prompt") for endpoint, body in fake.created() if endpoint != kling.ELEMENTS}
+    assert made == {"<<<element_1>>> lights the lamp", "The sea at night"}  # a and b wait for the dog
+    again = run(fake, film)
+    assert again.returncode == 0, again.stderr
+    assert sorted(e["element_name"] for e in _elements(fake)) == ["dog", "dog", "keeper"]
+    assert fake.stats.creates == 2 + 2 + 1 + 2  # the keeper and the failed dog, c and d; the dog again, a and b
