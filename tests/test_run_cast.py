@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
 from pathlib import Path
 
-from runs import EXAMPLES, run, shotlang
+import pytest
+from runs import EXAMPLES, run, shotlang, start_run, wait_for
 
 from shotlang.compiler import kling
 from shotlang.testing import FakeKling
@@ -100,3 +103,31 @@ def test_a_failed_element_holds_back_its_shots_only_and_a_rerun_makes_it(fake: F
     assert again.returncode == 0, again.stderr
     assert sorted(e["element_name"] for e in _elements(fake)) == ["dog", "dog", "keeper"]
     assert fake.stats.creates == 2 + 2 + 1 + 2  # the keeper and the failed dog, c and d; the dog again, a and b
+
+
+@pytest.mark.parametrize("after", [1, 2, 3, 4, 5, 6])
+def test_a_kill_9_at_any_point_then_a_rerun_makes_each_element_and_pays_each_shot_once(
+        fake: FakeKling, tmp_path: Path, after: int) -> None:
+    film = _folder(tmp_path)
+    fake.inject(Fault("hold", times=None, match='"model_name"'))  # the videos stay in flight until the kill
+    process = start_run(fake, film, "--concurrency", "4")
+    wait_for(lambda: fake.stats.create_requests >= after or process.poll() is not None)
+    os.kill(process.pid, signal.SIGKILL)
+    process.communicate(timeout=10)
+    fake.clear_faults()
+    fake.release()
+    done = run(fake, film)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert sorted(e["element_name"] for e in _elements(fake)) == ["dog", "keeper"]
+    assert fake.stats.creates == 6
+    assert all(n == 1 for n in fake.stats.by_external_id.values())
+    assert {p.name for p in tmp_path.glob("*.mp4")} == {"a.mp4", "b.mp4", "c.mp4", "d.mp4"}
+
+
+def test_an_element_whose_answer_is_lost_is_found_again_not_made_twice(fake: FakeKling, tmp_path: Path) -> None:
+    film = _folder(tmp_path)
+    fake.inject(Fault("lose", on="create", match='"element_name":"keeper"'))
+    done = run(fake, film)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert sorted(e["element_name"] for e in _elements(fake)) == ["dog", "keeper"]
+    assert fake.stats.creates == 6
