@@ -22,7 +22,7 @@ from shotlang.compiler.language import OPTIONS, STATEMENTS, TOKENS, terminal
 _ARGUMENT_SYMBOLS = {"text": ["text"], "name": ["NAME"], "word": ["WORD"], "number": ["NUMBER"],
                      "points": ["text", "point+"], "bare": []}
 _SHAPE_SYMBOLS = {"text": ["text"], "name": ["NAME"], "word": ["WORD"], "options": ["option+"],
-                  "shot": ["NAME", "COLON", "move?", "text", "option*"], "sequence": ["NAME", "COLON", "option*"],
+                  "shot": ["NAME", "COLON", "after?", "move?", "text", "option*"], "sequence": ["NAME", "COLON", "option*"],
                   "scene": ["text", "option*"], "cast": ["NAME", "COLON", "text", "also*"]}
 _NOT_TOKENS = {"COMMENT"}  # ignored by the grammar, never a token of a statement
 _WHOLE_WORD = '(?![^\\s:"#()])'  # after a keyword matched only as a whole word
@@ -113,7 +113,7 @@ def _rules(lark: Lark) -> dict[str, list[list[str]]]:
     for name in ("shot", "sequence", "scene", "cast"):
         if name in rules:
             longest = max(rules[name], key=len)
-            rules[name] = [[s if s != "move" else "move?" for s in longest]]
+            rules[name] = [[s if s not in ("move", "after") else s + "?" for s in longest]]
     return rules
 
 

@@ -85,6 +85,18 @@ def test_random_shot_statements_agree(head: str, body: str) -> None:
 
 
 @AGREE
+@given(head=st.sampled_from(["after", "AFTER", "After", "afterglow", "after-a", "after:"]),
+       name=st.sampled_from(["a", "b-2", "2b", "x.y", "ſ", "a'b", "pan", '"p"', "", "after"]),
+       rest=st.sampled_from(['"x"', 'pan right "x" 5s', '"x" model kling-v3', "", '"x" "y"', 'slow "x"']))
+def test_after_a_shot_agrees(head: str, name: str, rest: str) -> None:
+    agree(f"SHOT b: {head} {name} {rest}")
+
+
+def test_after_takes_the_fast_path() -> None:
+    assert agree('SHOT b: after a pan right "x" 5s\nSHOT c: AFTER b-2 "y"\n') == 2
+
+
+@AGREE
 @given(parts=st.lists(st.sampled_from(PIECES + ['"p"', "5s", "pro", "model", "kling-v2-6", "(1,2)", "motion"]),
                       max_size=25))
 def test_token_soups_agree(parts: list[str]) -> None:

@@ -159,6 +159,14 @@ class ImageRef(_Body):
     type: Literal["first_frame", "end_frame"] | None = None
 
 
+class VideoRef(_Body):
+    """One of an omni request's video_list: a video to refer to; `feature` to continue a shot."""
+
+    video_url: str
+    refer_type: Literal["feature", "base"] | None = None
+    keep_original_sound: Literal["yes", "no"] | None = None
+
+
 class _OmniMade(_Body):
     """The fields of an omni request made by code (records.py)."""
 
@@ -169,13 +177,15 @@ class _OmniMade(_Body):
     multi_prompt: list[ShotPrompt] | None = Field(None, min_length=MULTI_SHOT_MIN, max_length=MULTI_SHOT_MAX)
     image_list: list[ImageRef] | None = Field(None, min_length=1)
     element_list: list[ElementRef] | None = Field(None, min_length=1, max_length=kling.ELEMENTS_MAX)
+    video_list: list[VideoRef] | None = Field(None, min_length=1, max_length=1)
     aspect_ratio: str | None = Field(None, pattern=r"^[1-9][0-9]*:[1-9][0-9]*$")
     duration: str = Field(pattern=r"^[1-9][0-9]*$")
 
 
 # An omni body's fields in the order of ../shared/kling-api.md, "Omni video".
 OMNI_FIELD_ORDER = (
-    "model_name", "prompt", "multi_shot", "shot_type", "multi_prompt", "image_list", "element_list", "sound", "mode",
+    "model_name", "prompt", "multi_shot", "shot_type", "multi_prompt", "image_list", "element_list", "video_list",
+    "sound", "mode",
     "aspect_ratio", "duration", "watermark_info", "callback_url", "external_task_id",
 )
 

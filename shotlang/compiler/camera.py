@@ -125,9 +125,11 @@ def prompt(shot: LoweredShot, how: Sending) -> str:
     """The prompt as sent: the move's words first, then the writer's prompt (its cast named as
     `<<<element_N>>>`)."""
     text = with_elements(shot.prompt.value, shot.cast) if shot.cast else shot.prompt.value
-    if not how.words:
-        return text
-    return f"{how.words} {text}" if text.strip() else how.words
+    if how.words:
+        text = f"{how.words} {text}" if text.strip() else how.words
+    if shot.settings.after is not None and not shot.settings.from_frame:  # continued by its video
+        text = f"{kling.NEXT_SHOT} {text}" if text.strip() else kling.NEXT_SHOT
+    return text
 
 
 def sequence_prompt(shot: LoweredShot, settings: Settings) -> str:

@@ -16,7 +16,7 @@ from . import kling
 from . import syntax as ast
 from .camera import Sending, cell, choice, excluded, kind_of, prompt, sending, sequence_prompt
 from .camera import words as move_sentence
-from .diagnostics import Diagnostic, Related, either
+from .diagnostics import Diagnostic, Related, did_you_mean, either
 from .images import URL, ImageInfo, ImageStore, NotAnImage, inspect_image, resolve_image
 from .language import NAME_MAX_CHARS
 from .lower import (
@@ -114,8 +114,13 @@ class Checker:
                                     "the API takes no camera control per shot of a multi-shot request: write "
                                     "`moves words` (each move at the start of its shot's prompt) or `moves off`"))
         sequence.prompts = [sequence_prompt(shot, settings) for shot in shots]
+        facts = _FACTS + sequence.name.lower()
+        if facts not in self.seen:
+            self.seen[facts] = ast.Word(f"sequence|{_aspect_of(settings)}|", sequence.syntax.name.span)
         for shot, sent in zip(shots, sequence.prompts, strict=True):
             _check_name(shot.syntax.name, self.seen, found)
+            if _FACTS + shot.name.lower() not in self.seen:
+                self.seen[_FACTS + shot.name.lower()] = ast.Word(f"member||{sequence.name}", shot.syntax.name.span)
             _check_texts(shot, found, limit=kling.MULTI_PROMPT_MAX_CHARS, sent=sent)
         if not kling.MULTI_SHOT_MIN <= len(shots) <= kling.MULTI_SHOT_MAX:
             span = shots[kling.MULTI_SHOT_MAX].syntax.name.span if shots else sequence.syntax.name.span
@@ -182,6 +187,23 @@ def shot_check(*codes: str) -> Callable[[Callable[[Looking], None]], Callable[[L
 @shot_check("E307", "E308")
 def _name(at: Looking) -> None:
     _check_name(at.shot.syntax.name, at.checker.seen, at.report)
+
+
+@shot_check("E414")
+def _after(at: Looking) -> None:
+    """`after NAME`: a shot above, whole (not one of a sequence's), of the same aspect ratio;
+    what the continuing request cannot carry beside it. Then this shot's own facts, for those
+    that continue it (kept in `seen`, beside the names, under a key no name can have)."""
+    shot = at.shot
+    settings = shot.settings
+    seen = at.checker.seen
+    aspect = _aspect_of(settings)
+    after = settings.after
+    if after is not None:
+        aspect = _check_after(shot, after, seen, aspect, at.model, at.report)
+    key = _FACTS + shot.name.lower()
+    if key not in seen:
+        seen[key] = ast.Word(f"shot|{aspect}|", shot.syntax.name.span)
 
 
 @shot_check("E305", "E306")
@@ -260,6 +282,63 @@ def _where(value: Value[Any]) -> str:
 def _named(model: Value[str] | None) -> str:
     """After a model's name in a message: where it was set, if not on this line."""
     return _where(model) if model is not None else " (shotlang's default)"
+
+
+# What a shot or sequence above says to one that continues it, in Checker.seen under this prefix
+# and its name: "kind|aspect|sequence", kind shot, sequence or member (a sequence's shot), the
+# aspect ratio it renders in ("" when an image gives it), and a member's sequence.
+_FACTS = "\0shot:"
+
+
+def _aspect_of(settings: Settings) -> str:
+    """The aspect ratio a request renders in, when its settings say it ("" when an image does)."""
+    if settings.to_image:
+        return ""
+    return settings.aspect.value if settings.aspect is not None else kling.DEFAULT_ASPECT
+
+
+def _check_after(shot: LoweredShot, after: Value[str], seen: dict[str, ast.Word], aspect: str,
+                 model: Model | None, report: list[Diagnostic]) -> str:
+    """E414 for `after NAME`; the aspect ratio of this shot, as the one it continues gives it."""
+    name = after.value
+    key = _FACTS + name.lower()
+    if name.lower() == shot.name.lower():
+        report.append(Diagnostic("E414", f"`{shot.name}` cannot continue itself", after.span,
+                                 "name the shot above that this one follows"))
+        return aspect
+    if key not in seen:
+        names = [k.removeprefix(_FACTS) for k in list(seen) if k.startswith(_FACTS)]
+        guess = did_you_mean(name, names)
+        report.append(Diagnostic(
+            "E414", f"no shot `{name}` above this one to continue", after.span,
+            guess or "`after` continues a shot above it: write the shot it follows first (a shot list reads in "
+                     "story order, so a chain of shots can never loop)"))
+        return aspect
+    kind, before, sequence = seen[key].text.split("|")
+    if kind == "member":
+        report.append(Diagnostic(
+            "E414", f"`{name}` is a shot of the sequence `{sequence}`, which is one video", after.span,
+            f"continue the sequence: `after {sequence}`"))
+        return aspect
+    settings = shot.settings
+    if settings.from_frame:
+        if settings.image is not None:
+            report.append(Diagnostic(
+                "E414", f"`{shot.name}` starts from the last frame of `{name}`: it takes no start image",
+                settings.image.span, "remove `image`, or remove `after` to start from this image"))
+        return before or aspect
+    # Continued by its video (the omni endpoint's video reference).
+    if aspect and before and aspect != before:
+        at = settings.aspect.span if settings.aspect is not None else after.span
+        report.append(Diagnostic(
+            "E414", f"`{shot.name}` is {aspect}, `{name}` (which it continues) is {before}", at,
+            f"give both one aspect ratio: write `{before}` on this shot, or change `{name}`"))
+    sound = settings.sound
+    if sound is not None and sound.value == "on":
+        report.append(Diagnostic(
+            "E414", f"`{shot.name}` continues `{name}` by its video, and takes no sound then{_where(sound)}",
+            sound.span, "Kling turns sound off whenever a video is given: remove `sound on`"))
+    return aspect
 
 
 def _check_name(name: ast.Word, seen: dict[str, ast.Word], report: list[Diagnostic]) -> None:
@@ -575,8 +654,9 @@ def _check_groups(shot: LoweredShot, how: Sending, report: list[Diagnostic]) -> 
     aspect = settings.aspect
     if aspect is not None and not aspect.inherited and shot.settings.to_image:
         report.append(Diagnostic(
-            "E404", "an image shot takes its aspect ratio from the image", aspect.span,
-            f"remove `{aspect.value}`"))
+            "E404", "a shot that continues another takes its aspect ratio from that shot's last frame"
+            if settings.from_frame and settings.image is None else "an image shot takes its aspect ratio from the image",
+            aspect.span, f"remove `{aspect.value}`"))
 
 
 def _check_omni(settings: Settings, model: Model | None, report: list[Diagnostic], *,
@@ -643,13 +723,17 @@ def _check_cast_use(shot: LoweredShot, model: Model | None, matrix: Matrix, repo
         report.append(Diagnostic("E413", f"{model.name}{_named(settings.model)} takes no cast members (elements){where}",
                                  first, hint + why))
         return
-    most = kling.ELEMENTS_MAX_WITH_FRAME if settings.image is not None else kling.ELEMENTS_MAX
+    frames = (settings.image is not None) + (settings.tail is not None)
+    if settings.after is not None and not settings.from_frame:  # with a reference video
+        most, why = kling.ELEMENTS_WITH_VIDEO - frames, " beside a reference video and its images"
+    elif settings.to_image:
+        most, why = kling.ELEMENTS_MAX_WITH_FRAME, f" with a start frame ({kling.ELEMENTS_MAX} without)"
+    else:
+        most, why = kling.ELEMENTS_MAX, ""
     if len(shot.cast) > most:
         report.append(Diagnostic(
             "E413", f"the shot names {len(shot.cast)} cast members", shot.cast[most].span,
-            f"a request takes at most {most} elements"
-            + (f" with a start frame ({kling.ELEMENTS_MAX} without)" if settings.image is not None else "")
-            + ": split the shot, or name fewer"))
+            f"a request takes at most {most} elements{why}: split the shot, or name fewer"))
 
 
 def _check_request_options(settings: Settings, report: list[Diagnostic]) -> None:
@@ -675,10 +759,10 @@ def _check_id(settings: Settings, seen: dict[str, ast.Word], report: list[Diagno
     if task_id is None:
         return
     key = f"\0id:{task_id.value}"
-    first = seen.get(key)
-    if first is None:
+    if key not in seen:  # `in` and [], not get(): the language server's `seen` notes what is looked up
         seen[key] = ast.Word(task_id.value, task_id.span)
         return
+    first = seen[key]
     report.append(Diagnostic(
         "E320", f"id `{task_id.value}` is already the id of the shot on line {first.span.line}", task_id.span,
         "give each shot its own id, or none (shotlang then makes one): Kling keeps one task per id",

@@ -351,6 +351,14 @@ A shot that names a cast member (`@keeper`) sends its element in element_list. K
 elements on kling-v3 image-to-video (a shot with a start image) and on the omni models
 (kling-v3-omni, kling-video-o1), per the capability matrix (`shotlang models`); a request names
 at most {kling.ELEMENTS_MAX} of them, {kling.ELEMENTS_MAX_WITH_FRAME} when it has a start frame (../shared/kling-api.md, "Elements")."""),
+    "E414": Code(E, "a shot that cannot continue the one it names", f"""
+`SHOT b: after a …` continues the shot `a`, which must stand above it (a shot list reads in
+story order, so a chain of shots never loops) and be a whole video: a shot of its own or a
+SEQUENCE, not one shot of a sequence. On a model with a video reference (the omni models) the
+request refers to `a`'s video with Kling's documented wording ("{kling.NEXT_SHOT}"), and then
+renders in `a`'s aspect ratio and without sound (Kling turns sound off whenever a video is
+given). On the others it starts from `a`'s last frame, as image-to-video: it takes no start
+image of its own, and its aspect ratio is the frame's."""),
     # --- W: warnings, from the seed's guidance ---------------------------------------------
     "W100": Code(W, "movement too weak to see", f"""
 Magnitudes below {VISIBLE_FROM} (`2`, `2.5`, `0.5`) give no visible movement. Use {VISIBLE_FROM} or more

@@ -39,6 +39,10 @@ ELEMENT_REFER_IMAGES = (1, 3)  # besides the front image
 ELEMENT_REFERENCE = "<<<element_{}>>>"  # how a prompt names element n of element_list
 ELEMENTS_MAX = 7  # elements a request may name
 ELEMENTS_MAX_WITH_FRAME = 3  # ... when it has a start frame
+ELEMENTS_WITH_VIDEO = 4  # images and elements, with a reference video
+# A video reference (omni-video's video_list): "feature" to continue a shot; the prompt then says so
+# (../shared/kling-api.md, "Omni video": the documented way to continue a shot).
+NEXT_SHOT = "Based on <<<video_1>>>, generate the next shot."
 # Task ids and external ids as they may appear in a path segment (checked before any request).
 ID_PATTERN = r"(?!\.+$)[A-Za-z0-9._=-]{1,128}"
 

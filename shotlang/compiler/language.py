@@ -63,7 +63,8 @@ class Statement(NamedTuple):
 
 
 STATEMENTS: tuple[Statement, ...] = (
-    Statement("shot", "shot", True, '`SHOT <name>: [move] "<prompt>" [options…]`', "one video to generate"),
+    Statement("shot", "shot", True, '`SHOT <name>: [after <shot>] [move] "<prompt>" [options…]`',
+              "one video to generate; `after <shot>` continues a shot above it (see [Making a film](#making-a-film))"),
     Statement("sequence", "sequence", True, "`SEQUENCE <name>: [options…]`",
               "one multi-shot generation: the `SHOT` lines indented below it are its shots, in order; "
               "see [Sequences](#sequences)"),
@@ -89,10 +90,12 @@ STATEMENTS: tuple[Statement, ...] = (
 )
 STATEMENT_KEYWORDS: tuple[str, ...] = tuple(s.keyword for s in STATEMENTS)
 # Keywords that are neither a statement's nor an option's: a CAST's other images.
-OTHER_KEYWORDS: tuple[str, ...] = ("also",)
-# Keywords that begin everyday names (`castle: …` is a shot without its SHOT, not CAST `le`): the
-# grammar matches them only as whole words.
-WHOLE_WORD_KEYWORDS = frozenset({"cast"})
+# Keywords that are neither a statement's nor an option's: a CAST's other images, and `after`,
+# which makes a shot continue the one it names.
+OTHER_KEYWORDS: tuple[str, ...] = ("also", "after")
+# Keywords that begin everyday names and words (`castle: …` is a shot without its SHOT, not CAST
+# `le`; `afterglow` is a word): the grammar matches them only as whole words.
+WHOLE_WORD_KEYWORDS = frozenset({"cast", "after"})
 # A shot's name names its video file: at most this many characters (checks.py, E308).
 NAME_MAX_CHARS = 64
 

@@ -69,6 +69,10 @@ class Settings:
     # The other options sent as their value says (language.AS_IS), by kind: an option whose row
     # says everything about it needs no field of its own here.
     more: dict[str, Value[Any]] = field(default_factory=dict)
+    # `after castle`: the shot this one continues (a shot's own, never inherited); and whether it
+    # starts from that shot's last frame (a model without a video reference: image-to-video).
+    after: Value[str] | None = None
+    from_frame: bool = False
 
     @classmethod
     def of(cls, values: dict[str, Value[Any]]) -> Settings:
@@ -77,7 +81,7 @@ class Settings:
         if TYPED_SETTINGS.issuperset(values):  # the usual case, at C speed
             return cls(**values)  # type: ignore[arg-type]
         more = {k: v for k, v in values.items() if k not in TYPED_SETTINGS}
-        return cls(**{k: v for k, v in values.items() if k in TYPED_SETTINGS}, more=more)
+        return cls(**{k: v for k, v in values.items() if k in TYPED_SETTINGS}, more=more)  # type: ignore[arg-type]
 
     def get(self, kind: str) -> Value[Any] | None:
         """The value of the option `kind`, if given (or inherited)."""
@@ -97,11 +101,12 @@ class Settings:
 
     @property
     def to_image(self) -> bool:
-        """A shot with a start or end image goes to image2video."""
-        return self.image is not None or self.tail is not None
+        """A shot with a start or end image (or one that starts from the last frame of the shot it
+        continues) goes to image2video."""
+        return self.image is not None or self.tail is not None or self.from_frame
 
 
-TYPED_SETTINGS = frozenset(f.name for f in fields(Settings) if f.name != "more")
+TYPED_SETTINGS = frozenset(f.name for f in fields(Settings) if f.name not in ("more", "after", "from_frame"))
 
 
 # A magnitude as the API gets it: an int when whole (sent as 5, never 5.0), else a float of at
@@ -587,6 +592,16 @@ def _resolve_shot(shot: ast.Shot, scene: str | None, defaults: dict[str, Value[A
     motions = [o for o in options if o.kind == "motion"]
     voices = [o for o in options if o.kind == "voice"]
     camera = lower_move(shot.move, found, axes)
+    if shot.after is not None:
+        if in_sequence:
+            found.append(Diagnostic(
+                "E316", "a shot in a sequence cannot continue another", shot.after.span,
+                "a sequence is one generation: make this a shot of its own after the sequence, or continue the "
+                "sequence with a shot after it"))
+        else:
+            model = models.get(settings.model_name)
+            settings.after = Value(shot.after.text, shot.after.span)
+            settings.from_frame = not (model is not None and model.omni)
     return LoweredShot(shot, scene, settings, motions, camera, lowered=not _has_error(found), voices=voices,
                         in_sequence=in_sequence)
 

@@ -13,6 +13,7 @@ import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
@@ -79,6 +80,9 @@ class _Builder(Transformer[Token, object]):
 
     def shot(self, _keyword: Token, name: Token, *rest: object) -> ast.Shot:
         name_word = self._word(name)
+        after = None
+        if isinstance(rest[0], _After):  # `after castle`, before the move
+            after, rest = rest[0].name, rest[1:]
         move: tuple[ast.Word, ...] = ()
         if not isinstance(rest[0], ast.Text):  # the move's words come first, if any
             move, rest = rest[0], rest[1:]  # type: ignore[assignment]
@@ -86,7 +90,10 @@ class _Builder(Transformer[Token, object]):
         assert isinstance(prompt, ast.Text)
         options = tuple(o for o in rest[1:] if isinstance(o, ast.Option))
         last = options[-1].span if options else prompt.span
-        return ast.Shot(name_word, move, prompt, options, name_word.span.to(last))
+        return ast.Shot(name_word, move, prompt, options, name_word.span.to(last), after)
+
+    def after(self, _keyword: Token, name: Token) -> _After:
+        return _After(self._word(name))
 
     def sequence(self, _keyword: Token, name: Token, *options: ast.Option) -> ast.Sequence:
         name_word = self._word(name)
@@ -141,6 +148,12 @@ class _Builder(Transformer[Token, object]):
 
     def point(self, x: Token, y: Token) -> ast.Point:
         return ast.Point(str(x), str(y), self._span(x).to(self._span(y)))
+
+
+class _After(NamedTuple):
+    """`after NAME` as the builder passes it to `shot`."""
+
+    name: ast.Word
 
 
 _BUILDING = threading.Lock()

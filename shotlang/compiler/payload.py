@@ -45,6 +45,7 @@ class CompiledShot(BaseModel):
     moves: Literal["numeric", "words", "both"] | None = None
     notes: list[str] | None = None  # the writer's [[notes]] in and after it; never sent
     cast: list[str] | None = None  # the cast members its element_list names, in order
+    after: str | None = None  # the shot it continues (`after NAME`)
 
     @field_validator("body", mode="before")
     @classmethod
@@ -58,7 +59,7 @@ class CompiledShot(BaseModel):
         # As the compiler's record: `shots` only for a sequence, `moves` only for a move sent,
         # `notes` only if it has some.
         dumped: dict[str, Any] = handler(self)
-        for key in ("shots", "moves", "notes", "cast"):
+        for key in ("shots", "moves", "notes", "cast", "after"):
             if dumped.get(key) is None:
                 dumped.pop(key, None)
         return dumped

@@ -100,6 +100,13 @@ def parse_shot(source: Source, start: int, end: int) -> ast.Shot | None:
 
     n = len(tokens)
     i = 0
+    after = None
+    if n and tokens[0][0] == "word" and text[tokens[0][1]:tokens[0][2]].lower() == "after":
+        # `after NAME`: a name that is a word here (Lark's NAME takes more: anything else goes there)
+        if n < 2 or tokens[1][0] != "word" or not text[tokens[0][1]:tokens[1][2]].isascii():
+            return None
+        _, a, b = tokens[1]
+        after, i = ast.Word(word_text(text, a, b), span(a, b)), 2
     move: list[ast.Word] = []
     while i < n and tokens[i][0] in ("word", "number"):
         kind, a, b = tokens[i]
@@ -157,7 +164,7 @@ def parse_shot(source: Source, start: int, end: int) -> ast.Shot | None:
     name_start, name_end = head.span(1)
     name = ast.Word(word_text(text, name_start, name_end), span(name_start, name_end))
     last = options[-1].span if options else prompt.span
-    return ast.Shot(name, tuple(move), prompt, tuple(options), name.span.to(last))
+    return ast.Shot(name, tuple(move), prompt, tuple(options), name.span.to(last), after)
 
 
 _NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?")

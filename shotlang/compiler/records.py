@@ -87,12 +87,26 @@ def record(item: Lowered, axes: str, base_dir: Path, images: ImageStore, models:
         ]
     if shot.cast:
         found["element_list"] = [{"element_id": cast_placeholder(ref.name)} for ref in shot.cast]
+    after = settings.after
+    if after is not None and settings.from_frame:  # the last frame of the shot it continues, made by run
+        found["image"] = after_placeholder(after.value)
+    elif after is not None:  # its video, as the documented reference for the next shot
+        found["video_list"] = [{"video_url": after_placeholder(after.value), "refer_type": "feature",
+                                "keep_original_sound": "no"}]
     made = _record(shot.name, shot.scene, shot.syntax.span.line, endpoint, found)
     if how.how:
         made["moves"] = how.how
     if shot.cast:
         made["cast"] = [ref.name for ref in shot.cast]
+    if after is not None:
+        made["after"] = after.value
     return made
+
+
+def after_placeholder(name: str) -> str:
+    """What a compiled body holds for the shot it continues until `run` has its video: in
+    `image` (its last frame) or in video_list's video_url (its video)."""
+    return f"@{name}"
 
 
 def cast_placeholder(name: str) -> str:

@@ -54,6 +54,7 @@ class Shot(NamedTuple):
     prompt: Text
     options: tuple[Option, ...]
     span: Span
+    after: Word | None = None  # `after castle`: the shot above it that this one continues
 
 
 class Sequence(NamedTuple):

@@ -19,6 +19,7 @@ render time it learns from finished tasks, instead of each shot polling on its o
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import os
 import re
@@ -64,6 +65,7 @@ class Shot(NamedTuple):
     body: dict[str, Any]  # the request body, exactly as it is sent (but its cast's element ids)
     moves: str = ""  # how its camera move is sent (the record's `moves`): numeric, words, both or ""
     cast: tuple[str, ...] = ()  # the cast members its element_list names, `@name` until they are made
+    after: str = ""  # the shot it continues: its last frame (`image`) or its video (video_list), `@name` until made
 
 
 def shots_of(records: Iterable[Mapping[str, Any]]) -> list[Shot]:
@@ -71,7 +73,7 @@ def shots_of(records: Iterable[Mapping[str, Any]]) -> list[Shot]:
     as they are, not rebuilt through the pydantic models: what `compile` writes is what is
     sent (a test checks every record against bodies.VideoRequest)."""
     return [Shot(r["name"], kling.as_endpoint(r["endpoint"]), r["body"], str(r.get("moves") or ""),
-                 tuple(cast_key(n) for n in r.get("cast") or ())) for r in records]
+                 tuple(cast_key(n) for n in r.get("cast") or ()), str(r.get("after") or "")) for r in records]
 
 
 def cast_of(records: Iterable[Mapping[str, Any]] | None) -> list[Shot]:
@@ -85,12 +87,35 @@ def cast_key(name: str) -> str:
     return f"@{name}"
 
 
-def _with_cast_digests(body: dict[str, Any], digests: Mapping[str, tuple[str, ...]]) -> dict[str, Any]:
+def _as_hashed(shot: Shot, cast: Mapping[str, tuple[str, ...]], before: str) -> dict[str, Any]:
     """A body as its hash reads it: each `@name` of its element_list with its element's body
-    hash, so that a cast member whose images or words change changes the shots that name it."""
-    listed = [{"element_id": f"{e['element_id']}#{digests[e['element_id']][0][:16]}"}
-              if isinstance(e, dict) and e.get("element_id") in digests else e for e in body.get("element_list") or ()]
-    return {**body, "element_list": listed}
+    hash, so that a cast member whose images or words change changes the shots that name it;
+    and the shot it continues with that shot's take (`before`: its task id, or "pending" while
+    it is to be made), so that a shot made again changes the shots that continue it."""
+    body = shot.body
+    if shot.cast:
+        listed = [{"element_id": f"{e['element_id']}#{cast[e['element_id']][0][:16]}"}
+                  if isinstance(e, dict) and e.get("element_id") in cast else e for e in body.get("element_list") or ()]
+        body = {**body, "element_list": listed}
+    if shot.after:
+        mark = f"@{shot.after}#{before}"
+        if body.get("image") == f"@{shot.after}":
+            body = {**body, "image": mark}
+        body = {**body, "video_list": [{**v, "video_url": mark} if isinstance(v, dict) else v
+                                       for v in body.get("video_list") or ()]} if "video_list" in body else body
+    return body
+
+
+def take_of(plan: PlannedShot | None, state: ShotState | None) -> str:
+    """What a continuing shot's hash holds of the shot it continues: that shot's task once its
+    video is made and will not be made again in this run, else "pending"."""
+    if plan is not None:
+        if plan.action == "renamed" and plan.taken is not None:
+            return plan.taken.task_id or "pending"
+        if plan.action not in ("unchanged", "download"):
+            return "pending"
+        state = plan.state
+    return state.task_id if state is not None and state.status == "succeed" and state.task_id else "pending"
 
 
 @dataclass
@@ -168,8 +193,10 @@ def plan_shots(shots: list[Shot], store: Store, out_dir: Path, config: Config,
     pending_force = store.pending_force
     plans = []
     cast_digests = {member.name: body_hashes(member.endpoint, member.body) for member in cast}
-    asks = {shot.name: body_hashes(shot.endpoint, _with_cast_digests(shot.body, cast_digests) if shot.cast
-                                   else shot.body) for shot in shots}
+    # A shot that continues another is asked as its recorded take would make it; if that shot is
+    # made again in this run, it is changed (below, once every plan is known).
+    asks = {shot.name: body_hashes(shot.endpoint, _as_hashed(shot, cast_digests, take_of(None, store.get(shot.after)))
+                                   if shot.cast or shot.after else shot.body) for shot in shots}
     listed = set(asks) if listed is None else set(listed) | set(asks)
     earlier: dict[str, list[str]] | None = None  # body hash -> records whose shot asks no more for it
     adopted: set[str] = set()  # records in flight already taken over by a renamed shot
@@ -211,6 +238,21 @@ def plan_shots(shots: list[Shot], store: Store, out_dir: Path, config: Config,
         plans.append(PlannedShot(shot, action, digest, state, price.credits if price else None,
                                  price.published if price else False, price.assumed if price else None,
                                  renamed_from, id_used_by, taken))
+    return _continued(plans, store, cast_digests)
+
+
+def _continued(plans: list[PlannedShot], store: Store, cast: Mapping[str, tuple[str, ...]]) -> list[PlannedShot]:
+    """The shots that continue one made again in this run are changed: their request will name
+    its new take. (In order: a chain changes down to its end.)"""
+    by_name: dict[str, PlannedShot] = {}
+    for i, plan in enumerate(plans):
+        after = plan.shot.after
+        if after and after in by_name and take_of(by_name[after], None) == "pending":
+            digest = body_hashes(plan.endpoint, _as_hashed(plan.shot, cast, "pending"))[0]
+            if plan.action not in SUBMITS:
+                plan = replace(plan, action="changed", renamed_from=None, taken=None)
+            plans[i] = plan = replace(plan, hash=digest)
+        by_name[plan.name] = plan
     return plans
 
 
@@ -384,8 +426,9 @@ OutcomeStatus = Literal["done", "unchanged", "failed", "pending", "stopped"]
 StopKind = Literal["auth", "account", "local", "interrupted"]
 
 
-class _NoCast(Exception):
-    """A shot's cast member has no element (its making failed, or is still pending)."""
+class _Waiting(Exception):
+    """What a shot names is not made (a cast member's element, the video it continues): it is not
+    sent, and waits for the next run."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -702,7 +745,8 @@ class Runner:
     slots: Slots = field(init=False)
     poller: Poller = field(init=False)
     _local: threading.local = field(default_factory=threading.local)
-    _made: dict[str, threading.Event] = field(default_factory=dict)  # a cast member's element: made or given up
+    _made: dict[str, threading.Event] = field(default_factory=dict)  # made or given up, by name
+    _cast_digests: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.slots = Slots(self.settings.concurrency, self.stop)
@@ -723,7 +767,9 @@ class Runner:
             self.reporter.event(plan.name, "unchanged" if plan.action == "unchanged" else "queued")
         remove_downloads(self.out_dir, [p.name for p in plans], mine=False)  # left by a killed run
         outcomes: dict[str, Outcome] = {}
-        self._made = {p.name: threading.Event() for p in cast}
+        # Each cast member and shot of this run: set once made or given up, for those that name it.
+        self._made = {p.name: threading.Event() for p in (*cast, *plans)}
+        self._cast_digests = {p.name: (p.hash,) for p in cast}
         for plan in cast:
             if plan.taken is not None:  # made by another shot list of the folder: its element is ours too
                 self.store.put(plan.name, plan.taken, durable=True)
@@ -734,6 +780,8 @@ class Runner:
                 outcomes[plan.name] = self._reuse(plan)
             elif plan.taken is not None:  # a task still generating, followed under its new name
                 self.store.put(plan.name, plan.taken, durable=True)
+            if plan.action in ("unchanged", "renamed"):
+                self._made[plan.name].set()
         # The cast first (its shots wait for it); then tasks already generating: they hold the
         # account's slots until they finish.
         order = {"in flight": 0, "download": 1}
@@ -802,8 +850,8 @@ class Runner:
         try:
             if self.stop.is_set():
                 raise Stopped
-            if plan.shot.cast and _sends_body(plan):
-                plan = self._with_elements(plan)
+            if (plan.shot.cast or plan.shot.after) and _sends_body(plan):
+                plan = self._resolved(plan)
             task, held, deadline = self._task(plan)
             if task.task_status in kling.TASK_RUNNING:
                 task = self.poller.wait(self.poller.watch(plan.endpoint, task,
@@ -827,7 +875,7 @@ class Runner:
             if plan.endpoint == kling.ELEMENTS:
                 return self._element_made(plan, task, start)
             return self._download(plan, task, deadline, start)
-        except _NoCast as e:
+        except _Waiting as e:
             self._note(plan.name, e.reason)
             return self._end(plan, start, "pending", e.reason)
         except Stopped:
@@ -887,26 +935,64 @@ class Runner:
         ext = plan.body.get("external_task_id") or external_id(plan.name, plan.hash, generation)
         return self._create(plan, ext, maybe_sent=False, generation=generation)
 
-    def _with_elements(self, plan: PlannedShot) -> PlannedShot:
-        """The plan with its body as it is sent: each `@name` of its element_list the id of that
-        cast member's element, once it is made (waiting for it, if it is being made)."""
-        for name in plan.shot.cast:
+    def _resolved(self, plan: PlannedShot) -> PlannedShot:
+        """The plan with its body as it is sent, once what it names is made (waiting for what is
+        being made in this run): each `@name` of its element_list that cast member's element id;
+        the shot it continues as that shot's last frame (`image`) or its video (video_list), and
+        its hash then holding that shot's take."""
+        shot = plan.shot
+        for name in (*shot.cast, *((shot.after,) if shot.after else ())):
             made = self._made.get(name)
             while made is not None and not made.wait(0.2):
                 if self.stop.is_set():
                     raise Stopped
-        ids: dict[str, int | str] = {}
-        for name in plan.shot.cast:
-            state = self.store.get(name)
-            if state is None or state.status != "succeed" or state.element_id is None:
-                why = state.status_msg if state is not None and state.status_msg else "it is not made"
-                raise _NoCast(f"not submitted: its cast member {name} has no element ({why}); "
-                              "run again once it is made")
-            ids[name] = state.element_id
-        body = {**plan.body, "element_list": [
-            {**e, "element_id": ids.get(str(e.get("element_id")), e.get("element_id"))} if isinstance(e, dict) else e
-            for e in plan.body.get("element_list") or ()]}
-        return replace(plan, shot=plan.shot._replace(body=body))
+        body = dict(plan.body)
+        if shot.cast:
+            ids: dict[str, int | str] = {}
+            for name in shot.cast:
+                state = self.store.get(name)
+                if state is None or state.status != "succeed" or state.element_id is None:
+                    why = state.status_msg if state is not None and state.status_msg else "it is not made"
+                    raise _Waiting(f"not submitted: its cast member {name} has no element ({why}); "
+                                   "run again once it is made")
+                ids[name] = state.element_id
+            body["element_list"] = [
+                {**e, "element_id": ids.get(str(e.get("element_id")), e.get("element_id"))} if isinstance(e, dict) else e
+                for e in body.get("element_list") or ()]
+        if shot.after:
+            before = self.store.get(shot.after)
+            if before is None or before.status != "succeed" or not before.task_id:
+                why = before.status_msg if before is not None and before.status_msg else "it is not made yet"
+                raise _Waiting(f"not submitted: it continues {shot.after}, whose video is not made ({why}); "
+                               "run again once it is")
+            body = self._continuing(shot, body, before)
+            digest = body_hashes(plan.endpoint, _as_hashed(shot, self._cast_digests, before.task_id))[0]
+            plan = replace(plan, hash=digest)
+        return replace(plan, shot=shot._replace(body=body))
+
+    def _continuing(self, shot: Shot, body: dict[str, Any], before: ShotState) -> dict[str, Any]:
+        """The body of a shot that continues another: from that shot's last frame, read from its
+        video on disk (the take its state records), or with that video's address as a reference."""
+        mark = f"@{shot.after}"
+        if body.get("image") == mark:
+            path = self.store.path.parent / before.file if before.file else None
+            if path is None or not video_matches(path, before):
+                raise _Waiting(f"not submitted: it starts from the last frame of {shot.after}, whose video is not on "
+                               "disk as it was made; run again to fetch it")
+            try:
+                from .frames import NoFrame, last_frame_png
+            except ImportError as e:  # pragma: no cover - frames.py imports PyAV lazily
+                raise _Waiting(f"not submitted: {e}") from None
+            try:
+                frame = last_frame_png(path)
+            except NoFrame as e:
+                raise _Waiting(f"not submitted: its start is the last frame of {shot.after}: {e}") from None
+            return {**body, "image": base64.b64encode(frame).decode("ascii")}
+        if not before.result_url:
+            raise _Waiting(f"not submitted: the API gave no address for the video of {shot.after}; "
+                           f"--force {shot.after} to make it again")
+        return {**body, "video_list": [{**v, "video_url": before.result_url} if isinstance(v, dict) and
+                                       v.get("video_url") == mark else v for v in body.get("video_list") or ()]}
 
     def _element_made(self, plan: PlannedShot, task: bodies.Task, start: float) -> Outcome:
         """A cast member's element is made: its id, kept for every shot that names it."""

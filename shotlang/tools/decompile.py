@@ -144,6 +144,7 @@ class Request:
     has_scene: bool = False  # a record has a scene (maybe null); a bare body says nothing
     endpoint: str | None = None
     members: list[str] | None = None  # a sequence record's shots
+    after: str | None = None  # the shot a record continues (`after NAME`)
     taken: list[str | None] = field(default_factory=list)  # those names, where they were free and safe
     notes: list[str] = field(default_factory=list)  # the record's [[notes]], writable ones
     problems: list[Problem] = field(default_factory=list)
@@ -342,6 +343,11 @@ def _record(record: dict[str, Any], where: str, path: str, problems: list[Proble
                 mine.append(Problem(where, at, f"{_show(value)} is not an endpoint"))
         elif key == "notes":
             found.notes = _notes(value, where, at, mine)
+        elif key == "after":
+            if isinstance(value, str) and _NAME.fullmatch(value):
+                found.after = value
+            else:
+                mine.append(Problem(where, at, f"{_show(value)} is not a shot name"))
         elif key == "shots":
             if isinstance(value, list) and all(isinstance(v, str) for v in value):
                 found.members = value
@@ -385,6 +391,7 @@ class _Line:
     options: list[tuple[str, str]] = field(default_factory=list)  # (kind, as written)
     model: str | None = None  # the body's model, written by a MODEL line or as an option
     notes: list[str] = field(default_factory=list)
+    after: str | None = None
 
     def text(self, keyword: str, indent: str, model_line: str | None) -> str:
         options = list(self.options)
@@ -392,6 +399,8 @@ class _Line:
             options.append(("model", f"model {self.model}"))
         options.sort(key=lambda o: _ORDER[o[0]])
         parts = [f"{indent}{keyword} {self.name}:"]
+        if self.after:
+            parts.append(f"after {self.after}")
         if self.move:
             parts.append(self.move)
         if self.prompt is not None:
@@ -654,7 +663,10 @@ def _item(request: Request, reading: _Reading) -> _Item:
             at.say("model_name", f"{_show(model)} takes its requests at text2video and image2video, not omni-video")
     if at.word(model, "model_name", "a model name") and _model_name(model, at):
         head.model = model
-    to_image = False
+    to_image = _after(request, fields, head, at)
+    if "video_list" in fields:
+        at.say("video_list", "a video reference a shot list writes only as `after NAME` (the video of a shot above, "
+                             "as a `feature`): left out")
     for key, kind in _IMAGE_FIELDS.items():
         if key in fields and not (sequence and key != "image"):
             place, field_name = paths.get(key, (at, key))
@@ -852,6 +864,31 @@ def _listed(fields: dict[str, Any], key: str, items: str, one: str, at: _Place) 
     if not found:
         at.say(key, f"[]: shotlang leaves the field out of a request with no {one}")
     return found
+
+
+def _after(request: Request, fields: dict[str, Any], head: _Line, at: _Place) -> bool:
+    """The shot a record continues (its `after`), from the placeholder compile writes for it: the
+    start image `@name` (its last frame: an image shot), or a `feature` video `@name` and the
+    prompt's opening words for it. Whether it makes the request an image one."""
+    after = request.after
+    if after is None:
+        return False
+    mark = f"@{after}"
+    if fields.get("image") == mark:
+        del fields["image"]
+        head.after = after
+        return True
+    videos = fields.get("video_list")
+    if (isinstance(videos, list) and len(videos) == 1 and isinstance(videos[0], dict)
+            and videos[0] == {"video_url": mark, "refer_type": "feature", "keep_original_sound": "no"}
+            and isinstance(fields.get("prompt"), str) and fields["prompt"].startswith(kling.NEXT_SHOT)):
+        del fields["video_list"]
+        fields["prompt"] = fields["prompt"].removeprefix(kling.NEXT_SHOT).removeprefix(" ")
+        head.after = after
+        return False
+    at.say("", f"continues {_show(after)}, but its body holds neither `image` {_show(mark)} nor a `feature` "
+               f"video {_show(mark)} with the prompt's opening {_show(kling.NEXT_SHOT)}")
+    return False
 
 
 def _cast(record: dict[str, Any], where: str, path: str, reading: _Reading, problems: list[Problem]) -> list[str]:

@@ -225,8 +225,9 @@ def lark_options() -> str:
 def lark_keywords() -> str:
     """grammar/shot.lark's keyword terminals: the statements', then the options'."""
     words = [*STATEMENT_KEYWORDS, *(k for k in OPTION_KEYWORDS if k not in STATEMENT_KEYWORDS), *OTHER_KEYWORDS]
-    return "\n".join(f'{terminal(k)}: /{k}(?![^\\s:"#()])/i' if k in WHOLE_WORD_KEYWORDS else f'{terminal(k)}: "{k}"i'
-                     for k in words)
+    # A whole-word keyword is a pattern: it is given the priority a literal keyword has over WORD.
+    return "\n".join(f'{terminal(k)}.2: /{k}(?![^\\s:"#()])/i' if k in WHOLE_WORD_KEYWORDS else f'{terminal(k)}: "{k}"i'
+                      for k in words)
 
 
 def md_fmt_statements() -> str:

@@ -267,6 +267,8 @@ def _written(statement: ast.Statement, text: str, indent: str) -> list[str]:
     more = indent + INDENT
     if isinstance(statement, ast.Shot):
         head = f"{indent}SHOT {_source(text, statement.name)}:"
+        if statement.after is not None:
+            head += f" after {_source(text, statement.after)}"
         words = " ".join(_source(text, w).lower() if not w.is_number else _source(text, w) for w in statement.move)
         if words:
             head += " " + words
