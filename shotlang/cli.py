@@ -651,12 +651,13 @@ def _prepare(file: str, axes: str | None, out: Path | None, only: tuple[str, ...
         _report([result], err=True)
     assert result.output is not None
     shots = shots_of(result.output.records)  # the compiled records as they are, not rebuilt as models
-    names = [s.name for s in shots]
+    names = list(dict.fromkeys(s.shot for s in shots))  # the shots', each take's is the shot's own
+    every_take = [s.name for s in shots]
     within = {member: r["name"] for r in result.output.records for member in r.get("shots") or ()}
     _only(only, names, "--only", within)
     _only(force, names, "--force", within)
     if only:
-        shots = [s for s in shots if s.name in only or s.name in force]
+        shots = [s for s in shots if s.shot in only or s.shot in force]
     path, source = state_path(Path(file)), Path(file).name
     try:
         config = load_config()
@@ -679,7 +680,7 @@ def _prepare(file: str, axes: str | None, out: Path | None, only: tuple[str, ...
     out_dir = out if out is not None else Path(file).parent
     models = result.models or for_folder(Path(file).parent)[0]  # the matrix the checks used
     cast = cast_of(result.output.cast)
-    plans = plan_shots(shots, store, out_dir, config, frozenset(force), models, listed=names, cast=cast)
+    plans = plan_shots(shots, store, out_dir, config, frozenset(force), models, listed=every_take, cast=cast)
     return Prepared(config, store, out_dir, plans, plan_cast(cast, plans, store), cast)
 
 
@@ -869,7 +870,7 @@ def _run(config: Config, store: Store, out_dir: Path, plans: list[PlannedShot], 
         # but for a shot left pending (say a download past --timeout): its generation is paid
         # for, and the same command again must finish it, not buy another.
         pending = {o.name for o in outcomes if o.status == "pending"}
-        store.clear_pending_force(p.name for p in plans if p.name not in pending)
+        store.clear_pending_force({p.shot.shot for p in plans} - {p.shot.shot for p in plans if p.name in pending})
     if isinstance(reporter, JsonReporter):
         reporter.summary(outcomes)
     else:

@@ -133,17 +133,28 @@ def test_a_shot_made_again_changes_the_shots_that_continue_it(fake: FakeKling, t
     film = tmp_path / "film.shot"
     film.write_text(CHAIN, encoding="utf-8")
     assert run(fake, film).returncode == 0
-    planned = json.loads(shotlang("plan", str(film), "--json", "--force", "a", env=fake.env()).stdout)
-    assert {p["shot"]: p["action"] for p in planned["shots"]} == {"a": "forced", "b": "changed", "c": "changed",
-                                                                  "d": "unchanged"}
-    first_a = _task_of(film, "a")
-    done = run(fake, film, "--force", "a")
+
+    def actions(*args: str) -> dict[str, str]:
+        planned = json.loads(shotlang("plan", str(film), "--json", *args, env=fake.env()).stdout)
+        return {p["shot"]: p["action"] for p in planned["shots"]}
+
+    # A new take of `a` is one more video: `b` goes on from the chosen one.
+    assert actions("--force", "a") == {"a": "unchanged", "a.take-2": "new", "b": "unchanged", "c": "unchanged",
+                                       "d": "unchanged"}
+    assert run(fake, film, "--force", "a").returncode == 0 and fake.stats.creates == 5
+    # Choosing it changes what follows, down the chain.
+    film.write_text(CHAIN.replace('"The harbour at dusk" 5s', '"The harbour at dusk" 5s takes 2 pick 2'), encoding="utf-8")
+    assert actions() == {"a": "unchanged", "a.take-2": "unchanged", "b": "changed", "c": "changed", "d": "unchanged"}
+    done = run(fake, film)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert fake.stats.creates == 4 + 3
-    frame = base64.b64decode(list(b for e, b in fake.created() if e == kling.IMAGE2VIDEO)[-1]["image"])
-    new_a = _task_of(film, "a")
-    assert new_a != first_a and _near(_rgb(frame, 10, 5), colors(new_a)[1])
-    assert run(fake, film).returncode == 0 and fake.stats.creates == 7
+    assert fake.stats.creates == 5 + 2
+    frame = base64.b64decode([b for e, b in fake.created() if e == kling.IMAGE2VIDEO][-1]["image"])
+    assert _near(_rgb(frame, 10, 5), colors(_task_of(film, "a.take-2"))[1])
+    # A changed shot is made again, and so is what continues it.
+    film.write_text(CHAIN.replace("The harbour at dusk", "The harbour at night"), encoding="utf-8")
+    assert actions() == {"a": "changed", "b": "changed", "c": "changed", "d": "unchanged"}
+    assert run(fake, film).returncode == 0 and fake.stats.creates == 7 + 3
+    assert run(fake, film).returncode == 0 and fake.stats.creates == 10
 
 
 def test_only_the_continuing_shot_runs_from_the_recorded_take(fake: FakeKling, tmp_path: Path) -> None:

@@ -103,10 +103,12 @@ OPTIONS = {
     # an image-to-video shot from an address (a file would be read); its end frame, masks and
     # voices come in the kits below
     "image": st.sampled_from(['image "https://example.com/dawn.png"', 'IMAGE "https://example.com/a b.jpg"']),
+    # takes, and a pick among them (a pick past the takes is an error: drawn together)
+    "takes": st.sampled_from(["takes 2", "TAKES 3", "takes 1", "takes 3 pick 2", "pick 1", "Pick 1 takes 2"]),
 }
 # `id` is drawn apart (one per shot); the options that need others come in KITS; everything else
 # the language takes is drawn above, or from its row of the language table (_from_row).
-OPTIONS_LEFT_OUT = {"id"}
+OPTIONS_LEFT_OUT = {"id", "pick"}  # `pick` comes with `takes`
 KIT_OPTIONS = {"tail", "mask", "motion", "voice"}
 # Options drawn at random rarely make a shot that compiles when they need others (an end frame
 # or a mask needs an image and a model that takes it, a voice needs sound and a pro model): these

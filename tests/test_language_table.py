@@ -166,8 +166,9 @@ def test_every_option_is_documented_and_derived_names_hold() -> None:
     assert len(kinds) == len(set(kinds)), "an option kind is used twice"
     keywords = [k for o in OPTIONS for k in o.keywords]
     assert len(keywords) == len(set(keywords)), "an option keyword is used twice"
-    # Every option fills an API field, but `moves`, which says how a SEQUENCE writes its prompts.
-    assert all(o.written and o.example and (o.field or o.kind == "moves") for o in OPTIONS)
+    # Every option fills an API field, but `moves`, which says how a SEQUENCE writes its prompts,
+    # and `takes` and `pick`, which say how many requests are sent and which video is the shot's.
+    assert all(o.written and o.example and (o.field or o.kind in ("moves", "takes", "pick")) for o in OPTIONS)
     assert all((o.argument == "bare") == (o.terminal is not None) for o in OPTIONS)
     # A line starting with a statement keyword that is also an option (`model`) may continue
     # the SHOT above it; the others always start a statement.

@@ -74,8 +74,10 @@ def test_only_and_force(fake: FakeKling, film: Path) -> None:
     assert done.returncode == 0 and fake.stats.creates == 2
     assert sorted(p.stem for p in film.parent.glob("*.mp4")) == ["calm", "lamp"]
     done = run(fake, film, "--force", "lamp", "--only", "lamp")
-    assert done.returncode == 0 and fake.stats.creates == 3, "--force pays for a new generation"
-    assert json.loads(state_path(film).read_text())["shots"]["lamp"]["generation"] == 2
+    assert done.returncode == 0 and fake.stats.creates == 3, "--force pays for a new take"
+    shots = json.loads(state_path(film).read_text())["shots"]
+    assert shots["lamp"]["generation"] == 1 and shots["lamp.take-2"]["status"] == "succeed"
+    assert sorted(p.stem for p in film.parent.glob("*.mp4")) == ["calm", "lamp", "lamp.take-2"]  # none replaced
     bad = run(fake, film, "--only", "lamps")
     assert bad.returncode == 2 and "did you mean `lamp`" in bad.stderr
 

@@ -189,14 +189,14 @@ def test_a_new_take_never_replaces_an_earlier_one_on_disk(fake: FakeKling, tmp_p
     assert done.returncode == 0, done.stdout + done.stderr
     assert fake.stats.creates == 2
     assert first.stat().st_mtime_ns == made, "the first take is kept"
-    assert (tmp_path / "a.2.mp4").exists() and "beside a.mp4" in done.stderr
-    state = json.loads(state_path(film).read_text(encoding="utf-8"))["shots"]["a"]
-    assert (state["file"], state["generation"]) == ("a.2.mp4", 2)
-    again = run(fake, film)  # the take it made is the shot's video: nothing to do
-    assert again.returncode == 0 and fake.stats.creates == 2 and not (tmp_path / "a.3.mp4").exists()
+    assert (tmp_path / "a.take-2.mp4").exists()
+    shots = json.loads(state_path(film).read_text(encoding="utf-8"))["shots"]
+    assert (shots["a"]["file"], shots["a.take-2"]["file"]) == ("a.mp4", "a.take-2.mp4")
+    again = run(fake, film)  # both takes are made: nothing to do
+    assert again.returncode == 0 and fake.stats.creates == 2 and not (tmp_path / "a.2.mp4").exists()
     assert "unchanged" in again.stdout
     status = json.loads(shotlang("status", str(film), "--offline", "--json").stdout)
-    assert status[0]["file"] == "a.2.mp4"
+    assert [(s["shot"], s["file"]) for s in status] == [("a", "a.mp4"), ("a.take-2", "a.take-2.mp4")]
 
 
 def test_with_the_state_moved_aside_a_video_on_disk_is_not_written_over(fake: FakeKling, tmp_path: Path) -> None:

@@ -101,6 +101,7 @@ class Checker:
                                     f"remove `{aspect.value}`"))
         _check_images(settings, [], self.base_dir, self.images, found)
         _check_request_options(settings, found)
+        _check_takes(settings, found)
         _check_omni(settings, self.models.get(settings.model_name), found, voices=sequence.voices, tail=False)
         _check_id(settings, self.seen, found)
         for option in sequence.syntax.options:
@@ -187,6 +188,11 @@ def shot_check(*codes: str) -> Callable[[Callable[[Looking], None]], Callable[[L
 @shot_check("E307", "E308")
 def _name(at: Looking) -> None:
     _check_name(at.shot.syntax.name, at.checker.seen, at.report)
+
+
+@shot_check("E415")
+def _takes(at: Looking) -> None:
+    _check_takes(at.shot.settings, at.report)
 
 
 @shot_check("E414")
@@ -339,6 +345,28 @@ def _check_after(shot: LoweredShot, after: Value[str], seen: dict[str, ast.Word]
             "E414", f"`{shot.name}` continues `{name}` by its video, and takes no sound then{_where(sound)}",
             sound.span, "Kling turns sound off whenever a video is given: remove `sound on`"))
     return aspect
+
+
+def takes_of(settings: Settings) -> tuple[int, int]:
+    """How many takes a shot or sequence asks for, and which one is chosen (1 and 1 by default)."""
+    takes, pick = settings.more.get("takes"), settings.more.get("pick")
+    return (takes.value if takes is not None else 1), (pick.value if pick is not None else 1)
+
+
+def _check_takes(settings: Settings, report: list[Diagnostic]) -> None:
+    """E415: a pick among the takes there are; no own `id` for several takes (one task per id)."""
+    takes, pick = takes_of(settings)
+    chosen = settings.more.get("pick")
+    if chosen is not None and pick > takes:
+        report.append(Diagnostic(
+            "E415", f"take {pick} is chosen, but the shot has {takes} take{'s' * (takes != 1)}", chosen.span,
+            f"write `takes {pick}` too (a take `--force` added is one of them), or pick 1 to {takes}"))
+    own = settings.id
+    if own is not None and takes > 1:
+        where = settings.more["takes"]
+        report.append(Diagnostic(
+            "E415", f"`id` names one task, and the shot has {takes} takes{_where(where)}", own.span,
+            "remove `id` (shotlang gives each take an id of its own), or make one take"))
 
 
 def _check_name(name: ast.Word, seen: dict[str, ast.Word], report: list[Diagnostic]) -> None:

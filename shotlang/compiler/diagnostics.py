@@ -359,6 +359,11 @@ request refers to `a`'s video with Kling's documented wording ("{kling.NEXT_SHOT
 renders in `a`'s aspect ratio and without sound (Kling turns sound off whenever a video is
 given). On the others it starts from `a`'s last frame, as image-to-video: it takes no start
 image of its own, and its aspect ratio is the frame's."""),
+    "E415": Code(E, "takes that cannot be made or chosen", f"""
+`takes N` (1 to {kling.TAKES_MAX}) makes N generations of a shot, each a paid request with an external id of
+its own; `pick K` says which is the shot's video. K must be one of the takes: a take that
+`run --force` added counts once `takes` says so. An `id` names one task at Kling, so a shot with
+several takes cannot have one: shotlang gives each take its own."""),
     # --- W: warnings, from the seed's guidance ---------------------------------------------
     "W100": Code(W, "movement too weak to see", f"""
 Magnitudes below {VISIBLE_FROM} (`2`, `2.5`, `0.5`) give no visible movement. Use {VISIBLE_FROM} or more

@@ -40,6 +40,8 @@ ELEMENT_REFERENCE = "<<<element_{}>>>"  # how a prompt names element n of elemen
 ELEMENTS_MAX = 7  # elements a request may name
 ELEMENTS_MAX_WITH_FRAME = 3  # ... when it has a start frame
 ELEMENTS_WITH_VIDEO = 4  # images and elements, with a reference video
+# Takes: generations of one shot, each a paid request of its own (shotlang's, not Kling's).
+TAKES_MAX = 9
 # A video reference (omni-video's video_list): "feature" to continue a shot; the prompt then says so
 # (../shared/kling-api.md, "Omni video": the documented way to continue a shot).
 NEXT_SHOT = "Based on <<<video_1>>>, generate the next shot."

@@ -238,6 +238,17 @@ OPTIONS: tuple[Option, ...] = (
            "the model offers camera control for the shot, else as words (a sequence's moves always go "
            "as words)",
            made=True, sent="nothing of its own: it says how the move is sent (see Camera moves)"),
+    Option("takes", ("takes",), "number", None, "", False, None, f"`takes <1–{kling.TAKES_MAX}>`", "`takes 3`",
+           "that many generations of the shot, each paid, all kept: `castle.mp4` is the chosen one (`pick`), the "
+           "others `castle.take-2.mp4`, `castle.take-3.mp4`…; default 1",
+           bounds=Bounds(1, kling.TAKES_MAX, whole=True, hint=(
+               f"a shot has 1 to {kling.TAKES_MAX} takes, each a paid generation")),
+           made=True, sent="nothing of its own: one request per take, each with its own external_task_id"),
+    Option("pick", ("pick",), "number", None, "", True, None, "`pick <take>`", "`pick 2`",
+           "the chosen take: its video is `castle.mp4` and what the storyboard, the timeline and `after` use "
+           "(`shotlang pick castle 2` writes it); default 1",
+           bounds=Bounds(1, kling.TAKES_MAX, whole=True, hint=f"a take's number, 1 to {kling.TAKES_MAX}"),
+           made=True, sent="nothing: it says which take is the shot's video"),
 )
 # Options a shot may give more than once (each is one more of a list).
 REPEATABLE = frozenset({"motion", "voice"})

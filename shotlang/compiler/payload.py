@@ -46,6 +46,8 @@ class CompiledShot(BaseModel):
     notes: list[str] | None = None  # the writer's [[notes]] in and after it; never sent
     cast: list[str] | None = None  # the cast members its element_list names, in order
     after: str | None = None  # the shot it continues (`after NAME`)
+    takes: int | None = Field(None, ge=1)  # generations of it, each paid (`takes N`)
+    pick: int | None = Field(None, ge=1)  # the chosen take (`pick K`)
 
     @field_validator("body", mode="before")
     @classmethod
@@ -59,7 +61,7 @@ class CompiledShot(BaseModel):
         # As the compiler's record: `shots` only for a sequence, `moves` only for a move sent,
         # `notes` only if it has some.
         dumped: dict[str, Any] = handler(self)
-        for key in ("shots", "moves", "notes", "cast", "after"):
+        for key in ("shots", "moves", "notes", "cast", "after", "takes", "pick"):
             if dumped.get(key) is None:
                 dumped.pop(key, None)
         return dumped

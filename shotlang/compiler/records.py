@@ -100,7 +100,16 @@ def record(item: Lowered, axes: str, base_dir: Path, images: ImageStore, models:
         made["cast"] = [ref.name for ref in shot.cast]
     if after is not None:
         made["after"] = after.value
+    _takes(settings, made)
     return made
+
+
+def _takes(settings: Settings, made: dict[str, Any]) -> None:
+    """The record's `takes` and `pick`, where the shot (or sequence) gives them."""
+    for kind in ("takes", "pick"):
+        value = settings.more.get(kind)
+        if value is not None:
+            made[kind] = value.value
 
 
 def after_placeholder(name: str) -> str:
@@ -145,6 +154,7 @@ def _sequence_record(sequence: LoweredSequence, endpoint: kling.Endpoint, base_d
                                for i, (sent, seconds) in enumerate(zip(prompts, durations, strict=True), 1)]}
     made = _record(sequence.name, sequence.scene, sequence.syntax.span.line, endpoint, found)
     made["shots"] = [shot.name for shot in sequence.shots]
+    _takes(settings, made)
     if (settings.moves is None or settings.moves.value != "off") and any(s.camera is not None for s in sequence.shots):
         made["moves"] = "words"
     return made

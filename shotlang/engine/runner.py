@@ -65,15 +65,89 @@ class Shot(NamedTuple):
     body: dict[str, Any]  # the request body, exactly as it is sent (but its cast's element ids)
     moves: str = ""  # how its camera move is sent (the record's `moves`): numeric, words, both or ""
     cast: tuple[str, ...] = ()  # the cast members its element_list names, `@name` until they are made
-    after: str = ""  # the shot it continues: its last frame (`image`) or its video (video_list), `@name` until made
+    after: str = ""  # the take it continues: its last frame (`image`) or its video (video_list), `@name` until made
+    take: int = 1  # which take of its shot this is: take 1 is named as the shot, take k `<shot>.take-k`
+    of: str = ""  # the shot it is a take of ("": its own name)
+    pick: int = 1  # the shot's chosen take (`pick`): its video is `<shot>.mp4`
+    forced: bool = False  # a take --force adds
+
+    @property
+    def shot(self) -> str:
+        """The name of the shot (or sequence) this is a take of."""
+        return self.of or self.name
 
 
 def shots_of(records: Iterable[Mapping[str, Any]]) -> list[Shot]:
-    """The compiler's JSON records (CompiledFile.records) as shots to run. The bodies are used
-    as they are, not rebuilt through the pydantic models: what `compile` writes is what is
-    sent (a test checks every record against bodies.VideoRequest)."""
-    return [Shot(r["name"], kling.as_endpoint(r["endpoint"]), r["body"], str(r.get("moves") or ""),
-                 tuple(cast_key(n) for n in r.get("cast") or ()), str(r.get("after") or "")) for r in records]
+    """The compiler's JSON records (CompiledFile.records) as shots to run: one per take (`takes
+    N`), take k of `castle` named `castle.take-k` (a shot name has no `.`). The bodies are used as
+    they are, not rebuilt through the pydantic models: what `compile` writes is what is sent (a
+    test checks every record against bodies.VideoRequest). A shot that continues another
+    continues its chosen take."""
+    picks: dict[str, int] = {}
+    shots: list[Shot] = []
+    for r in records:
+        name, pick = r["name"], int(r.get("pick") or 1)
+        picks[name] = pick
+        after = str(r.get("after") or "")
+        base = Shot(name, kling.as_endpoint(r["endpoint"]), r["body"], str(r.get("moves") or ""),
+                    tuple(cast_key(n) for n in r.get("cast") or ()),
+                    take_name(after, picks.get(after, 1)) if after else "", 1, name, pick)
+        shots += [base._replace(name=take_name(name, k), take=k) for k in range(1, int(r.get("takes") or 1) + 1)]
+    return shots
+
+
+TAKE_MARK = ".take-"
+_TAKE_NAME = re.compile(r"(.+)\.take-([1-9][0-9]*)")
+
+
+def take_name(shot: str, take: int) -> str:
+    """The name of a shot's take in the state, the plans and its file: `castle`, `castle.take-2`."""
+    return shot if take == 1 else f"{shot}{TAKE_MARK}{take}"
+
+
+def shot_name_of(name: str) -> str:
+    """The shot a take's name is of: `castle.take-2` -> `castle` (a shot name has no `.`)."""
+    found = _TAKE_NAME.fullmatch(name)
+    return found[1] if found is not None else name
+
+
+def with_takes(shots: list[Shot], store: Store, force: frozenset[str],
+               asked: Mapping[str, tuple[str, ...]]) -> list[Shot]:
+    """The takes to plan: those the shot list asks for; those --force added in earlier runs, while
+    their request is still the shot's (kept, never made again); and one more for each shot in
+    `force`, unless this --force already made one in a run that did not finish (that one goes on:
+    running the same command again does not pay again)."""
+    by_shot: dict[str, list[Shot]] = {}
+    for shot in shots:
+        by_shot.setdefault(shot.shot, []).append(shot)
+    recorded: dict[str, dict[int, ShotState]] = {}
+    for name in store.names():
+        found = _TAKE_NAME.fullmatch(name)
+        if found is not None and found[1] in by_shot:
+            state = store.get(name)
+            if state is not None:
+                recorded.setdefault(found[1], {})[int(found[2])] = state
+    pending = store.pending_force
+    out: list[Shot] = []
+    for shot_name, takes in by_shot.items():
+        out += takes
+        last = takes[-1]
+        asked_takes = {t.take for t in takes}
+        mine = recorded.get(shot_name, {})
+        wanted = asked.get(last.name, ())  # the shot's request now
+        same = [k for k, state in sorted(mine.items()) if k not in asked_takes and state.body_sha256 in wanted]
+        out += [last._replace(name=take_name(shot_name, k), take=k) for k in same]
+        unknown = any((state := store.get(t.name)) is not None and state.api_status for t in takes)
+        if shot_name in force and not unknown:  # (a take in a status shotlang does not know is made again)
+            resumed = pending.get(shot_name)
+            if resumed is not None and resumed in mine and resumed not in asked_takes:
+                out = [t._replace(forced=True) if t.shot == shot_name and t.take == resumed else t for t in out]
+                if resumed not in same:
+                    out.append(last._replace(name=take_name(shot_name, resumed), take=resumed, forced=True))
+            else:
+                k = max([*asked_takes, *mine]) + 1
+                out.append(last._replace(name=take_name(shot_name, k), take=k, forced=True))
+    return out
 
 
 def cast_of(records: Iterable[Mapping[str, Any]] | None) -> list[Shot]:
@@ -98,8 +172,9 @@ def _as_hashed(shot: Shot, cast: Mapping[str, tuple[str, ...]], before: str) -> 
                   if isinstance(e, dict) and e.get("element_id") in cast else e for e in body.get("element_list") or ()]
         body = {**body, "element_list": listed}
     if shot.after:
-        mark = f"@{shot.after}#{before}"
-        if body.get("image") == f"@{shot.after}":
+        placeholder = f"@{shot_name_of(shot.after)}"
+        mark = f"{placeholder}#{before}"
+        if body.get("image") == placeholder:
             body = {**body, "image": mark}
         body = {**body, "video_list": [{**v, "video_url": mark} if isinstance(v, dict) else v
                                        for v in body.get("video_list") or ()]} if "video_list" in body else body
@@ -190,14 +265,18 @@ def plan_shots(shots: list[Shot], store: Store, out_dir: Path, config: Config,
     `listed`: every shot of the shot list, when `shots` are some of them (--only). `cast`: the
     shot list's cast members (cast_of), whose element bodies are part of the shots that name them."""
     models = (models or built_in()).with_prices(config.prices)
-    pending_force = store.pending_force
     plans = []
     cast_digests = {member.name: body_hashes(member.endpoint, member.body) for member in cast}
     # A shot that continues another is asked as its recorded take would make it; if that shot is
     # made again in this run, it is changed (below, once every plan is known).
     asks = {shot.name: body_hashes(shot.endpoint, _as_hashed(shot, cast_digests, take_of(None, store.get(shot.after)))
                                    if shot.cast or shot.after else shot.body) for shot in shots}
+    shots = with_takes(shots, store, force, asks)
+    for shot in shots:  # a take --force adds, or added, asks what its shot's first take asks
+        asks.setdefault(shot.name, asks[take_name(shot.shot, 1)])
     listed = set(asks) if listed is None else set(listed) | set(asks)
+    # Every take of a listed shot is its shot's: never another's to take over.
+    listed |= {name for name in store.names() if (take := _TAKE_NAME.fullmatch(name)) and take[1] in listed}
     earlier: dict[str, list[str]] | None = None  # body hash -> records whose shot asks no more for it
     adopted: set[str] = set()  # records in flight already taken over by a renamed shot
     ids: dict[str, list[str]] | None = None  # external id -> records that used it, when a shot has its own
@@ -207,27 +286,22 @@ def plan_shots(shots: list[Shot], store: Store, out_dir: Path, config: Config,
         digest = digests[0]
         state = store.get(shot.name)
         action = _action(state, digests, shot_video(store, state, out_dir, shot.name))
-        renamed_from, taken = None, None
-        if action in ("new", "changed") and shot.name not in force:
+        renamed_from: str | None = None
+        taken: ShotState | None = None
+        if action in ("new", "changed") and not shot.forced:
             if earlier is None:
                 earlier = _asked_no_more(store, listed, asks)
             found = _rendered_as(store, digests, earlier, adopted)
             if found is not None:
                 renamed_from, taken = found
-                if taken.status == "succeed":
+                old: ShotState = found[1]
+                adopted.add(found[0])  # one record, one new name (takes share their request)
+                if old.status == "succeed":
                     action = "renamed"
                 else:  # still generating: followed under the new name, not paid for again
-                    action, state = "in flight", taken
-                    adopted.add(renamed_from)
-        if shot.name in force and action == "in flight" and state is not None and state.api_status:
-            action = "forced"  # a status shotlang does not know (say `canceled`) is not "generating"
-        elif shot.name in force and action not in ("new", "changed", "in flight"):
-            # --force asks for one more generation. One still generating is resumed, not bumped,
-            # and so is one this --force already made in a run that did not finish: running the
-            # same command again continues it instead of paying again.
-            already = state is not None and pending_force.get(shot.name) == state.generation
-            if not already:
-                action = "forced"
+                    action, state = "in flight", old
+        if shot.shot in force and action == "in flight" and state is not None and state.api_status:
+            action = "forced"  # a status shotlang does not know (say `canceled`): made again, as --force asks
         own_id = body.get("external_task_id")
         id_used_by = None
         if own_id is not None and action in SUBMITS:
@@ -342,8 +416,10 @@ def _rendered_as(store: Store, digests: tuple[str, ...], earlier: dict[str, list
                  adopted: set[str]) -> tuple[str, ShotState] | None:
     """A record of the state whose shot asks no more for this very request (renamed, only its
     case changed, names swapped, or its body changed): its rendered video, still on disk as it
-    was saved, is reused; or its task still generating is followed, by one shot only."""
-    for name in (name for digest in digests for name in earlier.get(digest, ())):
+    was saved, is reused; or its task still generating is followed, by one shot only. A record
+    no other shot has taken comes first (the takes of a renamed shot each take their own)."""
+    names = [name for digest in digests for name in earlier.get(digest, ())]
+    for name in sorted(names, key=lambda n: n in adopted):  # stable: the others keep their order
         state = store.get(name)
         if state is None:
             continue
@@ -414,7 +490,7 @@ def remove_downloads(out_dir: Path, names: list[str], *, mine: bool) -> None:
 
 
 # A shot's video file: castle.mp4, or a take kept beside another file, castle.2.mp4.
-_TAKE_FILE = re.compile(r"([A-Za-z0-9_-]+)(?:\.[0-9]+)?\.mp4")
+_TAKE_FILE = re.compile(r"([A-Za-z0-9_-]+(?:\.take-[1-9][0-9]*)?)(?:\.[0-9]+)?\.mp4")
 
 
 # --- reporting -------------------------------------------------------------------------------
@@ -973,7 +1049,7 @@ class Runner:
     def _continuing(self, shot: Shot, body: dict[str, Any], before: ShotState) -> dict[str, Any]:
         """The body of a shot that continues another: from that shot's last frame, read from its
         video on disk (the take its state records), or with that video's address as a reference."""
-        mark = f"@{shot.after}"
+        mark = f"@{shot_name_of(shot.after)}"  # compile's placeholder: the shot's name, whichever take
         if body.get("image") == mark:
             path = self.store.path.parent / before.file if before.file else None
             if path is None or not video_matches(path, before):
@@ -1068,8 +1144,8 @@ class Runner:
         self.store.put(plan.name, ShotState(body_sha256=plan.hash, endpoint=plan.endpoint,
                                             external_task_id=ext, generation=generation, status="submitting"),
                        durable=True)
-        if plan.action == "forced":
-            self.store.set_pending_force(plan.name, generation)
+        if plan.shot.forced:  # a take --force adds: the same command again goes on with it
+            self.store.set_pending_force(plan.shot.shot, plan.shot.take)
 
     def _record(self, name: str, task: bodies.Task) -> None:
         record_task(self.store, name, task)
