@@ -655,7 +655,8 @@ def _prepare(file: str, axes: str | None, out: Path | None, only: tuple[str, ...
     every_take = [s.name for s in shots]
     within = {member: r["name"] for r in result.output.records for member in r.get("shots") or ()}
     _only(only, names, "--only", within)
-    _only(force, names, "--force", within)
+    members = [f"@{c['name']}" for c in result.output.cast or ()]
+    _only(force, [*names, *members], "--force", within)  # `--force @keeper` makes an element again
     if only:
         shots = [s for s in shots if s.shot in only or s.shot in force]
     path, source = state_path(Path(file)), Path(file).name
@@ -681,7 +682,7 @@ def _prepare(file: str, axes: str | None, out: Path | None, only: tuple[str, ...
     models = result.models or for_folder(Path(file).parent)[0]  # the matrix the checks used
     cast = cast_of(result.output.cast)
     plans = plan_shots(shots, store, out_dir, config, frozenset(force), models, listed=every_take, cast=cast)
-    return Prepared(config, store, out_dir, plans, plan_cast(cast, plans, store), cast)
+    return Prepared(config, store, out_dir, plans, plan_cast(cast, plans, store, frozenset(force)), cast)
 
 
 def _preflight(out_dir: Path, plans: list[PlannedShot]) -> None:

@@ -131,3 +131,77 @@ def test_an_element_whose_answer_is_lost_is_found_again_not_made_twice(fake: Fak
     assert done.returncode == 0, done.stdout + done.stderr
     assert sorted(e["element_name"] for e in _elements(fake)) == ["dog", "keeper"]
     assert fake.stats.creates == 6
+
+
+def test_a_shot_whose_task_the_api_forgot_is_sent_again_with_the_element_ids(fake: FakeKling, tmp_path: Path) -> None:
+    film = _folder(tmp_path)
+    fake.inject(Fault("hold", times=None, match="sleeps by the lamp"))
+    process = start_run(fake, film)
+    wait_for(lambda: any("sleeps" in b.get("prompt", "") for _, b in fake.created()))
+    os.kill(process.pid, signal.SIGKILL)
+    process.communicate(timeout=10)
+    fake.clear_faults()
+    [lost] = [t["task_id"] for t in fake.tasks() if t.get("task_status") and
+              any("sleeps" in b.get("prompt", "") and b.get("external_task_id") == t["task_info"].get("external_task_id")
+                  for _, b in fake.created())]
+    fake.forget(lost)
+    done = run(fake, film)
+    assert done.returncode == 0, done.stdout + done.stderr
+    sent = [b for _, b in fake.created() if "sleeps" in b.get("prompt", "")]
+    assert sent and all(not str(e["element_id"]).startswith("@") for b in sent for e in b["element_list"])
+
+
+def test_elements_take_no_slot_of_the_account(fake: FakeKling, tmp_path: Path) -> None:
+    film = _folder(tmp_path)
+    fake.inject(Fault("hold", times=None, match='"element_name"'))  # the elements stay in the making
+    process = start_run(fake, film, "--concurrency", "1")
+    try:
+        # `d` names nobody: it is made while the elements are not
+        wait_for(lambda: any(b.get("prompt") == "The sea at night" for _, b in fake.created()))
+    finally:
+        os.kill(process.pid, signal.SIGKILL)
+        process.communicate(timeout=10)
+
+
+@pytest.mark.parametrize("answer", [{}, {"element_id": None}, {"element_id": 1.5}, {"element_id": True},
+                                    {"element_id": {"id": 1}}, {"element_id": "../x"}, {"element_id": "x" * 300}])
+def test_an_element_answer_without_a_usable_id_fails_that_element_and_a_rerun_makes_it_again(
+        fake: FakeKling, tmp_path: Path, answer: dict) -> None:
+    film = _folder(tmp_path)
+    fake.element_answer = lambda task: [answer] if "keeper" in str(task.body.get("element_name")) else None
+    done = shotlang("run", str(film), "--poll-interval", "0.05", "--retry-base", "0.01", "--timeout", "20",
+                    env=fake.env())
+    assert done.returncode != 0
+    assert "no element id shotlang can use" in done.stdout
+    sent = [b for _, b in fake.created() if "element_list" in b]
+    assert all(e["element_id"] != answer.get("element_id") for b in sent for e in b["element_list"])
+    fake.element_answer = None
+    again = run(fake, film)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert sorted(e["element_name"] for e in _elements(fake)) == ["dog", "keeper", "keeper"]
+
+
+def test_an_element_answered_with_another_s_id_is_not_used(fake: FakeKling, tmp_path: Path) -> None:
+    film = _folder(tmp_path)
+    fake.element_answer = lambda task: [{"element_id": "el-same", "element_name": task.body["element_name"]}]
+    done = run(fake, film)
+    assert done.returncode != 0 and "which another cast member has" in done.stdout
+    named = [e["element_id"] for _, b in fake.created() if "element_list" in b for e in b["element_list"]]
+    assert len(set(named)) <= 1  # whichever came first; never one member's id for the other
+
+
+def test_force_makes_an_element_again(fake: FakeKling, tmp_path: Path) -> None:
+    film = _folder(tmp_path)
+    assert run(fake, film).returncode == 0
+    done = run(fake, film, "--force", "@dog")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert sorted(e["element_name"] for e in _elements(fake)) == ["dog", "dog", "keeper"]
+    assert fake.stats.creates == 7  # the element only: the shots that name it keep their videos
+
+
+def test_a_fifo_or_a_device_beside_the_shot_list_is_not_read(fake: FakeKling, tmp_path: Path) -> None:
+    film = _folder(tmp_path)
+    os.mkfifo(tmp_path / "other.shot.state.json")
+    (tmp_path / "zero.shot.state.json").symlink_to("/dev/zero")
+    planned = shotlang("plan", str(film), env=fake.env(), timeout=20)
+    assert planned.returncode == 0, planned.stderr

@@ -236,11 +236,13 @@ class VideoResult(BaseModel):
 
 
 class ElementResult(BaseModel):
-    """An element made (task_result.elements of an element's task)."""
+    """An element made (task_result.elements of an element's task), read as it comes: run
+    checks the id before it is used (runner.py), so an odd one fails that element, not the read."""
 
     model_config = ConfigDict(extra="ignore")
 
-    element_id: int | str
+    element_id: Any = None
+    element_name: Any = None
 
 
 class TaskResult(BaseModel):

@@ -530,7 +530,8 @@ def _first_span(stmt: ast.Statement) -> Span:
 # A cast member's name: its element's name (at most kling.ELEMENT_NAME_MAX_CHARS characters).
 CAST_NAME = re.compile(rf"[A-Za-z][A-Za-z0-9_-]{{0,{kling.ELEMENT_NAME_MAX_CHARS - 1}}}")
 # `@keeper` in a prompt: an @ not after a letter, digit or @ (an e-mail address is not a name).
-_CAST_REFERENCE = re.compile(r"(?<![\w@])@([A-Za-z][A-Za-z0-9_-]*)")
+# (Not before another word character either: `@keeperé` is not `@keeper` and an `é`.)
+_CAST_REFERENCE = re.compile(r"(?<![\w@])@([A-Za-z][A-Za-z0-9_-]*)(?!\w)")
 
 
 def cast_references(text: str) -> list[tuple[str, int, int]]:

@@ -24,6 +24,7 @@ import hashlib
 import os
 import re
 import shutil
+import stat
 import statistics
 import threading
 import time
@@ -330,11 +331,13 @@ def _continued(plans: list[PlannedShot], store: Store, cast: Mapping[str, tuple[
     return plans
 
 
-def plan_cast(cast: list[Shot], plans: list[PlannedShot], store: Store) -> list[PlannedShot]:
+def plan_cast(cast: list[Shot], plans: list[PlannedShot], store: Store,
+              force: frozenset[str] = frozenset()) -> list[PlannedShot]:
     """The cast members the planned shots need made (those they will send), each once: made
-    already (here, or by another shot list of the folder: its element is reused), or to make.
+    already (here, or by another shot list of the folder: its element is reused), or to make;
+    and those in `force` (`@name`: made again, as the next generation of its element).
     An element is not billed (third-party clients, ../shared/kling-api.md), so it costs 0."""
-    wanted = {name for p in plans if _sends_body(p) for name in p.shot.cast}
+    wanted = {name for p in plans if _sends_body(p) for name in p.shot.cast} | set(force)
     found: list[PlannedShot] = []
     elsewhere: dict[str, ShotState] | None = None
     for member in cast:
@@ -352,6 +355,8 @@ def plan_cast(cast: list[Shot], plans: list[PlannedShot], store: Store) -> list[
             elsewhere = folder_elements(store) if elsewhere is None else elsewhere
             taken = next((elsewhere[d] for d in digests if d in elsewhere), None)
             action = "unchanged" if taken is not None else "new" if state is None else "changed"
+        if member.name in force and state is not None and state.body_sha256 in digests and taken is None:
+            action = "forced"
         found.append(PlannedShot(member, action, digests[0], taken or state, 0.0, taken=taken))
     return found
 
@@ -361,6 +366,9 @@ def _sends_body(plan: PlannedShot) -> bool:
     state = plan.state
     return plan.submits or (plan.action == "in flight" and (state is None or state.status == "submitting"
                                                              or not state.task_id))
+
+
+_SIBLING_MAX_BYTES = 256 * 1024 * 1024
 
 
 def folder_elements(store: Store) -> dict[str, ShotState]:
@@ -376,6 +384,9 @@ def folder_elements(store: Store) -> dict[str, ShotState]:
         return found
     for path in others:
         try:
+            info = path.stat()
+            if not stat.S_ISREG(info.st_mode) or info.st_size > _SIBLING_MAX_BYTES:
+                continue  # a FIFO, a device, a folder, a giant: not a state shotlang wrote
             other = Store.read(path, path.name.removesuffix(SUFFIX))
         except (StateError, OSError, ValueError):
             continue  # another list's unreadable state is its own business
@@ -500,6 +511,37 @@ ShotEvent = Literal["queued", "submitting", "submitted", "processing", "download
 OutcomeStatus = Literal["done", "unchanged", "failed", "pending", "stopped"]
 # Why a run stopped early: the credentials, the account, this machine (disk, permissions), or the user.
 StopKind = Literal["auth", "account", "local", "interrupted"]
+
+
+def _usable_element_id(value: object) -> bool:
+    """An element id as Kling gives them: a whole number (not a boolean), or a short id text."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return 0 <= value < 10**20
+    return isinstance(value, str) and re.fullmatch(kling.ID_PATTERN, value) is not None
+
+
+def _shown(value: object) -> str:
+    """A value from the server, short and printable, for a message."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+class _NoSlots:
+    """Slots for what takes none of the account's (an element): every call a no-op."""
+
+    def acquire(self) -> None:
+        pass
+
+    def release(self) -> None:
+        pass
+
+    def accepted(self) -> None:
+        pass
+
+    def refused(self) -> bool:
+        return True  # refused with no task of ours to wait for: bounded by --timeout
 
 
 class _Waiting(Exception):
@@ -865,22 +907,39 @@ class Runner:
         todo += sorted((p for p in plans if p.action not in ("unchanged", "renamed")),
                        key=lambda p: order.get(p.action, 2))
         queue = deque(todo)
-        lock = threading.Lock()
+        ready = threading.Condition()
         self.poller.start()
+
+        def waits(plan: PlannedShot) -> bool:
+            """What the plan's request names is still being made in this run (a worker would
+            only wait for it: it takes the next plan that is ready instead)."""
+            if not _sends_body(plan):
+                return False
+            shot = plan.shot
+            return any((made := self._made.get(name)) is not None and not made.is_set()
+                       for name in (*shot.cast, *((shot.after,) if shot.after else ())))
 
         def work() -> None:
             while True:
-                with lock:
-                    if not queue:
-                        return
-                    plan = queue.popleft()
+                with ready:
+                    while True:
+                        if not queue:
+                            return
+                        # Once the run stops, each plan left is ended as stopped, in order.
+                        plan = queue[0] if self.stop.is_set() else next((p for p in queue if not waits(p)), None)
+                        if plan is not None:
+                            queue.remove(plan)
+                            break
+                        ready.wait(0.2)
                 try:
                     outcome = self._one(plan)
                 finally:
                     made = self._made.get(plan.name)
                     if made is not None:
                         made.set()  # made or not: the shots waiting for it go on
-                with lock:
+                    with ready:
+                        ready.notify_all()
+                with ready:
                     outcomes[plan.name] = outcome
 
         workers = [threading.Thread(target=work, name=f"shotlang-{i}", daemon=True)
@@ -999,9 +1058,12 @@ class Runner:
                 task = self.client.query(endpoint, state.task_id, deadline=deadline)
                 if task is not None:
                     self._record(plan.name, task)
-                    return task, self._adopt(task), deadline
+                    return task, self._adopt(task, endpoint), deadline
             # Maybe sent, maybe not (the run stopped between writing the state and learning the
-            # answer): the client looks the task up by its id first and creates it only if absent.
+            # answer): the client looks the task up by its id first and creates it only if absent,
+            # with its body as it is sent (what it names made first).
+            if (plan.shot.cast or plan.shot.after) and not _sends_body(plan):
+                plan = self._resolved(plan)
             return self._create(plan, state.external_task_id, maybe_sent=True)
         # new and changed shots have an id of their own (the hash differs); a deliberate
         # re-run of the same body needs the next generation, since the API refuses an old id.
@@ -1071,17 +1133,32 @@ class Runner:
                                        v.get("video_url") == mark else v for v in body.get("video_list") or ()]}
 
     def _element_made(self, plan: PlannedShot, task: bodies.Task, start: float) -> Outcome:
-        """A cast member's element is made: its id, kept for every shot that names it."""
+        """A cast member's element is made: its id, kept for every shot that names it. An answer
+        without a usable id, for an element of another name, or with the id another cast member
+        has, fails the element (the next run makes it again), and no shot is sent with it."""
         elements = task.task_result.elements if task.task_result else []
-        element_id = elements[0].element_id if elements else None
-        if element_id is None or (isinstance(element_id, str) and not re.fullmatch(kling.ID_PATTERN, element_id)):
-            raise ShotError("the element's task succeeded, but the API gave no element id shotlang can use")
+        made = elements[0] if elements else None
+        element_id = made.element_id if made is not None else None
+        named = made.element_name if made is not None else None
+        others = {state.element_id for name in self.store.names() if name.startswith("@") and name != plan.name
+                  and (state := self.store.get(name)) is not None and state.element_id is not None}
+        problem = ""
+        if not _usable_element_id(element_id):
+            problem = f"the API gave no element id shotlang can use ({_shown(element_id)})"
+        elif named is not None and named != plan.body.get("element_name"):
+            problem = f"the API answered with an element named {_shown(named)}, not {plan.body.get('element_name')!r}"
+        elif element_id in others:
+            problem = f"the API gave element {element_id}, which another cast member has"
+        if problem:
+            reason = f"{problem}; run again to make it again"
+            self.store.update(plan.name, status="failed", status_msg=reason, durable=True)
+            raise ShotError(reason)
         self.store.update(plan.name, status="succeed", element_id=element_id, durable=True)
         self.reporter.event(plan.name, "done", f"element {element_id}")
         return Outcome(plan.name, "done", self.clock() - start, task_id=task.task_id)
 
-    def _adopt(self, task: bodies.Task) -> bool:
-        if task.task_status not in kling.TASK_RUNNING:
+    def _adopt(self, task: bodies.Task, endpoint: str = "") -> bool:
+        if task.task_status not in kling.TASK_RUNNING or endpoint == kling.ELEMENTS:
             return False
         self.slots.adopt()
         return True
@@ -1091,12 +1168,14 @@ class Runner:
         """Create the task under `ext`, waiting for a free slot; returns it with the slot held,
         and its deadline (--timeout from when it first got a slot)."""
         body = plan.body if plan.body.get("external_task_id") else {**plan.body, "external_task_id": ext}
+        # An element is made beside the account's videos: it takes none of their slots.
+        slots: Slots | _NoSlots = self.slots if plan.endpoint != kling.ELEMENTS else _NoSlots()
         shut_out: float | None = None  # since when the account refuses us with none of ours generating
         deadline: float | None = None
         while True:
-            self.slots.acquire()
+            slots.acquire()
             if self.stop.is_set():
-                self.slots.release()
+                slots.release()
                 raise Stopped
             if deadline is None:
                 deadline = self.clock() + self.settings.task_timeout
@@ -1104,7 +1183,7 @@ class Runner:
                     try:  # on disk (fsynced) before anything is sent: whatever happens next, the id is known
                         self._submitting(plan, ext, generation)
                     except BaseException:
-                        self.slots.release()
+                        slots.release()
                         raise
             self.reporter.event(plan.name, "submitting")
             try:
@@ -1113,7 +1192,7 @@ class Runner:
                                           adopt=maybe_sent or not plan.body.get("external_task_id"))
             except OverConcurrency as e:
                 maybe_sent = maybe_sent or e.maybe_created
-                if not self.slots.refused():
+                if not slots.refused():
                     shut_out = None  # a task of ours will end and free the account: wait for it
                     continue
                 # Another client holds the account: waiting on it is bounded by --timeout too.
@@ -1125,20 +1204,20 @@ class Runner:
                 self.client.wait(self.settings.poll_interval)
                 continue
             except (ShotError, AccountError, AuthError) as e:
-                self.slots.release()
+                slots.release()
                 if not e.maybe_created:  # a stated refusal: no task under this id, nothing charged
                     self.store.update(plan.name, status="failed", status_msg=f"not submitted: {e.message}")
                 raise
             except BaseException:
-                self.slots.release()
+                slots.release()
                 raise
             try:
                 self._record(plan.name, task)
             except BaseException:
-                self.slots.release()
+                slots.release()
                 raise
-            self.slots.accepted()
-            return task, True, deadline
+            slots.accepted()
+            return task, slots is self.slots, deadline
 
     def _submitting(self, plan: PlannedShot, ext: str, generation: int) -> None:
         self.store.put(plan.name, ShotState(body_sha256=plan.hash, endpoint=plan.endpoint,

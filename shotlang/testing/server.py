@@ -187,6 +187,9 @@ class FakeKling:
         self.video = video
         # Each task's video a real MP4 of its own look (videos.clip, PyAV), not the tiny VIDEO.
         self.real_videos = real_videos
+        # A hostile server's element answers: given an element's task, the `elements` its finished
+        # answer holds (None: the usual one), e.g. an id missing, odd, or another element's.
+        self.element_answer: Callable[[_Task], list[dict[str, Any]] | None] | None = None
         if real_videos:
             clip("probe")  # NoEncoder now, not at the first download
         self._tasks: dict[str, _Task] = {}
@@ -239,6 +242,16 @@ class FakeKling:
     def clear_faults(self) -> None:
         with self._lock:
             self._faults.clear()
+
+    def forget(self, task_id: str) -> None:
+        """Drop a task as an API that purged it would: queries by its id or external id answer
+        404 from now on, and its external id may be used again."""
+        with self._lock:
+            task = self._tasks.pop(task_id)
+            self._running.pop(task_id, None)
+            external = task.external_id()
+            if external is not None:
+                self._by_external.pop(external, None)
 
     def release(self) -> int:
         """Let every held task end: with polls, at its next look; with task_seconds, once its
@@ -447,8 +460,9 @@ class FakeKling:
         if status == "failed":
             data["task_status_msg"] = task.fail_message or "task failed"
         if status == "succeed" and task.endpoint == _ELEMENTS:
-            data["task_result"] = {"elements": [{"element_id": f"el{task.task_id}",
-                                                 "element_name": task.body.get("element_name")}]}
+            hostile = self.element_answer(task) if self.element_answer is not None else None
+            data["task_result"] = {"elements": hostile if hostile is not None else [
+                {"element_id": f"el{task.task_id}", "element_name": task.body.get("element_name")}]}
         elif status == "succeed":
             duration = str(task.body.get("duration", _DEFAULT_DURATION))
             data["task_result"] = {"videos": [{"id": task.task_id, "url": f"{self.url}/videos/{task.task_id}.mp4",

@@ -392,6 +392,7 @@ class _Line:
     model: str | None = None  # the body's model, written by a MODEL line or as an option
     notes: list[str] = field(default_factory=list)
     after: str | None = None
+    cast: list[str] = field(default_factory=list)  # the cast members its element_list names
 
     def text(self, keyword: str, indent: str, model_line: str | None) -> str:
         options = list(self.options)
@@ -551,12 +552,25 @@ def decompile(payloads: list[Payload], *, axes: str | None = None, images: Image
     if model_line is not None:
         lines.append(f"MODEL {model_line}")
     model_at = len(lines)  # the MODEL line's number, if there is one
+    cast: dict[str, Any] = {}  # each cast member written, by name, with its body
     for where, path, record in (c for payload in payloads for c in payload.cast):
+        name = record.get("name", record["body"].get("element_name"))
+        if isinstance(name, str) and name.lower() in cast:
+            if cast[name.lower()] != record["body"]:
+                problems.append(Problem(where, path, f"{_show(name)} is cast again with another body: a shot list "
+                                                     "casts each member once, and the first is kept"))
+            continue  # the same member, from another shot list: written once
+        cast[name.lower() if isinstance(name, str) else ""] = record["body"]
         lines += _cast(record, where, path, reading, problems)
     places: list[tuple[int, int, _Item]] = []  # each item's first and last line (from 1)
     scene: str | None = None
     for item in items:
         request = item.request
+        for named in item.head.cast:
+            if named.lower() not in cast:
+                item.problems.append(Problem(request.where, _join(request.path, "element_list"), (
+                    f"names the cast member {_show(named)}, whose CAST record is not among the inputs: written "
+                    f"as `@{named}`, which sends its element only with a CAST of that name")))
         if request.has_scene and request.scene != scene:
             if request.scene is None:
                 item.problems.append(Problem(request.where, _join(request.record or "", "scene"),
@@ -949,6 +963,7 @@ def _shot(fields: dict[str, Any], line: _Line, at: _Place, to_image: bool, readi
     line.prompt = prompt if at.text(prompt, "prompt") else ""
     names = _cast_names(fields, at) if "element_list" in fields else None
     if names:
+        line.cast = names
         line.prompt = _ELEMENT.sub(lambda m: f"@{names[int(m[1]) - 1]}" if 1 <= int(m[1]) <= len(names) else m[0],
                                    line.prompt)
     moves = ""  # how the request sends its move: numeric, words or both
