@@ -494,7 +494,7 @@ def storyboard_command(file: str, out: Path | None, videos: Path | None, axes: s
             store = Store.read(state_path(Path(file)), Path(file).name)
         except StateError as e:
             raise IOFailure(str(e)) from None
-        rendered = Rendered(store.get, videos if videos is not None else Path(file).parent, target)
+        rendered = Rendered(store.get, videos if videos is not None else Path(file).parent, target, store.names)
     board = storyboard(text, shown, base_dir, rendered, axes=axes and axes.lower())
     if board.html is None:
         click.echo(render_all(board.diagnostics, _color(sys.stderr)) + "\n", err=True)
@@ -543,7 +543,8 @@ def timeline_command(file: str, out: Path | None, fmt: str, videos: Path | None,
     target = _target(out, Path(file).with_suffix(FORMATS[fmt][1]), (file,))
     cut = build(result.output.title or Path(file).stem, result.output.records,
                 store.get if store is not None else lambda name: None,
-                videos if videos is not None else Path(file).parent, fmt)
+                videos if videos is not None else Path(file).parent, fmt, result.output.cast,
+                store.names if store is not None else tuple)
     try:
         write(cut, target, fmt)
     except CutError as e:
@@ -867,6 +868,14 @@ def _run(config: Config, store: Store, out_dir: Path, plans: list[PlannedShot], 
     finally:
         client.close()
     reporter.close()
+    from .engine.runner import arrange
+
+    try:
+        for line in arrange(store, out_dir, plans):  # each shot's chosen take as <shot>.mp4
+            click.echo(f"shotlang: {line}", err=True)
+    except OSError as e:
+        raise LocalFailure(f"cannot arrange the takes in {out_dir}: {e.strerror or e}; the state says where "
+                           "each take is, and the next run arranges them") from None
     if runner.finished:  # every shot of this run went through: its --force is carried out
         # but for a shot left pending (say a download past --timeout): its generation is paid
         # for, and the same command again must finish it, not buy another.
@@ -888,6 +897,98 @@ def _run(config: Config, store: Store, out_dir: Path, plans: list[PlannedShot], 
         sys.exit(EXIT_LOCAL)
     if any(o.status not in ("done", "unchanged") for o in outcomes):
         sys.exit(EXIT_SHOTS_FAILED)
+
+
+@main.command("pick")
+@click.argument("args", nargs=-1, required=True, metavar="[FILE.shot] SHOT TAKE")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder of the videos, if not beside the .shot file.")
+def pick_command(args: tuple[str, ...], out: Path | None) -> None:
+    """Choose a take of a shot: writes `pick TAKE` into the shot list (nothing else in it moves)
+    and makes that take's video SHOT.mp4 (the others SHOT.take-K.mp4). Without FILE, the one
+    .shot file here that has SHOT."""
+    from .engine.runner import arrange, plan_shots, shots_of
+    from .engine.state import StateBusy, StateError, Store, state_path
+    from .tools.pick import NotPicked, pick_file
+
+    if len(args) not in (2, 3):
+        raise click.UsageError("write `shotlang pick [FILE.shot] SHOT TAKE`, e.g. `shotlang pick castle 2`")
+    *where, shot, number = args
+    try:
+        take = int(number)
+    except ValueError:
+        raise click.BadParameter(f"{number!r} is not a take's number (1, 2, ...)", param_hint="TAKE") from None
+    if take < 1:
+        raise click.BadParameter(f"takes are numbered from 1, not {take}", param_hint="TAKE")
+    file = Path(where[0]) if where else _shot_list_with(shot)
+    path = state_path(file)
+    try:
+        recorded = Store.read(path, file.name) if path.exists() else None
+    except (StateError, OSError) as e:
+        raise IOFailure(str(e)) from None
+    made = _takes_made(recorded, shot) if recorded is not None else 0
+    try:
+        picked = pick_file(file, shot, take, made)
+    except NotPicked as e:
+        raise IOFailure(str(e)) from None
+    except OSError as e:
+        raise IOFailure(f"cannot read {file}: {e.strerror or e}") from None
+    try:
+        _rewrite(file, picked.text.encode("utf-8"))
+    except OSError as e:
+        raise IOFailure(f"cannot write {file}: {e.strerror or e}") from None
+    click.echo(f"{file}:{picked.line}: take {take} of {shot} is chosen" +
+               (f" (takes {picked.takes})" if picked.takes > 1 else ""))
+    if recorded is None:
+        return
+    [result] = _compile_all((str(file),), None)
+    if result.output is None:
+        return
+    try:
+        store = Store.open(path, file.name)
+    except StateBusy as e:
+        click.echo(f"shotlang: a run is in progress ({e.holder}); it makes {shot}.mp4 take {take} when it ends",
+                   err=True)
+        return
+    except (StateError, OSError) as e:
+        raise IOFailure(str(e)) from None
+    try:
+        from .config import load as load_config
+
+        plans = plan_shots(shots_of(result.output.records), store, out or file.parent, load_config())
+        for line in arrange(store, out or file.parent, plans):
+            click.echo(line)
+    except OSError as e:
+        raise LocalFailure(f"cannot arrange the takes: {e.strerror or e}; the next run arranges them") from None
+    finally:
+        _close(store)
+
+
+def _shot_list_with(shot: str) -> Path:
+    """The one .shot file in the working folder that has a shot named `shot`."""
+    import re
+
+    pattern = re.compile(rf"^\s*(?:shot|sequence)\s+{re.escape(shot)}\s*:", re.IGNORECASE | re.MULTILINE)
+    found = [p for p in sorted(Path.cwd().glob("*.shot")) if pattern.search(p.read_text("utf-8", "replace"))]
+    if len(found) != 1:
+        where = ", ".join(p.name for p in found) if found else "no .shot file here"
+        raise IOFailure(f"which shot list? {shot} is in {where}: write `shotlang pick FILE.shot {shot} TAKE`")
+    return found[0]
+
+
+def _takes_made(store: Store, shot: str) -> int:
+    """The highest take of `shot` a run has recorded (0 if none)."""
+    from .engine.runner import TAKE_MARK
+
+    made = 0
+    for name in store.names():
+        if name.lower() == shot.lower():
+            made = max(made, 1)
+        elif name.lower().startswith(shot.lower() + TAKE_MARK):
+            suffix = name[len(shot) + len(TAKE_MARK):]
+            if suffix.isdigit():
+                made = max(made, int(suffix))
+    return made
 
 
 REFRESH_QUERY_SECONDS = 30.0  # `status` asks about one task for this long at most, by default

@@ -182,6 +182,15 @@ def _as_hashed(shot: Shot, cast: Mapping[str, tuple[str, ...]], before: str) -> 
     return body
 
 
+def asked_digests(records: Iterable[Mapping[str, Any]], cast: Iterable[Mapping[str, Any]] | None,
+                  state: Callable[[str], ShotState | None]) -> dict[str, tuple[str, ...]]:
+    """The hashes `run` asks each take's request by (as plan_shots does, with the takes made as
+    the state records them): for those that show whether a video is of the request as it is now."""
+    members = {m.name: body_hashes(m.endpoint, m.body) for m in cast_of(cast)}
+    return {s.name: body_hashes(s.endpoint, _as_hashed(s, members, take_of(None, state(s.after)))
+                                if s.cast or s.after else s.body) for s in shots_of(records)}
+
+
 def take_of(plan: PlannedShot | None, state: ShotState | None) -> str:
     """What a continuing shot's hash holds of the shot it continues: that shot's task once its
     video is made and will not be made again in this run, else "pending"."""
@@ -1299,3 +1308,87 @@ class Runner:
         event: ShotEvent = "pending" if status == "pending" else "stopped" if status == "stopped" else "failed"
         self.reporter.event(plan.name, event, reason)
         return Outcome(plan.name, status, self.clock() - start, reason=reason, task_id=task_id)
+
+
+# --- takes on disk ---------------------------------------------------------------------------
+
+
+def arrange(store: Store, out_dir: Path, plans: list[PlannedShot]) -> list[str]:
+    """Each shot's chosen take as `<shot>.mp4`, the others as `<shot>.take-k.mp4` (`pick`): files
+    moved, never replaced or deleted, the state following each move (fsynced). A file at
+    `<shot>.mp4` that is none of the shot's takes (the writer's own) stays, and so the chosen
+    take stays where it is. Returns what was done, one line each, for the report."""
+    said: list[str] = []
+    by_shot: dict[str, list[PlannedShot]] = {}
+    for plan in plans:
+        if plan.endpoint != kling.ELEMENTS:
+            by_shot.setdefault(plan.shot.shot, []).append(plan)
+    for shot, takes in by_shot.items():
+        if len(takes) > 1 or takes[0].shot.pick != 1:  # one take, the first: where it always was
+            said += _arrange_shot(store, out_dir, shot, takes)
+    return said
+
+
+def _arrange_shot(store: Store, out_dir: Path, shot: str, takes: list[PlannedShot]) -> list[str]:
+    said: list[str] = []
+    pick = takes[0].shot.pick
+    made: dict[int, Path] = {}  # take -> where its video is, as the state proves it
+    for plan in takes:
+        state = store.get(plan.name)
+        if state is not None and state.status == "succeed" and state.file:
+            where = store.path.parent / state.file
+            if where.parent.resolve() == out_dir.resolve() and video_matches(where, state):
+                made[plan.shot.take] = where
+    if pick not in made:
+        return said  # the chosen take is not made yet (or not here): the next run arranges it
+    home = video_path(out_dir, shot)
+
+    def move(take: int, target: Path) -> None:
+        _move(store, take_name(shot, take), made[take], target)
+        said.append(f"{shot}: take {take} is {target.name}")
+        made[take] = target
+
+    if made[pick] != home:
+        holder = next((k for k, where in made.items() if where == home), None)
+        chosen = store.get(take_name(shot, pick))
+        if holder is not None:  # another take is there: to its own name first
+            move(holder, _free(out_dir / f"{shot}{TAKE_MARK}{holder}.mp4"))
+            move(pick, home)
+        elif chosen is not None and video_matches(home, chosen):  # a move a crash cut short
+            source = made[pick]
+            store.update(take_name(shot, pick), file=os.path.relpath(home, store.path.parent),
+                         mtime_ns=home.stat().st_mtime_ns, durable=True)
+            if source.exists() and os.path.samefile(source, home):
+                os.unlink(source)
+            made[pick] = home
+        elif home.exists() or home.is_symlink():
+            return [f"{shot}: {home.name} is none of its takes, and stays; the chosen take {pick} is "
+                    f"{made[pick].name}"]
+        else:
+            move(pick, home)
+    for take, where in sorted(made.items()):
+        wanted = out_dir / f"{shot}{TAKE_MARK}{take}.mp4"
+        if take != pick and where != wanted and not (wanted.exists() or wanted.is_symlink()):
+            move(take, wanted)
+    return said
+
+
+def _free(target: Path) -> Path:
+    return target if not (target.exists() or target.is_symlink()) else _beside(target)
+
+
+def _move(store: Store, name: str, source: Path, target: Path) -> None:
+    """A take's video from `source` to `target`, which is free: linked there, then unlinked here
+    (a crash in between leaves both, the state naming the first), the state updated at once."""
+    try:
+        os.link(source, target)
+    except FileExistsError:
+        raise OSError(f"{target} appeared while takes were arranged") from None
+    except OSError:  # no hard links here: renamed (free a moment ago; the state's lock is held)
+        if target.exists() or target.is_symlink():
+            raise
+        os.rename(source, target)
+    else:
+        os.unlink(source)
+    shown = os.path.relpath(target, store.path.parent)
+    store.update(name, file=shown, mtime_ns=target.stat().st_mtime_ns, durable=True)

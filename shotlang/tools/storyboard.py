@@ -19,7 +19,7 @@ import hashlib
 import html
 import math
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import quote
@@ -49,6 +49,8 @@ class Rendered(NamedTuple):
     state: Callable[[str], ShotState | None]  # a video's state by its name (Store.get)
     videos: Path  # the folder `run` downloaded into
     page: Path  # where the board is written: videos are linked relative to it
+    names: Callable[[], Iterable[str]] = tuple  # every name the state has (Store.names): the takes --force added
+    asked: dict[str, tuple[str, ...]] | None = None  # the hashes run asks each take by (filled in by storyboard)
 
 
 def storyboard(text: str, name: str, base_dir: Path, rendered: Rendered | None = None,
@@ -70,6 +72,10 @@ def storyboard(text: str, name: str, base_dir: Path, rendered: Rendered | None =
             warnings.setdefault(d.span.line, []).append(f"{d.code}: {d.message}")
     cards = [_Card.of(item, records[item.name], warnings) for item in items
              if not isinstance(item, LoweredCast) and item.name in records]
+    if rendered is not None:
+        from ..engine.runner import asked_digests
+
+        rendered = rendered._replace(asked=asked_digests(analysis.records or [], analysis.cast, rendered.state))
     return Board(_page(analysis.title or Path(name).stem, analysis.axes, cards, rendered, disputes),
                  analysis.diagnostics)
 
@@ -95,6 +101,8 @@ class _Card(NamedTuple):
     body: dict[str, Any]
     frames: list[_Frame]  # one for a shot, one per shot for a sequence
     warnings: list[str]
+    takes: int = 1  # `takes`
+    pick: int = 1  # `pick`: the chosen take
 
     @property
     def seconds(self) -> float:
@@ -112,7 +120,8 @@ class _Card(NamedTuple):
             frames = [_frame(item, float(body["duration"]), body.get("prompt", ""), body.get("camera_control"),
                              record.get("moves", "off"))]
         said = [w for line in range(first, last + 1) for w in warnings.get(line, ())]
-        return cls(item.name, record["scene"], record["line"], record["endpoint"], body, frames, said)
+        return cls(item.name, record["scene"], record["line"], record["endpoint"], body, frames, said,
+                   int(record.get("takes") or 1), int(record.get("pick") or 1))
 
 
 def _frame(shot: LoweredShot, seconds: float, prompt: str, camera: dict[str, Any] | None,
@@ -275,7 +284,8 @@ h3{font-size:1rem;margin:0;display:flex;justify-content:space-between;gap:8px}h3
 .words{font-weight:600;margin:.2em 0;color:var(--accent)}
 .prompt{margin:.4em 0}.negative{color:var(--muted)}dl{display:grid;grid-template-columns:auto 1fr;gap:2px 10px;margin:.4em 0}
 dt{color:var(--muted)}dd{margin:0}.warn{color:var(--warn)}
-video{width:100%;margin:8px 0;background:#000}.status{font-weight:600}.stale{color:var(--warn);font-weight:600}
+video{width:100%;margin:8px 0;background:#000}.takes{display:flex;gap:6px}.take{flex:1;margin:0}
+.take video{margin:0}.take figcaption{font-size:.8em}.take.chosen figcaption{font-weight:700}.status{font-weight:600}.stale{color:var(--warn);font-weight:600}
 .strip{display:flex;flex-wrap:wrap;gap:10px}.strip figure{margin:0;flex:var(--share) 1 150px;min-width:0}
 .strip .diagram{max-height:120px}.strip figcaption{font-size:.85rem}.strip figcaption .words{font-size:.85rem}
 .thumbs{display:flex;gap:6px}.thumbs figure{margin:0}.thumbs figcaption{font-size:.8rem;color:var(--muted)}
@@ -292,7 +302,7 @@ _COLOURS = ["#0b5cad", "#7529e0", "#00706c", "#a8156f", "#586400", "#a2191f"]
 # Played only when the board has videos, and only a nicety: with JavaScript off every video still
 # plays on its own. It adds a button that plays the film: each video in file order, the next one
 # when one ends or cannot play.
-_SCRIPT = """(()=>{const all=[...document.querySelectorAll('video')];if(!all.length)return;
+_SCRIPT = """(()=>{const all=[...document.querySelectorAll('video.shot')];if(!all.length)return;
 const button=document.createElement('button');button.id='film';button.type='button';
 const idle='Play the film in order';button.textContent=idle;document.querySelector('header').append(button);
 let at=-1;
@@ -395,14 +405,19 @@ def _card(card: _Card, rendered: Rendered | None) -> str:
 
 
 def _render(card: _Card, rendered: Rendered) -> str:
-    """The card's video and how its render went, from the run's state."""
-    from ..engine.takes import take
+    """The card's video (its chosen take) and how its render went, from the run's state; and its
+    other takes beside it, the chosen one marked."""
+    from ..engine.runner import take_name
+    from ..engine.takes import shot_takes, take
 
-    found = take(rendered.state(card.name), rendered.videos, card.name, card.endpoint, card.body)
+    asked = rendered.asked or {}
+    chosen = take_name(card.name, card.pick)
+    found = take(rendered.state(chosen), rendered.videos, chosen, card.endpoint, card.body, asked.get(chosen))
     state = found.state
+    takes = shot_takes(card.name, card.takes, rendered.names()) if card.takes > 1 or card.pick > 1 else []
     if state is None:
-        return '<p class="status">not rendered yet</p>'
-    said = [f"status: {state.status}"]
+        return '<p class="status">not rendered yet</p>' + _takes(card, rendered, takes, asked)
+    said = [f"status: {state.status}"] + ([f"take {card.pick} of {len(takes)} (chosen)"] if takes else [])
     if state.credits:
         said.append(f"cost: {state.credits} {'credit' if state.credits == '1' else 'credits'}")
     out = []
@@ -411,14 +426,36 @@ def _render(card: _Card, rendered: Rendered) -> str:
     if found.downloaded:
         if found.runs is not None:
             said.append(f"runs {found.runs:.2f} s")
-        link = quote(Path(os.path.relpath(found.video, rendered.page.parent)).as_posix())  # `#`, `?`, `%`
-        out.append(f'<video controls preload="metadata" src="{html.escape(link)}" '
-                   f'aria-label="the video of {html.escape(card.name)}"></video>')
+        out.append(_player(found.video, rendered, f"the video of {card.name}", "shot"))
     elif found.missing:
         said.append(found.missing)
     if state.status == "failed" and state.status_msg:
         said.append(f"why: {state.status_msg}")
-    return "".join(out) + f'<p class="status">{html.escape("; ".join(said))}</p>'
+    return "".join(out) + f'<p class="status">{html.escape("; ".join(said))}</p>' + _takes(card, rendered, takes, asked)
+
+
+def _player(video: Path, rendered: Rendered, label: str, kind: str) -> str:
+    link = quote(Path(os.path.relpath(video, rendered.page.parent)).as_posix())  # `#`, `?`, `%`
+    return (f'<video class="{kind}" controls preload="metadata" src="{html.escape(link)}" '
+            f'aria-label="{html.escape(label)}"></video>')
+
+
+def _takes(card: _Card, rendered: Rendered, takes: list[tuple[int, str]], asked: dict[str, tuple[str, ...]]) -> str:
+    """A shot's takes side by side, each with its number, the chosen one marked."""
+    from ..engine.takes import take
+
+    if not takes:
+        return ""
+    out = ['<div class="takes">']
+    for number, name in takes:
+        found = take(rendered.state(name), rendered.videos, name, card.endpoint, card.body, asked.get(name))
+        chosen = number == card.pick
+        label = f"take {number}" + (" (chosen)" if chosen else "")
+        inside = (_player(found.video, rendered, f"{label} of {card.name}", "take") if found.downloaded else
+                  f'<p class="meta">{"not rendered yet" if found.state is None else html.escape(found.state.status)}</p>')
+        out.append(f'<figure class="take{" chosen" if chosen else ""}">{inside}'
+                   f'<figcaption>{html.escape(label)}</figcaption></figure>')
+    return "".join(out) + "</div>"
 
 
 def image_size(value: str) -> tuple[int, int] | None:

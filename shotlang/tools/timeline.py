@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,19 +32,27 @@ class CutError(Exception):
 
 
 def build(title: str, records: list[dict[str, Any]], state: Callable[[str], ShotState | None],
-          videos: Path, fmt: str = "otio") -> otio.schema.Timeline:
+          videos: Path, fmt: str = "otio", cast: list[dict[str, Any]] | None = None,
+          names: Callable[[], Iterable[str]] = tuple) -> otio.schema.Timeline:
     """The timeline of a compiled shot list's records, with what a run recorded of each, made
-    for `fmt` (how a video not rendered yet is held differs, see above)."""
+    for `fmt` (how a video not rendered yet is held differs, see above). A shot's clip is its
+    chosen take (`pick`); its other takes are media references of the clip beside it, the
+    chosen one active (OpenTimelineIO's multiple media references). `cast`: the records of the
+    shot list's cast; `names`: every name the state has (the takes --force added)."""
     import opentimelineio as otio
 
-    from ..engine.takes import take
+    from ..engine.runner import asked_digests, take_name
+    from ..engine.takes import shot_takes, take
 
+    asked = asked_digests(records, cast, state)
     track = otio.schema.Track(name="shots", kind=otio.schema.TrackKind.Video)
     scene: object = object()  # none yet
     reels = _Reels()
     for record in records:
         body, name = record["body"], record["name"]
-        found = take(state(name), videos, name, record["endpoint"], body)
+        pick, count = int(record.get("pick") or 1), int(record.get("takes") or 1)
+        chosen = take_name(name, pick)
+        found = take(state(chosen), videos, chosen, record["endpoint"], body, asked.get(chosen))
         seconds = found.runs if found.runs is not None else float(body["duration"])
         length = otio.opentime.RationalTime(max(1, round(seconds * RATE)), RATE)
         whole = otio.opentime.TimeRange(otio.opentime.RationalTime(0, RATE), length)
@@ -54,6 +62,14 @@ def build(title: str, records: list[dict[str, Any]], state: Callable[[str], Shot
                                                       available_range=whole)
             item = otio.schema.Clip(name=name, media_reference=reference, source_range=whole)
             item.metadata["cmx_3600"] = {"reel": reels.take(name)}
+            if count > 1 or pick > 1:
+                others = {f"take-{number}": otio.schema.ExternalReference(
+                    target_url=other.video.resolve().as_uri(),
+                    available_range=otio.opentime.TimeRange(otio.opentime.RationalTime(0, RATE), otio.opentime.RationalTime(
+                        max(1, round((other.real or float(body["duration"])) * RATE)), RATE)))
+                    for number, taken in shot_takes(name, count, names()) if number != pick
+                    if (other := take(state(taken), videos, taken, record["endpoint"], body, asked.get(taken))).downloaded}
+                item.set_media_references({f"take-{pick}": reference, **others}, f"take-{pick}")
         elif fmt == "fcpxml":
             item = otio.schema.Gap(source_range=whole)
             item.name = name
@@ -66,6 +82,7 @@ def build(title: str, records: list[dict[str, Any]], state: Callable[[str], Shot
             "status": ("not rendered" if found.state is None else
                        f"{found.state.status}, but {found.missing}" if found.missing else found.state.status),
             "changed since its render": found.stale,
+            **({"take": pick, "takes": [n for n, _ in shot_takes(name, count, names())]} if count > 1 or pick > 1 else {}),
             "seconds": {"asked": body["duration"], "file": found.real},
             "body": {k: v for k, v in body.items()  # less the inlined images, an omni request's frames too
                      if k not in ("image", "image_tail", "static_mask", "dynamic_masks", "image_list")},
