@@ -42,7 +42,7 @@ def _shot_blocks() -> list[tuple[str, str]]:
 
 @pytest.mark.parametrize(("where", "block"), _shot_blocks(), ids=[w for w, _ in _shot_blocks()])
 def test_shot_examples_in_the_docs_compile(where: str, block: str) -> None:
-    result = shotlang.compile_text(block)
+    result = shotlang.compile_text(block, ROOT / "examples" / "from-the-docs.shot")  # images as the examples'
     assert result.errors == [], result.render()
 
 

@@ -60,9 +60,10 @@ def test_every_compiled_record_is_a_valid_request_and_is_sent_as_written(where: 
     the record's body as it is, sends the very bytes the typed model would have."""
     shot = CompiledShot.model_validate(record)  # raises if the body breaks the API's schema
     typed = shot.model_dump(mode="json")
-    [sent] = shots_of([record])
+    sent, *takes = shots_of([record])  # one shot a take, each with the same body
     assert json.dumps(sent.body) == json.dumps(typed["body"])
     assert (sent.name, sent.endpoint) == (typed["name"], typed["endpoint"])
+    assert len(takes) == (record.get("takes") or 1) - 1 and all(t.body is sent.body for t in takes)
 
 
 def test_the_records_cover_every_field_of_a_request() -> None:

@@ -1,0 +1,102 @@
+"""`shotlang pick`: the chosen take written into the shot list, nothing else in it moved."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from runs import run, shotlang
+
+from shotlang.testing import FakeKling
+from shotlang.tools.pick import NotPicked, pick_text
+
+LIST = '''TITLE "t"  # the title
+SHOT a: "A castle" takes 3  # three to choose from
+SHOT b: slow pan right over "A quay"
+    5s takes 2 [[the long one]]
+SEQUENCE s: 10s takes 2 model kling-v3
+    SHOT s1: "one"
+    SHOT s2: "two"
+'''
+
+
+@pytest.mark.parametrize(("shot", "take", "line", "written"), [
+    ("a", 2, 2, 'SHOT a: "A castle" takes 3 pick 2  # three to choose from'),
+    ("b", 2, 3, '    5s takes 2 pick 2 [[the long one]]'),
+    ("s", 2, 5, 'SEQUENCE s: 10s takes 2 model kling-v3 pick 2'),
+    ("a", 5, 2, 'SHOT a: "A castle" takes 5 pick 5  # three to choose from'),  # a take --force added
+])
+def test_only_the_statement_of_the_shot_changes(tmp_path: Path, shot: str, take: int, line: int, written: str) -> None:
+    picked = pick_text(LIST, shot, take, "t.shot", tmp_path, recorded=5)
+    before, after = LIST.splitlines(), picked.text.splitlines()
+    changed = [i for i, (x, y) in enumerate(zip(before, after, strict=True)) if x != y]
+    assert len(changed) == 1 and after[changed[0]] == written
+    assert picked.line == line
+
+
+def test_a_pick_already_there_gets_its_new_number(tmp_path: Path) -> None:
+    once = pick_text(LIST, "a", 2, "t.shot", tmp_path).text
+    twice = pick_text(once, "a", 3, "t.shot", tmp_path).text
+    assert 'SHOT a: "A castle" takes 3 pick 3  # three' in twice
+    assert pick_text(twice, "a", 3, "t.shot", tmp_path).text == twice
+
+
+@pytest.mark.parametrize(("shot", "take", "said"), [
+    ("a", 4, "`a` has 3 takes"),
+    ("s1", 1, "a shot of the sequence `s`"),
+    ("zz", 1, "no shot `zz`"),
+    ("A", 9, "has 3 takes"),
+])
+def test_what_cannot_be_picked_is_said(tmp_path: Path, shot: str, take: int, said: str) -> None:
+    with pytest.raises(NotPicked, match=said):
+        pick_text(LIST, shot, take, "t.shot", tmp_path)
+
+
+def test_a_shot_list_with_errors_is_left_alone(tmp_path: Path) -> None:
+    with pytest.raises(NotPicked, match="has errors"):
+        pick_text(LIST + "SHOT a: \"again\"\n", "a", 2, "t.shot", tmp_path)
+
+
+def test_pick_through_the_cli_finds_the_shot_list_and_arranges_the_files(fake: FakeKling, tmp_path: Path) -> None:
+    film = tmp_path / "film.shot"
+    film.write_text('SHOT castle: "A castle" takes 2\n', encoding="utf-8")
+    (tmp_path / "other.shot").write_text('SHOT quay: "A quay"\n', encoding="utf-8")
+    assert run(fake, film).returncode == 0
+    one, two = (tmp_path / "castle.mp4").read_bytes(), (tmp_path / "castle.take-2.mp4").read_bytes()
+    done = shotlang("pick", "castle", "2", env=fake.env(), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert film.read_text() == 'SHOT castle: "A castle" takes 2 pick 2\n'
+    assert (tmp_path / "castle.mp4").read_bytes() == two and (tmp_path / "castle.take-1.mp4").read_bytes() == one
+    assert run(fake, film).returncode == 0 and fake.stats.creates == 2  # nothing made again
+    bad = shotlang("pick", "castle", "3", env=fake.env(), cwd=tmp_path)
+    assert bad.returncode == 2 and "has 2 takes" in bad.stderr and "Traceback" not in bad.stderr
+    assert shotlang("pick", "nowhere", "1", cwd=tmp_path).returncode == 2
+
+
+def test_a_move_cut_short_by_a_crash_is_finished(fake: FakeKling, tmp_path: Path) -> None:
+    film = tmp_path / "film.shot"
+    film.write_text('SHOT castle: "A castle" takes 2\n', encoding="utf-8")
+    assert run(fake, film).returncode == 0
+    film.write_text('SHOT castle: "A castle" takes 2 pick 2\n', encoding="utf-8")
+    (tmp_path / "castle.mp4").rename(tmp_path / "castle.take-1.mp4")  # as arrange does it, then:
+    state = json.loads((tmp_path / "film.shot.state.json").read_text())
+    state["shots"]["castle"]["file"] = "castle.take-1.mp4"
+    (tmp_path / "film.shot.state.json").write_text(json.dumps(state))
+    os.link(tmp_path / "castle.take-2.mp4", tmp_path / "castle.mp4")  # linked, the crash before the unlink
+    done = run(fake, film)
+    assert done.returncode == 0, done.stdout + done.stderr
+    shots = json.loads((tmp_path / "film.shot.state.json").read_text())["shots"]
+    assert shots["castle.take-2"]["file"] == "castle.mp4" and not (tmp_path / "castle.take-2.mp4").exists()
+    assert fake.stats.creates == 2
+
+
+def test_a_file_of_the_writers_own_is_never_moved(fake: FakeKling, tmp_path: Path) -> None:
+    film = tmp_path / "film.shot"
+    film.write_text('SHOT castle: "A castle" takes 2 pick 2\n', encoding="utf-8")
+    (tmp_path / "castle.mp4").write_bytes(b"my own cut")
+    done = run(fake, film)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (tmp_path / "castle.mp4").read_bytes() == b"my own cut"
+    assert "castle.mp4 is none of its takes, and stays" in done.stderr
