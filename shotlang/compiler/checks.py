@@ -115,13 +115,13 @@ class Checker:
                                     "the API takes no camera control per shot of a multi-shot request: write "
                                     "`moves words` (each move at the start of its shot's prompt) or `moves off`"))
         sequence.prompts = [sequence_prompt(shot, settings) for shot in shots]
-        facts = _FACTS + sequence.name.lower()
-        if facts not in self.seen:
-            self.seen[facts] = ast.Word(f"sequence|{_aspect_of(settings)}|", sequence.syntax.name.span)
+        facts, ratio = _FACTS + sequence.name.lower(), _aspect_of(settings)
+        if ratio != kling.DEFAULT_ASPECT and facts not in self.seen:
+            self.seen[facts] = ast.Word(ratio, sequence.syntax.name.span)
         for shot, sent in zip(shots, sequence.prompts, strict=True):
             _check_name(shot.syntax.name, self.seen, found)
-            if _FACTS + shot.name.lower() not in self.seen:
-                self.seen[_FACTS + shot.name.lower()] = ast.Word(f"member||{sequence.name}", shot.syntax.name.span)
+            if _MEMBER + shot.name.lower() not in self.seen:
+                self.seen[_MEMBER + shot.name.lower()] = ast.Word(sequence.name, shot.syntax.name.span)
             _check_texts(shot, found, limit=kling.MULTI_PROMPT_MAX_CHARS, sent=sent)
         if not kling.MULTI_SHOT_MIN <= len(shots) <= kling.MULTI_SHOT_MAX:
             span = shots[kling.MULTI_SHOT_MAX].syntax.name.span if shots else sequence.syntax.name.span
@@ -185,31 +185,25 @@ def shot_check(*codes: str) -> Callable[[Callable[[Looking], None]], Callable[[L
     return register
 
 
-@shot_check("E307", "E308")
+@shot_check("E307", "E308", "E414")
 def _name(at: Looking) -> None:
-    _check_name(at.shot.syntax.name, at.checker.seen, at.report)
-
-
-@shot_check("E415")
-def _takes(at: Looking) -> None:
-    _check_takes(at.shot.settings, at.report)
-
-
-@shot_check("E414")
-def _after(at: Looking) -> None:
-    """`after NAME`: a shot above, whole (not one of a sequence's), of the same aspect ratio;
-    what the continuing request cannot carry beside it. Then this shot's own facts, for those
-    that continue it (kept in `seen`, beside the names, under a key no name can have)."""
+    """The shot's name; `after NAME`: a shot above, whole (not one of a sequence's), of the
+    same aspect ratio, and what the continuing request cannot carry beside it. Then the
+    aspect ratio this shot renders in, for those that continue it, where it is not the default
+    (kept in `seen`, beside the names, under a key no name can have)."""
     shot = at.shot
-    settings = shot.settings
+    name = shot.syntax.name
     seen = at.checker.seen
+    _check_name(name, seen, at.report)
+    settings = shot.settings
+    if settings.after is None and settings.aspect is None and not settings.to_image:
+        return  # the usual shot: the default ratio, which a shot that continues it assumes
     aspect = _aspect_of(settings)
-    after = settings.after
-    if after is not None:
-        aspect = _check_after(shot, after, seen, aspect, at.model, at.report)
-    key = _FACTS + shot.name.lower()
-    if key not in seen:
-        seen[key] = ast.Word(f"shot|{aspect}|", shot.syntax.name.span)
+    if settings.after is not None:
+        aspect = _check_after(shot, settings.after, seen, aspect, at.report)
+    key = _FACTS + name.text.lower()
+    if aspect != kling.DEFAULT_ASPECT and key not in seen:
+        seen[key] = ast.Word(aspect, name.span)
 
 
 @shot_check("E305", "E306")
@@ -237,9 +231,11 @@ def _groups(at: Looking) -> None:
     _check_groups(at.shot, at.how, at.report)
 
 
-@shot_check("E405", "E306", "E310", "E314")
+@shot_check("E405", "E306", "E310", "E314", "E415")
 def _options(at: Looking) -> None:
     _check_options(at.shot, at.report)
+    if at.shot.settings.more:  # takes and pick live there
+        _check_takes(at.shot.settings, at.report)
 
 
 @shot_check("E320")
@@ -291,9 +287,11 @@ def _named(model: Value[str] | None) -> str:
 
 
 # What a shot or sequence above says to one that continues it, in Checker.seen under this prefix
-# and its name: "kind|aspect|sequence", kind shot, sequence or member (a sequence's shot), the
-# aspect ratio it renders in ("" when an image gives it), and a member's sequence.
+# and its name: the aspect ratio it renders in ("" when an image gives it), where it is not the
+# default; and under _MEMBER and the name of a sequence's shot, the sequence's name (such a shot
+# is no video of its own; its name is in `seen` as any shot's).
 _FACTS = "\0shot:"
+_MEMBER = "\0member:"
 
 
 def _aspect_of(settings: Settings) -> str:
@@ -304,28 +302,31 @@ def _aspect_of(settings: Settings) -> str:
 
 
 def _check_after(shot: LoweredShot, after: Value[str], seen: dict[str, ast.Word], aspect: str,
-                 model: Model | None, report: list[Diagnostic]) -> str:
+                 report: list[Diagnostic]) -> str:
     """E414 for `after NAME`; the aspect ratio of this shot, as the one it continues gives it."""
     name = after.value
-    key = _FACTS + name.lower()
-    if name.lower() == shot.name.lower():
+    key = name.lower()
+    if key == shot.name.lower():
         report.append(Diagnostic("E414", f"`{shot.name}` cannot continue itself", after.span,
                                  "name the shot above that this one follows"))
         return aspect
+    member = _MEMBER + key
+    if member in seen:
+        sequence = seen[member].text
+        report.append(Diagnostic(
+            "E414", f"`{name}` is a shot of the sequence `{sequence}`, which is one video", after.span,
+            f"continue the sequence: `after {sequence}`"))
+        return aspect
     if key not in seen:
-        names = [k.removeprefix(_FACTS) for k in list(seen) if k.startswith(_FACTS)]
+        names = [k for k in list(seen) if not k.startswith("\0")]
         guess = did_you_mean(name, names)
         report.append(Diagnostic(
             "E414", f"no shot `{name}` above this one to continue", after.span,
             guess or "`after` continues a shot above it: write the shot it follows first (a shot list reads in "
                      "story order, so a chain of shots can never loop)"))
         return aspect
-    kind, before, sequence = seen[key].text.split("|")
-    if kind == "member":
-        report.append(Diagnostic(
-            "E414", f"`{name}` is a shot of the sequence `{sequence}`, which is one video", after.span,
-            f"continue the sequence: `after {sequence}`"))
-        return aspect
+    facts = _FACTS + key
+    before = seen[facts].text if facts in seen else kling.DEFAULT_ASPECT
     settings = shot.settings
     if settings.from_frame:
         if settings.image is not None:

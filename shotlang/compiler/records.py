@@ -106,6 +106,8 @@ def record(item: Lowered, axes: str, base_dir: Path, images: ImageStore, models:
 
 def _takes(settings: Settings, made: dict[str, Any]) -> None:
     """The record's `takes` and `pick`, where the shot (or sequence) gives them."""
+    if not settings.more:
+        return
     for kind in ("takes", "pick"):
         value = settings.more.get(kind)
         if value is not None:
