@@ -84,3 +84,25 @@ def test_a_body_naming_an_element_no_cast_makes_is_reported_by_decompile(tmp_pat
             "duration": "5", "element_list": [{"element_id": "82731"}]}
     back = decompile([read_payload(json.dumps(body).encode(), "b.json")], base_dir=tmp_path)
     assert any("element_list[0]" in p.path for p in back.problems)
+
+
+def test_an_edit_of_a_cast_s_words_keeps_the_statements_below_it(tmp_path: Path) -> None:
+    from shotlang.compiler.pipeline import analyse
+    from shotlang.tools.lsp.live import LiveCheck
+
+    text = KEEPER + "".join(f'SHOT s{i}: "@keeper at the lamp {i}" model kling-v3-omni\n' for i in range(300))
+    live = LiveCheck(text, "t.shot", tmp_path)
+    at = text.index("lighthouse keeper")
+    live.edit(at, at, "old ")
+    assert live.reused >= 299  # the shots below name the member, not its words (the next one is read again)
+    edited = text[:at] + "old " + text[at:]
+    assert _said(live.diagnostics) == _said(analyse(edited, "t.shot", tmp_path).diagnostics)
+    at = edited.index("keeper:")
+    live.edit(at, at + len("keeper"), "keeper2")  # renamed: every shot that names it is read again
+    renamed = edited[:at] + "keeper2" + edited[at + len("keeper"):]
+    assert _said(live.diagnostics) == _said(analyse(renamed, "t.shot", tmp_path).diagnostics)
+    assert {d.code for d in live.diagnostics} == {"E322"} and len(live.diagnostics) == 300
+
+
+def _said(diagnostics: list) -> list[tuple]:
+    return [(d.code, d.message, d.span.start, d.span.end, d.hint) for d in diagnostics]

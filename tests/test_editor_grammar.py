@@ -194,7 +194,7 @@ def _shot_lists() -> dict[str, tuple[str, Path | None]]:
         p.name: (p.read_text(encoding="utf-8"), p) for p in sorted((ROOT / "examples").glob("*.shot"))}
     for doc in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
         for i, block in enumerate(re.findall(r"```shot\n(.*?)```", doc.read_text(encoding="utf-8"), re.DOTALL)):
-            lists[f"{doc.name}#{i}"] = (block, None)
+            lists[f"{doc.name}#{i}"] = (block, ROOT / "examples" / "from-the-docs.shot")  # the examples' images
     return lists
 
 

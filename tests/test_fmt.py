@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 import shotlang
 from shotlang.compiler.language import AS_IS, Option
+from shotlang.compiler.language import OPTIONS as LANGUAGE_ROWS
 from shotlang.compiler.quickparse import unquote
 from shotlang.compiler.trivia import mask
 from shotlang.compiler.vocabulary import INTENSITIES, JOINERS, MOVES
@@ -103,12 +104,14 @@ OPTIONS = {
     # an image-to-video shot from an address (a file would be read); its end frame, masks and
     # voices come in the kits below
     "image": st.sampled_from(['image "https://example.com/dawn.png"', 'IMAGE "https://example.com/a b.jpg"']),
-    # takes, and a pick among them (a pick past the takes is an error: drawn together)
-    "takes": st.sampled_from(["takes 2", "TAKES 3", "takes 1", "takes 3 pick 2", "pick 1", "Pick 1 takes 2"]),
+    # takes, and a pick among them (a pick past the takes is an error: drawn together). Mostly one
+    # take: several with a shot's own `id` are an error (E415), and `pick` is not for DEFAULTS.
+    "takes": st.sampled_from(["takes 1", "TAKES 1", "takes 1", "takes 3 pick 2", "takes 2"]),
 }
 # `id` is drawn apart (one per shot); the options that need others come in KITS; everything else
 # the language takes is drawn above, or from its row of the language table (_from_row).
 OPTIONS_LEFT_OUT = {"id", "pick"}  # `pick` comes with `takes`
+PER_SHOT = {k for o in LANGUAGE_ROWS for k in o.keywords if o.per_shot}  # not for DEFAULTS
 KIT_OPTIONS = {"tail", "mask", "motion", "voice"}
 # Options drawn at random rarely make a shot that compiles when they need others (an end frame
 # or a mask needs an image and a model that takes it, a voice needs sound and a pro model): these
@@ -197,7 +200,9 @@ def shot_list(draw: st.DrawFn) -> str:
         elif what == "scene":
             lines.append(f"SCENE {quote(draw(prompt()))}")
         elif what == "defaults":
-            lines.append("DEFAULTS " + " ".join(draw(options(None))[:3] or ["5s"]))
+            # what a DEFAULTS line takes (a shot's own options there are E313, which these files need not show)
+            shared = [o for o in draw(options(None)) if o.split()[0].lower() not in PER_SHOT]
+            lines.append("DEFAULTS " + " ".join(shared[:3] or ["5s"]))
         elif what == "model":
             lines.append(draw(st.sampled_from(["MODEL kling-v2-6", "model kling-v2-1-master"])))
         elif what == "comment":

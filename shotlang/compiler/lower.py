@@ -191,14 +191,19 @@ class LoweredCast:
 
 
 class CastRef(NamedTuple):
-    """`@keeper` in a prompt: the cast member, and where it is named."""
+    """`@keeper` in a prompt: the cast member's name (as its CAST writes it), and where it is named."""
 
-    cast: LoweredCast
+    name: str
     span: Span
 
-    @property
-    def name(self) -> str:
-        return self.cast.name
+
+class CastName(NamedTuple):
+    """What the lowering carries of a CAST to the shots below it: its name and where it is. (Only
+    that: an edit of a CAST's words or images changes no shot, and the language server keeps
+    the statements below as they were.)"""
+
+    name: str
+    span: Span
 
 
 Lowered = LoweredShot | LoweredSequence | LoweredCast
@@ -231,7 +236,7 @@ class Lowering:
         self._title_seen: Span | None = None
         self._axes_seen: Span | None = None
         self._sequence: OpenSequence | None = None
-        self._cast: dict[str, LoweredCast] = {}  # by name, lower case
+        self._cast: dict[str, CastName] = {}  # by name, lower case
         # `@name`s named before any CAST of that name, and where first: a later CAST of it says so.
         self._cast_wanted: dict[str, Span] = {}
 
@@ -379,7 +384,7 @@ class Lowering:
         if first is not None:
             found.append(Diagnostic("E321", f"`{name.text}` is cast twice", name.span,
                                     "give each cast member its own name, or remove one",
-                                    (Related(first.syntax.name.span, "the first CAST"),)))
+                                    (Related(first.span, "the first CAST"),)))
         wanted = self._cast_wanted.pop(key, None)
         if wanted is not None:
             found.append(Diagnostic(
@@ -416,10 +421,9 @@ class Lowering:
                 f"an element takes its front image and {low} to {high} others: `also \"{name.text}-side.png\"`"
                 if not stmt.also else f"an element takes {low} to {high} images besides the front one"))
         report += found
-        cast = LoweredCast(stmt, image, lowered=not _has_error(found))
         if first is None:
-            self._cast[key] = cast
-        return cast
+            self._cast[key] = CastName(name.text, name.span)
+        return LoweredCast(stmt, image, lowered=not _has_error(found))
 
     def _cast_refs(self, stmt: ast.Shot, found: list[Diagnostic]) -> tuple[CastRef, ...]:
         """The cast members a shot's prompt names, each once, in order; an unknown `@name` is an
@@ -432,7 +436,7 @@ class Lowering:
             span = _within(prompt, start, end)
             cast = self._cast.get(name.lower())
             if cast is not None:
-                refs.setdefault(cast.name.lower(), CastRef(cast, span))
+                refs.setdefault(cast.name.lower(), CastRef(cast.name, span))
                 continue
             if not self._cast:
                 self._cast_wanted.setdefault(name.lower(), span)
@@ -489,7 +493,7 @@ class LoweringState(NamedTuple):
     title_seen: Span | None
     axes_seen: Span | None
     sequence: OpenSequence | None
-    cast: dict[str, LoweredCast]
+    cast: dict[str, CastName]
     cast_wanted: dict[str, Span]
 
 

@@ -68,6 +68,8 @@ SCOPES: dict[str, str] = {
     "shot-name": "entity.name.function.shot.shot",
     "sequence-name": "entity.name.function.sequence.shot",
     "cast-name": "entity.name.type.cast.shot",
+    "cast-reference": "variable.other.cast.shot",
+    "after-name": "entity.name.function.shot.after.shot",
     "colon": "punctuation.separator.colon.shot",
     "move-words": "meta.move.shot",
     "move": "support.function.move.shot",
@@ -213,6 +215,7 @@ def _repository() -> dict[str, Rule]:
                 {"match": r'\\["\\]', "name": SCOPES["escape"]},
                 {"match": re.escape(kling.VOICE_REFERENCE).replace(r"\{\}", r"\d+"),
                  "name": SCOPES["voice-reference"]},
+                {"match": r"(?<![\w@])@[A-Za-z][A-Za-z0-9_-]*(?!\w)", "name": SCOPES["cast-reference"]},
             ],
         },
         "move-words": {
@@ -223,6 +226,9 @@ def _repository() -> dict[str, Rule]:
             "beginCaptures": {"1": {"name": SCOPES["colon"]}},
             "patterns": [
                 {"include": "#trivia"},
+                {"comment": "`after NAME`: the shot this one continues",
+                 "match": rf"(?i:\b(after)\b)[ \t]+({NAME})",
+                 "captures": {"1": {"name": SCOPES["option"]}, "2": {"name": SCOPES["after-name"]}}},
                 {"match": NUMBER, "name": SCOPES["magnitude"]},
                 {"match": words(" ".join(k) for k in PHRASES), "name": SCOPES["move"]},
                 {"match": words(INTENSITIES), "name": SCOPES["intensity"]},

@@ -103,6 +103,7 @@ class _Card(NamedTuple):
     warnings: list[str]
     takes: int = 1  # `takes`
     pick: int = 1  # `pick`: the chosen take
+    after: str = ""  # the shot it continues
 
     @property
     def seconds(self) -> float:
@@ -121,7 +122,7 @@ class _Card(NamedTuple):
                              record.get("moves", "off"))]
         said = [w for line in range(first, last + 1) for w in warnings.get(line, ())]
         return cls(item.name, record["scene"], record["line"], record["endpoint"], body, frames, said,
-                   int(record.get("takes") or 1), int(record.get("pick") or 1))
+                   int(record.get("takes") or 1), int(record.get("pick") or 1), str(record.get("after") or ""))
 
 
 def _frame(shot: LoweredShot, seconds: float, prompt: str, camera: dict[str, Any] | None,
@@ -363,6 +364,12 @@ def _clock(seconds: float) -> str:
 
 def _card(card: _Card, rendered: Rendered | None) -> str:
     body = with_frames(card.body)
+    continued = ""
+    if card.after:  # its start is the last frame of the shot it continues, or that shot's video
+        frame = body.get("image") == f"@{card.after}"
+        body = {k: v for k, v in body.items() if not (k == "image" and frame)}
+        continued = (f'<p class="meta">continues {html.escape(card.after)}: '
+                     f'{"from its last frame" if frame else "from its video (a reference for the next shot)"}</p>')
     aspect, shown = body.get("aspect_ratio"), body.get("aspect_ratio")
     if "image" in body:  # the video takes the start image's shape: drawn so when the image is here
         size = image_size(body["image"])
@@ -375,6 +382,7 @@ def _card(card: _Card, rendered: Rendered | None) -> str:
            f'<h3><span>{html.escape(card.name)}</span><span class="len">{card.seconds:g} s</span></h3>']
     if rendered is not None:
         out.append(_render(card, rendered))
+    out.append(continued)
     backdrop = _inlined(body.get("image"))
     if not sequence:
         frame = card.frames[0]
