@@ -100,3 +100,17 @@ def test_a_file_of_the_writers_own_is_never_moved(fake: FakeKling, tmp_path: Pat
     assert done.returncode == 0, done.stdout + done.stderr
     assert (tmp_path / "castle.mp4").read_bytes() == b"my own cut"
     assert "castle.mp4 is none of its takes, and stays" in done.stderr
+
+
+def test_plan_and_max_cost_count_every_take(fake: FakeKling, tmp_path: Path) -> None:
+    film = tmp_path / "film.shot"
+    film.write_text('DEFAULTS takes 2\nSHOT a: "A castle" model kling-v2-6\nSHOT b: "A quay" model kling-v2-6 takes 3\n',
+                    encoding="utf-8")
+    planned = json.loads(shotlang("plan", str(film), "--json").stdout)
+    assert planned["generations"] == 5 and [p["shot"] for p in planned["shots"]] == [
+        "a", "a.take-2", "b", "b.take-2", "b.take-3"]
+    one = planned["shots"][0]["credits"]
+    assert planned["credits"] == pytest.approx(5 * one)
+    refused = run(fake, film, "--max-cost", str(4 * one))
+    assert refused.returncode == 2 and "over --max-cost" in refused.stderr and fake.stats.creates == 0
+    assert run(fake, film, "--max-cost", str(5 * one)).returncode == 0 and fake.stats.creates == 5
