@@ -114,3 +114,16 @@ def test_plan_and_max_cost_count_every_take(fake: FakeKling, tmp_path: Path) -> 
     refused = run(fake, film, "--max-cost", str(4 * one))
     assert refused.returncode == 2 and "over --max-cost" in refused.stderr and fake.stats.creates == 0
     assert run(fake, film, "--max-cost", str(5 * one)).returncode == 0 and fake.stats.creates == 5
+
+
+def test_takes_and_pick_are_decompiled_back(tmp_path: Path) -> None:
+    from shotlang.compiler.pipeline import compile_text
+    from shotlang.tools.decompile import decompile, read_payload
+
+    text = 'SHOT a: "A castle" takes 3 pick 2\nSEQUENCE s: 10s model kling-v3 takes 2\n    SHOT s1: "one"\n'
+    out = compile_text(text, tmp_path / "t.shot").output
+    assert out is not None
+    back = decompile([read_payload(out.to_json().encode(), "t.json")], base_dir=tmp_path)
+    assert back.problems == [] and "takes 3 pick 2" in back.text and "takes 2" in back.text
+    again = compile_text(back.text, tmp_path / "t.shot").output
+    assert again is not None and [(r.get("takes"), r.get("pick")) for r in again.records] == [(3, 2), (2, None)]

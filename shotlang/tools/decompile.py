@@ -145,6 +145,7 @@ class Request:
     endpoint: str | None = None
     members: list[str] | None = None  # a sequence record's shots
     after: str | None = None  # the shot a record continues (`after NAME`)
+    takes: dict[str, int] = field(default_factory=dict)  # a record's `takes` and `pick`
     taken: list[str | None] = field(default_factory=list)  # those names, where they were free and safe
     notes: list[str] = field(default_factory=list)  # the record's [[notes]], writable ones
     problems: list[Problem] = field(default_factory=list)
@@ -348,6 +349,11 @@ def _record(record: dict[str, Any], where: str, path: str, problems: list[Proble
                 found.after = value
             else:
                 mine.append(Problem(where, at, f"{_show(value)} is not a shot name"))
+        elif key in ("takes", "pick"):
+            if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= kling.TAKES_MAX:
+                found.takes[key] = value
+            else:
+                mine.append(Problem(where, at, f"{_show(value)} is not a take's number (1 to {kling.TAKES_MAX})"))
         elif key == "shots":
             if isinstance(value, list) and all(isinstance(v, str) for v in value):
                 found.members = value
@@ -678,6 +684,7 @@ def _item(request: Request, reading: _Reading) -> _Item:
     if at.word(model, "model_name", "a model name") and _model_name(model, at):
         head.model = model
     to_image = _after(request, fields, head, at)
+    head.options += [(kind, f"{kind} {number}") for kind, number in request.takes.items()]
     if "video_list" in fields:
         at.say("video_list", "a video reference a shot list writes only as `after NAME` (the video of a shot above, "
                              "as a `feature`): left out")
