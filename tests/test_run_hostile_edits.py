@@ -419,7 +419,9 @@ class SkewedKling(FakeKling):
 
 
 @pytest.mark.parametrize("how", ["micro", "backwards", "missing",
-                                 pytest.param("tiny", marks=pytest.mark.xfail(strict=True, reason=(
+                                 # not strict: about 2.5 looks a shot is near the bound, and a busy
+                                 # machine's timing sometimes keeps it (a CI run passed it once)
+                                 pytest.param("tiny", marks=pytest.mark.xfail(strict=False, reason=(
                                      "a known limit: times that say a 1 ms render cost about 2.5 looks a "
                                      "shot (5 before), not 2; nothing paid twice"))),
                                  "strings", "zero", "query_time"])
