@@ -683,6 +683,13 @@ def _prepare(file: str, axes: str | None, out: Path | None, only: tuple[str, ...
     models = result.models or for_folder(Path(file).parent)[0]  # the matrix the checks used
     cast = cast_of(result.output.cast)
     plans = plan_shots(shots, store, out_dir, config, frozenset(force), models, listed=every_take, cast=cast)
+    from .compiler.kling import TAKES_MAX
+
+    full = sorted({p.shot.shot for p in plans if p.shot.forced and p.shot.take > TAKES_MAX})
+    if full:
+        store.close()
+        raise IOFailure(f"--force {full[0]}: it has {TAKES_MAX} takes, the most a shot list can choose from; pick "
+                        "one of them, or change the shot (its takes are then made again); nothing sent")
     return Prepared(config, store, out_dir, plans, plan_cast(cast, plans, store, frozenset(force)), cast)
 
 
@@ -770,9 +777,9 @@ def run_command(file: str, only: tuple[str, ...], force: tuple[str, ...], out: P
         max_cost: str | None, as_json: bool, axes: str | None, api_base: str | None, poll_interval: float,
         task_timeout: float, retry_base: float) -> None:
     """Generate the videos of a shot list: submit, poll, download. Safe to run again."""
-    config, store, out_dir, plans, cast, _members = _prepare(file, axes, out, only, force, "run")
+    config, store, out_dir, plans, cast, members = _prepare(file, axes, out, only, force, "run")
     try:
-        _run(config, store, out_dir, plans, cast, max_cost=max_cost, as_json=as_json, api_base=api_base,
+        _run(config, store, out_dir, plans, cast, members, max_cost=max_cost, as_json=as_json, api_base=api_base,
              concurrency=concurrency, poll_interval=poll_interval, task_timeout=task_timeout,
              retry_base=retry_base)
     finally:
@@ -798,8 +805,8 @@ def _terminated(signum: int, frame: object) -> None:
     raise Terminated
 
 
-def _run(config: Config, store: Store, out_dir: Path, plans: list[PlannedShot], cast: list[PlannedShot], *,
-         max_cost: str | None,
+def _run(config: Config, store: Store, out_dir: Path, plans: list[PlannedShot], cast: list[PlannedShot],
+         members: list[Shot], *, max_cost: str | None,
          as_json: bool, api_base: str | None, concurrency: int, poll_interval: float, task_timeout: float,
          retry_base: float) -> None:
     import threading
@@ -868,14 +875,20 @@ def _run(config: Config, store: Store, out_dir: Path, plans: list[PlannedShot], 
     finally:
         client.close()
     reporter.close()
-    from .engine.runner import arrange
+    from .engine.runner import arrange, shot_digests
 
-    try:
-        for line in arrange(store, out_dir, plans):  # each shot's chosen take as <shot>.mp4
+    try:  # each shot's chosen take as <shot>.mp4
+        for line in arrange(store, out_dir, plans, shot_digests([p.shot for p in plans], members, store.get)):
             click.echo(f"shotlang: {line}", err=True)
     except OSError as e:
         raise LocalFailure(f"cannot arrange the takes in {out_dir}: {e.strerror or e}; the state says where "
                            "each take is, and the next run arranges them") from None
+    except KeyboardInterrupt as e:
+        try:
+            _close(store)
+        except LocalFailure as failure:
+            failure.show()
+        interrupted(e, "the state is saved, run again to arrange the takes")
     if runner.finished:  # every shot of this run went through: its --force is carried out
         # but for a shot left pending (say a download past --timeout): its generation is paid
         # for, and the same command again must finish it, not buy another.
@@ -907,7 +920,7 @@ def pick_command(args: tuple[str, ...], out: Path | None) -> None:
     """Choose a take of a shot: writes `pick TAKE` into the shot list (nothing else in it moves)
     and makes that take's video SHOT.mp4 (the others SHOT.take-K.mp4). Without FILE, the one
     .shot file here that has SHOT."""
-    from .engine.runner import arrange, plan_shots, shots_of
+    from .engine.runner import arrange, asked_digests, cast_of, plan_shots, shots_of
     from .engine.state import StateBusy, StateError, Store, state_path
     from .tools.pick import NotPicked, pick_file
 
@@ -926,7 +939,12 @@ def pick_command(args: tuple[str, ...], out: Path | None) -> None:
         recorded = Store.read(path, file.name) if path.exists() else None
     except (StateError, OSError) as e:
         raise IOFailure(str(e)) from None
-    made = _takes_made(recorded, shot) if recorded is not None else 0
+    made = 0
+    if recorded is not None:
+        [before] = _compile_all((str(file),), None)
+        if before.output is not None:  # (with errors, pick_file says so)
+            asked = asked_digests(before.output.records, before.output.cast, recorded.get)
+            made = _takes_made(recorded, shot, asked)
     try:
         picked = pick_file(file, shot, take, made)
     except NotPicked as e:
@@ -947,16 +965,19 @@ def pick_command(args: tuple[str, ...], out: Path | None) -> None:
     try:
         store = Store.open(path, file.name)
     except StateBusy as e:
-        click.echo(f"shotlang: a run is in progress ({e.holder}); it makes {shot}.mp4 take {take} when it ends",
-                   err=True)
+        click.echo(f"shotlang: a run is in progress ({e.holder}), which read the shot list before this pick: "
+                   f"the next run (or `shotlang pick` again once it ends) makes {shot}.mp4 take {take}", err=True)
         return
     except (StateError, OSError) as e:
         raise IOFailure(str(e)) from None
     try:
         from .config import load as load_config
 
-        plans = plan_shots(shots_of(result.output.records), store, out or file.parent, load_config())
-        for line in arrange(store, out or file.parent, plans):
+        videos = out or file.parent
+        plans = plan_shots(shots_of(result.output.records), store, videos, load_config(),
+                           cast=cast_of(result.output.cast))
+        asked = asked_digests(result.output.records, result.output.cast, store.get)
+        for line in arrange(store, videos, plans, asked):
             click.echo(line)
     except OSError as e:
         raise LocalFailure(f"cannot arrange the takes: {e.strerror or e}; the next run arranges them") from None
@@ -976,12 +997,19 @@ def _shot_list_with(shot: str) -> Path:
     return found[0]
 
 
-def _takes_made(store: Store, shot: str) -> int:
-    """The highest take of `shot` a run has recorded (0 if none)."""
+def _takes_made(store: Store, shot: str, asked: dict[str, tuple[str, ...]]) -> int:
+    """The highest take of `shot` a run has recorded for its request as it is now (0 if none):
+    a take of an earlier request is no take of this one."""
     from .engine.runner import TAKE_MARK
 
+    first = next((name for name in asked if name.lower() == shot.lower()), None)
+    if first is None:
+        return 0
     made = 0
     for name in store.names():
+        state = store.get(name)
+        if state is None or state.body_sha256 not in asked[first]:
+            continue
         if name.lower() == shot.lower():
             made = max(made, 1)
         elif name.lower().startswith(shot.lower() + TAKE_MARK):

@@ -202,3 +202,14 @@ def test_a_lost_answer_for_a_continuing_shot_is_looked_up_not_paid_again(fake: F
     done = run(fake, film)
     assert done.returncode == 0, done.stdout + done.stderr
     assert fake.stats.creates == 4
+
+
+def test_renaming_the_shot_a_chain_continues_pays_nothing(fake: FakeKling, tmp_path: Path) -> None:
+    film = tmp_path / "film.shot"
+    film.write_text(CHAIN, encoding="utf-8")
+    assert run(fake, film).returncode == 0
+    film.write_text(CHAIN.replace("SHOT a:", "SHOT harbour:").replace("after a ", "after harbour "), encoding="utf-8")
+    planned = json.loads(shotlang("plan", str(film), "--json", env=fake.env()).stdout)
+    assert {p["shot"]: p["action"] for p in planned["shots"]} == {"harbour": "renamed", "b": "unchanged",
+                                                                  "c": "unchanged", "d": "unchanged"}
+    assert run(fake, film).returncode == 0 and fake.stats.creates == 4

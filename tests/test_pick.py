@@ -79,17 +79,52 @@ def test_a_move_cut_short_by_a_crash_is_finished(fake: FakeKling, tmp_path: Path
     film = tmp_path / "film.shot"
     film.write_text('SHOT castle: "A castle" takes 2\n', encoding="utf-8")
     assert run(fake, film).returncode == 0
-    film.write_text('SHOT castle: "A castle" takes 2 pick 2\n', encoding="utf-8")
-    (tmp_path / "castle.mp4").rename(tmp_path / "castle.take-1.mp4")  # as arrange does it, then:
-    state = json.loads((tmp_path / "film.shot.state.json").read_text())
-    state["shots"]["castle"]["file"] = "castle.take-1.mp4"
-    (tmp_path / "film.shot.state.json").write_text(json.dumps(state))
-    os.link(tmp_path / "castle.take-2.mp4", tmp_path / "castle.mp4")  # linked, the crash before the unlink
+    assert shotlang("pick", str(film), "castle", "2").returncode == 0
+    # As a crash after a move's link and its state, before its unlink, leaves it: a second link.
+    os.link(tmp_path / "castle.mp4", tmp_path / "castle.take-2.mp4")
     done = run(fake, film)
     assert done.returncode == 0, done.stdout + done.stderr
     shots = json.loads((tmp_path / "film.shot.state.json").read_text())["shots"]
-    assert shots["castle.take-2"]["file"] == "castle.mp4" and not (tmp_path / "castle.take-2.mp4").exists()
-    assert fake.stats.creates == 2
+    assert (shots["castle.take-2"]["file"], shots["castle"]["file"]) == ("castle.mp4", "castle.take-1.mp4")
+    assert not (tmp_path / "castle.take-2.mp4").exists() and fake.stats.creates == 2
+
+
+def test_a_changed_shot_s_new_takes_take_their_names_and_the_old_ones_are_kept_aside(
+        fake: FakeKling, tmp_path: Path) -> None:
+    film = tmp_path / "film.shot"
+    film.write_text('SHOT castle: "A castle" takes 2\n', encoding="utf-8")
+    assert run(fake, film).returncode == 0
+    old = {n: (tmp_path / n).read_bytes() for n in ("castle.mp4", "castle.take-2.mp4")}
+    film.write_text('SHOT castle: "A big castle" takes 2\n', encoding="utf-8")
+    done = run(fake, film)
+    assert done.returncode == 0, done.stdout + done.stderr
+    shots = json.loads((tmp_path / "film.shot.state.json").read_text())["shots"]
+    assert (shots["castle"]["file"], shots["castle.take-2"]["file"]) == ("castle.mp4", "castle.take-2.mp4")
+    kept = {p.read_bytes() for p in tmp_path.glob("castle.superseded*.mp4")}
+    assert kept == set(old.values())  # the paid takes of the earlier request, moved aside, never deleted
+    refused = shotlang("pick", str(film), "castle", "3")  # no third take of this request
+    assert refused.returncode == 2 and "has 2 takes" in refused.stderr
+
+
+def test_force_past_the_last_take_is_refused_before_anything_is_sent(fake: FakeKling, tmp_path: Path) -> None:
+    film = tmp_path / "film.shot"
+    film.write_text('SHOT castle: "A castle" takes 9\n', encoding="utf-8")
+    assert run(fake, film).returncode == 0 and fake.stats.creates == 9
+    done = run(fake, film, "--force", "castle")
+    assert done.returncode == 2 and "it has 9 takes" in done.stderr and fake.stats.creates == 9
+
+
+def test_a_force_whose_take_was_pending_but_not_recorded_pays_once(fake: FakeKling, tmp_path: Path) -> None:
+    film = tmp_path / "film.shot"
+    film.write_text('SHOT castle: "A castle"\n', encoding="utf-8")
+    assert run(fake, film).returncode == 0
+    path = tmp_path / "film.shot.state.json"
+    state = json.loads(path.read_text())
+    state["pending_force"] = {"castle": 2}  # a kill after the pending mark, before the take's record
+    path.write_text(json.dumps(state))
+    done = run(fake, film, "--force", "castle")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert fake.stats.creates == 2 and sorted(json.loads(path.read_text())["shots"]) == ["castle", "castle.take-2"]
 
 
 def test_a_file_of_the_writers_own_is_never_moved(fake: FakeKling, tmp_path: Path) -> None:

@@ -50,7 +50,7 @@ from .client import (
     Stopped,
     TimedOut,
 )
-from .state import IN_FLIGHT, ShotState, Store, body_hashes, video_matches
+from .state import IN_FLIGHT, ShotState, Store, body_hashes, file_sha256, video_matches
 
 Action = Literal["new", "changed", "forced", "retry", "in flight", "download", "unchanged", "renamed"]
 SUBMITS: tuple[Action, ...] = ("new", "changed", "forced", "retry")
@@ -174,7 +174,7 @@ def _as_hashed(shot: Shot, cast: Mapping[str, tuple[str, ...]], before: str) -> 
         body = {**body, "element_list": listed}
     if shot.after:
         placeholder = f"@{shot_name_of(shot.after)}"
-        mark = f"{placeholder}#{before}"
+        mark = f"@#{before}"  # the take it continues, not that shot's name: a rename of it changes nothing
         if body.get("image") == placeholder:
             body = {**body, "image": mark}
         body = {**body, "video_list": [{**v, "video_url": mark} if isinstance(v, dict) else v
@@ -186,9 +186,15 @@ def asked_digests(records: Iterable[Mapping[str, Any]], cast: Iterable[Mapping[s
                   state: Callable[[str], ShotState | None]) -> dict[str, tuple[str, ...]]:
     """The hashes `run` asks each take's request by (as plan_shots does, with the takes made as
     the state records them): for those that show whether a video is of the request as it is now."""
-    members = {m.name: body_hashes(m.endpoint, m.body) for m in cast_of(cast)}
+    return shot_digests(shots_of(records), cast_of(cast), state)
+
+
+def shot_digests(shots: Iterable[Shot], cast: Iterable[Shot],
+                 state: Callable[[str], ShotState | None]) -> dict[str, tuple[str, ...]]:
+    """As asked_digests, for shots and cast members already read (shots_of, cast_of)."""
+    members = {m.name: body_hashes(m.endpoint, m.body) for m in cast}
     return {s.name: body_hashes(s.endpoint, _as_hashed(s, members, take_of(None, state(s.after)))
-                                if s.cast or s.after else s.body) for s in shots_of(records)}
+                                if s.cast or s.after else s.body) for s in shots}
 
 
 def take_of(plan: PlannedShot | None, state: ShotState | None) -> str:
@@ -290,8 +296,12 @@ def plan_shots(shots: list[Shot], store: Store, out_dir: Path, config: Config,
     earlier: dict[str, list[str]] | None = None  # body hash -> records whose shot asks no more for it
     adopted: set[str] = set()  # records in flight already taken over by a renamed shot
     ids: dict[str, list[str]] | None = None  # external id -> records that used it, when a shot has its own
+    by_name: dict[str, PlannedShot] = {}
     for shot in shots:
         body = shot.body
+        if shot.after:  # as the take it continues is planned: made again here, or as it stands
+            asks[shot.name] = body_hashes(shot.endpoint, _as_hashed(
+                shot, cast_digests, take_of(by_name.get(shot.after), store.get(shot.after))))
         digests = asks[shot.name]
         digest = digests[0]
         state = store.get(shot.name)
@@ -322,21 +332,7 @@ def plan_shots(shots: list[Shot], store: Store, out_dir: Path, config: Config,
         plans.append(PlannedShot(shot, action, digest, state, price.credits if price else None,
                                  price.published if price else False, price.assumed if price else None,
                                  renamed_from, id_used_by, taken))
-    return _continued(plans, store, cast_digests)
-
-
-def _continued(plans: list[PlannedShot], store: Store, cast: Mapping[str, tuple[str, ...]]) -> list[PlannedShot]:
-    """The shots that continue one made again in this run are changed: their request will name
-    its new take. (In order: a chain changes down to its end.)"""
-    by_name: dict[str, PlannedShot] = {}
-    for i, plan in enumerate(plans):
-        after = plan.shot.after
-        if after and after in by_name and take_of(by_name[after], None) == "pending":
-            digest = body_hashes(plan.endpoint, _as_hashed(plan.shot, cast, "pending"))[0]
-            if plan.action not in SUBMITS:
-                plan = replace(plan, action="changed", renamed_from=None, taken=None)
-            plans[i] = plan = replace(plan, hash=digest)
-        by_name[plan.name] = plan
+        by_name[shot.name] = plans[-1]
     return plans
 
 
@@ -1133,12 +1129,18 @@ class Runner:
             try:
                 frame = last_frame_png(path)
             except NoFrame as e:
-                raise _Waiting(f"not submitted: its start is the last frame of {shot.after}: {e}") from None
+                raise _Waiting(f"not submitted: its start is the last frame of {shot.after}: {e}; "
+                               f"`run --force {shot_name_of(shot.after)}` makes another take of it") from None
             return {**body, "image": base64.b64encode(frame).decode("ascii")}
-        if not before.result_url:
-            raise _Waiting(f"not submitted: the API gave no address for the video of {shot.after}; "
-                           f"--force {shot.after} to make it again")
-        return {**body, "video_list": [{**v, "video_url": before.result_url} if isinstance(v, dict) and
+        # The video's address as the API gives it now (Kling's addresses expire: the one kept from
+        # the download may be dead by now).
+        assert before.task_id is not None
+        task = self.client.query(before.endpoint, before.task_id, deadline=self.clock() + self.settings.request_timeout)
+        videos = task.task_result.videos if task is not None and task.task_result else []
+        if not videos:
+            raise _Waiting(f"not submitted: the API gives no video of {shot.after} (task {before.task_id}) to refer "
+                           f"to; `run --force {shot_name_of(shot.after)}` makes another take of it")
+        return {**body, "video_list": [{**v, "video_url": videos[0].url} if isinstance(v, dict) and
                                        v.get("video_url") == mark else v for v in body.get("video_list") or ()]}
 
     def _element_made(self, plan: PlannedShot, task: bodies.Task, start: float) -> Outcome:
@@ -1229,11 +1231,15 @@ class Runner:
             return task, slots is self.slots, deadline
 
     def _submitting(self, plan: PlannedShot, ext: str, generation: int) -> None:
-        self.store.put(plan.name, ShotState(body_sha256=plan.hash, endpoint=plan.endpoint,
-                                            external_task_id=ext, generation=generation, status="submitting"),
-                       durable=True)
-        if plan.shot.forced:  # a take --force adds: the same command again goes on with it
+        # A take --force adds is pending before its record is written: the same command again goes
+        # on with it (with no record yet, it is the same take number again), never adds another.
+        if plan.shot.forced:
             self.store.set_pending_force(plan.shot.shot, plan.shot.take)
+        before = self.store.get(plan.name)
+        self.store.put(plan.name, ShotState(body_sha256=plan.hash, endpoint=plan.endpoint,
+                                            external_task_id=ext, generation=generation, status="submitting",
+                                            superseded=_superseded(before)),
+                       durable=True)
 
     def _record(self, name: str, task: bodies.Task) -> None:
         record_task(self.store, name, task)
@@ -1313,11 +1319,14 @@ class Runner:
 # --- takes on disk ---------------------------------------------------------------------------
 
 
-def arrange(store: Store, out_dir: Path, plans: list[PlannedShot]) -> list[str]:
+def arrange(store: Store, out_dir: Path, plans: list[PlannedShot],
+            asked: Mapping[str, tuple[str, ...]] | None = None) -> list[str]:
     """Each shot's chosen take as `<shot>.mp4`, the others as `<shot>.take-k.mp4` (`pick`): files
-    moved, never replaced or deleted, the state following each move (fsynced). A file at
-    `<shot>.mp4` that is none of the shot's takes (the writer's own) stays, and so the chosen
-    take stays where it is. Returns what was done, one line each, for the report."""
+    moved, never replaced or deleted, the state following each move (fsynced). Only takes of the
+    request as it is now count (`asked`: runner.asked_digests; else each plan's hash); a video an
+    earlier request of a take left where a take goes is moved aside (`<shot>.superseded.mp4`,
+    ...), and any other file there (the writer's own) stays, and so the take stays where it is.
+    Returns what was done, one line each, for the report."""
     said: list[str] = []
     by_shot: dict[str, list[PlannedShot]] = {}
     for plan in plans:
@@ -1325,51 +1334,83 @@ def arrange(store: Store, out_dir: Path, plans: list[PlannedShot]) -> list[str]:
             by_shot.setdefault(plan.shot.shot, []).append(plan)
     for shot, takes in by_shot.items():
         if len(takes) > 1 or takes[0].shot.pick != 1:  # one take, the first: where it always was
-            said += _arrange_shot(store, out_dir, shot, takes)
+            said += _arrange_shot(store, out_dir, shot, takes, asked or {})
     return said
 
 
-def _arrange_shot(store: Store, out_dir: Path, shot: str, takes: list[PlannedShot]) -> list[str]:
+def _superseded(before: ShotState | None) -> list[str]:
+    """What a record's earlier takes left on disk, for the record that replaces it."""
+    if before is None:
+        return []
+    kept = list(before.superseded)
+    if before.status == "succeed" and before.file and before.sha256:
+        kept.insert(0, f"{before.sha256} {before.file}")
+    return kept[:_SUPERSEDED_KEPT]
+
+
+_SUPERSEDED_KEPT = 16
+
+
+def _arrange_shot(store: Store, out_dir: Path, shot: str, takes: list[PlannedShot],
+                  asked: Mapping[str, tuple[str, ...]]) -> list[str]:
     said: list[str] = []
     pick = takes[0].shot.pick
     made: dict[int, Path] = {}  # take -> where its video is, as the state proves it
+    old: set[tuple[str, str]] = set()  # (sha256, file) the takes' earlier requests left
     for plan in takes:
         state = store.get(plan.name)
-        if state is not None and state.status == "succeed" and state.file:
+        if state is None:
+            continue
+        old |= {tuple(entry.split(" ", 1)) for entry in state.superseded if " " in entry}  # type: ignore[misc]
+        if state.status == "succeed" and state.file and state.body_sha256 in asked.get(plan.name, (plan.hash,)):
             where = store.path.parent / state.file
             if where.parent.resolve() == out_dir.resolve() and video_matches(where, state):
                 made[plan.shot.take] = where
     if pick not in made:
         return said  # the chosen take is not made yet (or not here): the next run arranges it
     home = video_path(out_dir, shot)
+    names = {take: out_dir / f"{shot}{TAKE_MARK}{take}.mp4" for take in made}
+    for place in (home, *names.values()):  # a second link a move cut short left (its record names the other)
+        if (place.is_file() and not place.is_symlink() and place not in made.values()
+                and any(os.path.samefile(where, place) for where in made.values())):
+            os.unlink(place)
 
     def move(take: int, target: Path) -> None:
         _move(store, take_name(shot, take), made[take], target)
         said.append(f"{shot}: take {take} is {target.name}")
         made[take] = target
 
+    def clear(target: Path) -> bool:
+        """Whether `target` is free, once a link a cut-short move left there is gone and a video
+        of an earlier request is moved aside."""
+        if not (target.exists() or target.is_symlink()):
+            return True
+        if target.is_symlink() or not target.is_file():
+            return False
+        if any(where != target and os.path.samefile(where, target) for where in made.values()):
+            os.unlink(target)  # a second link to a take's video, its record naming the other
+            return True
+        if any(where == target for where in made.values()):
+            return False
+        shown = os.path.relpath(target, store.path.parent)
+        if any(file == shown for _, file in old) and (file_sha256(target), shown) in old:
+            aside = _free(out_dir / f"{shot}.superseded.mp4")
+            os.rename(target, aside)
+            said.append(f"{shot}: {target.name}, a take of its earlier request, is {aside.name}")
+            return True
+        return False
+
     if made[pick] != home:
         holder = next((k for k, where in made.items() if where == home), None)
-        chosen = store.get(take_name(shot, pick))
         if holder is not None:  # another take is there: to its own name first
-            move(holder, _free(out_dir / f"{shot}{TAKE_MARK}{holder}.mp4"))
-            move(pick, home)
-        elif chosen is not None and video_matches(home, chosen):  # a move a crash cut short
-            source = made[pick]
-            store.update(take_name(shot, pick), file=os.path.relpath(home, store.path.parent),
-                         mtime_ns=home.stat().st_mtime_ns, durable=True)
-            if source.exists() and os.path.samefile(source, home):
-                os.unlink(source)
-            made[pick] = home
-        elif home.exists() or home.is_symlink():
-            return [f"{shot}: {home.name} is none of its takes, and stays; the chosen take {pick} is "
-                    f"{made[pick].name}"]
-        else:
-            move(pick, home)
+            move(holder, names[holder] if clear(names[holder]) else _free(names[holder]))
+        if not clear(home):
+            return [*said, f"{shot}: {home.name} is none of its takes, and stays; the chosen take {pick} is "
+                           f"{made[pick].name}"]
+        move(pick, home)
     for take, where in sorted(made.items()):
-        wanted = out_dir / f"{shot}{TAKE_MARK}{take}.mp4"
-        if take != pick and where != wanted and not (wanted.exists() or wanted.is_symlink()):
-            move(take, wanted)
+        if take != pick and where != names[take] and clear(names[take]):
+            move(take, names[take])
     return said
 
 
@@ -1378,8 +1419,9 @@ def _free(target: Path) -> Path:
 
 
 def _move(store: Store, name: str, source: Path, target: Path) -> None:
-    """A take's video from `source` to `target`, which is free: linked there, then unlinked here
-    (a crash in between leaves both, the state naming the first), the state updated at once."""
+    """A take's video from `source` to `target`, which is free: linked there, the state updated
+    (fsynced), then unlinked here. A crash in between leaves a second link to the same video,
+    which the next arrange removes; never a state that names a file that is gone."""
     try:
         os.link(source, target)
     except FileExistsError:
@@ -1388,7 +1430,9 @@ def _move(store: Store, name: str, source: Path, target: Path) -> None:
         if target.exists() or target.is_symlink():
             raise
         os.rename(source, target)
-    else:
-        os.unlink(source)
-    shown = os.path.relpath(target, store.path.parent)
-    store.update(name, file=shown, mtime_ns=target.stat().st_mtime_ns, durable=True)
+        store.update(name, file=os.path.relpath(target, store.path.parent), mtime_ns=target.stat().st_mtime_ns,
+                     durable=True)
+        return
+    store.update(name, file=os.path.relpath(target, store.path.parent), mtime_ns=target.stat().st_mtime_ns,
+                 durable=True)
+    os.unlink(source)

@@ -85,6 +85,9 @@ class ShotState(BaseModel):
     # A cast member's element, once made (its record's name is `@name`, its endpoint the elements'):
     # sent as it came, a number or a text, in the element_list of the shots that name it.
     element_id: int | str | None = None
+    # The videos this record's earlier takes left, made of an earlier request ("<sha256> <file>"):
+    # a file found where a take goes is moved aside, never taken for this one (runner.arrange).
+    superseded: list[str] = []
     updated: str = ""
     # A task status outside the documented four (say "canceled"), as the API last reported it:
     # the shot is left as it was, and --force may make it again.
