@@ -16,6 +16,78 @@ SCHEMA_DRAFT = "https://json-schema.org/draft/2020-12/schema"
 BASE_ID = "https://shotlang.dev/schema"  # a name, not fetched: the files are in docs/schema/
 
 
+# pydantic writes a bound it cannot push into each member of a union under its own names: the
+# JSON Schema keywords that say the same.
+_BOUNDS = {"ge": "minimum", "le": "maximum", "gt": "exclusiveMinimum", "lt": "exclusiveMaximum"}
+# The fields a feature of the capability matrix puts in a body (models.FEATURES).
+_FEATURE_FIELDS = {"camera": ("camera_control",), "image_tail": ("image_tail",), "masks": ("static_mask", "dynamic_masks"),
+                   "sound": ("sound",), "voice": ("voice_list",), "multi_shot": ("multi_shot", "multi_prompt"),
+                   "cfg": ("cfg_scale",), "elements": ("element_list",)}
+
+
+def _standard(value: Any) -> Any:
+    """Every bound under its JSON Schema keyword, at any depth."""
+    if isinstance(value, dict):
+        return {_BOUNDS.get(k, k): _standard(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_standard(v) for v in value]
+    return value
+
+
+def _one_axis() -> dict[str, Any]:
+    """A simple move sets one camera axis, the others 0 (the seed; Kling's reference); a preset
+    has no config."""
+    axes = kling.CAMERA_FIELDS
+    return {
+        "if": {"properties": {"type": {"const": "simple"}}, "required": ["type"]},
+        "then": {"required": ["config"], "properties": {"config": {"oneOf": [
+            {"properties": {axis: ({"not": {"const": 0}} if axis == moving else {"const": 0}) for axis in axes},
+             "required": [moving]}
+            for moving in axes]}}},
+        "else": {"not": {"required": ["config"]}},
+    }
+
+
+def _per_model(endpoints: tuple[str, ...]) -> list[dict[str, Any]]:
+    """What the capability matrix (the built-in one) says of each model, for a body: the
+    durations, modes and aspect ratios it renders, and no field of a feature no source offers
+    it anywhere. (Which mode and duration a feature needs is the checks' to say: `check`.)"""
+    from ..compiler.models import built_in
+
+    rules = []
+    for model in built_in().models.values():
+        if not any(e in endpoints for e in (f"/v1/videos/{k}" for k in model.endpoints)):
+            continue
+        then: dict[str, Any] = {"properties": {
+            "duration": {"enum": list(model.durations)},
+            "mode": {"enum": list(model.modes)},
+            "aspect_ratio": {"enum": list(model.aspect_ratios)},
+        }}
+        absent = [f for feature, fields in _FEATURE_FIELDS.items() for f in fields
+                  if not any(model.offered_by_any(feature, f"/v1/videos/{e}", m, d)
+                             for e in model.endpoints for m in model.modes for d in model.durations)]
+        if absent:
+            then["not"] = {"anyOf": [{"required": [f]} for f in absent]}
+        rules.append({"if": {"properties": {"model_name": {"const": model.name}}, "required": ["model_name"]},
+                      "then": then})
+    return rules
+
+
+def _bodies(defs: dict[str, Any]) -> None:
+    """The request bodies, stated as far as JSON Schema can: prompt lengths, one axis per simple
+    move, and what each model renders and takes."""
+    for name, endpoints in (("VideoRequest", (kling.TEXT2VIDEO, kling.IMAGE2VIDEO)), ("OmniRequest", (kling.OMNI_VIDEO,))):
+        body = defs.get(name)
+        if body is None:
+            continue
+        for field in ("prompt", "negative_prompt"):
+            if field in body["properties"]:
+                body["properties"][field]["maxLength"] = kling.TEXT_MAX_CHARS
+        body["allOf"] = _per_model(endpoints)
+    if "CameraControl" in defs:
+        defs["CameraControl"].update(_one_axis())
+
+
 def _shot_schema() -> dict[str, Any]:
     """One shot's record, as compile writes it. The models' validation schema, made exact for
     what is written: a body field is left out, never null (the API then applies its default),
@@ -36,7 +108,9 @@ def _shot_schema() -> dict[str, Any]:
     schema["allOf"] = [{"if": {"properties": {"endpoint": {"const": kling.OMNI_VIDEO}}},
                         "then": {"properties": {"body": refs["OmniRequest"]}},
                         "else": {"properties": {"body": refs["VideoRequest"]}}}]
-    return schema
+    _bodies(schema.get("$defs", {}))
+    standard: dict[str, Any] = _standard(schema)
+    return standard
 
 
 def _no_nulls(field: dict[str, Any]) -> None:
