@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__all__ = ["CompileResult", "compile_bytes", "compile_file", "compile_text", "__version__"]
+__all__ = ["CompileResult", "ImageStore", "compile_bytes", "compile_file", "compile_text", "__version__"]
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
+    from .compiler.images import ImageStore
     from .compiler.pipeline import compile_bytes, compile_file, compile_text
     from .compiler.result import CompileResult
 
@@ -28,6 +29,10 @@ def __getattr__(name: str) -> Any:
         from .compiler.result import CompileResult
 
         return CompileResult
+    if name == "ImageStore":
+        from .compiler.images import ImageStore
+
+        return ImageStore
     raise AttributeError(f"module 'shotlang' has no attribute {name!r}")
 
 

@@ -112,11 +112,14 @@ def _compile_all(files: tuple[str, ...], axes: str | None) -> list[CompileResult
 
 
 def _compile_readable(files: tuple[str, ...], axes: str | None) -> tuple[list[CompileResult], list[IOFailure]]:
+    from .compiler.images import ImageStore
     from .compiler.pipeline import compile_bytes
 
     read, failures = _read_all(files)
     with gc_paused():  # this process is ours: the collector waits while files compile
-        return [compile_bytes(data, name, axes=axes, base_dir=base) for data, name, base in read], failures
+        # The command line reads what the writer names, its user's models file too (docs/api.md).
+        return [compile_bytes(data, name, axes=axes, folder=base, images=ImageStore(), user_config=True)
+                for data, name, base in read], failures
 
 
 def _give_up(failures: Sequence[IOFailure]) -> NoReturn:

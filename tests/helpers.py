@@ -31,13 +31,16 @@ def jpeg(width: int, height: int, exif: int = 0) -> bytes:
     return b"\xff\xd8" + app0 + app1 + sof0 + b"\xff\xd9"
 
 
-def compile_in(tmp_path: Path, text: str, **files: bytes) -> CompileResult:
-    """Compile `text` as tmp_path/test.shot, with `files` written beside it."""
+def compile_in(tmp_path: Path, text: str, anywhere: bool = False, **files: bytes) -> CompileResult:
+    """Compile `text` as tmp_path/test.shot, with `files` written beside it; with `anywhere`,
+    reading what it names wherever it is, as the command line does."""
+    from shotlang.compiler.images import ImageStore
+
     for name, data in files.items():
         (tmp_path / name).write_bytes(data)
     shot = tmp_path / "test.shot"
     shot.write_text(text, encoding="utf-8")
-    return shotlang.compile_file(shot)
+    return shotlang.compile_file(shot, images=ImageStore(anywhere=True) if anywhere else None)
 
 
 def codes(result: CompileResult) -> list[str]:

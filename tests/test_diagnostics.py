@@ -14,6 +14,7 @@ from shotlang.compiler.diagnostics import CODES, Severity
 URL_A = "https://example.com/a.jpg"
 URL_B = "https://example.com/b.jpg"
 MODELS_FILE = "shotlang-models.toml"
+OUTSIDE = Path(__file__).resolve().parent.parent / "examples" / "images" / "portrait.png"  # a real image, elsewhere
 
 
 class Case(NamedTuple):
@@ -24,6 +25,7 @@ class Case(NamedTuple):
     files: dict[str, bytes] = {}
     hint: str = ""  # a fragment of the hint
     where: str = ""  # the file of `files` the diagnostic is in (`at` is in it); "" for the shot list
+    anywhere: bool = False  # read what the shot list names wherever it is, as the command line does
 
 
 CASES = [
@@ -132,6 +134,11 @@ CASES = [
          "takes no negative prompt (set on line 1)"),
     Case("E412", f'SHOT a: "x" model kling-video-o1 tail "{URL_B}"', f'"{URL_B}"',
          "takes an end frame only with a start frame", hint="start frame"),
+    Case("E507", 'SHOT a: "x" image "/etc/hostname"', '"/etc/hostname"', "is a file this compile may not read",
+         hint="put the image in the shot list's folder"),
+    Case("E507", 'SHOT a: "x" image "../outside.png"', '"../outside.png"', "may not read"),
+    Case("W110", f'SHOT a: "x" image "{OUTSIDE}"', f'"{OUTSIDE}"', "is outside the shot list's folder",
+         hint="copy it beside the shot list", anywhere=True),
     Case("E315", 'SEQUENCE s: 5s model kling-v3\n  SHOT a: "x"\n  SCENE "y"', 'SCENE', "only SHOT lines"),
     Case("E321", f'CAST keeper: "a keeper" image "{URL_A}"', "keeper", "has no other images", hint="also"),
     Case("E321", f'CAST keeper: "a keeper" image "{URL_A}" also "{URL_B}" 5s', "5s", "a CAST takes no `5s`",
@@ -225,7 +232,7 @@ CASES = [
 
 @pytest.mark.parametrize("case", CASES, ids=[f"{c.code}-{i}" for i, c in enumerate(CASES)])
 def test_diagnostic(case: Case, tmp_path: Path) -> None:
-    result = compile_in(tmp_path, case.text, **case.files)
+    result = compile_in(tmp_path, case.text, case.anywhere, **case.files)
     found = [d for d in result.diagnostics if d.code == case.code]
     assert found, f"expected {case.code}, got {[(d.code, d.message) for d in result.diagnostics]}"
     d = found[0]

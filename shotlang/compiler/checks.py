@@ -248,7 +248,7 @@ def _voices(at: Looking) -> None:
     _check_voices(at.shot.voices, [at.shot.prompt], at.shot.settings, at.report)
 
 
-@shot_check("E310", "E500", "E501", "E502", "E503", "E504", "E505", "E506")
+@shot_check("E310", "E500", "E501", "E502", "E503", "E504", "E505", "E506", "E507", "W110")
 def _images(at: Looking) -> None:
     _check_images(at.shot.settings, at.shot.motions, at.checker.base_dir, at.checker.images, at.report)
 
@@ -902,6 +902,21 @@ def _check_image(role: str, ref: Value[str] | ast.Text, base_dir: Path, images: 
     try:
         path = resolve_image(value, base_dir)
         assert path is not None
+        reach = images.reach(path, base_dir)
+        if reach == "closed":
+            where = f"under {images.folder}" if images.folder is not None else "at all"
+            report.append(Diagnostic(
+                "E507", f"{role} `{value}` is a file this compile may not read", ref.span,
+                f"it reads files {where}: put the image in the shot list's folder and name it from there, or give "
+                "an https:// address" if images.folder is not None else
+                "this compile was given no folder (compile_text without `path` or `folder`): give one, or an "
+                "https:// address"))
+            return None
+        if reach == "outside":
+            report.append(Diagnostic(
+                "W110", f"{role} `{value}` is outside the shot list's folder", ref.span,
+                f"it is read from {path}: copy it beside the shot list, so the two travel together (the Python "
+                "API reads no file outside a shot list's folder)"))
         if not path.is_file():
             report.append(Diagnostic("E500", f"{role} file `{value}` not found", ref.span,
                                      f"looked for {path}"))

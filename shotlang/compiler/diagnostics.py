@@ -333,6 +333,13 @@ A static or dynamic mask must have exactly the pixel size of the shot's start im
     "E506": Code(E, "image cannot be read", """
 The file's header could not be read as a JPEG or PNG image; it may be damaged."""),
     # --- E7xx: models files -----------------------------------------------------------------
+    "E507": Code(E, "an image outside what this compile may read", """
+Through the Python API (`shotlang.compile_text`, `compile_bytes`, `compile_file`) a shot list's
+local images are read from its own folder only: the folder of the `path` it is given (or
+`folder`), and none at all for text with neither. An absolute path, a `~` path or `..` that
+leaves the folder, or a link that points out of it, is refused, so a service compiling text it
+did not write never reads other files. Put the image in the folder, or give an https://
+address; a caller that trusts the text can pass `ImageStore(anywhere=True)` (docs/api.md)."""),
     "E700": Code(E, "models file not readable", """
 A models file (shotlang-models.toml beside the shot list, or models.toml in shotlang's config
 folder) must be UTF-8 TOML. The message says what the TOML reader found and where; the
@@ -399,6 +406,11 @@ with `source = "verified"`, its `date` and what you `rendered`, in shotlang-mode
 A prompt's `@word` names a cast member only when a CAST line above declares it. In a shot list
 with a cast, an `@word` that is no cast name (and close to none) is sent as written: declare it
 with CAST if it is one."""),
+    "W110": Code(W, "an image outside the shot list's folder", """
+A shot names a local image outside its shot list's folder (an absolute path, a `~` path, `..`,
+or a link that points out): the command line reads it as the writer asked, and says so. Copy
+the image beside the shot list, so the two travel together in version control; the Python API
+reads no file outside a shot list's folder (E507)."""),
     "W106": Code(W, "no shots in the file", """
 The file is empty, or holds only comments and file settings, so it compiles to nothing.
 Write a shot: `SHOT castle: pan right over "A castle at dawn" 5s`."""),

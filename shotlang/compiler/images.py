@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import struct
 from pathlib import Path
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 # An http(s) image reference, sent to the API as it is; anything else is a local path.
 URL = re.compile(r"https?://[^\s/?#]+[^\s]*", re.IGNORECASE)
@@ -84,21 +84,44 @@ def _jpeg_size(data: bytes) -> tuple[int, int]:
     raise NotAnImage("the JPEG has no readable frame size")
 
 
+Reach = Literal["inside", "outside", "closed"]
+
+
 class ImageStore:
     """Reads local images once per compile: the checks inspect them, the payload inlines them.
 
+    What it may read: with `anywhere` (the command line, the editor), any file the shot list
+    names, a file outside the shot list's folder said so by the checks (W110); without (the
+    Python API's default), files under `folder` only, and none at all if `folder` is None: a
+    service that compiles text it did not write reads no file that text names elsewhere (E507).
     Passing another store (or a subclass) lets a caller serve images from elsewhere.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, folder: Path | None = None, *, anywhere: bool = True) -> None:
         self._data: dict[Path, bytes] = {}
+        self.folder = folder.resolve() if folder is not None else None
+        self.anywhere = anywhere
+
+    def reach(self, path: Path, base_dir: Path) -> Reach:
+        """Whether `path` (resolved: links followed) is in the shot list's folder (`folder`, else
+        `base_dir`), outside it but readable, or closed to this store."""
+        root = self.folder if self.folder is not None else (base_dir.resolve() if self.anywhere else None)
+        if root is not None and path.is_relative_to(root):
+            return "inside"
+        return "outside" if self.anywhere else "closed"
+
+    def _allowed(self, path: Path) -> None:
+        if not self.anywhere and (self.folder is None or not path.resolve().is_relative_to(self.folder)):
+            raise PermissionError(f"{path} is outside the folder this compile may read")
 
     def read(self, path: Path) -> bytes:
         if path not in self._data:
+            self._allowed(path)
             self._data[path] = path.read_bytes()
         return self._data[path]
 
     def stat_size(self, path: Path) -> int:
+        self._allowed(path)
         return path.stat().st_size
 
     def base64(self, path: Path) -> str:

@@ -959,10 +959,11 @@ def user_file(env: Mapping[str, str]) -> Path:
     return base / "shotlang" / USER_FILE
 
 
-def model_files(shot_dir: Path | None, env: Mapping[str, str] | None = None) -> list[Path]:
-    """The models files that apply to shot lists in `shot_dir`, weakest first."""
+def model_files(shot_dir: Path | None, env: Mapping[str, str] | None = None, *, user: bool = True) -> list[Path]:
+    """The models files that apply to shot lists in `shot_dir`, weakest first; the user's
+    ($SHOTLANG_MODELS, the config folder's) only with `user`."""
     env = os.environ if env is None else env
-    files = [user_file(env)]
+    files = [user_file(env)] if user else []
     if shot_dir is not None:
         files.append(shot_dir / PROJECT_FILE)
     # A file that is there but is not a regular file (a folder, a dangling link) is read, and
@@ -1025,13 +1026,15 @@ def _read_contents(files: list[tuple[Path, bytes | OSError]], report: list[Diagn
     return Matrix(MappingProxyType(_merge(layers, report)), tuple(path for path, _ in files))
 
 
-def for_folder(folder: Path, env: Mapping[str, str] | None = None) -> tuple[Matrix, list[Diagnostic]]:
-    """The matrix for the shot lists in `folder`, and what is wrong with its models files.
+def for_folder(folder: Path, env: Mapping[str, str] | None = None, *,
+               user: bool = True) -> tuple[Matrix, list[Diagnostic]]:
+    """The matrix for the shot lists in `folder`, and what is wrong with its models files (the
+    user's too, with `user`: $SHOTLANG_MODELS or the config folder's).
 
     The files are read each time (a few hundred bytes), and parsed once per content: compiling a
     folder of shot lists parses them once, and a file changed in place, however quickly, is
     read anew. What comes back is shared: the matrix's mappings are read-only."""
-    files = [(path, _contents(path)) for path in model_files(folder, env)]
+    files = [(path, _contents(path)) for path in model_files(folder, env, user=user)]
     readable = [(path, data) for path, data in files if not isinstance(data, OSError)]
     if len(readable) < len(files):  # reported each time, not kept
         report: list[Diagnostic] = []

@@ -53,11 +53,13 @@ def control_name(char: str) -> str:
 
 def analyse(text: str, name: str, base_dir: Path, *, axes: str | None = None,
             images: ImageStore | None = None, records: bool = False, models: Matrix | None = None,
-            lowered: list[lower.Lowered] | None = None) -> Analysis:
+            lowered: list[lower.Lowered] | None = None, user_models: bool = True) -> Analysis:
     """Parse, lower and check `text`: every diagnostic, sorted by position; and with
     `records`, the JSON record of each shot (meaningful only if there is no error); into
     `lowered`, if given, each shot and sequence as the lowering made it. `models`
-    is the capability matrix; if None, the one for shot lists in `base_dir` (models.py)."""
+    is the capability matrix; if None, the one for shot lists in `base_dir` (models.py), the
+    user's models file included with `user_models`. `images` says which files may be read
+    (the command line's default: any, those outside `base_dir` said so)."""
     axes = _axes_choice(axes)
     text = text.removeprefix(BOM)
     masked = mask(text)
@@ -67,7 +69,7 @@ def analyse(text: str, name: str, base_dir: Path, *, axes: str | None = None,
     if masked.unclosed is not None:
         report.append(unclosed(masked.unclosed, source))
     if models is None:
-        models, problems = for_folder(base_dir)
+        models, problems = for_folder(base_dir, user=user_models)
         report += problems
     lowering = lower.Lowering(report, axes=axes, models=models)
     checker = checks.Checker(base_dir, images, models)
@@ -195,13 +197,15 @@ def _once_per_place(report: list[Diagnostic]) -> list[Diagnostic]:
 
 
 def analyse_bytes(data: bytes, name: str, base_dir: Path, *, axes: str | None = None,
-                  images: ImageStore | None = None, records: bool = False, models: Matrix | None = None) -> Analysis:
+                  images: ImageStore | None = None, records: bool = False, models: Matrix | None = None,
+                  user_models: bool = True) -> Analysis:
     """As analyse, from raw bytes: UTF-8, a byte-order mark allowed, or UTF-16 with its mark."""
     axes = _axes_choice(axes)
     text = text_of(data, name)
     if isinstance(text, Analysis):
         return text
-    return analyse(text, name, base_dir, axes=axes, images=images, records=records, models=models)
+    return analyse(text, name, base_dir, axes=axes, images=images, records=records, models=models,
+                   user_models=user_models)
 
 
 def text_of(data: bytes, name: str) -> str | Analysis:
@@ -238,44 +242,66 @@ def _axes_choice(axes: str | None) -> str | None:
                      f"not {axes!r}" + (f"; did you mean {guess!r}?" if guess else ""))
 
 
-def _place(path: str | Path | None, base_dir: Path | None) -> tuple[str, Path]:
-    """The name diagnostics use, and the folder local images are read from."""
+def _place(path: str | Path | None, folder: str | Path | None) -> tuple[str, Path | None]:
+    """The name diagnostics use, and the folder the shot list's files are read from: `folder`,
+    else the folder of `path`, else none."""
     name = str(path) if path is not None else "<input>"
-    if base_dir is None:
-        base_dir = Path(path).parent if path is not None else Path.cwd()
-    return name, base_dir
+    if folder is not None:
+        return name, Path(folder)
+    return name, (Path(path).parent if path is not None else None)
+
+
+def _library(folder: Path | None, images: ImageStore | None) -> tuple[Path, ImageStore]:
+    """Where relative paths resolve, and what may be read: the Python API reads files under the
+    shot list's folder only (none for text with no folder), unless the caller's store says more."""
+    return (folder if folder is not None else Path.cwd()), (images or ImageStore(folder, anywhere=False))
 
 
 def compile_text(text: str | bytes, path: str | Path | None = None, *, axes: str | None = None,
-                 images: ImageStore | None = None, models: Matrix | None = None) -> CompileResult:
+                 images: ImageStore | None = None, models: Matrix | None = None,
+                 folder: str | Path | None = None, user_config: bool = False) -> CompileResult:
     """Compile the text of a shot list (bytes are read as by compile_bytes).
 
-    `path` names the file in diagnostics and is the folder local images are read from (the
-    working folder if None). `axes` ("seed" or "official") overrides the file's AXES line.
-    `models` is the capability matrix to check against; if None, the one that applies to that
-    folder (the user's models.toml and the folder's shotlang-models.toml over the built-in).
+    `path` names the file in diagnostics; its folder (or `folder`) is where the shot list's
+    files are read from, and the only place they are: a local image named by an absolute path,
+    `~`, `..` or a link out of it is refused (E507), and text with neither `path` nor `folder`
+    reads no file at all. `axes` ("seed" or "official") overrides the file's AXES line.
+    `models` is the capability matrix to check against; if None, the built-in one with the
+    folder's shotlang-models.toml over it, and, with `user_config`, the user's models file
+    ($SHOTLANG_MODELS, ~/.config/shotlang/models.toml) too. `images` is a store of the caller's
+    (`ImageStore(anywhere=True)` reads whatever the text names, as the command line does).
+    docs/api.md has the whole API.
     """
     from .result import finish
 
     if isinstance(text, bytes | bytearray | memoryview):
-        return compile_bytes(bytes(text), path, axes=axes, images=images, models=models)
+        return compile_bytes(bytes(text), path, axes=axes, images=images, models=models, folder=folder,
+                             user_config=user_config)
     if not isinstance(text, str):
         raise TypeError(f"compile_text takes the shot list as str (or bytes), not {type(text).__name__}")
-
-    name, base_dir = _place(path, None)
-    return finish(analyse(text, name, base_dir, axes=axes, images=images, records=True, models=models))
+    name, place = _place(path, folder)
+    base_dir, store = _library(place, images)
+    return finish(analyse(text, name, base_dir, axes=axes, images=store, records=True, models=models,
+                          user_models=user_config))
 
 
 def compile_bytes(data: bytes, path: str | Path | None = None, *, axes: str | None = None,
-                  images: ImageStore | None = None, base_dir: Path | None = None,
-                  models: Matrix | None = None) -> CompileResult:
-    """Compile a shot list's raw bytes: UTF-8, a byte-order mark allowed."""
+                  images: ImageStore | None = None, folder: str | Path | None = None,
+                  models: Matrix | None = None, user_config: bool = False,
+                  base_dir: str | Path | None = None) -> CompileResult:
+    """Compile a shot list's raw bytes: UTF-8, a byte-order mark allowed (as compile_text).
+    `base_dir` is `folder`'s earlier name, still taken."""
     from .result import finish
 
-    name, base_dir = _place(path, base_dir)
-    return finish(analyse_bytes(data, name, base_dir, axes=axes, images=images, records=True, models=models))
+    name, place = _place(path, folder if folder is not None else base_dir)
+    base_dir, store = _library(place, images)
+    return finish(analyse_bytes(data, name, base_dir, axes=axes, images=store, records=True, models=models,
+                                user_models=user_config))
 
 
-def compile_file(path: str | Path, *, axes: str | None = None, models: Matrix | None = None) -> CompileResult:
-    """Compile a .shot file. Raises OSError if it cannot be read."""
-    return compile_bytes(Path(path).read_bytes(), path, axes=axes, models=models)
+def compile_file(path: str | Path, *, axes: str | None = None, models: Matrix | None = None,
+                 images: ImageStore | None = None, user_config: bool = False) -> CompileResult:
+    """Compile a .shot file, its images read from its folder (as compile_text). Raises OSError
+    if it cannot be read."""
+    return compile_bytes(Path(path).read_bytes(), path, axes=axes, models=models, images=images,
+                         user_config=user_config)
