@@ -130,9 +130,12 @@ def test_the_files_that_apply_are_the_users_then_the_one_beside_the_shot_list(tm
     assert models.model_files(films, env) == [user]
     (films / "shotlang-models.toml").write_text("", encoding="utf-8")
     assert models.model_files(films, env) == [user, films / "shotlang-models.toml"]
+    # $SHOTLANG_MODELS naming a file that is not there is read (and reported: E700), not ignored.
     assert models.model_files(films, {"SHOTLANG_MODELS": str(tmp_path / "none.toml"),
                                       "XDG_CONFIG_HOME": str(tmp_path / "config")}) == [
-        films / "shotlang-models.toml"]
+        tmp_path / "none.toml", films / "shotlang-models.toml"]
+    _, problems = models.for_folder(films, {"SHOTLANG_MODELS": str(tmp_path / "none.toml")})
+    assert [p.code for p in problems] == ["E700"] and "SHOTLANG_MODELS" in problems[0].hint
 
 
 BAD_FILES = [
@@ -206,7 +209,8 @@ def test_the_json_rows_are_plain_data_for_tools():
 def test_shotlang_models_prints_the_table_and_where_each_row_comes_from(tmp_path):
     from runs import shotlang
 
-    done = shotlang("models", cwd=tmp_path)
+    nobody = {"SHOTLANG_MODELS": "", "XDG_CONFIG_HOME": str(tmp_path / "config")}  # no user's models file
+    done = shotlang("models", cwd=tmp_path, env=nobody)
     assert done.returncode == 0, done.stderr
     assert "kling-v3" in done.stdout and "3s–15s" in done.stdout
     assert "Models files read: none" in done.stdout
@@ -216,7 +220,7 @@ def test_shotlang_models_prints_the_table_and_where_each_row_comes_from(tmp_path
     done = shotlang("models", str(tmp_path / "film.shot"))
     assert done.returncode == 0, done.stderr
     assert f"kling-v9           {tmp_path / 'shotlang-models.toml'}:1 (ours)" in done.stdout
-    rows = json.loads(shotlang("models", str(tmp_path), "--format", "json").stdout)
+    rows = json.loads(shotlang("models", str(tmp_path), "--format", "json", env=nobody).stdout)
     assert rows["files"] == [str(tmp_path / "shotlang-models.toml")]
     [v9] = [m for m in rows["models"] if m["name"] == "kling-v9"]
     assert v9["durations"][-1] == "15" and v9["source"] == "ours"
@@ -272,7 +276,7 @@ def test_the_config_files_prices_win_slot_by_slot():
 def test_the_matrix_a_folder_gets_is_read_again_when_a_file_changes_in_place(tmp_path):
     path = tmp_path / "shotlang-models.toml"
     path.write_text("[models.kling-v9]\nlike = \"kling-v3\"\nprices = { std-5s = 1 }\n", encoding="utf-8")
-    env = {"SHOTLANG_MODELS": "/nonexistent/models.toml"}
+    env = {"SHOTLANG_MODELS": str(Path(__file__).resolve().parent / "no-user-models.toml")}
     first, _ = models.for_folder(tmp_path, env)
     stat = path.stat()
     path.write_text("[models.kling-v9]\nlike = \"kling-v3\"\nprices = { std-5s = 2 }\n", encoding="utf-8")

@@ -967,8 +967,10 @@ def model_files(shot_dir: Path | None, env: Mapping[str, str] | None = None, *, 
     if shot_dir is not None:
         files.append(shot_dir / PROJECT_FILE)
     # A file that is there but is not a regular file (a folder, a dangling link) is read, and
-    # reported: a project's corrections must not vanish in silence.
-    return [f for f in files if os.path.lexists(f)]
+    # reported: a project's corrections must not vanish in silence. So is $SHOTLANG_MODELS naming
+    # a file that is not there: the user asked for it.
+    named = Path(env["SHOTLANG_MODELS"]) if user and env.get("SHOTLANG_MODELS") else None
+    return [f for f in files if os.path.lexists(f) or f == named]
 
 
 @cache
@@ -1010,8 +1012,11 @@ def _read_contents(files: list[tuple[Path, bytes | OSError]], report: list[Diagn
         if isinstance(data, OSError):
             source = Source(" ", str(path))
             what = "is a folder" if path.is_dir() else f"cannot be read: {data.strerror or data}"
+            named = os.environ.get("SHOTLANG_MODELS") == str(path) or path.name != PROJECT_FILE
             report.append(Diagnostic("E700", f"this models file {what}", source.span(0, 1),
-                                     "make it a readable TOML file, or remove it"))
+                                     "make it a readable TOML file, or remove it" if not named or path.exists() else
+                                     "$SHOTLANG_MODELS (or the config folder) names it: create it, or unset "
+                                     "SHOTLANG_MODELS"))
             continue
         try:
             text = data.decode("utf-8").removeprefix("\ufeff")

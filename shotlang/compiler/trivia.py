@@ -93,7 +93,8 @@ def _blank(text: str, regions: list[Trivia]) -> str:
             line_start = line_end + 1
     if not marks:
         return masked
-    pieces, pos = [], 0  # one pass: rebuilding the text for each mark made a file of notes quadratic
+    pieces: list[str] = []
+    pos = 0  # one pass: rebuilding the text for each mark made a file of notes quadratic
     for at in sorted(marks.values()):
         pieces += (masked[pos:at], "#")
         pos = at + 1
