@@ -128,6 +128,12 @@ def statements_in_words() -> str:
     return either(k.upper() for k in STATEMENT_KEYWORDS)
 
 
+def intensity_meant(word: str) -> str | None:
+    """The intensity word a word is close to (`slowly` -> `slow`), if it is one."""
+    guess = closest(_stem(word), ALL_WORDS)
+    return guess if guess in INTENSITIES else None
+
+
 def word_hint(word: str) -> str:
     """A hint for one word between a shot's colon and its prompt that is no move word."""
     guess = closest(_stem(word), ALL_WORDS)

@@ -16,7 +16,16 @@ from typing import Any, Generic, NamedTuple, TypeVar
 from . import kling
 from . import syntax as ast
 from .diagnostics import Diagnostic, Related, closest, did_you_mean, either
-from .hints import guess_move, model_hint, offer, option_hint, phrases_ending, phrases_starting, word_hint
+from .hints import (
+    guess_move,
+    intensity_meant,
+    model_hint,
+    offer,
+    option_hint,
+    phrases_ending,
+    phrases_starting,
+    word_hint,
+)
 from .language import OPTION_BY_KIND, REPEATABLE, Bounds
 from .models import Matrix, built_in
 from .source import Source, Span, describe_indent
@@ -955,6 +964,10 @@ def _unknown_word(words: list[ast.Word], i: int) -> tuple[Diagnostic, int]:
                 "E200", f"unknown move `{_text_of(span)}`", span,
                 f"shotlang has no such move; moves that go {' '.join(plain[1 : 1 + n])}: "
                 f"{offer(ending)} (`shotlang moves` lists them all)"), n + 1
+    meant = intensity_meant(low) if i > 0 else None
+    if meant is not None:  # `pan right slowly`: the strength comes first
+        before = " ".join(w.text.lower() for w in words[:i])
+        return _unknown(word, f"an intensity word goes first, before the move: `{meant} {before}`"), 1
     return _unknown(word, word_hint(low)), 1
 
 

@@ -331,12 +331,45 @@ _NAMES = {
 }
 
 
+# Characters a word processor or a web page puts in that look like a space, or like nothing.
+_INVISIBLE = {"\u00a0": "a no-break space (U+00A0)", "\u200b": "a zero-width space (U+200B)",
+              "\u200c": "a zero-width non-joiner (U+200C)", "\u200d": "a zero-width joiner (U+200D)",
+              "\u2060": "a word joiner (U+2060)", "\ufeff": "a zero-width no-break space (U+FEFF)",
+              "\u2009": "a thin space (U+2009)", "\u202f": "a narrow no-break space (U+202F)",
+              "\u3000": "an ideographic space (U+3000)", "\u00ad": "a soft hyphen (U+00AD)"}
+# What a writer meant by a token the language spells otherwise.
+_MEANT = (
+    (re.compile(r"(\d+)\s*(?:sec|secs|second|seconds)\b", re.IGNORECASE), "a duration is whole seconds and `s`: `{0}s`"),
+    (re.compile(r"(\d+)[xX×/](\d+)\b"), "an aspect ratio takes a colon: `{0}:{1}`"),
+    (re.compile(r"\.(\d+)\b"), "write the number with its 0: `0.{0}`"),
+)
+
+
 def _unexpected_character(source: Source, at: int) -> Diagnostic:
     char = source.text[at]
+    span = source.span(at, at + 1)
+    if char in _INVISIBLE:
+        return Diagnostic("E104", f"unexpected character: {_INVISIBLE[char]}", span,
+                          "it looks like a space or like nothing, and is neither to shotlang: retype it as a plain "
+                          "space, or delete it (text pasted from a web page or a word processor brings these)")
     hint = "prompts and paths go in double quotes; names use letters, digits, `-` and `_`"
     if char in SMART_QUOTES:
         hint = 'use straight double quotes "..." (your editor may have curled them)'
-    return Diagnostic("E104", f"unexpected character `{char}`", source.span(at, at + 1), hint)
+    else:
+        line_end = source.text.find("\n", at)
+        rest = source.text[at : len(source.text) if line_end == -1 else line_end]
+        word_start = at
+        while word_start > 0 and source.text[word_start - 1].isalnum():
+            word_start -= 1  # `5sec` fails at its `e` or at its `5`: read the whole of it
+        rest = source.text[word_start:at] + rest
+        for pattern, said in _MEANT:
+            found = pattern.match(rest)
+            if found is not None:
+                return Diagnostic("E104", f"unexpected `{found[0]}`", source.span(word_start, word_start + len(found[0])),
+                                  said.format(*found.groups()))
+        if rest.startswith("//"):
+            hint = "a comment starts with `#` (or is a `/* ... */` block); `//` is not one"
+    return Diagnostic("E104", f"unexpected character `{char}`", span, hint)
 
 
 def _describe(terminal: str) -> str:
@@ -403,6 +436,10 @@ def _explain(error: UnexpectedInput, source: Source, start: int, end: int,
         if named:
             return Diagnostic("E105", f"unknown statement {seen}", span,
                               f"a shot starts with SHOT: `SHOT {str(token).rstrip(':')}: ...`")
+        if str(token).startswith("//"):
+            return Diagnostic("E105", "`//` does not start a comment", span,
+                              "a comment starts with `#` (or is a `/* ... */` block): `# " +
+                              text[span.start + 2 : _line_end(text, span.start)].strip()[:40] + "`")
         if previous is not None:
             astray = _not_a_continuation(source, previous, start, seen, span)
             if astray is not None:
@@ -510,12 +547,14 @@ def _unquoted_prompt(source: Source, start: int, stop: int,
     if not looks_like_prose(words[skip:], after_joiner=skip > 0 and words[skip - 1] in JOINERS):
         return None
     a, b = prose[0].start(), prose[-1].end()
+    if text[a - 1 : a] == "'" and text[b : b + 1] == "'":  # 'A castle': single quotes are not quotes
+        a, b = a - 1, b + 1
     line_start = text.rfind("\n", 0, a) + 1
     line_end = _line_end(text, b)
     if line_end - line_start <= _LONGEST_FIX and text.find("\n", start, b) == -1:
-        fix = text[line_start:a].lstrip() + '"' + text[a:b] + '"' + text[b:line_end]
+        fix = text[line_start:a].lstrip() + '"' + text[a:b].strip("'") + '"' + text[b:line_end]
     else:  # a long line or one wrapped over several: the quoted words alone
-        fix = '"' + text[a:b] + '"' if b - a <= _LONGEST_FIX else '"..."'
+        fix = '"' + text[a:b].strip("'") + '"' if b - a <= _LONGEST_FIX else '"..."'
     return Diagnostic("E102", "the prompt is not in double quotes", source.span(a, b),
                       f"put the prompt in quotes: `{fix}`")
 

@@ -1,0 +1,27 @@
+"""What a newcomer's pass found misleading (issue 23, item 5), each said plainly now."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from helpers import compile_in
+
+
+@pytest.mark.parametrize(("text", "at", "message", "hint"), [
+    ('SHOT a: "x" 5sec', "5sec", "unexpected `5sec`", "`5s`"),
+    ('SHOT a: "x" 10 seconds', "10", "unknown option `10`", "`10s`"),
+    ('SHOT a: "x" 16x9', "16x9", "unexpected `16x9`", "`16:9`"),
+    ('SHOT a: pan right .5 "x"', ".5", "unexpected `.5`", "`0.5`"),
+    ('SHOT a: "x"\u00a05s', "\u00a0", "a no-break space (U+00A0)", "retype it as a plain space"),
+    ('SHOT a: "x"\u200b 5s', "\u200b", "a zero-width space (U+200B)", "delete it"),
+    ("SHOT a: 'A castle at dawn'", "'A castle", "the prompt is not in double quotes", '`SHOT a: "A castle at dawn"`'),
+    ('SHOT a: "x"\n// the next shot\nSHOT b: "y"', "//", "`//` does not start a comment", "`# the next shot`"),
+    ('SHOT a: pan right slowly "x"', "slowly", "unknown word `slowly`", "`slow pan right`"),
+])
+def test_a_newcomers_slip_is_named_with_its_fix(tmp_path: Path, text: str, at: str, message: str, hint: str) -> None:
+    result = compile_in(tmp_path, text)
+    found = [d for d in result.diagnostics if message in d.message]
+    assert found, [(d.code, d.message, d.hint) for d in result.diagnostics]
+    d = found[0]
+    assert text[d.span.start:].startswith(at) and hint in d.hint, (d.message, d.hint)
