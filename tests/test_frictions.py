@@ -25,3 +25,13 @@ def test_a_newcomers_slip_is_named_with_its_fix(tmp_path: Path, text: str, at: s
     assert found, [(d.code, d.message, d.hint) for d in result.diagnostics]
     d = found[0]
     assert text[d.span.start:].startswith(at) and hint in d.hint, (d.message, d.hint)
+
+
+def test_a_carriage_return_in_a_file_name_reaches_github_as_the_runner_reads_it(tmp_path: Path) -> None:
+    from runs import shotlang
+
+    film = tmp_path / "a\rb.shot"
+    film.write_text('SHOT a: "x" 5sec\n', encoding="utf-8")
+    done = shotlang("check", "--format", "github", str(film))
+    line = done.stdout.splitlines()[0]
+    assert "\r" not in done.stdout and f"file={str(tmp_path).replace(':', '%3A')}/a%0Db.shot," in line

@@ -169,7 +169,9 @@ def _shown(text: str) -> str:
 
 
 def _command(kind: str, properties: Iterable[tuple[str, object]], message: str) -> str:
-    props = ",".join(f"{key}={_escape_property(_shown(str(value)))}" for key, value in properties)
+    # A property's CR and LF as the runner reads them back (a file name's own: GitHub finds the
+    # file), then any other control character shown, never written raw.
+    props = ",".join(f"{key}={_shown(_escape_property(str(value)))}" for key, value in properties)
     return f"::{kind}{' ' + props if props else ''}::{_escape_data(_shown(message))}"
 
 
