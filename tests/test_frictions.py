@@ -35,3 +35,15 @@ def test_a_carriage_return_in_a_file_name_reaches_github_as_the_runner_reads_it(
     done = shotlang("check", "--format", "github", str(film))
     line = done.stdout.splitlines()[0]
     assert "\r" not in done.stdout and f"file={str(tmp_path).replace(':', '%3A')}/a%0Db.shot," in line
+
+
+def test_an_edl_title_is_ascii(tmp_path: Path) -> None:
+    pytest.importorskip("opentimelineio")
+    from runs import shotlang
+
+    film = tmp_path / "film.shot"
+    film.write_text('TITLE "La Côte — 城"\nSCENE "Nuit — 城"\nSHOT a: "x"\n', encoding="utf-8")
+    done = shotlang("timeline", str(film), "--format", "edl", "-o", str(tmp_path / "cut.edl"))
+    assert done.returncode == 0, done.stderr
+    text = (tmp_path / "cut.edl").read_bytes()
+    assert text.isascii() and b"TITLE: La Cote" in text and b"NUIT" in text  # the scene's marker too

@@ -91,10 +91,10 @@ def build(title: str, records: list[dict[str, Any]], state: Callable[[str], Shot
             scene = record["scene"]
             if scene is not None:  # on the scene's first item, where every format keeps it
                 item.markers.append(otio.schema.Marker(
-                    name=plain(str(scene)), marked_range=otio.opentime.TimeRange(whole.start_time),
+                    name=ascii_plain(str(scene)) if fmt == "edl" else plain(str(scene)), marked_range=otio.opentime.TimeRange(whole.start_time),
                     metadata={"shotlang": {"scene": scene}}))
         track.append(item)
-    timeline = otio.schema.Timeline(name=plain(title))
+    timeline = otio.schema.Timeline(name=ascii_plain(title) if fmt == "edl" else plain(title))
     timeline.tracks.append(track)
     return timeline
 
@@ -123,6 +123,13 @@ def plain(text: str) -> str:
     """A name as every format can carry it: such characters become spaces."""
     return "".join(" " if unicodedata.category(c) in ("Cc", "Cs", "Zl", "Zp") or _nonchar(c) else c
                    for c in text)
+
+
+def ascii_plain(text: str) -> str:
+    """A name as a CMX 3600 EDL carries it, in ASCII: letters without their accents (`Cote` for
+    `Côte`), what has no ASCII form left out; "UNTITLED" if nothing is left."""
+    folded = unicodedata.normalize("NFKD", plain(text)).encode("ascii", "ignore").decode("ascii")
+    return " ".join(folded.split()) or "UNTITLED"
 
 
 def _nonchar(c: str) -> bool:
