@@ -24,7 +24,7 @@ from shotlang.testing import FakeKling  # noqa: E402
 # multiple of the profile's count (`20 * settings.default.max_examples`: 2,000 in CI, 200 when
 # quick), so every test keeps its strength in CI and shares the saving everywhere else.
 # No user's models file (~/.config/shotlang/models.toml) may change what the tests see.
-os.environ["SHOTLANG_MODELS"] = str(Path(__file__).resolve().parent / "no-user-models.toml")  # no user's own
+os.environ["SHOTLANG_MODELS"] = os.devnull  # an empty models file anyone may read: no user's own
 # The tests start the CLI as a process a few thousand times. Each would compile shotlang's
 # modules again where bytecode is not written (PYTHONDONTWRITEBYTECODE, a read-only install):
 # about 0.12 s a process. The processes keep their bytecode in one folder of the session

@@ -276,7 +276,7 @@ def test_the_config_files_prices_win_slot_by_slot():
 def test_the_matrix_a_folder_gets_is_read_again_when_a_file_changes_in_place(tmp_path):
     path = tmp_path / "shotlang-models.toml"
     path.write_text("[models.kling-v9]\nlike = \"kling-v3\"\nprices = { std-5s = 1 }\n", encoding="utf-8")
-    env = {"SHOTLANG_MODELS": str(Path(__file__).resolve().parent / "no-user-models.toml")}
+    env = {"SHOTLANG_MODELS": os.devnull}
     first, _ = models.for_folder(tmp_path, env)
     stat = path.stat()
     path.write_text("[models.kling-v9]\nlike = \"kling-v3\"\nprices = { std-5s = 2 }\n", encoding="utf-8")
