@@ -98,3 +98,13 @@ def test_the_command_line_reads_what_the_writer_names_and_says_so(folders: tuple
     assert checked.returncode == 0 and "W110" in checked.stderr + checked.stdout
     compiled = cli("compile", str(inside / "film.shot"))
     assert compiled.returncode == 0 and '"image": "iVBOR' in compiled.stdout
+
+
+def test_text_with_no_folder_reads_no_models_file_where_the_process_runs(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "shotlang-models.toml").write_text('[models.house]\nendpoints = ["text2video"]\n', encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    with opened() as files:
+        result = shotlang.compile_text('SHOT a: "x" model house\n')
+    assert codes(result) == ["E300"] and not [f for f in files if f.endswith("shotlang-models.toml")]
+    assert codes(shotlang.compile_text('SHOT a: "x" model house\n', folder=tmp_path)) == []  # given: its own

@@ -1031,7 +1031,7 @@ def _read_contents(files: list[tuple[Path, bytes | OSError]], report: list[Diagn
     return Matrix(MappingProxyType(_merge(layers, report)), tuple(path for path, _ in files))
 
 
-def for_folder(folder: Path, env: Mapping[str, str] | None = None, *,
+def for_folder(folder: Path | None, env: Mapping[str, str] | None = None, *,
                user: bool = True) -> tuple[Matrix, list[Diagnostic]]:
     """The matrix for the shot lists in `folder`, and what is wrong with its models files (the
     user's too, with `user`: $SHOTLANG_MODELS or the config folder's).

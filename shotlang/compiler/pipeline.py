@@ -251,10 +251,16 @@ def _place(path: str | Path | None, folder: str | Path | None) -> tuple[str, Pat
     return name, (Path(path).parent if path is not None else None)
 
 
-def _library(folder: Path | None, images: ImageStore | None) -> tuple[Path, ImageStore]:
-    """Where relative paths resolve, and what may be read: the Python API reads files under the
-    shot list's folder only (none for text with no folder), unless the caller's store says more."""
-    return (folder if folder is not None else Path.cwd()), (images or ImageStore(folder, anywhere=False))
+def _library(folder: Path | None, images: ImageStore | None, models: Matrix | None,
+             user_config: bool) -> tuple[Path, ImageStore, Matrix | None, list[Diagnostic]]:
+    """Where relative paths resolve, what may be read, and the matrix: the Python API reads
+    files under the shot list's folder only (none for text with no folder: not even a models
+    file where the process happens to run), unless the caller's store says more."""
+    problems: list[Diagnostic] = []
+    if models is None and folder is None:
+        models, problems = for_folder(None, user=user_config)  # the built-in table, and the user's if asked
+    return (folder if folder is not None else Path.cwd()), (images or ImageStore(folder, anywhere=False)), \
+        models, problems
 
 
 def compile_text(text: str | bytes, path: str | Path | None = None, *, axes: str | None = None,
@@ -280,9 +286,9 @@ def compile_text(text: str | bytes, path: str | Path | None = None, *, axes: str
     if not isinstance(text, str):
         raise TypeError(f"compile_text takes the shot list as str (or bytes), not {type(text).__name__}")
     name, place = _place(path, folder)
-    base_dir, store = _library(place, images)
-    return finish(analyse(text, name, base_dir, axes=axes, images=store, records=True, models=models,
-                          user_models=user_config))
+    base_dir, store, matrix, problems = _library(place, images, models, user_config)
+    return finish(_with(problems, analyse(text, name, base_dir, axes=axes, images=store, records=True,
+                                          models=matrix, user_models=user_config)))
 
 
 def compile_bytes(data: bytes, path: str | Path | None = None, *, axes: str | None = None,
@@ -294,9 +300,16 @@ def compile_bytes(data: bytes, path: str | Path | None = None, *, axes: str | No
     from .result import finish
 
     name, place = _place(path, folder if folder is not None else base_dir)
-    base_dir, store = _library(place, images)
-    return finish(analyse_bytes(data, name, base_dir, axes=axes, images=store, records=True, models=models,
-                                user_models=user_config))
+    where, store, matrix, problems = _library(place, images, models, user_config)
+    return finish(_with(problems, analyse_bytes(data, name, where, axes=axes, images=store, records=True,
+                                                models=matrix, user_models=user_config)))
+
+
+def _with(problems: list[Diagnostic], analysis: Analysis) -> Analysis:
+    """The analysis, with what was wrong with the models files read before it (sorted in)."""
+    if problems:
+        analysis.diagnostics = sorted([*problems, *analysis.diagnostics], key=sort_key)
+    return analysis
 
 
 def compile_file(path: str | Path, *, axes: str | None = None, models: Matrix | None = None,
