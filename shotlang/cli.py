@@ -263,7 +263,10 @@ def check(files: tuple[str, ...], fmt: str, axes: str | None) -> None:
 @click.option("--check", "check_only", is_flag=True,
               help="Write nothing; list the files that would change, and exit 1 if any would.")
 @click.option("--diff", is_flag=True, help="Write nothing; print what would change as a unified diff.")
-def fmt_command(files: tuple[str, ...], check_only: bool, diff: bool) -> None:
+@click.option("--brief-errors", is_flag=True,
+              help="Name a file with errors in one line, without its diagnostics (`shotlang check` shows them; "
+                   "the pre-commit hook runs both).")
+def fmt_command(files: tuple[str, ...], check_only: bool, diff: bool, brief_errors: bool) -> None:
     """Rewrite shot lists in their canonical form (docs/language.md, "Canonical form").
 
     FILE may be `-`: standard input, formatted to standard output. A file with errors is left
@@ -283,7 +286,12 @@ def fmt_command(files: tuple[str, ...], check_only: bool, diff: bool) -> None:
         done = format_bytes(data, shown, base_dir)
         if done.data is None:
             broken += 1
-            click.echo(render_all(done.diagnostics, _color(sys.stderr)) + "\n", err=True)
+            if brief_errors:
+                errors = sum(1 for d in done.diagnostics if d.severity == "error")
+                click.echo(f"{shown}: not formatted: it has {errors} error{'s' * (errors != 1)} "
+                           f"(`shotlang check {shown}` shows them)", err=True)
+            else:
+                click.echo(render_all(done.diagnostics, _color(sys.stderr)) + "\n", err=True)
             if name == "-" and not (check_only or diff):
                 sys.stdout.buffer.write(data)  # a filter passes on what it cannot format
             continue
