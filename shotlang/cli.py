@@ -535,7 +535,9 @@ def timeline_command(file: str, out: Path | None, fmt: str, videos: Path | None,
     try:
         import opentimelineio  # noqa: F401
     except ImportError:
-        raise IOFailure("shotlang timeline needs OpenTimelineIO: pip install 'shotlang[timeline]'") from None
+        from .terminal import install_hint
+
+        raise IOFailure(f"shotlang timeline needs OpenTimelineIO: {install_hint('timeline')}") from None
     from .engine.state import StateError, Store, state_path
     from .tools.timeline import FORMATS, CutError, build, write
 

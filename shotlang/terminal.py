@@ -25,3 +25,10 @@ def scrub(text: str) -> str:
     """Anything shaped like a bearer token or a JWT in `text` replaced by <redacted>: what the
     state file and the output hold, whatever field a server put it in."""
     return _SECRET_SHAPES.sub(REDACTED, text)
+
+
+def install_hint(extra: str) -> str:
+    """How to add an optional part of shotlang, wherever it was installed from: from an index
+    by name, from a clone by its folder (`shotlang[lsp]` names nothing where shotlang is on no
+    index)."""
+    return f"pip install 'shotlang[{extra}]' (in a clone of shotlang: pip install '.[{extra}]')"

@@ -47,3 +47,12 @@ def test_an_edl_title_is_ascii(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     text = (tmp_path / "cut.edl").read_bytes()
     assert text.isascii() and b"TITLE: La Cote" in text and b"NUIT" in text  # the scene's marker too
+
+
+def test_an_install_hint_works_from_a_clone_too() -> None:
+    from shotlang.terminal import install_hint
+    from shotlang.tools.lsp import INSTALL
+
+    assert install_hint("timeline") == ("pip install 'shotlang[timeline]' "
+                                        "(in a clone of shotlang: pip install '.[timeline]')")
+    assert "pip install '.[lsp]'" in INSTALL

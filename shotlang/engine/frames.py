@@ -20,7 +20,9 @@ def last_frame_png(path: Path) -> bytes:
     try:
         import av
     except ImportError as e:
-        raise NoFrame("reading a video's last frame needs PyAV: pip install 'shotlang[frames]'") from e
+        from ..terminal import install_hint
+
+        raise NoFrame(f"reading a video's last frame needs PyAV: {install_hint('frames')}") from e
     try:
         with av.open(str(path)) as container:
             stream = next((s for s in container.streams if s.type == "video"), None)

@@ -33,7 +33,8 @@ def clip(seed: str) -> bytes:
     try:
         import av
     except ImportError as e:  # pragma: no cover - the test extra installs it
-        raise NoEncoder("real videos need PyAV: pip install 'shotlang[frames]'") from e
+        raise NoEncoder("real videos need PyAV: pip install 'shotlang[frames]' (in a clone: pip install "
+                        "'.[frames]')") from e  # the local server is a witness apart: it imports no plumbing
     ground, bar = (bytes(c) for c in colors(seed))
     plain = ground * WIDTH
     marked = bar * (WIDTH // 2) + ground * (WIDTH - WIDTH // 2)

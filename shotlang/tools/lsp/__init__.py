@@ -13,7 +13,9 @@ imports this package.
 
 from __future__ import annotations
 
-INSTALL = "pip install 'shotlang[lsp]'"
+from ...terminal import install_hint
+
+INSTALL = install_hint("lsp")
 # The packages the server stands on; their absence is a missing extra, not a bug.
 NEEDS = ("pygls", "lsprotocol", "cattrs", "attrs")
 
