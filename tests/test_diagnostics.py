@@ -223,6 +223,8 @@ CASES = [
     Case("W107", 'SEQUENCE s: 10s model kling-v3\n  SHOT a: slow pan right "x"\n  SHOT b: "y"', "pan right",
          "`slow pan right` is sent as words in the prompt", hint="`moves words`"),
     Case("W106", "# nothing but a comment\n", "#", "no shots", hint="SHOT"),
+    Case("W111", 'SEQUENCE s: 10s model kling-v3\n  SHOT a: "x"\n\n  SHOT b: "y"', "SHOT b", "`b` is a shot of the sequence `s`",
+         hint="write it at the SEQUENCE's indentation"),
     Case("W109", f'CAST keeper: "k" image "{URL_A}" also "{URL_B}"\nSHOT a: "@keeper and @nasa" model kling-v3-omni',
          "@nasa", "`@nasa` names no cast member: it is sent as written", hint="CAST nasa"),
     Case("W108", 'SHOT a: pan right "x" model kling-v3\nSHOT b: "y" model kling-v3 cfg 0.5', "pan right",

@@ -411,6 +411,11 @@ A shot names a local image outside its shot list's folder (an absolute path, a `
 or a link that points out): the command line reads it as the writer asked, and says so. Copy
 the image beside the shot list, so the two travel together in version control; the Python API
 reads no file outside a shot list's folder (E507)."""),
+    "W111": Code(W, "a shot of a sequence after a blank line", """
+A SEQUENCE's shots are the SHOT lines indented deeper than it, blank lines or not: a SHOT meant
+to stand on its own but indented under a sequence (after a blank line that seemed to end it)
+is one more shot of that multi-shot request, paid within it. Write it at the SEQUENCE's
+indentation to make it a shot of its own; remove the blank line to keep it in the sequence."""),
     "W106": Code(W, "no shots in the file", """
 The file is empty, or holds only comments and file settings, so it compiles to nothing.
 Write a shot: `SHOT castle: pan right over "A castle at dawn" 5s`."""),

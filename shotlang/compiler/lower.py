@@ -277,6 +277,14 @@ class Lowering:
                         "E316", "a shot in a sequence cannot name a cast member", stmt.prompt.span,
                         "a multi-shot request takes no elements here: make this a shot of its own, after the "
                         "sequence"))
+                above = open_sequence.shots[-1].syntax.span if open_sequence.shots else open_sequence.syntax.span
+                if at is not None and _BLANK_LINE.search(stmt.span.source.text, above.end, at):
+                    found.append(Diagnostic(
+                        "W111", f"`{stmt.name.text}` is a shot of the sequence `{open_sequence.syntax.name.text}`, "
+                        "after a blank line", keyword,
+                        "it is indented under the SEQUENCE, so it is part of that one request (paid within it): "
+                        "write it at the SEQUENCE's indentation to make it a shot of its own, or remove the blank "
+                        "line to keep it in the sequence"))
                 self.report += found
                 open_sequence.shots.append(member)
                 return done
@@ -540,6 +548,8 @@ def _first_span(stmt: ast.Statement) -> Span:
     return Span(start + indent, start + indent + len(word), span.source)
 
 
+# A line with nothing on it (a comment line is masked as `#`, so it is not one).
+_BLANK_LINE = re.compile(r"\n[ \t\f\r]*\n")
 # A cast member's name: its element's name (at most kling.ELEMENT_NAME_MAX_CHARS characters).
 CAST_NAME = re.compile(rf"[A-Za-z][A-Za-z0-9_-]{{0,{kling.ELEMENT_NAME_MAX_CHARS - 1}}}")
 # `@keeper` in a prompt: an @ not after a letter, digit or @ (an e-mail address is not a name).
