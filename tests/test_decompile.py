@@ -931,3 +931,16 @@ def test_the_example_in_the_cli_doc_is_real_output(tmp_path: Path) -> None:
     (tmp_path / "castle.jsonl").write_text(found[1])
     done = run("decompile", "castle.jsonl", cwd=tmp_path)
     assert (done.returncode, done.stdout, done.stderr) == (0, found[2], "")
+
+
+def test_a_camera_move_beside_an_end_frame_is_said_numeric_and_refused(tmp_path: Path) -> None:
+    """Under `moves auto` an end frame sends the move as words (camera.excluded): a body that
+    sends it numeric beside one is written `moves numeric`, which compile refuses (E400) and
+    decompile reports; it once came back as words, a body other than the one read (found by
+    the property above in CI)."""
+    body = {"model_name": "kling-v2-6", "image_tail": "https://example.com/still.jpg", "mode": "pro",
+            "camera_control": {"type": "simple", "config": {"horizontal": 5}}, "prompt": "A harbour"}
+    done = shot_list(body, base_dir=tmp_path)
+    assert "moves numeric" in done.text
+    assert [p.message for p in done.problems] == [
+        "does not compile: error[E400]: an end image (tail) cannot be combined with a camera move `pan right`"]

@@ -1012,14 +1012,15 @@ def _sentence_of(written: str) -> str:
 
 def _auto(fields: dict[str, Any], to_image: bool, written: str, matrix: models.Matrix) -> str:
     """How `moves auto` sends this move: numeric where the matrix says the model takes camera
-    control in the request's cell (never at the omni endpoint), else words (camera.sending)."""
+    control in the request's cell (never at the omni endpoint, nor beside an end frame or masks),
+    else words (camera.sending)."""
     model = matrix.get(str(fields.get("model_name", kling.API_DEFAULT_MODEL)))
     if model is None:
         return "numeric"
     kind = _read_move(written)[0].preset or "simple"
     endpoint = model.endpoint_for(to_image)
-    if endpoint == kling.OMNI_VIDEO:
-        return "words"
+    if endpoint == kling.OMNI_VIDEO or any(k in fields for k in ("image_tail", "static_mask", "dynamic_masks")):
+        return "words"  # no camera_control at omni-video; an end frame or masks exclude it (E400, camera.excluded)
     mode = fields.get("mode", kling.default_mode(endpoint))
     duration = fields.get("duration", kling.DEFAULT_DURATION)
     if not (isinstance(mode, str) and isinstance(duration, str)):
