@@ -747,7 +747,7 @@ OUT = click.option("--out", type=click.Path(file_okay=False, path_type=Path),
                    help="Folder for the videos (default: beside the .shot file).")
 ONLY = click.option("--only", multiple=True, metavar="NAME", help="Only this shot (repeatable).")
 FORCE = click.option("--force", multiple=True, metavar="NAME",
-                     help="Generate this shot again even if done (repeatable; pays again).")
+                     help="Add a take of this shot (repeatable; pays again, replaces nothing); `@member` makes a cast member's element again.")
 
 
 @main.command()

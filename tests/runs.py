@@ -55,6 +55,14 @@ def start_run(fake: FakeKling, shot_file: Path, *args: str) -> subprocess.Popen[
     return start("run", str(shot_file), *FAST, *args, env=fake.env())
 
 
+def kill_run_after(fake: FakeKling, shot_file: Path, creates: int, *args: str) -> None:
+    """A run killed (-9) once the server has had `creates` create requests (or once it ended)."""
+    process = start_run(fake, shot_file, *args)
+    wait_for(lambda: fake.stats.create_requests >= creates or process.poll() is not None)
+    os.kill(process.pid, signal.SIGKILL)
+    process.communicate(timeout=10)
+
+
 def wait_for(condition: Callable[[], object], seconds: float = 30) -> None:
     deadline = time.monotonic() + seconds
     while not condition():

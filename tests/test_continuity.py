@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import signal
 import struct
 import zlib
 from collections.abc import Iterator
@@ -13,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from helpers import codes, compile_in
-from runs import run, shotlang, start_run, wait_for
+from runs import kill_run_after, run, shotlang
 
 from shotlang.compiler import kling
 from shotlang.testing import FakeKling
@@ -184,10 +182,7 @@ def test_a_missing_video_is_fetched_again_before_the_frame_is_read(fake: FakeKli
 def test_a_kill_9_in_a_chain_then_a_rerun_pays_each_shot_once(fake: FakeKling, tmp_path: Path, after: int) -> None:
     film = tmp_path / "film.shot"
     film.write_text(CHAIN, encoding="utf-8")
-    process = start_run(fake, film)
-    wait_for(lambda: fake.stats.create_requests >= after or process.poll() is not None)
-    os.kill(process.pid, signal.SIGKILL)
-    process.communicate(timeout=10)
+    kill_run_after(fake, film, after)
     done = run(fake, film)
     assert done.returncode == 0, done.stdout + done.stderr
     assert fake.stats.creates == 4

@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import shutil
-import signal
 from collections.abc import Iterator
 from pathlib import Path
 
 import opentimelineio as otio
 import pytest
-from runs import EXAMPLES, run, shotlang, start_run, wait_for
+from runs import EXAMPLES, kill_run_after, run, shotlang
 from test_continuity import _near, _rgb
 
 from shotlang.compiler import kling
@@ -109,10 +107,7 @@ def test_force_adds_a_take_and_pick_changes_what_the_storyboard_and_the_timeline
 
 @pytest.mark.parametrize("after", [1, 3, 5, 7])
 def test_a_kill_9_at_any_point_then_a_rerun_pays_nothing_twice(fake: FakeKling, film: Path, after: int) -> None:
-    process = start_run(fake, film)
-    wait_for(lambda: fake.stats.create_requests >= after or process.poll() is not None)
-    os.kill(process.pid, signal.SIGKILL)
-    process.communicate(timeout=10)
+    kill_run_after(fake, film, after)
     done = run(fake, film)
     assert done.returncode == 0, done.stdout + done.stderr
     _paid_once(fake)

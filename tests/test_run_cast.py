@@ -9,7 +9,7 @@ import signal
 from pathlib import Path
 
 import pytest
-from runs import EXAMPLES, run, shotlang, start_run, wait_for
+from runs import EXAMPLES, kill_run_after, run, shotlang, start_run, wait_for
 
 from shotlang.compiler import kling
 from shotlang.testing import FakeKling
@@ -110,10 +110,7 @@ def test_a_kill_9_at_any_point_then_a_rerun_makes_each_element_and_pays_each_sho
         fake: FakeKling, tmp_path: Path, after: int) -> None:
     film = _folder(tmp_path)
     fake.inject(Fault("hold", times=None, match='"model_name"'))  # the videos stay in flight until the kill
-    process = start_run(fake, film, "--concurrency", "4")
-    wait_for(lambda: fake.stats.create_requests >= after or process.poll() is not None)
-    os.kill(process.pid, signal.SIGKILL)
-    process.communicate(timeout=10)
+    kill_run_after(fake, film, after, "--concurrency", "4")
     fake.clear_faults()
     fake.release()
     done = run(fake, film)

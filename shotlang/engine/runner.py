@@ -36,6 +36,7 @@ from typing import Any, Literal, NamedTuple, Protocol
 
 from ..compiler import bodies, kling
 from ..compiler.models import Matrix, audio_of, built_in
+from ..compiler.records import after_placeholder, cast_placeholder
 from ..config import Config
 from ..files import atomic_file, partial_files, remove_partials
 from .client import (
@@ -158,8 +159,9 @@ def cast_of(records: Iterable[Mapping[str, Any]] | None) -> list[Shot]:
 
 
 def cast_key(name: str) -> str:
-    """A cast member's name in the state and in a run's reports: `@keeper`."""
-    return f"@{name}"
+    """A cast member's name in the state and in a run's reports: `@keeper`, as compile's element_list
+    names it until its element is made."""
+    return cast_placeholder(name)
 
 
 def _as_hashed(shot: Shot, cast: Mapping[str, tuple[str, ...]], before: str) -> dict[str, Any]:
@@ -173,7 +175,7 @@ def _as_hashed(shot: Shot, cast: Mapping[str, tuple[str, ...]], before: str) -> 
                   if isinstance(e, dict) and e.get("element_id") in cast else e for e in body.get("element_list") or ()]
         body = {**body, "element_list": listed}
     if shot.after:
-        placeholder = f"@{shot_name_of(shot.after)}"
+        placeholder = after_placeholder(shot_name_of(shot.after))
         mark = f"@#{before}"  # the take it continues, not that shot's name: a rename of it changes nothing
         if body.get("image") == placeholder:
             body = {**body, "image": mark}
@@ -1116,7 +1118,7 @@ class Runner:
     def _continuing(self, shot: Shot, body: dict[str, Any], before: ShotState) -> dict[str, Any]:
         """The body of a shot that continues another: from that shot's last frame, read from its
         video on disk (the take its state records), or with that video's address as a reference."""
-        mark = f"@{shot_name_of(shot.after)}"  # compile's placeholder: the shot's name, whichever take
+        mark = after_placeholder(shot_name_of(shot.after))  # compile's: the shot's name, whichever take
         if body.get("image") == mark:
             path = self.store.path.parent / before.file if before.file else None
             if path is None or not video_matches(path, before):

@@ -38,6 +38,7 @@ from ..compiler.language import AS_IS, NAME_MAX_CHARS, OPTIONS, TOKENS, Option
 from ..compiler.lower import ASPECT_MAX_CHARS, CAST_NAME, MAGNITUDE_DECIMALS
 from ..compiler.payload import FORMAT_VERSION, CompiledShot
 from ..compiler.pipeline import CONTROL, control_name
+from ..compiler.records import after_placeholder
 from ..compiler.source import DecodeFailure, decode
 from ..compiler.vocabulary import (
     AXES,
@@ -894,7 +895,7 @@ def _after(request: Request, fields: dict[str, Any], head: _Line, at: _Place) ->
     after = request.after
     if after is None:
         return False
-    mark = f"@{after}"
+    mark = after_placeholder(after)
     if fields.get("image") == mark:
         del fields["image"]
         head.after = after

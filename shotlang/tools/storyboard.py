@@ -29,7 +29,7 @@ from ..compiler.diagnostics import Diagnostic, Severity
 from ..compiler.images import PNG_SIGNATURE, URL, NotAnImage, inspect_image
 from ..compiler.lower import Lowered, LoweredCast, LoweredSequence, LoweredShot
 from ..compiler.pipeline import analyse
-from ..compiler.records import with_frames
+from ..compiler.records import after_placeholder, with_frames
 from ..compiler.vocabulary import DEFAULT_MAGNITUDE, JOINERS, Move
 
 if TYPE_CHECKING:
@@ -366,7 +366,7 @@ def _card(card: _Card, rendered: Rendered | None) -> str:
     body = with_frames(card.body)
     continued = ""
     if card.after:  # its start is the last frame of the shot it continues, or that shot's video
-        frame = body.get("image") == f"@{card.after}"
+        frame = body.get("image") == after_placeholder(card.after)
         body = {k: v for k, v in body.items() if not (k == "image" and frame)}
         continued = (f'<p class="meta">continues {html.escape(card.after)}: '
                      f'{"from its last frame" if frame else "from its video (a reference for the next shot)"}</p>')
