@@ -20,6 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import shotlang
+from shotlang.compiler import diagnostics
 from shotlang.compiler.diagnostics import WINDOW, Diagnostic, render_text, source_window
 from shotlang.compiler.source import Source
 
@@ -188,3 +189,32 @@ def test_a_magnitude_of_thousands_of_digits_is_a_diagnostic(number: str, code: s
     # int() refuses over 4,300 digits, and a float of 400 digits is inf: both were tracebacks.
     result = shotlang.compile_text(f'SHOT a: pan right {number} "x"')
     assert [d.code for d in result.diagnostics] == [code]
+
+
+ascii_lines = st.text(st.sampled_from(["a", " ", "\t", "~"]) | st.characters(min_codepoint=32, max_codepoint=126),
+                      max_size=400)
+
+
+@settings(max_examples=5 * settings.default.max_examples, deadline=None)
+@given(ascii_lines, st.integers(0, 400), st.integers(0, 400), st.integers(20, 200))
+def test_a_plain_ascii_line_takes_the_counting_path_to_the_same_window(line: str, a: int, b: int, width: int) -> None:
+    # Rendering a warning measured each character of its line for the terminal's columns;
+    # printable ASCII is counted instead (a tenth of the time), and must give the same window.
+    a, b = min(a, len(line)), min(max(a, b), len(line))
+    assert diagnostics._PLAIN.fullmatch(line)
+    assert diagnostics._plain_window(line, 0, len(line), a, b, width) == \
+        diagnostics._measured_window(line, 0, len(line), a, b, width)
+    assert source_window(line, 0, len(line), a, b, width) == diagnostics._measured_window(line, 0, len(line), a, b, width)
+
+
+def test_the_counting_path_agrees_at_every_edge_of_the_window() -> None:
+    # The places where a window's arithmetic turns: lines just under, at and over the width,
+    # spans at each end, wider than the window, empty; narrow windows where the context bound bites.
+    for width in (20, 21, 32, 33, 34, 60, WINDOW):
+        for n in {0, 1, width - 2, width - 1, width, width + 1, width + 2, 2 * width, 5 * width}:
+            line = "".join("ab\t ~"[i % 5] for i in range(n))
+            points = sorted({0, 1, n // 3, n // 2, n - width, n - width // 2, n - 2, n - 1, n} & set(range(n + 1)))
+            for a in points:
+                for b in [p for p in points if p >= a] + [min(n, a + k) for k in (1, width - 2, width, width + 1)]:
+                    assert diagnostics._plain_window(line, 0, n, a, b, width) == \
+                        diagnostics._measured_window(line, 0, n, a, b, width), (width, n, a, b)

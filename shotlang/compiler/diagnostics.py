@@ -559,6 +559,14 @@ def source_window(text: str, line_start: int, line_end: int, start: int, end: in
     """
     start = min(max(start, line_start), line_end)
     end = min(max(end, start), line_end)
+    if _PLAIN.fullmatch(text, line_start, line_end):
+        return _plain_window(text, line_start, line_end, start, end, width)
+    return _measured_window(text, line_start, line_end, start, end, width)
+
+
+def _measured_window(text: str, line_start: int, line_end: int, start: int, end: int, width: int) -> Window:
+    """source_window for any line: each character measured (wide ones take two columns,
+    controls their escape's)."""
     if _columns(text, line_start, line_end, width) <= width:
         left, right = line_start, line_end
     else:
@@ -588,6 +596,35 @@ def source_window(text: str, line_start: int, line_end: int, start: int, end: in
     shown = head + "".join(_shown(c) for c in text[left:right]) + tail
     pad = len(head) + _columns(text, left, start, 2 * width)
     carets = _columns(text, start, min(end, right), 2 * width)
+    return Window(shown, pad, max(1, carets), end > right)
+
+
+# A line of printable ASCII (a tab is shown as one space): a character is a column, so the
+# window is arithmetic. Most lines of most shot lists; the general path measures each character.
+_PLAIN = re.compile(r"[\t -~]*")
+
+
+def _plain_window(text: str, line_start: int, line_end: int, start: int, end: int, width: int) -> Window:
+    """source_window for a line of printable ASCII: the same window, by counting."""
+    if line_end - line_start <= width:
+        left, right = line_start, line_end
+    else:
+        before, span = min(start - line_start, width + 1), min(end - start, width + 1)
+        left = start
+        if before + span > width - 1:
+            context = min(max(CONTEXT, (width - 2 - span) // 2), width - 3)
+            left = max(line_start, start - max(context, 0))
+        else:
+            left = line_start
+        budget = width - (left > line_start)
+        right = min(line_end, left + budget)
+        if right < line_end and right - left > budget - 1 and right > start:  # room for the …
+            right -= 1
+    head = _CUT if left > line_start else ""
+    tail = _CUT if right < line_end else ""
+    shown = head + text[left:right].replace("\t", " ") + tail
+    pad = len(head) + min(start - left, 2 * width + 1)
+    carets = min(max(min(end, right) - start, 0), 2 * width + 1)
     return Window(shown, pad, max(1, carets), end > right)
 
 
