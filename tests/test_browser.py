@@ -252,3 +252,33 @@ def test_the_policy_stops_what_the_page_was_not_written_to_do(chromium: Browser,
     assert [u for u in page.requests if u.startswith("http")] == ["http://127.0.0.1:9/pixel.png"]
     assert len(errors) == 2 and all("Content Security Policy" in e for e in errors), "both refusals are reported"
 
+
+
+# The harbour's motion brush, measured: the start image's box, the box of the SVG drawn over it,
+# and where the boat's path starts on the screen.
+BRUSH = """(() => {
+  const card = document.getElementById('shot-boat-leaves'), box = e => e.getBoundingClientRect();
+  const img = box(card.querySelector('.over img')), svg = box(card.querySelector('svg.masks'));
+  const dot = box(card.querySelector('circle.start'));
+  return {img: [img.left, img.top, img.width, img.height], svg: [svg.left, svg.top, svg.width, svg.height],
+          dot: [(dot.left + dot.right) / 2, (dot.top + dot.bottom) / 2], card: box(card).width};
+})()"""
+
+
+@pytest.mark.parametrize("width", [PHONE, DESKTOP])
+def test_the_masks_and_paths_lie_exactly_over_the_start_image(chromium: Browser, tmp_path: Path, width: int) -> None:
+    """The SVG over the start image has the image's box at any width, so a path drawn in the
+    image's pixels lands on them: the boat's path starts at (280, 150) of the 640 x 360 image,
+    counted from its bottom-left."""
+    path = board(ROOT / "examples" / "harbour.shot", tmp_path / "board.html")
+    with chromium.page(width) as page:
+        page.open(path)
+        seen = page.evaluate(BRUSH)
+        page.evaluate("document.getElementById('shot-boat-leaves').scrollIntoView()")
+        page.screenshot(SCREENSHOTS / f"harbour-brush-{width}.png")
+        assert page.errors == []
+        only_itself(page, path)
+    left, top, shown, high = seen["img"]
+    assert seen["svg"] == pytest.approx(seen["img"], abs=0.5), "the drawing has the image's box"
+    assert 100 <= shown <= seen["card"] and high == pytest.approx(shown * 360 / 640, abs=1), "the image in its shape"
+    assert seen["dot"] == pytest.approx([left + shown * 280 / 640, top + high * (360 - 150) / 360], abs=1)

@@ -8,10 +8,12 @@ import re
 import struct
 import subprocess
 import time
+import zlib
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from helpers import png
 from hypothesis import given
 from hypothesis import strategies as st
 from mp4s import mp4
@@ -228,6 +230,156 @@ def test_text_is_escaped(tmp_path: Path) -> None:
     path.write_text('TITLE "<b>T</b>"\nSHOT a: "<script>alert(1)</script> & more"\n')
     html, parsed = page(path)
     assert "<script>" not in html and "&lt;script&gt;" in html and parsed.scripts == 0
+
+
+# --- masks and motion paths (issue 23, item 5) ----------------------------------------------------------
+
+
+def _mask(width: int, height: int, left: int, top: int, right: int, bottom: int) -> bytes:
+    """A greyscale PNG, white inside the box (as Kling's brush masks are) and black around it."""
+    rows = b"".join(b"\x00" + bytes(255 if top <= y < bottom and left <= x < right else 0 for x in range(width))
+                    for y in range(height))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+
+
+class _Brush(HTMLParser):
+    """One card's motion brush: the image under it, its SVG, masks, overlays, paths and legend."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.img: dict[str, str | None] = {}
+        self.viewbox: list[str] = []
+        self.masks: dict[str, str] = {}  # mask id -> the image it is made of
+        self.overlays: list[tuple[str, str]] = []  # (the mask id it takes, its colour)
+        self.paths: list[list[tuple[int, int]]] = []
+        self.colours: list[str] = []  # each path's
+        self.starts: list[tuple[int, int]] = []
+        self.heads: list[str] = []
+        self.legend: list[str] = []
+        self._mask: str | None = None
+        self._item = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = {k: v or "" for k, v in attrs}
+        if tag == "img" and not self.viewbox:
+            self.img = dict(attrs)
+        elif tag == "svg" and found.get("class") == "masks":
+            self.viewbox.append(found["viewbox"])  # html.parser lowers attribute names
+        elif tag == "mask":
+            self._mask = found["id"]
+        elif tag == "image" and self._mask is not None:
+            self.masks[self._mask] = found["href"]
+        elif tag == "rect" and found.get("class") == "area":
+            self.overlays.append((found["mask"].removeprefix("url(#").removesuffix(")"), found["fill"]))
+        elif tag == "g" and found.get("class") == "path":
+            self.colours.append(found["style"].removeprefix("color:"))
+        elif tag == "polyline":
+            self.paths.append([(int(x), int(y)) for x, y in (p.split(",") for p in found["points"].split())])
+        elif tag == "circle" and found.get("class") == "start":
+            self.starts.append((int(found["cx"]), int(found["cy"])))
+        elif tag == "path" and found.get("class") == "head":
+            self.heads.append(found["d"])
+        elif tag == "li":
+            self.legend.append("")
+            self._item = True
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "mask":
+            self._mask = None
+        if tag == "li":
+            self._item = False
+
+    def handle_data(self, data: str) -> None:
+        if self._item:
+            self.legend[-1] += data
+
+
+def _card_of(html: str, name: str) -> str:
+    card = html[html.index(f'id="shot-{name}"') :]
+    return card[: card.index("</article>")]
+
+
+def _brush(html: str, name: str) -> _Brush:
+    parsed = _Brush()
+    parsed.feed(_card_of(html, name))
+    return parsed
+
+
+BRUSHED = """SHOT brushed: "The kite climbs, the dog runs off, the fence stays" model kling-v1 image "start.png"
+    mask "fence.png"
+    motion "kite.png" (100, 300) (200, 340) (320, 360)
+    motion "dog.png" (500, 60) (420, 80) (300, 70) (300, 70)
+SHOT plain: slow pan right "The same field, no brush" model kling-v2-1 image "start.png"
+"""
+
+
+def _brushed(tmp_path: Path) -> Path:
+    (tmp_path / "start.png").write_bytes(png(640, 400))
+    (tmp_path / "fence.png").write_bytes(_mask(640, 400, 0, 300, 640, 400))
+    (tmp_path / "kite.png").write_bytes(_mask(640, 400, 80, 40, 140, 110))
+    (tmp_path / "dog.png").write_bytes(_mask(640, 400, 470, 300, 560, 360))
+    path = tmp_path / "brush.shot"
+    path.write_text(BRUSHED)
+    return path
+
+
+def test_masks_and_motion_paths_are_drawn_over_the_start_image_at_its_pixels(tmp_path: Path) -> None:
+    html, _ = page(_brushed(tmp_path))
+    drawn = _brush(html, "brushed")
+    inlined = {name: "data:image/png;base64," + base64.b64encode((tmp_path / name).read_bytes()).decode()
+               for name in ("start.png", "fence.png", "kite.png", "dog.png")}
+    assert drawn.img["src"] == inlined["start.png"] and (drawn.img["width"], drawn.img["height"]) == ("640", "400")
+    assert drawn.viewbox == ["0 0 640 400"], "one SVG over the image, in the image's own pixels"
+    assert html.count(inlined["start.png"]) == 2, "once on each card: under the masks, not again behind the move"
+    # each mask an overlay of its own colour, in order: the static one, then each motion's
+    assert [drawn.masks[mask] for mask, _ in drawn.overlays] == [inlined[n] for n in ("fence.png", "kite.png", "dog.png")]
+    colours = [colour for _, colour in drawn.overlays]
+    assert len(set(colours)) == 3
+    # each path in the points written, its y counted from the top as SVG counts (Kling: from the bottom)
+    assert drawn.paths == [[(100, 100), (200, 60), (320, 40)], [(500, 340), (420, 320), (300, 330), (300, 330)]]
+    assert drawn.colours == colours[1:], "a path in the colour of its mask"
+    assert drawn.starts == [(100, 100), (500, 340)], "a dot where each path starts"
+    assert [d.split(" L ")[0] for d in drawn.heads] == ["M 320 40", "M 300 330"], "one arrowhead at each path's end"
+    assert drawn.legend == ["stays still", "moves along path 1, from (100, 300) to (320, 360)",
+                            "moves along path 2, from (500, 60) to (300, 70)"]
+
+
+def test_a_shot_without_masks_has_no_overlay(tmp_path: Path) -> None:
+    html, _ = page(_brushed(tmp_path))
+    plain = _card_of(html, "plain")
+    assert "<figure" not in plain and "<mask" not in plain and "<polyline" not in plain
+    drawing = plain[plain.index('<svg class="diagram"') :]
+    assert '<image href="data:image/png;base64,' in drawing[: drawing.index("</svg>")], "the image behind the move"
+    html, _ = page(ROOT / "examples" / "seed.shot")
+    assert 'class="brush"' not in html and "<mask" not in html
+
+
+def test_a_mask_given_twice_is_inlined_once_and_a_path_off_the_image_is_said(tmp_path: Path) -> None:
+    (tmp_path / "start.png").write_bytes(png(400, 300))
+    (tmp_path / "m.png").write_bytes(_mask(400, 300, 10, 10, 50, 50))
+    path = tmp_path / "m.shot"
+    path.write_text('SHOT a: "x" model kling-v1 image "start.png" mask "m.png" motion "m.png" (20, 20) (900, 20)\n')
+    html, _ = page(path)
+    drawn = _brush(html, "a")
+    assert len(drawn.masks) == 1 and [mask for mask, _ in drawn.overlays] == [next(iter(drawn.masks))] * 2
+    assert drawn.legend[1] == "moves along path 1, from (20, 20) to (900, 20) (the path leaves the image)"
+
+
+def test_masks_over_an_image_given_by_url_are_only_listed(tmp_path: Path) -> None:
+    path = tmp_path / "u.shot"
+    path.write_text('SHOT a: "x" model kling-v1 image "https://example.com/a.png" '
+                    'motion "https://example.com/m.png?a=1&b=<2>" (20, 20) (90, 20)\n')
+    html, parsed = page(path)
+    card = _card_of(html, "a")
+    assert "<svg class=\"masks\"" not in card and "masks not drawn: the start image is not a local file" in card
+    assert "moves along path 1, from (20, 20) to (90, 20) (its mask is a URL, not drawn: " \
+           "https://example.com/m.png?a=1&amp;b=&lt;2&gt;)" in card
+    assert all(a.startswith(("#", "data:image/")) for a in parsed.addresses), parsed.addresses
 
 
 def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:

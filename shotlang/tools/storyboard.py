@@ -3,8 +3,8 @@
 A card per shot, grouped by scene: its name, prompt, negative prompt, duration, mode and model,
 its frame drawn in its aspect ratio with a diagram of the camera move inside, its warnings, and
 its start and end images when they are local files (inlined; nothing is fetched from another
-host). A timeline strip shows each shot's place and length in the running time; a sequence is
-one card with a strip of its shots.
+host), with the masks and motion paths drawn over the start image. A timeline strip shows each
+shot's place and length in the running time; a sequence is one card with a strip of its shots.
 
 Made from what the compiler lowered (lower.py) and the records it would send (records.py), so
 the board says what `compile` says. It works with JavaScript off: the one script, on a board with
@@ -291,12 +291,16 @@ video{width:100%;margin:8px 0;background:#000}.takes{display:flex;gap:6px}.take{
 .strip .diagram{max-height:120px}.strip figcaption{font-size:.85rem}.strip figcaption .words{font-size:.85rem}
 .thumbs{display:flex;gap:6px}.thumbs figure{margin:0}.thumbs figcaption{font-size:.8rem;color:var(--muted)}
 .thumbs img{display:block;max-width:100%;max-height:140px;border:1px solid var(--line)}
+.brush{margin:8px 0}.over{position:relative;width:min(100%,calc(260px*var(--w)/var(--h)));margin:0 auto}
+.over img{display:block;width:100%;height:auto}.over svg{position:absolute;inset:0;width:100%;height:100%}
+.area{opacity:.5}.trail{fill:none;stroke-width:3;stroke-linejoin:round;stroke-linecap:round}
+.path{filter:drop-shadow(0 0 1px #fff)}.brush .legend{margin-top:4px}
 #film{font:inherit;margin-top:10px;padding:6px 14px;border:1px solid var(--accent);border-radius:4px;
  background:var(--accent);color:#fff;cursor:pointer}#film:focus-visible{outline:3px solid var(--ink);outline-offset:2px}
 @media print{body{background:#fff;font-size:10pt}header,main{max-width:none;padding:0}
  .timeline,#film,video{display:none}section+section{break-before:page}
  .cards{grid-template-columns:repeat(3,1fr);gap:8px}.card{break-inside:avoid;padding:8px}
- .card.sequence{grid-column:1/-1}.diagram{max-height:90px}.strip .diagram{max-height:70px}}
+ .card.sequence{grid-column:1/-1}.diagram{max-height:90px}.over{width:min(100%,calc(110px*var(--w)/var(--h)))}.strip .diagram{max-height:70px}}
 """
 _COLOURS = ["#0b5cad", "#7529e0", "#00706c", "#a8156f", "#586400", "#a2191f"]
 
@@ -337,9 +341,10 @@ def _page(title: str, axes: str, cards: list[_Card], rendered: Rendered | None, 
         legend.append(f'<li><i style="background:{colour[scene]}"></i>{_clock(start)} '
                       f'{html.escape(scene or "Shots")} ({_clock(length)})</li>')
         start += length
+    number = {c.name: n for n, c in enumerate(cards)}  # ids made of a number: a name may hold any character
     body = "".join(
         f'<section><h2>{html.escape(scene or "Shots")}</h2><div class="cards">'
-        + "".join(_card(c, rendered) for c in group) + "</div></section>" for scene, group in scenes)
+        + "".join(_card(c, rendered, number[c.name]) for c in group) + "</div></section>" for scene, group in scenes)
     script = f"<script>{_SCRIPT}</script>" if "<video " in body else ""
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
@@ -362,7 +367,7 @@ def _clock(seconds: float) -> str:
     return f"{whole // 60}:{whole % 60:02d}"
 
 
-def _card(card: _Card, rendered: Rendered | None) -> str:
+def _card(card: _Card, rendered: Rendered | None, number: int) -> str:
     body = with_frames(card.body)
     continued = ""
     if card.after:  # its start is the last frame of the shot it continues, or that shot's video
@@ -371,6 +376,7 @@ def _card(card: _Card, rendered: Rendered | None) -> str:
         continued = (f'<p class="meta">continues {html.escape(card.after)}: '
                      f'{"from its last frame" if frame else "from its video (a reference for the next shot)"}</p>')
     aspect, shown = body.get("aspect_ratio"), body.get("aspect_ratio")
+    size = None
     if "image" in body:  # the video takes the start image's shape: drawn so when the image is here
         size = image_size(body["image"])
         aspect = f"{size[0]}:{size[1]}" if size else None
@@ -386,8 +392,12 @@ def _card(card: _Card, rendered: Rendered | None) -> str:
     backdrop = _inlined(body.get("image"))
     if not sequence:
         frame = card.frames[0]
-        out.append(diagram(frame, aspect, backdrop))
+        masks = brushes(body)
+        # The start image is inlined once: under its masks when it has any, else behind the move.
+        start = backdrop if masks and size is not None else None
+        out.append(diagram(frame, aspect, None if start else backdrop))
         out.append(f'<p class="words">{html.escape(_said(frame))}</p>')
+        out.append(motion_brush(masks, start, size, f"brush{number}"))
         out.append(f'<p class="prompt">{html.escape(frame.prompt)}</p>')
         out.append(f'<p class="meta">{html.escape(frame.sent)}</p>')
     else:
@@ -410,6 +420,96 @@ def _card(card: _Card, rendered: Rendered | None) -> str:
         out.append('<ul class="warn">' + "".join(f"<li>{html.escape(w)}</li>" for w in card.warnings) + "</ul>")
     out.append("</article>")
     return "".join(out)
+
+
+# --- the motion brush drawn over the start image -------------------------------------------------------
+
+_STILL = "#1c7ed6"  # the static mask: the brush area that stays still
+# Each dynamic mask and its path, in order (the API takes kling.DYNAMIC_MASKS_MAX of them).
+_MOVING = ("#e8590c", "#2b8a3e", "#c2255c", "#7048e8", "#0c8599", "#a07800")
+
+
+class Brush(NamedTuple):
+    """A mask of the shot as the board draws it."""
+
+    colour: str
+    mask: str  # as compile sends it: Base64, or a URL (named, never fetched)
+    path: tuple[tuple[int, int], ...]  # a dynamic mask's trajectory as sent (origin bottom-left); () for the static mask
+    said: str  # what the colour means, for the legend
+
+
+def brushes(body: dict[str, Any]) -> list[Brush]:
+    """The static mask, then each dynamic mask with its trajectory, from a request body."""
+    found = [Brush(_STILL, str(body["static_mask"]), (), "stays still")] if body.get("static_mask") else []
+    for n, moving in enumerate(body.get("dynamic_masks") or (), 1):
+        path = tuple((int(p["x"]), int(p["y"])) for p in moving["trajectories"])
+        said = f"moves along path {n}" + (f", from ({path[0][0]}, {path[0][1]}) to ({path[-1][0]}, {path[-1][1]})"
+                                          if path else "")
+        found.append(Brush(_MOVING[(n - 1) % len(_MOVING)], str(moving["mask"]), path, said))
+    return found
+
+
+def motion_brush(masks: list[Brush], start: str | None, size: tuple[int, int] | None, key: str) -> str:
+    """The masks and paths over the start image (`start`, a data URI, `size` its pixels), drawn at
+    the image's own pixel coordinates: an SVG whose viewBox is the image, laid over it. Kling
+    counts a trajectory's y from the image's bottom (kling-api.md), SVG from its top. `key` makes
+    the page's ids; without a start image here (a URL, a frame made by run) only the legend."""
+    if not masks:
+        return ""
+    legend = []
+    for brush in masks:
+        said = brush.said
+        if URL.match(brush.mask):
+            said += f" (its mask is a URL, not drawn: {brush.mask})"
+        elif size is not None and any(not (0 <= x <= size[0] and 0 <= y <= size[1]) for x, y in brush.path):
+            said += " (the path leaves the image)"
+        legend.append(f'<li><i style="background:{brush.colour}"></i>{html.escape(said)}</li>')
+    key_list = f'<ul class="legend" aria-label="the masks">{"".join(legend)}</ul>'
+    if start is None or size is None:
+        return f'<p class="meta">masks not drawn: the start image is not a local file</p>{key_list}'
+    width, height = size
+    defs: list[str] = []
+    parts: list[str] = []
+    ids: dict[str, str] = {}  # a mask used twice is inlined once
+    for brush in masks:
+        inlined = _inlined(brush.mask)
+        if inlined is not None:
+            if inlined not in ids:
+                ids[inlined] = f"{key}-{len(ids)}"
+                defs.append(f'<mask id="{ids[inlined]}" maskUnits="userSpaceOnUse" x="0" y="0" width="{width}" '
+                            f'height="{height}"><image href="{inlined}" width="{width}" height="{height}" '
+                            'preserveAspectRatio="none"/></mask>')
+            # The mask's light parts show the colour: Kling's masks are white where the brush painted.
+            parts.append(f'<rect class="area" width="{width}" height="{height}" fill="{brush.colour}" '
+                         f'mask="url(#{ids[inlined]})"/>')
+    scale = min(width, height)
+    for brush in masks:
+        if not brush.path:
+            continue
+        points = [(x, height - y) for x, y in brush.path]
+        parts.append(
+            f'<g class="path" style="color:{brush.colour}">'
+            f'<polyline class="trail" stroke="currentColor" vector-effect="non-scaling-stroke" '
+            f'points="{" ".join(f"{x},{y}" for x, y in points)}"/>'
+            f'<circle class="start" fill="currentColor" cx="{points[0][0]}" cy="{points[0][1]}" r="{0.022 * scale:.1f}"/>'
+            f'<path class="head" fill="currentColor" d="{_arrowhead(points, 0.05 * scale)}"/></g>')
+    said = html.escape("the masks and motion paths over the start image: " + "; ".join(b.said for b in masks))
+    return (f'<figure class="brush"><div class="over" style="--w:{width};--h:{height}">'
+            f'<img alt="the start image" src="{start}" width="{width}" height="{height}">'
+            f'<svg class="masks" viewBox="0 0 {width} {height}" preserveAspectRatio="none" role="img" '
+            f'aria-label="{said}"><title>{said}</title><defs>{"".join(defs)}</defs>{"".join(parts)}</svg></div>'
+            f"<figcaption>{key_list}</figcaption></figure>")
+
+
+def _arrowhead(points: list[tuple[int, int]], length: float) -> str:
+    """A triangle whose tip is the path's last point, pointing along its last stretch (to the
+    right when the path never moves)."""
+    ex, ey = points[-1]
+    px, py = next((p for p in reversed(points) if p != points[-1]), (ex - 1, ey))
+    stretch = math.hypot(ex - px, ey - py)
+    dx, dy = (ex - px) / stretch, (ey - py) / stretch
+    bx, by, wing = ex - dx * length, ey - dy * length, 0.55 * length  # the base, across the stretch
+    return f"M {ex} {ey} L {bx - dy * wing:.1f} {by + dx * wing:.1f} L {bx + dy * wing:.1f} {by - dx * wing:.1f} Z"
 
 
 def _render(card: _Card, rendered: Rendered) -> str:
