@@ -520,27 +520,32 @@ def storyboard_command(file: str, out: Path | None, videos: Path | None, axes: s
 @main.command("timeline")
 @click.argument("file", metavar="FILE.shot")
 @click.option("-o", "--output", "out", type=click.Path(path_type=Path, dir_okay=False),
-              help="Where to write the cut (default: FILE.otio, .edl or .fcpxml beside the shot list).")
-@click.option("--format", "fmt", type=click.Choice(list(CUT_FORMATS)), default="otio", show_default=True,
-              help="OpenTimelineIO, CMX 3600 EDL, or Final Cut Pro XML.")
+              help="Where to write the cut (default: FILE.otio, .edl, .fcpxml or .xml beside the shot list).")
+@click.option("--format", "fmt", type=click.Choice(list(CUT_FORMATS)),
+              help="OpenTimelineIO, CMX 3600 EDL, Final Cut Pro X XML, or Final Cut Pro 7 XML (xmeml, "
+                   "which Premiere reads); default: the one -o's suffix names, else otio.")
 @click.option("--videos", type=click.Path(path_type=Path, file_okay=False),
               help="The folder `run --out` downloaded the videos to (default: beside the shot list).")
 @click.option("--axes", type=AXES_CHOICE, help=AXES_HELP + " Give the one `run` was given.")
-def timeline_command(file: str, out: Path | None, fmt: str, videos: Path | None, axes: str | None) -> None:
+def timeline_command(file: str, out: Path | None, fmt: str | None, videos: Path | None, axes: str | None) -> None:
     """The rendered clips as an editorial timeline, for DaVinci Resolve, Premiere, Final Cut, Avid.
 
     One clip per video in file order, scenes as markers; a video not rendered yet is a
     placeholder of its length. Needs `pip install 'shotlang[timeline]'`.
     """
+    from .terminal import install_hint
+
     try:
         import opentimelineio  # noqa: F401
     except ImportError:
-        from .terminal import install_hint
-
         raise IOFailure(f"shotlang timeline needs OpenTimelineIO: {install_hint('timeline')}") from None
     from .engine.state import StateError, Store, state_path
-    from .tools.timeline import FORMATS, CutError, build, write
+    from .tools.timeline import FORMATS, CutError, build, format_for, missing_adapter, write
 
+    fmt = format_for(fmt, out)
+    if (package := missing_adapter(fmt)) is not None:  # an adapter is a package of its own
+        raise IOFailure(f"shotlang timeline --format {fmt} needs OpenTimelineIO's {FORMATS[fmt].adapter} adapter "
+                        f"({package}): {install_hint('timeline')}")
     if file == "-":
         raise IOFailure("timeline needs a .shot file (its run's state and videos are beside it)")
     [result] = _compile_all((file,), axes)
@@ -553,7 +558,7 @@ def timeline_command(file: str, out: Path | None, fmt: str, videos: Path | None,
         store = Store.read(path, Path(file).name) if path.is_file() else None
     except StateError as e:
         raise IOFailure(str(e)) from None
-    target = _target(out, Path(file).with_suffix(FORMATS[fmt][1]), (file,))
+    target = _target(out, Path(file).with_suffix(FORMATS[fmt].suffix), (file,))
     cut = build(result.output.title or Path(file).stem, result.output.records,
                 store.get if store is not None else lambda name: None,
                 videos if videos is not None else Path(file).parent, fmt, result.output.cast,

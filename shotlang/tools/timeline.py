@@ -5,9 +5,9 @@ as long as that file runs (its MP4 header, mp4.py; the length asked for when the
 missing or far from it); each scene a marker on its first item; the prompt and settings as
 each clip's metadata. A video not rendered yet keeps its place and length, so the cut keeps its
 running time: a placeholder clip (a missing reference) in OTIO, black (reel `BL`) in an EDL, a
-gap in Final Cut Pro XML (whose adapter would give a missing reference a made-up file path).
-OpenTimelineIO writes the three through its adapter packages: the optional extra
-`shotlang[timeline]`.
+gap in Final Cut Pro XML (whose adapter would give a missing reference a made-up file path), an
+offline clip in Final Cut Pro 7 XML (a file with no path, named as its video will be).
+OpenTimelineIO writes them through its adapter packages: the optional extra `shotlang[timeline]`.
 """
 
 from __future__ import annotations
@@ -16,15 +16,44 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     import opentimelineio as otio
 
     from ..engine.state import ShotState
 
-FORMATS = {"otio": ("otio_json", ".otio"), "edl": ("cmx_3600", ".edl"), "fcpxml": ("fcpx_xml", ".fcpxml")}
+
+class CutFormat(NamedTuple):
+    adapter: str  # OpenTimelineIO's name for the adapter that writes it
+    suffix: str
+    package: str | None  # the adapter's package (in the `timeline` extra); None: built into OpenTimelineIO
+
+
+FORMATS = {
+    "otio": CutFormat("otio_json", ".otio", None),
+    "edl": CutFormat("cmx_3600", ".edl", "otio-cmx3600-adapter"),
+    "fcpxml": CutFormat("fcpx_xml", ".fcpxml", "otio-fcpx-xml-adapter"),  # Final Cut Pro X
+    "xmeml": CutFormat("fcp_xml", ".xml", "otio-fcp-adapter"),  # Final Cut Pro 7, which Premiere reads
+}
 RATE = 24.0  # frames a second of the timeline: Kling's videos are 24 fps
+
+
+def format_for(fmt: str | None, out: Path | None) -> str:
+    """The format asked for; else the one the output's suffix names (`cut.xml`: xmeml); else OTIO."""
+    if fmt is not None:
+        return fmt
+    by_suffix = {f.suffix: name for name, f in FORMATS.items()}
+    return by_suffix.get(out.suffix.lower(), "otio") if out is not None else "otio"
+
+
+def missing_adapter(fmt: str) -> str | None:
+    """The package of the adapter that writes `fmt`, if OpenTimelineIO has no such adapter (each
+    is a package of its own, which an install of OpenTimelineIO alone lacks)."""
+    import opentimelineio as otio
+
+    cut = FORMATS[fmt]
+    return None if cut.adapter in otio.adapters.available_adapter_names() else cut.package or "opentimelineio"
 
 
 class CutError(Exception):
@@ -58,15 +87,12 @@ def build(title: str, records: list[dict[str, Any]], state: Callable[[str], Shot
         whole = otio.opentime.TimeRange(otio.opentime.RationalTime(0, RATE), length)
         item: otio.schema.Clip | otio.schema.Gap
         if found.downloaded:  # not a link put in its place: never followed out of its folder
-            reference = otio.schema.ExternalReference(target_url=found.video.resolve().as_uri(),
-                                                      available_range=whole)
+            reference = _file(found.video, length, fmt)
             item = otio.schema.Clip(name=name, media_reference=reference, source_range=whole)
             item.metadata["cmx_3600"] = {"reel": reels.take(name)}
             if count > 1 or pick > 1:
-                others = {f"take-{number}": otio.schema.ExternalReference(
-                    target_url=other.video.resolve().as_uri(),
-                    available_range=otio.opentime.TimeRange(otio.opentime.RationalTime(0, RATE), otio.opentime.RationalTime(
-                        max(1, round((other.real or float(body["duration"])) * RATE)), RATE)))
+                others = {f"take-{number}": _file(other.video, otio.opentime.RationalTime(
+                    max(1, round((other.real or float(body["duration"])) * RATE)), RATE), fmt)
                     for number, taken in shot_takes(name, count, names()) if number != pick
                     if (other := take(state(taken), videos, taken, record["endpoint"], body, asked.get(taken))).downloaded}
                 item.set_media_references({f"take-{pick}": reference, **others}, f"take-{pick}")
@@ -74,8 +100,10 @@ def build(title: str, records: list[dict[str, Any]], state: Callable[[str], Shot
             item = otio.schema.Gap(source_range=whole)
             item.name = name
         else:
-            item = otio.schema.Clip(name=name, media_reference=otio.schema.MissingReference(available_range=whole),
-                                    source_range=whole)
+            # Named as its video will be: in FCP 7 XML an offline file, which the adapter would
+            # otherwise leave nameless and merge with every other placeholder of its length.
+            item = otio.schema.Clip(name=name, media_reference=otio.schema.MissingReference(
+                name=found.video.name, available_range=whole), source_range=whole)
             item.metadata["cmx_3600"] = {"reel": "BL"}  # black, in an EDL
         item.metadata["shotlang"] = {
             "scene": record["scene"], "line": record["line"], "endpoint": record["endpoint"],
@@ -97,6 +125,25 @@ def build(title: str, records: list[dict[str, Any]], state: Callable[[str], Shot
     timeline = otio.schema.Timeline(name=ascii_plain(title) if fmt == "edl" else plain(title))
     timeline.tracks.append(track)
     return timeline
+
+
+def _file(video: Path, length: otio.opentime.RationalTime, fmt: str) -> otio.schema.ExternalReference:
+    """A downloaded video as a media reference, named as its file is."""
+    import opentimelineio as otio
+
+    whole = otio.opentime.TimeRange(otio.opentime.RationalTime(0, RATE), length)
+    reference = otio.schema.ExternalReference(target_url=file_url(video, fmt), available_range=whole)
+    reference.name = video.name  # in FCP 7 XML the file's name; the adapter's own would keep its %20s
+    return reference
+
+
+def file_url(video: Path, fmt: str) -> str:
+    """The video's file URL, absolute. In FCP 7 XML in the `file://localhost/...` form Final Cut
+    Pro 7 and Premiere write (the adapter writes whatever URL it is given)."""
+    url = video.resolve().as_uri()
+    if fmt == "xmeml" and url.startswith("file:///"):  # not a network share's file://server/share/...
+        return "file://localhost/" + url.removeprefix("file:///")
+    return url
 
 
 class _Reels:
@@ -144,7 +191,7 @@ def write(timeline: otio.schema.Timeline, path: Path, fmt: str) -> None:
     from ..files import write_atomic
 
     try:
-        text = otio.adapters.write_to_string(timeline, adapter_name=FORMATS[fmt][0])
+        text = otio.adapters.write_to_string(timeline, adapter_name=FORMATS[fmt].adapter)
     except Exception as e:  # noqa: BLE001 - an adapter's failure, whatever its class, is one line
         raise CutError(f"OpenTimelineIO could not write the cut as {fmt}: {e}") from None
     write_atomic(path, text)
