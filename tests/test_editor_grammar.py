@@ -227,3 +227,114 @@ def test_the_extension_starts_shotlang_lsp(node: str) -> None:
     result = _run([node, "--test", "tests/"])
     assert result.returncode == 0, result.stdout + result.stderr
     assert re.search(r"^# pass [1-9]", result.stdout, re.MULTILINE), result.stdout
+
+
+
+# --- leading comments and continuation lines ---------------------------------------------------
+# Each case is a shot list the compiler takes (test_the_shot_lists_of_these_cases_compile), and
+# the engine must scope its statements as it scopes them written plainly.
+
+# A line of each statement, as a writer would write it.
+STATEMENT_LINES: dict[str, str] = {
+    "shot": 'SHOT castle: slow pan right over "A castle" 5s pro',
+    "sequence": "SEQUENCE chase: 15s model kling-v3 pro moves words",
+    "scene": 'SCENE "EXT. QUAY - NIGHT" moves words 10s',
+    "model": "MODEL kling-v2-6",
+    "defaults": "DEFAULTS 10s pro 16:9",
+    "title": 'TITLE "The Keeper"',
+    "cast": 'CAST keeper: "a lighthouse keeper" image "images/keeper.png" also "images/keeper-side.png"',
+    "axes": "AXES official",
+}
+SHOT_LINE = STATEMENT_LINES["shot"]
+# What may stand before a statement's keyword on its line: block comments and notes, several.
+LEADING = ["/* draft */ ", "[[todo]] ", "/* a */ [[ b ]] /* c */ ", "/* tight */", "[[ a note with /* in it ]]  "]
+# A comment or note that spans lines and closes before a statement: the text before the
+# statement on its last line. It opens on a line of its own, or in a statement above.
+SPANNING: dict[str, str] = {
+    f"/* draft,\n   still draft */ {SHOT_LINE}": "   still draft */ ",
+    f"[[ a note\n]] {SHOT_LINE}": "]] ",
+    f'SHOT a: "x"\n/* cut\n*/ {SHOT_LINE}': "*/ ",
+    f'SHOT a: "x"\n[[ a note\n   on two lines ]] /* and */ {SHOT_LINE}': "   on two lines ]] /* and */ ",
+    f"DEFAULTS 5s\n/* cut\n*/ {SHOT_LINE}": "*/ ",
+    f'SCENE "EXT. QUAY" /* a\n*/ {SHOT_LINE}': "*/ ",
+    f'TITLE "The Keeper" [[ a\n]] {SHOT_LINE}': "]] ",
+}
+# A statement after a leading comment on the line below another one: it ends that one.
+AFTER_A_STATEMENT = [f'SHOT a: "x"\n/* draft */ {SHOT_LINE}', f"DEFAULTS 5s\n  [[n]] {SHOT_LINE}",
+                     f'{STATEMENT_LINES["cast"]}\n[[todo]] {SHOT_LINE}']
+# A leading comment before words that are no statement: the statement above goes on.
+NO_STATEMENT = ['SHOT castle: "A castle"\n/* 5s */ 10s\n    pro', 'SHOT castle: "A castle"\n/* a comment line */\n    pro']
+
+
+
+
+
+def test_the_shot_lists_of_these_cases_compile() -> None:
+    cases = [*(prefix + line for line in STATEMENT_LINES.values() for prefix in ["", *LEADING]), *SPANNING,
+             *AFTER_A_STATEMENT, *NO_STATEMENT]
+    assert STATEMENT_LINES.keys() == set(STATEMENT_KEYWORDS)
+    for text in cases:
+        # A shot below, indented past any comment: a SEQUENCE's, or a statement of its own.
+        below = f'\n{" " * 40}SHOT below: "A harbour"'
+        result = shotlang.compile_text(text + below, ROOT / "examples" / "cases.shot")
+        assert result.errors == [], text
+
+
+def _char_scopes(line: list[Token]) -> list[tuple[str, ...]]:
+    """The scopes of each character of a tokenized line."""
+    return [tuple(t["scopes"]) for t in line for _ in t["text"]]
+
+
+def _words(line: list[Token]) -> dict[str, list[str]]:
+    """Each token's text, blanks stripped, and its scopes."""
+    return {t["text"].strip(): t["scopes"] for t in line if t["text"].strip()}
+
+
+def _is_comment(scopes: tuple[str, ...] | list[str]) -> bool:
+    return any(s.startswith("comment.") for s in scopes)
+
+
+def test_a_statement_after_leading_block_comments_or_notes_is_scoped_as_without_them(tokenize: Tokenize) -> None:
+    cases = [(prefix, line) for line in STATEMENT_LINES.values() for prefix in LEADING]
+    documents = tokenize([*(prefix + line for prefix, line in cases), *STATEMENT_LINES.values()])
+    plain = dict(zip(STATEMENT_LINES.values(), documents[len(cases):], strict=True))
+    wrong = []
+    for (prefix, line), [tokens] in zip(cases, documents[:len(cases)], strict=True):
+        scopes = _char_scopes(tokens)
+        if scopes[len(prefix):] != _char_scopes(plain[line][0]):
+            wrong.append(f"{prefix + line!r}: {tokens}")
+        if not all(_is_comment(scopes[i]) for i, c in enumerate(prefix) if c != " "):
+            wrong.append(f"{prefix + line!r}: its comments are not all comment: {tokens}")
+    assert wrong == []
+
+
+def test_the_keyword_name_and_moves_after_a_leading_comment_or_note(tokenize: Tokenize) -> None:
+    prefixes = ["/* draft */ ", "[[todo]] "]
+    for prefix, [tokens] in zip(prefixes, tokenize([prefix + SHOT_LINE for prefix in prefixes]), strict=True):
+        words = {w: s[-1] for w, s in _words(tokens).items()}
+        assert {"SHOT": words["SHOT"], "castle": words["castle"], "slow": words["slow"],
+                "pan right": words["pan right"], "over": words["over"], "5s": words["5s"]} == {
+            "SHOT": SCOPES["statement"], "castle": SCOPES["shot-name"], "slow": SCOPES["intensity"],
+            "pan right": SCOPES["move"], "over": SCOPES["joiner"], "5s": SCOPES["duration"]}
+        assert all(statement_scope("shot") in t["scopes"] for t in tokens)
+        assert "".join(t["text"] for t in tokens if _is_comment(t["scopes"])) == prefix.strip()
+
+
+def test_a_statement_after_a_comment_that_spans_lines_is_scoped_as_without_it(tokenize: Tokenize) -> None:
+    [[plain], *documents] = tokenize([SHOT_LINE, *SPANNING])
+    wrong = [text for (text, before), lines in zip(SPANNING.items(), documents, strict=True)
+             if _char_scopes(lines[-1])[len(before):] != _char_scopes(plain)]
+    assert wrong == []
+
+
+def test_a_statement_after_a_leading_comment_ends_the_one_above(tokenize: Tokenize) -> None:
+    [[plain], *documents] = tokenize([SHOT_LINE, *AFTER_A_STATEMENT])
+    assert [_char_scopes(lines[1])[-len(SHOT_LINE):] for lines in documents] == [_char_scopes(plain)] * len(documents)
+
+
+def test_a_leading_comment_before_no_statement_leaves_the_one_above_going_on(tokenize: Tokenize) -> None:
+    [options, comment_line] = tokenize(NO_STATEMENT)
+    for lines in (options, comment_line):
+        assert all(statement_scope("shot") in t["scopes"] for line in lines for t in line)
+    assert _words(options[1])["10s"][-1] == SCOPES["duration"]
+

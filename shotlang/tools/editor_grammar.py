@@ -12,16 +12,29 @@ and runs the file through a real TextMate engine (vscode-textmate with oniguruma
 A TextMate grammar reads one line at a time with regular expressions, so it only approximates
 the language; the language server gives the exact diagnostics. What it follows:
 
-- A statement starts a line. `SHOT`, `SEQUENCE` and `DEFAULTS` go on over the lines indented
-  deeper than their first line, over comment lines and over lines that start with a string,
-  until a blank line, a shallower line or a statement that never continues another
-  (language.NEVER_CONTINUE), as the parser does; their options are read as options there.
+- A statement starts a line, after its indent and any block comments and notes that close on
+  it (`/* draft */ SHOT castle: …`), or after the `*/` or `]]` of one that opened on an earlier
+  line. `SHOT`, `SEQUENCE` and `DEFAULTS` go on over the lines indented deeper than their first
+  line, over comment lines and over lines that start with a string, until a blank line, a
+  shallower line or a statement that never continues another (language.NEVER_CONTINUE), as the
+  parser does; their options are read as options there.
 - A SHOT's camera words are those between its colon and its prompt, on its first line; only
   there are moves, intensities, joiners and magnitudes read as such (longest phrase first, so
   `push in and up` is one preset and not `push in` and a connector).
 - A string goes on over the following lines while they are indented, and an escape is `\\"` or
   `\\\\`; any other backslash is plain text.
 - Model names are read by the grammar's NAME pattern, not from a list: models files add models.
+
+What a TextMate grammar cannot follow (the compiler and the language server do):
+
+- Widths. The compiler reads a comment or note before a keyword as blanks, so a statement after
+  one goes on only over lines deeper than its keyword; a regular expression can compare a line's
+  indent with the text of an earlier one but not with its width, so the grammar holds such a
+  statement to the blanks before its comments (the lines between, E105 to the compiler, read as
+  continuing it).
+- Where a comment opened. After a `*/` or `]]`, a statement keyword starts a statement: right
+  when the comment opened on an earlier line, and an error the grammar does not flag when it
+  opened on the same line after other words.
 """
 
 from __future__ import annotations
@@ -152,16 +165,48 @@ NUMBER = rf"(?<![\w.]){token_pattern('NUMBER')}"
 NAME = _group_free("NAME")
 
 
+def _closed_comment(opener: str, closer: str) -> str:
+    """A block comment or a note that opens and closes on the line; not nested, so it ends at
+    its first closer."""
+    return rf"{re.escape(opener)}(?:(?!{re.escape(closer)}).)*{re.escape(closer)}"
+
+
+# What may stand between a line's indent and its statement's keyword: block comments and notes,
+# each with the blanks after it (`/* draft */ [[todo]] SHOT castle: …`). The compiler reads them
+# as blanks.
+LEADING_COMMENTS = r"(?:(?:{})[ \t]*)*".format("|".join(_closed_comment(*d) for d in DELIMITERS.values()))
+# Just after a block comment or a note closed: a statement may begin there too, when the comment
+# opened on an earlier line (`/* cut …`, then `… */ SHOT castle: …`: the compiler reads the line
+# as blanks, then the SHOT). One line is all a regular expression sees, so it cannot tell that
+# closer from one whose comment opened on the same line after a statement's words
+# (`SHOT a: "x" /* … */ SHOT b: …`, which the compiler refuses).
+AFTER_COMMENT = "(?<={})".format("|".join(re.escape(closer) for _, closer in DELIMITERS.values()))
+
+
 def _statement_begin(keyword: str) -> str:
-    """The start of a line that begins a statement; group 1 is its indent, group 2 its keyword."""
-    return rf"^([ \t]*)({words([keyword])})"
+    """The start of a statement: at the start of a line or after a comment that closes there,
+    then blanks, then any block comments and notes. Group 1 is its blanks, group 2 the comments
+    and notes, group 3 its keyword."""
+    return rf"(?:^|{AFTER_COMMENT})([ \t]*)({LEADING_COMMENTS})({words([keyword])})"
+
+
+def _statement_ahead(keywords: Iterable[str]) -> str:
+    """A statement's start just ahead (blanks, comments, notes, then one of the keywords)."""
+    return rf"(?=[ \t]*{LEADING_COMMENTS}{words(keywords)})"
+
+
+def _one_line_end() -> str:
+    """Where a statement of one line ends: at its line's end, or where a comment that it opened
+    closes on a later line before a statement (the compiler reads that as the next line)."""
+    return f"$|{AFTER_COMMENT}{_statement_ahead(STATEMENT_KEYWORDS)}"
 
 
 def _wrapping_end() -> str:
-    """Where a SHOT, SEQUENCE or DEFAULTS ends: at a line that starts a statement of its own,
-    or at a line that neither is indented deeper than the statement's first line (its indent
-    is the begin pattern's group 1) nor starts with a string, a comment or a note."""
-    own_statement = rf"^(?=[ \t]*{words(NEVER_CONTINUE)})"
+    """Where a SHOT, SEQUENCE or DEFAULTS ends: before a statement that never continues another
+    (at a line's start, or after a comment that closes there), or at a line that neither is
+    indented deeper than the begin pattern's group 1 (the blanks before the statement's comments
+    and keyword) nor starts with a string, a comment or a note."""
+    own_statement = f"^{_statement_ahead(NEVER_CONTINUE)}|{AFTER_COMMENT}{_statement_ahead(NEVER_CONTINUE)}"
     openers = "|".join(re.escape(opener) for opener, _ in DELIMITERS.values())
     not_continued = rf'^(?![ \t]*(?:"|#|{openers}))(?!\1[ \t]+\S)'
     return f"{own_statement}|{not_continued}"
@@ -293,23 +338,24 @@ def _option_rules() -> list[Rule]:
 def _statements() -> dict[str, Rule]:
     """A rule per statement keyword, named `statement-<keyword>`; each statement's shape says
     what follows its keyword (language.STATEMENTS)."""
-    keyword_capture = {"2": {"name": SCOPES["statement"]}}
+    keyword_capture = {"2": {"patterns": [{"include": "#trivia"}]}, "3": {"name": SCOPES["statement"]}}
     wrapping_end = _wrapping_end()
+    one_line_end = _one_line_end()
     name = f"(?:[ \\t]+({NAME}))?"
     rules: dict[str, Rule] = {
         "statement-shot": {
             "begin": _statement_begin("shot") + name,
             "end": wrapping_end,
             "name": statement_scope("shot"),
-            "beginCaptures": {**keyword_capture, "3": {"name": SCOPES["shot-name"]}},
+            "beginCaptures": {**keyword_capture, "4": {"name": SCOPES["shot-name"]}},
             "patterns": [{"include": "#move-words"}, {"include": "#options"}],
         },
         "statement-sequence": {
             "begin": _statement_begin("sequence") + name + r"(?:[ \t]*(:))?",
             "end": wrapping_end,
             "name": statement_scope("sequence"),
-            "beginCaptures": {**keyword_capture, "3": {"name": SCOPES["sequence-name"]},
-                              "4": {"name": SCOPES["colon"]}},
+            "beginCaptures": {**keyword_capture, "4": {"name": SCOPES["sequence-name"]},
+                              "5": {"name": SCOPES["colon"]}},
             "patterns": [{"include": "#options"}],
         },
         # A CAST: its name, its description, its front image and `also` images.
@@ -317,8 +363,8 @@ def _statements() -> dict[str, Rule]:
             "begin": _statement_begin("cast") + name + r"(?:[ \t]*(:))?",
             "end": wrapping_end,
             "name": statement_scope("cast"),
-            "beginCaptures": {**keyword_capture, "3": {"name": SCOPES["cast-name"]},
-                              "4": {"name": SCOPES["colon"]}},
+            "beginCaptures": {**keyword_capture, "4": {"name": SCOPES["cast-name"]},
+                              "5": {"name": SCOPES["colon"]}},
             "patterns": [{"match": words(OTHER_KEYWORDS), "name": SCOPES["option"]}, {"include": "#options"}],
         },
         "statement-defaults": {
@@ -331,7 +377,7 @@ def _statements() -> dict[str, Rule]:
         # A SCENE's heading, then options for its shots, on its own line.
         "statement-scene": {
             "begin": _statement_begin("scene"),
-            "end": "$",
+            "end": one_line_end,
             "name": statement_scope("scene"),
             "beginCaptures": keyword_capture,
             "patterns": [{"include": "#options"}],
@@ -339,21 +385,21 @@ def _statements() -> dict[str, Rule]:
         # The others are one line, and a string that follows on the next lines.
         "statement-title": {
             "begin": _statement_begin("title"),
-            "end": "$",
+            "end": one_line_end,
             "name": statement_scope("title"),
             "beginCaptures": keyword_capture,
             "patterns": [{"include": "#trivia"}, {"include": "#string"}],
         },
         "statement-model": {
             "begin": _statement_begin("model") + name,
-            "end": "$",
+            "end": one_line_end,
             "name": statement_scope("model"),
-            "beginCaptures": {**keyword_capture, "3": {"name": SCOPES["model"]}},
+            "beginCaptures": {**keyword_capture, "4": {"name": SCOPES["model"]}},
             "patterns": [{"include": "#trivia"}],
         },
         "statement-axes": {
             "begin": _statement_begin("axes"),
-            "end": "$",
+            "end": one_line_end,
             "name": statement_scope("axes"),
             "beginCaptures": keyword_capture,
             "patterns": [{"include": "#trivia"}, {"match": words(AXES), "name": SCOPES["axes"]}],
@@ -373,8 +419,9 @@ def grammar() -> dict[str, Any]:
         "scopeName": SCOPE_NAME,
         "fileTypes": ["shot"],
         "patterns": [
-            {"include": "#trivia"},
+            # Statements first: a line's leading comments and notes are part of its statement.
             *({"include": f"#statement-{k}"} for k in STATEMENT_KEYWORDS),
+            {"include": "#trivia"},
             # Lines no statement above takes (an option line after a SCENE): read as options.
             {"include": "#options"},
         ],
