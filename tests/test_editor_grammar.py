@@ -266,12 +266,37 @@ AFTER_A_STATEMENT = [f'SHOT a: "x"\n/* draft */ {SHOT_LINE}', f"DEFAULTS 5s\n  [
 NO_STATEMENT = ['SHOT castle: "A castle"\n/* 5s */ 10s\n    pro', 'SHOT castle: "A castle"\n/* a comment line */\n    pro']
 
 
+def _split_shots() -> list[str]:
+    """SHOT_LINE with its camera words and prompt cut over continuation lines, at every word."""
+    parts = ["slow", "pan right", "over", '"A castle" 5s pro']
+    shots = []
+    for cut in range(len(parts)):
+        first = " ".join(["SHOT castle:", *parts[:cut]])
+        shots.append("\n".join([first, *(f"    {p}" for p in parts[cut:])]))
+        shots.append(f"{first}  # a comment\n    # a comment line\n    {' '.join(parts[cut:])}")
+    return [*shots, 'SHOT castle:\n    [[ a note ]] slow pan right over\n    /* a */ "A castle" 5s pro',
+            'SHOT castle: slow\n\t  pan right over\n  "A castle" 5s pro']
 
+
+SPLIT_SHOTS = _split_shots()
+MORE_MOVES = ['SHOT a:\n    zoom in 6 "x"\nSHOT b: after a\n    fast dolly forward\n    through "y"',
+              'SEQUENCE s: 10s model kling-v3\n    SHOT c: slow\n        tilt up toward\n        "z"']
+# Shots with a prompt on continuation lines: on each line after the first, the text that is
+# the prompt's ("" for the whole line, None for none).
+PROMPTS: list[list[tuple[str, str | None]]] = [
+    [('SHOT storm: fast tilt up over "Rain streams down,"', None), ('"the camera pans right over the sea,"', ""),
+     ('    "slow pan right, zoom in 6" 5s', '"slow pan right, zoom in 6"')],
+    [('SHOT castle: pan right "A castle,', None), ('    slow pan right over the sea, zoom in"', "")],
+    [("SHOT castle: slow", None), ("    pan right", None), ('    "zoom in over the sea" 5s', '"zoom in over the sea"')],
+    [("SHOT castle:", None), ('    slow pan right "over the sea, tilt up" 5s', '"over the sea, tilt up"')],
+]
+CAMERA_SCOPES = {SCOPES[k] for k in ("move", "intensity", "joiner", "connector", "magnitude", "move-words")}
 
 
 def test_the_shot_lists_of_these_cases_compile() -> None:
     cases = [*(prefix + line for line in STATEMENT_LINES.values() for prefix in ["", *LEADING]), *SPANNING,
-             *AFTER_A_STATEMENT, *NO_STATEMENT]
+             *AFTER_A_STATEMENT, *NO_STATEMENT, *SPLIT_SHOTS, *MORE_MOVES,
+             *("\n".join(line for line, _ in shot) for shot in PROMPTS)]
     assert STATEMENT_LINES.keys() == set(STATEMENT_KEYWORDS)
     for text in cases:
         # A shot below, indented past any comment: a SEQUENCE's, or a statement of its own.
@@ -338,3 +363,47 @@ def test_a_leading_comment_before_no_statement_leaves_the_one_above_going_on(tok
         assert all(statement_scope("shot") in t["scopes"] for line in lines for t in line)
     assert _words(options[1])["10s"][-1] == SCOPES["duration"]
 
+
+def test_a_move_on_a_continuation_line_is_scoped_as_on_the_first_line(tokenize: Tokenize) -> None:
+    [[plain], *documents] = tokenize([SHOT_LINE, *SPLIT_SHOTS])
+    expected = _words(plain)
+    wrong = []
+    for text, lines in zip(SPLIT_SHOTS, documents, strict=True):
+        words = {w: s for line in lines for w, s in _words(line).items()}
+        wrong.extend(f"{text!r}: {w!r} is {words.get(w)}, not {expected[w]}"
+                     for w in ("slow", "pan right", "over", "5s", "pro") if words.get(w) != expected[w])
+    assert wrong == []
+
+
+def test_magnitudes_and_other_moves_on_a_continuation_line(tokenize: Tokenize) -> None:
+    scoped = {(w, s[-1]) for lines in tokenize(MORE_MOVES) for line in lines[1:] for w, s in _words(line).items()}
+    assert {("zoom in", SCOPES["move"]), ("6", SCOPES["magnitude"]), ("dolly forward", SCOPES["move"]),
+            ("fast", SCOPES["intensity"]), ("through", SCOPES["joiner"]), ("tilt up", SCOPES["move"]),
+            ("toward", SCOPES["joiner"])} <= scoped
+
+
+def test_a_prompt_on_a_continuation_line_is_a_string_with_no_camera_words(tokenize: Tokenize) -> None:
+    documents = tokenize(["\n".join(line for line, _ in shot) for shot in PROMPTS])
+    wrong = []
+    for shot, lines in zip(PROMPTS, documents, strict=True):
+        for (text, prompt), tokens in zip(shot[1:], lines[1:], strict=True):
+            in_string = [t for t in tokens if SCOPES["string"] in t["scopes"]]
+            if "".join(t["text"] for t in in_string).strip() != (text.strip() if prompt == "" else prompt or ""):
+                wrong.append(f"{text!r}: the string is {in_string}")
+            if any(CAMERA_SCOPES & set(t["scopes"]) for t in in_string):
+                wrong.append(f"{text!r}: camera words in the string: {in_string}")
+    assert wrong == []
+
+
+def test_camera_words_end_where_the_shot_ends_without_a_prompt(tokenize: Tokenize) -> None:
+    [[plain], *documents] = tokenize(['SHOT b: zoom in "x"', 'SHOT a: slow pan right\nSHOT b: zoom in "x"',
+                                      'SHOT a: slow pan right\n\n    pan left "x"', "SHOT a: slow\npro 5s"])
+    assert _char_scopes(documents[0][1]) == _char_scopes(plain)
+    assert all(CAMERA_SCOPES.isdisjoint(t["scopes"]) for lines in documents[1:] for t in lines[-1])
+
+
+def test_camera_words_end_at_curly_quotes_meant_as_the_prompts(tokenize: Tokenize) -> None:
+    [lines] = tokenize(["SHOT a: slow pan right \u201cA castle\u201d 5s\n    pro"])
+    assert [w for line in lines for w, s in _words(line).items() if s[-1] == SCOPES["curly-quote"]] == ["\u201c", "\u201d"]
+    assert _words(lines[0])["5s"][-1] == SCOPES["duration"]
+    assert _words(lines[1])["pro"][-1] == word_scope("mode")

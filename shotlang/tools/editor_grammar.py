@@ -18,9 +18,9 @@ the language; the language server gives the exact diagnostics. What it follows:
   line, over comment lines and over lines that start with a string, until a blank line, a
   shallower line or a statement that never continues another (language.NEVER_CONTINUE), as the
   parser does; their options are read as options there.
-- A SHOT's camera words are those between its colon and its prompt, on its first line; only
-  there are moves, intensities, joiners and magnitudes read as such (longest phrase first, so
-  `push in and up` is one preset and not `push in` and a connector).
+- A SHOT's camera words are those between its colon and its prompt, over continuation lines
+  too; only there are moves, intensities, joiners and magnitudes read as such (longest phrase
+  first, so `push in and up` is one preset and not `push in` and a connector).
 - A string goes on over the following lines while they are indented, and an escape is `\\"` or
   `\\\\`; any other backslash is plain text.
 - Model names are read by the grammar's NAME pattern, not from a list: models files add models.
@@ -35,6 +35,10 @@ What a TextMate grammar cannot follow (the compiler and the language server do):
 - Where a comment opened. After a `*/` or `]]`, a statement keyword starts a statement: right
   when the comment opened on an earlier line, and an error the grammar does not flag when it
   opened on the same line after other words.
+- A SHOT's indent, inside its camera words. The rule that reads them begins at the colon, so it
+  has no indent to hold lines to: they end at the prompt, a statement, or a blank or unindented
+  line. A SHOT with no prompt yet (E102), indented under a SCENE or SEQUENCE, has the lines at
+  its own indent below it read as its camera words up to there.
 """
 
 from __future__ import annotations
@@ -201,14 +205,14 @@ def _one_line_end() -> str:
     return f"$|{AFTER_COMMENT}{_statement_ahead(STATEMENT_KEYWORDS)}"
 
 
-def _wrapping_end() -> str:
+def _wrapping_end(indent: str = "\\1") -> str:
     """Where a SHOT, SEQUENCE or DEFAULTS ends: before a statement that never continues another
     (at a line's start, or after a comment that closes there), or at a line that neither is
-    indented deeper than the begin pattern's group 1 (the blanks before the statement's comments
-    and keyword) nor starts with a string, a comment or a note."""
+    indented deeper than `indent` (by default the begin pattern's group 1, the blanks before the
+    statement's comments and keyword) nor starts with a string, a comment or a note."""
     own_statement = f"^{_statement_ahead(NEVER_CONTINUE)}|{AFTER_COMMENT}{_statement_ahead(NEVER_CONTINUE)}"
     openers = "|".join(re.escape(opener) for opener, _ in DELIMITERS.values())
-    not_continued = rf'^(?![ \t]*(?:"|#|{openers}))(?!\1[ \t]+\S)'
+    not_continued = rf'^(?![ \t]*(?:"|#|{openers}))(?!{indent}[ \t]+\S)'
     return f"{own_statement}|{not_continued}"
 
 
@@ -264,9 +268,12 @@ def _repository() -> dict[str, Rule]:
             ],
         },
         "move-words": {
-            "comment": "a SHOT's camera words, from its colon to its prompt",
+            "comment": "a SHOT's camera words, from its colon to its prompt, over continuation lines",
             "begin": r"\G[ \t]*(:)",
-            "end": '(?=")|$',
+            # At the prompt, or at curly quotes meant as its quotes (E104). Its own begin has no
+            # indent to hold the lines to: it ends where its SHOT would at an unindented line,
+            # and the SHOT then ends or goes on as its indent says.
+            "end": f'(?=["{re.escape(SMART_QUOTES)}])|{_wrapping_end(indent="")}',
             "name": SCOPES["move-words"],
             "beginCaptures": {"1": {"name": SCOPES["colon"]}},
             "patterns": [
