@@ -62,6 +62,10 @@ class Checker:
         self.images = images
         self.models = models or built_in()
         self.seen: dict[str, ast.Word] = {}
+        # The model checks' inputs of shots that passed them (_model): a shot list repeats a few
+        # combinations of model, mode, duration and features, each checked once.
+        # The disputes they relied on are kept with them, by the index of the use.
+        self.passed: dict[tuple[Any, ...], list[tuple[int, str, str]]] = {}
 
     def check(self, item: Lowered, axes: str) -> list[Diagnostic]:
         """What the rules say about one shot, sequence or cast member: its diagnostics, in the
@@ -215,8 +219,23 @@ def _texts(at: Looking) -> None:
 def _model(at: Looking) -> None:
     shot, model = at.shot, at.model
     at.disputes = [] if model is not None and model.contested else None
-    _check_model(shot.settings, _uses(shot, at.how), shot.syntax.name.span, at.checker.models, at.report,
-                 disputes=at.disputes)
+    settings, uses = shot.settings, _uses(shot, at.how)
+    # Everything _check_model reads but the places it would point at.
+    key = (settings.model_name, settings.to_image, settings.mode and settings.mode.value,
+           settings.duration and settings.duration.value, settings.aspect and settings.aspect.value,
+           tuple((u.feature, u.kind, u.off, u.chosen) for u in uses))
+    passed = at.checker.passed
+    disputes = at.disputes
+    known = passed.get(key)
+    if known is not None:  # no diagnostic; the same disputes relied on, by the same uses
+        if disputes is not None:
+            disputes += ((feature, uses[i].span, said) for i, feature, said in known)
+        return
+    count = len(at.report)
+    _check_model(settings, uses, shot.syntax.name.span, at.checker.models, at.report, disputes=disputes)
+    if len(at.report) == count:
+        spans = [u.span for u in uses]
+        passed[key] = [(spans.index(span), feature, said) for feature, span, said in disputes or ()]
 
 
 @shot_check("W108")

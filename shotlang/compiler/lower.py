@@ -529,8 +529,14 @@ def _indent(span: Span) -> str:
     return line[: len(line) - len(line.lstrip(" \t\f"))]
 
 
+_INDENTED_WORD = re.compile(r"([ \t\f]*)(\S+)")
+
+
 def _keyword_at(source: Source, at: int) -> Span:
     """The first word of the line that starts at `at`: a statement's keyword."""
+    found = _INDENTED_WORD.match(source.text, at)
+    if found is not None:  # the usual line: its indent, then the word
+        return Span(found.end(1), found.end(2), source)
     line_end = source.text.find("\n", at)
     line = source.text[at : len(source.text) if line_end == -1 else line_end]
     indent = len(line) - len(line.lstrip(" \t\f"))
@@ -788,56 +794,91 @@ def lower_move(
     `axes` only says, in a hint, which camera field a move sends."""
     if not words:
         return None
-    rest = list(words)
-    if not rest[-1].is_number and rest[-1].text.lower() in JOINERS:
-        rest.pop()  # the joiner: "over", "on", ... carries no meaning
-    intensities: list[ast.Word] = []
-    while rest and not rest[0].is_number and rest[0].text.lower() in INTENSITIES:
-        intensities.append(rest.pop(0))
+    # How words are read depends on their spelling alone, and a shot list repeats a few dozen
+    # spellings of its moves: each is read once (the diagnostics of a failed reading, each time).
+    key = tuple([(w.text.lower(), w.is_number) for w in words])
+    reading = _READINGS.get(key)
+    if reading is None:
+        found: list[Diagnostic] = []
+        reading = _read_move(words, found)
+        if found or reading is None:
+            report += found
+            return None
+        if len(_READINGS) < _READINGS_KEPT:
+            _READINGS[key] = reading
+    move, first, last, intensities, numbers = reading
+    return _strength(move, words[first].span.to(words[last].span), [words[i] for i in intensities],
+                     [words[i] for i in numbers], report, axes)
 
-    moves: list[tuple[Move, Span]] = []
-    numbers: list[ast.Word] = []
+
+class _Reading(NamedTuple):
+    """Which move a shot's words name, and where: indices into its words."""
+
+    move: Move
+    first: int  # the move's first and last word
+    last: int
+    intensities: tuple[int, ...]
+    numbers: tuple[int, ...]
+
+
+_READINGS: dict[tuple[tuple[str, bool], ...], _Reading] = {}
+_READINGS_KEPT = 4096  # a generated file of random words keeps no more than this
+
+
+def _read_move(words: tuple[ast.Word, ...], report: list[Diagnostic]) -> _Reading | None:
+    """The one move `words` name, with their strength words; or None after reporting why not."""
+    count = len(words)
+    if not words[-1].is_number and words[-1].text.lower() in JOINERS:
+        count -= 1  # the joiner: "over", "on", ... carries no meaning
+    rest = list(words[:count])
+    first = 0
+    while first < count and not words[first].is_number and words[first].text.lower() in INTENSITIES:
+        first += 1
+    intensities = tuple(range(first))
+
+    moves: list[tuple[Move, int, int]] = []
+    numbers: list[int] = []
     failed = False
-    i = 0
-    while i < len(rest):
-        word = rest[i]
+    i = first
+    while i < count:
+        word = words[i]
         low = word.text.lower()
         if word.is_number:
-            numbers.append(word)
+            numbers.append(i)
             i += 1
             continue
         if low in CONNECTORS:
             i += 1
             continue
-        for n in range(min(LONGEST_PHRASE, len(rest) - i), 0, -1):
-            move = PHRASES.get(tuple(w.text.lower() for w in rest[i : i + n]))
+        for n in range(min(LONGEST_PHRASE, count - i), 0, -1):
+            move = PHRASES.get(tuple(w.text.lower() for w in words[i : i + n]))
             if move is not None:
-                moves.append((move, word.span.to(rest[i + n - 1].span)))
+                moves.append((move, i, i + n - 1))
                 i += n
                 break
         else:
-            diagnostic, skip = _unknown_word(rest, i)
+            diagnostic, skip = _unknown_word(rest[first:], i - first)
             report.append(diagnostic)
             failed = True
             i += skip
     if failed:
         return None
     if len(moves) > 1:
-        names = " and ".join(f"`{m.name}`" for m, _ in moves)
+        names = " and ".join(f"`{m.name}`" for m, _, _ in moves)
         report.append(Diagnostic(
             "E201", f"{len(moves)} camera movements in one shot: {names}",
-            moves[0][1].to(moves[-1][1]),
+            words[moves[0][1]].span.to(words[moves[-1][2]].span),
             "Kling moves the camera along one axis per shot (400 invalid camera config); "
             "split this into one shot per movement"))
         return None
     if not moves:
-        what = (intensities or numbers or list(words))[0]
+        what = words[intensities[0] if intensities else numbers[0] if numbers else 0]
         report.append(Diagnostic(
             "E206", f"`{what.text}` but no camera move", what.span,
             'add a move (`slow pan right over "..."`), or leave the words out for a still shot'))
         return None
-    move, span = moves[0]
-    return _strength(move, span, intensities, numbers, report, axes)
+    move, start, last = moves[0]
+    return _Reading(move, start, last, intensities, tuple(numbers))
 
 
 def _strength(

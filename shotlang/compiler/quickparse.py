@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 from . import syntax as ast
 from .language import OPTION_BY_KEYWORD, OPTION_BY_TERMINAL, token_pattern
-from .scanner import scanner
+from .scanner import scanner_after
 from .source import Source, Span
 
 # `SHOT name:` at the start of the statement (its first line has no leading blank here).
@@ -25,7 +25,9 @@ _HEAD = re.compile(rf'[ \t\f]*(?i:shot)[ \t]+({token_pattern("NAME")})[ \t]*:')
 # One token of what follows the colon, named by kind: the grammar's terminals, in the order
 # its contextual lexer prefers them where two could match. A point's two numbers are read again
 # by _point_numbers.
-_TOKEN = scanner("space", "comment", "string", "duration", "aspect", "number", "word", "point")
+# Each token with the blanks and comments before it: one match a token.
+_TOKEN = scanner_after(("space", "comment"), "string", "duration", "aspect", "number", "word", "point")
+_BLANKS = scanner_after(("space", "comment"))
 # The option kind of a bare token the scanner names (its grammar terminal, in lower case).
 _BARE_KIND = {name: OPTION_BY_TERMINAL[name.upper()].kind for name in ("duration", "aspect")}
 _WORD_KIND = OPTION_BY_TERMINAL["WORD"].kind
@@ -76,6 +78,12 @@ def word_text(text: str, start: int, end: int) -> str:
     return text[start : min(end, start + LONGEST_WORD)]
 
 
+# Spans, words and options made without NamedTuple's own __new__ (a frame of Python each, and a
+# shot has dozens): tuple.__new__ with every field given, in the order the class declares them.
+new = tuple.__new__
+Word, Option = ast.Word, ast.Option
+
+
 def parse_shot(source: Source, start: int, end: int) -> ast.Shot | None:
     """The SHOT statement in the source's text[start:end], or None to ask Lark."""
     text = source.text
@@ -84,19 +92,17 @@ def parse_shot(source: Source, start: int, end: int) -> ast.Shot | None:
         return None  # another statement, or a SHOT Lark must look at
 
     def span(a: int, b: int) -> Span:
-        return Span(a, b, source)
+        return new(Span, (a, b, source))
 
     tokens: list[tuple[str, int, int]] = []  # (kind, start, end), blanks and comments left out
     pos = head.end()
-    match = _TOKEN.match
-    while pos < end:
-        m = match(text, pos, end)
-        if m is None:
-            return None
-        kind = m.lastgroup  # a point's own groups are inside it, so this still names it
-        if kind != "space" and kind != "comment":
-            tokens.append((kind, pos, m.end()))  # type: ignore[arg-type]
+    match = _TOKEN.match  # (not finditer: a search past a failed match could rescan a long line)
+    while (m := match(text, pos, end)) is not None:
+        kind: str = m.lastgroup  # type: ignore[assignment]  # a point's own groups are inside it
         pos = m.end()
+        tokens.append((kind, m.start(kind), pos))
+    if pos != end and not _BLANKS.fullmatch(text, pos, end):
+        return None  # what no kind matches: Lark explains
 
     n = len(tokens)
     i = 0
@@ -110,8 +116,9 @@ def parse_shot(source: Source, start: int, end: int) -> ast.Shot | None:
     move: list[ast.Word] = []
     while i < n and tokens[i][0] in ("word", "number"):
         kind, a, b = tokens[i]
-        move.append(ast.Word(text[a:b] if kind == "number" else word_text(text, a, b), span(a, b),
-                             kind == "number"))
+        number = kind == "number"
+        move.append(new(Word, (text[a:b] if number or b - a <= LONGEST_WORD else text[a : a + LONGEST_WORD],
+                               new(Span, (a, b, source)), number)))
         i += 1
     prompt, i = _text(text, tokens, i, span)
     if prompt is None:
@@ -120,8 +127,8 @@ def parse_shot(source: Source, start: int, end: int) -> ast.Shot | None:
     while i < n:
         kind, a, b = tokens[i]
         if kind in _BARE_KIND:
-            word = ast.Word(text[a:b], span(a, b))
-            options.append(ast.Option(_BARE_KIND[kind], word, word.span))
+            at = new(Span, (a, b, source))
+            options.append(new(Option, (_BARE_KIND[kind], new(Word, (text[a:b], at, False)), at, (), "")))
             i += 1
         elif kind == "word":
             key = text[a:b]
@@ -129,8 +136,9 @@ def parse_shot(source: Source, start: int, end: int) -> ast.Shot | None:
                 return None
             form = OPTION_BY_KEYWORD.get(key.lower())
             if form is None:  # a bare word: the option a WORD is (a mode)
-                word = ast.Word(word_text(text, a, b), span(a, b))
-                options.append(ast.Option(_WORD_KIND, word, word.span))
+                at = new(Span, (a, b, source))
+                word = new(Word, (word_text(text, a, b), at, False))
+                options.append(new(Option, (_WORD_KIND, word, at, (), "")))
                 i += 1
             elif form.argument == "text":
                 value, i = _text(text, tokens, i + 1, span)

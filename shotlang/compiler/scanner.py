@@ -59,6 +59,14 @@ def scanner(*kinds: str) -> re.Pattern[str]:
     return re.compile("|".join(f"(?P<{kind}>{PATTERNS[kind]})" for kind in kinds))
 
 
+def scanner_after(skipped: tuple[str, ...], *kinds: str) -> re.Pattern[str]:
+    """As scanner(kinds), each token with the run of `skipped` kinds before it taken in the same
+    match (one match a token, not two: the fast path's blanks and comments). The token is the
+    match's `lastgroup`; a run of `skipped` at the end matches no token."""
+    blanks = "|".join(PATTERNS[kind] for kind in skipped)
+    return re.compile(f"(?:{blanks})*+(?:" + "|".join(f"(?P<{kind}>{PATTERNS[kind]})" for kind in kinds) + ")")
+
+
 class Token(NamedTuple):
     kind: str
     text: str
