@@ -431,3 +431,150 @@ def test_completion_inside_a_note_or_a_block_comment_offers_nothing(server: Any)
     assert labels(client, uri, at(text, "[[still open ")) == []
     assert labels(client, uri, at(text, "/* slow ")) == []
     assert "over" in labels(client, uri, at(text, '*/ pan right ')), "outside them, as before"
+
+
+# --- completion offers only what would compile where it would go (issue 23, item 5) -------------------
+
+
+def completed(client: Client, uri: str, where: dict[str, int]) -> dict[str, str]:
+    """The labels offered there, in order, each with its detail."""
+    result = client.request("textDocument/completion", {"textDocument": {"uri": uri}, "position": where})
+    return {item["label"]: item.get("detail", "") for item in result["items"]}
+
+
+def codes(text: str, root: Path) -> set[str]:
+    """The codes of the errors check gives for `text`."""
+    return {d.code for d in analyse(text, str(root / "x.shot"), root).diagnostics if d.severity.value == "error"}
+
+
+def test_completion_offers_a_strength_only_with_a_move_that_takes_one(server: Any) -> None:
+    """After `slow`, each move offered compiles and each left out is E205 (a preset or `static`
+    takes no strength); before a preset, no intensity is offered."""
+    client, root = server
+    text = 'SHOT a: slow \nSHOT b:  crane down and back over "x"\nSHOT c: crane down and back \n'
+    _, uri, _ = opened(server, "strength.shot", text)
+    offered = set(labels(client, uri, at(text, "SHOT a: slow ")))
+    phrases = {phrase for move in MOVES for phrase in move.phrases}
+    assert {"pan right", "push in", "dutch tilt"} <= offered
+    assert not {"crane down and back", "forward up", "left turn forward", "static"} & offered
+    for phrase in phrases:
+        said = codes(f'SHOT a: slow {phrase} over "x"\n', root)
+        assert (phrase in offered) == (not said), (phrase, said)
+        assert phrase in offered or said == {"E205"}
+    before_preset = labels(client, uri, at(text, "SHOT b: "))
+    assert not set(INTENSITIES) & set(before_preset)
+    assert codes('SHOT b: slow crane down and back over "x"\n', root) == {"E205"}
+    assert set(labels(client, uri, at(text, "SHOT c: crane down and back "))) == JOINERS
+
+
+def test_completion_offers_no_option_the_statement_gives_already(server: Any) -> None:
+    """A second duration, mode, aspect ratio or `negative` is E309: none is offered, before the
+    one given or after it; where none is given, they are."""
+    client, root = server
+    text = ('SHOT a: "x" 10s \nSHOT b: "x" pro \nSHOT c: "x" 16:9 \nSHOT d: "x" avoid "fog" \n'
+            'SHOT e: "x"  10s\nSHOT f: "x" \n')
+    _, uri, _ = opened(server, "given.shot", text)
+    after_duration = labels(client, uri, at(text, 'SHOT a: "x" 10s '))
+    assert not {"5s", "10s"} & set(after_duration) and "pro" in after_duration
+    assert codes('SHOT a: "x" 10s 5s\n', root) == {"E309"}
+    assert not {"std", "standard", "pro", "professional"} & set(labels(client, uri, at(text, 'SHOT b: "x" pro ')))
+    assert not {"16:9", "9:16", "1:1"} & set(labels(client, uri, at(text, 'SHOT c: "x" 16:9 ')))
+    assert not {"negative", "avoid"} & set(labels(client, uri, at(text, 'SHOT d: "x" avoid "fog" ')))
+    before_duration = labels(client, uri, at(text, 'SHOT e: "x" '))
+    assert not {"5s", "10s"} & set(before_duration) and "negative" in before_duration
+    fresh = labels(client, uri, at(text, 'SHOT f: "x" '))
+    assert {"5s", "10s", "pro", "16:9", "negative"} <= set(fresh)
+
+
+def test_completion_offers_no_option_the_shots_model_refuses(server: Any) -> None:
+    """kling-v3-omni takes no cfg (E410) and no negative prompt (E411), whether its MODEL line is
+    above or the shot names it; a duration or mode the model does not render (E303, E408) is not
+    offered either. A model that takes cfg has it offered."""
+    client, root = server
+    text = ('MODEL kling-v3-omni\nSHOT a: "x" \nMODEL kling-v2-6\nSHOT b: "x" model kling-v3-omni \n'
+            'SHOT c: "x" model kling-v1 \nSHOT d: "x" model kling-v2-master \n')
+    _, uri, _ = opened(server, "refused.shot", text)
+    assert codes('SHOT a: "x" model kling-v3-omni cfg 0.5\n', root) == {"E410"}
+    assert codes('SHOT a: "x" model kling-v3-omni negative "fog"\n', root) == {"E411"}
+    for where in ('SHOT a: "x" ', 'SHOT b: "x" model kling-v3-omni '):
+        offered = labels(client, uri, at(text, where))
+        assert not {"cfg", "negative", "avoid"} & set(offered), where
+        assert {"3s", "15s", "pro", "image"} <= set(offered), where  # what it takes, still offered
+    on_v1 = labels(client, uri, at(text, 'SHOT c: "x" model kling-v1 '))
+    assert "cfg" in on_v1 and "10s" in on_v1 and "3s" not in on_v1
+    assert codes('SHOT c: "x" model kling-v1 3s\n', root) == {"E303"}
+    master = labels(client, uri, at(text, 'SHOT d: "x" model kling-v2-master '))
+    assert "std" in master and not {"pro", "professional"} & set(master)
+    assert codes('SHOT d: "x" model kling-v2-master pro\n', root) == {"E408"}
+
+
+def test_completion_offers_a_choice_that_needs_another_option_or_warns_last_saying_why(server: Any) -> None:
+    """kling-v2-6 has sound and an end frame in pro only: `sound on` and `tail` come last, saying
+    so; cfg, which it ignores (W104), comes last too; on kling-v3 (whose sources dispute cfg,
+    W108) likewise. With `pro` written, they compile, and come in their place."""
+    client, root = server
+    text = ('SHOT a: "x" sound \nSHOT b: "x" \nSHOT c: "x" pro \nSHOT d: "x" model kling-v3 \n')
+    _, uri, _ = opened(server, "needs.shot", text)
+    values = completed(client, uri, at(text, 'SHOT a: "x" sound '))
+    assert list(values) == ["off", "on"]
+    assert values["on"].startswith("needs `pro` too: kling-v2-6") and "no sound in std mode" in values["on"]
+    assert codes('SHOT a: "x" sound on\n', root) == {"E406"} and not codes('SHOT a: "x" sound on pro\n', root)
+    plain = completed(client, uri, at(text, 'SHOT b: "x" '))
+    assert plain["tail"].startswith("needs `pro` too") and plain["cfg"] == "W104: kling-v2-6 ignores cfg"
+    assert list(plain)[-3:] == ["cfg", "tail", "voice"]
+    with_pro = completed(client, uri, at(text, 'SHOT c: "x" pro '))
+    assert not with_pro["tail"].startswith("needs") and list(with_pro).index("tail") < list(with_pro).index("cfg")
+    on_v3 = completed(client, uri, at(text, 'SHOT d: "x" model kling-v3 '))
+    assert on_v3["cfg"].startswith("W108: cfg on kling-v3") and list(on_v3)[-1] == "cfg"
+
+
+def test_completion_offers_each_models_durations_modes_and_ratios_exactly_as_check_takes_them(server: Any) -> None:
+    """For every model of the matrix: a duration, mode or aspect ratio is offered if and only if
+    check gives no error for it on that model's shot (one with a start image, for a model that
+    only does image-to-video)."""
+    client, root = server
+    from shotlang.compiler.models import for_folder
+
+    matrix, _ = for_folder(root)
+    bare = {f"{n}s" for n in range(1, 16)} | {"std", "standard", "pro", "professional"}
+    bare |= {r for model in matrix.models.values() for r in model.aspect_ratios}
+    shots = [f'SHOT m{i}: "x" model {name} ' + ("" if model.text2video else 'image "https://example.com/a.png" ')
+             for i, (name, model) in enumerate(matrix.models.items())]
+    text = "\n".join(shots) + "\n"
+    _, uri, _ = opened(server, "bare.shot", text)
+    for shot in shots:
+        offered = completed(client, uri, at(text, shot))
+        alone = codes(shot + "\n", root)
+        for word in bare:
+            said = codes(f"{shot}{word}\n", root)
+            assert (word in offered) == (said <= alone), (shot, word, said)
+            assert word not in offered or not offered[word].startswith("needs"), (shot, word)
+
+
+def test_completion_judges_with_the_state_a_statement_inherits(tmp_path: Path) -> None:
+    """Given the lowering's state before the statement (what live.py keeps for each), completion
+    knows all the statement inherits: a SCENE's model, DEFAULTS' mode, the SEQUENCE a shot is in.
+    Without it, only the model of MODEL and DEFAULTS lines."""
+    import bisect
+
+    from shotlang.tools.lsp import words
+    from shotlang.tools.lsp.live import LiveCheck
+
+    def offered(text: str, with_state: bool = True) -> dict[str, str]:
+        live = LiveCheck(text.replace("|", ""), "x.shot", tmp_path)
+        offset = text.index("|")
+        steps = live.steps
+        start = steps[bisect.bisect_right(steps, offset, key=lambda s: s.start) - 1].start
+        state = steps[bisect.bisect_left(steps, offset, key=lambda s: s.end) - 1].state
+        items = words.completions(live.source.text, start, offset, live.models, "kling-v2-6",
+                                  state=state if with_state else None)
+        return {i.label: i.detail for i in items}
+
+    scene = 'SCENE "INT. LAMP ROOM" model kling-v3-omni\nSHOT a: "x" |\n'
+    assert "cfg" not in offered(scene) and "15s" in offered(scene)
+    assert "cfg" in offered(scene, with_state=False)
+    defaults = 'DEFAULTS pro\nSHOT a: "x" |\n'
+    assert not offered(defaults)["tail"].startswith("needs")
+    assert offered(defaults, with_state=False)["tail"].startswith("needs `pro` too")
+    member = offered('SEQUENCE chase: 15s model kling-v3\n    SHOT a: "x" |\n    SHOT b: "y"\n')
+    assert set(member) == {f"{n}s" for n in range(3, 16)}  # a shot of a sequence brings its duration only

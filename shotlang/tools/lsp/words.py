@@ -14,19 +14,31 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Literal, NamedTuple
+from pathlib import Path
+from typing import Any, Literal, NamedTuple
 
 from lark.exceptions import UnexpectedInput
 
-from ...compiler import lower, parser
+from ...compiler import checks, lower, parser
 from ...compiler import syntax as ast
+from ...compiler.camera import sending
 from ...compiler.camera import words as move_sentence
-from ...compiler.diagnostics import CODES, Diagnostic
-from ...compiler.language import MODE_WORDS, OPTION_BY_KEYWORD, OPTION_BY_KIND, OPTIONS, STATEMENTS, Option
+from ...compiler.diagnostics import CODES, Diagnostic, Severity
+from ...compiler.images import ImageStore
+from ...compiler.language import (
+    MODE_WORDS,
+    OPTION_BY_KEYWORD,
+    OPTION_BY_KIND,
+    OPTIONS,
+    REPEATABLE,
+    STATEMENTS,
+    Bounds,
+    Option,
+)
 from ...compiler.models import Matrix, Model, durations_text
 from ...compiler.quickparse import parse_shot
 from ...compiler.scanner import Token, scan, scanner
-from ...compiler.source import Source
+from ...compiler.source import Source, Span
 from ...compiler.vocabulary import (
     AXES,
     DEFAULT_MAGNITUDE,
@@ -85,14 +97,16 @@ def _open_string(token: Token) -> bool:
 
 
 def completions(text: str, statement_start: int, offset: int, matrix: Matrix, model: str,
-                axes: str = "seed") -> list[Item]:
-    """What may be written at `offset`, in the statement that starts at `statement_start`.
-    `model` is the model in effect there (for durations and aspect ratios), `axes` the file's."""
+                axes: str = "seed", state: lower.LoweringState | None = None) -> list[Item]:
+    """What may be written at `offset`, in the statement that starts at `statement_start`: only
+    what would compile there, as the compiler judges the statement with it (_Trial), and what
+    would with one more option last, its detail saying which. `model` is the model in effect
+    there (MODEL, DEFAULTS), `axes` the file's. `state`, if given, is the lowering's state before
+    the statement (live.py's Step.state): all it inherits, a SCENE's options and DEFAULTS' mode
+    and duration too; without it only `model` is known."""
     found = tokens(text, statement_start, offset)
     partial = found.pop() if found and found[-1].kind == "word" and found[-1].end == offset else None
     if found and (found[-1].kind == "comment" or _open_string(found[-1])):
-        return []
-    if partial is not None and partial.kind == "comment":
         return []
     at = partial.start if partial is not None else offset
     if not found:
@@ -105,25 +119,73 @@ def completions(text: str, statement_start: int, offset: int, matrix: Matrix, mo
         return _models(matrix, at) if not rest else []
     if keyword == "axes":
         return [_value(w, "how moves map to the camera fields", at) for w in AXES] if not rest else []
+    if keyword not in ("defaults", "shot", "sequence"):
+        return []
+    place = _place(text, statement_start, offset, partial, matrix, model, axes, state)
     if keyword == "defaults":
-        return _options(rest, at, matrix, model, in_defaults=True)
-    if keyword in ("shot", "sequence"):
-        colon = next((i for i, t in enumerate(rest) if t.kind == "colon"), None)
-        if colon is None:
-            return []
-        rest = rest[colon + 1 :]
-        if keyword == "sequence":
-            items = _options(rest, at, matrix, model, in_defaults=False)
-            line_start = text.rfind("\n", 0, at) + 1
-            if line_start > statement_start and not text[line_start:at].strip():  # a line under it
-                items.insert(0, Item("SHOT", "keyword", "a shot of the sequence",
-                                     next(s.meaning for s in STATEMENTS if s.keyword == "shot"), at))
-            return items
-        prompt = next((i for i, t in enumerate(rest) if t.kind == "string"), None)
-        if prompt is None:
-            return _move_zone([t for t in rest if t.kind == "word"], partial, at, axes)
-        return _options(rest[prompt + 1 :], at, matrix, model, in_defaults=False)
-    return []
+        return _options(rest, at, place, in_defaults=True)
+    colon = next((i for i, t in enumerate(rest) if t.kind == "colon"), None)
+    if colon is None:
+        return []
+    rest = rest[colon + 1 :]
+    if keyword == "sequence":
+        items = _options(rest, at, place, in_defaults=False)
+        line_start = text.rfind("\n", 0, at) + 1
+        if line_start > statement_start and not text[line_start:at].strip():  # a line under it
+            items.insert(0, Item("SHOT", "keyword", "a shot of the sequence",
+                                 next(s.meaning for s in STATEMENTS if s.keyword == "shot"), at))
+        return items
+    prompt = next((i for i, t in enumerate(rest) if t.kind == "string"), None)
+    if prompt is None:
+        coming = []  # the move zone's words after the cursor
+        for t in place.later:
+            if t.kind == "string":
+                break
+            if t.kind == "word":
+                coming.append(t.lower)
+        return _move_zone([t for t in rest if t.kind == "word"], partial, at, axes, coming)
+    return _options(rest[prompt + 1 :], at, place, in_defaults=False)
+
+
+class _Place(NamedTuple):
+    """The statement the cursor is in: where it is, and what it is read with."""
+
+    text: str
+    start: int
+    end: int
+    resume: int  # where its text after the cursor goes on (past the rest of a word begun)
+    later: list[Token]  # its tokens from there
+    matrix: Matrix
+    model: str
+    axes: str
+    state: lower.LoweringState | None
+
+
+def _place(text: str, start: int, offset: int, partial: Token | None, matrix: Matrix, model: str, axes: str,
+           state: lower.LoweringState | None) -> _Place:
+    end = _statement_end(text, start, offset)
+    later = tokens(text, offset, end)
+    resume = offset
+    if partial is not None and later and later[0].start == offset and later[0].kind == "word":
+        resume = later.pop(0).end  # the cursor is inside a word: a choice replaces all of it
+    return _Place(text, start, end, resume, later, matrix, model, axes, state)
+
+
+def _statement_end(text: str, start: int, offset: int) -> int:
+    """Where the statement that starts at `start` ends, as statement_chunks says, reading only
+    the lines it must: a few past the cursor's, more while the statement may go on. The cursor
+    itself if the statement ended before it (on a blank line under a SHOT)."""
+    stop, lines = offset, 4
+    while True:
+        for _ in range(lines):
+            stop = text.find("\n", stop + 1) if stop < len(text) else -1
+            if stop == -1:
+                stop = len(text)
+                break
+        chunks = parser.statement_chunks(text[start:stop])
+        if len(chunks) > 1 or stop == len(text):
+            return max(offset, start + chunks[0][1]) if chunks else offset
+        lines *= 2
 
 
 def _value(word: str, detail: str, at: int) -> Item:
@@ -139,27 +201,61 @@ def _model_line(model: Model) -> str:
     return f"{', '.join(model.endpoints)}; {durations_text(model.durations)}; {', '.join(model.modes)}"
 
 
-def _move_zone(words: list[Token], partial: Token | None, at: int, axes: str) -> list[Item]:
-    """After `SHOT name:` and before the prompt: [intensity] move [magnitude] [joiner]."""
+def _move_zone(words: list[Token], partial: Token | None, at: int, axes: str, coming: list[str]) -> list[Item]:
+    """After `SHOT name:` and before the prompt: [intensity] move [magnitude] [joiner]. Each
+    choice is judged by lower_move with the zone's words around it (`coming`: those after the
+    cursor), so a strength goes only with a move that takes one, and a move only where no
+    other move, and no strength it cannot take, is written."""
     said = [w.lower for w in words]
+    if said[:1] == ["after"]:  # `after <shot>` comes first; the camera's words after its name
+        if len(said) < 2:
+            return []
+        words, said = words[2:], said[2:]
     i = 0
     while i < len(said) and said[i] in INTENSITIES:
         i += 1
     rest = said[i:]
-    items: list[Item] = []
+    choices: list[tuple[Item, list[str], list[str]]] = []  # each, the zone with it, and without
     if i == 0 and not rest:
-        items += (Item(w, "intensity", f"magnitude {m}", _intensity_text(w), at) for w, m in INTENSITIES.items())
+        choices += ((Item(w, "intensity", f"magnitude {m}", _intensity_text(w), at), [w, *coming], coming)
+                    for w, m in INTENSITIES.items())
     if len(rest) < LONGEST_PHRASE and not any(_is_number(w) for w in rest) and not (set(rest) & JOINERS):
         typed = " ".join([*rest, partial.lower if partial is not None else ""])
         start = words[i].start if rest else at
         for phrase, move in _phrases():
             if phrase.startswith(typed):
-                items.append(Item(phrase, "move", _move_line(move, phrase, axes), _move_text(
-                    move, None, axes, written=False), start))
+                item = Item(phrase, "move", _move_line(move, phrase, axes), _move_text(
+                    move, None, axes, written=False), start)
+                choices.append((item, [*said[:i], *phrase.split(), *coming], [*said[:i], *coming]))
     move_words = rest[:-1] if rest and _is_number(rest[-1]) else rest
     if move_words and tuple(move_words) in PHRASES and not (set(rest) & JOINERS):
-        items += (Item(j, "joiner", "joins the move to the prompt", "It carries no meaning.", at) for j in sorted(JOINERS))
-    return items
+        choices += ((Item(j, "joiner", "joins the move to the prompt", "It carries no meaning.", at),
+                     [*said, j, *coming], [*said, *coming]) for j in sorted(JOINERS))
+    without_errors: dict[tuple[str, ...], frozenset[str]] = {}
+    fitting = []
+    for item, zone, without in choices:
+        before = without_errors.get(tuple(without))
+        if before is None:
+            before = without_errors[tuple(without)] = _move_errors(without, axes)
+        # What lower_move, the lowering's own reading of a shot's camera words, reports with the
+        # choice and not without it: `slow crane down and back` (E205, the preset takes no
+        # strength), `slow pan right 6` (E204), `pan left` before `tilt up` (E201). A strength
+        # with no move yet (E206) is not an error here: the move is what the writer types next.
+        if not _move_errors(zone, axes) - before - {"E206"}:
+            fitting.append(item)
+    return fitting
+
+
+def _move_errors(said: list[str], axes: str) -> frozenset[str]:
+    """The codes lower_move reports for the camera words `said`."""
+    source = Source(" ".join(said), "")
+    words, start = [], 0
+    for word in said:
+        words.append(ast.Word(word, Span(start, start + len(word), source), _is_number(word)))
+        start += len(word) + 1
+    report: list[Diagnostic] = []
+    lower.lower_move(tuple(words), report, axes)
+    return frozenset(d.code for d in report)
 
 
 def _move_line(move: Move, phrase: str, axes: str) -> str:
@@ -184,44 +280,241 @@ def _is_number(word: str) -> bool:
     return bool(re.fullmatch(r"[+-]?\d+(?:\.\d+)?", word))
 
 
-def _options(written: list[Token], at: int, matrix: Matrix, model: str, *, in_defaults: bool) -> list[Item]:
+class _Choice(NamedTuple):
+    """One completion after a prompt, a SEQUENCE's colon or DEFAULTS: the option of `kind`, and
+    the ways the trial writes it in (with each of its words, or a stand-in value): it fits if
+    one of them does."""
+
+    item: Item
+    kind: str
+    written: tuple[str, ...]
+
+
+def _options(written: list[Token], at: int, place: _Place, *, in_defaults: bool) -> list[Item]:
     """After a prompt, a SEQUENCE's colon or DEFAULTS: an option, or the value of the keyword
-    just written."""
+    just written; each as the statement with it would compile (_judged)."""
     if any(_open_string(t) for t in written):
         return []
-    for word, value in zip(written, written[1:], strict=False):  # the statement's own model
+    matrix = place.matrix
+    last = written[-1] if written and written[-1].kind == "word" else None
+    option = OPTION_BY_KEYWORD.get(last.lower) if last is not None else None
+    if option is not None and option.argument != "name" and not option.values:
+        return []  # a quoted text or a number comes next
+    # A value is judged with its keyword: the trial writes both where the keyword is.
+    trial = _Trial(place, last.start if last is not None and option is not None else at)
+    model = trial.model or _own_model([*written, *place.later], matrix) or place.model
+    if last is not None and option is not None:
+        if option.argument == "name":
+            values = [_Choice(item, option.kind, (f"{last.text} {item.label}",)) for item in _models(matrix, at)]
+        elif option.values:
+            values = [_Choice(_value(w, option.written.replace("`", ""), at), option.kind, (f"{last.text} {w}",))
+                      for w in option.values or ()]
+        return _judged(values, trial, _option_choices([*written[:-1], *place.later], at, matrix, model,
+                                                      in_defaults=in_defaults))
+    choices = _option_choices([*written, *place.later], at, matrix, model, in_defaults=in_defaults)
+    return _judged(choices, trial, choices)
+
+
+def _own_model(written: list[Token], matrix: Matrix) -> str | None:
+    """The statement's own `model`, if it names one the matrix knows."""
+    for word, value in zip(written, written[1:], strict=False):
         if word.kind == value.kind == "word" and word.lower == "model" and value.lower in matrix:
-            model = value.lower
-    last = written[-1] if written else None
-    if last is not None and last.kind == "word":
-        option = OPTION_BY_KEYWORD.get(last.lower)
-        if option is not None:
-            if option.argument == "name":
-                return _models(matrix, at)
-            if option.values:
-                return [_value(w, option.written.replace("`", ""), at) for w in option.values]
-            return []  # a quoted text or a number comes next
+            return value.lower
+    return None
+
+
+def _option_choices(written: list[Token], at: int, matrix: Matrix, model: str, *,
+                    in_defaults: bool) -> list[_Choice]:
+    """Every option that may be written here, in the order of the language table (the modes,
+    durations and aspect ratios `model` renders after the others)."""
     given = {OPTION_BY_KEYWORD[t.lower].kind for t in written if t.kind == "word" and t.lower in OPTION_BY_KEYWORD}
-    items: list[Item] = []
+    choices: list[_Choice] = []
     for option in OPTIONS:
-        if (in_defaults and option.per_shot) or (option.kind in given and option.kind not in ("motion", "voice")):
-            continue
+        if (not option.keywords or (in_defaults and option.per_shot)
+                or (option.kind in given and option.kind not in REPEATABLE)):
+            continue  # (a bare option's tokens are the model's: below)
+        ways = tuple(f"{option.keywords[0]} {value}" for value in _stand_ins(option, model))
         for keyword in option.keywords:
-            items.append(Item(keyword, "option", option.written.replace("`", ""), _option_text(option), at))
+            choices.append(_Choice(Item(keyword, "option", option.written.replace("`", ""), _option_text(option), at),
+                                   option.kind, ways))
     known = matrix.get(model)
-    modes = [w for w, m in MODE_WORDS.items() if known is None or m in known.modes]
-    items += (Item(w, "option", "mode", _option_text(OPTION_BY_KIND["mode"]), at) for w in modes)
+    for word, mode in MODE_WORDS.items():
+        if known is None or mode in known.modes:  # `standard` is tried as `std`: the same mode
+            same = next(w for w, m in MODE_WORDS.items() if m == mode)
+            choices.append(_Choice(Item(word, "option", "mode", _option_text(OPTION_BY_KIND["mode"]), at), "mode",
+                                   (same,)))
     if known is not None:
-        items += (Item(f"{d}s", "option", f"duration ({model})", _option_text(OPTION_BY_KIND["duration"]), at)
-                  for d in _durations(known))
-        if "text2video" in known.endpoints:
-            items += (Item(r, "option", f"aspect ratio ({model})", _option_text(OPTION_BY_KIND["aspect"]), at)
-                      for r in known.aspect_ratios)
-    return items
+        choices += (_Choice(Item(f"{d}s", "option", f"duration ({model})", _option_text(OPTION_BY_KIND["duration"]),
+                                 at), "duration", (f"{d}s",)) for d in _durations(known))
+        if known.text2video:  # (at the omni endpoint too)
+            choices += (_Choice(Item(r, "option", f"aspect ratio ({model})", _option_text(OPTION_BY_KIND["aspect"]),
+                                     at), "aspect", (r,)) for r in known.aspect_ratios)
+    return choices
+
+
+def _stand_ins(option: Option, model: str) -> tuple[str, ...]:
+    """What the trial writes after an option's keyword: each of its words; else a value of the
+    right kind, which the checks the trial runs take whatever it says (they judge the option,
+    not its text: a path, a URL or a voice is checked when written)."""
+    if option.values:
+        return tuple(option.values)
+    if option.argument == "name":
+        return (model,)  # the model in effect: `model` is judged for being given, not for which
+    if option.argument == "number":
+        assert option.bounds is not None
+        return (Bounds.number(option.bounds.low),)
+    if option.argument == "points":
+        return ('"x" (0, 0) (1, 1)',)
+    return ('"x"',)
 
 
 def _durations(model: Model) -> list[str]:
     return sorted(model.durations, key=int)
+
+
+# What moves a shot to another cell of the capability matrix (Model.offers: an endpoint, a mode, a
+# duration) and keeps its model: a choice its model offers only in another cell is offered last,
+# with the option that takes the shot there (`sound on` on kling-v2-6: with `pro`).
+_CELL_KINDS = frozenset({"mode", "duration", "image"})
+
+
+def _judged(choices: list[_Choice], trial: _Trial, fixes: list[_Choice]) -> list[Item]:
+    """The choices that compile where they would go, in order; then those that compile with a
+    warning, or with one more of `fixes` that takes the shot to another cell of the matrix,
+    their detail saying which and why; the others left out. All of them, unjudged, where the
+    statement does not parse without them (or is too long to read a few dozen times)."""
+    if not trial.readable:
+        return [c.item for c in choices]
+    first: list[Item] = []
+    last: list[Item] = []
+    failed: list[_Choice] = []
+    for choice in choices:
+        why = trial.verdict(choice.written)
+        if why == "":
+            first.append(choice.item)
+        elif why is not None:
+            last.append(choice.item._replace(detail=why))
+        else:
+            failed.append(choice)
+    cells = [ways for ways in dict.fromkeys(f.written for f in fixes if f.kind in _CELL_KINDS)
+             if trial.verdict(ways) is not None] if failed else []
+    for choice in failed:
+        needs = trial.needs(choice.written, cells)
+        if needs is not None:
+            last.append(choice.item._replace(detail=needs))
+    return first + last
+
+
+# The checks of a single shot (checks.py registers them by name) that judge its options: against
+# the capability matrix (model; disputes, a cell its sources disagree about), against each other
+# (groups: an end frame, masks and a move) and at the omni endpoint (omni). The others read
+# names, texts, images and the prompt's own words, right or wrong whatever option is added.
+_JUDGES = tuple({c.name: c for c in checks.SHOT_CHECKS}[name] for name in ("model", "disputes", "groups", "omni"))
+
+
+# A statement longer than this is not read again for each choice: it is wrong anyway (a prompt
+# holds 2,500 characters), and its choices are offered unjudged.
+_MOST_TRIED = 20_000
+
+
+class _Trial:
+    """The statement at the cursor with a choice written in at the cursor (at `cut`, up to
+    where the text after the cursor resumes), read as the compiler reads it: parsed, lowered in
+    the settings it inherits (so E309, an option given twice, and E313, E316), and a shot
+    checked by _JUDGES against the capability matrix. What a choice adds to the diagnostics the
+    statement has without it is what it would cost; nothing: it compiles there.
+
+    One statement is read, a few dozen times: never the file."""
+
+    def __init__(self, place: _Place, cut: int) -> None:
+        self.place = place
+        self.head = place.text[place.start : cut]
+        self.tail = place.text[place.resume : place.end]
+        self.state = place.state or _state_of(place.matrix, place.model, place.axes)
+        self.checker = checks.Checker(Path(), ImageStore(), place.matrix)
+        self.model: str | None = None  # the shot's, as lowered without a choice
+        self.said: dict[str, tuple[list[Diagnostic], list[Diagnostic]]] = {}
+        self.readable, baseline = self._read(" ") if place.end - place.start <= _MOST_TRIED else (False, [])
+        self.before = {key for key, _ in baseline}
+
+    def _read(self, inserted: str) -> tuple[bool, list[tuple[tuple[Any, ...], Diagnostic]]]:
+        """The statement with `inserted` at the cut: whether it parses, and its diagnostics,
+        each keyed by its code and its place in the statement without `inserted` (None for a
+        place inside it)."""
+        text = self.head + inserted + self.tail
+        source = Source(text, "")
+        report: list[Diagnostic] = []
+        statement, _ = parser.parse_statement(source, 0, len(text), None, report)
+        lowering = lower.Lowering(report, models=self.place.matrix)
+        lowering.restore(self.state, 1)
+        for item in lowering.feed(statement, 0) if statement is not None else ():
+            if isinstance(item, lower.LoweredShot):
+                model = self.place.matrix.get(item.settings.model_name)
+                if inserted == " ":
+                    self.model = item.settings.model_name
+                looking = checks.Looking(item, sending(item, model), model, self.checker, self.state.axes, report)
+                for check in _JUDGES:
+                    check.run(looking)
+        if inserted == " " and self.model is None and isinstance(statement, ast.Shot):
+            sequence = lowering.state().sequence  # a shot of the open sequence: its model is the sequence's
+            self.model = sequence.settings.model_name if sequence is not None else None
+        cut, length = len(self.head), len(inserted)
+
+        def moved(at: int) -> int | None:
+            return at if at <= cut else at - length + 1 if at >= cut + length - 1 else None
+
+        keyed: list[tuple[tuple[Any, ...], Diagnostic]] = []
+        for d in report:
+            span = d.span
+            if span.source is not source:  # in the state: the same in every reading
+                keyed.append(((d.code, id(span.source), span.start, span.end), d))
+                continue
+            start, end = moved(span.start), moved(span.end)
+            keyed.append(((d.code, start, end) if start is not None and end is not None else (d.code, None), d))
+        return statement is not None, keyed
+
+    def adds(self, choice: str) -> tuple[list[Diagnostic], list[Diagnostic]]:
+        """The errors and the warnings writing `choice` at the cursor adds (a parse error, if
+        the statement does not parse with it)."""
+        found = self.said.get(choice)
+        if found is None:
+            parses, read = self._read(f" {choice} ")
+            new = [d for key, d in read if not parses or key[1] is None or key not in self.before]
+            found = ([d for d in new if d.severity == Severity.ERROR],
+                     [d for d in new if d.severity == Severity.WARNING])
+            self.said[choice] = found
+        return found
+
+    def verdict(self, ways: tuple[str, ...]) -> str | None:
+        """The empty text if one of the `ways` of writing a choice compiles here; else the
+        first warning one of them draws; None if each is an error."""
+        warned = None
+        for way in ways:
+            errors, warnings = self.adds(way)
+            if not errors and not warnings:
+                return ""
+            if not errors and warned is None:
+                warned = f"{warnings[0].code}: {warnings[0].message}"
+        return warned
+
+    def needs(self, ways: tuple[str, ...], fixes: list[tuple[str, ...]]) -> str | None:
+        """For a choice each of whose `ways` is an error here: the first of `fixes` with which
+        one compiles, and why it needs it; None if none does."""
+        for way in ways:
+            errors, _ = self.adds(way)
+            for fix in fixes:
+                if any(not self.adds(f"{way} {other}")[0] for other in fix):
+                    return f"needs `{fix[0].split()[0]}` too: {errors[0].message}"
+        return None
+
+
+def _state_of(matrix: Matrix, model: str, axes: str) -> lower.LoweringState:
+    """What a statement inherits when only the model in effect is known. (Not marked inherited,
+    which would make a message say on which line it was set: that line is not known here.)"""
+    state = lower.Lowering([], models=matrix).state()
+    source = Source(f"MODEL {model}", "")
+    defaults = {"model": lower.Value(model, Span(6, 6 + len(model), source))} if model in matrix else {}
+    return state._replace(axes=axes, defaults=defaults)
 
 
 # --- hover -------------------------------------------------------------------------------------------
