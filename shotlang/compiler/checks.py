@@ -62,6 +62,7 @@ class Checker:
         self.images = images
         self.models = models or built_in()
         self.seen: dict[str, ast.Word] = {}
+        self.runs = [registered.run for registered in SHOT_CHECKS]
         # The model checks' inputs of shots that passed them (_model): a shot list repeats a few
         # combinations of model, mode, duration and features, each checked once.
         # The disputes they relied on are kept with them, by the index of the use.
@@ -76,8 +77,8 @@ class Checker:
             return self._check_cast(item)
         model = self.models.get(item.settings.model_name)
         looking = Looking(item, sending(item, model), model, self, axes, [])
-        for registered in SHOT_CHECKS:
-            registered.run(looking)
+        for run in self.runs:
+            run(looking)
         return looking.report
 
     def _check_cast(self, cast: LoweredCast) -> list[Diagnostic]:
@@ -269,6 +270,9 @@ def _voices(at: Looking) -> None:
 
 @shot_check("E310", "E500", "E501", "E502", "E503", "E504", "E505", "E506", "E507", "W110")
 def _images(at: Looking) -> None:
+    settings = at.shot.settings
+    if settings.image is None and settings.tail is None and settings.mask is None and not at.shot.motions:
+        return  # most shots: no file to look at
     _check_images(at.shot.settings, at.shot.motions, at.checker.base_dir, at.checker.images, at.report)
 
 

@@ -81,8 +81,9 @@ def analyse(text: str, name: str, base_dir: Path, *, axes: str | None = None,
             if lowered is not None:
                 lowered.append(item)
             found = checker.check(item, lowering.axes)
-            report.extend(found)
-            if made is not None and item.lowered and not any(d.severity is Severity.ERROR for d in found):
+            if found:
+                report.extend(found)
+            if made is not None and item.lowered and (not found or all(d.severity is not Severity.ERROR for d in found)):
                 made_one = record(item, lowering.axes, base_dir, images, models)
                 (cast if isinstance(item, lower.LoweredCast) else made).append(made_one)
 

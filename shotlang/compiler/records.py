@@ -187,9 +187,21 @@ def _settings_fields(settings: Settings, voices: list[ast.Option], base_dir: Pat
 def _record(name: str, scene: str | None, line: int, endpoint: kling.Endpoint, found: dict[str, Any]) -> dict[str, Any]:
     if endpoint == kling.OMNI_VIDEO:
         _as_omni(found)
-    body = {key: found[key] for key in body_order(endpoint) if key in found}
-    assert len(body) == len(found), f"fields missing from the body's model: {found.keys() - body.keys()}"
+    keys = tuple(found)
+    order = _ORDERS.get((endpoint, keys))
+    if order is None:  # a body of fields not seen together before: sorted once
+        order = tuple(key for key in body_order(endpoint) if key in found)
+        assert len(order) == len(found), f"fields missing from the body's model: {found.keys() - set(order)}"
+        if len(_ORDERS) < _ORDERS_KEPT:
+            _ORDERS[(endpoint, keys)] = order
+    body = {key: found[key] for key in order}
     return {"name": name, "scene": scene, "line": line, "method": "POST", "endpoint": endpoint, "body": body}
+
+
+# The body order of the fields a shot's record finds, by the order it finds them: a shot list has
+# a few dozen shapes of body.
+_ORDERS: dict[tuple[str, tuple[str, ...]], tuple[str, ...]] = {}
+_ORDERS_KEPT = 4096
 
 
 def with_frames(body: dict[str, Any]) -> dict[str, Any]:
