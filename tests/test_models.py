@@ -288,3 +288,141 @@ def test_the_matrix_a_folder_gets_is_read_again_when_a_file_changes_in_place(tmp
         second.models["kling-v9"].prices[("std", "5")] = 100  # type: ignore[index]
     with pytest.raises(TypeError):
         second.models["kling-v1"] = second.models["kling-v9"]  # type: ignore[index]
+
+
+# --- one typo, one diagnostic: at the typo, and nothing blamed on the shot list -------------------
+
+# A project's models file and a shot list that uses its models, both right: the baseline.
+STUDIO_MODELS = """\
+[models.kling-v3-1]
+like = "kling-v3"
+source = "our own renders, 2026-11"
+durations = { from = 3, to = 20 }
+modes = ["std", "pro"]
+features.sound = { modes = ["pro"], source = "verified", date = "2026-11-30", rendered = "pro 5s, sound on: it had sound" }
+prices = { std-5s = 8, pro-5s = 12 }
+
+[models.kling-v3-1-fast]
+like = "kling-v3-1"
+note = "the faster variant"
+trust = ["official", "seed", "reported"]
+"""
+FILM = """\
+SHOT opening: "a lighthouse at dusk, waves below" 20s pro model kling-v3-1 sound on
+SHOT keeper: "the keeper climbs the stairs" 12s model kling-v3-1
+SHOT storm: "rain lashes the lantern room" 18s pro model kling-v3-1-fast
+"""
+MODELS = "shotlang-models.toml"
+
+# (what the typo is, the text it replaces, the typo, its one diagnostic: code and line, words of
+# its message and help). Before each was read this way, most also drew an `unknown model` (E300)
+# and an E303 at every shot using the model, or an E702 at an entry that was right.
+TYPOS = [
+    ("a misspelt key", "durations = {", "duratons = {", "E701", 4, "did you mean `durations`?"),
+    ("a misspelt feature", "features.sound", "features.sond", "E701", 6, "did you mean `sound`?"),
+    ("a misspelt mode", 'modes = ["std", "pro"]', 'modes = ["std", "prp"]', "E702", 5, "did you mean `pro`?"),
+    ("a misspelt endpoint", 'modes = ["std", "pro"]', 'endpoints = ["text2video", "imag2video"]', "E702", 5,
+     "did you mean `image2video`?"),
+    ("a misspelt model name in a header others use", "[models.kling-v3-1]\n", "[models.kling-v3-l]\n", "E702", 1,
+     "did you mean `kling-v3-1`? `kling-v3-1-fast` is `like` `kling-v3-1` (line 10)"),
+    ("a misspelt base model", 'like = "kling-v3"\n', 'like = "kling-v33"\n', "E702", 2, "did you mean `kling-v3`?"),
+    ("a misspelt `like`", 'like = "kling-v3"\n', 'lik = "kling-v3"\n', "E701", 2, "did you mean `like`?"),
+    ("a model like itself", 'like = "kling-v3-1"', 'like = "kling-v3-1-fast"', "E702", 10, "is `like` itself"),
+    ("a value of the wrong type", "durations = { from = 3, to = 20 }", 'durations = "3-20"', "E702", 4,
+     "should be whole seconds"),
+    ("a price of the wrong type", "std-5s = 8", 'std-5s = "8"', "E702", 7, "should be a number of credits"),
+    ("a missing quote", 'renders, 2026-11"', "renders, 2026-11", "E700", 3, "not valid TOML"),
+    ("a header's missing bracket", "[models.kling-v3-1]\n", "[models.kling-v3-1\n", "E700", 1, "not valid TOML"),
+    ("a header's missing opening bracket", "[models.kling-v3-1]\n", "models.kling-v3-1]\n", "E700", 1,
+     "not valid TOML"),
+    ("an inline table's missing brace", "to = 20 }", "to = 20", "E700", 4, "not valid TOML"),
+    ("a list's missing bracket", 'modes = ["std", "pro"]', 'modes = ["std",\n    "pro"', "E700", 7, "not valid TOML"),
+    ("a misspelt claim's source", 'source = "verified"', 'source = "verifed"', "E702", 6, "did you mean `verified`?"),
+    ("a misspelt source in `trust`", 'trust = ["official"', 'trust = ["oficial"', "E702", 12,
+     "did you mean `official`?"),
+    ("a misspelt `models`", "[models.kling-v3-1]\n", "[modles.kling-v3-1]\n", "E701", 1, "did you mean `models`?"),
+]
+
+
+def check_beside(tmp_path: Path, models_text: str) -> list[Diagnostic]:
+    import shotlang
+
+    (tmp_path / MODELS).write_text(models_text, encoding="utf-8")
+    (tmp_path / "film.shot").write_text(FILM, encoding="utf-8")
+    return shotlang.compile_file(tmp_path / "film.shot").diagnostics
+
+
+def placed(diagnostics: list[Diagnostic]) -> list[tuple[str, str, int]]:
+    return [(d.code, Path(d.span.source.name).name, d.span.line) for d in diagnostics]
+
+
+def test_the_studio_models_file_and_its_shot_list_are_right(tmp_path):
+    assert check_beside(tmp_path, STUDIO_MODELS) == []
+
+
+@pytest.mark.parametrize(("right", "typo", "code", "line", "words"), [t[1:] for t in TYPOS], ids=[t[0] for t in TYPOS])
+def test_one_typo_in_a_models_file_is_one_diagnostic_at_the_typo(tmp_path, right, typo, code, line, words):
+    assert STUDIO_MODELS.count(right) == 1
+    diagnostics = check_beside(tmp_path, STUDIO_MODELS.replace(right, typo))
+    assert placed(diagnostics) == [(code, MODELS, line)], [render_text(d, d.span.source) for d in diagnostics]
+    [only] = diagnostics
+    assert words in only.message + " " + only.hint, only
+    shown = render_text(only, only.span.source)
+    assert f"{MODELS}:{line}:" in shown and "^" in shown
+
+
+def test_a_model_whose_table_has_a_typo_keeps_the_rest_of_its_table(tmp_path):
+    matrix, report = read(tmp_path, STUDIO_MODELS.replace('modes = ["std", "pro"]', 'modes = ["std", "prp"]'))
+    assert [d.code for d in report] == ["E702"]
+    model = matrix.models["kling-v3-1"]
+    assert model.durations[-1] == "20" and model.anywhere("multi_shot")  # its own range, kling-v3's features
+    assert matrix.price("kling-v3-1", "pro", "5") == (12.0, "")
+    assert "pro" in model.modes and "turbo" in model.modes, "its modes are unknown: no shot is refused by them"
+    assert matrix.models["kling-v3-1-fast"].durations[-1] == "20"
+
+
+def test_a_models_file_that_is_not_toml_is_read_but_for_its_broken_line(tmp_path):
+    broken = STUDIO_MODELS.replace("to = 20 }", "to = 20")
+    matrix, report = read(tmp_path, broken)
+    assert [(d.code, d.span.line) for d in report] == [("E700", 4)]
+    model = matrix.models["kling-v3-1"]
+    assert "20" in model.durations and "600" in model.durations  # the line that did not say what it meant
+    assert model.durations[-1] == "15"  # listed, for messages, as what it is like
+    assert matrix.price("kling-v3-1", "std", "5") == (8.0, "") and matrix.models["kling-v3-1-fast"].note
+    # A table whose header has lost a bracket is still that model's.
+    matrix, report = read(tmp_path, "[models.kling-v9\nlike = \"kling-v3\"\n\n[models.kling-v10]\nlike = \"kling-v9\"\n")
+    assert [(d.code, d.span.line) for d in report] == [("E700", 1)]
+    assert matrix.models["kling-v10"].durations[-1] == "15"
+
+
+def test_a_misspelt_header_named_by_one_entry_is_reported_at_that_entry_and_both_names_work(tmp_path):
+    text = STUDIO_MODELS.replace("[models.kling-v3-1]\n", "[models.kling-v3-l]\n").replace(
+        "[models.kling-v3-1-fast]", "[models.studio-fast]")
+    matrix, report = read(tmp_path, text)
+    [d] = report
+    assert (d.code, d.span.line) == ("E702", 10) and "`like` names `kling-v3-1`" in d.message
+    assert "did you mean `kling-v3-l`?" in d.hint and "name it `kling-v3-1` there" in d.hint
+    assert {"kling-v3-1", "kling-v3-l", "studio-fast"} <= set(matrix.names())
+    assert matrix.models["studio-fast"].durations[-1] == "20"
+
+
+def test_a_circle_of_likes_is_reported_once(tmp_path):
+    _, report = read(tmp_path, '[models.a]\nlike = "b"\n[models.b]\nlike = "a"\n[models.c]\nlike = "a"\n')
+    assert [(d.code, d.span.line) for d in report] == [("E702", 2)]
+
+
+def test_a_source_with_verified_in_its_name_is_the_users_own(tmp_path):
+    matrix, report = read(tmp_path, '[models.kling-v3]\nfeatures.camera = { source = "unverified" }\n')
+    assert report == [] and matrix.models["kling-v3"].features["camera"].source == "unverified"
+
+
+def test_check_says_a_typo_in_a_models_file_once(tmp_path):
+    from runs import shotlang
+
+    (tmp_path / MODELS).write_text(STUDIO_MODELS.replace("[models.kling-v3-1]\n", "[models.kling-v3-1\n"),
+                                   encoding="utf-8")
+    (tmp_path / "film.shot").write_text(FILM, encoding="utf-8")
+    done = shotlang("check", str(tmp_path / "film.shot"), env={"SHOTLANG_MODELS": os.devnull})
+    shown = done.stdout + done.stderr
+    assert done.returncode == 1 and shown.count("error[") == 1, shown
+    assert f"{MODELS}:1:" in shown and "error[E700]" in shown and "1 error" in shown

@@ -26,7 +26,7 @@ from types import MappingProxyType
 from typing import Any, Literal, NamedTuple, TypeVar, get_args
 
 from . import kling
-from .diagnostics import Diagnostic, closest, did_you_mean, either
+from .diagnostics import Diagnostic, all_of, closest, did_you_mean, either
 from .source import Source, Span
 
 PROJECT_FILE = "shotlang-models.toml"  # beside the shot list
@@ -405,6 +405,83 @@ ASPECT = re.compile(r"[1-9]\d*:[1-9]\d*")
 MAX_SECONDS = kling.DURATION_MAX
 
 
+# --- what a mistake leaves unknown ---------------------------------------------------------------
+# A mistake in a models file is reported once, where it is written. What the mistaken entry would
+# have said is then unknown, and an unknown is not a "no": the model is still known by name, the
+# rest of its table is used, and no shot is refused by the entry as well (nothing compiles until
+# the file is fixed, so nothing is sent on these guesses).
+
+
+class _UnreadMark:
+    """An entry a models file has but could not give (its error is reported at it)."""
+
+    def __repr__(self) -> str:
+        return "UNREAD"
+
+
+UNREAD: Any = _UnreadMark()
+# The keys whose unknown value is stood in for (below); any other key with a mistake is left out:
+# a note or a source says nothing a shot is checked against, and a price is not guessed.
+_STANDS_IN = ("endpoints", "modes", "durations", "aspect_ratios", "like", "features")
+# The source of the claim that stands in for a feature whose entry could not be read.
+UNREAD_SOURCE = "unread entry"
+
+
+class Unread(tuple[str, ...]):
+    """Modes, durations or aspect ratios an entry with a mistake failed to give: every value is
+    in it (no shot is refused by it), and it lists, for messages, those it stands in for."""
+
+    __slots__ = ()
+
+    def __contains__(self, item: object) -> bool:
+        return True
+
+
+# What a list stands in for when nothing was written under it.
+_UNDER: dict[str, tuple[str, ...]] = {"endpoints": ("text2video", "image2video"), "modes": kling.MODES,
+                                      "durations": (kling.DEFAULT_DURATION,), "aspect_ratios": ()}
+
+
+def _unread(key: str, under: Any) -> Any:
+    """What `key` (endpoints, modes, durations, aspect_ratios) is when the entry written over
+    `under` could not be read; UNREAD while `under` is not known yet (the defaults come last)."""
+    if under is None or under is UNREAD:
+        return UNREAD
+    if key != "endpoints":
+        return under if isinstance(under, Unread) else Unread(under)
+    # Where requests go cannot be "anywhere": text and image requests both, or the omni endpoint
+    # if it was that.
+    return tuple(under) if OMNI in under else tuple(e for e in ENDPOINT_KEYS if e in under or e != OMNI)
+
+
+def _unread_offer() -> dict[str, Claim]:
+    """A feature whose entry could not be read: offered everywhere, believed before any other
+    claim, and no dispute shown."""
+    return {UNREAD_SOURCE: Claim(UNREAD_SOURCE, (Condition(source=UNREAD_SOURCE),))}
+
+
+def _unread_features() -> dict[str, dict[str, Claim]]:
+    return {f: _unread_offer() for f in FEATURES}
+
+
+def _unknown_base() -> dict[str, Any]:
+    """What a model is `like` when its `like` names no model, goes round in a circle or could not
+    be read: its own entries over nothing known."""
+    return {**{key: UNREAD for key in _UNDER}, "features": _unread_features()}
+
+
+def _over(key: str, under: Any, over: Any) -> Any:
+    """An entry's value written over the one before it (a later file's, a model's over the model
+    it is like): features source by source, prices slot by slot, the rest replaced."""
+    if key == "features":
+        return _features_over(under, over)
+    if key == "prices":
+        return {**under, **over}
+    if over is UNREAD and key in _UNDER:
+        return _unread(key, under)
+    return over
+
+
 @dataclass
 class _Layer:
     """One file's entries, checked, still partial: merged over the layers before it."""
@@ -414,6 +491,8 @@ class _Layer:
     defaults: dict[str, Any] = field(default_factory=dict)
     models: dict[str, dict[str, Any]] = field(default_factory=dict)
     lines: dict[str, int] = field(default_factory=dict)  # model name -> line of its entry
+    paths: dict[str, tuple[str, ...]] = field(default_factory=dict)  # model name -> its table's keys
+    mended: set[int] = field(default_factory=set)  # lines not read, for a TOML error: nothing more said there
 
 
 class _Reader:
@@ -577,10 +656,11 @@ class _Reader:
                     return None
                 found[key] = text
         source = found.get("source")
-        if source is not None and source not in SOURCES and closest(source, SOURCES):
+        meant = None if source is None or source in (*SOURCES, VERIFIED) else _meant_source(source)
+        if meant:
             # A source of the user's own is believed before any other: a misspelt known one is not.
             self.error("E702", (*path, "source"), f"unknown source `{source}`",
-                       f"{did_you_mean(source, SOURCES)} (a source shotlang does not know is your own word, "
+                       f"did you mean `{meant}`? (a source shotlang does not know is your own word, "
                        "believed first)")
             return None
         found.setdefault("source", model_source)
@@ -588,6 +668,23 @@ class _Reader:
 
 
 _EXAMPLES = {"aspect ratio": "16:9"}  # for a value that breaks its pattern
+
+
+def _meant_source(source: str) -> str | None:
+    """The known source a user's own is a misspelling of: `offical`, `verifed` (not a name that
+    has `verified` in it, such as `unverified`: that is a name of the user's own)."""
+    return closest(source, SOURCES) or (
+        VERIFIED if VERIFIED not in source.lower() and closest(source, (VERIFIED,)) else None)
+
+
+def _guessed(value: Any, choices: Iterable[str]) -> tuple[str, ...] | None:
+    """A list with a misspelt item, as its hint reads it (`imag2video` is image2video); None if
+    some item is near nothing."""
+    options = tuple(choices)
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+        return None
+    read = [v if v in options else closest(v, options) for v in value]
+    return tuple(dict.fromkeys(read)) if all(read) else None  # type: ignore[arg-type]
 
 
 def _whole(value: Any) -> bool:
@@ -625,60 +722,81 @@ def _read_layer(source: Source, origin: str, report: list[Diagnostic]) -> _Layer
         data = tomllib.loads(source.text)
     except tomllib.TOMLDecodeError as e:
         report.append(_toml_error(source, e))
-        return layer
+        try:  # the rest of the file, reported once: the error at its line, not every model it names
+            data, layer.mended = _readable_part(source.text)
+        except RecursionError:
+            return layer
     except RecursionError:  # tables in tables hundreds deep: no models file looks like that
         report.append(Diagnostic("E700", "this models file nests tables too deeply to read",
                                  source.span(0, min(1, len(source.text))),
                                  "a models file is [defaults] and [models.<name>] tables, a few levels deep"))
         return layer
-    reader = _Reader(source, report)
-    reader.unknown_keys(data, _TOP_KEYS, (), "a models file")
-    defaults = data.get("defaults", {})
-    if not isinstance(defaults, dict):
-        reader.error("E702", ("defaults",), "`defaults` should be a table",
-                     "write `[defaults]` and the entries a model has when its own say nothing")
-    else:
-        reader.unknown_keys(defaults, _DEFAULT_KEYS, ("defaults",), "[defaults]")
+    reader = _Reader(source, report if not layer.mended else [])
+    # Each top-level table by the key it is written under: `[modles.kling-v9]` is reported, and
+    # read as the models it was meant to be.
+    written: dict[str, list[str]] = {key: [key] for key in _TOP_KEYS}
+    for key in reader.unknown_keys(data, _TOP_KEYS, (), "a models file"):
+        meant = closest(key, _TOP_KEYS)
+        if meant:
+            written[meant].append(key)
+    for top in written["defaults"]:
+        defaults = data.get(top, {})
+        if not isinstance(defaults, dict):
+            reader.error("E702", (top,), "`defaults` should be a table",
+                         "write `[defaults]` and the entries a model has when its own say nothing")
+            continue
+        reader.unknown_keys(defaults, _DEFAULT_KEYS, (top,), "[defaults]")
         said = defaults.get("source")
-        layer.defaults = _entry(reader, defaults, ("defaults",), said if isinstance(said, str) else origin,
-                                _DEFAULT_KEYS) or {}
-    models = data.get("models", {})
-    if not isinstance(models, dict):
-        reader.error("E702", ("models",), "`models` should hold a table per model",
-                     "write `[models.kling-v3]` and the model's entries under it")
-        return layer
-    for name, entry in models.items():
-        path = ("models", name)
-        if not MODEL_NAME.fullmatch(name):
-            reader.error("E702", path, f"`{name}` is not a model name Kling uses",
-                         "model names are lower case letters, digits, `-`, `.` and `_`, such as `kling-v3`")
+        layer.defaults.update(_entry(reader, defaults, (top,), said if isinstance(said, str) else origin,
+                                     _DEFAULT_KEYS))
+    for top in written["models"]:
+        models = data.get(top, {})
+        if not isinstance(models, dict):
+            reader.error("E702", (top,), "`models` should hold a table per model",
+                         "write `[models.kling-v3]` and the model's entries under it")
             continue
-        if not isinstance(entry, dict):
-            reader.error("E702", path, f"`models.{name}` should be a table",
-                         f"write `[models.{name}]` and the model's entries under it")
-            continue
-        reader.unknown_keys(entry, _MODEL_KEYS, path, f"model `{name}`")
-        said = entry.get("source")
-        checked = _entry(reader, entry, path, said if isinstance(said, str) else origin, _MODEL_KEYS)
-        if checked is not None:
+        for name, entry in models.items():
+            path = (top, name)
+            if not MODEL_NAME.fullmatch(name):
+                reader.error("E702", path, f"`{name}` is not a model name Kling uses",
+                             "model names are lower case letters, digits, `-`, `.` and `_`, such as `kling-v3`")
+                continue
+            if not isinstance(entry, dict):
+                reader.error("E702", path, f"`models.{name}` should be a table",
+                             f"write `[models.{name}]` and the model's entries under it")
+                continue
+            reader.unknown_keys(entry, _MODEL_KEYS, path, f"model `{name}`")
+            said = entry.get("source")
+            checked = _entry(reader, entry, path, said if isinstance(said, str) else origin, _MODEL_KEYS)
+            if name in layer.models:  # under `models` and a misspelt `modles` both
+                checked = {**layer.models[name], **checked}
             layer.models[name] = checked
+            layer.paths.setdefault(name, path)
             if origin != BUILT_IN:  # `shotlang models` says file:line for a models file's entries
-                layer.lines[name] = reader.span(path).line
+                layer.lines.setdefault(name, reader.span(path).line)
+    if layer.mended:  # nothing more is said on a line the TOML error left out or mended: its error is said
+        report.extend(d for d in reader.report if d.span.line not in layer.mended)
     return layer
 
 
 def _entry(reader: _Reader, entry: Mapping[str, Any], path: tuple[str, ...], model_source: str,
-           allowed: tuple[str, ...]) -> dict[str, Any] | None:
-    """A model's (or the defaults') entries, checked and in the form the matrix holds."""
+           allowed: tuple[str, ...]) -> dict[str, Any]:
+    """A model's (or the defaults') entries, checked and in the form the matrix holds. One with a
+    mistake (reported where it is) stands as UNREAD, or is left out (see _STANDS_IN); so does
+    the key a misspelt one (reported by unknown_keys) was meant to be."""
     out: dict[str, Any] = {}
-    ok = True
     for key, value in entry.items():
         if key not in allowed:
+            meant = closest(key, allowed)
+            if meant in _STANDS_IN and meant not in entry:
+                out.setdefault(meant, _unread_features() if meant == "features" else UNREAD)
             continue
         at = (*path, key)
-        checked: Any
-        if key == "endpoints":
-            checked = reader.strings(value, at, ENDPOINT_KEYS, what="endpoint")
+        checked: Any = None
+        if value is UNREAD:  # a line TOML could not read (reported as such)
+            pass
+        elif key == "endpoints":
+            checked = reader.strings(value, at, ENDPOINT_KEYS, what="endpoint") or _guessed(value, ENDPOINT_KEYS)
         elif key == "modes":
             checked = reader.strings(value, at, kling.MODES, what="mode")
         elif key == "aspect_ratios":
@@ -700,30 +818,36 @@ def _entry(reader: _Reader, entry: Mapping[str, Any], path: tuple[str, ...], mod
             checked = reader.strings(value, at, SOURCES, what="source")
         else:  # prices
             checked = _prices(reader, value, at)
-        if checked is None:
-            ok = False
-        else:
+        if checked is not None:
             out[key] = checked
-    return out if ok else None
+        elif key == "features":
+            out[key] = _unread_features()
+        elif key in _STANDS_IN:
+            out[key] = UNREAD
+    return out
 
 
 def _features(reader: _Reader, value: Any, path: tuple[str, ...],
               model_source: str) -> dict[str, dict[str, Claim]] | None:
+    """Each feature's claims; a feature whose entry has a mistake (or whose name is misspelt)
+    stands as unread."""
     if not isinstance(value, dict):
         reader.error("E702", path, "`features` should be a table", "write e.g. `features.sound = true`")
         return None
-    if reader.unknown_keys(value, FEATURES, path, "`features`"):
-        return None
     found: dict[str, dict[str, Claim]] = {}
+    for name in reader.unknown_keys(value, FEATURES, path, "`features`"):
+        meant = closest(name, FEATURES)
+        if meant and meant not in value:
+            found[meant] = _unread_offer()
     for name, entry in value.items():
-        offer = reader.offer(entry, (*path, name), model_source, reader.source.name)
-        if offer is None:
-            return None
-        found[name] = offer
+        if name in FEATURES:
+            offer = None if entry is UNREAD else reader.offer(entry, (*path, name), model_source, reader.source.name)
+            found[name] = _unread_offer() if offer is None else offer
     return found
 
 
 def _prices(reader: _Reader, value: Any, path: tuple[str, ...]) -> dict[PriceSlot, float] | None:
+    """The prices written; a slot with a mistake is reported and has none (no price is guessed)."""
     hint = ("write e.g. `prices = { std-5s = 1, pro-10s-sound = 10, pro-per-second = 0.8 }` (credits per "
             "generation, or per second of video)")
     if not isinstance(value, dict):
@@ -734,12 +858,11 @@ def _prices(reader: _Reader, value: Any, path: tuple[str, ...]) -> dict[PriceSlo
         parsed = price_slot(slot)
         if parsed is None:
             reader.error("E702", (*path, slot), f"`{slot}` is not a price slot", hint)
-            return None
-        if isinstance(amount, bool) or not isinstance(amount, int | float) or not 0 <= amount < 1e9:
+        elif isinstance(amount, bool) or not isinstance(amount, int | float) or not 0 <= amount < 1e9:
             reader.error("E702", (*path, slot), f"the price `{slot}` should be a number of credits, not "
                          f"{_shown(amount)}", hint)
-            return None
-        found[parsed] = float(amount)
+        else:
+            found[parsed] = float(amount)
     return found
 
 
@@ -758,36 +881,183 @@ def _toml_error(source: Source, error: tomllib.TOMLDecodeError) -> Diagnostic:
                       "see https://toml.io; the format of a models file is in docs/language.md")
 
 
+# Tries at reading one table of a models file that is not valid TOML, a line left out each time.
+_TRIES = 50
+
+
+def _readable_part(text: str) -> tuple[dict[str, Any], set[int]]:
+    """What a models file that is not valid TOML still says, its error reported once: each
+    table read on its own (a header missing its `]` mended), less the lines TOML cannot read;
+    and those lines (1-based), where nothing more is reported. The entry each line left out
+    writes stands as UNREAD, so that the models the file names are still known, and no shot is
+    refused by a line that did not say what it meant to."""
+    lines = text.splitlines(keepends=True)
+    starts = [i for i, line in enumerate(lines) if _header_keys(line) is not None]
+    data: dict[str, Any] = {}
+    lost: list[tuple[str, ...]] = []
+    mended: set[int] = set()
+    for start, end in zip([0, *starts], [*starts, len(lines)], strict=True):
+        if start < end:
+            table, lost_here, mended_here = _readable_table(lines[start:end], start in starts)
+            _merged_into(data, table)
+            lost += lost_here
+            mended.update(start + i + 1 for i in mended_here)
+    for path in lost:
+        _mark_unread(data, path)
+    return data, mended
+
+
+def _readable_table(lines: list[str], headed: bool) -> tuple[dict[str, Any], list[tuple[str, ...]], list[int]]:
+    """One table (the lines from its header to the next); the keys of the lines left out; and
+    the lines left out or mended."""
+    assign = _patterns().assign
+    lines = list(lines)
+    table: tuple[str, ...] = ()
+    first = 0  # the first line of entries
+    mended: list[int] = []
+    if headed:
+        table = _header_keys(lines[0]) or ()
+        if not _is_toml(lines[0]):
+            mended.append(0)
+        lines[0], first = "[" + ".".join(_quoted(k) for k in table) + "]\n", 1
+    written = list(lines)
+    lost: list[tuple[str, ...]] = []
+    for _ in range(_TRIES):
+        try:
+            return tomllib.loads("".join(lines)), lost, mended
+        except tomllib.TOMLDecodeError as e:
+            at = re.search(r"\(at line (\d+),", str(e))
+            keyed = [i for i in range(first, len(lines)) if assign.match(lines[i])]
+            index = int(at[1]) - 1 if at else (keyed[-1] if keyed else -1)  # at the end: the last entry
+            if not first <= index < len(lines):
+                break
+            # The entry the line writes: its own key, else that of the entry it continues.
+            owner = next((i for i in range(index, first - 1, -1) if assign.match(written[i])), None)
+            if owner is not None:
+                lost.append((*table, *_split(assign.match(written[owner])["keys"])))  # type: ignore[index]
+            lines[index] = "\n"
+            mended.append(index)
+    # Nothing of it could be read: the model is still known, and wholly unknown.
+    return (_nested(table, {}) if table else {}), [(*table, "like")] if table else [], list(range(len(lines)))
+
+
+def _header_keys(line: str) -> tuple[str, ...] | None:
+    """The keys of a line that is, or was meant to be, a table header: `[models.kling-v9]`, and
+    one missing a bracket or with one too many (`[models.kling-v9`, `models.kling-v9]`,
+    `[[models.kling-v9]`: a models file has no arrays of tables)."""
+    found = _header(line)
+    return found[0] if found else None
+
+
+def _header(line: str) -> tuple[tuple[str, ...], int, int] | None:
+    """_header_keys, and where in the line they are written."""
+    found = _patterns().header.match(line)
+    if found is None:
+        return None
+    group = next(g for g in ("closed", "open", "bare") if found[g] is not None)
+    text = found[group]
+    # Dotted keys as TOML reads them; else each part between the dots (or, with no dot, either
+    # side of the first slip: `[models kling-v9]`), less what a name cannot have.
+    parts = text.split(".") if "." in text else re.split(r"[^A-Za-z0-9_-]+", text.strip(" \t\"'"), maxsplit=1)
+    keys = _split(text) if _patterns().keys.fullmatch(text) else tuple(
+        filter(None, (re.sub(r"[^A-Za-z0-9_-]", "", part) for part in parts)))
+    if not keys or group == "bare" and not closest(keys[0], _TOP_KEYS):
+        return None  # `10]`, `"pro"]`: the end of a list, not a header missing its `[`
+    return keys, found.start(group), found.end(group)
+
+
+def _is_toml(text: str) -> bool:
+    try:
+        tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return False
+    return True
+
+
+def _quoted(key: str) -> str:
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else '"' + key.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _nested(path: tuple[str, ...], value: Any) -> dict[str, Any]:
+    for key in reversed(path):
+        value = {key: value}
+    return value  # type: ignore[no-any-return]
+
+
+def _merged_into(data: dict[str, Any], more: Mapping[str, Any]) -> None:
+    """Tables read apart, put together as one file's data."""
+    for key, value in more.items():
+        if isinstance(value, dict) and isinstance(data.get(key), dict):
+            _merged_into(data[key], value)
+        else:
+            data[key] = value
+
+
+def _mark_unread(data: dict[str, Any], path: tuple[str, ...]) -> None:
+    """The entry at `path` (a line TOML could not read) stands as UNREAD: the model's key, or
+    the feature, it was meant to be (a misspelt one as the key it is nearest, if any)."""
+    top = path[0] if path[0] in _TOP_KEYS else closest(path[0], _TOP_KEYS)
+    table = data.setdefault(path[0], {}) if top and len(path) >= 2 else None
+    if not isinstance(table, dict):
+        return
+    allowed: tuple[str, ...]
+    if top == "models":
+        entry, rest, allowed = table.setdefault(path[1], {}), path[2:], _MODEL_KEYS
+    else:
+        entry, rest, allowed = table, path[1:], _DEFAULT_KEYS
+    if not isinstance(entry, dict):
+        return
+    key = "like" if not rest else rest[0] if rest[0] in allowed else closest(rest[0], allowed)
+    if key == "features" and len(rest) > 1 and isinstance(entry.get("features", {}), dict):
+        feature = rest[1] if rest[1] in FEATURES else closest(rest[1], FEATURES)
+        if feature:
+            entry.setdefault("features", {})[feature] = UNREAD
+    elif key in _STANDS_IN:
+        entry[key] = UNREAD
+
+
 # A TOML key (bare or quoted), dotted keys, a table header, a `key =`: what _key_places reads.
 _KEY = r"[A-Za-z0-9_-]+|\"[^\"]*\"|'[^']*'"
 _KEYS = rf"(?P<keys>(?:{_KEY})(?:\s*\.\s*(?:{_KEY}))*)"
 
 
+class _Patterns(NamedTuple):
+    header: re.Pattern[str]  # a table header, or a line meant to be one: `[models.x`, `models.x]`
+    assign: re.Pattern[str]  # `key =` at the start of a line
+    key: re.Pattern[str]
+    inline: re.Pattern[str]  # `key =` inside an inline table
+    keys: re.Pattern[str]  # dotted keys, as TOML reads them
+
+
 @cache
-def _patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+def _patterns() -> _Patterns:
     """Compiled when a models file has something to report (not at every start-up)."""
-    return (re.compile(r"\s*\[(?!\[)\s*(?P<keys>[^\]]*?)\s*\]"), re.compile(rf"\s*{_KEYS}\s*="),
-            re.compile(_KEY), re.compile(rf"{_KEYS}\s*="))
+    return _Patterns(
+        # `[keys]...` (anything in the brackets, what follows them lost), `[keys` up to a comment,
+        # or `keys]` alone on its line
+        re.compile(r"[ \t]*(?:\[+[ \t]*(?:(?P<closed>[^\]\r\n]*?)[ \t]*\].*|(?P<open>[^\]#\r\n]*?)[ \t]*(?:#.*)?\r?\n?$)"
+                   r"|(?P<bare>[^\[\]#=\r\n]*?)[ \t]*\]+[ \t]*(?:#.*)?\r?\n?$)"),
+        re.compile(rf"\s*{_KEYS}\s*="), re.compile(_KEY), re.compile(rf"{_KEYS}\s*="), re.compile(rf"\s*{_KEYS}\s*"))
 
 
 def _split(keys: str) -> tuple[str, ...]:
-    return tuple(k.strip("\"'") for k in _patterns()[2].findall(keys))
+    return tuple(k.strip("\"'") for k in _patterns().key.findall(keys))
 
 
 def _key_places(text: str) -> dict[tuple[str, ...], tuple[int, int]]:
     """Where each key is written: (start, end) of the key, by its full path. tomllib gives the
     data only; this finds the places a diagnostic points at (tables, keys, and keys inside an
     inline table on the same line)."""
-    header_pattern, assign_pattern, _, inline_pattern = _patterns()
+    assign_pattern, inline_pattern = _patterns().assign, _patterns().inline
     places: dict[tuple[str, ...], tuple[int, int]] = {}
     table: tuple[str, ...] = ()
     offset = 0
     for line in text.splitlines(keepends=True):
-        header = header_pattern.match(line)
+        header = _header(line) if line.lstrip(" \t")[:1] == "[" or "]" in line else None
         if header:
-            table = _split(header["keys"])
+            table, start, end = header
             for n in range(1, len(table) + 1):  # `[modles.x]` is where `modles` is written too
-                places.setdefault(table[:n], (offset + header.start("keys"), offset + header.end("keys")))
+                places.setdefault(table[:n], (offset + start, offset + end))
         else:
             assign = assign_pattern.match(line)
             if assign:
@@ -812,69 +1082,115 @@ def _merge(layers: list[_Layer], report: list[Diagnostic]) -> dict[str, Model]:
     entries: dict[str, dict[str, Any]] = {}
     origins: dict[str, str] = {}
     changed: dict[str, list[str]] = {}
-    where: dict[str, tuple[_Layer, str]] = {}
+    where: dict[str, tuple[_Layer, tuple[str, ...]]] = {}  # the layer that wrote it last, and its table there
     for layer in layers:
         for key, value in layer.defaults.items():
-            if key == "features":
-                defaults["features"] = _features_over(defaults["features"], value)
-            else:
-                defaults[key] = value
+            defaults[key] = _over(key, defaults[key], value) if key in defaults else value
         for name, entry in layer.models.items():
             place = layer.origin if layer.origin == BUILT_IN else f"{layer.origin}:{layer.lines[name]}"
             if name in entries:
                 old = entries[name]
                 for key, value in entry.items():
-                    old[key] = (_features_over(old[key], value) if key == "features" and key in old else
-                                {**old[key], **value} if key == "prices" and key in old else value)
+                    old[key] = _over(key, old[key], value) if key in old else value
                 changed[name].append(place)
             else:
                 entries[name] = {k: dict(v) if isinstance(v, dict) else v for k, v in entry.items()}
                 origins[name], changed[name] = place, []
-            where[name] = (layer, name)
-    models: dict[str, Model] = {}
-    done: dict[str, dict[str, Any] | None] = {}
+            where[name] = (layer, layer.paths.get(name, ("models", name)))
     readers: dict[int, _Reader] = {}
 
-    def reader_of(layer: _Layer) -> _Reader:  # made only to report, once per file
-        return readers.setdefault(id(layer), _Reader(layer.source, report))
+    def error(name: str, key: str, message: str, hint: str) -> None:  # at a model's key, in the file that wrote it
+        layer, path = where[name]
+        reader = readers.setdefault(id(layer), _Reader(layer.source, report))  # made only to report
+        span = reader.span((*path, key) if key else path)
+        if span.line not in layer.mended:
+            report.append(Diagnostic("E702", message, span, hint))
 
+    def line(name: str, key: str) -> int:
+        layer, path = where[name]
+        return readers.setdefault(id(layer), _Reader(layer.source, report)).span((*path, key)).line
+
+    _named_nowhere(entries, origins, changed, where, error, line)
+    models: dict[str, Model] = {}
+    done: dict[str, dict[str, Any]] = {}
+    circles: list[list[str]] = []
     for name in entries:
-        made = _made(name, entries, done)
-        layer, _ = where[name]
-        if made is None or any(made.get(k) and made[k] not in entries for k in ("like", "priced_as")):
-            reader = reader_of(layer)
-        if made is None:
-            circle = _circle(name, entries, "like")
-            message = (f"model `{name}` is `like` itself, through {' and '.join(f'`{m}`' for m in circle)}"
-                       if name in circle else
-                       f"model `{name}` is `like` `{entries[name].get('like')}`, whose `like` goes round in a circle")
-            reader.error("E702", ("models", name, "like"), message,
-                         "make `like` name a model that is not like this one")
-            continue
-        missing = [k for k in ("like", "priced_as") if made.get(k) and made[k] not in entries]
-        for key in missing:
-            reader.error("E702", ("models", name, key), f"`{key}` names `{made[key]}`, which is not a model here",
-                         did_you_mean(made[key], entries) or f"the models are {', '.join(entries)}")
-        if missing:
-            continue
-        models[name] = _model(name, made, defaults, origins[name], tuple(changed[name]))
+        models[name] = _model(name, _made(name, entries, done, circles), defaults, origins[name], tuple(changed[name]))
+    order = {name: n for n, name in enumerate(entries)}
+    for circle in circles:  # once a circle, at the model on it written first; not at the models below it
+        first = circle.index(min(circle, key=order.__getitem__))
+        circle = circle[first:] + circle[:first]
+        error(circle[0], "like", f"model `{circle[0]}` is `like` itself, through {' and '.join(f'`{m}`' for m in circle)}",
+              "make `like` name a model that is not like this one")
     for name, model in models.items():
         if not model.prices and name in _circle(name, {m: {"priced_as": models[m].priced_as} for m in models},
                                                 "priced_as"):
-            layer, _ = where[name]
-            reader_of(layer).error("E702", ("models", name, "priced_as"),
-                                   f"model `{name}` is `priced_as` itself, through `{model.priced_as}`",
-                                   "give the model `prices`, or name a model that has some")
+            error(name, "priced_as", f"model `{name}` is `priced_as` itself, through `{model.priced_as}`",
+                  "give the model `prices`, or name a model that has some")
     return models
+
+
+def _named_nowhere(entries: dict[str, dict[str, Any]], origins: dict[str, str], changed: dict[str, list[str]],
+                   where: dict[str, tuple[_Layer, tuple[str, ...]]], error: Callable[[str, str, str, str], None],
+                   line: Callable[[str, str], int]) -> None:
+    """Each name a `like` or `priced_as` gives that no model has, reported once, at the name that
+    is misspelt. When a models file's model has a name near it, one of the two is: the entries
+    that give the name are read as naming that model, and shot lists may use either name."""
+    named: dict[str, list[tuple[str, str]]] = {}
+    for name, entry in entries.items():
+        for key in ("like", "priced_as"):
+            target = entry.get(key)
+            if isinstance(target, str) and target not in entries:
+                named.setdefault(target, []).append((name, key))
+    for target, users in named.items():
+        # Near a models file's model (a built-in model's name is not misspelt), not one like these.
+        own = _through({name for name, _ in users}, entries)
+        near = closest(target, [n for n in entries if origins[n] != BUILT_IN and n not in own])
+        if near is None:
+            for name, key in users:
+                error(name, key, f"`{key}` names `{target}`, which is not a model here",
+                      did_you_mean(target, entries) or f"the models are {', '.join(entries)}")
+            continue
+        entries[target], origins[target], changed[target], where[target] = (
+            entries[near], origins[near], changed[near], where[near])
+        # The header is the misspelt one when the entries agree on the name, or a model is
+        # named after the model it is like (kling-v3-1-fast, like kling-v3-1).
+        if len(users) > 1 or any(name.startswith(target) for name, _ in users):
+            said = all_of(f"`{name}` is `{key}` `{target}` (line {line(name, key)})" for name, key in users)
+            error(near, "", f"model `{near}` is named `{target}` where it is used",
+                  f"did you mean `{target}`? {said}")
+        else:
+            [(name, key)] = users
+            error(name, key, f"`{key}` names `{target}`, which is not a model here",
+                  f"did you mean `{near}`? (or, if `{near}` is misspelt where it is defined, name it `{target}` there)")
+
+
+def _through(names: set[str], entries: Mapping[str, Mapping[str, Any]]) -> set[str]:
+    """`names`, and the models whose `like` leads through one of them, each chain walked once."""
+    leads: dict[str, bool] = {}
+    for start in entries:
+        walked: list[str] = []
+        seen: set[str] = set()
+        step: Any = start
+        while step in entries and step not in leads and step not in names and step not in seen:
+            walked.append(step)
+            seen.add(step)
+            step = entries[step].get("like")
+        answer = step in names or leads.get(step, False)
+        for each in walked:
+            leads[each] = answer
+    return names | {name for name, yes in leads.items() if yes}
 
 
 def _features_over(under: Mapping[str, Mapping[str, Claim]],
                    over: Mapping[str, Mapping[str, Claim]]) -> dict[str, dict[str, Claim]]:
     """Features' claims with `over`'s written over `under`'s, source by source: a later entry
-    replaces what its sources said and keeps what the others said."""
+    replaces what its sources said and keeps what the others said, except an unread entry's
+    stand-in, which what is written over it replaces."""
     merged = {feature: dict(claims) for feature, claims in under.items()}
     for feature, claims in over.items():
-        merged[feature] = {**merged.get(feature, {}), **claims}
+        kept = {source: c for source, c in merged.get(feature, {}).items() if source != UNREAD_SOURCE}
+        merged[feature] = {**kept, **claims}
     return merged
 
 
@@ -889,32 +1205,39 @@ def _circle(name: str, entries: Mapping[str, Mapping[str, Any]], key: str) -> li
     return seen[seen.index(step):] if step in seen else []
 
 
-def _made(name: str, entries: Mapping[str, dict[str, Any]], made: dict[str, dict[str, Any] | None]) -> dict[str, Any] | None:
+def _made(name: str, entries: Mapping[str, dict[str, Any]], made: dict[str, dict[str, Any]],
+          circles: list[list[str]]) -> dict[str, Any]:
     """A model's entries over those of the model it is `like` (and so on up a chain of any
-    length, walked without recursion; `made` keeps each model's result); None on a cycle."""
+    length, walked without recursion; `made` keeps each model's result). Under a `like` that
+    names no model, could not be read or goes round in a circle (into `circles`, each found
+    once), nothing is known: the model's own entries are over an unknown base."""
     chain: list[str] = []
+    on_chain: set[str] = set()
     step = name
-    while step not in made:
-        if step in chain:  # a cycle: no model on it, or below it, can be made
-            for each in chain:
-                made[each] = None
-            return None
+    while True:
+        if step in made:
+            under = made[step]
+            break
+        if step in on_chain:
+            circles.append(chain[chain.index(step):])
+            under = _unknown_base()
+            break
         chain.append(step)
+        on_chain.add(step)
         base = entries[step].get("like")
         if base is None or base not in entries:
+            under = {} if base is None else _unknown_base()
             break
         step = base
-    under: dict[str, Any] | None = made.get(step, {})
     for each in reversed(chain):
-        if under is not None:
-            entry = entries[each]
-            merged = {k: v for k, v in under.items() if k not in ("prices", "prices_source")}  # a price is the model's own
-            # A version: the entry's, else its name's (kling-v3-1), else that of the model it is like.
-            merged["version"] = entry.get("version") or version_from_name(each) or under.get("version")
-            merged.update({k: v for k, v in entry.items() if k not in ("features", "version")})
-            merged["features"] = _features_over(under.get("features", {}), entry.get("features", {}))
-            under = merged
-        made[each] = under
+        entry = entries[each]
+        merged = {k: v for k, v in under.items() if k not in ("prices", "prices_source")}  # a price is the model's own
+        # A version: the entry's, else its name's (kling-v3-1), else that of the model it is like.
+        merged["version"] = entry.get("version") or version_from_name(each) or under.get("version")
+        for key, value in entry.items():
+            if key != "version":
+                merged[key] = _over(key, merged[key], value) if key in merged else value
+        under = made[each] = merged
     return made[name]
 
 
@@ -923,10 +1246,19 @@ def _model(name: str, entry: Mapping[str, Any], defaults: Mapping[str, Any], ori
     claims = _features_over(defaults.get("features", {}), entry.get("features", {}))
     trust: tuple[str, ...] = tuple(entry.get("trust", defaults.get("trust", TRUST)))
 
-    def believed(claim: Claim) -> int:  # the user's own word first, then the model's trust, then the rest
+    def believed(claim: Claim) -> int:  # an unread entry's stand-in, the user's own word, the trust, the rest
+        if claim.source == UNREAD_SOURCE:
+            return -1
         if claim.source in trust:
             return trust.index(claim.source) + 1
         return len(trust) + 1 if claim.source in SOURCES else 0
+
+    def listed(key: str, fallback: tuple[str, ...]) -> Any:
+        value = entry.get(key, defaults.get(key, fallback))
+        if value is UNREAD:  # over the defaults, which are known by now
+            under = defaults.get(key, fallback)
+            value = _unread(key, _UNDER[key] if under is UNREAD else under)
+        return value
 
     features: dict[str, Offer] = {f: Offer(tuple(sorted(claims.get(f, {}).values(), key=believed)))
                                   for f in FEATURES}
@@ -935,10 +1267,10 @@ def _model(name: str, entry: Mapping[str, Any], defaults: Mapping[str, Any], ori
         version=entry.get("version") or version_from_name(name),
         source=entry.get("source", origin if origin != BUILT_IN else ""),
         note=entry.get("note", ""),
-        endpoints=tuple(e for e in ENDPOINT_KEYS if e in entry.get("endpoints", defaults.get("endpoints", ()))),
-        modes=entry.get("modes", defaults.get("modes", kling.MODES)),
-        durations=entry.get("durations", defaults.get("durations", (kling.DEFAULT_DURATION,))),
-        aspect_ratios=entry.get("aspect_ratios", defaults.get("aspect_ratios", ())),
+        endpoints=tuple(e for e in ENDPOINT_KEYS if e in listed("endpoints", ())),
+        modes=listed("modes", kling.MODES),
+        durations=listed("durations", (kling.DEFAULT_DURATION,)),
+        aspect_ratios=listed("aspect_ratios", ()),
         features=MappingProxyType(features),
         prices=MappingProxyType(dict(entry.get("prices", {}))),
         prices_source=entry.get("prices_source", ""),
