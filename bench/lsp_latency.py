@@ -66,30 +66,46 @@ def _apply(lines: list[str], edit: tuple[int, int, int, int, str]) -> list[str]:
 
 def _summary(ms: list[float]) -> dict[str, float]:
     ordered = sorted(ms)
-    return {"median_ms": statistics.median(ordered), "p90_ms": ordered[int(0.9 * (len(ordered) - 1))],
+
+    def rank(q: float) -> float:
+        return ordered[round(q * (len(ordered) - 1))]
+
+    return {"median_ms": statistics.median(ordered), "p90_ms": rank(0.9), "p95_ms": rank(0.95),
             "max_ms": ordered[-1], "edits": len(ordered)}
 
 
-def measure(shots: int = 1000, edits: int = 20, seed: int = 7) -> dict[str, Any]:
-    """Open a `shots`-shot list in a fresh server and time `edits` edits of each kind."""
+BURST = 10  # keystrokes sent back to back, as a fast typist's editor sends them
+
+
+def measure(shots: int = 1000, edits: int = 20, seed: int = 7, notes: bool = True) -> dict[str, Any]:
+    """Open a `shots`-shot list (with `notes`, a note on a line of its own under each shot) in a
+    fresh server; time `edits` edits of each kind, a burst of BURST keystrokes (from the last
+    one sent to its diagnostics, and how many of the versions before it were checked at all),
+    then formatting the whole file."""
     sys.path.insert(0, str(HERE))
     from run import generate, to_shot_text
 
     from shotlang.compiler.pipeline import analyse
     from shotlang.tools.lsp.client import Client
 
-    text = to_shot_text(generate(shots, seed))
+    text = to_shot_text(generate(shots, seed), notes=notes)
     rng = random.Random(seed)
+    slow = max(60.0, shots / 100)  # seconds to wait for the first check of a large file
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         path = folder / "bench.shot"
         path.write_text(text)
         uri = path.as_uri()
+
+        def published(version: int) -> tuple[float, dict[str, Any]]:
+            return client.wait_for("textDocument/publishDiagnostics",
+                                   lambda p: p["uri"] == uri and p.get("version") == version, slow)
+
         with Client([sys.executable, "-m", "shotlang", "lsp"], cwd=folder) as client:
             client.initialize(folder)
             sent = client.notify("textDocument/didOpen", {"textDocument": {
                 "uri": uri, "languageId": "shot", "version": 1, "text": text}})
-            arrived, _ = client.wait_for("textDocument/publishDiagnostics", lambda p: p["uri"] == uri, 120)
+            arrived, _ = published(1)
             opened = arrived - sent
             lines = text.split("\n")
             times: dict[str, list[float]] = {kind: [] for kind in KINDS}
@@ -101,25 +117,44 @@ def measure(shots: int = 1000, edits: int = 20, seed: int = 7) -> dict[str, Any]
                     sent = client.change(uri, version, [{"range": {
                         "start": {"line": line, "character": column},
                         "end": {"line": end_line, "character": end_column}}, "text": new}])
-                    arrived, message = client.wait_for(
-                        "textDocument/publishDiagnostics", lambda p, v=version: p["uri"] == uri and p["version"] == v, 60)
+                    arrived, message = published(version)
                     times[kind].append((arrived - sent) * 1000)
                     lines = _apply(lines, change)
-            published = [(d["code"], d["range"]["start"]["line"] + 1) for d in message["params"]["diagnostics"]]
+            # A burst: each keystroke its own didChange, none waiting for the one before.
+            line, column, _, _, _ = _edit("type", lines, rng)
+            first = version + 1
+            for i in range(BURST):
+                version += 1
+                typed = (line, column + i, line, column + i, "abcdefghij"[i % 10])
+                sent = client.change(uri, version, [{"range": {
+                    "start": {"line": line, "character": column + i},
+                    "end": {"line": line, "character": column + i}}, "text": typed[4]}])
+                lines = _apply(lines, typed)
+            arrived, message = published(version)
+            burst_ms = (arrived - sent) * 1000
+            checked = sum(1 for _, m in client.notifications if m.get("method") == "textDocument/publishDiagnostics"
+                          and first <= m["params"].get("version", 0) < version)
+            final_diagnostics = [(d["code"], d["range"]["start"]["line"] + 1) for d in message["params"]["diagnostics"]]
+            started = time.perf_counter()
+            client.request("textDocument/formatting", {"textDocument": {"uri": uri},
+                                                       "options": {"tabSize": 4, "insertSpaces": True}}, slow)
+            format_s = time.perf_counter() - started
             client.close()
         # What the server said last is what check says of the text it ended with; and what
         # reading that text whole takes, in process (what each edit would cost without live.py).
         final = "\n".join(lines)
         expected = [(d.code, d.span.line) for d in analyse(final, str(path), folder).diagnostics]
-        assert published == expected, f"the server published {published}, check gives {expected}"
+        assert final_diagnostics == expected, f"the server published {final_diagnostics}, check gives {expected}"
         whole = []
-        for _ in range(5):
+        for _ in range(3):
             started = time.perf_counter()
             analyse(final, str(path), folder)
             whole.append((time.perf_counter() - started) * 1000)
     everything = [t for kind in KINDS for t in times[kind]]
-    return {"shots": shots, "bytes": len(text.encode()), "open_s": opened, **_summary(everything),
-            "kinds": {kind: _summary(times[kind]) for kind in KINDS}, "analyse_whole_ms": statistics.median(whole)}
+    return {"shots": shots, "notes": notes, "bytes": len(text.encode()), "open_s": opened, **_summary(everything),
+            "kinds": {kind: _summary(times[kind]) for kind in KINDS},
+            "burst": {"keystrokes": BURST, "last_ms": burst_ms, "versions_checked_before_the_last": checked},
+            "format_s": format_s, "analyse_whole_ms": statistics.median(whole)}
 
 
 def measure_if_installed(shots: int, edits: int) -> dict[str, Any] | None:
@@ -135,24 +170,32 @@ def describe(figures: dict[str, Any] | None) -> str:
     if figures is None:
         return "language server: not measured (pip install 'shotlang[lsp]')"
     kinds = ", ".join(f"{kind} {figures['kinds'][kind]['median_ms']:.1f}" for kind in KINDS)
-    return (f"language server, {figures['shots']:,} shots: re-check after an edit median "
-            f"{figures['median_ms']:.1f} ms (p90 {figures['p90_ms']:.1f}, worst {figures['max_ms']:.1f}; "
-            f"by kind, medians: {kinds}); first check on opening {figures['open_s'] * 1000:.0f} ms; "
+    burst = figures["burst"]
+    return (f"language server, {figures['shots']:,} shots{' with a note under each' if figures['notes'] else ''}: "
+            f"re-check after an edit median {figures['median_ms']:.1f} ms (p95 {figures['p95_ms']:.1f}, "
+            f"worst {figures['max_ms']:.1f}; by kind, medians: {kinds}); {burst['keystrokes']} keystrokes "
+            f"back to back: the last one's diagnostics {burst['last_ms']:.0f} ms after it, "
+            f"{burst['versions_checked_before_the_last']} earlier versions checked; formatting "
+            f"{figures['format_s']:.2f} s; first check on opening {figures['open_s'] * 1000:.0f} ms; "
             f"analyse of the whole file in process {figures['analyse_whole_ms']:.0f} ms")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--shots", type=int, default=1000)
+    ap.add_argument("--shots", type=int, nargs="+", default=[1000, 50000], help="sizes of the shot lists")
     ap.add_argument("--edits", type=int, default=20, help="edits of each kind")
+    ap.add_argument("--no-notes", dest="notes", action="store_false", help="no note under each shot")
     ap.add_argument("--json", type=Path, help="where to write the figures")
     args = ap.parse_args()
-    started = time.perf_counter()
-    figures = measure(args.shots, args.edits)
-    print(describe(figures))
-    print(f"({time.perf_counter() - started:.1f} s)")
+    results = []
+    for shots in args.shots:
+        started = time.perf_counter()
+        figures = measure(shots, args.edits, notes=args.notes)
+        print(describe(figures))
+        print(f"({time.perf_counter() - started:.1f} s)", flush=True)
+        results.append(figures)
     if args.json:
-        args.json.write_text(json.dumps(figures, indent=2) + "\n")
+        args.json.write_text(json.dumps(results, indent=2) + "\n")
 
 
 if __name__ == "__main__":

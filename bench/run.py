@@ -107,7 +107,9 @@ def generate(count: int, seed: int = 7) -> list[dict[str, Any]]:
     return shots
 
 
-def to_shot_text(shots: list[dict[str, Any]]) -> str:
+def to_shot_text(shots: list[dict[str, Any]], notes: bool = False) -> str:
+    """The shot list; with `notes`, a Fountain note on a line of its own under each shot (what
+    the language server and fmt keep out of the statements)."""
     lines = ['TITLE "Benchmark"', "MODEL kling-v2-6", ""]
     scene = None
     for s in shots:
@@ -127,6 +129,8 @@ def to_shot_text(shots: list[dict[str, Any]]) -> str:
         if "aspect" in s:
             opts.append(s["aspect"])
         lines.append(f'SHOT {s["name"]}: {move}"{s["prompt"]}"\n    {" ".join(opts)}')
+        if notes:
+            lines.append(f"[[ {s['name']}: check the light against the shot before it ]]")
     return "\n".join(lines) + "\n"
 
 

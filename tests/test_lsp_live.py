@@ -22,7 +22,7 @@ from shotlang.compiler.diagnostics import Diagnostic
 from shotlang.compiler.images import ImageStore
 from shotlang.compiler.models import built_in
 from shotlang.compiler.pipeline import analyse
-from shotlang.tools.lsp.live import CHECKER_FIELDS, LOWERING_FIXED, LOWERING_STATE, LiveCheck
+from shotlang.tools.lsp.live import CHECKER_FIELDS, CHECKER_MEMOS, LOWERING_FIXED, LOWERING_STATE, LiveCheck
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -196,7 +196,7 @@ def test_the_resolver_and_checker_carry_no_state_the_server_does_not_know() -> N
     lowering = lower.Lowering([], models=built_in())
     assert set(vars(lowering)) == set(LOWERING_STATE + LOWERING_FIXED)
     checker = checks.Checker(Path("."), ImageStore(), built_in())
-    assert set(vars(checker)) == set(CHECKER_FIELDS)
+    assert set(vars(checker)) == set(CHECKER_FIELDS + CHECKER_MEMOS)
 
 
 @given(text=st.text("ab\n\r😀é", max_size=40), data=st.data())

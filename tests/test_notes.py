@@ -130,3 +130,51 @@ def test_a_note_under_every_shot_is_masked_in_one_pass() -> None:
     masked = mask(text).text
     assert time.perf_counter() - started < 3.0  # a bound far above the linear cost, far below the quadratic
     assert masked.count("\n    #") == 20_000 and len(masked) == len(text)
+
+
+# --- masking again after an edit (the language server's keystrokes) ----------------------------
+
+_PIECES = ["[[", "]]", "/*", "*/", '"', "#", "\n", " ", "x", "SHOT a: ", '"p"', "\\", "[", "/", "*"]
+
+
+@settings(max_examples=20 * settings.default.max_examples, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=40), st.data())
+def test_masking_again_after_an_edit_is_masking_afresh(pieces: list[str], data: st.DataObject) -> None:
+    from shotlang.compiler.trivia import mask, remask
+
+    text = "".join(pieces)
+    start = data.draw(st.integers(0, len(text)))
+    end = data.draw(st.integers(start, len(text)))
+    inserted = "".join(data.draw(st.lists(st.sampled_from(_PIECES), max_size=4)))
+    new = text[:start] + inserted + text[end:]
+    assert remask(mask(text), new, start, end, len(inserted)) == mask(new)
+
+
+@settings(max_examples=10 * settings.default.max_examples, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=60))
+def test_masking_by_regions_is_masking_token_by_token(pieces: list[str]) -> None:
+    from shotlang.compiler.trivia import mask
+
+    text = "".join(pieces)
+    by_tokens = mask(text, comments=True)  # the scan that takes each string and comment
+    fast = mask(text)
+    assert fast.text == by_tokens.text
+    assert fast.trivia == [t for t in by_tokens.trivia if t.kind != "comment"]
+    assert fast.unclosed == by_tokens.unclosed
+
+
+@pytest.mark.parametrize("text", [
+    "[[a]]\nx", 'SHOT a: "p"\n[[a]]\nx\n[[b]] y\n', '/* a\nb */\n"[[no]]" # [[no]]\n[[c\n]]\n',
+    'SHOT a: "x\n  [[in string]]"\n[[n]][[m]]\n  /*z*/ 5s\n',
+])
+def test_masking_again_at_every_place_of_small_texts(text: str) -> None:
+    # Every edit of up to two characters, at every place, inserting each piece: the places
+    # where a scan restarts and where it meets the old one are all tried.
+    from shotlang.compiler.trivia import mask, remask
+
+    old = mask(text)
+    for start in range(len(text) + 1):
+        for end in range(start, min(start + 2, len(text)) + 1):
+            for inserted in ("", "y", "\n", "[[", "]]", '"', "#", "*/"):
+                new = text[:start] + inserted + text[end:]
+                assert remask(old, new, start, end, len(inserted)) == mask(new), (start, end, inserted)

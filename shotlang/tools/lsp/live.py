@@ -40,7 +40,7 @@ from ...compiler.images import ImageStore
 from ...compiler.models import for_folder
 from ...compiler.pipeline import analyse_bytes, conclude, unclosed
 from ...compiler.source import BOM, Source, Span
-from ...compiler.trivia import mask
+from ...compiler.trivia import Masked, mask, remask
 from ...compiler.vocabulary import Move
 
 # A place an edit removed: a span or offset that no longer exists, equal to none that does.
@@ -83,6 +83,9 @@ State = lower.LoweringState
 # a Checker has (and lower.LOWERING_CARRIED and LOWERING_FIXED to what a Lowering has).
 LOWERING_STATE, LOWERING_FIXED = lower.LOWERING_CARRIED, lower.LOWERING_FIXED
 CHECKER_FIELDS = ("base_dir", "images", "models", "seen")
+# And what a Checker keeps that is no state: its check functions, and the model checks' answers
+# by their inputs (the same whatever the statement, so a step needs none of them).
+CHECKER_MEMOS = ("runs", "passed")
 
 
 @dataclass(slots=True, eq=False)
@@ -323,6 +326,15 @@ class LiveCheck:
         self.diagnostics = conclude(self.source, report, shots)
         return self.diagnostics
 
+    def state_before(self, offset: int) -> State:
+        """The lowering's state after the last statement that ends before `offset` (MODEL,
+        DEFAULTS, a SCENE's options, an open SEQUENCE): what a statement there inherits."""
+        i = bisect.bisect_left(self.steps, offset, key=lambda s: s.end) - 1
+        if i < 0:
+            return self._initial
+        self._current_state(self.steps[i])
+        return self.steps[i].state
+
     def _current_state(self, step: Step) -> None:
         """Move the state a step left through the edits since it was read. A state shared by
         several steps is moved once per edit, and stays shared."""
@@ -363,7 +375,8 @@ class LiveCheck:
             edit = Edit(start - bom, end - bom, len(text))  # nothing masked, before or after
             self._read(new.removeprefix(BOM))
         else:  # what the parser reads changed where the text did, and where masking changed
-            self._read(new.removeprefix(BOM))
+            written = new.removeprefix(BOM)
+            self._take(remask(self.masked, written, start - bom, end - bom, len(text)), written)
             edit = difference(before, self.source.text)
         lines_moved = (before.count("\n", edit.start, edit.end)
                        != self.source.text.count("\n", edit.start, edit.new_end))
@@ -372,7 +385,12 @@ class LiveCheck:
     def _read(self, text: str) -> None:
         """Take `text` (without its byte-order mark) as the file's: the parser reads it with its
         block comments and notes blanked (trivia.py), as analyse does."""
-        masked = mask(text)
+        self._take(mask(text), text)
+
+    def _take(self, masked: Masked, text: str) -> None:
+        """The text as masked: what the parser reads; its block comments and notes are kept for
+        masking again after the next edit (trivia.remask)."""
+        self.masked = masked
         self.source.replace_text(masked.text)
         self.source.written = text if masked.trivia else None
         self.unclosed = unclosed(masked.unclosed, self.source) if masked.unclosed is not None else None
