@@ -17,9 +17,8 @@ from __future__ import annotations
 import bisect
 import heapq
 import re
-from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from . import checks, lower, parser
 from . import syntax as ast
@@ -127,33 +126,49 @@ def unclosed(opened: Trivia, source: Source) -> Diagnostic:
                       source.span(opened.start, opened.end), "close it with `]]` where the note ends")
 
 
-def conclude(source: Source, report: list[Diagnostic], shots: int) -> list[Diagnostic]:
+def conclude(source: Source, report: list[Diagnostic], shots: int,
+             disputes: Disputes | None = None, controls: list[int] | None = None) -> list[Diagnostic]:
     """What is said of the file once its statements are read (control characters, no shots at
     all), then every diagnostic once, sorted: analyse's last stage, shared with the language
-    server, which reads the statements its own way (lsp/live.py). Extends `report`."""
+    server, which reads the statements its own way (lsp/live.py) and may bring the shots' W108s
+    summed up (`disputes`) rather than in the report, and where the control characters are
+    (`controls`, kept through its edits) rather than look. Extends `report`."""
     # Outside strings the parser has already called a control character unexpected (E104).
     unexpected = {d.span.start for d in report if d.code == "E104"}
-    report += (d for d in _control_characters(source) if d.span.start not in unexpected)
+    at = control_characters(source.text) if controls is None else controls
+    report += (_control_character(source, i) for i in at if i not in unexpected)
     if not shots and not report:
         report.append(Diagnostic("W106", "this file has no shots", source.span(0, 1),
                                  'write one, e.g. `SHOT castle: pan right over "A castle at dawn" 5s`'))
-    return _once_per_place(_one_dispute_warning(report))
+    return _once_per_place(_one_dispute_warning(report, source, disputes))
 
 
 DISPUTES_SHOWN = 4  # the disputed cells a W108 names; `shotlang models` lists them all
 RELATED_SHOWN = 8  # the other shots it points at
 
 
-def _one_dispute_warning(report: list[Diagnostic]) -> list[Diagnostic]:
-    """The W108s the checks found, shot by shot, as one warning per shot list: at the first
-    shot that relies on a disputed cell, naming each disputed cell once, pointing at the others.
-    (Every shot of a large file may have one: the distinct messages are few, and only the first
-    places are sorted.)"""
-    disputes = [d for d in report if d.code == "W108"]
-    if not disputes:
+class Disputes(NamedTuple):
+    """The W108s of a shot list summed up: all that the one warning they become says."""
+
+    messages: list[str]  # each one's message, in the report's order (repeats and all)
+    places: set[tuple[int, int]]  # where they are (start and end offsets)
+    camera: bool  # one of them is about a camera move (its hint then says `moves words`)
+
+
+def _one_dispute_warning(report: list[Diagnostic], source: Source,
+                         known: Disputes | None = None) -> list[Diagnostic]:
+    """The W108s the checks found, shot by shot (in the report, and summed up in `known`), as
+    one warning per shot list: at the first shot that relies on a disputed cell, naming each
+    disputed cell once, pointing at the others. (Every shot of a large file may have one: the
+    distinct messages are few, and only the first places are sorted.)"""
+    found = [d for d in report if d.code == "W108"]
+    if not found and not (known and known.places):
         return report
+    messages = [*(known.messages if known else ()), *(d.message for d in found)]
+    places = (known.places if known else set()) | {(d.span.start, d.span.end) for d in found}
+    camera = (known is not None and known.camera) or any(d.hint == checks.DISPUTE_HINT_CAMERA for d in found)
     said: dict[tuple[str, str], list[str]] = {}  # (feature, claims) -> the models
-    for message in dict.fromkeys(d.message for d in disputes):
+    for message in dict.fromkeys(messages):
         for part in message.split("; "):  # checks._check_disputes: `<feature> on <model>: <claims>`
             what, _, claims = part.partition(": ")
             feature, _, model = what.rpartition(" on ")
@@ -161,24 +176,25 @@ def _one_dispute_warning(report: list[Diagnostic]) -> list[Diagnostic]:
             if model not in models:
                 models.append(model)
     cells = [f"{feature} on {', '.join(models)}: {claims}" for (feature, claims), models in said.items()]
-    spans = dict.fromkeys(d.span for d in disputes)
-    places = heapq.nsmallest(RELATED_SHOWN + 1, spans, key=lambda span: (span.start, span.end))
+    first, *others = heapq.nsmallest(RELATED_SHOWN + 1, places)
     named = "; ".join(cells[:DISPUTES_SHOWN]) + (f"; and {len(cells) - DISPUTES_SHOWN} more" if
                                                   len(cells) > DISPUTES_SHOWN else "")
-    many = len(spans)
-    first = min(disputes, key=sort_key)
-    hint = next((d.hint for d in disputes if d.hint == checks.DISPUTE_HINT_CAMERA), first.hint)
-    one = first._replace(hint=hint,
-        message=f"{many} shot{'s' * (many != 1)} rel{'y' if many != 1 else 'ies'} on what the sources dispute: {named}",
-        related=tuple(Related(span, "relies on it too") for span in places[1:]))
+    many = len(places)
+    one = Diagnostic(
+        "W108", f"{many} shot{'s' * (many != 1)} rel{'y' if many != 1 else 'ies'} on what the sources dispute: {named}",
+        source.span(*first), checks.DISPUTE_HINT_CAMERA if camera else checks.DISPUTE_HINT,
+        tuple(Related(source.span(*place), "relies on it too") for place in others))
     return [d for d in report if d.code != "W108"] + [one]
 
 
-def _control_characters(source: Source) -> Iterator[Diagnostic]:
-    for found in CONTROL.finditer(source.text):
-        yield Diagnostic("E002", f"control character {control_name(found[0])} in the file",
-                         source.span(found.start(), found.end()),
-                         "remove the control character (the API would receive it in the text)")
+def control_characters(text: str, start: int = 0, end: int | None = None) -> list[int]:
+    """Where text[start:end] has a control character (CONTROL)."""
+    return [m.start() for m in CONTROL.finditer(text, start, len(text) if end is None else end)]
+
+
+def _control_character(source: Source, at: int) -> Diagnostic:
+    return Diagnostic("E002", f"control character {control_name(source.text[at])} in the file",
+                      source.span(at, at + 1), "remove the control character (the API would receive it in the text)")
 
 
 def _once_per_place(report: list[Diagnostic]) -> list[Diagnostic]:

@@ -38,7 +38,7 @@ from ...compiler import syntax as ast
 from ...compiler.diagnostics import Diagnostic, Related
 from ...compiler.images import ImageStore
 from ...compiler.models import for_folder
-from ...compiler.pipeline import analyse_bytes, conclude, unclosed
+from ...compiler.pipeline import Disputes, analyse_bytes, conclude, control_characters, unclosed
 from ...compiler.source import BOM, Source, Span
 from ...compiler.trivia import Masked, mask, remask
 from ...compiler.vocabulary import Move
@@ -70,9 +70,22 @@ class LiveSource(Source):
             asked.pop()
         return super().line_bounds(line)
 
-    def replace_text(self, text: str) -> None:
+    def replace_text(self, text: str, edit: Edit | None = None) -> None:
+        """The text, now `text`; with `edit` (what made it from the text before), the line starts
+        already counted are moved rather than counted again (a message's "line 12" asks)."""
+        starts = self._line_starts
         self.text = text
-        self._line_starts = []
+        if edit is None or not starts:
+            self._line_starts = []
+            return
+        first, last = bisect.bisect_right(starts, edit.start), bisect.bisect_right(starts, edit.end)
+        added = []
+        at = text.find("\n", edit.start, edit.new_end)
+        while at != -1:
+            added.append(at + 1)
+            at = text.find("\n", at + 1, edit.new_end)
+        delta = edit.delta
+        self._line_starts = starts[:first] + added + [s + delta for s in starts[last:]]
 
 
 # What the lowering carries between statements (its public incremental interface).
@@ -104,6 +117,14 @@ class Step:
     previous: Step | None  # after it, the statement the next one may continue (parse errors)
     shots: int  # the shots it counted
     shots_before: int  # the shots counted before it
+    # Its W108s (not in `report`: a large file may have one a shot, and all are one warning, so
+    # they are summed up rather than moved through each edit): their messages in order, whether
+    # one is about a camera move, where those in the statement are (from its start: they move
+    # with it), and those elsewhere (a value it inherits), moved as `report` is.
+    disputed: tuple[str, ...] = ()
+    camera: bool = False
+    own: tuple[tuple[int, int], ...] = ()
+    elsewhere: tuple[Diagnostic, ...] = ()
 
 
 class _Names(dict[str, "ast.Word | Step"]):
@@ -218,6 +239,7 @@ class LiveCheck:
         self.name = name
         self.base_dir = base_dir
         self.text = text  # the document's, with its byte-order mark if it has one
+        self.controls: list[int] | None = None  # where the text has control characters (E002)
         self.source = LiveSource(text.removeprefix(BOM), name)
         self.models, self.model_problems = for_folder(base_dir)
         self.steps: list[Step] = []
@@ -292,9 +314,18 @@ class LiveCheck:
         finally:
             source.asked = None
             names.looked = names.added = None
+        disputes = [d for d in report if d.code == "W108"]
+        if disputes:
+            report = [d for d in report if d.code != "W108"]
         step = Step(start, end, len(self.log), report, tuple(looked), tuple(added), tuple(asked),
                     lowering.state(last.state if last is not None else self._initial), len(self.log),
                     previous, lowering.shots - shots, shots)
+        if disputes:
+            inside = [start <= d.span.start and d.span.end <= end for d in disputes]
+            step.disputed = tuple(d.message for d in disputes)
+            step.camera = any(d.hint == checks.DISPUTE_HINT_CAMERA for d in disputes)
+            step.own = tuple((d.span.start - start, d.span.end - start) for d, i in zip(disputes, inside, strict=True) if i)
+            step.elsewhere = tuple(d for d, i in zip(disputes, inside, strict=True) if not i)
         if continued:
             step.previous = step
         return step
@@ -307,10 +338,19 @@ class LiveCheck:
         shots = last.shots_before + last.shots if last else 0
         report = [self.unclosed] if self.unclosed is not None else []
         report += self.model_problems
+        disputed: list[str] = []
+        places: set[tuple[int, int]] = set()
+        camera = False
         for step in self.steps:
-            if step.report:
+            if step.report or step.elsewhere:
                 self._current(step)
                 report += step.report
+            if step.disputed:
+                disputed += step.disputed
+                camera = camera or step.camera
+                at = step.start
+                places.update([(at + a, at + b) for a, b in step.own])
+                places.update([(d.span.start, d.span.end) for d in step.elsewhere])
         if last is not None and last.state.sequence is not None:
             self._current_state(last)
             if lowering is None or checker is None:
@@ -323,7 +363,7 @@ class LiveCheck:
             lowering.report = report
             for item in lowering.finish():
                 report += checker.check(item, lowering.axes)
-        self.diagnostics = conclude(self.source, report, shots)
+        self.diagnostics = conclude(self.source, report, shots, Disputes(disputed, places, camera), self.controls)
         return self.diagnostics
 
     def state_before(self, offset: int) -> State:
@@ -348,6 +388,8 @@ class LiveCheck:
         for edit in self.log[step.version : now]:
             if step.report:
                 step.report = [_moved_diagnostic(d, edit) for d in step.report]
+            if step.elsewhere:
+                step.elsewhere = tuple(_moved_diagnostic(d, edit) for d in step.elsewhere)
             if step.looked:
                 step.looked = tuple((k, w if w is None else w._replace(span=edit.span(w.span)))
                                     for k, w in step.looked)
@@ -371,13 +413,14 @@ class LiveCheck:
                 or new.startswith(BOM) != bool(bom) or start < bom or "\0" in text):
             return self.refresh()
         before = self.source.text
+        written = new.removeprefix(BOM)
         if self.source.written is None and "/*" not in new and "[[" not in new:
             edit = Edit(start - bom, end - bom, len(text))  # nothing masked, before or after
-            self._read(new.removeprefix(BOM))
+            self._take(Masked(written, [], None), written, edit)
         else:  # what the parser reads changed where the text did, and where masking changed
-            written = new.removeprefix(BOM)
-            self._take(remask(self.masked, written, start - bom, end - bom, len(text)), written)
-            edit = difference(before, self.source.text)
+            masked = remask(self.masked, written, start - bom, end - bom, len(text))
+            edit = difference(before, masked.text)
+            self._take(masked, written, edit)
         lines_moved = (before.count("\n", edit.start, edit.end)
                        != self.source.text.count("\n", edit.start, edit.new_end))
         return self._edit(edit, lines_moved)
@@ -387,11 +430,19 @@ class LiveCheck:
         block comments and notes blanked (trivia.py), as analyse does."""
         self._take(mask(text), text)
 
-    def _take(self, masked: Masked, text: str) -> None:
+    def _take(self, masked: Masked, text: str, edit: Edit | None = None) -> None:
         """The text as masked: what the parser reads; its block comments and notes are kept for
-        masking again after the next edit (trivia.remask)."""
+        masking again after the next edit (trivia.remask). `edit` made it from the one before."""
         self.masked = masked
-        self.source.replace_text(masked.text)
+        if edit is None or self.controls is None:
+            self.controls = control_characters(masked.text)
+        else:  # those before the edit, those it wrote, those after it (moved)
+            kept = self.controls
+            first, last = bisect.bisect_left(kept, edit.start), bisect.bisect_left(kept, edit.end)
+            delta = edit.delta
+            self.controls = [*kept[:first], *control_characters(masked.text, edit.start, edit.new_end),
+                             *(at + delta for at in kept[last:])]
+        self.source.replace_text(masked.text, edit)
         self.source.written = text if masked.trivia else None
         self.unclosed = unclosed(masked.unclosed, self.source) if masked.unclosed is not None else None
 
@@ -412,35 +463,32 @@ class LiveCheck:
         before = old[after - 1] if after > 0 else None  # the step before the first later one
         for step in old[touched:after]:
             step.start = step.end = GONE  # dropped: a later step may still name it as `previous`
-        chunks = self._chunks(base, pivot, later, edit)
+        window, tail = self._chunks(pivot, later, edit)
 
         names = _Names(self)
         for step in base:
             for key, _ in step.added:
                 dict.__setitem__(names, key, step)
         steps = list(base)
-        later_at = {s.start: i for i, s in enumerate(later)}
         lowering: lower.Lowering | None = None  # set while the last step was read, not kept
         checker: checks.Checker | None = None
         reused = len(base)
-        for start, end in chunks[len(base):]:
+        # The names whose first use may have moved: those of the statements dropped or read again.
+        touched_names = {key for step in old[max(0, touched - 1) : after] for key, _ in step.added}
+
+        def keep(kept: Step, last: Step | None, shots: int) -> None:
+            if kept.previous is not kept:  # the one before, as this list has it
+                kept.previous = last.previous if last is not None else None
+            for key, _ in kept.added:
+                dict.__setitem__(names, key, kept)
+            kept.shots_before = shots
+            steps.append(kept)
+
+        for start, end in window:  # the statements the edit touched: read again (but an unchanged pivot)
             last = steps[-1] if steps else None
             shots = last.shots_before + last.shots if last else 0
-            kept: Step | None = None
-            if pivot is not None and start == pivot.start:
-                kept = pivot if end == pivot.end else None
-            else:
-                i = later_at.get(start)
-                if i is not None and later[i].end == end and self._may_keep(
-                        later[i], later[i - 1] if i > 0 else before, last, shots, names, edit, lines_moved):
-                    kept = later[i]
-            if kept is not None:
-                if kept.previous is not kept:  # the one before, as this list has it
-                    kept.previous = last.previous if last is not None else None
-                for key, _ in kept.added:
-                    dict.__setitem__(names, key, kept)
-                kept.shots_before = shots
-                steps.append(kept)
+            if pivot is not None and start == pivot.start and end == pivot.end:
+                keep(pivot, last, shots)
                 reused += 1
                 lowering = checker = None
                 continue
@@ -449,7 +497,36 @@ class LiveCheck:
             if lowering is None or checker is None:
                 lowering, checker = self._fresh(names)
                 lowering.restore(last.state if last is not None else self._initial, shots)
-            steps.append(self._run(start, end, lowering, checker, last))
+            read = self._run(start, end, lowering, checker, last)
+            touched_names.update(key for key, _ in read.added)
+            steps.append(read)
+        check_from = tail  # where the statements after may next be found steady (_steady)
+        for i in range(tail, len(later)):  # the statements after it: kept where nothing they read changed
+            step = later[i]
+            last = steps[-1] if steps else None
+            shots = last.shots_before + last.shots if last else 0
+            before_it = later[i - 1] if i > 0 else before
+            if self._may_keep(step, before_it, last, shots, names, edit, lines_moved):
+                keep(step, last, shots)
+                reused += 1
+                lowering = checker = None
+                if last is before_it and i >= check_from and shots == step.shots_before:
+                    blocked = self._blocked(later, i + 1, touched_names, lines_moved)
+                    if blocked is None:
+                        rest = later[i + 1 :]
+                        steps += rest  # each as it was: the same state before it, names, shots and lines
+                        reused += len(rest)
+                        break
+                    check_from = blocked  # those before it are steady, but it must be looked at
+                continue
+            if last is not None:
+                self._current_state(last)
+            if lowering is None or checker is None:
+                lowering, checker = self._fresh(names)
+                lowering.restore(last.state if last is not None else self._initial, shots)
+            read = self._run(step.start, step.end, lowering, checker, last)
+            touched_names.update(key for key, _ in read.added)
+            steps.append(read)
         self.steps = steps
         self.reused = reused
         diagnostics = self._conclude(lowering, checker)
@@ -496,26 +573,37 @@ class LiveCheck:
             return all(0 <= at < edit.start for at in step.asked)
         return all(at >= 0 for at in step.asked)
 
-    def _chunks(self, base: list[Step], pivot: Step | None, later: list[Step], edit: Edit) -> list[tuple[int, int]]:
-        """The statements' places in the new text: statement_chunks's answer, worked out only
-        around the edit. The splitter runs from the pivot, the last statement before the edit
-        (its first line is untouched, and the splitter starts afresh at each statement), to the
-        first statement after the edit where one started before: from there on the text is the
-        same, so the old places hold, moved."""
+    @staticmethod
+    def _blocked(later: list[Step], start: int, touched_names: set[str], lines_moved: bool) -> int | None:
+        """After a kept statement whose state before it is the one it had (and the shot count
+        too), each of later[start:] is read to its outcome, unless it looks up a name the edit
+        may have moved or, when lines moved, says a line number: the index of the first that
+        may not be, or None."""
+        for i in range(start, len(later)):
+            step = later[i]
+            if (lines_moved and step.asked) or any(key in touched_names for key, _ in step.looked):
+                return i
+        return None
+
+    def _chunks(self, pivot: Step | None, later: list[Step], edit: Edit) -> tuple[list[tuple[int, int]], int]:
+        """The statements' places in the new text, as statement_chunks would give them, worked
+        out only around the edit: those from the pivot (the last statement before the edit: its
+        first line is untouched, and the splitter starts afresh at each statement) up to the
+        first statement after the edit where one started before; and the index in `later` of
+        that one: from there on the text is the same, so the old places hold (moved)."""
         text = self.source.text
         start = pivot.start if pivot is not None else 0
-        head = [(s.start, s.end) for s in base]
-        at_start = {s.start: i for i, s in enumerate(later)}
         reach = 2
         while True:
             stop = later[reach].start if reach < len(later) else len(text)
             window = [(start + a, start + b) for a, b in parser.statement_chunks(text[start:stop])]
             for i, (a, _) in enumerate(window):
-                j = at_start.get(a)
-                if j is not None and a >= edit.new_end:
-                    return head + window[:i] + [(s.start, s.end) for s in later[j:]]
+                if a >= edit.new_end:
+                    j = bisect.bisect_left(later, a, key=lambda s: s.start)
+                    if j < len(later) and later[j].start == a:
+                        return window[:i], j
             if stop == len(text):
-                return head + window
+                return window, len(later)
             reach *= 2
 
 

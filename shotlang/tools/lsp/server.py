@@ -63,6 +63,7 @@ class OpenFile:
         self.version = version
         self._lines: Lines | None = None
         self.waiting: asyncio.TimerHandle | None = None  # the check of edits still to come
+        self.shown: dict[tuple[Any, ...], types.Diagnostic] = {}  # as last published, by place
 
     @property
     def checked(self) -> bool:
@@ -207,7 +208,22 @@ class ShotServer(LanguageServer):
             else:
                 elsewhere.setdefault(_uri_of(d.span.source), []).append(d)
         lines = opened.lines(self.encoding)
-        shown = [self.to_lsp(d, lines, live.bom, opened.uri) for d in mine]
+        # A diagnostic the last publication had at the same place is the same message: most of
+        # a large file's, after a keystroke (a place is its line and character, not its offset).
+        made, kept = opened.shown, {}
+        shown = []
+        for d in mine:
+            if d.related:
+                shown.append(self.to_lsp(d, lines, live.bom, opened.uri))
+                continue
+            key = (d.code, d.severity, d.message, d.hint, lines.position(d.span.start + live.bom),
+                   lines.position(max(d.span.start, d.span.end) + live.bom))
+            one = made.get(key)
+            if one is None:
+                one = self.to_lsp(d, lines, live.bom, opened.uri)
+            kept[key] = one
+            shown.append(one)
+        opened.shown = kept
         self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
             uri=opened.uri, diagnostics=shown, version=opened.version))
         self._publish_elsewhere(opened.uri, elsewhere)
@@ -347,8 +363,16 @@ COALESCE_S = 0.004
 # at 50,000 shots), but the young objects after each check, and everything when a document is
 # opened, saved or closed (steps that continue themselves are cycles: the last holds them).
 def young_garbage() -> None:
-    if not gc.isenabled():
+    global _CHECKS
+    _CHECKS += 1
+    if not gc.isenabled() and _CHECKS % YOUNG_EVERY == 0:
         gc.collect(1)
+
+
+_CHECKS = 0
+# Checks between two collections of the young objects: a collection costs about what the objects
+# a check leaves alive (the ones before them died by their counts), so it is not paid each time.
+YOUNG_EVERY = 64
 
 
 def all_garbage() -> None:
