@@ -125,6 +125,11 @@ class Step:
     camera: bool = False
     own: tuple[tuple[int, int], ...] = ()
     elsewhere: tuple[Diagnostic, ...] = ()
+    # What it reported, when all of it points into the statement and nowhere else (then `report`
+    # is empty): code, message, hint and place from its start, made into diagnostics where they
+    # are now when asked for, rather than moved through each edit.
+    inside: tuple[tuple[str, str, str, int, int], ...] = ()
+    dropped: bool = False  # no longer one of the file's steps (LiveCheck's indexes skip it)
 
 
 class _Names(dict[str, "ast.Word | Step"]):
@@ -132,14 +137,19 @@ class _Names(dict[str, "ast.Word | Step"]):
     taken from there when asked for). While `looked` and `added` are lists, it notes what the
     checker looks up and adds."""
 
-    def __init__(self, live: LiveCheck) -> None:
+    def __init__(self, live: LiveCheck, before: int = GONE) -> None:
         super().__init__()
         self.live = live
         self.looked: list[tuple[str, ast.Word | None]] | None = None
         self.added: list[tuple[str, ast.Word]] | None = None
+        # The names of the steps that start before this offset are not copied in: they are found
+        # where they are asked for, in the steps' index (LiveCheck._first_adder).
+        self.before = before
 
     def word(self, key: str) -> ast.Word | None:
         found = dict.get(self, key)
+        if found is None and self.before != GONE:
+            found = self.live._first_adder(key, self.before)
         if isinstance(found, Step):
             self.live._current(found)
             return next(w for k, w in found.added if k == key)
@@ -265,6 +275,11 @@ class LiveCheck:
         self.reused = 0
         self._images = ImageStore()
         self._initial = lower.Lowering([], models=self.models).state()
+        # Indexes of the steps, by what they did: the names each added and looked up, and those
+        # that asked for line numbers (entries of dropped steps are skipped, and pruned).
+        self._adders: dict[str, list[Step]] = {}
+        self._lookers: dict[str, list[Step]] = {}
+        self._asking: list[Step] = []
         if "\0" in self.text:  # the text as written: the parser's has its comments and notes blanked
             return self._not_text()
         lowering, checker = self._fresh(_Names(self))
@@ -320,6 +335,10 @@ class LiveCheck:
         step = Step(start, end, len(self.log), report, tuple(looked), tuple(added), tuple(asked),
                     lowering.state(last.state if last is not None else self._initial), len(self.log),
                     previous, lowering.shots - shots, shots)
+        if report and all(d.span.source is source and start <= d.span.start and d.span.end <= end and not d.related
+                          for d in report):
+            step.inside = tuple((d.code, d.message, d.hint, d.span.start - start, d.span.end - start) for d in report)
+            step.report = []
         if disputes:
             inside = [start <= d.span.start and d.span.end <= end for d in disputes]
             step.disputed = tuple(d.message for d in disputes)
@@ -328,7 +347,21 @@ class LiveCheck:
             step.elsewhere = tuple(d for d, i in zip(disputes, inside, strict=True) if not i)
         if continued:
             step.previous = step
+        for key, _ in step.added:
+            self._adders.setdefault(key, []).append(step)
+        for key, _ in step.looked:
+            self._lookers.setdefault(key, []).append(step)
+        if step.asked:
+            self._asking.append(step)
         return step
+
+    def _first_adder(self, key: str, before: int) -> Step | None:
+        """The first step that added `key`, of those that start before `before`."""
+        found = None
+        for step in _alive(self._adders, key):
+            if step.start < before and (found is None or step.start < found.start):
+                found = step
+        return found
 
     def _conclude(self, lowering: lower.Lowering | None, checker: checks.Checker | None) -> list[Diagnostic]:
         """After the last statement: the sequence still open, if any, then what analyse says of
@@ -341,10 +374,15 @@ class LiveCheck:
         disputed: list[str] = []
         places: set[tuple[int, int]] = set()
         camera = False
+        new, source = tuple.__new__, self.source  # (NamedTuple's own __new__ is a frame of Python each)
         for step in self.steps:
             if step.report or step.elsewhere:
                 self._current(step)
                 report += step.report
+            if step.inside:
+                at = step.start
+                report += [new(Diagnostic, (code, message, new(Span, (at + a, at + b, source)), hint, ()))
+                           for code, message, hint, a, b in step.inside]
             if step.disputed:
                 disputed += step.disputed
                 camera = camera or step.camera
@@ -463,13 +501,12 @@ class LiveCheck:
         before = old[after - 1] if after > 0 else None  # the step before the first later one
         for step in old[touched:after]:
             step.start = step.end = GONE  # dropped: a later step may still name it as `previous`
+            step.dropped = True
         window, tail = self._chunks(pivot, later, edit)
 
-        names = _Names(self)
-        for step in base:
-            for key, _ in step.added:
-                dict.__setitem__(names, key, step)
+        names = _Names(self, pivot.start if pivot is not None else GONE)  # base's names: found when asked for
         steps = list(base)
+        dropped: list[Step] = []  # the steps not kept, besides those the edit touched
         lowering: lower.Lowering | None = None  # set while the last step was read, not kept
         checker: checks.Checker | None = None
         reused = len(base)
@@ -491,6 +528,7 @@ class LiveCheck:
                 keep(pivot, last, shots)
                 reused += 1
                 lowering = checker = None
+                pivot = None  # (kept)
                 continue
             if last is not None:
                 self._current_state(last)  # where reading goes on from
@@ -500,7 +538,10 @@ class LiveCheck:
             read = self._run(start, end, lowering, checker, last)
             touched_names.update(key for key, _ in read.added)
             steps.append(read)
-        check_from = tail  # where the statements after may next be found steady (_steady)
+        if pivot is not None:
+            dropped.append(pivot)
+        dropped += later[:tail]
+        check_from = tail  # where the statements after may next be found steady (_blocked)
         for i in range(tail, len(later)):  # the statements after it: kept where nothing they read changed
             step = later[i]
             last = steps[-1] if steps else None
@@ -527,6 +568,9 @@ class LiveCheck:
             read = self._run(step.start, step.end, lowering, checker, last)
             touched_names.update(key for key, _ in read.added)
             steps.append(read)
+            dropped.append(step)
+        for step in dropped:
+            step.dropped = True
         self.steps = steps
         self.reused = reused
         diagnostics = self._conclude(lowering, checker)
@@ -558,7 +602,7 @@ class LiveCheck:
             return False
         for key, found in step.looked:  # duplicate names
             if found is None:
-                if dict.__contains__(names, key):
+                if names.word(key) is not None:
                     return False
             else:
                 self._current(step)
@@ -573,17 +617,21 @@ class LiveCheck:
             return all(0 <= at < edit.start for at in step.asked)
         return all(at >= 0 for at in step.asked)
 
-    @staticmethod
-    def _blocked(later: list[Step], start: int, touched_names: set[str], lines_moved: bool) -> int | None:
+    def _blocked(self, later: list[Step], start: int, touched_names: set[str], lines_moved: bool) -> int | None:
         """After a kept statement whose state before it is the one it had (and the shot count
         too), each of later[start:] is read to its outcome, unless it looks up a name the edit
         may have moved or, when lines moved, says a line number: the index of the first that
-        may not be, or None."""
-        for i in range(start, len(later)):
-            step = later[i]
-            if (lines_moved and step.asked) or any(key in touched_names for key, _ in step.looked):
-                return i
-        return None
+        may not be, or None. (Found in the steps' indexes, not by looking at each step.)"""
+        if start >= len(later):
+            return None
+        first = later[start].start
+        found = [step.start for key in touched_names for step in _alive(self._lookers, key) if step.start >= first]
+        if lines_moved:
+            self._asking = [step for step in self._asking if not step.dropped]
+            found += [step.start for step in self._asking if step.start >= first]
+        if not found:
+            return None
+        return bisect.bisect_left(later, min(found), key=lambda s: s.start)
 
     def _chunks(self, pivot: Step | None, later: list[Step], edit: Edit) -> tuple[list[tuple[int, int]], int]:
         """The statements' places in the new text, as statement_chunks would give them, worked
@@ -605,6 +653,16 @@ class LiveCheck:
             if stop == len(text):
                 return window, len(later)
             reach *= 2
+
+
+def _alive(index: dict[str, list[Step]], key: str) -> list[Step]:
+    """The steps of `index` under `key` that are still the file's (the others pruned)."""
+    steps = index.get(key)
+    if not steps:
+        return []
+    if any(step.dropped for step in steps):
+        steps = index[key] = [step for step in steps if not step.dropped]
+    return steps
 
 
 def difference(old: str, new: str) -> Edit:
