@@ -151,8 +151,9 @@ class Disputes(NamedTuple):
     """The W108s of a shot list summed up: all that the one warning they become says."""
 
     messages: list[str]  # each one's message, in the report's order (repeats and all)
-    places: set[tuple[int, int]]  # where they are (start and end offsets)
+    places: set[tuple[int, int]]  # where they are (start and end offsets): at least the first few
     camera: bool  # one of them is about a camera move (its hint then says `moves words`)
+    total: int | None = None  # how many places there are, if `places` holds only the first
 
 
 def _one_dispute_warning(report: list[Diagnostic], source: Source,
@@ -166,6 +167,9 @@ def _one_dispute_warning(report: list[Diagnostic], source: Source,
         return report
     messages = [*(known.messages if known else ()), *(d.message for d in found)]
     places = (known.places if known else set()) | {(d.span.start, d.span.end) for d in found}
+    many = len(places)
+    if known is not None and known.total is not None:
+        many += known.total - len(known.places)
     camera = (known is not None and known.camera) or any(d.hint == checks.DISPUTE_HINT_CAMERA for d in found)
     said: dict[tuple[str, str], list[str]] = {}  # (feature, claims) -> the models
     for message in dict.fromkeys(messages):
@@ -179,7 +183,6 @@ def _one_dispute_warning(report: list[Diagnostic], source: Source,
     first, *others = heapq.nsmallest(RELATED_SHOWN + 1, places)
     named = "; ".join(cells[:DISPUTES_SHOWN]) + (f"; and {len(cells) - DISPUTES_SHOWN} more" if
                                                   len(cells) > DISPUTES_SHOWN else "")
-    many = len(places)
     one = Diagnostic(
         "W108", f"{many} shot{'s' * (many != 1)} rel{'y' if many != 1 else 'ies'} on what the sources dispute: {named}",
         source.span(*first), checks.DISPUTE_HINT_CAMERA if camera else checks.DISPUTE_HINT,

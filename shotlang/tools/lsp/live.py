@@ -38,7 +38,14 @@ from ...compiler import syntax as ast
 from ...compiler.diagnostics import Diagnostic, Related
 from ...compiler.images import ImageStore
 from ...compiler.models import for_folder
-from ...compiler.pipeline import Disputes, analyse_bytes, conclude, control_characters, unclosed
+from ...compiler.pipeline import (
+    RELATED_SHOWN,
+    Disputes,
+    analyse_bytes,
+    conclude,
+    control_characters,
+    unclosed,
+)
 from ...compiler.source import BOM, Source, Span
 from ...compiler.trivia import Masked, mask, remask
 from ...compiler.vocabulary import Move
@@ -343,7 +350,8 @@ class LiveCheck:
             inside = [start <= d.span.start and d.span.end <= end for d in disputes]
             step.disputed = tuple(d.message for d in disputes)
             step.camera = any(d.hint == checks.DISPUTE_HINT_CAMERA for d in disputes)
-            step.own = tuple((d.span.start - start, d.span.end - start) for d, i in zip(disputes, inside, strict=True) if i)
+            step.own = tuple(dict.fromkeys((d.span.start - start, d.span.end - start)
+                                           for d, i in zip(disputes, inside, strict=True) if i))
             step.elsewhere = tuple(d for d, i in zip(disputes, inside, strict=True) if not i)
         if continued:
             step.previous = step
@@ -372,7 +380,9 @@ class LiveCheck:
         report = [self.unclosed] if self.unclosed is not None else []
         report += self.model_problems
         disputed: list[str] = []
-        places: set[tuple[int, int]] = set()
+        first: list[tuple[int, int]] = []  # the places of the first W108s in the statements
+        own = 0  # how many places in the statements
+        elsewhere: set[tuple[int, int]] = set()
         camera = False
         new, source = tuple.__new__, self.source  # (NamedTuple's own __new__ is a frame of Python each)
         for step in self.steps:
@@ -386,9 +396,12 @@ class LiveCheck:
             if step.disputed:
                 disputed += step.disputed
                 camera = camera or step.camera
-                at = step.start
-                places.update([(at + a, at + b) for a, b in step.own])
-                places.update([(d.span.start, d.span.end) for d in step.elsewhere])
+                if step.own:
+                    own += len(step.own)
+                    if len(first) <= RELATED_SHOWN:  # (statements are in order, and so are their places)
+                        at = step.start
+                        first += [(at + a, at + b) for a, b in step.own]
+                elsewhere.update([(d.span.start, d.span.end) for d in step.elsewhere])
         if last is not None and last.state.sequence is not None:
             self._current_state(last)
             if lowering is None or checker is None:
@@ -401,8 +414,19 @@ class LiveCheck:
             lowering.report = report
             for item in lowering.finish():
                 report += checker.check(item, lowering.axes)
-        self.diagnostics = conclude(self.source, report, shots, Disputes(disputed, places, camera), self.controls)
+        # A place said elsewhere that is also one in its own statement is one place.
+        both = sum(1 for place in elsewhere if self._own_place(place))
+        disputes = Disputes(disputed, {*first, *elsewhere}, camera, own + len(elsewhere) - both)
+        self.diagnostics = conclude(self.source, report, shots, disputes, self.controls)
         return self.diagnostics
+
+    def _own_place(self, place: tuple[int, int]) -> bool:
+        """Whether a W108 of the statement at `place` is there (Step.own)."""
+        i = bisect.bisect_right(self.steps, place[0], key=lambda s: s.start) - 1
+        if i < 0:
+            return False
+        step = self.steps[i]
+        return (place[0] - step.start, place[1] - step.start) in step.own
 
     def state_before(self, offset: int) -> State:
         """The lowering's state after the last statement that ends before `offset` (MODEL,
