@@ -578,3 +578,37 @@ def test_completion_judges_with_the_state_a_statement_inherits(tmp_path: Path) -
     assert offered(defaults, with_state=False)["tail"].startswith("needs `pro` too")
     member = offered('SEQUENCE chase: 15s model kling-v3\n    SHOT a: "x" |\n    SHOT b: "y"\n')
     assert set(member) == {f"{n}s" for n in range(3, 16)}  # a shot of a sequence brings its duration only
+
+
+# --- keystrokes faster than checks --------------------------------------------------------------
+
+
+def test_keystrokes_sent_back_to_back_are_checked_once_at_the_newest_text(server: Any) -> None:
+    # Each check of this file takes a while, so the keystrokes behind the first wait in the pipe:
+    # they are taken in together and the newest text is checked, not each version in turn.
+    shots = "".join(f'SHOT s{i}: slow pan right over "Shot {i}" 5s\n[[ note {i} ]]\n' for i in range(3000))
+    client, uri, _ = opened(server, "burst.shot", shots)
+    typed = "SHOT tail: pann right over "
+    for i, char in enumerate(typed, 2):
+        end = position(shots, len(shots))
+        client.change(uri, i, [{"range": {"start": end, "end": end}, "text": char}])
+        shots += char
+    last = len(typed) + 1
+    final = client.diagnostics(uri, version=last, timeout=60)
+    earlier = [m for _, m in client.notifications if m.get("method") == "textDocument/publishDiagnostics"
+               and m["params"]["uri"] == uri and m["params"].get("version", 0) < last]
+    client.notifications.clear()
+    assert len(earlier) <= 3, f"{len(earlier)} of {len(typed) - 1} earlier versions were checked"
+    assert final == expected(shots, uri, server[1])
+    assert final[-1]["range"]["start"]["line"] == shots.count("\n")  # about the line typed, as it ends
+
+
+def test_a_request_right_after_an_edit_answers_about_the_edited_text(server: Any) -> None:
+    text = 'SHOT a: "x" 5s\n'
+    client, uri, _ = opened(server, "asked.shot", text)
+    end = position(text, len(text))
+    client.change(uri, 2, [{"range": {"start": end, "end": end}, "text": 'SHOT b:   "y"     10s\n'}])
+    text += 'SHOT b:   "y"     10s\n'
+    # No waiting for the diagnostics: the formatting request checks what came before it.
+    assert formatted(client, uri, text) == 'SHOT a: "x" 5s\nSHOT b: "y" 10s\n'
+    assert client.diagnostics(uri, version=2) == expected(text, uri, server[1])
