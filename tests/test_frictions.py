@@ -56,3 +56,14 @@ def test_an_install_hint_works_from_a_clone_too() -> None:
     assert install_hint("timeline") == ("pip install 'shotlang[timeline]' "
                                         "(in a clone of shotlang: pip install '.[timeline]')")
     assert "pip install '.[lsp]'" in INSTALL
+
+
+@pytest.mark.parametrize("text", [
+    'SHOT a: pan right over "x" 7s pro model kling-v9',  # the shot's own model misspelt
+    'MODEL kling-v9\nSHOT a: "x" 7s\nSHOT b: "y" 10s pro 9:16',  # a MODEL line's, for the shots below
+])
+def test_a_misspelt_model_is_one_error_not_errors_of_the_default_models(tmp_path: Path, text: str) -> None:
+    # The model's name was the typo: the shots' durations and modes are not checked against
+    # kling-v2-6 (shotlang's default), which has no 7s clip, instead.
+    result = compile_in(tmp_path, text)
+    assert [(d.code, text[d.span.start : d.span.end]) for d in result.diagnostics] == [("E300", "kling-v9")]

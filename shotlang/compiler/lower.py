@@ -777,7 +777,10 @@ def _model(name: ast.Word, report: list[Diagnostic], models: Matrix) -> Value[st
         return Value(name.text.lower(), name.span)
     report.append(Diagnostic("E300", f"unknown model `{name.text}`", name.span,
                              model_hint(name.text, models.names(), models.files)))
-    return None
+    # Still the shot's model (and, on a MODEL line, the lines' below): what it renders is not
+    # known, so nothing is checked against it, rather than against the default model, which
+    # would blame the shot's duration or mode for the typo in the model's name.
+    return Value(name.text.lower(), name.span)
 
 
 # Options whose value needs more than the language table says (a check against the API's values).
