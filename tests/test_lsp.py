@@ -612,3 +612,15 @@ def test_a_request_right_after_an_edit_answers_about_the_edited_text(server: Any
     # No waiting for the diagnostics: the formatting request checks what came before it.
     assert formatted(client, uri, text) == 'SHOT a: "x" 5s\nSHOT b: "y" 10s\n'
     assert client.diagnostics(uri, version=2) == expected(text, uri, server[1])
+
+
+def test_completion_judges_a_shot_with_what_it_inherits(server: Any) -> None:
+    # An end image (`tail`) on kling-v2-6 needs pro mode: offered plainly under DEFAULTS pro (what
+    # the shot inherits, the lowering's state before it), last with the reason without it.
+    for defaults, needs in (("DEFAULTS pro\n", False), ("", True)):
+        text = f'MODEL kling-v2-6\n{defaults}SHOT a: "x" '
+        client, uri, _ = opened(server, f"inherits{int(needs)}.shot", text)
+        result = client.request("textDocument/completion", {"textDocument": {"uri": uri},
+                                                            "position": position(text, len(text))})
+        details = {item["label"]: item.get("detail") or "" for item in result["items"]}
+        assert ("needs `pro`" in details["tail"]) == needs, details["tail"]
