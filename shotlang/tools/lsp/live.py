@@ -565,6 +565,9 @@ class LiveCheck:
         if pivot is not None:
             dropped.append(pivot)
         dropped += later[:tail]
+        # And those they added, read again or not (a SEQUENCE's name is added by the statement
+        # that closes it: once that reads otherwise, the name's first use moved).
+        touched_names.update(key for step in later[:tail] for key, _ in step.added)
         check_from = tail  # where the statements after may next be found steady (_blocked)
         for i in range(tail, len(later)):  # the statements after it: kept where nothing they read changed
             step = later[i]
@@ -591,6 +594,7 @@ class LiveCheck:
                 lowering.restore(last.state if last is not None else self._initial, shots)
             read = self._run(step.start, step.end, lowering, checker, last)
             touched_names.update(key for key, _ in read.added)
+            touched_names.update(key for key, _ in step.added)  # (its old reading's)
             steps.append(read)
             dropped.append(step)
         for step in dropped:

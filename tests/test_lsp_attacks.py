@@ -1,0 +1,46 @@
+"""Edits a hostile writer makes, through the language server's check (shotlang/tools/lsp/live.py):
+after each, the diagnostics are analyse()'s of the same text (for text with a NUL, those of
+the file's bytes, as `check` reads them)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from shotlang.compiler.diagnostics import Diagnostic
+from shotlang.compiler.pipeline import analyse, analyse_bytes
+from shotlang.tools.lsp.live import LiveCheck
+
+
+def seen(diagnostics: list[Diagnostic]) -> list[tuple[Any, ...]]:
+    return [(d.code, d.message, d.span.start, d.span.end, d.hint, d.span.source.name,
+             tuple((r.span.start, r.span.end, r.message, r.span.source.name) for r in d.related))
+            for d in diagnostics]
+
+
+def fresh(text: str, folder: Path) -> list[tuple[Any, ...]]:
+    if "\0" in text:
+        return seen(analyse_bytes(text.encode("utf-8", "replace"), "t.shot", folder).diagnostics)
+    return seen(analyse(text, "t.shot", folder).diagnostics)
+
+
+def edited(text: str, folder: Path, *edits: tuple[int, int, str]) -> LiveCheck:
+    """A LiveCheck of `text` through `edits`, its diagnostics compared with a fresh read's
+    after each."""
+    live = LiveCheck(text, "t.shot", folder)
+    assert seen(live.diagnostics) == fresh(text, folder)
+    for start, end, inserted in edits:
+        text = text[:start] + inserted + text[end:]
+        live.edit(start, end, inserted)
+        assert live.text == text
+        assert seen(live.diagnostics) == fresh(text, folder), (start, end, inserted)
+    return live
+
+
+def test_a_sequence_broken_above_its_twin_takes_the_twins_duplicate_away(tmp_path: Path) -> None:
+    """The first `chase` is added when the second SEQUENCE line closes it; once the first line
+    no longer parses, the second is read again and adds nothing, and the statement that closes
+    the second sequence (read as it was) must not keep its E307."""
+    text = 'SEQUENCE chase: 15s\nSEQUENCE chase: 15s\n    SHOT roof: "y"\n    SHOT r2: "z"\nSHOT long: "x"\n'
+    live = edited(text, tmp_path, (18, 19, "["))
+    assert "E307" not in {d.code for d in live.diagnostics}
