@@ -31,10 +31,29 @@ class Credentials:
         return "Credentials(<hidden>)"
 
 
+# The ways to reach Kling's models: Kling's own API, and fal's queue (docs/running.md, "Backends").
+BACKENDS = ("kling", "fal")
+DEFAULT_BACKEND = "kling"
+# fal's hosts (fal's Inference API reference; /tmp research notes are summed up in
+# docs/running.md): the queue takes and answers requests, the platform API lists them.
+FAL_QUEUE_BASE = "https://queue.fal.run"
+
+
+@dataclass(frozen=True)
+class FalKey:
+    key: str = field(repr=False)
+
+    def __repr__(self) -> str:  # never show a key
+        return "FalKey(<hidden>)"
+
+
 @dataclass
 class Config:
     credentials: Credentials | None = None
     api_base: str = kling.DEFAULT_API_BASE
+    backend: str = DEFAULT_BACKEND  # $SHOTLANG_BACKEND, else [run] backend, else kling
+    fal_key: FalKey | None = None  # $FAL_KEY, else [fal] key
+    fal_api_base: str = FAL_QUEUE_BASE  # $FAL_API_BASE, else [fal] api_base
     # Credits per generation by model and (mode, seconds), over the capability matrix's prices.
     prices: dict[str, dict[PriceSlot, float]] = field(default_factory=dict)
     usd_per_credit: float = kling.USD_PER_CREDIT
@@ -65,6 +84,21 @@ def load(env: Mapping[str, str] | None = None) -> Config:
     if access and secret:
         config.credentials = Credentials(str(access), str(secret))
     config.api_base = env.get("KLING_API_BASE") or section.get("api_base") or kling.DEFAULT_API_BASE
+    fal = data.get("fal", {})
+    if not isinstance(fal, dict):
+        raise ConfigError(f"{path}: [fal] should be a table: key = \"...\", api_base = \"...\"")
+    key = env.get("FAL_KEY") or fal.get("key")
+    if key:
+        config.fal_key = FalKey(str(key))
+    config.fal_api_base = env.get("FAL_API_BASE") or fal.get("api_base") or FAL_QUEUE_BASE
+    run = data.get("run", {})
+    if not isinstance(run, dict):
+        raise ConfigError(f"{path}: [run] should be a table: backend = \"fal\"")
+    backend = env.get("SHOTLANG_BACKEND") or run.get("backend") or DEFAULT_BACKEND
+    if backend not in BACKENDS:
+        raise ConfigError(f"{'$SHOTLANG_BACKEND' if env.get('SHOTLANG_BACKEND') else path}: backend "
+                          f"{backend!r} is none of {', '.join(BACKENDS)}")
+    config.backend = backend
     _read_prices(data.get("prices", {}), config, path)
     return config
 
