@@ -317,7 +317,7 @@ class KlingClient:
 
     # --- tasks -----------------------------------------------------------------------------
 
-    def create(self, endpoint: kling.TaskPath, body: dict[str, Any], *, maybe_sent: bool = False,
+    def create(self, endpoint: str, body: dict[str, Any], *, maybe_sent: bool = False,
                deadline: float | None = None, adopt: bool = True) -> bodies.Task:
         """Create a task, or return the one its external_task_id already names.
 
@@ -442,7 +442,7 @@ class KlingClient:
             raise
 
 
-    def query(self, endpoint: kling.TaskPath, task_or_external_id: str, *,
+    def query(self, endpoint: str, task_or_external_id: str, *,
               deadline: float | None = None) -> bodies.Task | None:
         """One task by its task_id or external_task_id; None if the API says it has no such task."""
         self._check_endpoint(endpoint)
@@ -468,7 +468,7 @@ class KlingClient:
             raise
         return task
 
-    def list(self, endpoint: kling.TaskPath, page: int = 1, size: int = 30, *,
+    def list(self, endpoint: str, page: int = 1, size: int = 30, *,
              deadline: float | None = None) -> list[bodies.Task]:
         self._check_endpoint(endpoint)
         tasks: builtins.list[bodies.Task] = self._get(endpoint, self._tasks, params={"pageNum": page, "pageSize": size},
@@ -553,7 +553,7 @@ class KlingClient:
         if timeout is None:
             return _Unknown(f"the deadline passed before a request to {self._host}", sent=False, timed_out=True)
         token = self._tokens.token()
-        headers = {"Authorization": f"Bearer {token}"}
+        headers = {"Authorization": self._authorization(token)}
         self._deadlines.at = deadline
         try:
             with self._http.stream(method, path, json=body, params=params, headers=headers,
@@ -573,6 +573,10 @@ class KlingClient:
             return _Unknown(f"network error with {self._host}: {type(e).__name__}", timed_out=_passed(deadline))
         finally:
             self._deadlines.at = None
+
+    @staticmethod
+    def _authorization(token: str) -> str:
+        return f"Bearer {token}"
 
     def _classify(self, response: httpx.Response, content: bytes, parse: Callable[[Any], Any],
                   token: str) -> _Reply | _Unknown:
@@ -643,7 +647,7 @@ class KlingClient:
             self._on_retry(Retry(host or self._host, why, attempt, attempts or self._backoff.attempts, seconds))
         self.wait(seconds)
 
-    def _look_up(self, endpoint: kling.TaskPath, external: str, deadline: float | None, why: str, *,
+    def _look_up(self, endpoint: str, external: str, deadline: float | None, why: str, *,
                  exists: bool = False, tries: int = LOOKUP_TRIES) -> bodies.Task | None:
         """The task of an uncertain create, or None if the API says (`tries` times, since a
         lookup can lag the create) it has none. Any other outcome raises CreateUnknown."""

@@ -70,7 +70,7 @@ _LOCK_TRIES = 20
 
 class ShotState(BaseModel):
     body_sha256: str
-    endpoint: kling.TaskPath
+    endpoint: str  # a Kling task path, or one of fal's Kling apps (its `fal-ai/kling-video/...` id)
     external_task_id: str
     generation: int = 1
     task_id: str | None = None
@@ -105,6 +105,16 @@ class ShotState(BaseModel):
     def _element(cls, value: int | str | None) -> int | str | None:
         if isinstance(value, str) and not _ID.fullmatch(value):
             raise ValueError("not a Kling element id")
+        return value
+
+    @field_validator("endpoint")
+    @classmethod
+    def _endpoint(cls, value: str) -> str:
+        # An address a request (and its key or token) goes to: only the APIs' own.
+        from .fal import FAL_APP
+
+        if value not in kling.TASK_PATHS and not FAL_APP.fullmatch(value):
+            raise ValueError("not a Kling endpoint, nor one of fal's Kling apps")
         return value
 
     @field_validator("external_task_id", "task_id")
