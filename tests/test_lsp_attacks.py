@@ -44,3 +44,19 @@ def test_a_sequence_broken_above_its_twin_takes_the_twins_duplicate_away(tmp_pat
     text = 'SEQUENCE chase: 15s\nSEQUENCE chase: 15s\n    SHOT roof: "y"\n    SHOT r2: "z"\nSHOT long: "x"\n'
     live = edited(text, tmp_path, (18, 19, "["))
     assert "E307" not in {d.code for d in live.diagnostics}
+
+
+
+def test_lines_a_statement_is_kept_before_still_find_the_shot_they_may_continue(tmp_path: Path) -> None:
+    """A SHOT read again (its MODEL changed), the stray lines under it kept: each keeps asking
+    whether it continues that SHOT where the SHOT is now, not where its earlier reading was
+    edits ago, so a line typed below them still says it does not continue the SHOT on line 2."""
+    text = 'MODEL kling-v3 # c\nSHOT a: "x"\nb\nc\nd\ne\n'
+    model = text.index("kling-v3")
+    text = text.replace("kling-v3", "kling-v2-6")
+    comment = text.index("# c") + 2
+    end = len(text) + 8
+    live = edited('MODEL kling-v3 # c\nSHOT a: "x"\nb\nc\nd\ne\n', tmp_path,
+                  (model, model + len("kling-v3"), "kling-v2-6"), (comment, comment, "yyyy"),
+                  (comment, comment, "zzzz"), (end, end, "x"))
+    assert live.diagnostics[-1].message.endswith("not indented deeper than the SHOT on line 2, so it does not continue it")

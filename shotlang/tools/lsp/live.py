@@ -582,6 +582,14 @@ class LiveCheck:
                     blocked = self._blocked(later, i + 1, touched_names, lines_moved)
                     if blocked is None:
                         rest = later[i + 1 :]
+                        # Those that continue none of their own may continue what this one may:
+                        # the statement as this list has it (it may have been read again, and
+                        # the step it was is dropped, its place no longer kept up).
+                        carried = step.previous
+                        for taken in rest:
+                            if taken.previous is taken or taken.previous is carried:
+                                break
+                            taken.previous = carried
                         steps += rest  # each as it was: the same state before it, names, shots and lines
                         reused += len(rest)
                         break
