@@ -166,6 +166,9 @@ def test_masking_by_regions_is_masking_token_by_token(pieces: list[str]) -> None
 @pytest.mark.parametrize("text", [
     "[[a]]\nx", 'SHOT a: "p"\n[[a]]\nx\n[[b]] y\n', '/* a\nb */\n"[[no]]" # [[no]]\n[[c\n]]\n',
     'SHOT a: "x\n  [[in string]]"\n[[n]][[m]]\n  /*z*/ 5s\n',
+    # A quote that closes no string, before notes: a quote typed after it makes it a string's
+    # start, which takes the notes between in (the scan cannot restart after them).
+    '"""[[]]/**/', 'SHOT a: "x" [[n]]\nSHOT b: "y [[m]]\nz [[o]]\n',
 ])
 def test_masking_again_at_every_place_of_small_texts(text: str) -> None:
     # Every edit of up to two characters, at every place, inserting each piece: the places

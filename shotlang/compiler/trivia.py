@@ -158,6 +158,15 @@ def remask(old: Masked, text: str, start: int, end: int, length: int) -> Masked:
     new_end = start + length
     i = bisect.bisect_right(regions, start, key=lambda r: r.end)  # regions[:i] end before the edit
     restart = regions[i - 1].end if i else 0
+    # A string looks ahead for its closing quote: the text's last quote, if it closed no string,
+    # starts one once a quote is typed after it, and that string may take in the regions after
+    # it. Then the scan restarts before that quote. (Only the last quote can close none: one
+    # that has a quote after it opens a string that closes.)
+    if i and '"' in text[start:new_end] and text.find('"', new_end) == -1:
+        last_quote = text.rfind('"', 0, restart)
+        if last_quote != -1 and text.find('"', restart, start) == -1:
+            i = bisect.bisect_right(regions, last_quote, key=lambda r: r.end)
+            restart = regions[i - 1].end if i else 0
     found: list[Trivia] = []
     opened = None
     met = None  # the index of the old region where the scans met
