@@ -334,6 +334,10 @@ class Matrix:
 
     models: Mapping[str, Model]
     files: tuple[Path, ...] = ()  # the models files read, first to last
+    # Other ways to reach the models (fal.ai): backend -> model -> cell -> the app's entry, as
+    # the files wrote it (BACKEND_APP_KEYS); fal.py reads them. The `kling` backend is `models`.
+    backends: Mapping[str, Mapping[str, Mapping[str, Mapping[str, Any]]]] = field(
+        default_factory=lambda: MappingProxyType({}))
 
     def get(self, name: str) -> Model | None:
         return self.models.get(name)
@@ -381,7 +385,7 @@ class Matrix:
         for name, slots in prices.items():
             if name in models:
                 models[name] = replace(models[name], prices=MappingProxyType({**models[name].prices, **slots}))
-        return Matrix(MappingProxyType(models), self.files)
+        return replace(self, models=MappingProxyType(models))
 
     def offering_endpoint(self, endpoint: str) -> list[str]:
         """The models that offer `endpoint` (text2video or image2video)."""
@@ -394,7 +398,15 @@ class Matrix:
 
 # --- reading the files ---------------------------------------------------------------------
 
-_TOP_KEYS = ("defaults", "models")
+_TOP_KEYS = ("defaults", "models", "backends")
+# A backend's row of a model: one app per cell, `<endpoint>-<mode>` (`text2video-pro`), or
+# `<endpoint>` alone for an app that serves every mode (Kling's master models on fal).
+BACKEND_NAMES = ("fal",)
+BACKEND_CELL = re.compile(r"(?P<endpoint>text2video|image2video)(?:-(?P<mode>std|pro))?")
+BACKEND_APP_KEYS = ("app", "inputs", "durations", "audio_default", "listed", "prices", "prices_source", "source",
+                    "date", "note")
+# A backend's price, in US$: per second (of video, by audio), or per video of N seconds.
+BACKEND_PRICE_SLOT = re.compile(r"(?:per-second|[1-9]\d{0,3}s)(?:-(?:sound|voice))?")
 _MODEL_KEYS = ("like", "version", "source", "note", "endpoints", "modes", "durations", "aspect_ratios",
                "features", "prices", "prices_source", "priced_as", "trust")
 _DEFAULT_KEYS = ("source", "endpoints", "modes", "durations", "aspect_ratios", "features", "priced_as", "trust")
@@ -490,6 +502,7 @@ class _Layer:
     origin: str
     defaults: dict[str, Any] = field(default_factory=dict)
     models: dict[str, dict[str, Any]] = field(default_factory=dict)
+    backends: dict[str, dict[str, dict[str, dict[str, Any]]]] = field(default_factory=dict)  # as Matrix.backends
     lines: dict[str, int] = field(default_factory=dict)  # model name -> line of its entry
     paths: dict[str, tuple[str, ...]] = field(default_factory=dict)  # model name -> its table's keys
     mended: set[int] = field(default_factory=set)  # lines not read, for a TOML error: nothing more said there
@@ -774,9 +787,75 @@ def _read_layer(source: Source, origin: str, report: list[Diagnostic]) -> _Layer
             layer.paths.setdefault(name, path)
             if origin != BUILT_IN:  # `shotlang models` says file:line for a models file's entries
                 layer.lines.setdefault(name, reader.span(path).line)
+    for top in written["backends"]:
+        _read_backends(reader, data.get(top, {}), (top,), layer)
     if layer.mended:  # nothing more is said on a line the TOML error left out or mended: its error is said
         report.extend(d for d in reader.report if d.span.line not in layer.mended)
     return layer
+
+
+def _read_backends(reader: _Reader, value: Any, path: tuple[str, ...], layer: _Layer) -> None:
+    """`[backends.fal.<model>.<cell>]` tables: each app's entry, checked key by key; one with a
+    mistake is reported where it is and left out."""
+    hint = 'write `[backends.fal.kling-v2-6.text2video-pro]` and the app\'s `app = "..."`, `inputs = [...]` under it'
+    if not isinstance(value, dict):
+        reader.error("E702", path, "`backends` should hold a table per backend", hint)
+        return
+    for backend in reader.unknown_keys(value, BACKEND_NAMES, path, "`backends`"):
+        value = {k: v for k, v in value.items() if k != backend}
+    for backend, models in value.items():
+        if not isinstance(models, dict):
+            reader.error("E702", (*path, backend), f"`backends.{backend}` should hold a table per model", hint)
+            continue
+        for name, cells in models.items():
+            at = (*path, backend, name)
+            if not MODEL_NAME.fullmatch(name) or not isinstance(cells, dict):
+                reader.error("E702", at, f"`{name}` should be a model's table of apps", hint)
+                continue
+            row = layer.backends.setdefault(backend, {}).setdefault(name, {})
+            for cell, entry in cells.items():
+                where = (*at, cell)
+                if not BACKEND_CELL.fullmatch(cell):
+                    reader.error("E702", where, f"`{cell}` is not a cell of a backend's row",
+                                 "write `text2video-std`, `text2video-pro`, `image2video-std`, `image2video-pro`, "
+                                 "or `text2video` / `image2video` for an app that serves every mode")
+                    continue
+                checked = _backend_app(reader, entry, where)
+                if checked is not None:
+                    row[cell] = {**row.get(cell, {}), **checked}
+
+
+def _backend_app(reader: _Reader, entry: Any, path: tuple[str, ...]) -> dict[str, Any] | None:
+    if not isinstance(entry, dict):
+        reader.error("E702", path, f"`{path[-1]}` should be a table: the app's entry",
+                     'write `app = "fal-ai/..."` and `inputs = [...]` under it')
+        return None
+    reader.unknown_keys(entry, BACKEND_APP_KEYS, path, f"the app entry `{path[-1]}`")
+    out: dict[str, Any] = {}
+    for key, value in entry.items():
+        at = (*path, key)
+        checked: Any = None
+        if key == "inputs":
+            checked = reader.strings(value, at, what="input")
+        elif key == "durations":
+            checked = reader.durations(value, at)
+        elif key in ("audio_default", "listed"):
+            if isinstance(value, bool):
+                checked = value
+            else:
+                reader.error("E702", at, f"`{key}` should be true or false, not {_shown(value)}", f"write `{key} = true`")
+        elif key == "prices":
+            if isinstance(value, dict) and all(BACKEND_PRICE_SLOT.fullmatch(k) and isinstance(v, int | float)
+                                               and not isinstance(v, bool) and v >= 0 for k, v in value.items()):
+                checked = dict(value)
+            else:
+                reader.error("E702", at, f"`prices` should be US$ by slot, not {_shown(value)}",
+                             "write e.g. `prices = { per-second = 0.07, per-second-sound = 0.14, 5s = 1.4 }`")
+        elif key in BACKEND_APP_KEYS:
+            checked = reader.text(value, at)
+        if checked is not None:
+            out[key] = checked
+    return out
 
 
 def _entry(reader: _Reader, entry: Mapping[str, Any], path: tuple[str, ...], model_source: str,
@@ -997,6 +1076,8 @@ def _mark_unread(data: dict[str, Any], path: tuple[str, ...]) -> None:
     """The entry at `path` (a line TOML could not read) stands as UNREAD: the model's key, or
     the feature, it was meant to be (a misspelt one as the key it is nearest, if any)."""
     top = path[0] if path[0] in _TOP_KEYS else closest(path[0], _TOP_KEYS)
+    if top == "backends":  # an app's entry with a mistake is left out: nothing stands in for it
+        return
     table = data.setdefault(path[0], {}) if top and len(path) >= 2 else None
     if not isinstance(table, dict):
         return
@@ -1319,7 +1400,7 @@ def _built_in_layer() -> _Layer:
 def built_in() -> Matrix:
     """The built-in table alone."""
     report: list[Diagnostic] = []
-    matrix = Matrix(MappingProxyType(_merge([_built_in_layer()], report)))
+    matrix = Matrix(MappingProxyType(_merge([_built_in_layer()], report)), backends=_backends([_built_in_layer()]))
     assert not report, report
     return matrix
 
@@ -1360,7 +1441,20 @@ def _read_contents(files: list[tuple[Path, bytes | OSError]], report: list[Diagn
                                      "save it as UTF-8"))
             continue
         layers.append(_read_layer(Source(text, str(path)), str(path), report))
-    return Matrix(MappingProxyType(_merge(layers, report)), tuple(path for path, _ in files))
+    return Matrix(MappingProxyType(_merge(layers, report)), tuple(path for path, _ in files), _backends(layers))
+
+
+def _backends(layers: list[_Layer]) -> Mapping[str, Mapping[str, Mapping[str, Mapping[str, Any]]]]:
+    """Every layer's backend rows over the ones before it, app entry by app entry, key by key."""
+    merged: dict[str, dict[str, dict[str, dict[str, Any]]]] = {}
+    for layer in layers:
+        for backend, models in layer.backends.items():
+            for name, cells in models.items():
+                row = merged.setdefault(backend, {}).setdefault(name, {})
+                for cell, entry in cells.items():
+                    row[cell] = {**row.get(cell, {}), **entry}
+    return MappingProxyType({b: MappingProxyType({m: MappingProxyType({c: MappingProxyType(e) for c, e in cells.items()})
+                                                  for m, cells in models.items()}) for b, models in merged.items()})
 
 
 def for_folder(folder: Path | None, env: Mapping[str, str] | None = None, *,
