@@ -101,3 +101,10 @@ def test_after_takes_the_fast_path() -> None:
                       max_size=25))
 def test_token_soups_agree(parts: list[str]) -> None:
     agree('SHOT a: "x" ' + " ".join(parts))
+
+
+def test_a_name_after_after_that_runs_on_past_a_word_agrees() -> None:
+    """`after in+2`: Lark's NAME is `in+2`, where the scanner sees a word and a number."""
+    for shot in ('SHOT b: after in+2 "x"', 'SHOT b: after in+2 pan "x"', "SHOT b: after a.b \"x\"",
+                 "SHOT b: after a'b \"x\"", 'SHOT b: after x-1 pan "x"'):
+        agree(shot)

@@ -28,6 +28,7 @@ _HEAD = re.compile(rf'[ \t\f]*(?i:shot)[ \t]+({token_pattern("NAME")})[ \t]*:')
 # Each token with the blanks and comments before it: one match a token.
 _TOKEN = scanner_after(("space", "comment"), "string", "duration", "aspect", "number", "word", "point")
 _BLANKS = scanner_after(("space", "comment"))
+_NAME = re.compile(token_pattern("NAME"))
 # The option kind of a bare token the scanner names (its grammar terminal, in lower case).
 _BARE_KIND = {name: OPTION_BY_TERMINAL[name.upper()].kind for name in ("duration", "aspect")}
 _WORD_KIND = OPTION_BY_TERMINAL["WORD"].kind
@@ -112,6 +113,8 @@ def parse_shot(source: Source, start: int, end: int) -> ast.Shot | None:
         if n < 2 or tokens[1][0] != "word" or not text[tokens[0][1]:tokens[1][2]].isascii():
             return None
         _, a, b = tokens[1]
+        if _NAME.match(text, a, end).end() != b:  # type: ignore[union-attr]  # (a word is a name)
+            return None  # `in+2`: one NAME, a word and a number to the scanner
         after, i = ast.Word(word_text(text, a, b), span(a, b)), 2
     move: list[ast.Word] = []
     while i < n and tokens[i][0] in ("word", "number"):
