@@ -33,10 +33,17 @@ How a task moves on is the test's choice, so a test waits on nothing but its cli
 `created_at` and `updated_at` are the epoch milliseconds of the task's creation and of its
 latest status change (on the server's clock), never of the query; `stamps_in_seconds=True`
 writes them in seconds, as some servers do.
+
+`FakeFal` (shotlang/testing/fal.py) is the same for fal's queue API and the Kling apps fal hosts:
+`Authorization: Key`, submits validated by each app's schema, IN_QUEUE -> IN_PROGRESS ->
+COMPLETED by polls or a clock, `max_running` that queues instead of refusing, the platform API's
+request listing and prices, and faults (`FalFault`) of its own.
 """
 
 from __future__ import annotations
 
+from .fal import FakeFal, FalFault, FalStats
 from .server import TEST_ACCESS_KEY, TEST_SECRET_KEY, VIDEO, FakeKling, Fault, FaultKind, ManualClock, Stats
 
-__all__ = ["TEST_ACCESS_KEY", "TEST_SECRET_KEY", "VIDEO", "FakeKling", "Fault", "FaultKind", "ManualClock", "Stats"]
+__all__ = ["TEST_ACCESS_KEY", "TEST_SECRET_KEY", "VIDEO", "FakeFal", "FakeKling", "FalFault", "FalStats", "Fault",
+           "FaultKind", "ManualClock", "Stats"]
