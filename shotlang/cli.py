@@ -37,6 +37,9 @@ EXIT_AUTH, EXIT_SHOTS_FAILED, EXIT_STOPPED, EXIT_LOCAL, EXIT_BUSY = (exits.AUTH,
 EXIT_INTERRUPTED, EXIT_TERMINATED = exits.INTERRUPTED, exits.TERMINATED
 AXES_CHOICE = click.Choice(AXES, case_sensitive=False)
 AXES_HELP = "How moves map to camera fields; overrides the file's AXES line."
+BACKEND_CHOICE = click.Choice(("kling", "fal"))  # config.BACKENDS (tests/test_fal_compile.py holds them equal)
+BACKEND_HELP = ("Where the requests go: Kling's API, or fal.ai's Kling apps (fal's app ids and inputs). "
+                "Default: the config's (`[run] backend`, $SHOTLANG_BACKEND), else kling.")
 
 
 class IOFailure(click.ClickException):
@@ -95,12 +98,26 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _analyse_all(files: tuple[str, ...], axes: str | None) -> tuple[list[Analysis], list[IOFailure]]:
+def _analyse_all(files: tuple[str, ...], axes: str | None,
+                 backend: str = "kling") -> tuple[list[Analysis], list[IOFailure]]:
     from .compiler.pipeline import analyse_bytes
 
     read, failures = _read_all(files)
     with gc_paused():  # this process is ours: the collector waits while files compile
-        return [analyse_bytes(data, name, base, axes=axes) for data, name, base in read], failures
+        return [analyse_bytes(data, name, base, axes=axes, backend=backend) for data, name, base in read], failures
+
+
+def _backend(given: str | None) -> str:
+    """The backend asked for, else the config's (which may name it; config.BACKENDS)."""
+    if given is not None:
+        return given
+    from .config import ConfigError
+    from .config import load as load_config
+
+    try:
+        return load_config().backend
+    except ConfigError as e:
+        raise IOFailure(f"{e}; or give --backend") from None
 
 
 def _compile_all(files: tuple[str, ...], axes: str | None) -> list[CompileResult]:
@@ -111,15 +128,16 @@ def _compile_all(files: tuple[str, ...], axes: str | None) -> list[CompileResult
     return results
 
 
-def _compile_readable(files: tuple[str, ...], axes: str | None) -> tuple[list[CompileResult], list[IOFailure]]:
+def _compile_readable(files: tuple[str, ...], axes: str | None,
+                      backend: str = "kling") -> tuple[list[CompileResult], list[IOFailure]]:
     from .compiler.images import ImageStore
     from .compiler.pipeline import compile_bytes
 
     read, failures = _read_all(files)
     with gc_paused():  # this process is ours: the collector waits while files compile
         # The command line reads what the writer names, its user's models file too (docs/api.md).
-        return [compile_bytes(data, name, axes=axes, folder=base, images=ImageStore(), user_config=True)
-                for data, name, base in read], failures
+        return [compile_bytes(data, name, axes=axes, folder=base, images=ImageStore(), user_config=True,
+                              backend=backend) for data, name, base in read], failures
 
 
 def _give_up(failures: Sequence[IOFailure]) -> NoReturn:
@@ -182,13 +200,14 @@ def _target(out: Path | None, default: Path, sources: tuple[str, ...]) -> Path:
 @click.option("--format", "fmt", type=click.Choice(["json", "jsonl"]), default="json",
               show_default=True, help="One JSON envelope per file, or one JSON line per shot.")
 @click.option("--axes", type=AXES_CHOICE, help=AXES_HELP)
-def compile(files: tuple[str, ...], out: Path | None, fmt: str, axes: str | None) -> None:
-    """Compile shot lists to Kling API request bodies.
+@click.option("--backend", type=BACKEND_CHOICE, help=BACKEND_HELP)
+def compile(files: tuple[str, ...], out: Path | None, fmt: str, axes: str | None, backend: str | None) -> None:
+    """Compile shot lists to Kling API request bodies (or fal's inputs, with --backend fal).
 
     FILE may be `-` for standard input. If any file has an error, nothing is written and the
     exit code is 1; warnings go to standard error. Folders missing from the -o path are made.
     """
-    results, failures = _compile_readable(files, axes)
+    results, failures = _compile_readable(files, axes, _backend(backend))
     _report(results, err=True)
     if failures:
         click.echo(_summary(results, len(failures)) + "; nothing written", err=True)
@@ -233,9 +252,11 @@ def compile(files: tuple[str, ...], out: Path | None, fmt: str, axes: str | None
               show_default=True, help="Human-readable diagnostics, a JSON list for tools, a SARIF 2.1.0 log "
               "for code scanning, or GitHub Actions annotations.")
 @click.option("--axes", type=AXES_CHOICE, help=AXES_HELP)
-def check(files: tuple[str, ...], fmt: str, axes: str | None) -> None:
-    """Report every error and warning in shot lists; write no requests."""
-    results, failures = _analyse_all(files, axes)
+@click.option("--backend", type=BACKEND_CHOICE, help=BACKEND_HELP)
+def check(files: tuple[str, ...], fmt: str, axes: str | None, backend: str | None) -> None:
+    """Report every error and warning in shot lists (against fal's apps too, with --backend fal);
+    write no requests."""
+    results, failures = _analyse_all(files, axes, _backend(backend))
     code = EXIT_USAGE if failures else EXIT_OK if all(r.ok for r in results) else EXIT_INPUT
     if fmt == "json":
         records = [rec for r in results for rec in r.diagnostics_json()]

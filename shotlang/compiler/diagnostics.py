@@ -371,6 +371,29 @@ image of its own, and its aspect ratio is the frame's."""),
 its own; `pick K` says which is the shot's video. K must be one of the takes: a take that
 `run --force` added counts once `takes` says so. An `id` names one task at Kling, so a shot with
 several takes cannot have one: shotlang gives each take its own."""),
+    "E416": Code(E, "no fal app for this model, kind of shot and mode", """
+With `--backend fal` (or `backend = "fal"` in the config) a shot goes to one of fal.ai's Kling
+apps, one per model, text- or image-to-video and mode (the master models: one for every
+mode). The capability matrix's `[backends.fal.<model>]` rows say which exist, from fal's client
+map (@fal-ai/client 1.10.1); an id seen only elsewhere is kept with `listed = false` and used
+once a models file says `listed = true`. The help names what fal runs of the model: change the
+mode or the model, or compile for Kling."""),
+    "E417": Code(E, "option the fal app does not take", """
+Each fal app takes its own inputs (the matrix's `[backends.fal.<model>.<cell>]` `inputs`):
+most take no end frame, masks, voices or generated audio, image-to-video apps no aspect ratio,
+several no `negative` or `cfg`, and only kling-v1's standard text-to-video app a camera move as
+a field (`moves auto` sends the move as words elsewhere; `moves numeric` there is this error:
+write `moves words`). A sequence goes as fal's `multi_prompt` on the kling-v3 and kling-v3-omni
+apps only. fal takes no `callback` (its webhook is a queue parameter), `id` or `watermark` in the
+input. Remove the option, or compile for Kling."""),
+    "E418": Code(E, "duration the fal app does not render", """
+A fal app's `duration` is a list of its own (`"5"` and `"10"` for most; 3 to 15 seconds on
+kling-v3; 3 to 10 on kling-video-o1), in the matrix's `[backends.fal.<model>.<cell>]` rows."""),
+    "E419": Code(E, "a Kling feature fal does not have", """
+Cast members (CAST, `@name`) are made as Kling elements at Kling's own API, and `after NAME`
+hands one shot's video or last frame to the next through Kling's tasks: fal's queue has
+neither. Describe the character in the prompt and give the shot its own start image, or
+compile for Kling (`--backend kling`)."""),
     # --- W: warnings, from the seed's guidance ---------------------------------------------
     "W100": Code(W, "movement too weak to see", f"""
 Magnitudes below {VISIBLE_FROM} (`2`, `2.5`, `0.5`) give no visible movement. Use {VISIBLE_FROM} or more

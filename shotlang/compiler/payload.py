@@ -104,15 +104,23 @@ class CompiledFile(BaseModel):
     notes: list[str] | None = Field(default=None, exclude=True)  # the notes above the first shot
     # The CASTs' records: the body that makes each element; shots name them by `@name`.
     cast: SkipValidation[list[dict[str, Any]] | None] = Field(default=None, repr=False, exclude=True)
+    # Where the requests go: Kling's API (the envelope says nothing), or fal's queue ("backend":
+    # "fal": each shot's endpoint is fal's app id, its body the app's input; compiler/fal.py).
+    backend: Literal["kling", "fal"] = Field(default="kling", exclude=True)
 
     @computed_field  # type: ignore[prop-decorator]
     @cached_property
     def shots(self) -> list[CompiledShot]:
+        if self.backend != "kling":  # fal's inputs are not Kling's bodies: read `records`
+            raise ValueError(f"the shots of a {self.backend} envelope are its `records` (fal's inputs), "
+                             "not Kling request models")
         return [CompiledShot.model_validate(record) for record in self.records]
 
     def _envelope(self) -> dict[str, Any]:
         head = {"shotlang_format": self.shotlang_format, "source": self.source, "title": self.title,
                 "axes": self.axes}
+        if self.backend != "kling":
+            head["backend"] = self.backend
         if self.notes:
             head["notes"] = self.notes
         if self.cast:
@@ -127,5 +135,7 @@ class CompiledFile(BaseModel):
     def to_jsonl(self) -> str:
         """One line per cast member (its endpoint the elements') and then per shot, each carrying
         its source so lines from many files can mix."""
-        head = {"shotlang_format": self.shotlang_format, "source": self.source}
+        head: dict[str, Any] = {"shotlang_format": self.shotlang_format, "source": self.source}
+        if self.backend != "kling":
+            head["backend"] = self.backend
         return "".join(orjson.dumps({**head, **record}).decode() + "\n" for record in (*(self.cast or ()), *self.records))

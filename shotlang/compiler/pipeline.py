@@ -52,14 +52,16 @@ def control_name(char: str) -> str:
 
 def analyse(text: str, name: str, base_dir: Path, *, axes: str | None = None,
             images: ImageStore | None = None, records: bool = False, models: Matrix | None = None,
-            lowered: list[lower.Lowered] | None = None, user_models: bool = True) -> Analysis:
+            lowered: list[lower.Lowered] | None = None, user_models: bool = True, backend: str = "kling") -> Analysis:
     """Parse, lower and check `text`: every diagnostic, sorted by position; and with
     `records`, the JSON record of each shot (meaningful only if there is no error); into
     `lowered`, if given, each shot and sequence as the lowering made it. `models`
     is the capability matrix; if None, the one for shot lists in `base_dir` (models.py), the
     user's models file included with `user_models`. `images` says which files may be read
-    (the command line's default: any, those outside `base_dir` said so)."""
+    (the command line's default: any, those outside `base_dir` said so). `backend` "fal": the
+    records are fal's requests (fal.py), and what no fal app takes is refused."""
     axes = _axes_choice(axes)
+    _backend_choice(backend)
     text = text.removeprefix(BOM)
     masked = mask(text)
     source = Source(masked.text, name, written=text if masked.trivia else None)
@@ -85,6 +87,12 @@ def analyse(text: str, name: str, base_dir: Path, *, axes: str | None = None,
             if made is not None and item.lowered and (not found or all(d.severity is not Severity.ERROR for d in found)):
                 made_one = record(item, lowering.axes, base_dir, images, models)
                 (cast if isinstance(item, lower.LoweredCast) else made).append(made_one)
+
+    if backend == "fal":  # the same stages, and fal's app for each shot (fal.py)
+        from .fal import take_fal
+
+        def take(items: list[lower.Lowered]) -> None:
+            take_fal(items, checker, lowering.axes, base_dir, images, models, report, made, lowered)
 
     owners: list[tuple[int, str]] = []  # where each SHOT and SEQUENCE starts, and its name
     for start, _end, statement in parser.placed_statements(source, report):
@@ -218,14 +226,14 @@ def _once_per_place(report: list[Diagnostic]) -> list[Diagnostic]:
 
 def analyse_bytes(data: bytes, name: str, base_dir: Path, *, axes: str | None = None,
                   images: ImageStore | None = None, records: bool = False, models: Matrix | None = None,
-                  user_models: bool = True) -> Analysis:
+                  user_models: bool = True, backend: str = "kling") -> Analysis:
     """As analyse, from raw bytes: UTF-8, a byte-order mark allowed, or UTF-16 with its mark."""
     axes = _axes_choice(axes)
     text = text_of(data, name)
     if isinstance(text, Analysis):
         return text
     return analyse(text, name, base_dir, axes=axes, images=images, records=records, models=models,
-                   user_models=user_models)
+                   user_models=user_models, backend=backend)
 
 
 def text_of(data: bytes, name: str) -> str | Analysis:
@@ -249,6 +257,14 @@ def _not_text(text: str, name: str, offset: int, message: str) -> Analysis:
     source = Source(CONTROL.sub("\ufffd", text), name)
     hint = "save the file as UTF-8 (UTF-16 is read only with its byte-order mark)"
     return Analysis(source, [Diagnostic("E001", message, source.span(offset, offset + 1), hint)])
+
+
+BACKENDS = ("kling", "fal")  # as config.BACKENDS (the compiler does not import the config)
+
+
+def _backend_choice(backend: str) -> None:
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be {' or '.join(map(repr, BACKENDS))}, not {backend!r}")
 
 
 def _axes_choice(axes: str | None) -> str | None:
@@ -285,7 +301,7 @@ def _library(folder: Path | None, images: ImageStore | None, models: Matrix | No
 
 def compile_text(text: str | bytes, path: str | Path | None = None, *, axes: str | None = None,
                  images: ImageStore | None = None, models: Matrix | None = None,
-                 folder: str | Path | None = None, user_config: bool = False) -> CompileResult:
+                 folder: str | Path | None = None, user_config: bool = False, backend: str = "kling") -> CompileResult:
     """Compile the text of a shot list (bytes are read as by compile_bytes).
 
     `path` names the file in diagnostics; its folder (or `folder`) is where the shot list's
@@ -296,25 +312,27 @@ def compile_text(text: str | bytes, path: str | Path | None = None, *, axes: str
     folder's shotlang-models.toml over it, and, with `user_config`, the user's models file
     ($SHOTLANG_MODELS, ~/.config/shotlang/models.toml) too. `images` is a store of the caller's
     (`ImageStore(anywhere=True)` reads whatever the text names, as the command line does).
+    `backend` "fal" makes fal's requests (each record's endpoint fal's app id, its body the
+    app's input: shotlang/compiler/fal.py) and refuses what no fal app takes (E416-E419).
     docs/api.md has the whole API.
     """
     from .result import finish
 
     if isinstance(text, bytes | bytearray | memoryview):
         return compile_bytes(bytes(text), path, axes=axes, images=images, models=models, folder=folder,
-                             user_config=user_config)
+                             user_config=user_config, backend=backend)
     if not isinstance(text, str):
         raise TypeError(f"compile_text takes the shot list as str (or bytes), not {type(text).__name__}")
     name, place = _place(path, folder)
     base_dir, store, matrix, problems = _library(place, images, models, user_config)
     return finish(_with(problems, analyse(text, name, base_dir, axes=axes, images=store, records=True,
-                                          models=matrix, user_models=user_config)))
+                                          models=matrix, user_models=user_config, backend=backend)), backend)
 
 
 def compile_bytes(data: bytes, path: str | Path | None = None, *, axes: str | None = None,
                   images: ImageStore | None = None, folder: str | Path | None = None,
                   models: Matrix | None = None, user_config: bool = False,
-                  base_dir: str | Path | None = None) -> CompileResult:
+                  base_dir: str | Path | None = None, backend: str = "kling") -> CompileResult:
     """Compile a shot list's raw bytes: UTF-8, a byte-order mark allowed (as compile_text).
     `base_dir` is `folder`'s earlier name, still taken."""
     from .result import finish
@@ -322,7 +340,7 @@ def compile_bytes(data: bytes, path: str | Path | None = None, *, axes: str | No
     name, place = _place(path, folder if folder is not None else base_dir)
     where, store, matrix, problems = _library(place, images, models, user_config)
     return finish(_with(problems, analyse_bytes(data, name, where, axes=axes, images=store, records=True,
-                                                models=matrix, user_models=user_config)))
+                                                models=matrix, user_models=user_config, backend=backend)), backend)
 
 
 def _with(problems: list[Diagnostic], analysis: Analysis) -> Analysis:
@@ -333,8 +351,8 @@ def _with(problems: list[Diagnostic], analysis: Analysis) -> Analysis:
 
 
 def compile_file(path: str | Path, *, axes: str | None = None, models: Matrix | None = None,
-                 images: ImageStore | None = None, user_config: bool = False) -> CompileResult:
+                 images: ImageStore | None = None, user_config: bool = False, backend: str = "kling") -> CompileResult:
     """Compile a .shot file, its images read from its folder (as compile_text). Raises OSError
     if it cannot be read."""
     return compile_bytes(Path(path).read_bytes(), path, axes=axes, models=models, images=images,
-                         user_config=user_config)
+                         user_config=user_config, backend=backend)
