@@ -60,3 +60,16 @@ def test_lines_a_statement_is_kept_before_still_find_the_shot_they_may_continue(
                   (model, model + len("kling-v3"), "kling-v2-6"), (comment, comment, "yyyy"),
                   (comment, comment, "zzzz"), (end, end, "x"))
     assert live.diagnostics[-1].message.endswith("not indented deeper than the SHOT on line 2, so it does not continue it")
+
+
+def test_a_blank_line_typed_under_a_sequence_above_broken_lines_warns_at_its_next_shot(tmp_path: Path) -> None:
+    """W111 looks at the lines from the sequence's last shot (or its SEQUENCE line) to the shot:
+    a blank line typed there, statements away from the shot, makes it one (and removing it
+    takes it away)."""
+    text = 'SEQUENCE q: 15s model kling-v3\n    SHOT\n    SHOT\n    SHOT r: "p" 5s\n    SHOT\n    SHOT s: "q" 5s\n'
+    after_sequence = text.index("\n") + 1
+    after_r = text.index("5s\n") + 3
+    live = edited(text, tmp_path, (after_sequence, after_sequence, "\n"), (after_sequence, after_sequence + 1, ""),
+                  (after_r, after_r, "\n"))
+    assert [d.message for d in live.diagnostics if d.code == "W111"] == [
+        "`s` is a shot of the sequence `q`, after a blank line"]

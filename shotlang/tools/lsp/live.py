@@ -579,6 +579,9 @@ class LiveCheck:
                 reused += 1
                 lowering = checker = None
                 if last is before_it and i >= check_from and shots == step.shots_before:
+                    if self._in_sequence_gap(step, edit):
+                        check_from = i + 1  # the next may be a shot of the sequence: looked at
+                        continue
                     blocked = self._blocked(later, i + 1, touched_names, lines_moved)
                     if blocked is None:
                         rest = later[i + 1 :]
@@ -636,6 +639,8 @@ class LiveCheck:
             return False
         if bool(shots) != bool(step.shots_before):  # AXES after the first SHOT
             return False
+        if self._in_sequence_gap(last, edit):
+            return False
         for key, found in step.looked:  # duplicate names
             if found is None:
                 if names.word(key) is not None:
@@ -652,6 +657,18 @@ class LiveCheck:
         if lines_moved:  # "on line 12" in a message
             return all(0 <= at < edit.start for at in step.asked)
         return all(at >= 0 for at in step.asked)
+
+    def _in_sequence_gap(self, step: Step | None, edit: Edit) -> bool:
+        """Whether, after `step`, a sequence is open whose last shot (or SEQUENCE line) ends
+        before the edit's end: a shot of it after the edit looks at the lines between for a
+        blank one (W111), which the edit may have made or removed."""
+        if step is None or step.state.sequence is None:
+            return False
+        self._current_state(step)
+        sequence = step.state.sequence
+        assert sequence is not None
+        above = sequence.shots[-1].syntax.span if sequence.shots else sequence.syntax.span
+        return above.end <= edit.new_end
 
     def _blocked(self, later: list[Step], start: int, touched_names: set[str], lines_moved: bool) -> int | None:
         """After a kept statement whose state before it is the one it had (and the shot count
