@@ -225,3 +225,14 @@ def test_kling_output_is_unchanged_and_the_default_comes_from_the_config(tmp_pat
 
 def test_the_commands_offer_the_configs_backends() -> None:
     assert tuple(cli.BACKEND_CHOICE.choices) == config.BACKENDS
+
+
+# The codes only `--backend fal` gives: each has a case above (REFUSALS), as every other code
+# has one in tests/test_diagnostics.py.
+FAL_CODES = frozenset({"E416", "E417", "E418", "E419"})
+
+
+def test_every_fal_code_has_a_case_and_an_explanation() -> None:
+    from shotlang.compiler.diagnostics import CODES
+
+    assert {code for _, code, _, _ in REFUSALS} == FAL_CODES <= set(CODES)
