@@ -15,12 +15,12 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from helpers import png
 
 import shotlang
 from shotlang import cli, config
 from shotlang.compiler import fal
 from shotlang.compiler.models import built_in, read
-from tests.helpers import png
 
 URL = "https://example.com/frame.jpg"
 URL_END = "https://example.com/end.jpg"
