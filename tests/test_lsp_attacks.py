@@ -7,6 +7,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from shotlang.compiler.diagnostics import Diagnostic
 from shotlang.compiler.pipeline import analyse, analyse_bytes
 from shotlang.tools.lsp.live import LiveCheck
@@ -73,3 +77,82 @@ def test_a_blank_line_typed_under_a_sequence_above_broken_lines_warns_at_its_nex
                   (after_r, after_r, "\n"))
     assert [d.message for d in live.diagnostics if d.code == "W111"] == [
         "`s` is a shot of the sequence `q`, after a blank line"]
+
+
+
+# Shot lists of notes and block comments over lines, multi-line strings, DEFAULTS values whose
+# W108 is said where they are inherited, sequences with broken and blank lines between their
+# shots, duplicates far apart; and what is typed into them: delimiters of each kind opened and
+# closed, quotes, line ends of each kind, control characters, statements that change the state.
+NOTED = """MODEL kling-v3
+DEFAULTS 5s pro cfg 0.5 [[defaults note
+over lines]]
+SHOT a1: pan right "one" [[n1]]
+/* SHOT off: "x"
+   SHOT off2: "y" */
+SHOT a2: "two" 5s 10s [[n2
+]]
+SEQUENCE s: 15s pro
+    SHOT s1: "in seq" [[n3]] 5s
+    /* c */ SHOT s2: tilt up "seq two"
+SHOT a1: "dup" [[n4]]
+SHOT a3: "multi
+line string" 5s
+DEFAULTS model kling-v2-6
+SHOT a4: zoom in "x" cfg 0.4 [[n5]] /* b */
+SHOT a5: "y"\x1b
+"""
+SEQUENCES = """MODEL kling-v3
+DEFAULTS cfg 0.5
+SEQUENCE q: 15s pro
+    SHOT
+    SHOT a: pan right "x" 5s
+
+    SHOT b: "y" 5s [[n]]
+    /* c */
+    SHOT c: "z" 5s
+SHOT d: "w"
+SEQUENCE r: 10s
+
+  SHOT e: "v" 5s
+  SHOT e: "u" 5s
+"""
+BASES = [NOTED, NOTED.replace("\n", "\r\n"), "\ufeff" + NOTED, SEQUENCES, SEQUENCES + NOTED,
+         "\ufeff" + SEQUENCES.replace("\n", "\r\n")]
+TYPED = ["\n", "\r\n", "\r", '"', '\\"', "[[", "]]", "/*", "*/", "[", "]", "/", "*", "#", "\x1b", "\x00", "\x07",
+         "SHOT a1: ", 'SHOT z: pan right "p"\n', "    ", "\t", "SEQUENCE q: 15s model kling-v3\n",
+         "DEFAULTS 5s pro cfg 0.5\n", "DEFAULTS model kling-v3\n", "MODEL kling-v9\n", "MODEL kling-v3\n",
+         "AXES official\n", 'SCENE "s"\n', '  SHOT m: "in a sequence"\n', "x", ":", "\n\n", "é", "😀", "a1",
+         "[[note]]", "/* off */", " cfg 0.5", "]]\n", "*/\n", '"\n', "<line>", "<again>", "<far twin>", "<cut>"]
+
+
+def hostile(text: str, where: float, length: int, typed: str) -> tuple[int, int, str]:
+    at = int(where * len(text))
+    if typed in ("<line>", "<again>"):  # a whole line removed, or written twice
+        start = text.rfind("\n", 0, at) + 1
+        end = text.find("\n", at)
+        end = len(text) if end == -1 else end + 1
+        return (start, end, "") if typed == "<line>" else (start, start, text[start:end])
+    if typed == "<far twin>":  # a shot named as one far above or below
+        return at, at, '\nSHOT a1: "twin"\n'
+    if typed == "<cut>":  # a stretch of any length taken out
+        return at, min(len(text), at + 40 * length), ""
+    return at, min(len(text), at + length), typed
+
+
+@pytest.mark.parametrize("base", range(len(BASES)))
+@settings(max_examples=3 * settings.default.max_examples, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(changes=st.lists(st.tuples(st.floats(0, 1), st.integers(0, 6), st.sampled_from(TYPED)), min_size=1,
+                        max_size=40))
+def test_after_hostile_edits_the_diagnostics_are_a_fresh_reads(tmp_path: Path, base: int,
+                                                              changes: list[tuple[float, int, str]]) -> None:
+    text = BASES[base]
+    live = LiveCheck(text, "t.shot", tmp_path)
+    assert seen(live.diagnostics) == fresh(text, tmp_path)
+    for where, length, typed in changes:
+        start, end, inserted = hostile(text, where, length, typed)
+        text = text[:start] + inserted + text[end:]
+        live.edit(start, end, inserted)
+        assert live.text == text
+        assert seen(live.diagnostics) == fresh(text, tmp_path), (start, end, inserted)
