@@ -13,7 +13,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, NamedTuple, NoReturn
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, NoReturn
 
 import click
 
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from .compiler.pipeline import Analysis, Reports
     from .compiler.result import CompileResult
     from .config import Config
+    from .engine.client import KlingClient
     from .engine.runner import PlannedShot, Shot
     from .engine.state import Store
 
@@ -38,6 +39,8 @@ EXIT_INTERRUPTED, EXIT_TERMINATED = exits.INTERRUPTED, exits.TERMINATED
 AXES_CHOICE = click.Choice(AXES, case_sensitive=False)
 AXES_HELP = "How moves map to camera fields; overrides the file's AXES line."
 BACKEND_CHOICE = click.Choice(("kling", "fal"))  # config.BACKENDS (tests/test_fal_compile.py holds them equal)
+API_BASE_HELP = (f"The API's base URL (Kling's: $KLING_API_BASE, else {DEFAULT_API_BASE}; with --backend fal, "
+                 "fal's queue: $FAL_API_BASE, else https://queue.fal.run).")
 BACKEND_HELP = ("Where the requests go: Kling's API, or fal.ai's Kling apps (fal's app ids and inputs). "
                 "Default: the config's (`[run] backend`, $SHOTLANG_BACKEND), else kling.")
 
@@ -120,9 +123,9 @@ def _backend(given: str | None) -> str:
         raise IOFailure(f"{e}; or give --backend") from None
 
 
-def _compile_all(files: tuple[str, ...], axes: str | None) -> list[CompileResult]:
+def _compile_all(files: tuple[str, ...], axes: str | None, backend: str = "kling") -> list[CompileResult]:
     """Every file compiled; the first that cannot be read raises IOFailure."""
-    results, failures = _compile_readable(files, axes)
+    results, failures = _compile_readable(files, axes, backend)
     if failures:
         raise failures[0]
     return results
@@ -667,7 +670,7 @@ class Prepared(NamedTuple):
 
 
 def _prepare(file: str, axes: str | None, out: Path | None, only: tuple[str, ...],
-             force: tuple[str, ...], mode: StoreMode) -> Prepared:
+             force: tuple[str, ...], mode: StoreMode, backend: str = "kling") -> Prepared:
     """Compile one shot list for running: the config, the state store, the shots' plans and
     those of the cast members they need.
 
@@ -682,7 +685,7 @@ def _prepare(file: str, axes: str | None, out: Path | None, only: tuple[str, ...
 
     if file == "-":
         raise IOFailure("run, plan and status need a .shot file (its state is kept beside it)")
-    [result] = _compile_all((file,), axes)
+    [result] = _compile_all((file,), axes, backend)
     if not result.ok:
         _report([result], err=True)
         click.echo(_summary([result]) + "; nothing sent", err=True)
@@ -702,7 +705,7 @@ def _prepare(file: str, axes: str | None, out: Path | None, only: tuple[str, ...
     path, source = state_path(Path(file)), Path(file).name
     try:
         config = load_config()
-        if mode == "status" and config.credentials is None:
+        if mode == "status" and not _can_ask(config, backend):
             mode = "read"  # nothing will be asked, so nothing to record: no lock, no write
         if mode == "read":
             store = Store.read(path, source)
@@ -783,12 +786,13 @@ FORCE = click.option("--force", multiple=True, metavar="NAME",
 @OUT
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable plan.")
 @click.option("--axes", type=AXES_CHOICE, help=AXES_HELP)
+@click.option("--backend", type=BACKEND_CHOICE, help=BACKEND_HELP)
 def plan(file: str, only: tuple[str, ...], force: tuple[str, ...], out: Path | None, as_json: bool,
-         axes: str | None) -> None:
+         axes: str | None, backend: str | None) -> None:
     """What `run` would do for each shot, and what it would cost. Sends nothing."""
     from .engine.pricing import estimate, plan_json, plan_table
 
-    config, _store, _out, plans, cast, _members = _prepare(file, axes, out, only, force, "read")
+    config, _store, _out, plans, cast, _members = _prepare(file, axes, out, only, force, "read", _backend(backend))
     if as_json:
         click.echo(plan_json(plans, estimate(plans, config), cast))
     else:
@@ -806,21 +810,23 @@ def plan(file: str, only: tuple[str, ...], force: tuple[str, ...], out: Path | N
               help="Refuse to start if the estimate of what would be submitted exceeds this.")
 @click.option("--json", "as_json", is_flag=True, help="Events as JSON lines on standard output.")
 @click.option("--axes", type=AXES_CHOICE, help=AXES_HELP)
-@click.option("--api-base", help=f"The API's base URL (default: $KLING_API_BASE, else {DEFAULT_API_BASE}).")
+@click.option("--backend", type=BACKEND_CHOICE, help=BACKEND_HELP)
+@click.option("--api-base", help=API_BASE_HELP)
 @click.option("--poll-interval", type=click.FloatRange(0.01), default=5.0, show_default=True,
               help="Seconds before the first status query, until render times are learnt from finished tasks.")
 @click.option("--timeout", "task_timeout", type=click.FloatRange(0.1), default=1800.0, show_default=True,
               help="Seconds one task may take, create to video on disk, before it is left for the next run.")
 @click.option("--retry-base", type=click.FloatRange(0.0), default=1.0, show_default=True, hidden=True)
 def run_command(file: str, only: tuple[str, ...], force: tuple[str, ...], out: Path | None, concurrency: int,
-        max_cost: str | None, as_json: bool, axes: str | None, api_base: str | None, poll_interval: float,
-        task_timeout: float, retry_base: float) -> None:
+        max_cost: str | None, as_json: bool, axes: str | None, backend: str | None, api_base: str | None,
+        poll_interval: float, task_timeout: float, retry_base: float) -> None:
     """Generate the videos of a shot list: submit, poll, download. Safe to run again."""
-    config, store, out_dir, plans, cast, members = _prepare(file, axes, out, only, force, "run")
+    way = _backend(backend)
+    config, store, out_dir, plans, cast, members = _prepare(file, axes, out, only, force, "run", way)
     try:
         _run(config, store, out_dir, plans, cast, members, max_cost=max_cost, as_json=as_json, api_base=api_base,
              concurrency=concurrency, poll_interval=poll_interval, task_timeout=task_timeout,
-             retry_base=retry_base)
+             retry_base=retry_base, backend=way)
     finally:
         _close(store)
 
@@ -847,11 +853,10 @@ def _terminated(signum: int, frame: object) -> None:
 def _run(config: Config, store: Store, out_dir: Path, plans: list[PlannedShot], cast: list[PlannedShot],
          members: list[Shot], *, max_cost: str | None,
          as_json: bool, api_base: str | None, concurrency: int, poll_interval: float, task_timeout: float,
-         retry_base: float) -> None:
+         retry_base: float, backend: str = "kling") -> None:
     import threading
 
-    from .engine.auth import TokenSource
-    from .engine.client import Backoff, KlingClient, Retry
+    from .engine.client import Backoff, Retry
     from .engine.pricing import estimate, some_names
     from .engine.progress import JsonReporter, LineReporter, LiveReporter, summary_table
     from .engine.runner import Runner, RunSettings, reused_ids
@@ -864,6 +869,9 @@ def _run(config: Config, store: Store, out_dir: Path, plans: list[PlannedShot], 
                         "(shotlang then makes one for each body and take); nothing sent")
     if max_cost is not None:
         limit, unit = _parse_cost(max_cost)
+        if backend != "kling" and unit == "credits":
+            raise IOFailure(f"--max-cost {max_cost}: {backend} prices in US$, not Kling's credits: write "
+                            f"--max-cost '${max_cost}'; nothing sent")
         est = estimate(plans, config)
         value = est.exact_credits if unit == "credits" else est.exact_usd
         if est.unpriced:
@@ -874,9 +882,8 @@ def _run(config: Config, store: Store, out_dir: Path, plans: list[PlannedShot], 
             click.echo(f"shotlang: the estimate is {est.credits:g} credits (${est.usd:.2f}), over --max-cost "
                        f"{max_cost}; nothing sent", err=True)
             sys.exit(EXIT_USAGE)
-    if config.credentials is None:
-        click.echo("shotlang: no Kling credentials: set KLING_ACCESS_KEY and KLING_SECRET_KEY "
-                   "(or the config file, see docs/running.md)", err=True)
+    if not _can_ask(config, backend):
+        click.echo(f"shotlang: {_NO_KEY[backend]}", err=True)
         sys.exit(EXIT_AUTH)
     _preflight(out_dir, plans)
     stop = threading.Event()
@@ -893,9 +900,8 @@ def _run(config: Config, store: Store, out_dir: Path, plans: list[PlannedShot], 
     def retrying(retry: Retry) -> None:
         reporter.retrying(runner.current_shot() if runner is not None else None, retry)
 
-    client = KlingClient(api_base or config.api_base, TokenSource(config.credentials),
-                         backoff=Backoff(base=retry_base, cap=max(retry_base * 30, 0.01)), stop=stop,
-                         on_retry=retrying)
+    client = _client(backend, config, api_base, backoff=Backoff(base=retry_base, cap=max(retry_base * 30, 0.01)),
+                     stop=stop, on_retry=retrying)
     settings = RunSettings(concurrency=concurrency, poll_interval=poll_interval, task_timeout=task_timeout)
     runner = Runner(client, store, out_dir, reporter, settings, stop)
     try:
@@ -938,7 +944,8 @@ def _run(config: Config, store: Store, out_dir: Path, plans: list[PlannedShot], 
     else:
         click.echo(summary_table(outcomes))
     if runner.stop_kind == "auth":
-        click.echo(f"shotlang: {runner.stop_reason}; check KLING_ACCESS_KEY and KLING_SECRET_KEY", err=True)
+        check = "FAL_KEY" if backend == "fal" else "KLING_ACCESS_KEY and KLING_SECRET_KEY"
+        click.echo(f"shotlang: {runner.stop_reason}; check {check}", err=True)
         sys.exit(EXIT_AUTH)
     if runner.stop_kind == "account":
         click.echo(f"shotlang: the run stopped: {runner.stop_reason}", err=True)
@@ -1066,18 +1073,21 @@ REFRESH_QUERY_SECONDS = 30.0  # `status` asks about one task for this long at mo
 @OUT
 @click.option("--offline", is_flag=True, help="Show the recorded state only; ask the API nothing.")
 @click.option("--json", "as_json", is_flag=True, help="The state as JSON.")
-@click.option("--api-base", help=f"The API's base URL (default: $KLING_API_BASE, else {DEFAULT_API_BASE}).")
+@click.option("--backend", type=BACKEND_CHOICE, help=BACKEND_HELP)
+@click.option("--api-base", help=API_BASE_HELP)
 @click.option("--timeout", "query_timeout", type=click.FloatRange(0.1), default=REFRESH_QUERY_SECONDS,
               show_default=True, help="Seconds to wait for the API's answer about each shot in flight.")
-def status(file: str, out: Path | None, offline: bool, as_json: bool, api_base: str | None,
+def status(file: str, out: Path | None, offline: bool, as_json: bool, backend: str | None, api_base: str | None,
            query_timeout: float) -> None:
     """The recorded state of each shot; with credentials, refreshed from the API first."""
     from .engine.runner import plan_cast, plan_shots, shot_video
 
-    config, store, out_dir, plans, cast, members = _prepare(file, None, out, (), (), "read" if offline else "status")
+    way = _backend(backend)
+    config, store, out_dir, plans, cast, members = _prepare(file, None, out, (), (), "read" if offline else "status",
+                                                            way)
     try:
-        if not offline and config.credentials is not None and store.writable:
-            _refresh(store, [*cast, *plans], config, api_base, query_timeout)
+        if not offline and _can_ask(config, way) and store.writable:
+            _refresh(store, [*cast, *plans], config, api_base, query_timeout, way)
             plans = plan_shots([p.shot for p in plans], store, out_dir, config, cast=members)
             cast = plan_cast(members, plans, store)
     finally:
@@ -1103,18 +1113,15 @@ def status(file: str, out: Path | None, offline: bool, as_json: bool, api_base: 
 
 
 def _refresh(store: Store, plans: list[PlannedShot], config: Config, api_base: str | None,
-             query_timeout: float = REFRESH_QUERY_SECONDS) -> None:
+             query_timeout: float = REFRESH_QUERY_SECONDS, backend: str = "kling") -> None:
     """Ask the API about every shot still in flight and record the answers."""
     import time
 
-    from .engine.auth import TokenSource
-    from .engine.client import Backoff, KlingClient, KlingError
+    from .engine.client import Backoff, KlingError
     from .engine.runner import record_task
     from .engine.state import IN_FLIGHT
 
-    assert config.credentials is not None
-    with KlingClient(api_base or config.api_base, TokenSource(config.credentials),
-                     backoff=Backoff(attempts=3)) as client:
+    with _client(backend, config, api_base, backoff=Backoff(attempts=3)) as client:
         for plan in plans:
             state = store.get(plan.name)
             if state is None or state.status not in IN_FLIGHT:
@@ -1126,6 +1133,30 @@ def _refresh(store: Store, plans: list[PlannedShot], config: Config, api_base: s
                 raise IOFailure(f"cannot refresh from the API: {e.message}") from None
             if task is not None:
                 record_task(store, plan.name, task)
+
+
+_NO_KEY = {"kling": "no Kling credentials: set KLING_ACCESS_KEY and KLING_SECRET_KEY (or the config file, see "
+                    "docs/running.md)",
+           "fal": "no fal key: set FAL_KEY (or `key` in the config file's [fal], see docs/running.md)"}
+
+
+def _can_ask(config: Config, backend: str) -> bool:
+    """Whether the config has what `backend` signs its requests with."""
+    return (config.fal_key if backend == "fal" else config.credentials) is not None
+
+
+def _client(backend: str, config: Config, api_base: str | None, **kwargs: Any) -> KlingClient:
+    """The client that speaks to `backend`'s API (the engine is the same for each)."""
+    if backend == "fal":
+        from .engine.fal import FalClient
+
+        assert config.fal_key is not None
+        return FalClient(api_base or config.fal_api_base, config.fal_key, **kwargs)
+    from .engine.auth import TokenSource
+    from .engine.client import KlingClient
+
+    assert config.credentials is not None
+    return KlingClient(api_base or config.api_base, TokenSource(config.credentials), **kwargs)
 
 
 def interrupted(cause: BaseException | None, more: str = "") -> NoReturn:

@@ -21,7 +21,7 @@ FAST = ["--poll-interval", "0.05", "--retry-base", "0.01"]
 
 def cli_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     """This environment without any real Kling settings or config file, plus `extra`."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KLING_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KLING_", "FAL_")) and k != "SHOTLANG_BACKEND"}
     env.update({"NO_COLOR": "1", "SHOTLANG_CONFIG": "/nonexistent/config.toml",
                 "SHOTLANG_MODELS": os.devnull, **(extra or {})})  # an empty models file: no user's own
     return env

@@ -54,9 +54,10 @@ FAL_APP = re.compile(r"fal-ai/kling-video(?:/[a-z0-9][a-z0-9.-]*){1,4}")
 FAL_PLATFORM_BASE = "https://api.fal.ai"
 STATUSES = {"IN_QUEUE": "submitted", "IN_PROGRESS": "processing"}  # and COMPLETED: succeed or failed
 LISTING_PAGES = 5  # pages of 100 of an app's requests looked through for a lost one
-NOT_RESUBMITTED = ("not resubmitted: fal takes no id of ours, so a request sent again would be another one, "
-                   "paid for again. fal lists a request once it has ended: run again later to look for it; "
-                   "if fal's dashboard shows it was never made, `--force {shot}` sends it again")
+NOT_RESUBMITTED = ("unknown, not resubmitted: fal takes no id of ours, so a request sent again would be another "
+                   "one, paid for again. fal lists a request once it has ended: run again later to look for it; "
+                   "if fal's dashboard (fal.ai/dashboard/requests) shows it was never made, `run --force` with "
+                   "this shot's name sends it again")
 
 
 class _KeySource:

@@ -7,7 +7,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from ..compiler.models import audio_of
 from ..config import Config
 from .runner import PlannedShot, reused_ids
 
@@ -28,6 +27,8 @@ class Estimate:
     unpriced: list[str] = field(default_factory=list)  # models with no price for a shot to submit
     unpriced_shots: list[str] = field(default_factory=list)  # those shots: not in the total
     assumed: dict[str, list[str]] = field(default_factory=dict)  # model -> how its estimates were made
+    # Of the above, what a backend that prices in money (fal) asks, in US$ at its own prices.
+    backend_usd: Decimal = Decimal(0)
 
 
 def money(value: float) -> Decimal:
@@ -49,9 +50,17 @@ def estimate(plans: list[PlannedShot], config: Config) -> Estimate:
             continue
         if not plan.submits:
             est.unanswered.append(plan.name)
-        model = plan.body["model_name"]
+        model = plan.model
         est.generations += 1
-        est.seconds[(model, plan.mode)] += int(plan.body["duration"])
+        est.seconds[(model, plan.mode)] += int(plan.seconds)
+        if plan.backend != "kling":  # priced in US$ by the backend (fal), not in Kling's credits
+            if plan.usd is None:
+                if model not in est.unpriced:
+                    est.unpriced.append(model)
+                est.unpriced_shots.append(plan.name)
+            else:
+                est.backend_usd += money(plan.usd)
+            continue
         if plan.credits is None:
             if model not in est.unpriced:
                 est.unpriced.append(model)
@@ -62,7 +71,7 @@ def estimate(plans: list[PlannedShot], config: Config) -> Estimate:
             how = est.assumed.setdefault(model, [])
             if plan.priced_as and plan.priced_as not in how:
                 how.append(plan.priced_as)
-    est.exact_usd = est.exact_credits * money(config.usd_per_credit)
+    est.exact_usd = est.exact_credits * money(config.usd_per_credit) + est.backend_usd
     est.credits, est.usd = float(est.exact_credits), float(est.exact_usd)
     return est
 
@@ -70,14 +79,17 @@ def estimate(plans: list[PlannedShot], config: Config) -> Estimate:
 def _credits(plan: PlannedShot) -> str:
     if not plan.submits:
         return "-"
+    if plan.backend != "kling":
+        return "unknown" if plan.usd is None else f"${plan.usd:.2f}"
     if plan.credits is None:
         return "unknown"
     return f"{plan.credits:g}" + ("*" if not plan.price_published else "")
 
 
 def plan_table(plans: list[PlannedShot], est: Estimate, cast: list[PlannedShot] | None = None) -> str:
-    rows = [("SHOT", "ACTION", "MODEL", "MODE", "LENGTH", "AUDIO", "MOVES", "CREDITS")]
-    rows += [(p.name, p.action, p.body["model_name"], p.mode, f"{p.body['duration']}s", _audio(p),
+    on_fal = any(p.backend != "kling" for p in plans)
+    rows = [("SHOT", "ACTION", "MODEL", "MODE", "LENGTH", "AUDIO", "MOVES", "PRICE" if on_fal else "CREDITS")]
+    rows += [(p.name, p.action, p.model, p.mode, f"{p.seconds}s", _audio(p),
               p.shot.moves or "-", _credits(p)) for p in plans]
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
@@ -90,8 +102,11 @@ def plan_table(plans: list[PlannedShot], est: Estimate, cast: list[PlannedShot] 
     for (model, mode), seconds in sorted(est.seconds.items()):
         lines.append(f"  {model} {mode}: {seconds} s of video")
     floor = "at least " if est.unpriced else ""  # the shots with no known price are not in it
-    if est.unpriced and not est.credits:  # every shot to submit unpriced: nothing to add up
+    if est.unpriced and not est.usd:  # every shot to submit unpriced: nothing to add up
         lines.append("estimated cost: unknown")
+    elif on_fal:
+        lines.append(f"estimated cost: {floor}${est.usd:.2f} at fal's prices (each app's row in the capability "
+                     "matrix, with its source)")
     else:
         lines.append(f"estimated cost: {floor}{est.credits:g} credits (about ${est.usd:.2f})")
     if est.assumed:
@@ -139,16 +154,18 @@ def some_names(names: list[str], shown: int = 8) -> str:
 
 def _audio(plan: PlannedShot) -> str:
     """What the body asks of audio, as prices tell it apart: -, sound, voice."""
-    return audio_of(plan.body) or "-"
+    return plan.audio or "-"
 
 
 def plan_json(plans: list[PlannedShot], est: Estimate, cast: list[PlannedShot] | None = None) -> str:
     return json.dumps({
         "cast": [{"cast": p.name.removeprefix("@"), "action": p.action, "reused": p.taken is not None}
                  for p in cast or ()],
-        "shots": [{"shot": p.name, "action": p.action, "model": p.body["model_name"], "mode": p.mode,
-                   "duration": p.body["duration"], "audio": audio_of(p.body) or None, "moves": p.shot.moves or None,
-                   "credits": (p.credits if p.submits else 0), "price_known": p.credits is not None,
+        "shots": [{"shot": p.name, "action": p.action, "backend": p.backend, "model": p.model, "mode": p.mode,
+                   "duration": p.seconds, "audio": p.audio or None, "moves": p.shot.moves or None,
+                   "credits": (p.credits if p.submits else 0),
+                   **({"usd": p.usd if p.submits else 0} if p.backend != "kling" else {}),
+                   "price_known": (p.usd if p.backend != "kling" else p.credits) is not None,
                    "price_published": p.price_published,
                    **({"renamed_from": p.renamed_from} if p.renamed_from else {})} for p in plans],
         "generations": est.generations,

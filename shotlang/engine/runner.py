@@ -79,6 +79,15 @@ class Shot(NamedTuple):
         return self.of or self.name
 
 
+def _endpoint(value: str) -> kling.TaskPath:
+    """A record's endpoint: one of Kling's, or one of fal's Kling apps (compile --backend fal)."""
+    from .fal import FAL_APP
+
+    if FAL_APP.fullmatch(value):
+        return value  # type: ignore[return-value]  # an app id: the fal client checks it again
+    return kling.as_endpoint(value)
+
+
 def shots_of(records: Iterable[Mapping[str, Any]]) -> list[Shot]:
     """The compiler's JSON records (CompiledFile.records) as shots to run: one per take (`takes
     N`), take k of `castle` named `castle.take-k` (a shot name has no `.`). The bodies are used as
@@ -91,7 +100,7 @@ def shots_of(records: Iterable[Mapping[str, Any]]) -> list[Shot]:
         name, pick = r["name"], int(r.get("pick") or 1)
         picks[name] = pick
         after = str(r.get("after") or "")
-        base = Shot(name, kling.as_endpoint(r["endpoint"]), r["body"], str(r.get("moves") or ""),
+        base = Shot(name, _endpoint(r["endpoint"]), r["body"], str(r.get("moves") or ""),
                     tuple(cast_key(n) for n in r.get("cast") or ()),
                     take_name(after, picks.get(after, 1)) if after else "", 1, name, pick)
         shots += [base._replace(name=take_name(name, k), take=k) for k in range(1, int(r.get("takes") or 1) + 1)]
@@ -139,8 +148,8 @@ def with_takes(shots: list[Shot], store: Store, force: frozenset[str],
         wanted = asked.get(last.name, ())  # the shot's request now
         same = [k for k, state in sorted(mine.items()) if k not in asked_takes and state.body_sha256 in wanted]
         out += [last._replace(name=take_name(shot_name, k), take=k) for k in same]
-        unknown = any((state := store.get(t.name)) is not None and state.api_status for t in takes)
-        if shot_name in force and not unknown:  # (a take in a status shotlang does not know is made again)
+        unknown = any((state := store.get(t.name)) is not None and _unknown(state) for t in takes)
+        if shot_name in force and not unknown:  # (a take whose request is unknown is made again)
             resumed = pending.get(shot_name)
             if resumed is not None and resumed in mine and resumed not in asked_takes:
                 out = [t._replace(forced=True) if t.shot == shot_name and t.take == resumed else t for t in out]
@@ -150,6 +159,14 @@ def with_takes(shots: list[Shot], store: Store, force: frozenset[str],
                 k = max([*asked_takes, *mine]) + 1
                 out.append(last._replace(name=take_name(shot_name, k), take=k, forced=True))
     return out
+
+
+def _unknown(state: ShotState) -> bool:
+    """A take whose request's fate no run can learn: a status shotlang does not know (say
+    `canceled`), or a request sent to fal that was never answered and that fal does not list
+    (fal keeps no id of ours to ask by). --force makes it again, rather than add a take."""
+    return bool(state.api_status) or (
+        backend_of(state.endpoint) == "fal" and state.status == "submitting" and not state.task_id)
 
 
 def cast_of(records: Iterable[Mapping[str, Any]] | None) -> list[Shot]:
@@ -223,10 +240,16 @@ class PlannedShot:
     renamed_from: str | None = None  # "renamed" (or "in flight"): the record whose request this body is
     id_used_by: str | None = None  # the record that already used this shot's own `id`
     taken: ShotState | None = None  # the record renamed_from names, as it was when planned
+    usd: float | None = None  # a backend's own price in US$ (fal's), where it prices in money, not credits
+    facts: Facts | None = None  # its model, mode, length and audio (facts_of)
 
     @property
     def name(self) -> str:
         return self.shot.name
+
+    @property
+    def backend(self) -> str:
+        return backend_of(self.shot.endpoint)
 
     @property
     def endpoint(self) -> kling.TaskPath:
@@ -242,7 +265,49 @@ class PlannedShot:
 
     @property
     def mode(self) -> str:
-        return mode_of(self.shot.endpoint, self.body)
+        return self.facts.mode if self.facts is not None else mode_of(self.shot.endpoint, self.body)
+
+    @property
+    def model(self) -> str:
+        return self.facts.model if self.facts is not None else str(self.body["model_name"])
+
+    @property
+    def seconds(self) -> str:
+        return self.facts.seconds if self.facts is not None else str(self.body["duration"])
+
+    @property
+    def audio(self) -> str:
+        return self.facts.audio if self.facts is not None else audio_of(self.body)
+
+
+class Facts(NamedTuple):
+    """What a request makes, whatever the way it is sent: the model, mode, length and audio."""
+
+    model: str
+    mode: str
+    seconds: str
+    audio: str  # sound, voice, or "" (what prices tell apart)
+
+
+def backend_of(endpoint: str) -> str:
+    """The way a request goes: Kling's API (its endpoints are paths), or fal's (an app id)."""
+    return "kling" if endpoint.startswith("/") else "fal"
+
+
+def facts_of(endpoint: str, body: dict[str, Any], models: Matrix) -> Facts:
+    """A request's model, mode, length and audio: a Kling body says them; a fal request's app
+    says its model and mode (the matrix's fal rows), its input the rest."""
+    if backend_of(endpoint) == "kling":
+        return Facts(str(body["model_name"]), mode_of(endpoint, body), str(body["duration"]), audio_of(body))
+    from ..compiler.fal import app_by_id
+
+    app = app_by_id(endpoint, models)
+    model = app.model if app is not None else endpoint
+    mode = (app.mode if app is not None else None) or "-"
+    seconds = str(body.get("duration") or (app.durations[0] if app is not None and app.durations else "5"))
+    audio = ("voice" if body.get("voice_ids") else "sound") if body.get("generate_audio") or (
+        "generate_audio" not in body and app is not None and app.audio_default and app.takes("generate_audio")) else ""
+    return Facts(model, mode, seconds, audio)
 
 
 def mode_of(endpoint: str, body: dict[str, Any]) -> str:
@@ -322,18 +387,25 @@ def plan_shots(shots: list[Shot], store: Store, out_dir: Path, config: Config,
                     action = "renamed"
                 else:  # still generating: followed under the new name, not paid for again
                     action, state = "in flight", old
-        if shot.shot in force and action == "in flight" and state is not None and state.api_status:
-            action = "forced"  # a status shotlang does not know (say `canceled`): made again, as --force asks
+        if shot.shot in force and action == "in flight" and state is not None and _unknown(state):
+            action = "forced"  # a request whose fate is unknown: made again, as --force asks
         own_id = body.get("external_task_id")
         id_used_by = None
         if own_id is not None and action in SUBMITS:
             ids = _ids(store) if ids is None else ids
             id_used_by = next(iter(ids.get(str(own_id), ())), None)
-        model, mode, seconds = body["model_name"], mode_of(shot.endpoint, body), body["duration"]
-        price = models.price(model, mode, seconds, audio_of(body))
-        plans.append(PlannedShot(shot, action, digest, state, price.credits if price else None,
-                                 price.published if price else False, price.assumed if price else None,
-                                 renamed_from, id_used_by, taken))
+        facts = facts_of(shot.endpoint, body, models)
+        if backend_of(shot.endpoint) == "fal":  # fal's own price, in US$ (none guessed)
+            from ..compiler.fal import fal_price
+
+            usd = fal_price(shot.endpoint, body, models)
+            plans.append(PlannedShot(shot, action, digest, state, None, usd is not None, None, renamed_from,
+                                     id_used_by, taken, usd, facts))
+        else:
+            price = models.price(facts.model, facts.mode, facts.seconds, facts.audio)
+            plans.append(PlannedShot(shot, action, digest, state, price.credits if price else None,
+                                     price.published if price else False, price.assumed if price else None,
+                                     renamed_from, id_used_by, taken, None, facts))
         by_name[shot.name] = plans[-1]
     return plans
 
