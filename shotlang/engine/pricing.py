@@ -113,7 +113,12 @@ def plan_table(plans: list[PlannedShot], est: Estimate, cast: list[PlannedShot] 
         priced = ", ".join(f"{m} ({'; '.join(a)})" if a else m for m, a in est.assumed.items())
         lines.append(f"* estimated, no price written for {priced}; set real prices in shotlang-models.toml or "
                      "the config file (docs/running.md)")
-    if est.unpriced:
+    if est.unpriced and on_fal:
+        lines.append(f"unknown: fal's pages give no price for the apps of {some_names(est.unpriced_shots)} "
+                     f"({', '.join(est.unpriced)}), which the total leaves out; give one as `prices` in the app's "
+                     "row in shotlang-models.toml (docs/kling-mapping.md, fal), as fal's pricing page or API "
+                     "(GET https://api.fal.ai/v1/models/pricing) gives it for your account")
+    elif est.unpriced:
         lines.append(f"unknown: no price is known for {', '.join(est.unpriced)} in the mode, length and audio of "
                      f"{some_names(est.unpriced_shots)}, which the total leaves out; give one in shotlang-models.toml "
                      "or the config file (docs/running.md)")
