@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Collection
 from typing import Any
 from urllib.parse import quote
 
@@ -58,6 +59,13 @@ NOT_RESUBMITTED = ("unknown, not resubmitted: fal takes no id of ours, so a requ
                    "one, paid for again. fal lists a request once it has ended: run again later to look for it; "
                    "if fal's dashboard (fal.ai/dashboard/requests) shows it was never made, `run --force` with "
                    "this shot's name sends it again")
+
+# What the run knows of a request it sent (by the external id it gave it, which fal never sees):
+# the request ids its records already hold, never taken for another; and how many records, this one
+# included, sent a request of the same input and hold no id (the requests fal lists with that input
+# and no record holds may be theirs, as many of them as there are: takes of a shot, or twin shots,
+# send the same input).
+Ledger = Callable[[str], tuple[Collection[str], int]]
 
 
 class _KeySource:
@@ -101,10 +109,19 @@ class FalClient(KlingClient):
 
     def __init__(self, base_url: str, key: FalKey, *, platform: str | None = None, backoff: Backoff | None = None,
                  timeout: float = 30.0, transport: httpx.BaseTransport | None = None, stop: Any = None,
-                 on_retry: Callable[[Retry], None] | None = None) -> None:
+                 on_retry: Callable[[Retry], None] | None = None, ledger: Ledger | None = None) -> None:
         super().__init__(base_url, _KeySource(key), backoff=backoff or Backoff(), timeout=timeout,  # type: ignore[arg-type]
                          transport=transport, stop=stop, on_retry=on_retry)
         self._platform = (platform or platform_base(base_url)).rstrip("/")
+        self.ledger = ledger  # the run's (Runner sets it); without one, only what this client was told
+        self._claims = threading.Lock()
+        self._claimed: set[str] = set()  # request ids this client returned: each for one record only
+
+    def _held(self, ext: str) -> tuple[set[str], int]:
+        """Request ids no other request may be taken for, and how many records sent this input
+        and hold no id (called with the claims' lock held)."""
+        held, lost = self.ledger(ext) if self.ledger is not None and ext else ((), 1)
+        return set(held) | self._claimed, max(1, lost)
 
     @staticmethod
     def _authorization(token: str) -> str:
@@ -154,9 +171,10 @@ class FalClient(KlingClient):
         and never sent again."""
         self._check_endpoint(endpoint)
         payload = {k: v for k, v in body.items() if k != "external_task_id"}  # fal keeps no id of ours
+        ext = str(body.get("external_task_id") or "")
         if maybe_sent:
-            found = self._find_sent(endpoint, payload, deadline, "an earlier run sent this request and did not "
-                                    "learn its answer")
+            found = self._find_sent(endpoint, payload, ext, deadline, "an earlier run sent this request and did "
+                                    "not learn its answer")
             if found is not None:
                 return found
             raise CreateUnknown("an earlier run sent this request and did not learn its answer, and fal's "
@@ -174,7 +192,15 @@ class FalClient(KlingClient):
                 continue
             if isinstance(answer, _Reply) and answer.code == 0:
                 request_id: str = answer.data
-                return bodies.Task(task_id=request_id, task_status="submitted")
+                with self._claims:
+                    held, _ = self._held(ext)
+                    if request_id not in held:
+                        self._claimed.add(request_id)
+                        return bodies.Task(task_id=request_id, task_status="submitted")
+                # fal made a request and named it with an id another record holds: whichever
+                # it is, it is not known to be this one's.
+                raise CreateUnknown(f"fal answered the request with the id of another request ({request_id}); "
+                                    "it was made, and which it is cannot be told; " + NOT_RESUBMITTED)
             if isinstance(answer, _Reply):
                 said = f"fal refused the request: {answer.message} (HTTP {answer.http})"
                 if answer.http in (401, 403):
@@ -189,7 +215,7 @@ class FalClient(KlingClient):
             else:
                 why = answer.why
             # It may have reached fal's queue: look for it; never send it again.
-            found = self._find_sent(endpoint, payload, deadline, why)
+            found = self._find_sent(endpoint, payload, ext, deadline, why)
             if found is not None:
                 return found
             raise CreateUnknown(f"{why}; it may have been made; " + NOT_RESUBMITTED)
@@ -262,14 +288,17 @@ class FalClient(KlingClient):
                 return answer
             raise ShotError(f"{what}: fal answered {answer.message} (HTTP {answer.http})", http=answer.http)
 
-    def _find_sent(self, endpoint: str, payload: dict[str, Any], deadline: float | None,
+    def _find_sent(self, endpoint: str, payload: dict[str, Any], ext: str, deadline: float | None,
                    why: str) -> bodies.Task | None:
         """The request sent with `payload` to `endpoint`, as fal's listing of the app's requests
-        shows it (the last 24 hours, input and all); None if it shows none. Two such requests
-        are the same request paid twice (by another tool, or an earlier version): the first is
-        taken. A listing that cannot be read raises CreateUnknown."""
+        shows it (the last 24 hours, input and all); None if it shows none. Requests of the same
+        input that a record already holds are never taken (a take's twin sent the same input);
+        if fal lists more such requests than records that sent that input and hold none, which
+        is this one's cannot be told, and it stays unknown. A listing that cannot be read
+        raises CreateUnknown."""
         url = f"{self._platform}/v1/models/requests/by-endpoint"
         cursor = None
+        matching: list[dict[str, Any]] = []
         for _ in range(LISTING_PAGES):
             params: dict[str, Any] = {"endpoint_id": endpoint, "expand": "payloads", "limit": 100}
             if cursor:
@@ -279,21 +308,32 @@ class FalClient(KlingClient):
                 said = answer.why if isinstance(answer, _Unknown) else f"{answer.message} (HTTP {answer.http})"
                 raise CreateUnknown(f"{why}; looking for it in fal's listing failed: {said}; " + NOT_RESUBMITTED)
             items, cursor, more = answer.data
-            matching = [item for item in items if _sent_with(item.get("json_input"), payload)]
-            if matching:
-                first = min(matching, key=lambda item: str(item.get("sent_at") or ""))
-                request_id = first.get("request_id")
+            matching += [item for item in items if _sent_with(item.get("json_input"), payload)]
+            if not more or not cursor:
+                break
+        with self._claims:
+            held, lost = self._held(ext)
+            free: dict[str, dict[str, Any]] = {}
+            for item in sorted(matching, key=lambda item: str(item.get("sent_at") or "")):
+                request_id = item.get("request_id")
                 if not self._is_id(request_id):
                     raise CreateUnknown(f"{why}; fal's listing names it with an id shotlang cannot use; "
                                         + NOT_RESUBMITTED)
-                found = self.query(endpoint, request_id, deadline=deadline)
-                if found is None:
-                    raise CreateUnknown(f"{why}; fal's listing names request {request_id}, which its queue does "
-                                        "not know; " + NOT_RESUBMITTED)
-                return found
-            if not more or not cursor:
+                if str(request_id) not in held:
+                    free.setdefault(str(request_id), item)
+            if not free:
                 return None
-        return None
+            if len(free) > lost:
+                raise CreateUnknown(f"{why}; fal lists {len(free)} requests sent with this input that no record "
+                                    f"holds ({', '.join(free)}), for {lost} record(s) that sent it: which is "
+                                    "this one's cannot be told; " + NOT_RESUBMITTED)
+            request_id = next(iter(free))
+            self._claimed.add(request_id)
+        found = self.query(endpoint, request_id, deadline=deadline)
+        if found is None:
+            raise CreateUnknown(f"{why}; fal's listing names request {request_id}, which its queue does "
+                                "not know; " + NOT_RESUBMITTED)
+        return found
 
 
 def _detail(raw: dict[str, Any]) -> str:

@@ -948,6 +948,23 @@ class Runner:
     def __post_init__(self) -> None:
         self.slots = Slots(self.settings.concurrency, self.stop)
         self.poller = Poller(self.client, self.settings, self.stop, self.clock)
+        from .fal import FalClient
+
+        if isinstance(self.client, FalClient):
+            self.client.ledger = self._fal_ledger
+
+    def _fal_ledger(self, ext: str) -> tuple[set[str], int]:
+        """For fal, which keeps no id of ours (fal.Ledger): the request ids the state's records
+        hold, and how many records sent what the record under `ext` sent (its endpoint and body
+        hash: takes of a shot, twin shots) and hold no request id."""
+        states = [state for name in self.store.names() if (state := self.store.get(name)) is not None]
+        held = {state.task_id for state in states if state.task_id}
+        mine = next((state for state in states if state.external_task_id == ext), None)
+        if mine is None:
+            return held, 1
+        lost = sum(1 for state in states if state.endpoint == mine.endpoint and state.body_sha256 == mine.body_sha256
+                   and state.status == "submitting" and not state.task_id)
+        return held, lost
 
     def current_shot(self) -> str | None:
         """The shot the calling thread works on (None in the poller): who a retry is for."""
