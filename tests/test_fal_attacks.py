@@ -148,3 +148,29 @@ def test_takes_that_all_lost_their_answers_each_take_one_request_never_the_same(
     second = fal.create(APP, {**INPUT, "external_task_id": "t3"}, maybe_sent=True).task_id
     assert sorted([first, second]) == ["req-2", "req-3"]
     assert [r for r in seen if r.method == "POST"] == []
+
+
+def test_a_result_missing_after_fal_said_completed_is_looked_at_again_never_failed_for_force(
+        fal: FakeFal, tmp_path: Path) -> None:
+    # The status says COMPLETED and the result answers 404 (fal's result not there yet, or a
+    # broken fal): the request exists, so "no longer known, use --force" would pay for it twice.
+    film = tmp_path / "film.shot"
+    film.write_text('SHOT castle: "A castle at dawn" 5s pro\n')
+    fal.inject(FalFault("error", on="result", http=404, message="Request not found", times=2))
+    said = run_fal(fal, film)
+    assert "--force" not in said and "failed" not in said, said
+    assert (tmp_path / "castle.mp4").is_file(), said
+    assert len(fal.created()) == 1
+
+
+@pytest.mark.parametrize("request_id", ["..", ".", "a/b", "../../v1/models", "x" * 129, ""])
+def test_a_submit_answered_with_an_id_the_state_cannot_keep_is_unknown(request_id: str) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            return httpx.Response(200, json={"request_id": request_id, "status": "IN_QUEUE"})
+        return httpx.Response(200, json={"items": [], "next_cursor": None, "has_more": False})
+
+    fal, seen = fal_client(handler)
+    with pytest.raises(CreateUnknown, match="not resubmitted"):
+        fal.create(APP, INPUT)
+    assert len([r for r in seen if r.method == "POST"]) == 1
