@@ -30,6 +30,7 @@ from urllib.parse import quote
 import httpx
 
 from ..compiler import bodies
+from ..compiler.kling import ID_PATTERN
 from ..config import FAL_QUEUE_BASE, FalKey
 from ..terminal import REDACTED, printable, scrub
 from .auth import REDACTED_MAX_CHARS
@@ -242,7 +243,10 @@ class FalClient(KlingClient):
                                task_status_msg=self._tokens.redact(str(status["error"])))
         result = self._fal_get(where, _result, deadline, f"reading the result of request {request_id}", refused=True)
         if result is None:
-            return None
+            # Its status just said it is complete: the request exists, its result is not there
+            # (yet). Not "no such request", which would have it made again and paid twice.
+            raise GaveUp(f"fal says request {request_id} is complete, and its result is not found (HTTP 404); "
+                         "it is looked at again")
         if isinstance(result, _Reply):  # the result is the request's error
             return bodies.Task(task_id=request_id, task_status="failed",
                                task_status_msg=f"{result.message} (HTTP {result.http})")
@@ -351,7 +355,8 @@ def _detail(raw: dict[str, Any]) -> str:
 
 def _submitted(raw: dict[str, Any]) -> str:
     request_id = raw.get("request_id")
-    if not isinstance(request_id, str) or not re.fullmatch(r"[A-Za-z0-9._=-]{1,128}", request_id):
+    # The ids a state keeps (its records refuse any other, "." and ".." among them)
+    if not isinstance(request_id, str) or not re.fullmatch(ID_PATTERN, request_id):
         raise ValueError("no request id")
     return request_id
 
