@@ -174,3 +174,26 @@ def test_a_submit_answered_with_an_id_the_state_cannot_keep_is_unknown(request_i
     with pytest.raises(CreateUnknown, match="not resubmitted"):
         fal.create(APP, INPUT)
     assert len([r for r in seen if r.method == "POST"]) == 1
+
+
+def test_a_retry_whose_answer_is_lost_never_takes_the_failed_request_it_replaced(fal: FakeFal,
+                                                                                 tmp_path: Path) -> None:
+    # The first request fails; the run after sends it again (a retry: the same input) and loses
+    # the answer. fal then lists both requests with that input: the failed one is the record's
+    # earlier request, still held, so the lost retry is the other one.
+    film = tmp_path / "retry.shot"
+    film.write_text('SHOT castle: "A castle at dawn" 5s pro\n')
+    fal.inject(FalFault("fail", on="submit", message="content policy violation"))
+    assert "content policy violation" in run_fal(fal, film)
+    [(_, first)] = [(t["request_id"], t) for t in fal.tasks()]
+    fal.inject(FalFault("lose", on="submit"))
+    assert "unknown, not resubmitted" in run_fal(fal, film)
+    deadline = time.monotonic() + 10
+    while not all(t["status"] == "COMPLETED" for t in fal.tasks()) or len(fal.tasks()) < 2:
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    said = run_fal(fal, film)
+    retry = next(t["request_id"] for t in fal.tasks() if t["request_id"] != first["request_id"])
+    assert recorded(film)["castle"] == retry, said
+    assert (tmp_path / "castle.mp4").is_file(), said
+    assert len(fal.created()) == 2

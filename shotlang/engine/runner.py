@@ -959,6 +959,7 @@ class Runner:
         hash: takes of a shot, twin shots) and hold no request id."""
         states = [state for name in self.store.names() if (state := self.store.get(name)) is not None]
         held = {state.task_id for state in states if state.task_id}
+        held.update(task for state in states for task in state.earlier_tasks)  # replaced, still fal's
         mine = next((state for state in states if state.external_task_id == ext), None)
         if mine is None:
             return held, 1
@@ -1327,9 +1328,10 @@ class Runner:
         if plan.shot.forced:
             self.store.set_pending_force(plan.shot.shot, plan.shot.take)
         before = self.store.get(plan.name)
+        earlier = [*before.earlier_tasks, *([before.task_id] if before.task_id else [])] if before is not None else []
         self.store.put(plan.name, ShotState(body_sha256=plan.hash, endpoint=plan.endpoint,
                                             external_task_id=ext, generation=generation, status="submitting",
-                                            superseded=_superseded(before)),
+                                            superseded=_superseded(before), earlier_tasks=earlier[-16:]),
                        durable=True)
 
     def _record(self, name: str, task: bodies.Task) -> None:

@@ -88,6 +88,9 @@ class ShotState(BaseModel):
     # The videos this record's earlier takes left, made of an earlier request ("<sha256> <file>"):
     # a file found where a take goes is moved aside, never taken for this one (runner.arrange).
     superseded: list[str] = []
+    # The requests this record sent before its current one (a retry, --force on an unknown one):
+    # still fal's, so a lost answer of the current one never takes one of them (runner's ledger).
+    earlier_tasks: list[str] = []
     updated: str = ""
     # A task status outside the documented four (say "canceled"), as the API last reported it:
     # the shot is left as it was, and --force may make it again.
@@ -115,6 +118,13 @@ class ShotState(BaseModel):
 
         if value not in kling.TASK_PATHS and not FAL_APP.fullmatch(value):
             raise ValueError("not a Kling endpoint, nor one of fal's Kling apps")
+        return value
+
+    @field_validator("earlier_tasks")
+    @classmethod
+    def _ids(cls, value: list[str]) -> list[str]:
+        if any(not _ID.fullmatch(one) for one in value):
+            raise ValueError("not a task id")
         return value
 
     @field_validator("external_task_id", "task_id")
