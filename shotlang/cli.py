@@ -19,6 +19,7 @@ import click
 
 from . import __version__, exits
 from .compiler.kling import DEFAULT_API_BASE
+from .compiler.language import BACKENDS
 from .compiler.vocabulary import AXES
 from .tools.timeline import FORMATS as CUT_FORMATS
 
@@ -38,11 +39,12 @@ EXIT_AUTH, EXIT_SHOTS_FAILED, EXIT_STOPPED, EXIT_LOCAL, EXIT_BUSY = (exits.AUTH,
 EXIT_INTERRUPTED, EXIT_TERMINATED = exits.INTERRUPTED, exits.TERMINATED
 AXES_CHOICE = click.Choice(AXES, case_sensitive=False)
 AXES_HELP = "How moves map to camera fields; overrides the file's AXES line."
-BACKEND_CHOICE = click.Choice(("kling", "fal"))  # config.BACKENDS (tests/test_fal_compile.py holds them equal)
+BACKEND_CHOICE = click.Choice(tuple(BACKENDS))
 API_BASE_HELP = (f"The API's base URL (Kling's: $KLING_API_BASE, else {DEFAULT_API_BASE}; with --backend fal, "
                  "fal's queue: $FAL_API_BASE, else https://queue.fal.run).")
 BACKEND_HELP = ("Where the requests go: Kling's API, or fal.ai's Kling apps (fal's app ids and inputs). "
-                "Default: the config's (`[run] backend`, $SHOTLANG_BACKEND), else kling.")
+                "Default: the file's BACKEND line, else the config's (`[run] backend`, $SHOTLANG_BACKEND), "
+                "else kling.")
 
 
 class IOFailure(click.ClickException):
@@ -101,29 +103,41 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+class Backends(NamedTuple):
+    """Which backend a command compiles for: `asked` on the command line, which wins; else the
+    file's BACKEND line; else `default`, the config's (docs/cli.md)."""
+
+    asked: str | None = None
+    default: str = "kling"
+
+
+FILE_SAYS = Backends()  # the file's BACKEND line, else kling (pick and timeline: no config read)
+
+
 def _analyse_all(files: tuple[str, ...], axes: str | None,
-                 backend: str = "kling") -> tuple[list[Analysis], list[IOFailure]]:
+                 backend: Backends = FILE_SAYS) -> tuple[list[Analysis], list[IOFailure]]:
     from .compiler.pipeline import analyse_bytes
 
     read, failures = _read_all(files)
     with gc_paused():  # this process is ours: the collector waits while files compile
-        return [analyse_bytes(data, name, base, axes=axes, backend=backend) for data, name, base in read], failures
+        return [analyse_bytes(data, name, base, axes=axes, backend=backend.asked, default_backend=backend.default)
+                for data, name, base in read], failures
 
 
-def _backend(given: str | None) -> str:
-    """The backend asked for, else the config's (which may name it; config.BACKENDS)."""
+def _backend(given: str | None) -> Backends:
+    """`--backend`, if given; else what the file says, or the config's (config.BACKENDS)."""
     if given is not None:
-        return given
+        return Backends(given, given)
     from .config import ConfigError
     from .config import load as load_config
 
     try:
-        return load_config().backend
+        return Backends(None, load_config().backend)
     except ConfigError as e:
         raise IOFailure(f"{e}; or give --backend") from None
 
 
-def _compile_all(files: tuple[str, ...], axes: str | None, backend: str = "kling") -> list[CompileResult]:
+def _compile_all(files: tuple[str, ...], axes: str | None, backend: Backends = FILE_SAYS) -> list[CompileResult]:
     """Every file compiled; the first that cannot be read raises IOFailure."""
     results, failures = _compile_readable(files, axes, backend)
     if failures:
@@ -132,7 +146,7 @@ def _compile_all(files: tuple[str, ...], axes: str | None, backend: str = "kling
 
 
 def _compile_readable(files: tuple[str, ...], axes: str | None,
-                      backend: str = "kling") -> tuple[list[CompileResult], list[IOFailure]]:
+                      backend: Backends = FILE_SAYS) -> tuple[list[CompileResult], list[IOFailure]]:
     from .compiler.images import ImageStore
     from .compiler.pipeline import compile_bytes
 
@@ -140,7 +154,8 @@ def _compile_readable(files: tuple[str, ...], axes: str | None,
     with gc_paused():  # this process is ours: the collector waits while files compile
         # The command line reads what the writer names, its user's models file too (docs/api.md).
         return [compile_bytes(data, name, axes=axes, folder=base, images=ImageStore(), user_config=True,
-                              backend=backend) for data, name, base in read], failures
+                              backend=backend.asked, default_backend=backend.default)
+                for data, name, base in read], failures
 
 
 def _give_up(failures: Sequence[IOFailure]) -> NoReturn:
@@ -667,10 +682,11 @@ class Prepared(NamedTuple):
     plans: list[PlannedShot]
     cast: list[PlannedShot]  # the cast members the plans need made (or made already)
     members: list[Shot]  # every cast member of the shot list
+    backend: str  # the backend the requests are for: --backend, else the file's BACKEND, else the config's
 
 
 def _prepare(file: str, axes: str | None, out: Path | None, only: tuple[str, ...],
-             force: tuple[str, ...], mode: StoreMode, backend: str = "kling") -> Prepared:
+             force: tuple[str, ...], mode: StoreMode, backends: Backends) -> Prepared:
     """Compile one shot list for running: the config, the state store, the shots' plans and
     those of the cast members they need.
 
@@ -685,7 +701,7 @@ def _prepare(file: str, axes: str | None, out: Path | None, only: tuple[str, ...
 
     if file == "-":
         raise IOFailure("run, plan and status need a .shot file (its state is kept beside it)")
-    [result] = _compile_all((file,), axes, backend)
+    [result] = _compile_all((file,), axes, backends)
     if not result.ok:
         _report([result], err=True)
         click.echo(_summary([result]) + "; nothing sent", err=True)
@@ -693,6 +709,7 @@ def _prepare(file: str, axes: str | None, out: Path | None, only: tuple[str, ...
     if result.warnings:
         _report([result], err=True)
     assert result.output is not None
+    backend = result.output.backend  # the records are this backend's: the run must send them there
     shots = shots_of(result.output.records)  # the compiled records as they are, not rebuilt as models
     names = list(dict.fromkeys(s.shot for s in shots))  # the shots', each take's is the shot's own
     every_take = [s.name for s in shots]
@@ -732,7 +749,7 @@ def _prepare(file: str, axes: str | None, out: Path | None, only: tuple[str, ...
         store.close()
         raise IOFailure(f"--force {full[0]}: it has {TAKES_MAX} takes, the most a shot list can choose from; pick "
                         "one of them, or change the shot (its takes are then made again); nothing sent")
-    return Prepared(config, store, out_dir, plans, plan_cast(cast, plans, store, frozenset(force)), cast)
+    return Prepared(config, store, out_dir, plans, plan_cast(cast, plans, store, frozenset(force)), cast, backend)
 
 
 def _preflight(out_dir: Path, plans: list[PlannedShot]) -> None:
@@ -792,7 +809,8 @@ def plan(file: str, only: tuple[str, ...], force: tuple[str, ...], out: Path | N
     """What `run` would do for each shot, and what it would cost. Sends nothing."""
     from .engine.pricing import estimate, plan_json, plan_table
 
-    config, _store, _out, plans, cast, _members = _prepare(file, axes, out, only, force, "read", _backend(backend))
+    config, _store, _out, plans, cast, _members, _way = _prepare(file, axes, out, only, force, "read",
+                                                                 _backend(backend))
     if as_json:
         click.echo(plan_json(plans, estimate(plans, config), cast))
     else:
@@ -821,8 +839,8 @@ def run_command(file: str, only: tuple[str, ...], force: tuple[str, ...], out: P
         max_cost: str | None, as_json: bool, axes: str | None, backend: str | None, api_base: str | None,
         poll_interval: float, task_timeout: float, retry_base: float) -> None:
     """Generate the videos of a shot list: submit, poll, download. Safe to run again."""
-    way = _backend(backend)
-    config, store, out_dir, plans, cast, members = _prepare(file, axes, out, only, force, "run", way)
+    config, store, out_dir, plans, cast, members, way = _prepare(file, axes, out, only, force, "run",
+                                                                 _backend(backend))
     try:
         _run(config, store, out_dir, plans, cast, members, max_cost=max_cost, as_json=as_json, api_base=api_base,
              concurrency=concurrency, poll_interval=poll_interval, task_timeout=task_timeout,
@@ -1082,9 +1100,8 @@ def status(file: str, out: Path | None, offline: bool, as_json: bool, backend: s
     """The recorded state of each shot; with credentials, refreshed from the API first."""
     from .engine.runner import plan_cast, plan_shots, shot_video
 
-    way = _backend(backend)
-    config, store, out_dir, plans, cast, members = _prepare(file, None, out, (), (), "read" if offline else "status",
-                                                            way)
+    config, store, out_dir, plans, cast, members, way = _prepare(file, None, out, (), (),
+                                                                 "read" if offline else "status", _backend(backend))
     try:
         if not offline and _can_ask(config, way) and store.writable:
             _refresh(store, [*cast, *plans], config, api_base, query_timeout, way)
@@ -1118,14 +1135,14 @@ def _refresh(store: Store, plans: list[PlannedShot], config: Config, api_base: s
     import time
 
     from .engine.client import Backoff, KlingError
-    from .engine.runner import record_task
+    from .engine.runner import backend_of, record_task
     from .engine.state import IN_FLIGHT
 
     with _client(backend, config, api_base, backoff=Backoff(attempts=3)) as client:
         for plan in plans:
             state = store.get(plan.name)
-            if state is None or state.status not in IN_FLIGHT:
-                continue
+            if state is None or state.status not in IN_FLIGHT or backend_of(state.endpoint) != backend:
+                continue  # (a request of the other backend is asked about with --backend set to it)
             try:  # a deadline, as a server that drips its answer would hold the state's lock for ever
                 task = client.query(state.endpoint, state.task_id or state.external_task_id,
                                     deadline=time.monotonic() + query_timeout)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .compiler import kling
+from .compiler import kling, language
 from .compiler.models import PRICE_SLOT_EXAMPLE, PriceSlot, price_slot
 
 
@@ -31,9 +31,10 @@ class Credentials:
         return "Credentials(<hidden>)"
 
 
-# The ways to reach Kling's models: Kling's own API, and fal's queue (docs/running.md, "Backends").
-BACKENDS = ("kling", "fal")
-DEFAULT_BACKEND = "kling"
+# The ways to reach Kling's models: Kling's own API, and fal's queue (docs/running.md, "Backends");
+# the language's table, which the BACKEND statement takes too.
+BACKENDS = tuple(language.BACKENDS)
+DEFAULT_BACKEND = language.DEFAULT_BACKEND
 # fal's hosts (fal's Inference API reference; /tmp research notes are summed up in
 # docs/running.md): the queue takes and answers requests, the platform API lists them.
 FAL_QUEUE_BASE = "https://queue.fal.run"

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 import shotlang
-from shotlang.compiler.language import OPTIONS, STATEMENT_KEYWORDS
+from shotlang.compiler.language import BACKENDS, OPTIONS, STATEMENT_KEYWORDS
 from shotlang.compiler.models import built_in
 from shotlang.compiler.vocabulary import AXES, CONNECTORS, INTENSITIES, JOINERS, PHRASES
 from shotlang.tools import editor_grammar
@@ -172,6 +172,8 @@ def _cases() -> list[tuple[str, str, str]]:
         cases.append((f'SHOT s: "p" model {name}', name, SCOPES["model"]))
     for axes in AXES:
         both_cases(f"AXES {axes}", axes, SCOPES["axes"])
+    for backend in BACKENDS:
+        both_cases(f"BACKEND {backend}", backend, SCOPES["backend"])
     return cases
 
 
@@ -244,6 +246,7 @@ STATEMENT_LINES: dict[str, str] = {
     "title": 'TITLE "The Keeper"',
     "cast": 'CAST keeper: "a lighthouse keeper" image "images/keeper.png" also "images/keeper-side.png"',
     "axes": "AXES official",
+    "backend": "BACKEND kling",
 }
 SHOT_LINE = STATEMENT_LINES["shot"]
 # What may stand before a statement's keyword on its line: block comments and notes, several.

@@ -309,7 +309,7 @@ def test_completion_after_model_offers_the_matrixs_models_and_the_folders(server
     assert {"kling-v2-6", "kling-v3", "house-model"} <= set(offered)  # the last from shotlang-models.toml
     assert labels(client, uri, at(COMPLETING, "AXES ")) == ["seed", "official"]
     statements = labels(client, uri, {"line": COMPLETING.count("\n"), "character": 0})
-    assert {"SHOT", "SCENE", "DEFAULTS", "MODEL", "AXES", "TITLE", "SEQUENCE", "CAST"} == set(statements)
+    assert {"SHOT", "SCENE", "DEFAULTS", "MODEL", "AXES", "BACKEND", "TITLE", "SEQUENCE", "CAST"} == set(statements)
 
 
 # --- hover ---------------------------------------------------------------------------------------------

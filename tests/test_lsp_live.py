@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 
 # Every kind of statement and the state they carry: MODEL, DEFAULTS, AXES, SCENE, TITLE,
+# BACKEND (in the snippets: `BACKEND fal` on top checks every shot against fal's apps),
 # sequences (and their indentation), duplicate names, options given twice, errors of each
 # stage, notes and block comments, continuation lines, a stray line, wide characters.
 MIXED = '''TITLE "Mixed"
@@ -54,7 +55,7 @@ SHOT long: push in 3.5 toward "Pedestrians cross under a sign,"
     "their umbrellas bright in the rain" 7s sound on voice "narrator"
 '''
 SNIPPETS = ["\n", '"', "SHOT dup: ", 'SHOT x: pan right "p"\n', "    ", "\t", "SEQUENCE q: 15s model kling-v3\n",
-            "DEFAULTS 5s pro\n", "# c\n", "AXES seed\n", 'TITLE "t"\n', "MODEL kling-v2-1\n", " 10s", " pro",
+            "DEFAULTS 5s pro\n", "# c\n", "AXES seed\n", "BACKEND fal\n", "BACKEND kling\n", 'TITLE "t"\n', "MODEL kling-v2-1\n", " 10s", " pro",
             'SCENE "s"\n', '  SHOT m: "in a sequence"\n', "x", ":", "\n\n", "é", "😀", "\x1b", "hall", "/*", "*/",
             "[[", "]]", "[[note]]", "/* off */", "model ", "0", "<line>", "<again>"]
 

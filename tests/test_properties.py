@@ -24,7 +24,7 @@ FUZZ = settings(max_examples=20 * settings.default.max_examples,  # 2,000 in CI:
 
 # Characters that matter to the lexer and the line splitter, and some that matter to nothing.
 PIECES = ['"', "\\", "#", ":", "\n", "\r\n", " ", "    ", "(", ")", ",", "5s", "16:9", "-", ".", "0",
-          "10", "SHOT", "shot", "SCENE", "MODEL", "DEFAULTS", "AXES", "TITLE", "image", "tail", "mask",
+          "10", "SHOT", "shot", "SCENE", "MODEL", "DEFAULTS", "AXES", "BACKEND", "fal", "TITLE", "image", "tail", "mask",
           "motion", "cfg", "pan", "right", "zoom", "in", "slow", "over", "pro", "\u201c", "\ufeff",
           "\x00", "東", "é", "\t", "\x0b", "\u2028"]
 fragments = st.lists(st.one_of(st.sampled_from(PIECES), st.text(max_size=4)), max_size=40).map("".join)

@@ -69,6 +69,8 @@ class Analysis(Reports):
     # on the result (`run`'s plans and prices) takes this one, never a second reading.
     models: Matrix | None = None
     cast: list[dict[str, Any]] | None = None  # the CASTs' records (the bodies of their elements), with the records
+    # The backend the records are for: `--backend`, else the file's BACKEND, else the default.
+    backend: str = "kling"
 
     @property
     def shot_count(self) -> int:

@@ -14,7 +14,7 @@ from enum import StrEnum
 from typing import NamedTuple
 
 from . import kling
-from .language import MODE_WORDS, NAME_MAX_CHARS, OPTIONS, STATEMENTS
+from .language import BACKENDS, MODE_WORDS, NAME_MAX_CHARS, OPTIONS, STATEMENTS
 from .source import Source, Span
 from .vocabulary import AXES, JERKY_FROM, VISIBLE_FROM
 
@@ -208,10 +208,12 @@ Each option may appear once in a shot (or in one DEFAULTS line). Remove one of t
 A callback must be an http:// or https:// URL; so must an image given by address rather
 than by a local path."""),
     "E311": Code(E, "unknown value", "\n" + _fill(
-        f"The value is not one this setting takes: {_WORD_VALUES}, `AXES` is {either(f'`{a}`' for a in AXES)}.")),
+        f"The value is not one this setting takes: {_WORD_VALUES}, `AXES` is {either(f'`{a}`' for a in AXES)}, "
+        f"`BACKEND` is {either(f'`{b}`' for b in BACKENDS)}.")),
     "E312": Code(E, "file setting misplaced or repeated", """
-TITLE and AXES apply to the whole file: each may appear once, and AXES must come before
-the first SHOT."""),
+TITLE, AXES and BACKEND apply to the whole file: each may appear once. AXES must come before
+the first SHOT, and BACKEND before the first SHOT, SEQUENCE and CAST (each request is made for
+the backend in effect where it is written)."""),
     "E313": Code(E, "option not allowed in DEFAULTS or on a SCENE", "\n" + _fill(
         f"DEFAULTS and SCENE take options that make sense for many shots: {all_of(o.kind for o in OPTIONS if not o.per_shot)}. "
         f"{all_of(f'`{o.kind}`' for o in OPTIONS if o.per_shot)} belong to one shot.")),
@@ -220,7 +222,7 @@ An external task id is your own id for the task, unique per account: 1 to {kling
 of letters, digits, `-`, `_` and `.`."""),
     "E315": Code(E, "statement inside a SEQUENCE", """
 A SEQUENCE holds the SHOT lines indented below it, and nothing else: a SCENE, MODEL,
-DEFAULTS, TITLE or AXES line indented under it ends the sequence and is an error. Put such
+DEFAULTS, TITLE, AXES or BACKEND line indented under it ends the sequence and is an error. Put such
 lines before the SEQUENCE, at its indentation."""),
     "E316": Code(E, "option in the wrong place for a sequence", """
 A multi-shot request has one model, mode, aspect ratio, negative prompt, sound and so on

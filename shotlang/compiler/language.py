@@ -51,6 +51,14 @@ def token_pattern(name: str) -> str:
 
 # --- statements ------------------------------------------------------------------------------
 
+# Where a shot list's requests go (`BACKEND fal`, `--backend fal`, the config's `[run] backend`),
+# each with what it is: Kling's own API, or fal.ai's apps that run Kling's models (fal.py).
+BACKENDS: dict[str, str] = {
+    "kling": "Kling's own API (Kling's request bodies)",
+    "fal": "fal.ai's Kling apps (each shot's app id and fal's input; what no fal app takes is refused)",
+}
+DEFAULT_BACKEND = "kling"
+
 Shape = Literal["shot", "sequence", "cast", "scene", "text", "name", "word", "options"]
 
 
@@ -87,6 +95,10 @@ STATEMENTS: tuple[Statement, ...] = (
     Statement("axes", "word", False, " / ".join(f"`AXES {a}`" for a in AXES),
               "how moves map to the API's camera fields (once, before the first `SHOT`); see "
               "[kling-mapping.md](kling-mapping.md)"),
+    Statement("backend", "word", False, " / ".join(f"`BACKEND {b}`" for b in BACKENDS),
+              "where the shots are sent: Kling's API or fal.ai's Kling apps (once, before the first `SHOT`, "
+              "`SEQUENCE` or `CAST`); `--backend` wins over it, and it over the config's backend; see "
+              "[Backends](#backends)"),
 )
 STATEMENT_KEYWORDS: tuple[str, ...] = tuple(s.keyword for s in STATEMENTS)
 # Keywords that are neither a statement's nor an option's: a CAST's other images.

@@ -1,6 +1,6 @@
 """Syntax tree to lowered shots: file settings applied, words given their meaning.
 
-Here MODEL, DEFAULTS, SCENE, TITLE and AXES take effect, option words become API values
+Here MODEL, DEFAULTS, SCENE, TITLE, AXES and BACKEND take effect, option words become API values
 (`professional` -> `pro`, `10s` -> "10") and a move's words become one camera move with a
 magnitude. Anything that cannot be given a meaning is reported; the rules of the API that
 relate several settings are checked later, in checks.py.
@@ -26,7 +26,7 @@ from .hints import (
     phrases_starting,
     word_hint,
 )
-from .language import OPTION_BY_KIND, REPEATABLE, Bounds
+from .language import BACKENDS, OPTION_BY_KIND, REPEATABLE, Bounds
 from .models import Matrix, built_in
 from .source import Source, Span, describe_indent
 from .vocabulary import (
@@ -224,7 +224,8 @@ class Lowering:
     Statements are fed one at a time, so a large file's shots can be checked and turned into
     requests as they come, without holding every syntax tree at once. `axes` (from the command
     line) overrides the file's AXES statement; `models` is the capability matrix that says
-    which model names exist (the built-in one if None).
+    which model names exist (the built-in one if None). `backend` is what the file's BACKEND
+    line says (None without one): the pipeline weighs it against the command line's.
 
     A SEQUENCE gathers the SHOT statements indented deeper than it, up to the first statement
     that is not: the sequence comes back, whole, when that statement (or finish()) ends it.
@@ -244,6 +245,8 @@ class Lowering:
         self._scene_defaults: dict[str, Value[Any]] = {}
         self._title_seen: Span | None = None
         self._axes_seen: Span | None = None
+        self.backend: str | None = None
+        self._backend_seen: Span | None = None
         self._sequence: OpenSequence | None = None
         self._cast: dict[str, CastName] = {}  # by name, lower case
         # `@name`s named before any CAST of that name, and where first: a later CAST of it says so.
@@ -338,6 +341,8 @@ class Lowering:
             self.title = stmt.title.value
         elif isinstance(stmt, ast.Axes):
             self._axes(stmt)
+        elif isinstance(stmt, ast.Backend):
+            self._backend(stmt, requested=bool(self.shots or self._cast or open_sequence is not None))
         return done
 
     def _inherited(self) -> dict[str, Value[Any]]:
@@ -355,11 +360,12 @@ class Lowering:
         if (last is not None and self.title == last.title and self.axes == last.axes
                 and self._scene == last.scene and self._scene_defaults == last.scene_defaults
                 and self._title_seen == last.title_seen and self._axes_seen == last.axes_seen
+                and self.backend == last.backend and self._backend_seen == last.backend_seen
                 and self._defaults == last.defaults and sequence == last.sequence
                 and self._cast == last.cast and self._cast_wanted == last.cast_wanted):
             return last
         return LoweringState(self.title, self.axes, dict(self._defaults), self._scene, dict(self._scene_defaults),
-                             self._title_seen, self._axes_seen,
+                             self._title_seen, self._axes_seen, self.backend, self._backend_seen,
                              replace(sequence, shots=list(sequence.shots)) if sequence else None,
                              dict(self._cast), dict(self._cast_wanted))
 
@@ -369,6 +375,7 @@ class Lowering:
         self.title, self.axes, self.shots = state.title, state.axes, shots
         self._defaults = dict(state.defaults)
         self._scene, self._title_seen, self._axes_seen = state.scene, state.title_seen, state.axes_seen
+        self.backend, self._backend_seen = state.backend, state.backend_seen
         self._scene_defaults = dict(state.scene_defaults)
         sequence = state.sequence
         self._sequence = replace(sequence, shots=list(sequence.shots)) if sequence else None
@@ -486,6 +493,26 @@ class Lowering:
             self.axes = word
         self._axes_seen = self._axes_seen or stmt.span
 
+    def _backend(self, stmt: ast.Backend, requested: bool) -> None:
+        """BACKEND: where the requests go. Before the first request of the file (a SHOT,
+        SEQUENCE or CAST), as each is made for the backend in effect when it is read."""
+        word = stmt.value.text.lower()
+        if self._backend_seen:
+            self.report.append(Diagnostic("E312", "BACKEND is given twice", stmt.span,
+                                          "keep one BACKEND line, before the first SHOT",
+                                          (Related(self._backend_seen, "the first BACKEND"),)))
+        elif requested:
+            self.report.append(Diagnostic("E312", "BACKEND comes after a SHOT, SEQUENCE or CAST", stmt.span,
+                                          "move BACKEND above the first SHOT, SEQUENCE and CAST; it applies to "
+                                          "the whole file"))
+        elif word not in BACKENDS:
+            self.report.append(Diagnostic("E311", f"unknown BACKEND `{stmt.value.text}`", stmt.span,
+                                          did_you_mean(word, BACKENDS)
+                                          or "write " + " or ".join(f"`BACKEND {b}`" for b in BACKENDS)))
+        else:
+            self.backend = word
+        self._backend_seen = self._backend_seen or stmt.span
+
 
 @dataclass
 class OpenSequence:
@@ -509,6 +536,8 @@ class LoweringState(NamedTuple):
     scene_defaults: dict[str, Value[Any]]
     title_seen: Span | None
     axes_seen: Span | None
+    backend: str | None
+    backend_seen: Span | None
     sequence: OpenSequence | None
     cast: dict[str, CastName]
     cast_wanted: dict[str, Span]
@@ -518,7 +547,7 @@ class LoweringState(NamedTuple):
 # shot count). tests/test_lsp_live.py holds these equal to what a Lowering has: an attribute
 # added must be carried by state() and restore(), or said to be fixed.
 LOWERING_CARRIED = ("title", "axes", "_defaults", "_scene", "_scene_defaults", "_title_seen", "_axes_seen",
-                    "_sequence", "_cast", "_cast_wanted")
+                    "backend", "_backend_seen", "_sequence", "_cast", "_cast_wanted")
 LOWERING_FIXED = ("report", "models", "_override", "shots")
 
 

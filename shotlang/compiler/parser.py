@@ -131,6 +131,10 @@ class _Builder(Transformer[Token, object]):
         word = self._word(value)
         return ast.Axes(word, word.span)
 
+    def backend(self, _keyword: Token, value: Token) -> ast.Backend:
+        word = self._word(value)
+        return ast.Backend(word, word.span)
+
     def text(self, *strings: Token) -> ast.Text:
         return ast.Text(unquote(list(strings)), self._span(strings[0]).to(self._span(strings[-1])))
 

@@ -25,6 +25,7 @@ from . import syntax as ast
 from .analysis import Analysis, Reports
 from .diagnostics import Diagnostic, Related, Severity, sort_key
 from .images import ImageStore
+from .language import BACKENDS, DEFAULT_BACKEND
 from .models import Matrix, for_folder
 from .records import record
 from .source import BOM, DecodeFailure, Source, Span, decode
@@ -52,16 +53,20 @@ def control_name(char: str) -> str:
 
 def analyse(text: str, name: str, base_dir: Path, *, axes: str | None = None,
             images: ImageStore | None = None, records: bool = False, models: Matrix | None = None,
-            lowered: list[lower.Lowered] | None = None, user_models: bool = True, backend: str = "kling") -> Analysis:
+            lowered: list[lower.Lowered] | None = None, user_models: bool = True, backend: str | None = None,
+            default_backend: str = DEFAULT_BACKEND) -> Analysis:
     """Parse, lower and check `text`: every diagnostic, sorted by position; and with
     `records`, the JSON record of each shot (meaningful only if there is no error); into
     `lowered`, if given, each shot and sequence as the lowering made it. `models`
     is the capability matrix; if None, the one for shot lists in `base_dir` (models.py), the
     user's models file included with `user_models`. `images` says which files may be read
-    (the command line's default: any, those outside `base_dir` said so). `backend` "fal": the
-    records are fal's requests (fal.py), and what no fal app takes is refused."""
+    (the command line's default: any, those outside `base_dir` said so). The backend is
+    `backend` if given (the command line's `--backend`), else the file's BACKEND line, else
+    `default_backend` (the config's); with "fal" the records are fal's requests (fal.py), and
+    what no fal app takes is refused. The analysis says which it was."""
     axes = _axes_choice(axes)
-    _backend_choice(backend)
+    _backend_choice(backend, allow_none=True)
+    _backend_choice(default_backend)
     text = text.removeprefix(BOM)
     masked = mask(text)
     source = Source(masked.text, name, written=text if masked.trivia else None)
@@ -77,7 +82,17 @@ def analyse(text: str, name: str, base_dir: Path, *, axes: str | None = None,
     made: list[dict[str, Any]] | None = [] if records else None
     cast: list[dict[str, Any]] = []
 
+    def in_effect() -> str:
+        # The file's BACKEND line comes before its first request (lower.py, E312), so every
+        # request is made for the backend the whole file ends up with.
+        return backend or lowering.backend or default_backend
+
     def take(items: list[lower.Lowered]) -> None:
+        if items and in_effect() == "fal":  # the same stages, and fal's app for each shot (fal.py)
+            from .fal import take_fal
+
+            take_fal(items, checker, lowering.axes, base_dir, images, models, report, made, lowered)
+            return
         for item in items:
             if lowered is not None:
                 lowered.append(item)
@@ -88,12 +103,6 @@ def analyse(text: str, name: str, base_dir: Path, *, axes: str | None = None,
                 made_one = record(item, lowering.axes, base_dir, images, models)
                 (cast if isinstance(item, lower.LoweredCast) else made).append(made_one)
 
-    if backend == "fal":  # the same stages, and fal's app for each shot (fal.py)
-        from .fal import take_fal
-
-        def take(items: list[lower.Lowered]) -> None:
-            take_fal(items, checker, lowering.axes, base_dir, images, models, report, made, lowered)
-
     owners: list[tuple[int, str]] = []  # where each SHOT and SEQUENCE starts, and its name
     for start, _end, statement in parser.placed_statements(source, report):
         if isinstance(statement, ast.Shot | ast.Sequence):
@@ -103,7 +112,7 @@ def analyse(text: str, name: str, base_dir: Path, *, axes: str | None = None,
     file_notes = _notes(text, masked.trivia, owners, made) if made is not None and masked.trivia else []
     diagnostics = conclude(source, report, lowering.shots)
     return Analysis(source, diagnostics, lowering.title, lowering.axes, lowering.shots, made, file_notes, models,
-                    cast if made is not None else None)
+                    cast if made is not None else None, in_effect())
 
 
 def _notes(text: str, trivia: list[Trivia], owners: list[tuple[int, str]], made: list[dict[str, Any]]) -> list[str]:
@@ -226,14 +235,18 @@ def _once_per_place(report: list[Diagnostic]) -> list[Diagnostic]:
 
 def analyse_bytes(data: bytes, name: str, base_dir: Path, *, axes: str | None = None,
                   images: ImageStore | None = None, records: bool = False, models: Matrix | None = None,
-                  user_models: bool = True, backend: str = "kling") -> Analysis:
+                  user_models: bool = True, backend: str | None = None,
+                  default_backend: str = DEFAULT_BACKEND) -> Analysis:
     """As analyse, from raw bytes: UTF-8, a byte-order mark allowed, or UTF-16 with its mark."""
     axes = _axes_choice(axes)
+    _backend_choice(backend, allow_none=True)
+    _backend_choice(default_backend)
     text = text_of(data, name)
     if isinstance(text, Analysis):
+        text.backend = backend or default_backend
         return text
     return analyse(text, name, base_dir, axes=axes, images=images, records=records, models=models,
-                   user_models=user_models, backend=backend)
+                   user_models=user_models, backend=backend, default_backend=default_backend)
 
 
 def text_of(data: bytes, name: str) -> str | Analysis:
@@ -259,12 +272,11 @@ def _not_text(text: str, name: str, offset: int, message: str) -> Analysis:
     return Analysis(source, [Diagnostic("E001", message, source.span(offset, offset + 1), hint)])
 
 
-BACKENDS = ("kling", "fal")  # as config.BACKENDS (the compiler does not import the config)
-
-
-def _backend_choice(backend: str) -> None:
-    if backend not in BACKENDS:
-        raise ValueError(f"backend must be {' or '.join(map(repr, BACKENDS))}, not {backend!r}")
+def _backend_choice(backend: str | None, allow_none: bool = False) -> None:
+    """A backend checked at the API's edge, so a misspelling is a plain ValueError."""
+    if backend not in BACKENDS and not (allow_none and backend is None):
+        nothing = " (or None for the file's BACKEND line)" if allow_none else ""
+        raise ValueError(f"backend must be {' or '.join(map(repr, BACKENDS))}{nothing}, not {backend!r}")
 
 
 def _axes_choice(axes: str | None) -> str | None:
@@ -301,7 +313,8 @@ def _library(folder: Path | None, images: ImageStore | None, models: Matrix | No
 
 def compile_text(text: str | bytes, path: str | Path | None = None, *, axes: str | None = None,
                  images: ImageStore | None = None, models: Matrix | None = None,
-                 folder: str | Path | None = None, user_config: bool = False, backend: str = "kling") -> CompileResult:
+                 folder: str | Path | None = None, user_config: bool = False, backend: str | None = None,
+                 default_backend: str = DEFAULT_BACKEND) -> CompileResult:
     """Compile the text of a shot list (bytes are read as by compile_bytes).
 
     `path` names the file in diagnostics; its folder (or `folder`) is where the shot list's
@@ -313,26 +326,29 @@ def compile_text(text: str | bytes, path: str | Path | None = None, *, axes: str
     ($SHOTLANG_MODELS, ~/.config/shotlang/models.toml) too. `images` is a store of the caller's
     (`ImageStore(anywhere=True)` reads whatever the text names, as the command line does).
     `backend` "fal" makes fal's requests (each record's endpoint fal's app id, its body the
-    app's input: shotlang/compiler/fal.py) and refuses what no fal app takes (E416-E419).
-    docs/api.md has the whole API.
+    app's input: shotlang/compiler/fal.py) and refuses what no fal app takes (E416-E419);
+    `backend` "kling" Kling's; None (the default) what the file's BACKEND line says, else
+    `default_backend`. The output's `backend` says which it was. docs/api.md has the whole API.
     """
     from .result import finish
 
     if isinstance(text, bytes | bytearray | memoryview):
         return compile_bytes(bytes(text), path, axes=axes, images=images, models=models, folder=folder,
-                             user_config=user_config, backend=backend)
+                             user_config=user_config, backend=backend, default_backend=default_backend)
     if not isinstance(text, str):
         raise TypeError(f"compile_text takes the shot list as str (or bytes), not {type(text).__name__}")
     name, place = _place(path, folder)
     base_dir, store, matrix, problems = _library(place, images, models, user_config)
     return finish(_with(problems, analyse(text, name, base_dir, axes=axes, images=store, records=True,
-                                          models=matrix, user_models=user_config, backend=backend)), backend)
+                                          models=matrix, user_models=user_config, backend=backend,
+                                          default_backend=default_backend)))
 
 
 def compile_bytes(data: bytes, path: str | Path | None = None, *, axes: str | None = None,
                   images: ImageStore | None = None, folder: str | Path | None = None,
                   models: Matrix | None = None, user_config: bool = False,
-                  base_dir: str | Path | None = None, backend: str = "kling") -> CompileResult:
+                  base_dir: str | Path | None = None, backend: str | None = None,
+                  default_backend: str = DEFAULT_BACKEND) -> CompileResult:
     """Compile a shot list's raw bytes: UTF-8, a byte-order mark allowed (as compile_text).
     `base_dir` is `folder`'s earlier name, still taken."""
     from .result import finish
@@ -340,7 +356,8 @@ def compile_bytes(data: bytes, path: str | Path | None = None, *, axes: str | No
     name, place = _place(path, folder if folder is not None else base_dir)
     where, store, matrix, problems = _library(place, images, models, user_config)
     return finish(_with(problems, analyse_bytes(data, name, where, axes=axes, images=store, records=True,
-                                                models=matrix, user_models=user_config, backend=backend)), backend)
+                                                models=matrix, user_models=user_config, backend=backend,
+                                                default_backend=default_backend)))
 
 
 def _with(problems: list[Diagnostic], analysis: Analysis) -> Analysis:
@@ -351,8 +368,9 @@ def _with(problems: list[Diagnostic], analysis: Analysis) -> Analysis:
 
 
 def compile_file(path: str | Path, *, axes: str | None = None, models: Matrix | None = None,
-                 images: ImageStore | None = None, user_config: bool = False, backend: str = "kling") -> CompileResult:
+                 images: ImageStore | None = None, user_config: bool = False, backend: str | None = None,
+                 default_backend: str = DEFAULT_BACKEND) -> CompileResult:
     """Compile a .shot file, its images read from its folder (as compile_text). Raises OSError
     if it cannot be read."""
     return compile_bytes(Path(path).read_bytes(), path, axes=axes, models=models, images=images,
-                         user_config=user_config, backend=backend)
+                         user_config=user_config, backend=backend, default_backend=default_backend)

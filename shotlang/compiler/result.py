@@ -29,17 +29,17 @@ class CompileResult(Reports, BaseModel):
         return len(self.output.records) if self.output is not None else 0
 
 
-def finish(analysis: Analysis, backend: str = "kling") -> CompileResult:
-    """Build the requests of an analysed file that has no error (fal's, for `backend` "fal":
-    the analysis made them so)."""
+def finish(analysis: Analysis) -> CompileResult:
+    """Build the requests of an analysed file that has no error (fal's, for the analysis's
+    backend "fal": the analysis made them so)."""
     output = None
     if not any(d.severity is Severity.ERROR for d in analysis.diagnostics):
-        output = _output(analysis, backend)
+        output = _output(analysis)
     return CompileResult(source=analysis.source, diagnostics=analysis.diagnostics, output=output,
                          models=analysis.models)
 
 
-def _output(analysis: Analysis, backend: str = "kling") -> payload.CompiledFile:
+def _output(analysis: Analysis) -> payload.CompiledFile:
     assert analysis.records is not None, "analyse(records=True) makes the records"
     return payload.CompiledFile(
         source=analysis.source.name,
@@ -48,5 +48,5 @@ def _output(analysis: Analysis, backend: str = "kling") -> payload.CompiledFile:
         records=analysis.records,
         notes=analysis.notes or None,
         cast=analysis.cast or None,
-        backend=backend,  # type: ignore[arg-type]
+        backend=analysis.backend,  # type: ignore[arg-type]
     )

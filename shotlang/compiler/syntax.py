@@ -102,4 +102,9 @@ class Axes(NamedTuple):
     span: Span
 
 
-Statement = Shot | Sequence | Cast | Scene | Title | ModelStatement | Defaults | Axes
+class Backend(NamedTuple):
+    value: Word
+    span: Span
+
+
+Statement = Shot | Sequence | Cast | Scene | Title | ModelStatement | Defaults | Axes | Backend

@@ -261,6 +261,12 @@ def _line_column(text: str, offset: int) -> tuple[int, int]:
 
 def _take(payload: Payload, value: dict[str, Any], where: str, path: str) -> None:
     """A record, an envelope or a body, by its keys (a body has neither `body` nor `shots`)."""
+    backend = value.get("backend")
+    if backend is not None and ("body" in value or "shots" in value):
+        # fal's app ids and inputs (an envelope or a JSON line of `--backend fal`, `BACKEND fal`):
+        # no way back from them to a shot list is written yet.
+        raise Unreadable(f"{where}: {_join(path, 'backend')}: {_show(backend)}: decompile reads Kling's requests; "
+                         "compile the shot list with `--backend kling` and decompile that")
     if value.get("endpoint") == kling.ELEMENTS or "element_name" in value:  # a cast member's record, or its body
         payload.cast.append((where, path, value if "body" in value else {"body": value}))
     elif "body" in value:  # a JSON line of a sequence has `shots` too: its shots' names

@@ -52,6 +52,7 @@ from typing import Any
 
 from ..compiler import kling
 from ..compiler.language import (
+    BACKENDS,
     NEVER_CONTINUE,
     OPTIONS,
     OTHER_KEYWORDS,
@@ -110,6 +111,7 @@ SCOPES: dict[str, str] = {
     "comma": "punctuation.separator.comma.shot",
     "coordinate": "constant.numeric.coordinate.shot",
     "axes": "constant.language.axes.shot",
+    "backend": "constant.language.backend.shot",
     "curly-quote": "invalid.illegal.curly-quote.shot",
     "stray-comment-end": "invalid.illegal.stray-comment-end.shot",
     "stray-note-end": "invalid.illegal.stray-note-end.shot",
@@ -410,6 +412,13 @@ def _statements() -> dict[str, Rule]:
             "name": statement_scope("axes"),
             "beginCaptures": keyword_capture,
             "patterns": [{"include": "#trivia"}, {"match": words(AXES), "name": SCOPES["axes"]}],
+        },
+        "statement-backend": {
+            "begin": _statement_begin("backend"),
+            "end": one_line_end,
+            "name": statement_scope("backend"),
+            "beginCaptures": keyword_capture,
+            "patterns": [{"include": "#trivia"}, {"match": words(BACKENDS), "name": SCOPES["backend"]}],
         },
     }
     missing = {f"statement-{k}" for k in STATEMENT_KEYWORDS} ^ rules.keys()

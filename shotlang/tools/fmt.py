@@ -287,6 +287,8 @@ def _written(statement: ast.Statement, text: str, indent: str) -> list[str]:
         return [f"{indent}MODEL {_source(text, statement.name)}"]
     if isinstance(statement, ast.Defaults):
         return _flowed([f"{indent}DEFAULTS"], _options(statement.options, text), more)
+    if isinstance(statement, ast.Backend):
+        return [f"{indent}BACKEND {_source(text, statement.value).lower()}"]
     assert isinstance(statement, ast.Axes)
     return [f"{indent}AXES {_source(text, statement.value).lower()}"]
 

@@ -1,8 +1,8 @@
 """Checking a shot list again after each edit, in the time between two keystrokes.
 
 analyse() (compiler/pipeline.py) reads a file statement by statement: each statement is parsed, then
-fed to the Lowering (which carries MODEL, DEFAULTS, AXES, SCENE, TITLE and an open SEQUENCE
-down the file) and its shots to the Checker (which remembers the shot names, for duplicates).
+fed to the Lowering (which carries MODEL, DEFAULTS, AXES, BACKEND, SCENE, TITLE and an open
+SEQUENCE down the file) and its shots to the Checker (which remembers the shot names, for duplicates).
 LiveCheck runs exactly those steps and keeps what each one took and gave: its statement's
 place, what it reported, the shot names it looked up and added, the offsets whose line numbers
 it asked for (a message says "on line 12"), and the lowering's state after it.
@@ -36,6 +36,7 @@ from typing import Any, NamedTuple
 from ...compiler import checks, lower, parser
 from ...compiler import syntax as ast
 from ...compiler.diagnostics import Diagnostic, Related
+from ...compiler.fal import take_fal
 from ...compiler.images import ImageStore
 from ...compiler.models import for_folder
 from ...compiler.pipeline import (
@@ -332,7 +333,7 @@ class LiveCheck:
                 source, start, end, (previous.start, previous.end) if previous is not None else None, report)
             if statement is not None:
                 for item in lowering.feed(statement, start):
-                    report += checker.check(item, lowering.axes)
+                    report += _checked(item, lowering, checker)
         finally:
             source.asked = None
             names.looked = names.added = None
@@ -413,7 +414,7 @@ class LiveCheck:
                 lowering.restore(last.state, shots)
             lowering.report = report
             for item in lowering.finish():
-                report += checker.check(item, lowering.axes)
+                report += _checked(item, lowering, checker)
         # A place said elsewhere that is also one in its own statement is one place.
         both = sum(1 for place in elsewhere if self._own_place(place))
         disputes = Disputes(disputed, {*first, *elsewhere}, camera, own + len(elsewhere) - both)
@@ -706,6 +707,16 @@ class LiveCheck:
             if stop == len(text):
                 return window, len(later)
             reach *= 2
+
+
+def _checked(item: lower.Lowered, lowering: lower.Lowering, checker: checks.Checker) -> list[Diagnostic]:
+    """A shot, sequence or cast member checked as analyse checks it: against fal's apps too
+    when the file says `BACKEND fal` (the editor knows no command line, and no config)."""
+    if lowering.backend != "fal":
+        return checker.check(item, lowering.axes)
+    found: list[Diagnostic] = []
+    take_fal([item], checker, lowering.axes, checker.base_dir, checker.images, checker.models, found, None, None)
+    return found
 
 
 def _alive(index: dict[str, list[Step]], key: str) -> list[Step]:

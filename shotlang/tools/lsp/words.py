@@ -26,6 +26,7 @@ from ...compiler.camera import words as move_sentence
 from ...compiler.diagnostics import CODES, Diagnostic, Severity
 from ...compiler.images import ImageStore
 from ...compiler.language import (
+    BACKENDS,
     MODE_WORDS,
     OPTION_BY_KEYWORD,
     OPTION_BY_KIND,
@@ -119,6 +120,9 @@ def completions(text: str, statement_start: int, offset: int, matrix: Matrix, mo
         return _models(matrix, at) if not rest else []
     if keyword == "axes":
         return [_value(w, "how moves map to the camera fields", at) for w in AXES] if not rest else []
+    if keyword == "backend":
+        return [Item(b, "value", "where the shots are sent", meaning, at) for b, meaning in BACKENDS.items()
+                ] if not rest else []
     if keyword not in ("defaults", "shot", "sequence"):
         return []
     place = _place(text, statement_start, offset, partial, matrix, model, axes, state)
@@ -594,6 +598,8 @@ def _word_at(source: Source, statement: tuple[int, int] | None, offset: int, axe
     option = OPTION_BY_KEYWORD.get(here.lower)
     if option is not None:
         return Hover(f"**{here.text}**: {option.written} — {_option_text(option)}", here.start, here.end)
+    if keyword == "backend" and here is found[1] and here.lower in BACKENDS:
+        return Hover(f"**BACKEND {here.lower}**: {BACKENDS[here.lower]}", here.start, here.end)
     if here.lower in MODE_WORDS:
         return Hover(f"**{here.text}**: mode `{MODE_WORDS[here.lower]}`", here.start, here.end)
     return None
