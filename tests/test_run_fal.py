@@ -165,3 +165,21 @@ def test_status_on_fal_refreshes_from_fals_queue(fal: FakeFal, film: Path) -> No
     done = shotlang("status", str(film), "--backend", "fal", "--json", env=fal.env())
     assert done.returncode == 0, done.stderr
     assert {row["shot"]: row["status"] for row in json.loads(done.stdout)} == dict.fromkeys(SHOTS, "succeed")
+
+
+def test_status_asks_each_backend_only_about_its_own_requests(fal: FakeFal, film: Path) -> None:
+    # Requests sent to fal and left in flight; `status` with Kling's backend asks Kling about none
+    # of them (their ids are fal's, and the Kling token goes only to Kling), and says what is recorded.
+    from shotlang.testing import FakeKling
+
+    fal.inject(FalFault("hold", on="submit", times=None))
+    start_run = start("run", str(film), "--backend", "fal", *FAST, env=fal.env())
+    wait_for(lambda: len(fal.created()) == 4)
+    os.kill(start_run.pid, signal.SIGKILL)
+    start_run.communicate(timeout=10)
+    with FakeKling(polls=1) as kling:
+        done = shotlang("status", str(film), "--backend", "kling", "--json", env={**kling.env(), **fal.env()})
+        assert done.returncode == 0, done.stderr
+        assert kling.stats.queries == 0 and kling.stats.requests == 0
+    assert {row["status"] for row in json.loads(done.stdout)} <= {"submitted", "processing"}
+    fal.release()
