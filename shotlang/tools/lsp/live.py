@@ -380,7 +380,7 @@ class LiveCheck:
         shots = last.shots_before + last.shots if last else 0
         report = [self.unclosed] if self.unclosed is not None else []
         report += self.model_problems
-        disputed: list[str] = []
+        disputed: dict[tuple[str, ...], None] = {}  # the statements' W108 messages, by statement, in order
         first: list[tuple[int, int]] = []  # the places of the first W108s in the statements
         own = 0  # how many places in the statements
         elsewhere: set[tuple[int, int]] = set()
@@ -394,15 +394,18 @@ class LiveCheck:
                 at = step.start
                 report += [new(Diagnostic, (code, message, new(Span, (at + a, at + b, source)), hint, ()))
                            for code, message, hint, a, b in step.inside]
-            if step.disputed:
-                disputed += step.disputed
+            said = step.disputed
+            if said:
+                disputed[said] = None  # (most statements say the same: each way of saying it once, in order)
                 camera = camera or step.camera
-                if step.own:
-                    own += len(step.own)
+                places = step.own
+                if places:
+                    own += len(places)
                     if len(first) <= RELATED_SHOWN:  # (statements are in order, and so are their places)
                         at = step.start
-                        first += [(at + a, at + b) for a, b in step.own]
-                elsewhere.update([(d.span.start, d.span.end) for d in step.elsewhere])
+                        first += [(at + a, at + b) for a, b in places]
+                if step.elsewhere:
+                    elsewhere.update([(d.span.start, d.span.end) for d in step.elsewhere])
         if last is not None and last.state.sequence is not None:
             self._current_state(last)
             if lowering is None or checker is None:
@@ -417,7 +420,8 @@ class LiveCheck:
                 report += _checked(item, lowering, checker)
         # A place said elsewhere that is also one in its own statement is one place.
         both = sum(1 for place in elsewhere if self._own_place(place))
-        disputes = Disputes(disputed, {*first, *elsewhere}, camera, own + len(elsewhere) - both)
+        messages = [message for said in disputed for message in said]  # (Disputes needs their order only)
+        disputes = Disputes(messages, {*first, *elsewhere}, camera, own + len(elsewhere) - both)
         self.diagnostics = conclude(self.source, report, shots, disputes, self.controls)
         return self.diagnostics
 

@@ -50,6 +50,9 @@ class Lines:
     def __init__(self, text: str, encoding: str = UTF16) -> None:
         self.text = text
         self.encoding = encoding
+        # All of it ASCII (most shot lists): a character is a unit in every encoding, so a
+        # position is counted, not measured (kept through edits: what they insert decides).
+        self.ascii = text.isascii()
         self.cr = "\r" in text
         if self.cr:
             self.starts = [0, *(m.end() for m in _BREAK.finditer(text))]
@@ -68,6 +71,7 @@ class Lines:
         added = [start + i + 1 for i, char in enumerate(inserted) if char == "\n"] if "\n" in inserted else []
         edited = Lines.__new__(Lines)
         edited.text, edited.encoding, edited.cr = text, self.encoding, False
+        edited.ascii = self.ascii and inserted.isascii() or (not self.ascii and text.isascii())
         edited.starts = starts[:first] + added + [at + delta for at in starts[last:]]
         return edited
 
@@ -85,6 +89,8 @@ class Lines:
         offset = max(0, min(offset, len(self.text)))
         line = bisect.bisect_right(self.starts, offset) - 1
         start = self.starts[line]
+        if self.ascii:
+            return Position(line, offset - start)
         return Position(line, _units(self.text[start:offset], self.encoding))
 
     def offset(self, line: int, character: int) -> int:

@@ -63,7 +63,7 @@ class OpenFile:
         self.version = version
         self._lines: Lines | None = None
         self.waiting: asyncio.TimerHandle | None = None  # the check of edits still to come
-        self.shown: dict[tuple[Any, ...], types.Diagnostic] = {}  # as last published, by place
+        self.shown: dict[tuple[Any, ...], Any] = {}  # as last published (the protocol's JSON), by place
 
     @property
     def checked(self) -> bool:
@@ -208,24 +208,31 @@ class ShotServer(LanguageServer):
             else:
                 elsewhere.setdefault(_uri_of(d.span.source), []).append(d)
         lines = opened.lines(self.encoding)
-        # A diagnostic the last publication had at the same place is the same message: most of
-        # a large file's, after a keystroke (a place is its line and character, not its offset).
-        made, kept = opened.shown, {}
+        # What a diagnostic says (all but its range) as the protocol's JSON, made once for each
+        # message (a large file says a few messages thousands of times) and kept from one
+        # publication to the next; its range is new each time (lines move).
+        plain = self.protocol._converter.unstructure
+        made, kept = opened.shown, dict[tuple[Any, ...], Any]()
         shown = []
         for d in mine:
             if d.related:
-                shown.append(self.to_lsp(d, lines, live.bom, opened.uri))
+                shown.append(plain(self.to_lsp(d, lines, live.bom, opened.uri)))
                 continue
-            key = (d.code, d.severity, d.message, d.hint, lines.position(d.span.start + live.bom),
-                   lines.position(max(d.span.start, d.span.end) + live.bom))
-            one = made.get(key)
-            if one is None:
-                one = self.to_lsp(d, lines, live.bom, opened.uri)
-            kept[key] = one
-            shown.append(one)
+            key = (d.code, d.severity, d.message, d.hint)
+            said = kept.get(key) or made.get(key)
+            if said is None:
+                said = {k: v for k, v in plain(self.to_lsp(d, lines, live.bom, opened.uri)).items() if k != "range"}
+            kept[key] = said
+            start = lines.position(d.span.start + live.bom)
+            end = lines.position(max(d.span.start, d.span.end) + live.bom)
+            shown.append({"range": {"start": {"line": start[0], "character": start[1]},
+                                    "end": {"line": end[0], "character": end[1]}}, **said})
         opened.shown = kept
-        self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
-            uri=opened.uri, diagnostics=shown, version=opened.version))
+        params = {"uri": opened.uri, "diagnostics": shown, **({"version": opened.version}
+                                                                if opened.version is not None else {})}
+        # As JSON already: pygls would unstructure thousands of diagnostics again at each keystroke.
+        self.protocol._send_data({"jsonrpc": "2.0", "method": types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS,
+                                  "params": params})
         self._publish_elsewhere(opened.uri, elsewhere)
 
     def _publish_elsewhere(self, uri: str, found: dict[str, list[Diagnostic]]) -> None:
