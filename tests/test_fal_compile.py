@@ -9,18 +9,21 @@ https://docs.fal.ai/documentation/model-apis/fal-cdn ("Models also accept base64
 
 from __future__ import annotations
 
+import base64
+import itertools
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from helpers import png
+from helpers import jpeg, png
 
 import shotlang
 from shotlang import cli, config
 from shotlang.compiler import fal
 from shotlang.compiler.models import built_in, read
+from shotlang.testing import fal as fal_server
 
 URL = "https://example.com/frame.jpg"
 URL_END = "https://example.com/end.jpg"
@@ -164,6 +167,18 @@ def test_fal_records_translates_compiled_kling_records() -> None:
         fal.fal_records(bad.output.records)
 
 
+def test_kling_shot_type_words_are_spelt_as_fals_enum() -> None:
+    # fal's shot_type is "customize" or "intelligent" (fal's client map); Kling says "intelligence"
+    app = fal.app_by_id("fal-ai/kling-video/v3/pro/text-to-video")
+    assert app is not None
+    shots = [{"prompt": "one", "duration": 3}, {"prompt": "two", "duration": 4}]
+    for kling_word, fal_word in (("customize", "customize"), ("intelligence", "intelligent")):
+        record = {"endpoint": "/v1/videos/text2video", "body": {
+            "model_name": "kling-v3", "mode": "pro", "duration": "7", "multi_shot": True, "shot_type": kling_word,
+            "multi_prompt": shots}}
+        assert fal.fal_input(record, app)["shot_type"] == fal_word
+
+
 def test_a_models_file_can_add_or_correct_a_row(tmp_path: Path) -> None:
     file = tmp_path / "shotlang-models.toml"
     file.write_text('[backends.fal.kling-v2-1.image2video-pro]\nlisted = true\n'
@@ -189,6 +204,10 @@ REFUSALS = [
     (f'SHOT a: "x" image "{URL}" pro cfg 0.5', "E417", "0.5", "remove it on fal"),
     ('SHOT a: "x" pro id "my-1"', "E417", '"my-1"', "compile with `--backend kling`"),
     ('SHOT a: "x" pro 10s', "E418", "10s", "renders 5s: write one of those"),
+    # fal's image-to-video apps require their start frame, and all but v3's and O3's a prompt
+    # (fal's client map); Kling takes an end frame alone and an image shot without a prompt
+    (f'SHOT a: "x" tail "{URL_END}" model kling-v1', "E417", f'"{URL_END}"', "give the shot its start frame"),
+    (f'SHOT a: "" image "{URL}" model kling-v2-1-master', "E417", '""', "say in the prompt what the shot shows"),
     (f'CAST keeper: "a keeper" image "{URL}" also "{URL_END}"\nSHOT a: "@keeper waves" model kling-v3-omni',
      "E419", "keeper:", "describe the character"),
     ('SHOT a: "x" pro\nSHOT b: after a "y" pro', "E419", 'a "y"', "own start `image`"),
@@ -236,3 +255,75 @@ def test_every_fal_code_has_a_case_and_an_explanation() -> None:
     from shotlang.compiler.diagnostics import CODES
 
     assert {code for _, code, _, _ in REFUSALS} == FAL_CODES <= set(CODES)
+
+
+# --- every request check accepts is one fal's app takes ----------------------------------------
+# The local fal server (shotlang/testing/fal.py) holds each app's input schema, written from the
+# same client map independently of fal.py's rows: whatever `--backend fal` lets through must pass
+# it. The shots are generated over the models of the matrix, not picked by hand.
+
+_STARTS = {"": "", "url": f' image "{URL}"', "png": ' image "start.png"', "jpeg": ' image "start.jpg"'}
+_MODES = ("", " std", " pro")
+_DURATIONS = ("", " 3s", " 5s", " 7s", " 10s", " 15s")
+_OPTIONS = ("", f' tail "{URL_END}"', ' tail "end.png"', ' negative "blur"', " cfg 0.5", " cfg 0", " sound on",
+            " sound off", ' sound on voice "v1"', ' sound on voice "v1" voice "v2"', ' mask "mask.png"',
+            ' motion "mask.png" (10, 20) (90, 40)', " 16:9", " 9:16", " 1:1", " takes 2")
+_MOVES = ("pan left 5 ", "slow pan right over ", "crane down and back ", "push in and up ", "dolly up 6 ", "static ")
+_MOVES_WORDS = ("", " moves numeric", " moves words", " moves both", " moves off")
+_SEQUENCE_OPTIONS = ("", " sound on", ' negative "blur"', " 9:16", " cfg 0.5", f' image "{URL}"', ' image "start.png"')
+
+
+def _shot_lists() -> list[str]:
+    """One shot list per combination: each model with each start frame and mode, and each of
+    them with every duration, each option, each move under each `moves`, and a sequence."""
+    voices = {' sound on voice "v1"': '"<<<voice_1>>> speaks"',
+              ' sound on voice "v1" voice "v2"': '"<<<voice_1>>> and <<<voice_2>>> speak"'}
+
+    def prompt(option: str) -> str:
+        return voices.get(option, '"A castle"')
+
+    texts = []
+    for model, start, mode in itertools.product(built_in().names(), _STARTS.values(), _MODES):
+        shot = f"model {model}{mode}{start}"
+        texts += [f'SHOT a: "A castle" {shot}{seconds}\n' for seconds in _DURATIONS]
+        texts += [f"SHOT a: {prompt(option)} {shot}{seconds}{option}\n"
+                  for option, seconds in itertools.product(_OPTIONS, ("", " 10s"))]
+        texts += [f'SHOT a: "" {shot}\n']
+        texts += [f'{axes}SHOT a: {move}"A castle" {shot}{moves}\n'
+                  for move, moves, axes in itertools.product(_MOVES, _MOVES_WORDS, ("", "AXES official\n"))]
+        if start in ("", f' image "{URL}"'):
+            texts += [f"SHOT a: {prompt(one)} {shot}{one}{other}\n"
+                      for one, other in itertools.combinations(_OPTIONS, 2)]
+    for model, mode, option in itertools.product(built_in().names(), _MODES, _SEQUENCE_OPTIONS):
+        texts.append(f'SEQUENCE s: model {model}{mode}{option}\n  SHOT a: pan left "one" 3s\n  SHOT b: "two" 4s\n')
+    return texts
+
+
+def test_every_request_check_accepts_is_one_the_fal_app_takes(tmp_path: Path) -> None:
+    for name, data in {"start.png": png(640, 360), "start.jpg": jpeg(640, 360), "end.png": png(640, 360),
+                       "mask.png": png(640, 360)}.items():
+        (tmp_path / name).write_bytes(data)
+    refused: list[tuple[str, str, Any]] = []
+    reached: set[str] = set()
+    for text in _shot_lists():
+        result = shotlang.compile_text(text, folder=tmp_path, backend="fal")
+        if result.output is None or any(d.severity.name == "ERROR" for d in result.diagnostics):
+            continue
+        for made in result.output.records:
+            app, body = made["endpoint"], made["body"]
+            reached.add(app)
+            problems = fal_server.validate(fal_server.APPS[app], body)
+            if problems:
+                refused.append((text, app, problems))
+            # a local file goes as a data URI of its own type
+            for value in (v for k, v in body.items() if k.endswith("_url") and v.startswith("data:")):
+                kind, _, data = value.partition(";base64,")
+                magic = {"data:image/png": b"\x89PNG", "data:image/jpeg": b"\xff\xd8\xff"}[kind]
+                assert base64.b64decode(data).startswith(magic), (text, kind)
+            if "generate_audio" in body:
+                assert body["generate_audio"] is ("sound on" in text), text
+    assert not refused, "\n".join(f"{text.strip()}\n  {app}: {problems}" for text, app, problems in refused[:20])
+    # Every app in fal's client map is reached, but kling-v1-5's text-to-video: Kling's row for
+    # kling-v1-5 has image-to-video only, so no shot goes there.
+    listed = {app.app for app in fal.apps() if app.listed}
+    assert reached == listed - {"fal-ai/kling-video/v1.5/pro/text-to-video"}

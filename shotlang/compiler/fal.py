@@ -131,6 +131,8 @@ def endpoint_of(record: Mapping[str, Any]) -> tuple[str, str]:
     return ("image2video" if to_image else "text2video"), str(body.get("mode") or kling.default_mode(record["endpoint"]))
 
 
+# Kling's shot_type words as fal's enum spells them ("customize" / "intelligent": fal's client map).
+SHOT_TYPES = {"customize": "customize", "intelligence": "intelligent"}
 # What each Kling body field needs of the app: the fal inputs that can carry it (any one).
 NEEDS: dict[str, tuple[str, ...]] = {
     "prompt": ("prompt",), "negative_prompt": ("negative_prompt",), "cfg_scale": ("cfg_scale",),
@@ -170,6 +172,17 @@ def refusals(record: Mapping[str, Any], app: FalApp) -> list[tuple[str, str]]:
                 found.append((key, f"{app.app} takes no camera control"))
         elif not any(app.takes(name) for name in NEEDS.get(key, (key,))):
             found.append((key, f"{app.app} takes no `{' or '.join(NEEDS.get(key, (key,)))}`"))
+    # Kling takes an image shot without a prompt; fal's apps need one, but for v3's and O3's, where
+    # "Either prompt or multi_prompt must be provided" (or, from an image, neither): fal's client
+    # map marks `prompt` required on every other Kling app (research notes section 3).
+    if app.takes("prompt") and not app.takes("multi_prompt") and not body.get("prompt"):
+        found.append(("prompt", f"{app.app} needs a prompt (`prompt` is required)"))
+    # Kling takes an end frame alone (image_tail without image); fal's image-to-video apps do not:
+    # each one's start frame, `image_url` or `start_image_url`, is a required input (fal's client
+    # map, @fal-ai/client 1.10.1 endpoints.d.ts; research notes section 3).
+    if "image_tail" in body and "image" not in body and any(app.takes(name) for name in NEEDS["image"]):
+        found.append(("image", f"{app.app} takes an end frame only with a start frame "
+                               f"(`{next(n for n in NEEDS['image'] if app.takes(n))}` is required)"))
     if str(body.get("duration", kling.DEFAULT_DURATION)) not in app.durations:
         found.append(("duration", f"{app.app} renders {', '.join(s + 's' for s in app.durations)}"))
     return found
@@ -191,7 +204,7 @@ def fal_input(record: Mapping[str, Any], app: FalApp) -> dict[str, Any]:
     if "multi_prompt" in body:  # fal: "Either prompt or multi_prompt must be provided, but not both"
         made.pop("prompt", None)
         put("multi_prompt", [{"prompt": p["prompt"], "duration": str(p["duration"])} for p in body["multi_prompt"]])
-        put("shot_type", body.get("shot_type", "customize"))
+        put("shot_type", SHOT_TYPES[body.get("shot_type", "customize")])
     put("duration", str(body.get("duration", kling.DEFAULT_DURATION)))
     for kling_field, names in (("image", NEEDS["image"]), ("image_tail", NEEDS["image_tail"])):
         if kling_field in body:
@@ -347,6 +360,14 @@ def check(item: Lowered, record: Mapping[str, Any] | None, matrix: Matrix) -> li
         elif key == "camera_control":
             found.append(Diagnostic("E417", f"{why}: the move cannot go as camera_control", span,
                                     "write `moves words` (the move in the prompt, in camera language)"))
+        elif key == "prompt":  # an image shot's empty prompt, on an app that requires one
+            found.append(Diagnostic("E417", why, item.prompt.span if isinstance(item, LoweredShot) else span,
+                                    "say in the prompt what the shot shows, or compile with `--backend kling` "
+                                    "(Kling takes an image shot without one)"))
+        elif key == "image":  # an end frame without the start frame the app requires
+            found.append(Diagnostic("E417", why, _where(item, "image_tail"),
+                                    "give the shot its start frame too (`image \"start.png\"`), or compile with "
+                                    "`--backend kling` (Kling takes an end frame alone)"))
         elif key in ("multi_shot", "multi_prompt", "shot_type"):
             found.append(Diagnostic("E417", f"{app.app} takes no multi-shot sequence", span,
                                     "on fal, sequences are taken by kling-v3 and kling-v3-omni: use one of them, "
