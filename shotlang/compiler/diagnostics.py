@@ -387,7 +387,9 @@ several no `negative` or `cfg`, and only kling-v1's standard text-to-video app a
 a field (`moves auto` sends the move as words elsewhere; `moves numeric` there is this error:
 write `moves words`). A sequence goes as fal's `multi_prompt` on the kling-v3 and kling-v3-omni
 apps only. fal takes no `callback` (its webhook is a queue parameter), `id` or `watermark` in the
-input. Remove the option, or compile for Kling."""),
+input. Every fal image-to-video app needs its start frame, so an end frame alone is this error
+too; and every app but kling-v3's and the omni ones needs a prompt (an image shot with an empty
+one is). Remove the option, give what the app needs, or compile for Kling."""),
     "E418": Code(E, "duration the fal app does not render", """
 A fal app's `duration` is a list of its own (`"5"` and `"10"` for most; 3 to 15 seconds on
 kling-v3; 3 to 10 on kling-video-o1), in the matrix's `[backends.fal.<model>.<cell>]` rows."""),
