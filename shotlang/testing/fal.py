@@ -24,7 +24,6 @@ import heapq
 import json
 import re
 import secrets
-import socket
 import threading
 import time
 import uuid
@@ -35,7 +34,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any, Literal, NamedTuple
 from urllib.parse import parse_qs, urlparse
 
-from .server import VIDEO, Stats, _QuietServer
+from .server import VIDEO, LocalHandler, Stats, _QuietServer
 from .videos import clip
 
 __all__ = ["APPS", "PRICES", "FakeFal", "FalApp", "FalFault", "FalStats", "validate"]
@@ -736,25 +735,8 @@ _FILE_PATH = re.compile(r"/files/([^/]+)\.mp4")
 
 
 def _handler_for(fake: FakeFal) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, format: str, *args: Any) -> None:  # quiet in tests
-            pass
-
-        def setup(self) -> None:
-            super().setup()
-            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-        def parse_request(self) -> bool:
-            """Every request received, any method and path, is counted with its Authorization."""
-            parsed = super().parse_request()
-            with fake._lock:
-                fake.stats.requests += 1
-                auth = self.headers.get("Authorization") if parsed else None
-                if auth is not None:
-                    fake.stats.authorizations.append(auth)
-            return parsed
+    class Handler(LocalHandler):
+        counted = fake
 
         def _respond(self, http: int, data: bytes, content_type: str = "application/json",
                      headers: tuple[tuple[str, str], ...] = ()) -> None:
@@ -772,10 +754,6 @@ def _handler_for(fake: FakeFal) -> type[BaseHTTPRequestHandler]:
             if retry_after is not None:
                 headers += (("Retry-After", f"{retry_after:g}"),)
             self._respond(http, json.dumps(payload).encode(), headers=headers)
-
-        def _drop(self) -> None:
-            self.close_connection = True
-            self.connection.shutdown(socket.SHUT_RDWR)
 
         def _faults_first(self, where: FalWhere, text: str) -> bool:
             """Apply injected faults that come before the work; True if one answered (or dropped)."""

@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 from urllib.parse import parse_qs, urlparse
 
 import jwt
@@ -481,27 +481,50 @@ class _QuietServer(ThreadingHTTPServer):
 
 
 
+class Counted(Protocol):
+    """A local server as its request handler sees it: what it counts, and the lock over it."""
+
+    @property
+    def _lock(self) -> threading.Lock: ...
+
+    @property
+    def stats(self) -> Stats: ...
+
+
+class LocalHandler(BaseHTTPRequestHandler):
+    """What the local servers' handlers share (Kling's and fal's): HTTP/1.1, quiet, small writes
+    at once, every request counted with its Authorization in `counted.stats`."""
+
+    protocol_version = "HTTP/1.1"
+    counted: Counted
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet in tests
+        pass
+
+    def setup(self) -> None:
+        super().setup()
+        # Small writes (a drip, a split video) go out at once, not held back by Nagle.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def parse_request(self) -> bool:
+        """Every request received, any method and path, is counted with its Authorization."""
+        parsed = super().parse_request()
+        with self.counted._lock:
+            self.counted.stats.requests += 1
+            auth = self.headers.get("Authorization") if parsed else None
+            if auth is not None:
+                self.counted.stats.authorizations.append(auth)
+        return parsed
+
+    def _drop(self) -> None:
+        """No answer: the connection closed."""
+        self.close_connection = True
+        self.connection.shutdown(socket.SHUT_RDWR)
+
+
 def _handler_for(fake: FakeKling) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, format: str, *args: Any) -> None:  # quiet in tests
-            pass
-
-        def setup(self) -> None:
-            super().setup()
-            # Small writes (a drip, a split video) go out at once, not held back by Nagle.
-            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-        def parse_request(self) -> bool:
-            """Every request received, any method and path, is counted with its Authorization."""
-            parsed = super().parse_request()
-            with fake._lock:
-                fake.stats.requests += 1
-                auth = self.headers.get("Authorization") if parsed else None
-                if auth is not None:
-                    fake.stats.authorizations.append(auth)
-            return parsed
+    class Handler(LocalHandler):
+        counted = fake
 
         def _respond(self, http: int, data: bytes, content_type: str | None = "application/json",
                      headers: tuple[tuple[str, str], ...] = (), drip: Fault | None = None) -> None:
@@ -545,10 +568,6 @@ def _handler_for(fake: FakeKling) -> type[BaseHTTPRequestHandler]:
                 self._respond(garble.http, garble.body, "text/html", drip=drip)
             else:
                 self._send(http, payload, drip=drip)
-
-        def _drop(self) -> None:
-            self.close_connection = True
-            self.connection.shutdown(socket.SHUT_RDWR)
 
         def _faults_first(self, where: Where, raw: bytes) -> bool:
             """Apply injected faults; True if one answered (or dropped) the request."""
