@@ -61,15 +61,22 @@ class TokenSource:
         """`text` from a server made safe to show or store: every token this source issued, the
         keys, anything like a bearer token or a JWT replaced by <redacted>; control characters
         (terminal escapes) dropped; at most `limit` characters (None: a URL, kept whole)."""
-        # Controls go first, so that one spliced into an echoed secret cannot hide it.
-        text = printable(text)
         with self._lock:
             secrets = {*self._issued, self._credentials.access_key, self._credentials.secret_key}
-        for secret in sorted((s for s in secrets if s), key=len, reverse=True):
-            text = text.replace(secret, REDACTED)
-        text = scrub(text)
-        if limit is not None and len(text) > limit:
-            text = text[: limit - 1] + "\u2026"
-        return text
+        return redact(text, secrets, limit)
+
+
+def redact(text: str, secrets: set[str], limit: int | None = REDACTED_MAX_CHARS) -> str:
+    """`text` from a server made safe to show or store: each of `secrets`, and anything like a
+    bearer token or a JWT, replaced by <redacted>; control characters dropped; at most `limit`
+    characters (None: a URL, kept whole)."""
+    # Controls go first, so that one spliced into an echoed secret cannot hide it.
+    text = printable(text)
+    for secret in sorted((s for s in secrets if s), key=len, reverse=True):
+        text = text.replace(secret, REDACTED)
+    text = scrub(text)
+    if limit is not None and len(text) > limit:
+        text = text[: limit - 1] + "\u2026"
+    return text
 
 

@@ -520,12 +520,7 @@ class KlingClient:
         refreshed = False
         attempt = 0
         while True:
-            answer = self._exchange("GET", path, parse, params=params, deadline=deadline)
-            if isinstance(answer, _Unknown):
-                if answer.timed_out:
-                    raise TimedOut(f"{what}: the deadline passed ({answer.why})")
-                attempt = self._retry(attempt, answer.why, answer.retry_after, deadline, what)
-                continue
+            answer, attempt = self._reply_to_get(path, parse, attempt, params=params, deadline=deadline, what=what)
             if answer.code == 0:
                 return answer.data
             action = kling.error_action(answer.http, answer.code)
@@ -541,6 +536,18 @@ class KlingClient:
                 attempt = self._retry(attempt, answer.describe(), answer.retry_after, deadline, what)
             else:
                 raise ShotError(answer.describe(), http=answer.http, code=answer.code)
+
+    def _reply_to_get(self, path: str, parse: Callable[[Any], Any], attempt: int, *,
+                      params: dict[str, Any] | None = None, deadline: float | None, what: str) -> tuple[_Reply, int]:
+        """A GET until an answer can be read (an unknown one is asked again, with backoff): the
+        reply, and the tries made so far (`attempt` before it)."""
+        while True:
+            answer = self._exchange("GET", path, parse, params=params, deadline=deadline)
+            if isinstance(answer, _Reply):
+                return answer, attempt
+            if answer.timed_out:
+                raise TimedOut(f"{what}: the deadline passed ({answer.why})")
+            attempt = self._retry(attempt, answer.why, answer.retry_after, deadline, what)
 
     def _exchange(self, method: str, path: str, parse: Callable[[Any], Any], *,
                   body: dict[str, Any] | None = None, params: dict[str, Any] | None = None,

@@ -32,8 +32,7 @@ import httpx
 from ..compiler import bodies
 from ..compiler.kling import ID_PATTERN
 from ..config import FAL_QUEUE_BASE, FalKey
-from ..terminal import REDACTED, printable, scrub
-from .auth import REDACTED_MAX_CHARS
+from .auth import REDACTED_MAX_CHARS, redact
 from .client import (
     AccountError,
     AuthError,
@@ -85,10 +84,7 @@ class _KeySource:
         return None
 
     def redact(self, text: str, limit: int | None = REDACTED_MAX_CHARS) -> str:
-        text = scrub(printable(text).replace(self._key.key, REDACTED))
-        if limit is not None and len(text) > limit:
-            text = text[: limit - 1] + "\u2026"
-        return text
+        return redact(text, {self._key.key}, limit)
 
 
 def platform_base(queue_base: str) -> str:
@@ -272,12 +268,7 @@ class FalClient(KlingClient):
         other refusals as they are (a request's error is its result's answer)."""
         attempt = 0
         while True:
-            answer = self._exchange("GET", path, parse, deadline=deadline)
-            if isinstance(answer, _Unknown):
-                if answer.timed_out:
-                    raise TimedOut(f"{what}: the deadline passed ({answer.why})")
-                attempt = self._retry(attempt, answer.why, answer.retry_after, deadline, what)
-                continue
+            answer, attempt = self._reply_to_get(path, parse, attempt, deadline=deadline, what=what)
             if answer.code == 0:
                 return answer.data
             if answer.http in (401, 403):
