@@ -19,7 +19,7 @@ import click
 
 from . import __version__, exits
 from .compiler.kling import DEFAULT_API_BASE
-from .compiler.language import BACKENDS
+from .compiler.language import BACKENDS, FAL_QUEUE_BASE
 from .compiler.vocabulary import AXES
 from .tools.timeline import FORMATS as CUT_FORMATS
 
@@ -41,7 +41,7 @@ AXES_CHOICE = click.Choice(AXES, case_sensitive=False)
 AXES_HELP = "How moves map to camera fields; overrides the file's AXES line."
 BACKEND_CHOICE = click.Choice(tuple(BACKENDS))
 API_BASE_HELP = (f"The API's base URL (Kling's: $KLING_API_BASE, else {DEFAULT_API_BASE}; with --backend fal, "
-                 "fal's queue: $FAL_API_BASE, else https://queue.fal.run).")
+                 f"fal's queue: $FAL_API_BASE, else {FAL_QUEUE_BASE}).")
 BACKEND_HELP = ("Where the requests go: Kling's API, or fal.ai's Kling apps (fal's app ids and inputs). "
                 "Default: the file's BACKEND line, else the config's (`[run] backend`, $SHOTLANG_BACKEND), "
                 "else kling.")

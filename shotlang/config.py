@@ -35,9 +35,7 @@ class Credentials:
 # the language's table, which the BACKEND statement takes too.
 BACKENDS = tuple(language.BACKENDS)
 DEFAULT_BACKEND = language.DEFAULT_BACKEND
-# fal's hosts (fal's Inference API reference; /tmp research notes are summed up in
-# docs/running.md): the queue takes and answers requests, the platform API lists them.
-FAL_QUEUE_BASE = "https://queue.fal.run"
+FAL_QUEUE_BASE = language.FAL_QUEUE_BASE  # where the fal backend sends requests by default
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,8 @@
 
 The input names asserted here are fal's own, as its client map gives them: the generated input
 types of every public fal endpoint in @fal-ai/client 1.10.1 (npm, published 2026-05-04),
-src/types/endpoints.d.ts (`EndpointTypeMap`), as read in the research notes behind issue 24
-(/tmp/fal-research.md, section 3). Data URIs for file inputs: fal's CDN page,
+src/types/endpoints.d.ts (`EndpointTypeMap`), the source the capability matrix's fal rows cite
+(shotlang/compiler/models.toml, docs/kling-mapping.md's fal section). Data URIs for file inputs: fal's CDN page,
 https://docs.fal.ai/documentation/model-apis/fal-cdn ("Models also accept base64-encoded data URIs").
 """
 
@@ -107,7 +107,7 @@ def test_a_sequence_on_kling_v3_is_fals_multi_prompt(tmp_path: Path) -> None:
 
 
 # Each app used above, and the exact input names shotlang may send it: fal's client map
-# (@fal-ai/client 1.10.1, src/types/endpoints.d.ts), /tmp/fal-research.md section 3.
+# (@fal-ai/client 1.10.1, src/types/endpoints.d.ts).
 INPUTS = {
     "fal-ai/kling-video/v2.6/pro/text-to-video":
         ("prompt", "negative_prompt", "duration", "aspect_ratio", "cfg_scale", "generate_audio"),

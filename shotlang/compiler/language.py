@@ -58,6 +58,11 @@ BACKENDS: dict[str, str] = {
     "fal": "fal.ai's Kling apps (each shot's app id and fal's input; what no fal app takes is refused)",
 }
 DEFAULT_BACKEND = "kling"
+# fal's hosts: its queue takes requests and answers about them (fal's Inference API reference,
+# https://fal.ai/docs/api-reference/inference-api), its platform API lists an app's requests
+# (https://fal.ai/docs/platform-apis/v1/models/requests/by-endpoint); read 2026-12-07.
+FAL_QUEUE_BASE = "https://queue.fal.run"
+FAL_PLATFORM_BASE = "https://api.fal.ai"
 
 Shape = Literal["shot", "sequence", "cast", "scene", "text", "name", "word", "options"]
 

@@ -31,7 +31,8 @@ import httpx
 
 from ..compiler import bodies
 from ..compiler.kling import ID_PATTERN
-from ..config import FAL_QUEUE_BASE, FalKey
+from ..compiler.language import FAL_PLATFORM_BASE, FAL_QUEUE_BASE
+from ..config import FalKey
 from .auth import REDACTED_MAX_CHARS, redact
 from .client import (
     AccountError,
@@ -52,7 +53,6 @@ from .client import (
 # fal's Kling apps (the only ones shotlang sends to): `fal-ai/kling-video/<version>/<mode>/<kind>`.
 # A state file's endpoint is checked against it before anything is sent, with the key, to it.
 FAL_APP = re.compile(r"fal-ai/kling-video(?:/[a-z0-9][a-z0-9.-]*){1,4}")
-FAL_PLATFORM_BASE = "https://api.fal.ai"
 STATUSES = {"IN_QUEUE": "submitted", "IN_PROGRESS": "processing"}  # and COMPLETED: succeed or failed
 LISTING_PAGES = 5  # pages of 100 of an app's requests looked through for a lost one
 NOT_RESUBMITTED = ("unknown, not resubmitted: fal takes no id of ours, so a request sent again would be another "
