@@ -24,7 +24,6 @@ import heapq
 import json
 import re
 import secrets
-import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -34,7 +33,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any, Literal, NamedTuple
 from urllib.parse import parse_qs, urlparse
 
-from .server import VIDEO, LocalHandler, Stats, _QuietServer
+from .server import VIDEO, LocalHandler, LocalServer, Stats
 from .videos import clip
 
 __all__ = ["APPS", "PRICES", "FakeFal", "FalApp", "FalFault", "FalStats", "validate"]
@@ -357,7 +356,7 @@ class _Request:
         return "/".join(self.app_id.split("/")[:2])
 
 
-class FakeFal:
+class FakeFal(LocalServer[FalFault]):
     """fal's queue and platform API on 127.0.0.1 (see the module docstring and docs/running.md).
 
     A request moves IN_QUEUE -> IN_PROGRESS -> COMPLETED: with `polls=N` at looks (each status
@@ -368,21 +367,16 @@ class FakeFal:
     refusing ("excess waits in the queue"). `lists_running`: the listing also shows requests not
     yet finished (fal's fields, ended_at and status_code, suggest it shows finished ones only)."""
 
+    stats: FalStats
+
     def __init__(self, *, task_seconds: float | None = None, polls: int | None = None,
                  clock: Callable[[], float] = time.monotonic, key: str | None = None, port: int = 0,
                  max_running: int | None = None, lists_running: bool = False,
                  prices: Mapping[str, float] | None = None, apps: Mapping[str, FalApp] | None = None,
                  video: Callable[[dict[str, Any]], bytes | None] | None = None, real_videos: bool = False) -> None:
-        if task_seconds is not None and polls is not None:
-            raise ValueError("a request moves on by task_seconds or by polls, not both")
-        if polls is not None and polls < 1:
-            raise ValueError("polls must be 1 or more")
+        self._pace(task_seconds, polls, clock)
         if max_running is not None and max_running < 1:
             raise ValueError("max_running must be 1 or more")
-        self.polls = polls
-        self.task_seconds = 0.5 if task_seconds is None and polls is None else (task_seconds or 0.0)
-        self.clock = clock
-        self._epoch = time.time() - clock()  # the server clock's reading as epoch seconds
         self.key = key if key is not None else f"{uuid.uuid4()}:{secrets.token_hex(16)}"
         self.max_running = max_running
         self.lists_running = lists_running
@@ -394,51 +388,14 @@ class FakeFal:
             clip("probe")  # NoEncoder now, not at the first download
         self.stats = FalStats()
         self._requests: dict[str, _Request] = {}
-        self._faults: list[FalFault] = []
-        self._lock = threading.Lock()
-        self._stopping = threading.Event()
         self._schedule: dict[str, tuple[float, float]] | None = None  # clock mode: id -> (start, end)
-        self._server = _QuietServer(("127.0.0.1", port), _handler_for(self))
-        self._server.daemon_threads = True
-        self._thread: threading.Thread | None = None
-
-    # --- lifecycle ---------------------------------------------------------------------------
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def start(self) -> FakeFal:
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.02,), name="fake-fal",
-                                        daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stopping.set()  # ends slow answers still waiting
-        if self._thread is not None:
-            self._server.shutdown()
-        self._server.server_close()
-
-    def __enter__(self) -> FakeFal:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        self._listen(port, _handler_for(self), "fake-fal")
 
     def env(self) -> dict[str, str]:
         """Environment variables that point shotlang at this server (queue and platform API alike)."""
         return {"FAL_KEY": self.key, "FAL_API_BASE": self.url}
 
     # --- control -----------------------------------------------------------------------------
-
-    def inject(self, *faults: FalFault) -> None:
-        with self._lock:
-            self._faults.extend(faults)
-
-    def clear_faults(self) -> None:
-        with self._lock:
-            self._faults.clear()
 
     def forget(self, request_id: str) -> None:
         """The queue no longer knows the request (its status, result and cancel answer 404), as

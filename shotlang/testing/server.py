@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Literal, Protocol
+from typing import Any, Generic, Literal, Protocol, Self, TypeVar
 from urllib.parse import parse_qs, urlparse
 
 import jwt
@@ -151,7 +151,68 @@ class _Task:
         return str(value) if value else None
 
 
-class FakeKling:
+FaultT = TypeVar("FaultT")
+
+
+class LocalServer(Generic[FaultT]):
+    """What the local servers share (Kling's, fal's): a ThreadingHTTPServer on 127.0.0.1 that
+    serves in a thread of its own, how a task or request moves on (by polls or a clock), and the
+    faults injected into it. A subclass calls _pace and _listen from its __init__."""
+
+    stats: Stats
+
+    def _pace(self, task_seconds: float | None, polls: int | None, clock: Callable[[], float]) -> None:
+        if task_seconds is not None and polls is not None:
+            raise ValueError("a task moves on by task_seconds or by polls, not both")
+        if polls is not None and polls < 1:
+            raise ValueError("polls must be 1 or more")
+        self.polls = polls
+        self.task_seconds = 0.5 if task_seconds is None and polls is None else (task_seconds or 0.0)
+        self.clock = clock
+        self._epoch = time.time() - clock()  # the server clock's reading as epoch seconds
+
+    def _listen(self, port: int, handler: type[BaseHTTPRequestHandler], name: str) -> None:
+        self._faults: list[FaultT] = []
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._server = _QuietServer(("127.0.0.1", port), handler)
+        self._server.daemon_threads = True
+        self._thread: threading.Thread | None = None
+        self._name = name
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def start(self) -> Self:
+        # A short poll interval: stop() waits for it, and tests start and stop many servers.
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.02,), name=self._name,
+                                        daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()  # ends drips and slow answers still under way
+        if self._thread is not None:  # shutdown() waits for serve_forever(): only if it runs
+            self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def inject(self, *faults: FaultT) -> None:
+        with self._lock:
+            self._faults.extend(faults)
+
+    def clear_faults(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
+
+class FakeKling(LocalServer[Fault]):
     def __init__(self, *, task_seconds: float | None = None, polls: int | None = None,
                  clock: Callable[[], float] = time.monotonic, access_key: str = TEST_ACCESS_KEY,
                  secret_key: str = TEST_SECRET_KEY, port: int = 0, max_running: int | None = None,
@@ -159,19 +220,12 @@ class FakeKling:
                  video: Callable[[dict[str, Any]], bytes | None] | None = None, official_only: bool = False,
                  spread: float = 0.0, seed: int = 0, stamps_in_seconds: bool = False,
                  real_videos: bool = False) -> None:
-        if task_seconds is not None and polls is not None:
-            raise ValueError("a task moves on by task_seconds or by polls, not both")
-        if polls is not None and polls < 1:
-            raise ValueError("polls must be 1 or more")
-        self.polls = polls
-        self.task_seconds = 0.5 if task_seconds is None and polls is None else (task_seconds or 0.0)
+        self._pace(task_seconds, polls, clock)
         if not 0.0 <= spread < 1.0:
             raise ValueError("spread is a fraction of task_seconds, from 0 up to 1")
         self.spread = spread
         self.stamp_unit = 1 if stamps_in_seconds else 1000  # created_at/updated_at per second
         self._renders = random.Random(seed)
-        self.clock = clock
-        self._epoch = time.time() - clock()  # the server clock's reading as epoch seconds
         self.access_key = access_key
         self.secret_key = secret_key
         self.max_running = max_running
@@ -196,37 +250,7 @@ class FakeKling:
         # Indexes, so a long run costs the server the same per request at its end as at its start.
         self._by_external: dict[str, _Task] = {}
         self._running: dict[str, _Task] = {}  # tasks not yet final, oldest first
-        self._faults: list[Fault] = []
-        self._lock = threading.Lock()
-        self._stopping = threading.Event()
-        self._server = _QuietServer(("127.0.0.1", port), _handler_for(self))
-        self._server.daemon_threads = True
-        self._thread: threading.Thread | None = None
-
-    # --- lifecycle ---------------------------------------------------------------------------
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def start(self) -> FakeKling:
-        # A short poll interval: stop() waits for it, and tests start and stop many servers.
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.02,), name="fake-kling",
-                                        daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stopping.set()  # ends drips still under way
-        if self._thread is not None:  # shutdown() waits for serve_forever(): only if it runs
-            self._server.shutdown()
-        self._server.server_close()
-
-    def __enter__(self) -> FakeKling:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        self._listen(port, _handler_for(self), "fake-kling")
 
     def env(self) -> dict[str, str]:
         """Environment variables that point shotlang at this server with its test keys."""
@@ -234,14 +258,6 @@ class FakeKling:
                 "KLING_SECRET_KEY": self.secret_key}
 
     # --- control -----------------------------------------------------------------------------
-
-    def inject(self, *faults: Fault) -> None:
-        with self._lock:
-            self._faults.extend(faults)
-
-    def clear_faults(self) -> None:
-        with self._lock:
-            self._faults.clear()
 
     def forget(self, task_id: str) -> None:
         """Drop a task as an API that purged it would: queries by its id or external id answer
