@@ -430,23 +430,6 @@ class FakeFal(LocalServer[FalFault]):
 
     # --- faults ------------------------------------------------------------------------------
 
-    def _take_fault(self, where: FalWhere, text: str, kinds: tuple[FalFaultKind, ...]) -> FalFault | None:
-        with self._lock:
-            return self._take_fault_locked(where, text, kinds)
-
-    def _take_fault_locked(self, where: FalWhere, text: str, kinds: tuple[FalFaultKind, ...]) -> FalFault | None:
-        for fault in self._faults:
-            if fault.kind not in kinds or fault.on not in (where, "any"):
-                continue
-            if fault.match is not None and fault.match not in text:
-                continue
-            if fault.times is not None:
-                fault.times -= 1
-                if fault.times <= 0:
-                    self._faults.remove(fault)
-            return fault
-        return None
-
     # --- a request's life ----------------------------------------------------------------------
 
     def _submit(self, app_id: str, body: dict[str, Any], text: str) -> _Request:

@@ -151,7 +151,26 @@ class _Task:
         return str(value) if value else None
 
 
-FaultT = TypeVar("FaultT")
+class Injected(Protocol):
+    """A fault as the servers take it in: its kind, where it strikes, what it looks for, how often."""
+
+    times: int | None  # counted down as it is used
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def on(self) -> str: ...
+
+    @property
+    def match(self) -> str | None: ...
+
+
+FaultT = TypeVar("FaultT", bound=Injected)
+
+
+def _has(seen: str | bytes, match: str) -> bool:
+    return match.encode() in seen if isinstance(seen, bytes) else match in seen
 
 
 class LocalServer(Generic[FaultT]):
@@ -210,6 +229,25 @@ class LocalServer(Generic[FaultT]):
     def clear_faults(self) -> None:
         with self._lock:
             self._faults.clear()
+
+    def _take_fault(self, where: str, seen: str | bytes, kinds: tuple[str, ...]) -> FaultT | None:
+        with self._lock:
+            return self._take_fault_locked(where, seen, kinds)
+
+    def _take_fault_locked(self, where: str, seen: str | bytes, kinds: tuple[str, ...]) -> FaultT | None:
+        """The first fault of one of `kinds` injected for `where` whose `match` is in `seen` (the
+        request as it came, or its text), used once more (and gone when used up)."""
+        for fault in self._faults:
+            if fault.kind not in kinds or fault.on not in (where, "any"):
+                continue
+            if fault.match is not None and not _has(seen, fault.match):
+                continue
+            if fault.times is not None:
+                fault.times -= 1
+                if fault.times <= 0:
+                    self._faults.remove(fault)
+            return fault
+        return None
 
 
 class FakeKling(LocalServer[Fault]):
@@ -298,23 +336,6 @@ class FakeKling(LocalServer[Fault]):
         benchmark's span is the last finish minus the first creation."""
         with self._lock:
             return [(t.created, self._ended(t)) for t in self._tasks.values()]
-
-    def _take_fault(self, where: Where, body: bytes, kinds: tuple[str, ...]) -> Fault | None:
-        with self._lock:
-            return self._take_fault_locked(where, body, kinds)
-
-    def _take_fault_locked(self, where: Where, body: bytes, kinds: tuple[str, ...]) -> Fault | None:
-        for fault in self._faults:
-            if fault.kind not in kinds or fault.on not in (where, "any"):
-                continue
-            if fault.match is not None and fault.match.encode() not in body:
-                continue
-            if fault.times is not None:
-                fault.times -= 1
-                if fault.times <= 0:
-                    self._faults.remove(fault)
-            return fault
-        return None
 
     # --- the API -------------------------------------------------------------------------------
 
