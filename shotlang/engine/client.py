@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 from urllib.parse import quote
 
 import httpcore
@@ -38,7 +38,6 @@ from pydantic import ValidationError
 
 from ..compiler import bodies, kling
 from ..files import atomic_file
-from .auth import TokenSource
 
 USER_AGENT = "shotlang"
 MP4_BOX = b"ftyp"  # bytes 4-8 of every MP4 file
@@ -260,6 +259,17 @@ def _says_duplicate(message: str) -> bool:
     return all(word in lowered for word in kling.DUPLICATE_MESSAGE_WORDS)
 
 
+class Signer(Protocol):
+    """What signs a client's requests and makes what servers say safe to keep: Kling's tokens
+    (auth.TokenSource), fal's key (fal._KeySource)."""
+
+    def token(self) -> str: ...
+
+    def refresh(self, stale: str) -> None: ...
+
+    def redact(self, text: str, limit: int | None = ...) -> str: ...
+
+
 class Retry(NamedTuple):
     """A wait before another try, as it happens: for a progress display (network trouble is
     never silent). `why` is safe to show."""
@@ -275,7 +285,7 @@ class KlingClient:
     def __init__(
         self,
         base_url: str,
-        tokens: TokenSource,
+        tokens: Signer,
         *,
         backoff: Backoff = Backoff(),
         timeout: float = 30.0,

@@ -107,7 +107,7 @@ class FalClient(KlingClient):
     def __init__(self, base_url: str, key: FalKey, *, platform: str | None = None, backoff: Backoff | None = None,
                  timeout: float = 30.0, transport: httpx.BaseTransport | None = None, stop: Any = None,
                  on_retry: Callable[[Retry], None] | None = None, ledger: Ledger | None = None) -> None:
-        super().__init__(base_url, _KeySource(key), backoff=backoff or Backoff(), timeout=timeout,  # type: ignore[arg-type]
+        super().__init__(base_url, _KeySource(key), backoff=backoff or Backoff(), timeout=timeout,
                          transport=transport, stop=stop, on_retry=on_retry)
         self._platform = (platform or platform_base(base_url)).rstrip("/")
         self.ledger = ledger  # the run's (Runner sets it); without one, only what this client was told
